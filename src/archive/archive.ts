@@ -1,0 +1,124 @@
+import { hostname } from 'node:os';
+import { mkdir, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { ArchiveNotMountedError } from './errors.js';
+import { ARCHIVE_MARKER, classifyLogEntry, logMetadataPath, logsDir, snapshotPath, snapshotsDir } from './layout.js';
+import { parseLogMetadata } from './metadata.js';
+import type { LogMetadata } from './metadata.js';
+import { decompressStream } from './compression.js';
+import { PosixDriver } from './posix-driver.js';
+import type { StorageDriver } from './storage.js';
+import { parseSnapshotRecord } from './snapshot-record.js';
+import type { SnapshotRecord } from './snapshot-record.js';
+
+/** An archived log as found on storage: metadata may be missing when a run died between data and metadata. */
+export interface ArchivedLog {
+  name: string;
+  dataEntry?: string;
+  metadata?: LogMetadata;
+  metadataError?: string;
+}
+
+export class Archive {
+  private constructor(readonly storage: StorageDriver) {}
+
+  /** Opens the archive and checks its marker; nothing is read or written where the marker is missing. */
+  static async open(path: string): Promise<Archive> {
+    const archive = new Archive(new PosixDriver(path));
+    await archive.assertMounted();
+    return archive;
+  }
+
+  /** `snaplog archive init`: creates the folder and marker; idempotent. */
+  static async init(path: string): Promise<{ archive: Archive; created: boolean }> {
+    await mkdir(path, { recursive: true, mode: 0o750 });
+    const marker = join(path, ARCHIVE_MARKER);
+    let created = false;
+    try {
+      await stat(marker);
+    } catch {
+      const content = `${JSON.stringify({ format: 1, createdAt: new Date().toISOString(), createdOn: hostname() })}\n`;
+      await writeFile(marker, content, { mode: 0o640, flag: 'wx' });
+      created = true;
+    }
+    return { archive: await Archive.open(path), created };
+  }
+
+  get location(): string {
+    return this.storage.location;
+  }
+
+  async assertMounted(): Promise<void> {
+    let info;
+    try {
+      info = await this.storage.stat(ARCHIVE_MARKER);
+    } catch {
+      info = undefined;
+    }
+    if (!info) throw new ArchiveNotMountedError(this.storage.location);
+  }
+
+  async systemIds(): Promise<string[]> {
+    const entries = await this.storage.list('.');
+    return entries.filter((entry) => !entry.startsWith('.'));
+  }
+
+  async listLogs(systemId: string): Promise<ArchivedLog[]> {
+    const byName = new Map<string, ArchivedLog>();
+    const entry = (name: string): ArchivedLog => {
+      let log = byName.get(name);
+      if (!log) byName.set(name, (log = { name }));
+      return log;
+    };
+    const entries = await this.storage.list(logsDir(systemId));
+    for (const file of entries) {
+      const kind = classifyLogEntry(file);
+      if (!kind) continue;
+      if (kind.kind === 'data') entry(kind.name).dataEntry = file;
+    }
+    await Promise.all(
+      entries.map(async (file) => {
+        const kind = classifyLogEntry(file);
+        if (kind?.kind !== 'metadata') return;
+        const log = entry(kind.name);
+        try {
+          log.metadata = parseLogMetadata((await this.storage.readFile(`${logsDir(systemId)}/${file}`)).toString('utf8'), file);
+        } catch (error) {
+          log.metadataError = (error as Error).message;
+        }
+      }),
+    );
+    return [...byName.values()].sort((a, b) => (a.metadata?.sequence ?? 0) - (b.metadata?.sequence ?? 0) || a.name.localeCompare(b.name));
+  }
+
+  async readLogMetadata(systemId: string, name: string): Promise<LogMetadata | undefined> {
+    const path = logMetadataPath(systemId, name);
+    if (!(await this.storage.stat(path))) return undefined;
+    return parseLogMetadata((await this.storage.readFile(path)).toString('utf8'), path);
+  }
+
+  /** The original bytes of an archived log, decompressed. */
+  openLog(systemId: string, metadata: Pick<LogMetadata, 'storedName' | 'compression'>): Readable {
+    return decompressStream(this.storage.openRead(`${logsDir(systemId)}/${metadata.storedName}`), metadata.compression);
+  }
+
+  async writeSnapshot(systemId: string, record: SnapshotRecord): Promise<void> {
+    await this.assertMounted();
+    await this.storage.replaceFile(snapshotPath(systemId, record.id), `${JSON.stringify(record, null, 2)}\n`);
+  }
+
+  async readSnapshot(systemId: string, id: string): Promise<SnapshotRecord | undefined> {
+    const path = snapshotPath(systemId, id);
+    if (!(await this.storage.stat(path))) return undefined;
+    return parseSnapshotRecord((await this.storage.readFile(path)).toString('utf8'), path);
+  }
+
+  async listSnapshots(systemId: string): Promise<SnapshotRecord[]> {
+    const files = (await this.storage.list(snapshotsDir(systemId))).filter((file) => file.endsWith('.json') && !file.startsWith('.'));
+    const records = await Promise.all(
+      files.map(async (file) => parseSnapshotRecord((await this.storage.readFile(`${snapshotsDir(systemId)}/${file}`)).toString('utf8'), file)),
+    );
+    return records.sort((a, b) => a.time.localeCompare(b.time));
+  }
+}

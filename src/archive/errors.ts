@@ -1,0 +1,43 @@
+import { SnaplogError } from '../errors.js';
+
+export class ArchiveNotMountedError extends SnaplogError {
+  constructor(path: string) {
+    super(`${path} has no .snaplog-archive marker: refusing to read or write there`, {
+      hint: `if the NFS share is not mounted, mount it (mount ${path}); if this is a new archive, run 'snaplog archive init'`,
+    });
+  }
+}
+
+export class ArchiveDuplicateError extends SnaplogError {
+  constructor(readonly logName: string, detail: string) {
+    super(`${logName} already archived with a different checksum (${detail}); the archived copy is kept, this one is not shipped`, {
+      hint: 'a restored or failed-over server reuses binlog names: give the new server its own [archive] system_id (or archive path), then run snaplog ship again',
+    });
+  }
+}
+
+export class ArchiveFullError extends SnaplogError {
+  constructor(path: string, cause: unknown) {
+    super(`no space left in the archive at ${path}`, {
+      hint: 'free space on the archive (or grow the share); shipping retries by itself and catches up, source logs are kept meanwhile',
+      cause,
+    });
+  }
+}
+
+export class ArchiveReadOnlyError extends SnaplogError {
+  constructor(path: string, cause: unknown) {
+    super(`the archive at ${path} is not writable (${(cause as Error).message})`, {
+      hint: 'check that the NFS share is mounted read-write and that this user may write to it',
+      cause,
+    });
+  }
+}
+
+/** Maps file-system errors of a write to the archive to typed errors an operator understands. */
+export function classifyWriteError(path: string, error: unknown): unknown {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === 'ENOSPC' || code === 'EDQUOT') return new ArchiveFullError(path, error);
+  if (code === 'EROFS' || code === 'EACCES' || code === 'EPERM') return new ArchiveReadOnlyError(path, error);
+  return error;
+}

@@ -1,0 +1,57 @@
+import type { Compression } from './layout.js';
+
+/** What the archive knows about one shipped log: enough for verify, list and plan without the database. */
+export interface LogMetadata {
+  formatVersion: 1;
+  name: string;
+  engine: string;
+  /** Sort key that orders the logs of one system: the binlog number, the journal's date+sequence, … */
+  sequence: number;
+  size: number;
+  sha256: string;
+  /** sha256 of the first 4 KiB: a cheap way to tell a renumbered log from the one already archived. */
+  headSha256: string;
+  compression: Compression;
+  storedName: string;
+  storedSize: number;
+  firstEventTime?: string;
+  lastEventTime?: string;
+  firstCommitTime?: string;
+  lastCommitTime?: string;
+  startPosition?: number;
+  endPosition?: number;
+  lastCompleteTransactionEnd?: number;
+  transactionCount?: number;
+  firstTransaction?: string;
+  lastTransaction?: string;
+  previousTransactions?: string;
+  serverId?: number;
+  serverVersion?: string;
+  /** false when the log was closed by a crash: bytes after lastCompleteTransactionEnd are absent, not corrupt. */
+  cleanClose?: boolean;
+  nextLog?: string;
+  /** Engine-specific facts (Oracle thread/SCN range, IRIS journal details …). */
+  details?: Record<string, unknown>;
+  shippedAt: string;
+  shippedBy: string;
+}
+
+/** What an engine learns about a log while its bytes stream past (no second read). */
+export type LogFacts = Omit<LogMetadata, 'formatVersion' | 'name' | 'engine' | 'size' | 'sha256' | 'headSha256' | 'compression' | 'storedName' | 'storedSize' | 'shippedAt' | 'shippedBy' | 'sequence'>;
+
+export interface LogObserver {
+  push(chunk: Buffer): void;
+  finish(): LogFacts;
+}
+
+export function parseLogMetadata(text: string, file: string): LogMetadata {
+  const value = JSON.parse(text) as Partial<LogMetadata>;
+  if (value.formatVersion !== 1 || typeof value.name !== 'string' || typeof value.sha256 !== 'string' || typeof value.size !== 'number') {
+    throw new Error(`${file}: not a snaplog log metadata file (formatVersion 1 with name, size, sha256)`);
+  }
+  return value as LogMetadata;
+}
+
+export function unixToIso(seconds: number | undefined): string | undefined {
+  return seconds === undefined ? undefined : new Date(seconds * 1000).toISOString();
+}

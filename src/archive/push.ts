@@ -1,0 +1,173 @@
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { hostname } from 'node:os';
+import type { Readable } from 'node:stream';
+import { ArchiveDuplicateError, classifyWriteError } from './errors.js';
+import { compressChunks } from './compression.js';
+import { compressionSuffix, logDataPath, logMetadataPath, logsDir } from './layout.js';
+import type { Compression } from './layout.js';
+import type { LogFacts, LogMetadata, LogObserver } from './metadata.js';
+import type { Archive } from './archive.js';
+
+const HEAD_BYTES = 4096;
+const READ_CHUNK = 1 << 20;
+
+export interface PushRequest {
+  systemId: string;
+  engine: string;
+  name: string;
+  sequence: number;
+  sourcePath: string;
+  compression: Compression;
+  /** Learns the log's facts (times, positions, GTIDs) from the same pass that copies and hashes it. */
+  observer?: LogObserver;
+}
+
+export type PushOutcome = 'shipped' | 'already-archived' | 'metadata-repaired';
+
+export interface PushResult {
+  outcome: PushOutcome;
+  metadata: LogMetadata;
+}
+
+interface Digest {
+  size: number;
+  sha256: string;
+  headSha256: string;
+}
+
+/** Hashes (whole and head) and observes every chunk as it passes, so the source is read exactly once. */
+class DigestingReader {
+  private readonly whole = createHash('sha256');
+  private readonly head = createHash('sha256');
+  private headBytes = 0;
+  private size = 0;
+
+  constructor(private readonly observer?: LogObserver) {}
+
+  async *pass(chunks: AsyncIterable<Buffer>): AsyncIterable<Buffer> {
+    for await (const chunk of chunks) {
+      this.take(chunk);
+      yield chunk;
+    }
+  }
+
+  async drain(chunks: AsyncIterable<Buffer>): Promise<void> {
+    for await (const chunk of chunks) this.take(chunk);
+  }
+
+  private take(chunk: Buffer): void {
+    this.whole.update(chunk);
+    if (this.headBytes < HEAD_BYTES) {
+      const part = chunk.subarray(0, HEAD_BYTES - this.headBytes);
+      this.head.update(part);
+      this.headBytes += part.length;
+    }
+    this.size += chunk.length;
+    this.observer?.push(chunk);
+  }
+
+  digest(): Digest {
+    return { size: this.size, sha256: this.whole.digest('hex'), headSha256: this.head.digest('hex') };
+  }
+
+  facts(): LogFacts {
+    return this.observer?.finish() ?? {};
+  }
+}
+
+function readSource(path: string): AsyncIterable<Buffer> {
+  return createReadStream(path, { highWaterMark: READ_CHUNK }) as AsyncIterable<Buffer>;
+}
+
+async function digestOf(chunks: AsyncIterable<Buffer> | Readable, observer?: LogObserver): Promise<{ digest: Digest; facts: LogFacts }> {
+  const reader = new DigestingReader(observer);
+  await reader.drain(chunks as AsyncIterable<Buffer>);
+  return { digest: reader.digest(), facts: reader.facts() };
+}
+
+function buildMetadata(request: PushRequest, digest: Digest, facts: LogFacts, storedSize: number): LogMetadata {
+  return {
+    formatVersion: 1,
+    name: request.name,
+    engine: request.engine,
+    sequence: request.sequence,
+    size: digest.size,
+    sha256: digest.sha256,
+    headSha256: digest.headSha256,
+    compression: request.compression,
+    storedName: `${request.name}${compressionSuffix(request.compression)}`,
+    storedSize,
+    ...facts,
+    shippedAt: new Date().toISOString(),
+    shippedBy: hostname(),
+  };
+}
+
+async function writeMetadata(archive: Archive, request: PushRequest, metadata: LogMetadata): Promise<void> {
+  await archive.storage.createFile(logMetadataPath(request.systemId, request.name), `${JSON.stringify(metadata, null, 2)}\n`);
+}
+
+/**
+ * Ships one closed log: copy + hash + observe in one pass, publish under the final name only when whole,
+ * then write the metadata. An existing log with the same checksum is skipped; a different one is refused.
+ */
+export async function pushLog(archive: Archive, request: PushRequest): Promise<PushResult> {
+  await archive.assertMounted();
+  const existing = (await archive.listLogs(request.systemId)).find((log) => log.name === request.name);
+  if (existing?.metadata) return compareWithArchived(request, existing.metadata);
+  if (existing?.dataEntry) return repairMetadata(archive, request, existing.dataEntry);
+
+  const reader = new DigestingReader(request.observer);
+  const dataPath = logDataPath(request.systemId, request.name, request.compression);
+  let outcome: 'created' | 'exists';
+  try {
+    await archive.storage.ensureDir(logsDir(request.systemId));
+    outcome = await archive.storage.createFromStream(dataPath, compressChunks(reader.pass(readSource(request.sourcePath)), request.compression));
+  } catch (error) {
+    throw classifyWriteError(archive.location, error);
+  }
+  if (outcome === 'exists') return pushLog(archive, request);
+  const stored = await archive.storage.stat(dataPath);
+  const metadata = buildMetadata(request, reader.digest(), reader.facts(), stored?.size ?? 0);
+  try {
+    await writeMetadata(archive, request, metadata);
+  } catch (error) {
+    throw classifyWriteError(archive.location, error);
+  }
+  return { outcome: 'shipped', metadata };
+}
+
+async function compareWithArchived(request: PushRequest, archived: LogMetadata): Promise<PushResult> {
+  const { digest } = await digestOf(readSource(request.sourcePath));
+  if (digest.sha256 !== archived.sha256) {
+    throw new ArchiveDuplicateError(request.name, `archived sha256 ${archived.sha256.slice(0, 12)}…, source ${digest.sha256.slice(0, 12)}…`);
+  }
+  return { outcome: 'already-archived', metadata: archived };
+}
+
+/** Data without metadata: a run died in between. The data is whole (it was published after fsync); check it matches. */
+async function repairMetadata(archive: Archive, request: PushRequest, dataEntry: string): Promise<PushResult> {
+  const compression: Compression = dataEntry.endsWith('.gz') ? 'gzip' : dataEntry.endsWith('.zst') ? 'zstd' : 'none';
+  const source = await digestOf(readSource(request.sourcePath), request.observer);
+  const archived = await digestOf(archive.openLog(request.systemId, { storedName: dataEntry, compression }));
+  if (archived.digest.sha256 !== source.digest.sha256) {
+    throw new ArchiveDuplicateError(request.name, `archived data without metadata has sha256 ${archived.digest.sha256.slice(0, 12)}…, source ${source.digest.sha256.slice(0, 12)}…`);
+  }
+  const stored = await archive.storage.stat(`${logsDir(request.systemId)}/${dataEntry}`);
+  const metadata = buildMetadata({ ...request, compression }, source.digest, source.facts, stored?.size ?? 0);
+  await writeMetadata(archive, request, metadata);
+  return { outcome: 'metadata-repaired', metadata };
+}
+
+/** sha256 of the archived original bytes, for verify. */
+export async function digestArchivedLog(archive: Archive, systemId: string, metadata: Pick<LogMetadata, 'storedName' | 'compression'>, observer?: LogObserver) {
+  return digestOf(archive.openLog(systemId, metadata), observer);
+}
+
+/** Cheap identity check of a source log against its archived copy: size and the head hash. */
+export async function headDigest(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(path, { start: 0, end: HEAD_BYTES - 1 })) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}

@@ -1,0 +1,27 @@
+import type { Readable } from 'node:stream';
+
+export interface StoredFileInfo {
+  size: number;
+  mtimeMs: number;
+}
+
+/**
+ * One backend of the archive. Paths are relative to the archive root and use '/'.
+ * `create*` never replaces an existing file: a file appears under its final name only when whole.
+ */
+export interface StorageDriver {
+  readonly location: string;
+  stat(path: string): Promise<StoredFileInfo | undefined>;
+  list(dir: string): Promise<string[]>;
+  readFile(path: string): Promise<Buffer>;
+  openRead(path: string): Readable;
+  /** Writes the chunks to a temp name, makes them durable, then publishes them under `path` unless it exists. */
+  createFromStream(path: string, chunks: AsyncIterable<Buffer>): Promise<'created' | 'exists'>;
+  createFile(path: string, content: Buffer | string): Promise<'created' | 'exists'>;
+  /** For files that are meant to change (snapshot records, partial copies): atomic replace. */
+  replaceFile(path: string, content: Buffer | string): Promise<void>;
+  replaceFromStream(path: string, chunks: AsyncIterable<Buffer>): Promise<void>;
+  remove(path: string): Promise<void>;
+  ensureDir(path: string): Promise<void>;
+  freeBytes(): Promise<number | undefined>;
+}

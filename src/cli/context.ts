@@ -1,0 +1,38 @@
+import type { Command } from 'commander';
+import { loadConfig } from '../config/index.js';
+import type { SnaplogConfig } from '../config/index.js';
+import { Archive } from '../archive/archive.js';
+import { EventChannel } from '../events/channel.js';
+import { SnaplogError } from '../errors.js';
+import { configPathOf } from './common.js';
+
+export interface CliContext {
+  config: SnaplogConfig;
+  events: EventChannel;
+}
+
+/** Reads the config once per command. Warnings go to a terminal only: hooks run with stderr watched. */
+export async function loadContext(command: Command): Promise<CliContext> {
+  const { config, warnings } = await loadConfig({ configPath: configPathOf(command) });
+  if (process.stderr.isTTY) for (const warning of warnings) process.stderr.write(`warning: ${warning}\n`);
+  return { config, events: new EventChannel(config.workload.ipcFolder, config.events.maxBytes) };
+}
+
+export function openArchive(config: SnaplogConfig): Promise<Archive> {
+  return Archive.open(config.archive.path);
+}
+
+/** Which system's logs a read command looks at: --system, the config, or the archive's only system. */
+export async function resolveSystemId(archive: Archive, config: SnaplogConfig, requested?: string): Promise<string> {
+  if (requested) return requested;
+  if (config.archive.systemId) return config.archive.systemId;
+  const systems = await archive.systemIds();
+  if (systems.length === 1 && systems[0]) return systems[0];
+  if (systems.length === 0) {
+    throw new SnaplogError(`the archive at ${archive.location} holds no system yet`, { hint: 'run snaplog ship --once on the database server first' });
+  }
+  throw new SnaplogError(`the archive at ${archive.location} holds several systems: ${systems.join(', ')}`, {
+    exitCode: 2,
+    hint: 'pick one with --system ID (or set [archive] system_id)',
+  });
+}

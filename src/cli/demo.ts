@@ -1,0 +1,19 @@
+import { Command } from 'commander';
+import { runDemo } from '../demo/scenario.js';
+
+export function demoCommand(runCli: (args: string[]) => Promise<number>): Command {
+  return new Command('demo')
+    .description('the whole cycle on a throwaway local MariaDB: workload, ship, verify, status, list')
+    .option('--dir <dir>', 'work folder for the throwaway server (removed afterwards unless --keep)', '.snaplog-demo')
+    .option('--archive <dir>', 'archive folder', 'snaplog-archive')
+    .option('--keep', 'keep the throwaway server files')
+    .action(async (options: { dir: string; archive: string; keep?: boolean }) => {
+      await runDemo({
+        workDir: options.dir,
+        archivePath: options.archive,
+        keep: options.keep ?? false,
+        snaplog: runCli,
+        say: (line) => process.stdout.write(`\n== ${line}\n`),
+      });
+    });
+}

@@ -1,0 +1,46 @@
+import { Command } from 'commander';
+import { buildCatalog, snapshotWindows } from '../archive/catalog.js';
+import { withConfigOption, withJsonOption, printJson } from './common.js';
+import { loadContext, openArchive, resolveSystemId } from './context.js';
+
+export function listCommand(): Command {
+  return withJsonOption(withConfigOption(new Command('list')))
+    .description("snapshots with their restorable windows, the archive's log range, and gaps")
+    .option('--system <id>', 'system id in the archive (default: [archive] system_id, or the only one)')
+    .action(async (options: { json?: boolean; system?: string }, command: Command) => {
+      const { config } = await loadContext(command);
+      const archive = await openArchive(config);
+      const systemId = await resolveSystemId(archive, config, options.system);
+      const catalog = buildCatalog(await archive.listLogs(systemId));
+      const windows = snapshotWindows(await archive.listSnapshots(systemId), catalog);
+      const first = catalog.logs[0];
+      const last = catalog.logs[catalog.logs.length - 1];
+      const report = {
+        systemId,
+        snapshots: windows.map(({ snapshot, restorable, problem }) => ({
+          id: snapshot.id,
+          time: snapshot.time,
+          status: snapshot.status,
+          position: snapshot.position ?? null,
+          restorable: restorable ?? null,
+          ...(problem ? { problem } : {}),
+        })),
+        logs: { count: catalog.logs.length, first: first?.name ?? null, last: last?.name ?? null, from: catalog.ranges[0]?.from ?? null, to: catalog.ranges[catalog.ranges.length - 1]?.to ?? null },
+        ranges: catalog.ranges,
+        gaps: catalog.gaps,
+        incomplete: catalog.incomplete,
+      };
+      if (options.json) return printJson(report);
+      const lines = [`system ${systemId} in ${archive.location}`, '', 'snapshots:'];
+      if (report.snapshots.length === 0) lines.push('  none recorded yet (snaplog freeze records one)');
+      for (const snapshot of report.snapshots) {
+        const window = snapshot.restorable ? `restorable ${snapshot.restorable.from} .. ${snapshot.restorable.to}` : 'not restorable';
+        lines.push(`  ${snapshot.id}  ${snapshot.time}  ${snapshot.status}  ${snapshot.position ? `${snapshot.position.file}:${snapshot.position.position}` : '-'}  ${window}${snapshot.problem ? `  (${snapshot.problem})` : ''}`);
+      }
+      lines.push('', `logs: ${report.logs.count}${first ? ` (${first.name} .. ${last?.name})` : ''}`);
+      for (const range of catalog.ranges) lines.push(`  range ${range.first} .. ${range.last} (${range.count} logs)  commits ${range.from ?? '?'} .. ${range.to ?? '?'}`);
+      for (const gap of catalog.gaps) lines.push(`  GAP   logs ${gap.missingSequences} missing between ${gap.after} and ${gap.before}`);
+      if (catalog.incomplete.length) lines.push(`  incomplete (data without metadata): ${catalog.incomplete.join(', ')}`);
+      process.stdout.write(`${lines.join('\n')}\n`);
+    });
+}

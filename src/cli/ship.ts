@@ -1,0 +1,63 @@
+import { Command } from 'commander';
+import { createEngine } from '../engines/create.js';
+import { Shipper } from '../ship/shipper.js';
+import { runShipLoop } from '../ship/service.js';
+import { withConfigOption, withJsonOption, printJson } from './common.js';
+import { loadContext, openArchive } from './context.js';
+
+export function shipCommand(): Command {
+  return withJsonOption(withConfigOption(new Command('ship')))
+    .description('ship every closed log to the archive; runs as a service until SIGTERM unless --once')
+    .option('--once', 'ship what is closed now, then exit (0 when caught up)')
+    .option('--quiet', 'print nothing but errors')
+    .addHelpText(
+      'after',
+      `
+The service watches the binlog folder, rescans every [ship] rescan_interval, forces a log switch when
+the open log holds a transaction older than [ship] max_log_age, and retries archive errors with backoff.
+On SIGTERM it finishes the file in flight and exits 0.`,
+    )
+    .action(async (options: { once?: boolean; quiet?: boolean; json?: boolean }, command: Command) => {
+      const { config, events } = await loadContext(command);
+      const archive = await openArchive(config);
+      const engine = await createEngine(config);
+      const controller = new AbortController();
+      const stop = (): void => controller.abort();
+      process.once('SIGTERM', stop);
+      process.once('SIGINT', stop);
+      const quiet = options.quiet || options.json;
+      try {
+        const shipper = new Shipper(engine, archive, events, { compression: config.archive.compression, concurrency: config.ship.concurrency });
+        const result = await runShipLoop(engine, shipper, events, {
+          ipcFolder: config.workload.ipcFolder,
+          mode: options.once ? 'once' : 'service',
+          rescanIntervalSeconds: config.ship.rescanIntervalSeconds,
+          retryMaxDelaySeconds: config.ship.retryMaxDelaySeconds,
+          maxLogAgeSeconds: config.ship.maxLogAgeSeconds,
+          tail: config.ship.tail,
+          signal: controller.signal,
+          log: (line) => {
+            if (!quiet) process.stdout.write(`${line}\n`);
+          },
+        });
+        if (options.json) {
+          printJson({
+            systemId: result?.systemId,
+            shipped: result?.shipped.map((log) => log.name) ?? [],
+            pending: result?.pending.map((log) => log.name) ?? [],
+            gaps: result?.gaps ?? [],
+          });
+        } else if (options.once && !quiet && result) {
+          process.stdout.write(`caught up: ${result.shipped.length} shipped, last archived ${result.lastArchived?.name ?? 'none'}\n`);
+        }
+        if (result && result.gaps.length > 0) {
+          process.stderr.write(`snaplog ship: ${result.gaps.length} gap(s): logs purged before they were shipped (see snaplog list)\n`);
+          return void (process.exitCode = 1);
+        }
+      } finally {
+        process.off('SIGTERM', stop);
+        process.off('SIGINT', stop);
+        await engine.close();
+      }
+    });
+}

@@ -1,0 +1,202 @@
+/**
+ * Every config key: its section, type, default, and whether it is mandatory. Declarative: validate.ts
+ * walks this table; nothing here does I/O. Section and key names match case-insensitively (Azure's
+ * scripts read workload.conf with Python's ConfigParser, which ignores key case).
+ */
+import type { Compression, FreezeMethod, WorkloadName } from './types.js';
+import { parseAbsolutePath, parseBoolean, parseDuration, parseInteger, parseSize } from './values.js';
+
+export interface KeySpec<T = unknown, Present extends boolean = boolean> {
+  /** What a valid value looks like, for "expected …, found …". */
+  readonly expected: string;
+  /** A valid value, for hints such as `timeout = 90`. */
+  readonly example: string;
+  /** undefined = not of this type. */
+  parse(text: string): T | undefined;
+  /** After parsing: what a valid value looks like if this one is out of range, else undefined. */
+  check?(value: T): string | undefined;
+  readonly default?: T;
+  readonly mandatory: boolean;
+  /** Extra advice appended to the hint of a type error. */
+  readonly hint?: string;
+  /** Allowed values, for "did you mean" on enums. */
+  readonly choices?: readonly string[];
+  /** Phantom: true when the resolved value is always present (mandatory or defaulted). */
+  readonly __present?: Present;
+}
+
+interface KeyOptions<T> {
+  readonly default?: T;
+  readonly mandatory?: boolean;
+  readonly hint?: string;
+}
+
+type Present<O> = O extends { default: unknown } ? true : O extends { mandatory: true } ? true : false;
+
+function spec<T, const O extends KeyOptions<T>>(
+  base: Pick<KeySpec<T>, 'expected' | 'example' | 'parse' | 'check' | 'choices' | 'hint'>,
+  options: O,
+): KeySpec<T, Present<O>> {
+  return { ...base, ...options, mandatory: options.mandatory === true };
+}
+
+function nonEmpty(text: string): string | undefined {
+  const trimmed = text.trim();
+  return trimmed === '' ? undefined : trimmed;
+}
+
+function word(text: string): string | undefined {
+  const trimmed = text.trim();
+  return trimmed === '' || /\s/.test(trimmed) ? undefined : trimmed;
+}
+
+const stringKey = <const O extends KeyOptions<string> = {}>(options: O = {} as O) =>
+  spec<string, O>({ expected: 'a value', example: 'value', parse: nonEmpty }, options);
+
+const wordKey = <const O extends KeyOptions<string> = {}>(example: string, what: string, options: O = {} as O) =>
+  spec<string, O>({ expected: `${what} without spaces (e.g. ${example})`, example, parse: word }, options);
+
+const pathKey = <const O extends KeyOptions<string> = {}>(example: string, options: O = {} as O) =>
+  spec<string, O>(
+    {
+      expected: `an absolute path starting with / (e.g. ${example})`,
+      example,
+      parse: parseAbsolutePath,
+      hint: 'cron, systemd and backup agents start snaplog in no meaningful working directory, so relative paths are refused',
+    },
+    options,
+  );
+
+const intKey = <const O extends KeyOptions<number> = {}>(
+  range: { min: number; max: number },
+  what: string,
+  example: string,
+  options: O = {} as O,
+) =>
+  spec<number, O>(
+    {
+      expected: `${what} (e.g. ${example})`,
+      example,
+      parse: parseInteger,
+      check: (value) => (value < range.min || value > range.max ? `${what} from ${range.min} to ${range.max}` : undefined),
+    },
+    options,
+  );
+
+const boolKey = <const O extends KeyOptions<boolean> = {}>(options: O = {} as O) =>
+  spec<boolean, O>({ expected: 'true or false (also yes/no, on/off, 1/0)', example: 'true', parse: parseBoolean }, options);
+
+const durationKey = <const O extends KeyOptions<number> = {}>(example: string, options: O = {} as O) =>
+  spec<number, O>(
+    {
+      expected: `a duration: whole seconds, or a number with unit s, m or h (e.g. ${example})`,
+      example,
+      parse: parseDuration,
+      check: (value) => (value < 1 ? 'a duration of at least 1 second' : undefined),
+    },
+    options,
+  );
+
+const sizeKey = <const O extends KeyOptions<number> = {}>(example: string, options: O = {} as O) =>
+  spec<number, O>(
+    {
+      expected: `a size: bytes, or a number with unit k, m or g (e.g. ${example})`,
+      example,
+      parse: parseSize,
+      check: (value) => (value < 1024 ? 'a size of at least 1k' : undefined),
+    },
+    options,
+  );
+
+const enumKey = <V extends string, const O extends KeyOptions<V> = {}>(values: readonly V[], options: O = {} as O) =>
+  spec<V, O>(
+    {
+      expected: `one of ${values.join(', ')}`,
+      example: values[0] ?? '',
+      parse: (text) => values.find((value) => value === text.trim().toLowerCase()),
+      choices: values,
+    },
+    options,
+  );
+
+export const WORKLOAD_NAMES: readonly WorkloadName[] = ['mysql', 'mariadb', 'oracle', 'iris', 'cache'];
+export const FREEZE_METHODS: readonly FreezeMethod[] = ['auto', 'backup-stage', 'ftwrl'];
+export const COMPRESSIONS: readonly Compression[] = ['none', 'gzip', 'zstd'];
+
+export const DEFAULT_MYSQL_SOCKET = '/run/mysqld/mysqld.sock';
+/** Azure Backup refuses a timeout below this; snaplog accepts it with a warning. */
+export const AZURE_MIN_TIMEOUT_SECONDS = 60;
+
+export const SCHEMA = {
+  workload: {
+    workload_name: enumKey(WORKLOAD_NAMES, {
+      mandatory: true,
+      hint: "set it in [workload] (Azure's workload.conf or snaplog.conf) to the database this VM runs",
+    }),
+    command_path: pathKey('/usr/bin'),
+    linux_user: wordKey('root', 'a user name', { default: 'root' }),
+    credString: stringKey(),
+    ipc_folder: pathKey('/var/lib/snaplog/ipc', { default: '/var/lib/snaplog/ipc' }),
+    timeout: intKey({ min: 1, max: 1800 }, 'whole seconds', '90', {
+      default: 90,
+      hint: 'the freeze is released after this many seconds; Azure Backup allows 60 to 1800',
+    }),
+    configuration_path: pathKey('/etc/oratab'),
+    instance: wordKey('IRIS', 'an instance name'),
+  },
+  mysql: {
+    socket: pathKey(DEFAULT_MYSQL_SOCKET),
+    host: wordKey('127.0.0.1', 'a host name or IP address'),
+    port: intKey({ min: 1, max: 65535 }, 'a TCP port number', '3306', { default: 3306 }),
+    user: wordKey('root', 'a user name', { default: 'root' }),
+    password_file: pathKey('/etc/snaplog/mysql.pw'),
+    defaults_file: pathKey('/etc/snaplog/my.cnf'),
+    binlog_dir: pathKey('/var/lib/mysql'),
+    freeze_method: enumKey(FREEZE_METHODS, { default: 'auto' }),
+    server_id: intKey({ min: 1, max: 4294967295 }, 'a whole number', '4242'),
+  },
+  archive: {
+    path: pathKey('/mnt/nfs/snaplog', { mandatory: true, hint: 'the archive is usually an NFS mount, e.g. /mnt/nfs/snaplog' }),
+    compression: enumKey(COMPRESSIONS, { default: 'none' }),
+    system_id: spec<string, {}>(
+      {
+        expected: "a name of letters, digits, '.', '_' and '-' that does not start with '.' (e.g. db01)",
+        example: 'db01',
+        parse: (text) => (/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(text.trim()) ? text.trim() : undefined),
+      },
+      {},
+    ),
+  },
+  ship: {
+    max_log_age: durationKey('5m'),
+    tail: boolKey({ default: false }),
+    rescan_interval: durationKey('10s', { default: 10 }),
+    concurrency: intKey({ min: 1, max: 16 }, 'a whole number', '2', { default: 2 }),
+    retry_max_delay: durationKey('60s', { default: 60 }),
+  },
+  events: {
+    max_bytes: sizeKey('10m', { default: 10 * 1024 * 1024 }),
+  },
+} as const;
+
+export type Schema = typeof SCHEMA;
+export type SectionName = keyof Schema;
+export type SectionSpec = Readonly<Record<string, KeySpec>>;
+
+/** Sections whose keys are kept as raw strings (their engines define them). */
+export const FREEFORM_SECTIONS = ['oracle', 'iris'] as const;
+export type FreeformSection = (typeof FREEFORM_SECTIONS)[number];
+
+/** Keys and sections of Azure's workload.conf that snaplog knows but does not use: warned about as such, not as typos. */
+export const AZURE_UNUSED_KEYS: Readonly<Record<string, readonly string[]>> = {
+  workload: ['command', 'role', 'enforceSlaveOnly', 'dbnames', 'customScriptEnabled'],
+};
+export const AZURE_UNUSED_SECTIONS: readonly string[] = ['logbackup'];
+
+/** Keys that suggest someone wrote a password into the config file itself. */
+export const PASSWORD_LIKE_KEYS: readonly string[] = ['password', 'passwd', 'pass', 'pwd'];
+
+/** The value type of a section after defaults are applied. */
+export type Resolved<S> = {
+  -readonly [K in keyof S]: S[K] extends KeySpec<infer T, infer P> ? (P extends true ? T : T | undefined) : never;
+};

@@ -1,0 +1,76 @@
+import { open } from 'node:fs/promises';
+import type { LogFacts, LogObserver } from '../../archive/metadata.js';
+import { unixToIso } from '../../archive/metadata.js';
+import { BinlogScanner, scanBinlogBuffer } from './binlog/index.js';
+import type { BinlogScan } from './binlog/index.js';
+
+/** Maps what the binlog reader found to the archive's metadata fields. Pure. */
+export function factsFromScan(scan: BinlogScan): LogFacts {
+  return {
+    firstEventTime: unixToIso(scan.firstEventTime),
+    lastEventTime: unixToIso(scan.lastEventTime),
+    firstCommitTime: unixToIso(scan.firstCommitTime),
+    lastCommitTime: unixToIso(scan.lastCommitTime),
+    startPosition: scan.startPosition,
+    endPosition: scan.endPosition,
+    lastCompleteTransactionEnd: scan.lastCompleteTransactionEnd,
+    transactionCount: scan.transactionCount,
+    firstTransaction: scan.firstGtid,
+    lastTransaction: scan.lastGtid,
+    previousTransactions: scan.previousGtids,
+    serverId: scan.serverId,
+    serverVersion: scan.serverVersion,
+    cleanClose: !scan.inUseFlag,
+    nextLog: scan.rotateTo?.file,
+    details: {
+      checksum: scan.checksum,
+      gtidFlavor: scan.gtidFlavor,
+      stopped: scan.stopped,
+      eventCount: scan.eventCount,
+      incompleteTail: scan.incompleteTail,
+      problems: scan.problems,
+    },
+  };
+}
+
+/** Learns a binlog's facts from the chunks that the archive copies; keeps no transaction index in memory. */
+export function binlogObserver(): LogObserver {
+  const scanner = new BinlogScanner({ keepTransactions: false });
+  return {
+    push: (chunk) => scanner.push(chunk),
+    finish: () => factsFromScan(scanner.finish()),
+  };
+}
+
+const PREFIX_BYTES = 1 << 20;
+
+/** Age of the first transaction in a binlog, from its first MiB; undefined when it holds none yet. */
+export async function firstTransactionAgeSeconds(path: string, now = Date.now()): Promise<number | undefined> {
+  const handle = await open(path, 'r');
+  let prefix: Buffer;
+  let size: number;
+  try {
+    size = (await handle.stat()).size;
+    prefix = Buffer.alloc(Math.min(size, PREFIX_BYTES));
+    await handle.read(prefix, 0, prefix.length, 0);
+  } finally {
+    await handle.close();
+  }
+  const scan = scanBinlogBuffer(prefix);
+  const firstCommit = scan.transactions[0]?.commitTime;
+  if (firstCommit !== undefined) return Math.max(0, now / 1000 - firstCommit);
+  // A first transaction larger than the prefix: the file's creation time bounds its age.
+  if (size > PREFIX_BYTES && scan.firstEventTime !== undefined) return Math.max(0, now / 1000 - scan.firstEventTime);
+  return undefined;
+}
+
+/** For `verify`: what a re-read of an archived binlog says is wrong with it. */
+export function binlogProblems(facts: LogFacts, recorded: { endPosition?: number; lastCompleteTransactionEnd?: number }): string[] {
+  const problems: string[] = [];
+  const found = (facts.details?.['problems'] ?? []) as { position: number; problem: string }[];
+  for (const problem of found) problems.push(`${problem.problem} (at byte ${problem.position})`);
+  if (recorded.lastCompleteTransactionEnd !== undefined && facts.lastCompleteTransactionEnd !== recorded.lastCompleteTransactionEnd) {
+    problems.push(`last complete transaction ends at ${facts.lastCompleteTransactionEnd}, metadata says ${recorded.lastCompleteTransactionEnd}`);
+  }
+  return problems;
+}

@@ -1,0 +1,36 @@
+import type { LogObserver } from '../archive/metadata.js';
+import type { LogPosition } from '../archive/snapshot-record.js';
+
+/** A log file as the database has it: closed logs are shipped, the open one only tailed. */
+export interface SourceLog {
+  name: string;
+  path: string;
+  sequence: number;
+  closed: boolean;
+}
+
+/** What a snapshot's quiesced database reports about itself while the lock is held. */
+export interface FrozenPosition {
+  position: LogPosition;
+  serverVersion: string;
+  method: string;
+}
+
+/**
+ * Everything the shipping loop, the freeze protocol and the planner ask of a database, and nothing else.
+ * One adapter per database under src/engines/<name>/.
+ */
+export interface Engine {
+  readonly kind: string;
+  /** Stable id of the database system: the archive folder its logs go to. */
+  systemId(): Promise<string>;
+  /** Logs in order, oldest first; every one but the newest is closed. */
+  listSourceLogs(): Promise<SourceLog[]>;
+  /** Learns a log's facts while its bytes stream to the archive. */
+  observeLog(log: SourceLog): LogObserver;
+  /** Closes the open log so it can be shipped (FLUSH BINARY LOGS, ARCHIVE LOG CURRENT, journal switch). */
+  switchLog(): Promise<void>;
+  /** Seconds since the first transaction in this log was committed; undefined when it holds none. */
+  firstTransactionAgeSeconds(log: SourceLog): Promise<number | undefined>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,132 @@
+import { appendFile, chmod, mkdir, open, readFile, rename, stat } from 'node:fs/promises';
+import { watch } from 'node:fs';
+import { join } from 'node:path';
+import { hostname } from 'node:os';
+
+export type EventLevel = 'info' | 'warning' | 'alert';
+
+/** One line of events.jsonl. Never carries a credential: callers pass facts, not config. */
+export interface SnaplogEvent {
+  time: string;
+  type: string;
+  level: EventLevel;
+  host: string;
+  pid: number;
+  [field: string]: unknown;
+}
+
+export const EVENTS_FILE = 'events.jsonl';
+const SECRET_KEYS = /pass(word)?|secret|cred|token/i;
+
+function scrub(fields: Record<string, unknown>): Record<string, unknown> {
+  const clean: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(fields)) clean[key] = SECRET_KEYS.test(key) ? '[redacted]' : value;
+  return clean;
+}
+
+/** The messaging channel for external tools: JSON lines appended to <ipc folder>/events.jsonl, rotated by size. */
+export class EventChannel {
+  readonly path: string;
+
+  constructor(
+    readonly folder: string,
+    private readonly maxBytes = 10 * 1024 * 1024,
+  ) {
+    this.path = join(folder, EVENTS_FILE);
+  }
+
+  async emit(type: string, level: EventLevel, fields: Record<string, unknown> = {}): Promise<SnaplogEvent> {
+    const event: SnaplogEvent = { time: new Date().toISOString(), type, level, host: hostname(), pid: process.pid, ...scrub(fields) };
+    try {
+      await ensurePrivateFolder(this.folder);
+      await this.rotateIfLarge();
+      await appendFile(this.path, `${JSON.stringify(event)}\n`, { mode: 0o600 });
+    } catch (error) {
+      // The channel must never stop shipping or a freeze: report on stderr and go on.
+      process.stderr.write(`snaplog: could not write event ${type} to ${this.path}: ${(error as Error).message}\n`);
+    }
+    return event;
+  }
+
+  private async rotateIfLarge(): Promise<void> {
+    try {
+      const info = await stat(this.path);
+      if (info.size >= this.maxBytes) await rename(this.path, `${this.path}.1`);
+    } catch {
+      // no file yet
+    }
+  }
+}
+
+/** Creates the folder 0700, or tightens it when it exists with looser bits. */
+export async function ensurePrivateFolder(folder: string): Promise<void> {
+  await mkdir(folder, { recursive: true, mode: 0o700 });
+  const info = await stat(folder);
+  if ((info.mode & 0o077) !== 0) await chmod(folder, 0o700);
+}
+
+export async function readEvents(path: string): Promise<SnaplogEvent[]> {
+  let text = '';
+  try {
+    text = await readFile(path, 'utf8');
+  } catch {
+    return [];
+  }
+  return parseEventLines(text);
+}
+
+export function parseEventLines(text: string): SnaplogEvent[] {
+  const events: SnaplogEvent[] = [];
+  for (const line of text.split('\n')) {
+    if (!line.trim()) continue;
+    try {
+      events.push(JSON.parse(line) as SnaplogEvent);
+    } catch {
+      // a torn last line while another process appends: skip it
+    }
+  }
+  return events;
+}
+
+/** Follows events.jsonl like `tail -f`, across rotation; stops when `signal` aborts. */
+export async function followEvents(path: string, onLine: (line: string) => void, signal: AbortSignal): Promise<void> {
+  let offset = 0;
+  try {
+    offset = (await stat(path)).size;
+  } catch {
+    offset = 0;
+  }
+  let pending = '';
+  const readMore = async (): Promise<void> => {
+    let size: number;
+    try {
+      size = (await stat(path)).size;
+    } catch {
+      return;
+    }
+    if (size < offset) offset = 0;
+    if (size === offset) return;
+    const handle = await open(path, 'r');
+    try {
+      const buffer = Buffer.alloc(size - offset);
+      await handle.read(buffer, 0, buffer.length, offset);
+      offset = size;
+      pending += buffer.toString('utf8');
+      const lines = pending.split('\n');
+      pending = lines.pop() ?? '';
+      for (const line of lines) if (line.trim()) onLine(line);
+    } finally {
+      await handle.close();
+    }
+  };
+  const timer = setInterval(() => void readMore(), 500);
+  let watcher: ReturnType<typeof watch> | undefined;
+  try {
+    watcher = watch(path, () => void readMore());
+  } catch {
+    watcher = undefined;
+  }
+  await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+  clearInterval(timer);
+  watcher?.close();
+}

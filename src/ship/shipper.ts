@@ -1,0 +1,157 @@
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import PQueue from 'p-queue';
+import type { Archive } from '../archive/archive.js';
+import { ArchiveDuplicateError } from '../archive/errors.js';
+import { partialDir, partialPath } from '../archive/layout.js';
+import type { Compression } from '../archive/layout.js';
+import type { LogMetadata } from '../archive/metadata.js';
+import { headDigest, pushLog } from '../archive/push.js';
+import type { EventChannel } from '../events/channel.js';
+import type { Engine, SourceLog } from '../engines/types.js';
+import { planRound } from './round-plan.js';
+import type { ArchivedIdentity, SequenceGap } from './round-plan.js';
+
+export interface ShipperOptions {
+  compression: Compression;
+  concurrency: number;
+}
+
+export interface RoundResult {
+  systemId: string;
+  shipped: LogMetadata[];
+  pending: SourceLog[];
+  openLog?: SourceLog;
+  gaps: SequenceGap[];
+  lastArchived?: LogMetadata;
+}
+
+/** One pass of the shipping loop: find closed logs the archive lacks and ship them in order. */
+export class Shipper {
+  /** Archived logs whose identity this process has already checked against the server's file of the same name. */
+  private readonly confirmed = new Set<string>();
+  private readonly reportedGaps = new Set<string>();
+
+  constructor(
+    private readonly engine: Engine,
+    private readonly archive: Archive,
+    private readonly events: EventChannel,
+    private readonly options: ShipperOptions,
+  ) {}
+
+  async round(signal?: AbortSignal): Promise<RoundResult> {
+    await this.archive.assertMounted();
+    const systemId = await this.engine.systemId();
+    const source = await this.engine.listSourceLogs();
+    const archivedLogs = await this.archive.listLogs(systemId);
+    const identities: ArchivedIdentity[] = archivedLogs.flatMap((log) => (log.metadata ? [{ name: log.name, sequence: log.metadata.sequence, size: log.metadata.size, headSha256: log.metadata.headSha256 }] : []));
+    const plan = planRound(source, identities);
+
+    for (const gap of plan.gaps) await this.reportGap(systemId, gap);
+    for (const log of plan.alreadyArchived) await this.confirmIdentity(systemId, log, identities);
+
+    const shipped: LogMetadata[] = [];
+    const queue = new PQueue({ concurrency: this.options.concurrency });
+    let failure: unknown;
+    for (const log of plan.toShip) {
+      void queue.add(async () => {
+        if (failure !== undefined || signal?.aborted) return;
+        try {
+          shipped.push(await this.shipOne(systemId, log));
+        } catch (error) {
+          failure ??= error;
+        }
+      });
+    }
+    await queue.onIdle();
+    if (failure !== undefined) throw failure;
+
+    const metadataByName = new Map(archivedLogs.flatMap((log) => (log.metadata ? [[log.name, log.metadata] as const] : [])));
+    for (const metadata of shipped) metadataByName.set(metadata.name, metadata);
+    const shippedNames = new Set(metadataByName.keys());
+    const lastArchived = [...metadataByName.values()].sort((a, b) => a.sequence - b.sequence).pop();
+    return {
+      systemId,
+      shipped: shipped.sort((a, b) => a.sequence - b.sequence),
+      pending: source.filter((log) => log.closed && !shippedNames.has(log.name)),
+      openLog: source.find((log) => !log.closed),
+      gaps: plan.gaps,
+      lastArchived,
+    };
+  }
+
+  private async shipOne(systemId: string, log: SourceLog): Promise<LogMetadata> {
+    const started = Date.now();
+    const result = await pushLog(this.archive, {
+      systemId,
+      engine: this.engine.kind,
+      name: log.name,
+      sequence: log.sequence,
+      sourcePath: log.path,
+      compression: this.options.compression,
+      observer: this.engine.observeLog(log),
+    });
+    this.confirmed.add(log.name);
+    const { metadata } = result;
+    await this.events.emit(result.outcome === 'shipped' ? 'log-shipped' : 'log-already-archived', 'info', {
+      systemId,
+      log: log.name,
+      size: metadata.size,
+      sha256: metadata.sha256,
+      lastCommitTime: metadata.lastCommitTime,
+      outcome: result.outcome,
+      durationMs: Date.now() - started,
+    });
+    await this.archive.storage.remove(partialPath(systemId, log.name)).catch(() => undefined);
+    return metadata;
+  }
+
+  /**
+   * A server restored from a snapshot or a failed-over replica reuses binlog names. Size and the hash of
+   * the first 4 KiB tell a renumbered log from the archived one without reading it all; a mismatch is
+   * settled by the full checksum inside pushLog, which refuses to overwrite.
+   */
+  private async confirmIdentity(systemId: string, log: SourceLog, archived: ArchivedIdentity[]): Promise<void> {
+    if (this.confirmed.has(log.name)) return;
+    const identity = archived.find((entry) => entry.name === log.name);
+    if (!identity) return;
+    const size = (await stat(log.path)).size;
+    if (size === identity.size && (await headDigest(log.path)) === identity.headSha256) {
+      this.confirmed.add(log.name);
+      return;
+    }
+    try {
+      await pushLog(this.archive, { systemId, engine: this.engine.kind, name: log.name, sequence: log.sequence, sourcePath: log.path, compression: this.options.compression });
+      this.confirmed.add(log.name);
+    } catch (error) {
+      if (error instanceof ArchiveDuplicateError) {
+        await this.events.emit('log-conflict', 'alert', { systemId, log: log.name, message: error.message, hint: error.hint });
+      }
+      throw error;
+    }
+  }
+
+  private async reportGap(systemId: string, gap: SequenceGap): Promise<void> {
+    const key = `${systemId}:${gap.fromSequence}-${gap.toSequence}`;
+    if (this.reportedGaps.has(key)) return;
+    this.reportedGaps.add(key);
+    await this.events.emit('gap', 'alert', {
+      systemId,
+      after: gap.after,
+      before: gap.before,
+      missingSequences: `${gap.fromSequence}-${gap.toSequence}`,
+      message: `logs ${gap.fromSequence}..${gap.toSequence} were purged from the server before they were shipped: point-in-time restore across them is impossible`,
+    });
+  }
+
+  /** Copies the open log's bytes so far into partial/ so the recovery point does not wait for rotation. */
+  async tailOpenLog(systemId: string, log: SourceLog): Promise<number> {
+    await this.archive.assertMounted();
+    await this.archive.storage.ensureDir(partialDir(systemId));
+    const size = (await stat(log.path)).size;
+    if (size === 0) return 0;
+    await this.archive.storage.replaceFromStream(partialPath(systemId, log.name), createReadStream(log.path, { start: 0, end: size - 1, highWaterMark: 1 << 20 }));
+    return size;
+  }
+}
+
