@@ -5,6 +5,7 @@ import { archiveCommand } from './archive.js';
 import { configCommand } from './config.js';
 import { demoCommand } from './demo.js';
 import { eventsCommand } from './events.js';
+import { freezeCommand, holderCommand, thawCommand } from './freeze.js';
 import { listCommand } from './list.js';
 import { shipCommand } from './ship.js';
 import { statusCommand } from './status.js';
@@ -16,9 +17,10 @@ export function buildProgram(): Command {
     .version('0.1.0')
     .showHelpAfterError()
     .enablePositionalOptions(false);
-  for (const command of [archiveCommand(), shipCommand(), statusCommand(), listCommand(), verifyCommand(), eventsCommand(), configCommand(), demoCommand(run)]) {
+  for (const command of [archiveCommand(), shipCommand(), statusCommand(), listCommand(), verifyCommand(), eventsCommand(), configCommand(), demoCommand(run), freezeCommand(), thawCommand()]) {
     program.addCommand(command);
   }
+  program.addCommand(holderCommand(), { hidden: true });
   program.addHelpText(
     'after',
     `

@@ -19,8 +19,10 @@ export type {
   WorkloadName,
 } from './types.js';
 export type { IniDocument, IniEntry, IniSection } from './ini.js';
+export type { ConfigLocation } from '../errors.js';
 export { parseIni } from './ini.js';
-export { resolveConfig, formatLocation } from './validate.js';
+export { resolveConfig } from './validate.js';
+export { formatLocation } from './location.js';
 export { loadConfig, DEFAULT_CONFIG_PATH, AZURE_WORKLOAD_CONF_PATH } from './load.js';
 export { readSecretFile, readMysqlPassword, checkSecretFile } from './secrets.js';
 export { passwordFromOptionFile } from './mysql-option-file.js';

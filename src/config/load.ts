@@ -12,7 +12,8 @@ import { ConfigError, type ConfigLocation } from '../errors.js';
 import { parseIni, type IniDocument } from './ini.js';
 import { checkSecretFile } from './secrets.js';
 import type { ConfigResult, LoadConfigOptions, SnaplogConfig } from './types.js';
-import { formatLocation, resolveConfig } from './validate.js';
+import { formatLocation } from './location.js';
+import { resolveConfig } from './validate.js';
 
 export const DEFAULT_CONFIG_PATH = '/etc/snaplog/snaplog.conf';
 export const AZURE_WORKLOAD_CONF_PATH = '/etc/azure/workload.conf';

@@ -93,7 +93,8 @@ export async function checkSecretFile(path: string, location: ConfigLocation): P
 export async function readSecretFile(path: string, location: ConfigLocation): Promise<string> {
   let handle: FileHandle;
   try {
-    handle = await open(path, constants.O_RDONLY | constants.O_NOCTTY);
+    // O_NONBLOCK: a FIFO put in place of the file must fail the type check below, not hang snaplog
+    handle = await open(path, constants.O_RDONLY | constants.O_NOCTTY | constants.O_NONBLOCK);
   } catch (error) {
     throw openError(path, error, location) ?? error;
   }

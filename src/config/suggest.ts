@@ -25,7 +25,7 @@ export function closest(word: string, candidates: Iterable<string>): string | un
     let distance = editDistance(needle, lower);
     const allowed = Math.max(1, Math.floor(lower.length / 3));
     if (distance > allowed) {
-      const contains = needle.length >= 4 && (lower.includes(needle) || needle.includes(lower));
+      const contains = (needle.length >= 2 && lower.startsWith(needle)) || (needle.length >= 4 && (lower.includes(needle) || needle.includes(lower)));
       if (!contains) continue;
       distance = allowed; // plausible, but ranks behind real near-misses
     }

@@ -23,25 +23,10 @@ import {
   type SectionName,
   type SectionSpec,
 } from './schema.js';
+import { interpretCredString } from './credstring.js';
+import { locationOf, warning } from './location.js';
 import { closest } from './suggest.js';
 import type { ConfigResult, MysqlConfig, SnaplogConfig } from './types.js';
-import { parseAbsolutePath } from './values.js';
-
-/** `file, line 7, key 'timeout'`: the same form ConfigError uses, for warnings. */
-export function formatLocation(location: ConfigLocation): string {
-  const parts = [location.file];
-  if (location.line !== undefined) parts.push(`line ${location.line}`);
-  if (location.key !== undefined) parts.push(`key '${location.key}'`);
-  return parts.join(', ');
-}
-
-function warning(location: ConfigLocation, message: string): string {
-  return `${formatLocation(location)}: ${message}`;
-}
-
-function locationOf(entry: IniEntry): ConfigLocation {
-  return { file: entry.file, line: entry.line, key: entry.key };
-}
 
 /** A typed value as found, quoted and shortened, for "found …". */
 function shown(value: string): string {
@@ -250,49 +235,6 @@ function compact<T extends object>(value: T): T {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
 }
 
-const DEFAULTS_FILE_OPTION = /(?:^|\s)--defaults(?:-extra)?-file=(?:"([^"]*)"|'([^']*)'|(\S+))/;
-const PASSWORD_OPTION = /(?:^|\s)(?:-p\S|--password(?:=|\s+\S))/;
-
-interface CredString {
-  readonly defaultsFile?: { path: string; location: ConfigLocation };
-  readonly warnings: string[];
-}
-
-/** Azure's credString is pasted into a shell command by Azure's scripts; snaplog only mines it for a defaults file. */
-function interpretCredString(entry: IniEntry | undefined, mysqlDefaultsFileSet: boolean): CredString {
-  if (entry === undefined) return { warnings: [] };
-  const location = locationOf(entry);
-  const warnings: string[] = [];
-  const match = DEFAULTS_FILE_OPTION.exec(entry.value);
-  const raw = match === null ? undefined : (match[1] ?? match[2] ?? match[3]);
-  let defaultsFile: CredString['defaultsFile'];
-  const preface = 'credString is accepted for compatibility with Azure Backup, but snaplog never puts it on a command line (it would show in ps and in logs)';
-  if (raw !== undefined) {
-    const path = parseAbsolutePath(raw);
-    if (path === undefined) {
-      throw new ConfigError(
-        location,
-        'the option file named by --defaults-extra-file (or --defaults-file) must be an absolute path',
-        'write the full path, e.g. credString = --defaults-extra-file=/etc/mysql/backup.cnf, or set [mysql] defaults_file',
-      );
-    }
-    if (mysqlDefaultsFileSet) {
-      warnings.push(warning(location, `${preface}; [mysql] defaults_file is set, so the option file named here is not used`));
-    } else {
-      defaultsFile = { path, location };
-      warnings.push(warning(location, `${preface}; it reads the password from the option file named here (${path}) instead, as [mysql] defaults_file`));
-    }
-  } else {
-    warnings.push(warning(location, `${preface}; it is ignored. Set [mysql] password_file or defaults_file instead`));
-  }
-  if (PASSWORD_OPTION.test(entry.value)) {
-    warnings.push(
-      warning(location, 'credString appears to contain a password: remove it from this file, put it alone in a mode 0600 file and name that file in [mysql] password_file'),
-    );
-  }
-  return { warnings, ...(defaultsFile === undefined ? {} : { defaultsFile }) };
-}
-
 /**
  * Merge and validate parsed documents (lowest precedence first) into the typed config.
  * Throws ConfigError (exit code 2) naming file, line and key.
@@ -312,7 +254,8 @@ export function resolveConfig(documents: readonly IniDocument[]): ConfigResult {
   const winner = (section: string, key: string) => collected.winners.get(id(section, key));
 
   const derived = new Map<string, ConfigLocation>();
-  const cred = interpretCredString(winner('workload', 'credString'), mysql.defaults_file !== undefined);
+  const isMysql = workload.workload_name === 'mysql' || workload.workload_name === 'mariadb';
+  const cred = interpretCredString(winner('workload', 'credString'), isMysql, mysql.defaults_file !== undefined);
   warnings.push(...cred.warnings);
   if (cred.defaultsFile !== undefined) derived.set(id('mysql', 'defaults_file'), cred.defaultsFile.location);
 
@@ -327,7 +270,7 @@ export function resolveConfig(documents: readonly IniDocument[]): ConfigResult {
   }
 
   let mysqlConfig: MysqlConfig | undefined;
-  if (workload.workload_name === 'mysql' || workload.workload_name === 'mariadb') {
+  if (isMysql) {
     let socket = mysql.socket;
     if (socket === undefined && mysql.host === undefined) {
       socket = DEFAULT_MYSQL_SOCKET;

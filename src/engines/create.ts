@@ -25,7 +25,7 @@ export async function mysqlEndpoint(config: SnaplogConfig): Promise<MysqlEndpoin
 
 export async function createEngine(config: SnaplogConfig): Promise<Engine> {
   if (isMysqlFamily(config)) {
-    return new MysqlEngine({ endpoint: await mysqlEndpoint(config), binlogDir: config.mysql?.binlogDir, systemId: config.archive.systemId });
+    return new MysqlEngine({ endpoint: await mysqlEndpoint(config), binlogDir: config.mysql?.binlogDir, systemId: config.archive.systemId, freezeMethod: config.mysql?.freezeMethod ?? 'auto' });
   }
   throw new SnaplogError(`workload_name = ${config.workload.name} is not supported by this snaplog version yet`, {
     exitCode: 2,

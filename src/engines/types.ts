@@ -9,11 +9,12 @@ export interface SourceLog {
   closed: boolean;
 }
 
-/** What a snapshot's quiesced database reports about itself while the lock is held. */
-export interface FrozenPosition {
+/** A quiesced database: its exact log position read while the lock is held, and how to let go. */
+export interface Quiesced {
   position: LogPosition;
   serverVersion: string;
   method: string;
+  release(): Promise<void>;
 }
 
 /**
@@ -32,5 +33,10 @@ export interface Engine {
   switchLog(): Promise<void>;
   /** Seconds since the first transaction in this log was committed; undefined when it holds none. */
   firstTransactionAgeSeconds(log: SourceLog): Promise<number | undefined>;
+  /**
+   * Quiesces the database for a snapshot. Called in the detached holder process, which keeps what this
+   * returns alive until thaw or timeout; session-bound locks die with that process.
+   */
+  quiesce(): Promise<Quiesced>;
   close(): Promise<void>;
 }

@@ -1,17 +1,28 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { LogPosition } from '../archive/snapshot-record.js';
+import { ensurePrivateFolder } from '../events/channel.js';
 
 export const FREEZE_STATE_FILE = 'freeze.json';
 
-/** What the freeze holder writes to the ipc folder: who holds what since when. */
+export type FreezeStateName = 'freezing' | 'frozen' | 'thawed' | 'timed-out' | 'failed';
+
+/** The ipc folder's account of the current or last freeze: who holds what since when. */
 export interface FreezeState {
-  state: 'idle' | 'freezing' | 'frozen' | 'thawed' | 'timed-out' | 'failed';
-  snapshotId?: string;
+  state: FreezeStateName;
+  snapshotId: string;
+  systemId?: string;
+  /** The pre-step's process while it runs, then the detached holder that owns the database session. */
+  prePid?: number;
   holderPid?: number;
-  since?: string;
+  startedAt: string;
+  frozenAt?: string;
   deadline?: string;
+  releasedAt?: string;
+  frozenMs?: number;
   method?: string;
-  lastFrozenMs?: number;
+  position?: LogPosition;
+  product?: string;
   message?: string;
 }
 
@@ -21,4 +32,46 @@ export async function readFreezeState(ipcFolder: string): Promise<FreezeState | 
   } catch {
     return undefined;
   }
+}
+
+export async function writeFreezeState(ipcFolder: string, state: FreezeState): Promise<void> {
+  await ensurePrivateFolder(ipcFolder);
+  const path = join(ipcFolder, FREEZE_STATE_FILE);
+  const temp = `${path}.tmp-${process.pid}`;
+  await writeFile(temp, `${JSON.stringify(state, null, 2)}\n`, { mode: 0o600 });
+  await rename(temp, path);
+}
+
+export function isProcessAlive(pid: number | undefined): boolean {
+  if (!pid) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** A pid from a state file is only signalled if it is still our holder (pids get reused). */
+export async function isHolderProcess(pid: number | undefined, snapshotId: string): Promise<boolean> {
+  if (!isProcessAlive(pid)) return false;
+  try {
+    const cmdline = (await readFile(`/proc/${pid}/cmdline`, 'utf8')).split('\0');
+    return cmdline.includes('__freeze-holder') && cmdline.includes(snapshotId);
+  } catch {
+    return false;
+  }
+}
+
+/** Pure: a freeze that is still in force (its holder alive) blocks a second one. */
+export function isActive(state: FreezeState | undefined, holderAlive: boolean): boolean {
+  if (!state) return false;
+  if (state.state === 'frozen') return holderAlive;
+  if (state.state === 'freezing') return holderAlive || isProcessAlive(state.prePid);
+  return false;
+}
+
+export function newSnapshotId(now = new Date()): string {
+  const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  return `${stamp}-${Math.floor(Math.random() * 0xffff).toString(16).padStart(4, '0')}`;
 }

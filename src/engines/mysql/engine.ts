@@ -3,7 +3,9 @@ import { readdir, readFile } from 'node:fs/promises';
 import type { Connection } from 'mysql2/promise';
 import { SnaplogError } from '../../errors.js';
 import type { LogObserver } from '../../archive/metadata.js';
-import type { Engine, SourceLog } from '../types.js';
+import type { FreezeMethod } from '../../config/index.js';
+import type { Engine, Quiesced, SourceLog } from '../types.js';
+import { quiesceMysql } from './quiesce.js';
 import { connectMysql, globalVariable } from './connection.js';
 import type { MysqlEndpoint } from './connection.js';
 import { binlogName, binlogSequence, parseBinlogIndex } from './binlog-index.js';
@@ -14,6 +16,7 @@ export interface MysqlEngineOptions {
   /** From config: where the binlog index is when the server cannot be asked (it is down). */
   binlogDir?: string;
   systemId?: string;
+  freezeMethod: FreezeMethod;
 }
 
 interface ServerFacts {
@@ -109,6 +112,27 @@ export class MysqlEngine implements Engine {
 
   firstTransactionAgeSeconds(log: SourceLog): Promise<number | undefined> {
     return firstTransactionAgeSeconds(log.path);
+  }
+
+  /** Uses its own connection: the lock must live exactly as long as the holder keeps it. */
+  async quiesce(): Promise<Quiesced> {
+    const connection = await connectMysql(this.options.endpoint);
+    try {
+      const quiesced = await quiesceMysql(connection, this.options.freezeMethod);
+      return {
+        ...quiesced,
+        release: async () => {
+          try {
+            await quiesced.release();
+          } finally {
+            await connection.end().catch(() => connection.destroy());
+          }
+        },
+      };
+    } catch (error) {
+      connection.destroy();
+      throw error;
+    }
   }
 
   async close(): Promise<void> {

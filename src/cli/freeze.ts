@@ -1,0 +1,96 @@
+import { Command } from 'commander';
+import { fileURLToPath } from 'node:url';
+import { createEngine } from '../engines/create.js';
+import { freeze } from '../freeze/pre.js';
+import { thaw } from '../freeze/post.js';
+import { runHolder } from '../freeze/holder.js';
+import { withConfigOption, withJsonOption, configPathOf, printJson } from './common.js';
+import { loadContext, openArchive } from './context.js';
+
+const SNAPLOG_BIN = fileURLToPath(new URL('../../bin/snaplog', import.meta.url));
+
+interface HookOptions {
+  json?: boolean;
+  quiet?: boolean;
+  product?: string;
+  disks?: string;
+}
+
+function hookOptions(command: Command): Command {
+  return withJsonOption(withConfigOption(command))
+    .option('--quiet', 'print nothing on success (for hooks whose stdout is logged)')
+    .option('--product <name>', 'the backup product calling this hook (recorded with the snapshot)')
+    .option('--disks <list>', 'comma-separated disks being snapshotted (recorded with the snapshot)');
+}
+
+export function freezeCommand(): Command {
+  return hookOptions(new Command('freeze'))
+    .alias('pre')
+    .description('pre-snapshot: close the open binlog, ship it, quiesce the database in a detached holder, record the exact position; exit 0 only once the lock is held')
+    .addHelpText('after', '\nThe lock is released by `snaplog thaw`, or by the holder itself after [workload] timeout seconds.\nOn failure everything done so far is undone and the exit code is 1.')
+    .action(async (options: HookOptions, command: Command) => {
+      const { config, events } = await loadContext(command);
+      const engine = await createEngine(config);
+      const configPath = configPathOf(command);
+      try {
+        const result = await freeze({
+          config,
+          events,
+          engine,
+          holderCommand: [process.execPath, SNAPLOG_BIN, ...(configPath ? ['--config', configPath] : [])],
+          product: options.product,
+          disks: options.disks?.split(',').filter(Boolean),
+        });
+        if (options.json) printJson(result);
+        else if (!options.quiet) {
+          process.stdout.write(`frozen: snapshot ${result.snapshotId} at ${result.position.file}:${result.position.position}${result.position.gtid ? ` (GTID ${result.position.gtid})` : ''} by ${result.method}; logs through ${result.closedLog} archived (${result.shippedBy}); pre-step ${result.preStepMs} ms\n`);
+        }
+      } finally {
+        await engine.close();
+      }
+    });
+}
+
+export function thawCommand(): Command {
+  return hookOptions(new Command('thaw'))
+    .alias('post')
+    .description('post-snapshot: release the database and mark the snapshot thawed; a no-op when nothing is frozen')
+    .option('--failed', 'release and mark the snapshot failed (the snapshot itself failed, e.g. VMware freezeFail)')
+    .action(async (options: HookOptions & { failed?: boolean }, command: Command) => {
+      const { config, events } = await loadContext(command);
+      const result = await thaw(config, events, { failed: options.failed });
+      if (options.json) printJson(result);
+      const ok = result.outcome === 'thawed' || result.outcome === 'nothing-frozen' || (result.outcome === 'failed' && options.failed);
+      if (!options.json) {
+        if (ok && !options.quiet) process.stdout.write(`${result.message}\n`);
+        if (!ok) process.stderr.write(`snaplog thaw: ${result.message}\n`);
+      }
+      if (!ok) process.exitCode = 1;
+    });
+}
+
+/** The detached process that owns the lock; started by freeze, never by hand. */
+export function holderCommand(): Command {
+  return withConfigOption(new Command('__freeze-holder'))
+    .requiredOption('--snapshot <id>')
+    .option('--product <name>')
+    .option('--disks <list>')
+    .action(async (options: { snapshot: string; product?: string; disks?: string }, command: Command) => {
+      const { config, events } = await loadContext(command);
+      const engine = await createEngine(config);
+      try {
+        process.exitCode = await runHolder({
+          engine,
+          archive: await openArchive(config),
+          events,
+          ipcFolder: config.workload.ipcFolder,
+          snapshotId: options.snapshot,
+          timeoutSeconds: config.workload.timeoutSeconds,
+          product: options.product,
+          disks: options.disks?.split(',').filter(Boolean),
+        });
+      } finally {
+        await engine.close();
+      }
+    });
+}

@@ -1,0 +1,155 @@
+import { hostname } from 'node:os';
+import type { Archive } from '../archive/archive.js';
+import type { SnapshotRecord, SnapshotStatus } from '../archive/snapshot-record.js';
+import { describeError } from '../errors.js';
+import type { EventChannel } from '../events/channel.js';
+import type { Engine, Quiesced } from '../engines/types.js';
+import { readFreezeState, writeFreezeState } from './state.js';
+import type { FreezeState, FreezeStateName } from './state.js';
+import { withDeadline } from './deadline.js';
+
+export interface HolderOptions {
+  engine: Engine;
+  archive: Archive;
+  events: EventChannel;
+  ipcFolder: string;
+  snapshotId: string;
+  timeoutSeconds: number;
+  product?: string;
+  disks?: string[];
+}
+
+/** Signals the holder understands: thaw, thaw as failed (VMware freezeFail, a failing pre-step). */
+export const THAW_SIGNAL = 'SIGUSR2';
+export const FAIL_SIGNAL = 'SIGUSR1';
+
+type Ending = 'thawed' | 'failed' | 'timed-out';
+
+/**
+ * The detached process that owns the database session for the length of a snapshot: takes the lock,
+ * records the snapshot, waits for thaw or the timeout, releases. Exits 0 after a thaw, 1 otherwise.
+ */
+export async function runHolder(options: HolderOptions): Promise<number> {
+  const listener = new EndingListener();
+  try {
+    return await holdUntilThaw(options, listener);
+  } finally {
+    listener.close();
+  }
+}
+
+async function holdUntilThaw(options: HolderOptions, listener: EndingListener): Promise<number> {
+  const { ipcFolder, snapshotId, timeoutSeconds, events } = options;
+  const previous = await readFreezeState(ipcFolder);
+  const base: FreezeState = { ...(previous?.snapshotId === snapshotId ? previous : { startedAt: new Date().toISOString(), snapshotId }), state: 'freezing', holderPid: process.pid };
+  const deadlineMs = Date.now() + timeoutSeconds * 1000;
+  const systemId = await options.engine.systemId();
+
+  let quiesced: Quiesced;
+  try {
+    quiesced = await withDeadline(options.engine.quiesce(), deadlineMs, 'taking the lock', timeoutSeconds);
+  } catch (error) {
+    await writeFreezeState(ipcFolder, { ...base, systemId, state: 'failed', message: describeError(error) });
+    return 1;
+  }
+  const frozenAt = new Date();
+  const record: SnapshotRecord = {
+    formatVersion: 1,
+    id: snapshotId,
+    systemId,
+    engine: options.engine.kind,
+    time: frozenAt.toISOString(),
+    status: 'frozen',
+    position: quiesced.position,
+    frozenAt: frozenAt.toISOString(),
+    product: options.product,
+    host: hostname(),
+    serverVersion: quiesced.serverVersion,
+    method: quiesced.method,
+    ...(options.disks?.length ? { details: { disks: options.disks } } : {}),
+  };
+  const frozen: FreezeState = { ...base, systemId, state: 'frozen', frozenAt: record.time, deadline: new Date(deadlineMs).toISOString(), method: quiesced.method, position: quiesced.position, product: options.product };
+  try {
+    await withDeadline(options.archive.writeSnapshot(systemId, record), deadlineMs, 'writing the snapshot record to the archive', timeoutSeconds);
+    await writeFreezeState(ipcFolder, frozen);
+  } catch (error) {
+    await quiesced.release().catch(() => undefined);
+    await writeFreezeState(ipcFolder, { ...frozen, state: 'failed', message: describeError(error), releasedAt: new Date().toISOString() });
+    return 1;
+  }
+  await events.emit('frozen', 'info', { snapshotId, systemId, position: quiesced.position, method: quiesced.method, deadline: frozen.deadline });
+
+  const ending = await listener.wait(deadlineMs);
+  let releaseError: unknown;
+  try {
+    await quiesced.release();
+  } catch (error) {
+    // The session ends with this process anyway, which releases the lock.
+    releaseError = error;
+  }
+  const releasedAt = new Date();
+  const frozenMs = releasedAt.getTime() - frozenAt.getTime();
+  const stateName: FreezeStateName = ending;
+  const message =
+    ending === 'timed-out'
+      ? `no thaw within ${timeoutSeconds} s: the lock was released at the timeout, the snapshot is not application-consistent`
+      : ending === 'failed'
+        ? 'released on request and marked failed'
+        : undefined;
+  await writeFreezeState(ipcFolder, { ...frozen, state: stateName, releasedAt: releasedAt.toISOString(), frozenMs, ...(message ? { message } : {}) });
+  const status: SnapshotStatus = ending;
+  await withDeadline(
+    options.archive.writeSnapshot(systemId, { ...record, status, thawedAt: releasedAt.toISOString(), frozenMs, ...(message ? { error: message } : {}) }),
+    Date.now() + 30_000,
+    'updating the snapshot record',
+    30,
+  ).catch(async (error) => {
+    await events.emit('snapshot-record-failed', 'alert', { snapshotId, message: describeError(error) });
+  });
+  await events.emit(ending === 'thawed' ? 'thawed' : ending === 'timed-out' ? 'freeze-timeout' : 'freeze-failed', ending === 'thawed' ? 'info' : 'alert', {
+    snapshotId,
+    systemId,
+    frozenMs,
+    ...(message ? { message } : {}),
+    ...(releaseError ? { releaseError: describeError(releaseError) } : {}),
+  });
+  return ending === 'thawed' ? 0 : 1;
+}
+
+/** Listens from the holder's first moment, so a thaw that arrives early is not lost (nor kills the process). */
+class EndingListener {
+  private ending: Ending | undefined;
+  private notify: ((ending: Ending) => void) | undefined;
+  private readonly onThaw = (): void => this.end('thawed');
+  private readonly onFail = (): void => this.end('failed');
+
+  constructor() {
+    process.on(THAW_SIGNAL, this.onThaw);
+    process.on(FAIL_SIGNAL, this.onFail);
+    process.on('SIGTERM', this.onFail);
+    process.on('SIGINT', this.onFail);
+  }
+
+  private end(ending: Ending): void {
+    this.ending ??= ending;
+    this.notify?.(this.ending);
+  }
+
+  wait(deadlineMs: number): Promise<Ending> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => this.end('timed-out'), Math.max(0, deadlineMs - Date.now()));
+      this.notify = (ending) => {
+        clearTimeout(timer);
+        resolve(ending);
+      };
+      if (this.ending) this.notify(this.ending);
+    });
+  }
+
+  close(): void {
+    process.off(THAW_SIGNAL, this.onThaw);
+    process.off(FAIL_SIGNAL, this.onFail);
+    process.off('SIGTERM', this.onFail);
+    process.off('SIGINT', this.onFail);
+  }
+}

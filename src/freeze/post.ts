@@ -1,0 +1,68 @@
+import { Archive } from '../archive/archive.js';
+import type { SnaplogConfig } from '../config/index.js';
+import { describeError } from '../errors.js';
+import type { EventChannel } from '../events/channel.js';
+import { isHolderProcess, readFreezeState, writeFreezeState } from './state.js';
+import type { FreezeState } from './state.js';
+import { FAIL_SIGNAL, THAW_SIGNAL } from './holder.js';
+import { sleep } from './deadline.js';
+
+export type ThawOutcome = 'thawed' | 'nothing-frozen' | 'timed-out' | 'holder-died' | 'failed';
+
+export interface ThawResult {
+  outcome: ThawOutcome;
+  snapshotId?: string;
+  frozenMs?: number;
+  message: string;
+}
+
+const RELEASE_WAIT_MS = 30_000;
+
+/** The post-step: tell the holder to release and report how long the database was frozen. */
+export async function thaw(config: SnaplogConfig, events: EventChannel, options: { failed?: boolean } = {}): Promise<ThawResult> {
+  const ipcFolder = config.workload.ipcFolder;
+  const state = await readFreezeState(ipcFolder);
+  if (!state || state.state === 'thawed' || (state.state === 'failed' && !(await isHolderProcess(state.holderPid, state.snapshotId)))) {
+    const message = state ? `nothing frozen (the last freeze, ${state.snapshotId}, is ${state.state}): nothing to do` : 'nothing frozen: nothing to do';
+    await events.emit('thaw-noop', 'info', { snapshotId: state?.snapshotId, lastState: state?.state });
+    return { outcome: 'nothing-frozen', snapshotId: state?.snapshotId, message };
+  }
+  if (state.state === 'timed-out') {
+    return { outcome: 'timed-out', snapshotId: state.snapshotId, frozenMs: state.frozenMs, message: `snapshot ${state.snapshotId} is not application-consistent: the freeze timed out after ${state.frozenMs ?? '?'} ms, before thaw` };
+  }
+  if (!(await isHolderProcess(state.holderPid, state.snapshotId))) return holderDied(config, events, state);
+
+  process.kill(state.holderPid!, options.failed ? FAIL_SIGNAL : THAW_SIGNAL);
+  const deadline = Date.now() + RELEASE_WAIT_MS;
+  for (;;) {
+    const current = await readFreezeState(ipcFolder);
+    if (current?.snapshotId === state.snapshotId && current.state !== 'frozen' && current.state !== 'freezing') {
+      if (current.state === 'thawed') return { outcome: 'thawed', snapshotId: state.snapshotId, frozenMs: current.frozenMs, message: `thawed snapshot ${state.snapshotId}: frozen for ${current.frozenMs} ms` };
+      if (current.state === 'timed-out') return { outcome: 'timed-out', snapshotId: state.snapshotId, frozenMs: current.frozenMs, message: `snapshot ${state.snapshotId} is not application-consistent: the freeze timed out before thaw` };
+      return { outcome: 'failed', snapshotId: state.snapshotId, frozenMs: current.frozenMs, message: `released snapshot ${state.snapshotId} and marked it failed` };
+    }
+    if (!(await isHolderProcess(state.holderPid, state.snapshotId))) return holderDied(config, events, state);
+    if (Date.now() > deadline) {
+      process.kill(state.holderPid!, 'SIGKILL');
+      return holderDied(config, events, state);
+    }
+    await sleep(10);
+  }
+}
+
+/** The holder is gone without a word: its session ended, so the server released the lock. Say so. */
+async function holderDied(config: SnaplogConfig, events: EventChannel, state: FreezeState): Promise<ThawResult> {
+  const message = `the freeze holder of snapshot ${state.snapshotId} (pid ${state.holderPid}) died while ${state.state}: its session ended and the lock with it; the snapshot is not application-consistent`;
+  await writeFreezeState(config.workload.ipcFolder, { ...state, state: 'failed', message, releasedAt: new Date().toISOString() });
+  try {
+    const archive = await Archive.open(config.archive.path);
+    if (state.systemId) {
+      const record = await archive.readSnapshot(state.systemId, state.snapshotId);
+      if (record) await archive.writeSnapshot(state.systemId, { ...record, status: 'failed', error: message });
+    }
+  } catch (error) {
+    await events.emit('snapshot-record-failed', 'alert', { snapshotId: state.snapshotId, message: describeError(error) });
+  }
+  await events.emit('freeze-failed', 'alert', { snapshotId: state.snapshotId, message });
+  return { outcome: 'holder-died', snapshotId: state.snapshotId, message };
+}

@@ -1,0 +1,129 @@
+import { spawn } from 'node:child_process';
+import { openSync, closeSync } from 'node:fs';
+import { join } from 'node:path';
+import type { SnaplogConfig } from '../config/index.js';
+import { Archive } from '../archive/archive.js';
+import { describeError, SnaplogError } from '../errors.js';
+import type { EventChannel } from '../events/channel.js';
+import { ensurePrivateFolder } from '../events/channel.js';
+import type { Engine } from '../engines/types.js';
+import type { LogPosition } from '../archive/snapshot-record.js';
+import { shipThrough } from './ship-through.js';
+import { isActive, isHolderProcess, newSnapshotId, readFreezeState, writeFreezeState } from './state.js';
+import type { FreezeState } from './state.js';
+import { sleep, withDeadline } from './deadline.js';
+import { FAIL_SIGNAL } from './holder.js';
+
+export class FreezeInProgressError extends SnaplogError {
+  constructor(state: FreezeState) {
+    super(`a freeze is already in force: snapshot ${state.snapshotId}, ${state.state} since ${state.frozenAt ?? state.startedAt} (holder pid ${state.holderPid ?? state.prePid})`, {
+      hint: 'run snaplog thaw to end it (it also ends by itself at the timeout)',
+    });
+  }
+}
+
+export interface FreezeRequest {
+  config: SnaplogConfig;
+  events: EventChannel;
+  engine: Engine;
+  /** argv that starts the holder: [node, bin/snaplog, (--config FILE)] — `__freeze-holder …` is appended. */
+  holderCommand: string[];
+  product?: string;
+  disks?: string[];
+}
+
+export interface FreezeResult {
+  snapshotId: string;
+  position: LogPosition;
+  method: string;
+  closedLog: string;
+  shippedBy: 'service' | 'freeze';
+  preStepMs: number;
+}
+
+/**
+ * The pre-step: close the open log, get it and every earlier one into the archive, then have a
+ * detached holder take the lock and record the position. Returns only once the lock is held; on any
+ * failure undoes what it did (the holder releases) and throws.
+ */
+export async function freeze(request: FreezeRequest): Promise<FreezeResult> {
+  const { config, events, engine } = request;
+  const ipcFolder = config.workload.ipcFolder;
+  const timeoutSeconds = config.workload.timeoutSeconds;
+  const started = Date.now();
+  const deadlineMs = started + timeoutSeconds * 1000;
+  await ensurePrivateFolder(ipcFolder);
+
+  const existing = await readFreezeState(ipcFolder);
+  if (existing && isActive(existing, await isHolderProcess(existing.holderPid, existing.snapshotId))) throw new FreezeInProgressError(existing);
+
+  const snapshotId = newSnapshotId();
+  const state: FreezeState = { state: 'freezing', snapshotId, prePid: process.pid, startedAt: new Date(started).toISOString(), product: request.product };
+  await writeFreezeState(ipcFolder, state);
+  await events.emit('freeze-start', 'info', { snapshotId, product: request.product, disks: request.disks });
+
+  let holderPid: number | undefined;
+  try {
+    const archive = await withDeadline(Archive.open(config.archive.path), deadlineMs, 'opening the archive', timeoutSeconds);
+    const before = await withDeadline(engine.listSourceLogs(), deadlineMs, 'listing the binlogs', timeoutSeconds);
+    const closedLog = before[before.length - 1]?.name;
+    if (!closedLog) throw new SnaplogError('the server lists no binlog', { hint: 'is binary logging on?' });
+    await withDeadline(engine.switchLog(), deadlineMs, 'closing the open log', timeoutSeconds);
+    await events.emit('logs-flushed', 'info', { snapshotId, closedLog });
+
+    const shipped = await withDeadline(
+      shipThrough({ engine, archive, events, ipcFolder, compression: config.archive.compression, concurrency: config.ship.concurrency, closedLog, deadlineMs }),
+      deadlineMs,
+      `shipping ${closedLog} to the archive`,
+      timeoutSeconds,
+    );
+    await events.emit('logs-shipped', 'info', { snapshotId, through: closedLog, by: shipped.by, shipped: shipped.shipped });
+
+    holderPid = startHolder(request, snapshotId, ipcFolder);
+    await writeFreezeState(ipcFolder, { ...state, holderPid });
+    const frozen = await withDeadline(waitForHolder(ipcFolder, snapshotId), deadlineMs, 'taking the lock', timeoutSeconds);
+    return { snapshotId, position: frozen.position!, method: frozen.method ?? '', closedLog, shippedBy: shipped.by, preStepMs: Date.now() - started };
+  } catch (error) {
+    await undo(ipcFolder, state, holderPid, error);
+    await events.emit('freeze-failed', 'alert', { snapshotId, message: describeError(error) });
+    throw error;
+  }
+}
+
+function startHolder(request: FreezeRequest, snapshotId: string, ipcFolder: string): number {
+  const [executable, ...args] = request.holderCommand;
+  if (!executable) throw new SnaplogError('no command to start the freeze holder');
+  const logFd = openSync(join(ipcFolder, 'holder.log'), 'a', 0o600);
+  try {
+    const child = spawn(executable, [...args, '__freeze-holder', '--snapshot', snapshotId, ...(request.product ? ['--product', request.product] : []), ...(request.disks?.length ? ['--disks', request.disks.join(',')] : [])], {
+      detached: true,
+      stdio: ['ignore', logFd, logFd],
+    });
+    child.unref();
+    if (!child.pid) throw new SnaplogError('could not start the freeze holder process');
+    return child.pid;
+  } finally {
+    closeSync(logFd);
+  }
+}
+
+async function waitForHolder(ipcFolder: string, snapshotId: string): Promise<FreezeState> {
+  for (;;) {
+    const state = await readFreezeState(ipcFolder);
+    if (state?.snapshotId === snapshotId) {
+      if (state.state === 'frozen' && state.position) return state;
+      if (state.state === 'failed') throw new SnaplogError(`the freeze holder could not take the lock: ${state.message ?? 'no reason given'}`, { hint: 'see <ipc_folder>/holder.log' });
+    }
+    await sleep(10);
+  }
+}
+
+async function undo(ipcFolder: string, state: FreezeState, holderPid: number | undefined, error: unknown): Promise<void> {
+  if (holderPid && (await isHolderProcess(holderPid, state.snapshotId))) {
+    process.kill(holderPid, FAIL_SIGNAL);
+    for (let i = 0; i < 100 && (await isHolderProcess(holderPid, state.snapshotId)); i++) await sleep(50);
+    if (await isHolderProcess(holderPid, state.snapshotId)) process.kill(holderPid, 'SIGKILL');
+  }
+  const current = await readFreezeState(ipcFolder);
+  await writeFreezeState(ipcFolder, { ...(current?.snapshotId === state.snapshotId ? current : state), state: 'failed', message: describeError(error), releasedAt: new Date().toISOString() });
+}
