@@ -6,6 +6,7 @@ import { configCommand } from './config.js';
 import { demoCommand } from './demo.js';
 import { eventsCommand } from './events.js';
 import { freezeCommand, holderCommand, thawCommand } from './freeze.js';
+import { hooksCommand } from './hooks.js';
 import { listCommand } from './list.js';
 import { shipCommand } from './ship.js';
 import { statusCommand } from './status.js';
@@ -17,7 +18,7 @@ export function buildProgram(): Command {
     .version('0.1.0')
     .showHelpAfterError()
     .enablePositionalOptions(false);
-  for (const command of [archiveCommand(), shipCommand(), statusCommand(), listCommand(), verifyCommand(), eventsCommand(), configCommand(), demoCommand(run), freezeCommand(), thawCommand()]) {
+  for (const command of [archiveCommand(), shipCommand(), statusCommand(), listCommand(), verifyCommand(), eventsCommand(), configCommand(), demoCommand(run), freezeCommand(), thawCommand(), hooksCommand()]) {
     program.addCommand(command);
   }
   program.addCommand(holderCommand(), { hidden: true });

@@ -1,0 +1,348 @@
+/**
+ * The imperative shell of `snaplog hooks install|uninstall`: writes a HookPlan under a root folder.
+ *
+ * - every file appears whole: temp name in the same folder, write, chmod, chown root:root, fsync, rename,
+ *   fsync the folder;
+ * - a file snaplog did not write (no snaplog-managed marker) is never overwritten: refused, or with
+ *   --force moved aside to `<name>.snaplog-backup-<timestamp>` first;
+ * - re-installing is idempotent; uninstall removes only snaplog's files and puts a backup back.
+ */
+import { randomBytes } from 'node:crypto';
+import { chmod, chown, lstat, mkdir, open, readFile, readdir, rename, rmdir, stat, unlink } from 'node:fs/promises';
+import type { Stats } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { SnaplogError } from '../errors.js';
+import { AZURE_WORKLOAD_CONF } from './azure.js';
+import { azureWorkloadName, gcpSnapshotsEnabled } from './checks.js';
+import { GCP_INSTANCE_CONFIGS } from './gcp.js';
+import { recogniseManaged } from './script.js';
+import type { HookMeta, HookPlan, HookProduct, PlannedFile, PlannedFileKind } from './types.js';
+
+export interface HookFsOptions {
+  /** Folder that stands for `/` (default `/`). */
+  root?: string;
+  /** Effective uid (default: the process's). Root gets root:root files; anyone else only under --root. */
+  uid?: number;
+  /** Clock for backup names (tests). */
+  now?: () => Date;
+}
+
+export interface InstallOptions extends HookFsOptions {
+  /** Move foreign files aside instead of refusing. */
+  force?: boolean;
+}
+
+export type DirOutcome = 'created' | 'mode-fixed' | 'present';
+export type FileOutcome = 'created' | 'updated' | 'unchanged' | 'replaced';
+
+export interface InstalledDir {
+  path: string;
+  onDisk: string;
+  mode: number;
+  outcome: DirOutcome;
+}
+
+export interface InstalledFile {
+  /** Path on the target system. */
+  path: string;
+  /** Where it was written (under --root). */
+  onDisk: string;
+  mode: number;
+  kind: PlannedFileKind;
+  /** 0 when installed as root. */
+  uid: number;
+  outcome: FileOutcome;
+  /** The foreign file moved aside by --force. */
+  backup?: string;
+}
+
+export interface InstallReport {
+  product: HookProduct;
+  root: string;
+  dirs: InstalledDir[];
+  files: InstalledFile[];
+  notes: string[];
+}
+
+export type RemoveOutcome = 'removed' | 'restored' | 'absent' | 'kept-foreign';
+
+export interface UninstalledFile {
+  path: string;
+  onDisk: string;
+  outcome: RemoveOutcome;
+  /** The backup put back in place. */
+  restoredFrom?: string;
+  /** For a removed file: which product snaplog had installed it for. */
+  installedFor?: HookProduct;
+}
+
+export interface UninstallReport {
+  product: HookProduct;
+  root: string;
+  files: UninstalledFile[];
+  /** snaplog's own folders removed because they were empty. */
+  removedDirs: string[];
+}
+
+export const BACKUP_INFIX = '.snaplog-backup-';
+
+function effectiveUid(options: HookFsOptions): number {
+  return options.uid ?? process.getuid?.() ?? 0;
+}
+
+function isMissing(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && 'code' in error && (error as { code?: unknown }).code === 'ENOENT';
+}
+
+async function lstatOrUndefined(path: string): Promise<Stats | undefined> {
+  try {
+    return await lstat(path);
+  } catch (error) {
+    if (isMissing(error)) return undefined;
+    throw error;
+  }
+}
+
+/** 0o700 → '0700'. */
+export function formatMode(mode: number): string {
+  return `0${(mode & 0o7777).toString(8).padStart(3, '0')}`;
+}
+
+/** Resolves --root and refuses what cannot work: a missing root, or the real / without being root. */
+async function checkRoot(options: HookFsOptions, verb: 'install' | 'uninstall', product: HookProduct): Promise<string> {
+  const root = resolve(options.root ?? '/');
+  const uid = effectiveUid(options);
+  if (root === '/' && uid !== 0) {
+    throw new SnaplogError(`hooks ${verb} --for ${product} changes root-owned files in /etc and /usr/sbin, and this process runs as uid ${uid}, not root`, {
+      hint: `run it as root (sudo snaplog hooks ${verb} --for ${product} …), or add --root DIR to work in a staging folder`,
+    });
+  }
+  let rootStat: Stats;
+  try {
+    rootStat = await stat(root);
+  } catch (error) {
+    if (isMissing(error)) throw new SnaplogError(`hooks ${verb}: --root ${root} does not exist`, { exitCode: 2, hint: 'create the folder first, or leave --root out to use /' });
+    throw error;
+  }
+  if (!rootStat.isDirectory()) throw new SnaplogError(`hooks ${verb}: --root ${root} is not a folder`, { exitCode: 2, hint: 'give --root a folder that stands for /' });
+  return root;
+}
+
+export function onDiskPath(root: string, path: string): string {
+  return root === '/' ? path : join(root, path);
+}
+
+async function fsyncDir(path: string): Promise<void> {
+  const handle = await open(path, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Temp file in the same folder → content, mode, owner, fsync → rename over the target → fsync the folder. */
+async function writeFileAtomic(target: string, content: string, mode: number, chownRoot: boolean): Promise<void> {
+  const folder = dirname(target);
+  const temp = join(folder, `.${basename(target)}.snaplog-tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
+  const handle = await open(temp, 'wx', 0o600);
+  try {
+    try {
+      await handle.writeFile(content, 'utf8');
+      await handle.chmod(mode);
+      if (chownRoot) await handle.chown(0, 0);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await rename(temp, target);
+  } catch (error) {
+    await unlink(temp).catch(() => undefined);
+    throw error;
+  }
+  await fsyncDir(folder);
+}
+
+function backupStamp(date: Date): string {
+  return date.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+}
+
+async function freeBackupName(target: string, date: Date): Promise<string> {
+  const base = `${target}${BACKUP_INFIX}${backupStamp(date)}`;
+  for (let n = 1; ; n += 1) {
+    const candidate = n === 1 ? base : `${base}-${n}`;
+    if ((await lstatOrUndefined(candidate)) === undefined) return candidate;
+  }
+}
+
+/** The newest `<name>.snaplog-backup-*` beside the target, if any. */
+async function newestBackup(target: string): Promise<string | undefined> {
+  const prefix = `${basename(target)}${BACKUP_INFIX}`;
+  let names: string[];
+  try {
+    names = await readdir(dirname(target));
+  } catch (error) {
+    if (isMissing(error)) return undefined;
+    throw error;
+  }
+  const backups = names.filter((name) => name.startsWith(prefix)).sort((a, b) => {
+    const [stampA, stampB] = [a.slice(prefix.length), b.slice(prefix.length)];
+    const [baseA = '', nA = '1'] = stampA.split('-');
+    const [baseB = '', nB = '1'] = stampB.split('-');
+    return baseA === baseB ? Number(nA) - Number(nB) : baseA < baseB ? -1 : 1;
+  });
+  const newest = backups.at(-1);
+  return newest === undefined ? undefined : join(dirname(target), newest);
+}
+
+export type ExistingHookFile =
+  | { kind: 'absent' }
+  | { kind: 'managed'; stats: Stats; content: string; meta?: HookMeta }
+  | { kind: 'foreign'; stats: Stats; why: string };
+
+/** What is at a hook's path now: nothing, snaplog's file, or someone else's. Never follows a symlink. */
+export async function inspectHookFile(onDisk: string, file: Pick<PlannedFile, 'format'>): Promise<ExistingHookFile> {
+  const stats = await lstatOrUndefined(onDisk);
+  if (stats === undefined) return { kind: 'absent' };
+  if (stats.isSymbolicLink()) return { kind: 'foreign', stats, why: 'is a symbolic link' };
+  if (!stats.isFile()) return { kind: 'foreign', stats, why: 'is not a regular file' };
+  const content = await readFile(onDisk, 'utf8');
+  const info = recogniseManaged(content, file.format);
+  if (!info.managed) return { kind: 'foreign', stats, why: 'was not written by snaplog (no snaplog-managed marker)' };
+  return { kind: 'managed', stats, content, ...(info.meta ? { meta: info.meta } : {}) };
+}
+
+async function ensureDirs(plan: HookPlan, root: string, chownRoot: boolean): Promise<InstalledDir[]> {
+  const done: InstalledDir[] = [];
+  for (const dir of plan.dirs) {
+    const onDisk = onDiskPath(root, dir.path);
+    const stats = await lstatOrUndefined(onDisk);
+    if (stats === undefined) {
+      await mkdir(onDisk, { recursive: true, mode: 0o755 });
+      await chmod(onDisk, dir.mode);
+      if (chownRoot) await chown(onDisk, 0, 0);
+      done.push({ path: dir.path, onDisk, mode: dir.mode, outcome: 'created' });
+      continue;
+    }
+    if (!stats.isDirectory()) {
+      // A symlink to a folder is accepted (e.g. /usr/sbin → /usr/bin on merged-/usr systems).
+      const target = await stat(onDisk).catch(() => undefined);
+      if (!target?.isDirectory()) {
+        throw new SnaplogError(`hooks install --for ${plan.product}: ${onDisk} exists but is not a folder`, { hint: 'move it away; the hooks must live in that folder' });
+      }
+      done.push({ path: dir.path, onDisk, mode: target.mode & 0o7777, outcome: 'present' });
+      continue;
+    }
+    if (dir.enforceMode && (stats.mode & 0o7777) !== dir.mode) {
+      await chmod(onDisk, dir.mode);
+      done.push({ path: dir.path, onDisk, mode: dir.mode, outcome: 'mode-fixed' });
+      continue;
+    }
+    done.push({ path: dir.path, onDisk, mode: stats.mode & 0o7777, outcome: 'present' });
+  }
+  return done;
+}
+
+/**
+ * Writes the plan under options.root. Checks every file before writing any: if one is foreign and
+ * --force is not given, nothing is changed.
+ */
+export async function installHooks(plan: HookPlan, options: InstallOptions = {}): Promise<InstallReport> {
+  const root = await checkRoot(options, 'install', plan.product);
+  const uid = effectiveUid(options);
+  const chownRoot = uid === 0;
+  const now = options.now ?? (() => new Date());
+
+  if (plan.product === 'azure') {
+    const workloadName = await azureWorkloadName(root);
+    if (workloadName !== undefined) {
+      throw new SnaplogError(
+        `hooks install --for azure: ${onDiskPath(root, AZURE_WORKLOAD_CONF)} sets workload_name = ${workloadName}, and while it does, Azure Backup runs its own database freeze (FLUSH TABLES WITH READ LOCK + read_only) instead of the pre/post scripts snaplog would install`,
+        {
+          hint: `move workload_name (and any other keys snaplog reads from it) into /etc/snaplog/snaplog.conf, delete workload_name from ${AZURE_WORKLOAD_CONF} (or the whole file), check with \`snaplog config check\`, then run this again`,
+        },
+      );
+    }
+  }
+
+  const existing = await Promise.all(plan.files.map(async (file) => ({ file, onDisk: onDiskPath(root, file.path), state: await inspectHookFile(onDiskPath(root, file.path), file) })));
+  const foreign = existing.filter((entry) => entry.state.kind === 'foreign');
+  if (foreign.length > 0 && !options.force) {
+    const list = foreign.map((entry) => `${entry.onDisk} ${entry.state.kind === 'foreign' ? entry.state.why : ''}`).join('; ');
+    throw new SnaplogError(`hooks install --for ${plan.product}: refusing to overwrite ${foreign.length === 1 ? 'a file' : 'files'} snaplog did not write: ${list}`, {
+      hint: `look at ${foreign.length === 1 ? 'it' : 'them'} first (another tool's hook?). To replace ${foreign.length === 1 ? 'it' : 'them'}, re-run with --force: snaplog moves each one aside to <name>${BACKUP_INFIX}<timestamp>, and \`snaplog hooks uninstall --for ${plan.product}\` puts it back`,
+    });
+  }
+
+  const dirs = await ensureDirs(plan, root, chownRoot);
+  const files: InstalledFile[] = [];
+  for (const { file, onDisk, state } of existing) {
+    const base = { path: file.path, onDisk, mode: file.mode, kind: file.kind, uid: chownRoot ? 0 : uid };
+    if (state.kind === 'managed') {
+      const sameOwner = !chownRoot || (state.stats.uid === 0 && state.stats.gid === 0);
+      if (state.content === file.content && (state.stats.mode & 0o7777) === file.mode && sameOwner) {
+        files.push({ ...base, outcome: 'unchanged' });
+        continue;
+      }
+      await writeFileAtomic(onDisk, file.content, file.mode, chownRoot);
+      files.push({ ...base, outcome: 'updated' });
+      continue;
+    }
+    if (state.kind === 'foreign') {
+      const backup = await freeBackupName(onDisk, now());
+      await rename(onDisk, backup);
+      await writeFileAtomic(onDisk, file.content, file.mode, chownRoot);
+      files.push({ ...base, outcome: 'replaced', backup });
+      continue;
+    }
+    await writeFileAtomic(onDisk, file.content, file.mode, chownRoot);
+    files.push({ ...base, outcome: 'created' });
+  }
+
+  let notes = [...plan.notes];
+  if (plan.product === 'gcp' && (await gcpSnapshotsEnabled(root))) {
+    notes = notes.map((note) => (note.startsWith('Enable with') ? `Already enabled in ${GCP_INSTANCE_CONFIGS} ([Snapshots] enabled = true); restart google-guest-agent if you enabled it only now.` : note));
+  }
+  if (!chownRoot) {
+    notes.unshift(`Not running as root: the files are owned by uid ${uid}. The backup products only run root-owned hooks: install as root on the real system.`);
+  }
+  return { product: plan.product, root, dirs, files, notes };
+}
+
+/**
+ * Removes the plan's files that snaplog wrote (config first, so a product never sees a config naming a
+ * missing script) and puts back the newest `<name>.snaplog-backup-*`. Foreign files are left alone.
+ */
+export async function uninstallHooks(plan: HookPlan, options: HookFsOptions = {}): Promise<UninstallReport> {
+  const root = await checkRoot(options, 'uninstall', plan.product);
+  const files: UninstalledFile[] = [];
+  for (const file of [...plan.files].reverse()) {
+    const onDisk = onDiskPath(root, file.path);
+    const state = await inspectHookFile(onDisk, file);
+    if (state.kind === 'foreign') {
+      files.push({ path: file.path, onDisk, outcome: 'kept-foreign' });
+      continue;
+    }
+    if (state.kind === 'managed') await unlink(onDisk);
+    const backup = await newestBackup(onDisk);
+    if (backup !== undefined) await rename(backup, onDisk);
+    if (state.kind === 'managed' || backup !== undefined) await fsyncDir(dirname(onDisk));
+    const installedFor = state.kind === 'managed' && state.meta ? { installedFor: state.meta.product } : {};
+    if (backup !== undefined) files.push({ path: file.path, onDisk, outcome: 'restored', restoredFrom: backup, ...installedFor });
+    else files.push({ path: file.path, onDisk, outcome: state.kind === 'managed' ? 'removed' : 'absent', ...installedFor });
+  }
+  files.reverse();
+
+  const removedDirs: string[] = [];
+  for (const dir of plan.dirs) {
+    if (!dir.removeWhenEmpty) continue;
+    const onDisk = onDiskPath(root, dir.path);
+    try {
+      await rmdir(onDisk);
+      removedDirs.push(onDisk);
+    } catch {
+      // not empty (another product's hooks, a backup) or already gone: keep it
+    }
+  }
+  return { product: plan.product, root, files, removedDirs };
+}

@@ -1,0 +1,139 @@
+/**
+ * The pieces every hook script shares: POSIX sh quoting, the snaplog-managed marker, the command line
+ * that starts snaplog. Pure functions.
+ */
+import { isAbsolute } from 'node:path';
+import { SnaplogError } from '../errors.js';
+import { HOOK_PRODUCTS } from './types.js';
+import type { HookMeta, HookPlanOptions, HookProduct, PlannedFileFormat } from './types.js';
+
+/** The header comment that marks a file as snaplog's own (install may overwrite it, uninstall may remove it). */
+export const MANAGED_MARKER = '# snaplog-managed hook';
+const META_PREFIX = '# snaplog-hook: ';
+/** JSON files carry the marker as a key (Azure's ScriptRunner ignores keys it does not know). */
+export const MANAGED_JSON_KEY = 'snaplogManaged';
+export const META_JSON_KEY = 'snaplogHook';
+
+/** Quotes one word for POSIX sh: single quotes, with each ' written as '\''. */
+export function shQuote(word: string): string {
+  return `'${word.replace(/'/g, `'\\''`)}'`;
+}
+
+/** A PATH for the agent's minimal environment; the caller's PATH, if any, comes after it. */
+const SAFE_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
+/** Checks what the planners bake into the scripts; a mistake here would only show at snapshot time. */
+export function checkPlanOptions(options: HookPlanOptions): void {
+  const [executable] = options.snaplogCommand;
+  if (executable === undefined || executable === '') {
+    throw new SnaplogError('hooks: no snaplog command to put in the hook scripts', { hint: 'this is a bug in the caller: pass [node, /path/to/bin/snaplog]' });
+  }
+  if (!isAbsolute(executable)) {
+    throw new SnaplogError(`hooks: the snaplog command must start with an absolute path, not '${executable}'`, {
+      hint: 'backup agents run hooks with a minimal PATH; resolve the executable (e.g. process.execPath) before planning',
+    });
+  }
+  for (const word of [...options.snaplogCommand, options.configPath ?? '']) {
+    if (word.includes('\0') || word.includes('\n')) {
+      throw new SnaplogError('hooks: a path for the hook scripts contains a NUL or newline character', { hint: 'move snaplog or its config to a plain path' });
+    }
+  }
+  if (options.configPath !== undefined && !isAbsolute(options.configPath)) {
+    throw new SnaplogError(`hooks: the config path baked into the hooks must be absolute, not '${options.configPath}'`, { hint: 'resolve --config against the current folder first' });
+  }
+  const timeout = options.freezeTimeoutSeconds;
+  if (timeout !== undefined && (!Number.isInteger(timeout) || timeout < 1)) {
+    throw new SnaplogError(`hooks: freeze timeout must be a whole number of seconds, got ${String(timeout)}`, { exitCode: 2 });
+  }
+}
+
+/** `'node' '/opt/snaplog/bin/snaplog' --config '/etc/snaplog/snaplog.conf' <args>`, every path quoted. */
+export function snaplogInvocation(options: HookPlanOptions, args: readonly string[]): string {
+  const words = options.snaplogCommand.map(shQuote);
+  if (options.configPath !== undefined) words.push('--config', shQuote(options.configPath));
+  return [...words, ...args].join(' ');
+}
+
+export function hookMeta(options: HookPlanOptions, product: HookProduct, role: string): HookMeta {
+  return { product, role, command: [...options.snaplogCommand], ...(options.configPath === undefined ? {} : { config: options.configPath }) };
+}
+
+export interface ShellScriptSpec {
+  meta: HookMeta;
+  /** One line: what the script is for. */
+  title: string;
+  /** Further comment lines (without '# '). */
+  about: string[];
+  /** The script body after the common preamble. */
+  body: string[];
+}
+
+/**
+ * `#!/bin/sh`, the marker, a comment saying who wrote it and how the product calls it, `set -u`, a sane
+ * PATH and `cd /` (agents start hooks in odd folders with a minimal environment), then the body.
+ */
+export function shellScript(spec: ShellScriptSpec): string {
+  const lines = [
+    '#!/bin/sh',
+    `${MANAGED_MARKER}: ${spec.title}`,
+    `# Written by \`snaplog hooks install --for ${spec.meta.product}\`; \`snaplog hooks uninstall --for ${spec.meta.product}\` removes it.`,
+    '# Do not edit: the next install overwrites it.',
+    ...spec.about.map((line) => (line === '' ? '#' : `# ${line}`)),
+    `${META_PREFIX}${JSON.stringify(spec.meta)}`,
+    'set -u',
+    `PATH=${SAFE_PATH}\${PATH:+:$PATH}`,
+    'export PATH',
+    'cd / || exit 1',
+    ...spec.body,
+  ];
+  return `${lines.join('\n')}\n`;
+}
+
+/** A JSON config with the marker keys last, 2-space indented, newline-terminated. */
+export function managedJson(fields: Record<string, unknown>, meta: HookMeta): string {
+  return `${JSON.stringify({ ...fields, [MANAGED_JSON_KEY]: true, [META_JSON_KEY]: meta }, null, 2)}\n`;
+}
+
+function isHookProduct(value: unknown): value is HookProduct {
+  return typeof value === 'string' && (HOOK_PRODUCTS as readonly string[]).includes(value);
+}
+
+function asMeta(value: unknown): HookMeta | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const record = value as Record<string, unknown>;
+  if (!isHookProduct(record.product) || typeof record.role !== 'string') return undefined;
+  if (!Array.isArray(record.command) || !record.command.every((word): word is string => typeof word === 'string')) return undefined;
+  return { product: record.product, role: record.role, command: record.command, ...(typeof record.config === 'string' ? { config: record.config } : {}) };
+}
+
+export interface ManagedInfo {
+  managed: boolean;
+  /** Present when the file is snaplog's and its metadata line/key is readable. */
+  meta?: HookMeta;
+}
+
+/** Is this text one snaplog wrote? Recognises the marker only where snaplog puts it. */
+export function recogniseManaged(text: string, format: PlannedFileFormat): ManagedInfo {
+  if (format === 'json') {
+    try {
+      const parsed = JSON.parse(text) as unknown;
+      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return { managed: false };
+      const record = parsed as Record<string, unknown>;
+      if (record[MANAGED_JSON_KEY] !== true) return { managed: false };
+      const meta = asMeta(record[META_JSON_KEY]);
+      return meta ? { managed: true, meta } : { managed: true };
+    } catch {
+      return { managed: false };
+    }
+  }
+  const head = text.split('\n', 12);
+  if (!head.some((line) => line.startsWith(MANAGED_MARKER))) return { managed: false };
+  const metaLine = head.find((line) => line.startsWith(META_PREFIX));
+  if (metaLine === undefined) return { managed: true };
+  try {
+    const meta = asMeta(JSON.parse(metaLine.slice(META_PREFIX.length)));
+    return meta ? { managed: true, meta } : { managed: true };
+  } catch {
+    return { managed: true };
+  }
+}

@@ -1,0 +1,76 @@
+/**
+ * VMware Tools (and NAKIVO, which uses the same convention on Linux guests): for a quiesced snapshot the
+ * tools run `/usr/sbin/pre-freeze-script freeze` before and `/usr/sbin/post-thaw-script thaw` after it,
+ * or `post-thaw-script freezeFail` when the snapshot failed. Non-zero = failure. VMware Tools also runs
+ * every executable in /etc/vmware-tools/backupScripts.d with the same arguments; snaplog does not install
+ * there, so the database is never frozen twice.
+ */
+import { checkPlanOptions, hookMeta, shellScript, snaplogInvocation } from './script.js';
+import type { HookPlan, HookPlanOptions } from './types.js';
+
+export const VMWARE_PRE_FREEZE_SCRIPT = '/usr/sbin/pre-freeze-script';
+export const VMWARE_POST_THAW_SCRIPT = '/usr/sbin/post-thaw-script';
+export const VMWARE_BACKUP_SCRIPTS_DIR = '/etc/vmware-tools/backupScripts.d';
+
+export type VmwareLikeProduct = 'vmware' | 'nakivo';
+
+function dispatcher(options: HookPlanOptions, product: VmwareLikeProduct, name: string, noArgument: 'freeze' | 'thaw'): string[] {
+  const run = (args: string[]): string => `exec ${snaplogInvocation(options, [...args, '--product', product])}`;
+  return [
+    'case "${1-}" in',
+    `  freeze) ${run(['freeze'])} ;;`,
+    `  thaw) ${run(['thaw'])} ;;`,
+    `  freezeFail) ${run(['thaw', '--failed'])} ;;`,
+    `  '') ${run(noArgument === 'freeze' ? ['freeze'] : ['thaw'])} ;;`,
+    '  *)',
+    `    printf '%s\\n' "${name}: unknown argument '$1' (expected freeze, thaw or freezeFail); snaplog was not called" >&2`,
+    '    exit 1 ;;',
+    'esac',
+  ];
+}
+
+export function planVmware(options: HookPlanOptions, product: VmwareLikeProduct = 'vmware'): HookPlan {
+  checkPlanOptions(options);
+  const label = product === 'vmware' ? 'VMware Tools' : 'NAKIVO (VMware Tools convention)';
+  const about = [
+    'Argument: freeze -> snaplog freeze; thaw -> snaplog thaw; freezeFail -> snaplog thaw --failed;',
+  ];
+  const pre = shellScript({
+    meta: hookMeta(options, product, 'pre'),
+    title: `${label} pre-freeze script (freeze the database before a quiesced snapshot).`,
+    about: [...about, 'no argument -> snaplog freeze.'],
+    body: dispatcher(options, product, 'pre-freeze-script', 'freeze'),
+  });
+  const post = shellScript({
+    meta: hookMeta(options, product, 'post'),
+    title: `${label} post-thaw script (release the database after the snapshot).`,
+    about: [...about, 'no argument -> snaplog thaw.'],
+    body: dispatcher(options, product, 'post-thaw-script', 'thaw'),
+  });
+  const notes =
+    product === 'vmware'
+      ? [
+          'VMware Tools runs these only for quiesced snapshots: tick "Quiesce guest file system" (or let the backup product request quiescing).',
+          'Check that open-vm-tools / VMware Tools is running: systemctl status open-vm-tools (or vmtoolsd).',
+        ]
+      : [
+          'In the NAKIVO job, enable app-aware mode for this VM so that VMware Tools quiesces it and runs these scripts.',
+          'Check that open-vm-tools / VMware Tools is running: systemctl status open-vm-tools (or vmtoolsd).',
+        ];
+  notes.push(
+    `VMware Tools also runs every executable in ${VMWARE_BACKUP_SCRIPTS_DIR} with the same arguments; snaplog does not install there: keep no second snaplog hook there, or the database is frozen twice.`,
+  );
+  return {
+    product,
+    dirs: [{ path: '/usr/sbin', mode: 0o755, enforceMode: false, removeWhenEmpty: false }],
+    files: [
+      { path: VMWARE_PRE_FREEZE_SCRIPT, mode: 0o700, content: pre, kind: 'script', format: 'sh' },
+      { path: VMWARE_POST_THAW_SCRIPT, mode: 0o700, content: post, kind: 'script', format: 'sh' },
+    ],
+    notes,
+  };
+}
+
+export function planNakivo(options: HookPlanOptions): HookPlan {
+  return planVmware(options, 'nakivo');
+}
