@@ -1,0 +1,144 @@
+import { link, copyFile, writeFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Connection } from 'mysql2/promise';
+import mysql from 'mysql2/promise';
+import { SnaplogError } from '../../../errors.js';
+import { queryRows } from '../connection.js';
+
+/** One log to apply through the SQL thread, already fetched and checked. */
+export interface RelayLogInput {
+  path: string;
+  /** Replay starts here in the first log. */
+  from: number;
+}
+
+export interface RelayApplyRequest {
+  socket: string;
+  /** Folder on the same file system as the logs where relay-bin.NNNNNN and its index are made. */
+  relayDir: string;
+  logs: RelayLogInput[];
+  /** Offset in the last log where replay stops; undefined = apply everything. */
+  stopPosition?: number;
+  /** Size of the last log: an UNTIL at its very end would never fire. */
+  lastLogSize: number;
+  onProgress?: (progress: RelayProgress) => void;
+  pollMs?: number;
+}
+
+export interface RelayProgress {
+  fileIndex: number;
+  position: number;
+}
+
+export interface RelayApplyResult {
+  gtidSlavePos?: string;
+  lastFile: string;
+  lastPosition: number;
+}
+
+export class ReplayError extends SnaplogError {
+  constructor(
+    message: string,
+    readonly failedAt: { fileIndex: number; position: number },
+    hint: string,
+  ) {
+    super(message, { hint });
+  }
+}
+
+export function relayName(index: number): string {
+  return `relay-bin.${String(index + 1).padStart(6, '0')}`;
+}
+
+/** The mariadbd options a private replay server needs for the relay-log path (networking is off separately). */
+export function relayServerArgs(relayDir: string, serverId: number): string[] {
+  return [
+    `--server-id=${serverId}`,
+    `--relay-log=${join(relayDir, 'relay-bin')}`,
+    `--relay-log-index=${join(relayDir, 'relay-bin.index')}`,
+    '--skip-slave-start',
+    '--relay-log-purge=0',
+    '--relay-log-recovery=0',
+    '--skip-log-bin',
+    '--innodb-flush-log-at-trx-commit=0',
+    '--sync-binlog=0',
+  ];
+}
+
+/** Links (or copies) the fetched logs into the relay folder as relay-bin.000001 … and writes the index. */
+export async function prepareRelayLogs(relayDir: string, logs: RelayLogInput[]): Promise<void> {
+  const lines: string[] = [];
+  for (const [i, log] of logs.entries()) {
+    const target = join(relayDir, relayName(i));
+    await rm(target, { force: true });
+    await link(log.path, target).catch(() => copyFile(log.path, target));
+    lines.push(target);
+  }
+  await writeFile(join(relayDir, 'relay-bin.index'), `${lines.join('\n')}\n`, { mode: 0o600 });
+}
+
+interface SlaveStatus {
+  sqlRunning: boolean;
+  relayFile: string;
+  relayPos: number;
+  errno: number;
+  error: string;
+  state: string;
+}
+
+async function slaveStatus(connection: Connection): Promise<SlaveStatus> {
+  const [row] = await queryRows(connection, 'SHOW SLAVE STATUS');
+  if (!row) throw new SnaplogError('SHOW SLAVE STATUS returned nothing: the replay channel is not configured');
+  return {
+    sqlRunning: String(row['Slave_SQL_Running']) === 'Yes',
+    relayFile: String(row['Relay_Log_File'] ?? ''),
+    relayPos: Number(row['Relay_Log_Pos'] ?? 0),
+    errno: Number(row['Last_SQL_Errno'] ?? 0),
+    error: String(row['Last_SQL_Error'] ?? ''),
+    state: String(row['Slave_SQL_Running_State'] ?? ''),
+  };
+}
+
+const sqlString = (value: string): string => `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+
+/**
+ * Replays through the private server's replication SQL thread (no client round trips): the relay logs
+ * start at the snapshot offset and stop exactly at the planned position (START SLAVE … UNTIL).
+ */
+export async function applyThroughRelay(request: RelayApplyRequest): Promise<RelayApplyResult> {
+  const connection = await mysql.createConnection({ socketPath: request.socket, user: 'root' });
+  const lastIndex = request.logs.length - 1;
+  const lastFile = join(request.relayDir, relayName(lastIndex));
+  const indexOf = (file: string): number => Number(/\.(\d+)$/.exec(file)?.[1] ?? 1) - 1;
+  try {
+    await connection.query('STOP SLAVE').catch(() => undefined);
+    await connection.query('RESET SLAVE ALL').catch(() => undefined);
+    await connection.query(
+      `CHANGE MASTER TO MASTER_HOST='snaplog-replay', RELAY_LOG_FILE=${sqlString(join(request.relayDir, relayName(0)))}, RELAY_LOG_POS=${Number(request.logs[0]!.from)}, MASTER_USE_GTID=no`,
+    );
+    const untilEnd = request.stopPosition === undefined || request.stopPosition >= request.lastLogSize;
+    await connection.query(untilEnd ? 'START SLAVE SQL_THREAD' : `START SLAVE SQL_THREAD UNTIL RELAY_LOG_FILE=${sqlString(lastFile)}, RELAY_LOG_POS=${Number(request.stopPosition)}`);
+    for (;;) {
+      await new Promise((resolve) => setTimeout(resolve, request.pollMs ?? 50));
+      const status = await slaveStatus(connection);
+      request.onProgress?.({ fileIndex: indexOf(status.relayFile), position: status.relayPos });
+      if (status.errno !== 0) {
+        throw new ReplayError(
+          `replay failed in ${relayName(indexOf(status.relayFile))} at offset ${status.relayPos}: error ${status.errno}: ${status.error}`,
+          { fileIndex: indexOf(status.relayFile), position: status.relayPos },
+          'the transactions before it are applied; fix the cause on the restored server, then run the same snaplog restore command with --resume',
+        );
+      }
+      if (!status.sqlRunning) break;
+      // The thread waits for more events at the end of the last log instead of stopping.
+      if (untilEnd && indexOf(status.relayFile) === lastIndex && /read all relay log/i.test(status.state)) break;
+    }
+    const final = await slaveStatus(connection);
+    const [gtidRow] = await queryRows(connection, 'SELECT @@gtid_slave_pos AS pos');
+    await connection.query('STOP SLAVE');
+    await connection.query('RESET SLAVE ALL');
+    return { gtidSlavePos: gtidRow?.['pos'] ? String(gtidRow['pos']) : undefined, lastFile: relayName(indexOf(final.relayFile)), lastPosition: final.relayPos };
+  } finally {
+    await connection.end().catch(() => connection.destroy());
+  }
+}

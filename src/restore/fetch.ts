@@ -1,0 +1,67 @@
+import { createHash } from 'node:crypto';
+import { open, mkdir, rename, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import PQueue from 'p-queue';
+import type { Archive } from '../archive/archive.js';
+import { SnaplogError } from '../errors.js';
+import type { PlannedLog } from './plan.js';
+
+export class LogChecksumError extends SnaplogError {
+  constructor(name: string, expected: string, found: string) {
+    super(`archived ${name} does not match its recorded checksum (sha256 ${found.slice(0, 16)}…, expected ${expected.slice(0, 16)}…): nothing was applied`, {
+      hint: 'run snaplog verify; restore from an older snapshot or a replica copy of this log',
+    });
+  }
+}
+
+export interface FetchedLog extends PlannedLog {
+  path: string;
+}
+
+/**
+ * Copies the planned logs out of the archive into `dir` (decompressing), checking each sha256 before
+ * anything is applied. Two at a time: the next log is fetched while the previous one is checked.
+ */
+export async function fetchLogs(archive: Archive, systemId: string, logs: PlannedLog[], dir: string, onFetched?: (log: FetchedLog) => void): Promise<FetchedLog[]> {
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  const queue = new PQueue({ concurrency: 2 });
+  const fetched = await Promise.all(
+    logs.map((log) =>
+      queue.add(async () => {
+        const path = join(dir, log.name);
+        const existing = await stat(path).catch(() => undefined);
+        if (existing?.size === log.size && (await sha256OfFile(path)) === log.sha256) return { ...log, path };
+        const temp = `${path}.fetch`;
+        const handle = await open(temp, 'w', 0o600);
+        const hash = createHash('sha256');
+        try {
+          for await (const chunk of archive.openLog(systemId, log)) {
+            hash.update(chunk as Buffer);
+            await handle.write(chunk as Buffer);
+          }
+          await handle.sync();
+        } finally {
+          await handle.close();
+        }
+        const digest = hash.digest('hex');
+        if (digest !== log.sha256) throw new LogChecksumError(log.name, log.sha256, digest);
+        await rename(temp, path);
+        const result = { ...log, path };
+        onFetched?.(result);
+        return result;
+      }),
+    ),
+  );
+  return fetched as FetchedLog[];
+}
+
+async function sha256OfFile(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  const handle = await open(path, 'r');
+  try {
+    for await (const chunk of handle.createReadStream({ highWaterMark: 1 << 20 })) hash.update(chunk as Buffer);
+  } finally {
+    await handle.close().catch(() => undefined);
+  }
+  return hash.digest('hex');
+}
