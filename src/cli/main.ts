@@ -2,11 +2,14 @@ import { Command, CommanderError } from 'commander';
 import { describeError, SnaplogError } from '../errors.js';
 import { withConfigOption } from './common.js';
 import { archiveCommand } from './archive.js';
+import { attachCommand, detachCommand } from './attach.js';
 import { configCommand } from './config.js';
 import { demoCommand } from './demo.js';
 import { eventsCommand } from './events.js';
 import { freezeCommand, holderCommand, thawCommand } from './freeze.js';
 import { hooksCommand } from './hooks.js';
+import { planCommand } from './plan.js';
+import { restoreCommand } from './restore.js';
 import { listCommand } from './list.js';
 import { shipCommand } from './ship.js';
 import { statusCommand } from './status.js';
@@ -18,7 +21,7 @@ export function buildProgram(): Command {
     .version('0.1.0')
     .showHelpAfterError()
     .enablePositionalOptions(false);
-  for (const command of [archiveCommand(), shipCommand(), statusCommand(), listCommand(), verifyCommand(), eventsCommand(), configCommand(), demoCommand(run), freezeCommand(), thawCommand(), hooksCommand()]) {
+  for (const command of [archiveCommand(), shipCommand(), statusCommand(), listCommand(), verifyCommand(), eventsCommand(), configCommand(), demoCommand(run), freezeCommand(), thawCommand(), hooksCommand(), planCommand(), restoreCommand(), attachCommand(), detachCommand()]) {
     program.addCommand(command);
   }
   program.addCommand(holderCommand(), { hidden: true });

@@ -1,0 +1,140 @@
+import { mkdir, readFile, rm, writeFile, readdir } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve, basename } from 'node:path';
+import { execa } from 'execa';
+import { SnaplogError, UsageError } from '../errors.js';
+import { parseRecoveryTable } from './iscsi-table.js';
+import type { RecoveryVolume } from './iscsi-table.js';
+import { findDatadirs } from './find-datadir.js';
+import type { FoundDatadir } from './find-datadir.js';
+
+export type AttachSource = { kind: 'device'; device: string } | { kind: 'image'; image: string } | { kind: 'iscsi-script'; script: string };
+
+export interface AttachRecord {
+  source: AttachSource;
+  mounts: string[];
+  loopDevice?: string;
+  readOnly: boolean;
+  attachedAt: string;
+}
+
+export interface AttachResult extends AttachRecord {
+  datadirs: FoundDatadir[];
+  recoveryVolumes?: RecoveryVolume[];
+}
+
+export class NotAFilesystemError extends SnaplogError {
+  constructor(what: string, detail: string) {
+    super(`${what} holds no file system snaplog can mount (${detail})`, { hint: 'check the device name (lsblk -f); a restored managed disk shows up as a new /dev/sdX with a partition' });
+  }
+}
+
+/** The record next to (not inside) the mount point: detach needs to know what to undo. */
+export function recordPath(mountDir: string): string {
+  return join(dirname(resolve(mountDir)), `.${basename(resolve(mountDir))}.snaplog-attach.json`);
+}
+
+async function run(command: string, args: string[]): Promise<string> {
+  try {
+    return (await execa(command, args)).stdout;
+  } catch (error) {
+    const stderr = (error as { stderr?: string }).stderr ?? (error as Error).message;
+    throw new SnaplogError(`${command} ${args.join(' ')} failed: ${String(stderr).trim()}`, { hint: 'snaplog attach must run as root' });
+  }
+}
+
+/** The partitions (or the whole device) of DEV that carry a file system, largest first. */
+async function filesystemsOn(device: string): Promise<string[]> {
+  const output = await run('lsblk', ['-J', '-b', '-p', '-o', 'NAME,FSTYPE,SIZE,TYPE', device]);
+  const tree = JSON.parse(output) as { blockdevices: { name: string; fstype: string | null; size: number; children?: unknown[] }[] };
+  const all: { name: string; fstype: string | null; size: number }[] = [];
+  const walk = (nodes: { name: string; fstype: string | null; size: number; children?: unknown[] }[]): void => {
+    for (const node of nodes) {
+      all.push(node);
+      if (node.children) walk(node.children as typeof nodes);
+    }
+  };
+  walk(tree.blockdevices);
+  const withFs = all.filter((node) => node.fstype && node.fstype !== 'swap' && node.fstype !== 'LVM2_member').sort((a, b) => Number(b.size) - Number(a.size));
+  if (withFs.length === 0) {
+    const blkid = await execa('blkid', ['-p', '-o', 'value', '-s', 'TYPE', device], { reject: false });
+    if (blkid.exitCode === 0 && blkid.stdout.trim()) return [device];
+    throw new NotAFilesystemError(device, all.some((node) => node.fstype === 'LVM2_member') ? 'LVM: activate it with vgchange -ay and pass the logical volume' : 'no file system signature');
+  }
+  return withFs.map((node) => node.name);
+}
+
+async function mountOne(device: string, mountDir: string, readOnly: boolean): Promise<void> {
+  await mkdir(mountDir, { recursive: true });
+  const entries = await readdir(mountDir);
+  if (entries.length > 0) throw new UsageError(`${mountDir} is not empty`, 'give an empty folder with --mount');
+  await run('mount', ['-o', readOnly ? 'ro,noload' : 'rw', device, mountDir]).catch(async (error) => {
+    if (!readOnly) throw error;
+    await run('mount', ['-o', 'ro', device, mountDir]);
+  });
+}
+
+/** Mounts a restored disk, a disk image or Azure's file-recovery volumes, and finds the data directory on it. */
+export async function attach(source: AttachSource, options: { mount?: string; readOnly?: boolean }): Promise<AttachResult> {
+  const readOnly = options.readOnly ?? false;
+  const mountDir = resolve(options.mount ?? `/mnt/snaplog-restore-${new Date().toISOString().replace(/[-:]/g, '').slice(0, 15)}`);
+  if (existsSync(recordPath(mountDir))) throw new UsageError(`${mountDir} is already attached by snaplog`, `snaplog detach --mount ${mountDir}`);
+  let record: AttachRecord;
+  let recoveryVolumes: RecoveryVolume[] | undefined;
+  if (source.kind === 'iscsi-script') {
+    const output = await runRecoveryScript(source.script, []);
+    recoveryVolumes = parseRecoveryTable(output);
+    if (recoveryVolumes.length === 0) throw new SnaplogError(`the file-recovery script ${source.script} mounted no volume (no "Sr.No. | Disk | Volume | MountPath" table in its output)`, { hint: 'run it by hand to see its messages; it needs outbound port 3260 and iscsi-initiator-utils' });
+    record = { source, mounts: recoveryVolumes.map((volume) => volume.mountPath), readOnly, attachedAt: new Date().toISOString() };
+  } else {
+    let loopDevice: string | undefined;
+    let device = source.kind === 'device' ? source.device : '';
+    if (source.kind === 'image') {
+      if (!existsSync(source.image)) throw new UsageError(`image ${source.image} does not exist`);
+      loopDevice = (await run('losetup', ['--find', '--show', '--partscan', ...(readOnly ? ['--read-only'] : []), source.image])).trim();
+      device = loopDevice;
+    } else if (!existsSync(device)) throw new UsageError(`device ${device} does not exist`, 'list disks with lsblk');
+    try {
+      const [filesystem] = await filesystemsOn(device);
+      await mountOne(filesystem!, mountDir, readOnly);
+    } catch (error) {
+      if (loopDevice) await execa('losetup', ['-d', loopDevice], { reject: false });
+      throw error;
+    }
+    record = { source, mounts: [mountDir], loopDevice, readOnly, attachedAt: new Date().toISOString() };
+  }
+  await writeFile(recordPath(mountDir), `${JSON.stringify(record, null, 2)}\n`, { mode: 0o600 });
+  const datadirs = (await Promise.all(record.mounts.map((mount) => findDatadirs(mount)))).flat();
+  return { ...record, datadirs, recoveryVolumes };
+}
+
+async function runRecoveryScript(script: string, args: string[]): Promise<string> {
+  if (!existsSync(script)) throw new UsageError(`file-recovery script ${script} does not exist`);
+  const text = await readFile(script, 'utf8');
+  const interpreter = /^#!.*python/.test(text) || script.endsWith('.py') ? 'python3' : 'bash';
+  const result = await execa(interpreter, [resolve(script), ...args], { cwd: dirname(resolve(script)), reject: false, input: '' });
+  if (result.exitCode !== 0) {
+    throw new SnaplogError(`the file-recovery script ${script} failed (exit ${result.exitCode}): ${(result.stderr || result.stdout).trim().split('\n').slice(-3).join(' / ')}`, {
+      hint: 'the script expires 12 hours after download: generate a new one in the portal (File Recovery) if it is old',
+    });
+  }
+  return result.stdout;
+}
+
+/** Unmounts what attach mounted, detaches the loop device, or runs the recovery script's `clean`. */
+export async function detach(mountDir: string): Promise<AttachRecord> {
+  const path = recordPath(mountDir);
+  let record: AttachRecord;
+  try {
+    record = JSON.parse(await readFile(path, 'utf8')) as AttachRecord;
+  } catch {
+    throw new UsageError(`${mountDir} was not attached by snaplog`, 'unmount it by hand (umount) if it is mounted');
+  }
+  if (record.source.kind === 'iscsi-script') await runRecoveryScript(record.source.script, ['clean']);
+  else {
+    for (const mount of record.mounts) await run('umount', [mount]);
+    if (record.loopDevice) await run('losetup', ['-d', record.loopDevice]);
+  }
+  await rm(path, { force: true });
+  return record;
+}

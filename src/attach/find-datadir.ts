@@ -1,0 +1,52 @@
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+
+export interface FoundDatadir {
+  datadir: string;
+  /** The binlog index on the same volume, if the binlogs live there too. */
+  binlogIndex?: string;
+  /** The newest binlog on the volume and its size: a snapshot taken by snaplog freeze stands in it. */
+  newestBinlog?: { name: string; size: number };
+}
+
+const MAX_DEPTH = 5;
+
+async function isDatadir(dir: string): Promise<boolean> {
+  const entries = new Set(await readdir(dir).catch(() => [] as string[]));
+  return entries.has('mysql') && (entries.has('ibdata1') || entries.has('aria_log_control') || entries.has('mysql.ibd'));
+}
+
+/** Walks a mounted volume (breadth-first, a few levels) for MySQL/MariaDB data directories and binlog indexes. */
+export async function findDatadirs(root: string): Promise<FoundDatadir[]> {
+  const datadirs: string[] = [];
+  const indexes: string[] = [];
+  let level = [root];
+  for (let depth = 0; depth <= MAX_DEPTH && level.length; depth++) {
+    const next: string[] = [];
+    for (const dir of level) {
+      if (await isDatadir(dir)) {
+        datadirs.push(dir);
+        continue;
+      }
+      for (const entry of await readdir(dir, { withFileTypes: true }).catch(() => [])) {
+        const path = join(dir, entry.name);
+        if (entry.isDirectory() && entry.name !== 'lost+found' && !entry.name.startsWith('.')) next.push(path);
+        else if (entry.isFile() && entry.name.endsWith('.index')) indexes.push(path);
+      }
+    }
+    level = next;
+  }
+  for (const datadir of datadirs) for (const entry of await readdir(datadir).catch(() => [] as string[])) if (entry.endsWith('-bin.index') || entry === 'mysql-bin.index') indexes.push(join(datadir, entry));
+  return Promise.all(
+    datadirs.map(async (datadir) => {
+      const index = indexes.find((path) => dirname(path).startsWith(dirname(datadir))) ?? indexes[0];
+      if (!index) return { datadir };
+      const names = (await readFile(index, 'utf8')).split('\n').filter(Boolean);
+      const newest = names[names.length - 1];
+      if (!newest) return { datadir, binlogIndex: index };
+      const path = newest.startsWith('/') ? join(dirname(index), basename(newest)) : join(dirname(index), newest);
+      const size = (await stat(path).catch(() => undefined))?.size ?? 0;
+      return { datadir, binlogIndex: index, newestBinlog: { name: basename(newest), size } };
+    }),
+  );
+}

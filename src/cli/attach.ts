@@ -1,0 +1,65 @@
+import { Command } from 'commander';
+import { UsageError, describeError } from '../errors.js';
+import { attach, detach } from '../attach/attach.js';
+import type { AttachSource } from '../attach/attach.js';
+import { matchSnapshots } from '../attach/match-snapshot.js';
+import { withConfigOption, withJsonOption, printJson } from './common.js';
+import { loadContext, openArchive, resolveSystemId } from './context.js';
+
+interface AttachOptions {
+  device?: string;
+  image?: string;
+  iscsiScript?: string;
+  mount?: string;
+  readOnly?: boolean;
+  json?: boolean;
+  system?: string;
+}
+
+export function attachCommand(): Command {
+  return withJsonOption(withConfigOption(new Command('attach')))
+    .description('mount a restored disk, a disk image or the file-recovery volumes; find the data directory and its snapshot')
+    .option('--device <dev>', 'a restored disk attached to this VM (e.g. /dev/sdc)')
+    .option('--image <file>', 'a disk image (via a loop device)')
+    .option('--iscsi-script <file>', "Azure's file-recovery script: run it and read its mount table")
+    .option('--mount <dir>', 'an empty folder to mount on (default /mnt/snaplog-restore-<time>)')
+    .option('--read-only', 'mount read-only, for inspection (restore needs read-write)')
+    .option('--system <id>', 'system id in the archive, to match the snapshot')
+    .action(async (options: AttachOptions, command: Command) => {
+      const given = [options.device, options.image, options.iscsiScript].filter(Boolean);
+      if (given.length !== 1) throw new UsageError('give exactly one of --device DEV, --image FILE, --iscsi-script FILE');
+      const source: AttachSource = options.device ? { kind: 'device', device: options.device } : options.image ? { kind: 'image', image: options.image } : { kind: 'iscsi-script', script: options.iscsiScript! };
+      const result = await attach(source, { mount: options.mount, readOnly: options.readOnly });
+      const matches: Record<string, string[]> = {};
+      let archiveNote: string | undefined;
+      try {
+        const { config } = await loadContext(command);
+        const archive = await openArchive(config);
+        const snapshots = await archive.listSnapshots(await resolveSystemId(archive, config, options.system));
+        for (const found of result.datadirs) matches[found.datadir] = matchSnapshots(snapshots, found).map((snapshot) => snapshot.id);
+      } catch (error) {
+        archiveNote = `snapshot not matched: ${describeError(error).split('\n')[0]}`;
+      }
+      if (options.json) return printJson({ ...result, snapshots: matches, ...(archiveNote ? { note: archiveNote } : {}) });
+      const lines = [`attached ${result.mounts.join(', ')}${result.loopDevice ? ` (${result.loopDevice})` : ''}${result.readOnly ? ' read-only' : ''}`];
+      if (result.datadirs.length === 0) lines.push('no MySQL/MariaDB data directory found on it');
+      for (const found of result.datadirs) {
+        lines.push(`data directory ${found.datadir}${found.newestBinlog ? ` (newest binlog ${found.newestBinlog.name}, ${found.newestBinlog.size} bytes)` : ''}`);
+        const ids = matches[found.datadir];
+        if (ids?.length) lines.push(`  snapshot: ${ids[0]}${ids.length > 1 ? ` (also possible: ${ids.slice(1).join(', ')})` : ''}  → snaplog restore --to TIME --snapshot ${ids[0]} --datadir ${found.datadir}`);
+        else if (ids) lines.push('  no snapshot record matches it: give --snapshot ID to restore');
+      }
+      if (archiveNote) lines.push(archiveNote);
+      process.stdout.write(`${lines.join('\n')}\n`);
+    });
+}
+
+export function detachCommand(): Command {
+  return withConfigOption(new Command('detach'))
+    .description('unmount what snaplog attach mounted (loop device detached; file-recovery script run with clean)')
+    .requiredOption('--mount <dir>', 'the folder given to (or printed by) snaplog attach')
+    .action(async (options: { mount: string }) => {
+      const record = await detach(options.mount);
+      process.stdout.write(`detached ${record.mounts.join(', ')}${record.loopDevice ? ` and ${record.loopDevice}` : ''}\n`);
+    });
+}

@@ -1,0 +1,47 @@
+import { Command } from 'commander';
+import { loadPlan } from '../restore/load-plan.js';
+import { describeTarget } from '../restore/target.js';
+import type { TargetFlags } from '../restore/target.js';
+import type { RestorePlan } from '../restore/plan.js';
+import { withConfigOption, withJsonOption, printJson } from './common.js';
+import { loadContext, openArchive, resolveSystemId } from './context.js';
+import { targetFrom, withTargetOptions } from './target-options.js';
+
+export function planJson(plan: RestorePlan): Record<string, unknown> {
+  return {
+    snapshot: { id: plan.snapshot.id, time: plan.snapshot.time, position: plan.snapshot.position, status: plan.snapshot.status },
+    logs: plan.logs.map((log) => ({ name: log.name, size: log.size, sha256: log.sha256, from: log.from, ...(log.to !== undefined ? { to: log.to } : {}) })),
+    target: describeTarget(plan.target),
+    stop: plan.stop,
+    bytesToReplay: plan.bytesToReplay,
+    restorable: plan.restorable,
+    gaps: plan.gaps,
+  };
+}
+
+export function describePlan(plan: RestorePlan): string {
+  const stop = plan.stop;
+  const lines = [
+    `snapshot ${plan.snapshot.id} (${plan.snapshot.time}) at ${plan.snapshot.position!.file}:${plan.snapshot.position!.position}${plan.snapshot.position!.gtid ? ` GTID ${plan.snapshot.position!.gtid}` : ''}`,
+    `target   ${JSON.stringify(describeTarget(plan.target))}`,
+    `logs     ${plan.logs.map((log) => `${log.name}[${log.from}..${log.to ?? 'end'}]`).join(' ')}`,
+    `stop     ${stop.endOfChain ? 'at the end of the archived chain' : `${stop.file}:${stop.position}`}${stop.lastApplied ? `; last applied ${stop.lastApplied.gtid ?? ''} committed ${stop.lastApplied.commitTime ?? '?'}` : ''}${stop.firstExcluded ? `; first left out ${stop.firstExcluded.gtid ?? ''} committed ${stop.firstExcluded.commitTime ?? '?'}` : ''}`,
+    `replay   ${(plan.bytesToReplay / 1048576).toFixed(1)} MB`,
+    `window   ${plan.restorable.from} .. ${plan.restorable.to}`,
+  ];
+  return lines.join('\n');
+}
+
+export function planCommand(): Command {
+  return withTargetOptions(withJsonOption(withConfigOption(new Command('plan'))))
+    .description('which snapshot and which logs a restore would use, and the exact stop position (reads only the archive)')
+    .action(async (options: TargetFlags & { json?: boolean; snapshot?: string; system?: string }, command: Command) => {
+      const target = targetFrom(options);
+      const { config } = await loadContext(command);
+      const archive = await openArchive(config);
+      const systemId = await resolveSystemId(archive, config, options.system);
+      const plan = await loadPlan(archive, systemId, target, options.snapshot);
+      if (options.json) printJson(planJson(plan));
+      else process.stdout.write(`${describePlan(plan)}\n`);
+    });
+}

@@ -1,0 +1,113 @@
+import { Command, Option } from 'commander';
+import { join, resolve } from 'node:path';
+import { rm } from 'node:fs/promises';
+import { UsageError } from '../errors.js';
+import { mysqlEndpoint } from '../engines/create.js';
+import { loadPlan } from '../restore/load-plan.js';
+import { defaultStagingDir, describeRestoreCommands, runRestore } from '../restore/restore.js';
+import type { ReplayMethod } from '../restore/restore.js';
+import { copyDatadir, exportTables, parseTableList, scratchPaths } from '../restore/partial.js';
+import type { TargetFlags } from '../restore/target.js';
+import { withConfigOption, withJsonOption, printJson } from './common.js';
+import { loadContext, openArchive, resolveSystemId } from './context.js';
+import { targetFrom, withTargetOptions } from './target-options.js';
+import { describePlan, planJson } from './plan.js';
+
+interface RestoreOptions extends TargetFlags {
+  datadir?: string;
+  targetSocket?: string;
+  dryRun?: boolean;
+  resume?: boolean;
+  method?: ReplayMethod;
+  staging?: string;
+  tables?: string;
+  export?: string;
+  json?: boolean;
+  snapshot?: string;
+  system?: string;
+  serverArg?: string[];
+}
+
+export function restoreCommand(): Command {
+  return withTargetOptions(withJsonOption(withConfigOption(new Command('restore'))))
+    .description('replay archived logs onto a restored snapshot, stopping exactly at the target')
+    .option('--datadir <dir>', 'the restored data directory (server stopped): a private server is started on it')
+    .option('--target-socket <path>', "replay into a running server (the DBA's) with the [mysql] credentials")
+    .addOption(new Option('--method <method>', 'relay: through the SQL thread (fast, default with --datadir); pipe: mariadb-binlog | mariadb').choices(['relay', 'pipe']))
+    .option('--staging <dir>', 'where fetched logs and restore state go (default: next to the data directory)')
+    .option('--dry-run', 'print the plan and the commands, change nothing')
+    .option('--resume', 'continue a failed restore from its last applied position')
+    .option('--tables <list>', 'partial restore: only these DB.TABLE (with --datadir and --export); the data directory is not changed')
+    .option('--export <file>', 'partial restore: write the tables as SQL here')
+    .option('--server-arg <option...>', 'extra mariadbd options for the private server (e.g. --innodb-log-file-size=512M)')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  snaplog restore --to 2026-11-22T14:05:00 --datadir /mnt/restore/var/lib/mysql
+  snaplog restore --before-gtid 0-1-4711 --datadir /mnt/restore/var/lib/mysql     (undo a DROP)
+  snaplog restore --to 2026-11-22T14:05:00 --datadir DIR --tables shop.orders --export orders.sql`,
+    )
+    .action(async (options: RestoreOptions, command: Command) => {
+      const target = targetFrom(options);
+      if (!!options.datadir === !!options.targetSocket) throw new UsageError('give exactly one of --datadir DIR or --target-socket PATH', 'restore onto a restored data directory, or into a running server');
+      if (!!options.tables !== !!options.export) throw new UsageError('--tables and --export go together');
+      if (options.tables && !options.datadir) throw new UsageError('a partial restore (--tables) needs --datadir: it replays on a scratch copy of it');
+      const tables = options.tables ? parseTableList(options.tables) : undefined;
+      const method: ReplayMethod = options.method ?? (options.datadir ? 'relay' : 'pipe');
+      if (method === 'relay' && options.targetSocket) throw new UsageError('--method relay needs --datadir (a private server); use --method pipe with --target-socket');
+
+      const { config, events } = await loadContext(command);
+      const archive = await openArchive(config);
+      const systemId = await resolveSystemId(archive, config, options.system);
+      const plan = await loadPlan(archive, systemId, target, options.snapshot);
+      const stagingDir = resolve(options.staging ?? defaultStagingDir(options.datadir));
+      const quiet = options.json;
+      const say = (line: string): void => {
+        if (!quiet) process.stdout.write(`${line}\n`);
+      };
+
+      if (options.dryRun) {
+        if (options.json) return printJson({ dryRun: true, method, stagingDir, plan: planJson(plan), commands: describeRestoreCommands(plan, method, stagingDir) });
+        say(describePlan(plan));
+        say(`\nwould run (${method}, staging ${stagingDir}):`);
+        for (const line of describeRestoreCommands(plan, method, stagingDir)) say(`  ${line}`);
+        return;
+      }
+      say(describePlan(plan));
+      const progress = process.stderr.isTTY ? (line: string) => process.stderr.write(`\r${line.padEnd(79)}`) : undefined;
+      let datadir = options.datadir ? resolve(options.datadir) : undefined;
+      const scratch = tables ? scratchPaths(stagingDir) : undefined;
+      if (scratch && datadir) {
+        say(`copying ${datadir} to the scratch ${scratch.datadir} (the restored data directory stays as it is)`);
+        await copyDatadir(datadir, scratch.datadir);
+        datadir = scratch.datadir;
+      }
+      const result = await runRestore({
+        archive,
+        systemId,
+        plan,
+        events,
+        datadir,
+        target: options.targetSocket ? { ...(await mysqlEndpoint(config)), socket: resolve(options.targetSocket), host: undefined } : undefined,
+        method,
+        stagingDir,
+        resume: options.resume,
+        replayServerId: config.mysql?.serverId,
+        serverArgs: options.serverArg,
+        say,
+        progress,
+      });
+      if (progress) process.stderr.write('\n');
+      if (tables && scratch && options.export) {
+        const exportFile = resolve(options.export);
+        await exportTables(scratch.datadir, scratch.runDir, tables, exportFile);
+        await rm(scratch.datadir, { recursive: true, force: true });
+        await rm(scratch.runDir, { recursive: true, force: true });
+        say(`exported ${tables.map((table) => `${table.database}.${table.table}`).join(', ')} as of the target to ${exportFile}`);
+      }
+      await events.emit('restore-summary', 'info', { snapshotId: plan.snapshot.id, method, elapsedMs: result.elapsedMs, bytes: result.bytesReplayed });
+      if (options.json) printJson({ ...result, plan: planJson(plan) });
+      else say(`restored: ${(result.bytesReplayed / 1048576).toFixed(1)} MB replayed by ${method} in ${(result.elapsedMs / 1000).toFixed(1)} s${result.gtidSlavePos ? `; last applied GTID ${result.gtidSlavePos}` : ''}; staging ${join(result.stagingDir)}`);
+    });
+}
