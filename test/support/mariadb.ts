@@ -1,6 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, mkdir, rm, writeFile, chmod } from 'node:fs/promises';
 import { createServer } from 'node:net';
+import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mysql from 'mysql2/promise';
@@ -14,8 +15,10 @@ export interface MariadbOptions {
   serverId?: number;
   /** Extra mariadbd options, e.g. ['--max-binlog-size=4096']. */
   args?: string[];
-  /** Use this datadir (already initialised) instead of a new one. */
+  /** Use this datadir (initialised here when empty) instead of a new one. */
   datadir?: string;
+  /** Where the binlogs go (default: a folder beside the datadir in the temp folder). */
+  binlogDir?: string;
   rootPassword?: string;
 }
 
@@ -56,8 +59,8 @@ export async function makeTempDir(label: string): Promise<string> {
 export async function startMariadb(options: MariadbOptions = {}): Promise<MariadbServer> {
   const base = await makeTempDir('db');
   const datadir = options.datadir ?? join(base, 'data');
-  if (!options.datadir) await initialiseDatadir(datadir);
-  const binlogDir = join(base, 'binlog');
+  if (!options.datadir || !existsSync(join(datadir, 'mysql'))) await initialiseDatadir(datadir);
+  const binlogDir = options.binlogDir ?? join(base, 'binlog');
   await mkdir(binlogDir, { recursive: true });
   const serverId = options.serverId ?? 1;
   const binlogBasename = join(binlogDir, 'mysql-bin');
