@@ -1,4 +1,4 @@
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import type { Archive } from '../archive/archive.js';
 import { describeError, SnaplogError } from '../errors.js';
@@ -74,8 +74,8 @@ export function describeRestoreCommands(plan: RestorePlan, method: ReplayMethod,
   if (method === 'pipe') return [`mariadb-binlog ${binlogDumpArgs({ paths, startPosition: plan.logs[0]!.from, stopPosition: plan.stop.endOfChain ? undefined : plan.stop.position }).join(' ')} | mariadb --binary-mode`];
   const last = `relay-bin.${String(plan.logs.length).padStart(6, '0')}`;
   return [
-    `link ${plan.logs.length} fetched logs as ${join(stagingDir, 'relay')}/relay-bin.000001 … ${last}`,
-    `mariadbd --skip-networking --skip-log-bin --innodb-flush-log-at-trx-commit=0 --relay-log=${join(stagingDir, 'relay', 'relay-bin')} …`,
+    `link ${plan.logs.length} fetched logs into the data directory as relay-bin.000001 … ${last} (+ relay-bin.index)`,
+    'mariadbd --skip-networking --skip-log-bin --innodb-flush-log-at-trx-commit=0 --relay-log=relay-bin --skip-slave-start …',
     `CHANGE MASTER TO MASTER_HOST='snaplog-replay', RELAY_LOG_FILE='relay-bin.000001', RELAY_LOG_POS=${plan.logs[0]!.from}, MASTER_USE_GTID=no`,
     plan.stop.endOfChain ? 'START SLAVE SQL_THREAD  (until every relay log is read)' : `START SLAVE SQL_THREAD UNTIL RELAY_LOG_FILE='${last}', RELAY_LOG_POS=${plan.stop.position}`,
     'STOP SLAVE; RESET SLAVE ALL; clean shutdown',
@@ -116,7 +116,6 @@ export async function runRestore(request: RestoreRequest): Promise<RestoreResult
     delete state.resumeFrom;
     await writeState(stagingDir, state);
     await events.emit('restore-done', 'info', { snapshotId: plan.snapshot.id, stop: plan.stop, gtidSlavePos: result.gtidSlavePos, elapsedMs: Date.now() - started });
-    await rm(join(stagingDir, 'relay'), { recursive: true, force: true });
     return { method: request.method, appliedThrough: plan.stop, gtidSlavePos: result.gtidSlavePos, bytesReplayed: plan.bytesToReplay, elapsedMs: Date.now() - started, stagingDir };
   } catch (error) {
     state.status = 'failed';
@@ -129,13 +128,12 @@ export async function runRestore(request: RestoreRequest): Promise<RestoreResult
 }
 
 async function replayOnDatadir(request: RestoreRequest, logs: FetchedLog[], stagingDir: string, offset: number, started: number): Promise<{ gtidSlavePos?: string }> {
-  const relayDir = join(stagingDir, 'relay');
-  await mkdir(relayDir, { recursive: true, mode: 0o700 });
+  const relayDir = request.datadir!;
   const serverId = request.replayServerId ?? 4_000_000_000;
   const server = await startPrivateServer({
     runDir: join(stagingDir, 'run'),
     datadir: request.datadir!,
-    args: [...(request.method === 'relay' ? relayServerArgs(relayDir, serverId) : [`--server-id=${serverId}`, '--skip-log-bin', '--innodb-flush-log-at-trx-commit=0', '--skip-slave-start']), ...(request.serverArgs ?? [])],
+    args: [...(request.method === 'relay' ? relayServerArgs(serverId) : [`--server-id=${serverId}`, '--skip-log-bin', '--innodb-flush-log-at-trx-commit=0', '--skip-slave-start']), ...(request.serverArgs ?? [])],
   });
   request.say(`private server on ${request.datadir} (socket ${server.socket}, networking off)`);
   try {

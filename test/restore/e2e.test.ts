@@ -34,11 +34,11 @@ async function waitForNextSecond(): Promise<void> {
 async function checksumsOf(datadir: string, runDir: string): Promise<{ sums: Record<string, string>; gtid: string }> {
   const server = await startPrivateServer({ runDir, datadir, args: ['--skip-log-bin', '--skip-slave-start', '--server-id=99'] });
   try {
-    const query = async <T>(sql: string): Promise<T[]> => {
+    const query = async <T>(sql: string, values: unknown[] = []): Promise<T[]> => {
       const mysql = (await import('mysql2/promise')).default;
       const connection = await mysql.createConnection({ socketPath: server.socket, user: 'root', supportBigNumbers: true, bigNumberStrings: true });
       try {
-        const [rows] = await connection.query(sql);
+        const [rows] = await connection.query(sql, values);
         return rows as T[];
       } finally {
         await connection.end();

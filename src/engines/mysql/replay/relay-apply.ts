@@ -14,7 +14,7 @@ export interface RelayLogInput {
 
 export interface RelayApplyRequest {
   socket: string;
-  /** Folder on the same file system as the logs where relay-bin.NNNNNN and its index are made. */
+  /** The private server's data directory: the relay logs go there, as the server expects them. */
   relayDir: string;
   logs: RelayLogInput[];
   /** Offset in the last log where replay stops; undefined = apply everything. */
@@ -51,11 +51,11 @@ export function relayName(index: number): string {
 }
 
 /** The mariadbd options a private replay server needs for the relay-log path (networking is off separately). */
-export function relayServerArgs(relayDir: string, serverId: number): string[] {
+export function relayServerArgs(serverId: number): string[] {
   return [
     `--server-id=${serverId}`,
-    `--relay-log=${join(relayDir, 'relay-bin')}`,
-    `--relay-log-index=${join(relayDir, 'relay-bin.index')}`,
+    '--relay-log=relay-bin',
+    '--relay-log-index=relay-bin.index',
     '--skip-slave-start',
     '--relay-log-purge=0',
     '--relay-log-recovery=0',
@@ -65,14 +65,17 @@ export function relayServerArgs(relayDir: string, serverId: number): string[] {
   ];
 }
 
-/** Links (or copies) the fetched logs into the relay folder as relay-bin.000001 … and writes the index. */
+/**
+ * Links (or copies) the fetched logs into the data directory as relay-bin.000001 … and writes the index
+ * with `./` names, the layout the server itself writes (verified on MariaDB 10.11).
+ */
 export async function prepareRelayLogs(relayDir: string, logs: RelayLogInput[]): Promise<void> {
   const lines: string[] = [];
   for (const [i, log] of logs.entries()) {
     const target = join(relayDir, relayName(i));
     await rm(target, { force: true });
     await link(log.path, target).catch(() => copyFile(log.path, target));
-    lines.push(target);
+    lines.push(`./${relayName(i)}`);
   }
   await writeFile(join(relayDir, 'relay-bin.index'), `${lines.join('\n')}\n`, { mode: 0o600 });
 }
@@ -108,13 +111,13 @@ const sqlString = (value: string): string => `'${value.replace(/\\/g, '\\\\').re
 export async function applyThroughRelay(request: RelayApplyRequest): Promise<RelayApplyResult> {
   const connection = await mysql.createConnection({ socketPath: request.socket, user: 'root' });
   const lastIndex = request.logs.length - 1;
-  const lastFile = join(request.relayDir, relayName(lastIndex));
+  const lastFile = relayName(lastIndex);
   const indexOf = (file: string): number => Number(/\.(\d+)$/.exec(file)?.[1] ?? 1) - 1;
   try {
     await connection.query('STOP SLAVE').catch(() => undefined);
     await connection.query('RESET SLAVE ALL').catch(() => undefined);
     await connection.query(
-      `CHANGE MASTER TO MASTER_HOST='snaplog-replay', RELAY_LOG_FILE=${sqlString(join(request.relayDir, relayName(0)))}, RELAY_LOG_POS=${Number(request.logs[0]!.from)}, MASTER_USE_GTID=no`,
+      `CHANGE MASTER TO MASTER_HOST='snaplog-replay', RELAY_LOG_FILE=${sqlString(relayName(0))}, RELAY_LOG_POS=${Number(request.logs[0]!.from)}, MASTER_USE_GTID=no`,
     );
     const untilEnd = request.stopPosition === undefined || request.stopPosition >= request.lastLogSize;
     await connection.query(untilEnd ? 'START SLAVE SQL_THREAD' : `START SLAVE SQL_THREAD UNTIL RELAY_LOG_FILE=${sqlString(lastFile)}, RELAY_LOG_POS=${Number(request.stopPosition)}`);
