@@ -4,7 +4,7 @@ import type { Archive } from '../archive/archive.js';
 import { describeError, SnaplogError } from '../errors.js';
 import type { EventChannel } from '../events/channel.js';
 import type { MysqlEndpoint } from '../engines/mysql/connection.js';
-import { startPrivateServer } from '../engines/mysql/private-server.js';
+import { startRestoredServer } from '../engines/mysql/private-server.js';
 import { applyThroughRelay, prepareRelayLogs, relayServerArgs, ReplayError } from '../engines/mysql/replay/relay-apply.js';
 import { applyThroughPipe, binlogDumpArgs } from '../engines/mysql/replay/pipe-apply.js';
 import { fetchLogs } from './fetch.js';
@@ -130,7 +130,7 @@ export async function runRestore(request: RestoreRequest): Promise<RestoreResult
 async function replayOnDatadir(request: RestoreRequest, logs: FetchedLog[], stagingDir: string, offset: number, started: number): Promise<{ gtidSlavePos?: string }> {
   const relayDir = request.datadir!;
   const serverId = request.replayServerId ?? 4_000_000_000;
-  const server = await startPrivateServer({
+  const server = await startRestoredServer({
     runDir: join(stagingDir, 'run'),
     datadir: request.datadir!,
     args: [...(request.method === 'relay' ? relayServerArgs(serverId) : [`--server-id=${serverId}`, '--skip-log-bin', '--innodb-flush-log-at-trx-commit=0', '--skip-slave-start']), ...(request.serverArgs ?? [])],

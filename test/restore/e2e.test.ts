@@ -7,7 +7,7 @@ import { createMountedImage, loopDevicesUnder, snapshotImage } from '../support/
 import type { MountedImage } from '../support/disk-image.js';
 import { tableChecksums } from '../support/workload.js';
 import { snaplog } from '../support/cli.js';
-import { startPrivateServer } from '../../src/engines/mysql/private-server.js';
+import { startRestoredServer } from '../../src/engines/mysql/private-server.js';
 
 const DATABASES = ['app'];
 
@@ -32,7 +32,7 @@ async function waitForNextSecond(): Promise<void> {
 
 /** Checksums of the tables in a restored data directory, read through a private server. */
 async function checksumsOf(datadir: string, runDir: string): Promise<{ sums: Record<string, string>; gtid: string }> {
-  const server = await startPrivateServer({ runDir, datadir, args: ['--skip-log-bin', '--skip-slave-start', '--server-id=99'] });
+  const server = await startRestoredServer({ runDir, datadir, args: ['--skip-log-bin', '--skip-slave-start', '--server-id=99'] });
   try {
     const query = async <T>(sql: string, values: unknown[] = []): Promise<T[]> => {
       const mysql = (await import('mysql2/promise')).default;
