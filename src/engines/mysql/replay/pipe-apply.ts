@@ -1,7 +1,8 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { execa } from 'execa';
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { SnaplogError } from '../../../errors.js';
 import type { MysqlEndpoint } from '../connection.js';
 
@@ -39,24 +40,41 @@ async function clientOptionsFile(endpoint: MysqlEndpoint): Promise<{ path: strin
   return { path, cleanup: () => rm(dir, { recursive: true, force: true }) };
 }
 
+interface Exit {
+  code: number | null;
+  stderr: string;
+}
+
+function exitOf(child: ChildProcess): Promise<Exit> {
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    if (stderr.length < 64 * 1024) stderr += chunk.toString();
+  });
+  return new Promise((resolve, reject) => {
+    child.once('error', reject);
+    child.once('close', (code) => resolve({ code, stderr }));
+  });
+}
+
 /**
  * The single-session fallback: `mariadb-binlog … | mariadb` — one client session for the whole chain, so
- * temporary tables and transactions that span a rotation survive.
+ * temporary tables and transactions that span a rotation survive. Argument arrays only, no shell.
  */
 export async function applyThroughPipe(request: PipeApplyRequest): Promise<void> {
   const bin = (name: string): string => (request.commandPath ? join(request.commandPath, name) : name);
   const options = await clientOptionsFile(request.endpoint);
   try {
-    const dump = execa(bin('mariadb-binlog'), binlogDumpArgs(request), { buffer: { stdout: false, stderr: true }, stdin: 'ignore' });
-    const client = execa(bin('mariadb'), [`--defaults-extra-file=${options.path}`, '--binary-mode', '--batch'], { stdin: dump.stdout!, buffer: true, reject: false });
-    const [dumped, applied] = await Promise.allSettled([dump, client]);
-    if (applied.status === 'fulfilled' && applied.value.exitCode !== 0) {
-      throw new SnaplogError(`replay through mariadb failed: ${String(applied.value.stderr).trim()}`, {
+    const dump = spawn(bin('mariadb-binlog'), binlogDumpArgs(request), { stdio: ['ignore', 'pipe', 'pipe'] });
+    const client = spawn(bin('mariadb'), [`--defaults-extra-file=${options.path}`, '--binary-mode', '--batch'], { stdio: [dump.stdout!, 'ignore', 'pipe'] });
+    // The client owns the pipe now; the parent's end would keep the dump from ever closing.
+    dump.stdout!.destroy();
+    const [dumped, applied] = await Promise.all([exitOf(dump), exitOf(client)]);
+    if (applied.code !== 0) {
+      throw new SnaplogError(`replay through mariadb failed: ${applied.stderr.trim()}`, {
         hint: 'the statements before the failing one are applied; fix the cause, then re-run with --resume',
       });
     }
-    if (dumped.status === 'rejected') throw new SnaplogError(`mariadb-binlog failed: ${(dumped.reason as Error).message}`, { hint: 'run snaplog verify on the archive' });
-    if (applied.status === 'rejected') throw applied.reason;
+    if (dumped.code !== 0) throw new SnaplogError(`mariadb-binlog failed: ${dumped.stderr.trim()}`, { hint: 'run snaplog verify on the archive' });
   } finally {
     await options.cleanup();
   }
