@@ -2,7 +2,7 @@ import { cp, mkdir, rm, open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { SnaplogError, UsageError } from '../errors.js';
-import { startRestoredServer } from '../engines/mysql/private-server.js';
+import { startPrivateServer } from '../engines/mysql/private-server.js';
 
 export interface TableName {
   database: string;
@@ -32,7 +32,7 @@ export async function copyDatadir(source: string, scratch: string): Promise<void
 
 /** Dumps the tables from a (replayed) data directory through a private server, networking off. */
 export async function exportTables(datadir: string, runDir: string, tables: TableName[], exportFile: string): Promise<void> {
-  const server = await startRestoredServer({ runDir, datadir, args: ['--skip-log-bin', '--skip-slave-start', '--server-id=4000000001'] });
+  const server = await startPrivateServer({ runDir, datadir, args: ['--skip-log-bin', '--skip-slave-start', '--server-id=4000000001'] });
   try {
     const byDatabase = new Map<string, string[]>();
     for (const { database, table } of tables) byDatabase.set(database, [...(byDatabase.get(database) ?? []), table]);

@@ -4,7 +4,8 @@ import type { Archive } from '../archive/archive.js';
 import { describeError, SnaplogError } from '../errors.js';
 import type { EventChannel } from '../events/channel.js';
 import type { MysqlEndpoint } from '../engines/mysql/connection.js';
-import { startRestoredServer } from '../engines/mysql/private-server.js';
+import { startPrivateServer } from '../engines/mysql/private-server.js';
+import { recoverSnapshotDatadir } from '../engines/mysql/recovery.js';
 import { applyThroughRelay, prepareRelayLogs, relayServerArgs, ReplayError } from '../engines/mysql/replay/relay-apply.js';
 import { applyThroughPipe, binlogDumpArgs } from '../engines/mysql/replay/pipe-apply.js';
 import { fetchLogs } from './fetch.js';
@@ -130,7 +131,12 @@ export async function runRestore(request: RestoreRequest): Promise<RestoreResult
 async function replayOnDatadir(request: RestoreRequest, logs: FetchedLog[], stagingDir: string, offset: number, started: number): Promise<{ gtidSlavePos?: string }> {
   const relayDir = request.datadir!;
   const serverId = request.replayServerId ?? 4_000_000_000;
-  const server = await startRestoredServer({
+  if (offset === 0) {
+    const first = logs[0]!;
+    request.say(`crash recovery of ${request.datadir} against ${first.name} cut at the snapshot position ${first.from}`);
+    await recoverSnapshotDatadir({ datadir: request.datadir!, runDir: join(stagingDir, 'run'), snapshotLogPath: first.path, snapshotLogName: first.name, snapshotPosition: first.from, serverArgs: request.serverArgs });
+  }
+  const server = await startPrivateServer({
     runDir: join(stagingDir, 'run'),
     datadir: request.datadir!,
     args: [...(request.method === 'relay' ? relayServerArgs(serverId) : [`--server-id=${serverId}`, '--skip-log-bin', '--innodb-flush-log-at-trx-commit=0', '--skip-slave-start']), ...(request.serverArgs ?? [])],

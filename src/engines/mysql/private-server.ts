@@ -123,19 +123,3 @@ function waitForExit(child: ChildProcess, timeoutMs: number): Promise<void> {
   });
 }
 
-/**
- * Starts a private server on a data directory restored from a snapshot. A snapshot taken under BACKUP
- * STAGE BLOCK_COMMIT can hold transactions that InnoDB prepared but whose commit was blocked before it
- * reached the binlog: they lie after the snapshot's position, replay applies them again, so they are
- * rolled back (--tc-heuristic-recover=ROLLBACK). If the server stops after that recovery, it is started
- * again without the option.
- */
-export async function startRestoredServer(options: PrivateServerOptions): Promise<PrivateServer> {
-  const withRecovery = { ...options, args: [...(options.args ?? []), '--tc-heuristic-recover=ROLLBACK'] };
-  try {
-    return await startPrivateServer(withRecovery);
-  } catch (error) {
-    if (!(error instanceof SnaplogError) || !/exited/.test(error.message)) throw error;
-    return startPrivateServer(options);
-  }
-}

@@ -196,7 +196,13 @@ export class BinlogScanner {
     let crcCheck: { computed: number; stored: number } | undefined;
     if (header.type === EventType.FORMAT_DESCRIPTION) this.readFormatDescription(header, event);
     if (this.scan.checksum === 'crc32') {
-      crcCheck = { computed: crc32(event.subarray(0, event.length - CHECKSUM_LENGTH)) >>> 0, stored: event.readUInt32LE(event.length - CHECKSUM_LENGTH) };
+      let covered = event.subarray(0, event.length - CHECKSUM_LENGTH);
+      if (header.type === EventType.FORMAT_DESCRIPTION && header.flags & LOG_EVENT_BINLOG_IN_USE_F) {
+        // The server sets and clears the in-use flag in place; the CRC is computed with it clear.
+        covered = Buffer.from(covered);
+        covered.writeUInt16LE(header.flags & ~LOG_EVENT_BINLOG_IN_USE_F, 17);
+      }
+      crcCheck = { computed: crc32(covered) >>> 0, stored: event.readUInt32LE(event.length - CHECKSUM_LENGTH) };
     }
     this.finishEvent(header, event, position, crcCheck);
   }

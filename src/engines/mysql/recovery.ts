@@ -1,0 +1,52 @@
+import { copyFile, mkdir, open, rm, truncate, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { startPrivateServer } from './private-server.js';
+import { LOG_EVENT_BINLOG_IN_USE_F } from './binlog/constants.js';
+
+/** Byte offset of the format description event's flags: 4 (magic) + 17 (header up to flags). */
+const FDE_FLAGS_OFFSET = 21;
+
+export interface CrashRecoveryRequest {
+  datadir: string;
+  runDir: string;
+  /** The archived binlog the snapshot's position stands in (already fetched and checked). */
+  snapshotLogPath: string;
+  snapshotLogName: string;
+  snapshotPosition: number;
+  serverArgs?: string[];
+}
+
+/**
+ * A snapshot is a crash image: InnoDB may hold transactions that were prepared and written to the binlog
+ * but whose commit record never reached the redo log, and others prepared but blocked before the binlog.
+ * MariaDB settles both from the binlog that was open at the crash. That binlog is the archived copy of
+ * the snapshot's log cut at the snapshot's position, marked in use again (the flag is outside the
+ * event's CRC): a private server started on it commits exactly the transactions before the position and
+ * rolls back the rest, then shuts down cleanly. The live server's own binlogs are never touched.
+ */
+export async function recoverSnapshotDatadir(request: CrashRecoveryRequest): Promise<void> {
+  const binlogDir = join(request.runDir, 'recovery-binlog');
+  await rm(binlogDir, { recursive: true, force: true });
+  await mkdir(binlogDir, { recursive: true, mode: 0o700 });
+  const copy = join(binlogDir, request.snapshotLogName);
+  await copyFile(request.snapshotLogPath, copy);
+  await truncate(copy, request.snapshotPosition);
+  const handle = await open(copy, 'r+');
+  try {
+    const flags = Buffer.alloc(2);
+    await handle.read(flags, 0, 2, FDE_FLAGS_OFFSET);
+    flags.writeUInt16LE(flags.readUInt16LE(0) | LOG_EVENT_BINLOG_IN_USE_F, 0);
+    await handle.write(flags, 0, 2, FDE_FLAGS_OFFSET);
+  } finally {
+    await handle.close();
+  }
+  const base = request.snapshotLogName.replace(/\.\d+$/, '');
+  const index = join(binlogDir, `${base}.index`);
+  await writeFile(index, `${copy}\n`, { mode: 0o600 });
+  const server = await startPrivateServer({
+    runDir: join(request.runDir, 'recovery'),
+    datadir: request.datadir,
+    args: [`--log-bin=${join(binlogDir, base)}`, `--log-bin-index=${index}`, '--server-id=4000000002', '--skip-slave-start', ...(request.serverArgs ?? [])],
+  });
+  await server.stop();
+}
