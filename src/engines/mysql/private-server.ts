@@ -1,7 +1,7 @@
 import { spawn, execFile } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import mysql from 'mysql2/promise';
@@ -107,6 +107,8 @@ export async function startPrivateServer(options: PrivateServerOptions): Promise
     );
   } catch (error) {
     await server.kill();
+    const reasons = await errorLines(errorLog);
+    if (reasons && error instanceof SnaplogError) throw new SnaplogError(`${error.message}: ${reasons}`, { hint: `the whole log is ${errorLog}` });
     throw error;
   }
   return server;
@@ -123,3 +125,10 @@ function waitForExit(child: ChildProcess, timeoutMs: number): Promise<void> {
   });
 }
 
+
+/** The [ERROR] lines of a server's log, for a message that says why it would not start. */
+async function errorLines(errorLog: string): Promise<string | undefined> {
+  const text = await readFile(errorLog, 'utf8').catch(() => '');
+  const lines = text.split('\n').filter((line) => line.includes('[ERROR]')).map((line) => line.replace(/^.*\[ERROR\]\s*/, ''));
+  return lines.length ? lines.slice(-3).join(' / ') : undefined;
+}
