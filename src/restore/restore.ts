@@ -133,8 +133,17 @@ async function replayOnDatadir(request: RestoreRequest, logs: FetchedLog[], stag
   const serverId = request.replayServerId ?? 4_000_000_000;
   if (offset === 0) {
     const first = logs[0]!;
+    const previous = await fetchPreviousLog(request, first, stagingDir);
     request.say(`crash recovery of ${request.datadir} against ${first.name} cut at the snapshot position ${first.from}`);
-    await recoverSnapshotDatadir({ datadir: request.datadir!, runDir: join(stagingDir, 'run'), snapshotLogPath: first.path, snapshotLogName: first.name, snapshotPosition: first.from, serverArgs: request.serverArgs });
+    await recoverSnapshotDatadir({
+      datadir: request.datadir!,
+      runDir: join(stagingDir, 'run'),
+      snapshotLogPath: first.path,
+      snapshotLogName: first.name,
+      snapshotPosition: first.from,
+      previousLog: previous && { path: previous.path, name: previous.name },
+      serverArgs: request.serverArgs,
+    });
   }
   const server = await startPrivateServer({
     runDir: join(stagingDir, 'run'),
@@ -173,4 +182,12 @@ async function replayIntoTarget(request: RestoreRequest, logs: FetchedLog[]): Pr
   }
   await applyThroughPipe({ endpoint: request.target!, paths: logs.map((log) => log.path), startPosition: logs[0]!.from, stopPosition: request.plan.stop.endOfChain ? undefined : request.plan.stop.position });
   return {};
+}
+
+/** The archived log before the snapshot's, fetched and checked, for crash recovery (absent at the archive's start). */
+async function fetchPreviousLog(request: RestoreRequest, first: FetchedLog, stagingDir: string): Promise<FetchedLog | undefined> {
+  const previous = (await request.archive.listLogs(request.systemId)).find((log) => log.metadata?.sequence === first.sequence - 1)?.metadata;
+  if (!previous) return undefined;
+  const [fetched] = await fetchLogs(request.archive, request.systemId, [{ name: previous.name, sequence: previous.sequence, size: previous.size, sha256: previous.sha256, storedName: previous.storedName, compression: previous.compression, from: 4 }], join(stagingDir, 'logs'));
+  return fetched;
 }

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { copyFile, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { readdirSync } from 'node:fs';
 import { startMariadb, stopAllMariadb, writeSnaplogConfig, makeTempDir } from '../support/mariadb.js';
 import type { MariadbServer, SnaplogTestSetup } from '../support/mariadb.js';
 import { createMountedImage, loopDevicesUnder, snapshotImage } from '../support/disk-image.js';
@@ -160,11 +161,17 @@ describe('point-in-time restore end to end: real MariaDB on a loop-mounted ext4 
     return { mount, datadir: attachJson.datadirs[0].datadir, attachJson };
   }
 
+  function previousArchived(file: string): { path: string; name: string } {
+    const name = file.replace(/\d+$/, (digits) => String(Number(digits) - 1).padStart(digits.length, '0'));
+    const systems = readdirSync(setup.archivePath).filter((entry) => !entry.startsWith('.'));
+    return { path: join(setup.archivePath, systems[0]!, 'logs', name), name };
+  }
+
   async function expectSnapshotState(datadir: string, label: string): Promise<void> {
     const list = JSON.parse((await snaplog(['list', '--json', '--config', setup.configPath])).stdout);
     const position = list.snapshots[0].position as { file: string; position: number };
     const systems = (await readdir(setup.archivePath)).filter((entry) => !entry.startsWith('.'));
-    await recoverSnapshotDatadir({ datadir, runDir: join(work, `${label}-recovery`), snapshotLogPath: join(setup.archivePath, systems[0]!, 'logs', position.file), snapshotLogName: position.file, snapshotPosition: position.position });
+    await recoverSnapshotDatadir({ datadir, runDir: join(work, `${label}-recovery`), snapshotLogPath: join(setup.archivePath, systems[0]!, 'logs', position.file), snapshotLogName: position.file, snapshotPosition: position.position, previousLog: previousArchived(position.file) });
     expect((await checksumsOf(datadir, join(work, `${label}-check`))).sums).toEqual(atSnapshot.sums);
   }
 
@@ -182,7 +189,7 @@ describe('point-in-time restore end to end: real MariaDB on a loop-mounted ext4 
     // The state of the snapshot itself, after the crash recovery every restore starts with.
     const position = list.snapshots[0].position as { file: string; position: number };
     const systems = (await readdir(setup.archivePath)).filter((entry) => !entry.startsWith('.'));
-    await recoverSnapshotDatadir({ datadir, runDir: join(work, 'attach-recovery'), snapshotLogPath: join(setup.archivePath, systems[0]!, 'logs', position.file), snapshotLogName: position.file, snapshotPosition: position.position });
+    await recoverSnapshotDatadir({ datadir, runDir: join(work, 'attach-recovery'), snapshotLogPath: join(setup.archivePath, systems[0]!, 'logs', position.file), snapshotLogName: position.file, snapshotPosition: position.position, previousLog: previousArchived(position.file) });
     const restored = await checksumsOf(datadir, join(work, 'attach-run'));
     expect(restored.sums).toEqual(atSnapshot.sums);
     await detachCopy(mount);

@@ -13,6 +13,11 @@ export interface CrashRecoveryRequest {
   snapshotLogPath: string;
   snapshotLogName: string;
   snapshotPosition: number;
+  /**
+   * The archived binlog before it, when there is one: MariaDB's binlog checkpoint in the snapshot's
+   * log may name it as where recovery must start reading.
+   */
+  previousLog?: { path: string; name: string };
   serverArgs?: string[];
 }
 
@@ -42,7 +47,13 @@ export async function recoverSnapshotDatadir(request: CrashRecoveryRequest): Pro
   }
   const base = request.snapshotLogName.replace(/\.\d+$/, '');
   const index = join(binlogDir, `${base}.index`);
-  await writeFile(index, `${copy}\n`, { mode: 0o600 });
+  const files = [copy];
+  if (request.previousLog) {
+    const previous = join(binlogDir, request.previousLog.name);
+    await copyFile(request.previousLog.path, previous);
+    files.unshift(previous);
+  }
+  await writeFile(index, `${files.join('\n')}\n`, { mode: 0o600 });
   const server = await startPrivateServer({
     runDir: join(request.runDir, 'recovery'),
     datadir: request.datadir,
