@@ -6,6 +6,7 @@ import { attachCommand, detachCommand } from './attach.js';
 import { configCommand } from './config.js';
 import { demoCommand } from './demo.js';
 import { eventsCommand } from './events.js';
+import { findCommand } from './find.js';
 import { freezeCommand, holderCommand, thawCommand } from './freeze.js';
 import { hooksCommand } from './hooks.js';
 import { planCommand } from './plan.js';
@@ -21,7 +22,7 @@ export function buildProgram(): Command {
     .version('0.1.0')
     .showHelpAfterError()
     .enablePositionalOptions(false);
-  for (const command of [archiveCommand(), shipCommand(), statusCommand(), listCommand(), verifyCommand(), eventsCommand(), configCommand(), demoCommand(run), freezeCommand(), thawCommand(), hooksCommand(), planCommand(), restoreCommand(), attachCommand(), detachCommand()]) {
+  for (const command of [archiveCommand(), shipCommand(), statusCommand(), listCommand(), verifyCommand(), eventsCommand(), configCommand(), demoCommand(run), freezeCommand(), thawCommand(), hooksCommand(), planCommand(), restoreCommand(), attachCommand(), detachCommand(), findCommand()]) {
     program.addCommand(command);
   }
   program.addCommand(holderCommand(), { hidden: true });

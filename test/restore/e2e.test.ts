@@ -291,6 +291,18 @@ describe('point-in-time restore end to end: real MariaDB on a loop-mounted ext4 
     await detachCopy(mount);
   });
 
+  it('find locates the DROP TABLE and prints the GTID that --before-gtid takes', async () => {
+    const result = await snaplog(['find', '--query', 'DROP TABLE', '--json', '--config', setup.configPath]);
+    expect(result.code).toBe(0);
+    const { matches } = JSON.parse(result.stdout);
+    expect(matches).toHaveLength(1);
+    expect(matches[0].gtid).toBe(dropGtid);
+    expect(matches[0].text).toMatch(/DROP TABLE/i);
+    const rows = JSON.parse((await snaplog(['find', '--query', '^app\\.big$', '--json', '--config', setup.configPath])).stdout);
+    expect(rows.matches.length).toBeGreaterThan(0);
+    expect(rows.matches[0].kind).toBe('rows');
+  });
+
   it('plan --json names snapshot, logs, stop and gaps as the contract says', async () => {
     const result = await snaplog(['plan', '--before-gtid', dropGtid, '--json', '--config', setup.configPath]);
     expect(result.code).toBe(0);
