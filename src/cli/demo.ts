@@ -3,7 +3,7 @@ import { runDemo } from '../demo/scenario.js';
 
 export function demoCommand(runCli: (args: string[]) => Promise<number>): Command {
   return new Command('demo')
-    .description('the whole cycle on a throwaway local MariaDB: workload, ship, verify, status, list')
+    .description('the whole cycle on a throwaway local MariaDB: ship, freeze → snapshot → thaw, an accidental DROP TABLE, restore to just before it')
     .option('--dir <dir>', 'work folder for the throwaway server (removed afterwards unless --keep)', '.snaplog-demo')
     .option('--archive <dir>', 'archive folder', 'snaplog-archive')
     .option('--keep', 'keep the throwaway server files')
