@@ -72,6 +72,7 @@ export async function runDemo(options: DemoOptions): Promise<void> {
     disk = await createMountedImage(workDir, 384, 'vm-disk');
     const datadir = join(disk.mount, 'mysql');
     await initialiseDatadir(datadir);
+    await mkdir(join(disk.mount, 'binlog'));
     server = await startPrivateServer({
       runDir: join(workDir, 'run'),
       datadir,
