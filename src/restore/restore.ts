@@ -5,7 +5,7 @@ import { describeError, SnaplogError } from '../errors.js';
 import type { EventChannel } from '../events/channel.js';
 import type { MysqlEndpoint } from '../engines/mysql/connection.js';
 import { startPrivateServer } from '../engines/mysql/private-server.js';
-import { recoverSnapshotDatadir } from '../engines/mysql/recovery.js';
+import { lastCheckpointLog, recoverSnapshotDatadir } from '../engines/mysql/recovery.js';
 import { applyThroughRelay, prepareRelayLogs, relayServerArgs, ReplayError } from '../engines/mysql/replay/relay-apply.js';
 import { applyThroughPipe, binlogDumpArgs } from '../engines/mysql/replay/pipe-apply.js';
 import { fetchLogs } from './fetch.js';
@@ -133,7 +133,7 @@ async function replayOnDatadir(request: RestoreRequest, logs: FetchedLog[], stag
   const serverId = request.replayServerId ?? 4_000_000_000;
   if (offset === 0) {
     const first = logs[0]!;
-    const previous = await fetchPreviousLog(request, first, stagingDir);
+    const earlier = await fetchRecoveryLogs(request, first, stagingDir);
     request.say(`crash recovery of ${request.datadir} against ${first.name} cut at the snapshot position ${first.from}`);
     await recoverSnapshotDatadir({
       datadir: request.datadir!,
@@ -141,7 +141,7 @@ async function replayOnDatadir(request: RestoreRequest, logs: FetchedLog[], stag
       snapshotLogPath: first.path,
       snapshotLogName: first.name,
       snapshotPosition: first.from,
-      previousLog: previous && { path: previous.path, name: previous.name },
+      earlierLogs: earlier.map((log) => ({ path: log.path, name: log.name })),
       serverArgs: request.serverArgs,
     });
   }
@@ -184,10 +184,18 @@ async function replayIntoTarget(request: RestoreRequest, logs: FetchedLog[]): Pr
   return {};
 }
 
-/** The archived log before the snapshot's, fetched and checked, for crash recovery (absent at the archive's start). */
-async function fetchPreviousLog(request: RestoreRequest, first: FetchedLog, stagingDir: string): Promise<FetchedLog | undefined> {
-  const previous = (await request.archive.listLogs(request.systemId)).find((log) => log.metadata?.sequence === first.sequence - 1)?.metadata;
-  if (!previous) return undefined;
-  const [fetched] = await fetchLogs(request.archive, request.systemId, [{ name: previous.name, sequence: previous.sequence, size: previous.size, sha256: previous.sha256, storedName: previous.storedName, compression: previous.compression, from: 4 }], join(stagingDir, 'logs'));
-  return fetched;
+/** The archived logs crash recovery reads before the snapshot's: from its last binlog checkpoint on. */
+async function fetchRecoveryLogs(request: RestoreRequest, first: FetchedLog, stagingDir: string): Promise<FetchedLog[]> {
+  const head = (await readFile(first.path)).subarray(0, first.from);
+  const checkpoint = lastCheckpointLog(head);
+  if (!checkpoint || checkpoint === first.name) return [];
+  const archived = (await request.archive.listLogs(request.systemId)).flatMap((log) => (log.metadata ? [log.metadata] : []));
+  const from = archived.find((log) => log.name === checkpoint);
+  if (!from) {
+    throw new SnaplogError(`crash recovery of the snapshot needs ${checkpoint} (named by the binlog checkpoint in ${first.name}), which is not in the archive`, {
+      hint: 'restore from an older snapshot, or copy that binlog from the restored disk into the archive',
+    });
+  }
+  const needed = archived.filter((log) => log.sequence >= from.sequence && log.sequence < first.sequence).sort((a, b) => a.sequence - b.sequence);
+  return fetchLogs(request.archive, request.systemId, needed.map((log) => ({ name: log.name, sequence: log.sequence, size: log.size, sha256: log.sha256, storedName: log.storedName, compression: log.compression, from: 4 })), join(stagingDir, 'logs'));
 }

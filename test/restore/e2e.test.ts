@@ -9,7 +9,7 @@ import type { MountedImage } from '../support/disk-image.js';
 import { tableChecksums } from '../support/workload.js';
 import { snaplog } from '../support/cli.js';
 import { startPrivateServer } from '../../src/engines/mysql/private-server.js';
-import { recoverSnapshotDatadir } from '../../src/engines/mysql/recovery.js';
+import { lastCheckpointLog, recoverSnapshotDatadir } from '../../src/engines/mysql/recovery.js';
 
 const DATABASES = ['app'];
 
@@ -161,17 +161,21 @@ describe('point-in-time restore end to end: real MariaDB on a loop-mounted ext4 
     return { mount, datadir: attachJson.datadirs[0].datadir, attachJson };
   }
 
-  function previousArchived(file: string): { path: string; name: string } {
-    const name = file.replace(/\d+$/, (digits) => String(Number(digits) - 1).padStart(digits.length, '0'));
+  /** What restore gives crash recovery: the archived logs from the snapshot log's last checkpoint on. */
+  async function earlierArchived(file: string, position: number): Promise<{ path: string; name: string }[]> {
     const systems = readdirSync(setup.archivePath).filter((entry) => !entry.startsWith('.'));
-    return { path: join(setup.archivePath, systems[0]!, 'logs', name), name };
+    const logsDir = join(setup.archivePath, systems[0]!, 'logs');
+    const checkpoint = lastCheckpointLog((await readFile(join(logsDir, file))).subarray(0, position));
+    const names: string[] = [];
+    for (let n = Number(checkpoint!.split('.').pop()); n < Number(file.split('.').pop()); n++) names.push(file.replace(/\d+$/, String(n).padStart(6, '0')));
+    return names.map((name) => ({ path: join(logsDir, name), name }));
   }
 
   async function expectSnapshotState(datadir: string, label: string): Promise<void> {
     const list = JSON.parse((await snaplog(['list', '--json', '--config', setup.configPath])).stdout);
     const position = list.snapshots[0].position as { file: string; position: number };
     const systems = (await readdir(setup.archivePath)).filter((entry) => !entry.startsWith('.'));
-    await recoverSnapshotDatadir({ datadir, runDir: join(work, `${label}-recovery`), snapshotLogPath: join(setup.archivePath, systems[0]!, 'logs', position.file), snapshotLogName: position.file, snapshotPosition: position.position, previousLog: previousArchived(position.file) });
+    await recoverSnapshotDatadir({ datadir, runDir: join(work, `${label}-recovery`), snapshotLogPath: join(setup.archivePath, systems[0]!, 'logs', position.file), snapshotLogName: position.file, snapshotPosition: position.position, earlierLogs: await earlierArchived(position.file, position.position) });
     expect((await checksumsOf(datadir, join(work, `${label}-check`))).sums).toEqual(atSnapshot.sums);
   }
 
@@ -189,7 +193,7 @@ describe('point-in-time restore end to end: real MariaDB on a loop-mounted ext4 
     // The state of the snapshot itself, after the crash recovery every restore starts with.
     const position = list.snapshots[0].position as { file: string; position: number };
     const systems = (await readdir(setup.archivePath)).filter((entry) => !entry.startsWith('.'));
-    await recoverSnapshotDatadir({ datadir, runDir: join(work, 'attach-recovery'), snapshotLogPath: join(setup.archivePath, systems[0]!, 'logs', position.file), snapshotLogName: position.file, snapshotPosition: position.position, previousLog: previousArchived(position.file) });
+    await recoverSnapshotDatadir({ datadir, runDir: join(work, 'attach-recovery'), snapshotLogPath: join(setup.archivePath, systems[0]!, 'logs', position.file), snapshotLogName: position.file, snapshotPosition: position.position, earlierLogs: await earlierArchived(position.file, position.position) });
     const restored = await checksumsOf(datadir, join(work, 'attach-run'));
     expect(restored.sums).toEqual(atSnapshot.sums);
     await detachCopy(mount);

@@ -14,10 +14,10 @@ export interface CrashRecoveryRequest {
   snapshotLogName: string;
   snapshotPosition: number;
   /**
-   * The archived binlog before it, when there is one: MariaDB's binlog checkpoint in the snapshot's
-   * log may name it as where recovery must start reading.
+   * The archived binlogs from the one named by the last binlog checkpoint before the snapshot position
+   * up to the one before the snapshot's: MariaDB's recovery starts reading there.
    */
-  previousLog?: { path: string; name: string };
+  earlierLogs?: { path: string; name: string }[];
   serverArgs?: string[];
 }
 
@@ -47,12 +47,13 @@ export async function recoverSnapshotDatadir(request: CrashRecoveryRequest): Pro
   }
   const base = request.snapshotLogName.replace(/\.\d+$/, '');
   const index = join(binlogDir, `${base}.index`);
-  const files = [copy];
-  if (request.previousLog) {
-    const previous = join(binlogDir, request.previousLog.name);
-    await copyFile(request.previousLog.path, previous);
-    files.unshift(previous);
+  const files: string[] = [];
+  for (const log of request.earlierLogs ?? []) {
+    const earlier = join(binlogDir, log.name);
+    await copyFile(log.path, earlier);
+    files.push(earlier);
   }
+  files.push(copy);
   await writeFile(index, `${files.join('\n')}\n`, { mode: 0o600 });
   const server = await startPrivateServer({
     runDir: join(request.runDir, 'recovery'),
@@ -60,4 +61,25 @@ export async function recoverSnapshotDatadir(request: CrashRecoveryRequest): Pro
     args: [`--log-bin=${join(binlogDir, base)}`, `--log-bin-index=${index}`, '--server-id=4000000002', '--skip-slave-start', ...(request.serverArgs ?? [])],
   });
   await server.stop();
+}
+
+const BINLOG_CHECKPOINT_EVENT = 161;
+
+/**
+ * Pure: the log named by the last MariaDB BINLOG_CHECKPOINT event in `head` (a binlog's bytes up to the
+ * snapshot position) — the oldest log whose transactions crash recovery may still need. Walks event
+ * headers only (type at +4, size at +9; the body starts with the name's length).
+ */
+export function lastCheckpointLog(head: Buffer): string | undefined {
+  let name: string | undefined;
+  for (let at = 4; at + 19 <= head.length; ) {
+    const size = head.readUInt32LE(at + 9);
+    if (size < 19 || at + size > head.length) break;
+    if (head[at + 4] === BINLOG_CHECKPOINT_EVENT) {
+      const length = head.readUInt32LE(at + 19);
+      name = head.subarray(at + 23, at + 23 + length).toString('latin1');
+    }
+    at += size;
+  }
+  return name;
 }
