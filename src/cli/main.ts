@@ -6,6 +6,7 @@ import { attachCommand, detachCommand } from './attach.js';
 import { configCommand } from './config.js';
 import { demoCommand } from './demo.js';
 import { eventsCommand } from './events.js';
+import { drillCommand } from './drill.js';
 import { findCommand } from './find.js';
 import { freezeCommand, holderCommand, thawCommand } from './freeze.js';
 import { hooksCommand } from './hooks.js';
@@ -22,7 +23,7 @@ export function buildProgram(): Command {
     .version('0.1.0')
     .showHelpAfterError()
     .enablePositionalOptions(false);
-  for (const command of [archiveCommand(), shipCommand(), statusCommand(), listCommand(), verifyCommand(), eventsCommand(), configCommand(), demoCommand(run), freezeCommand(), thawCommand(), hooksCommand(), planCommand(), restoreCommand(), attachCommand(), detachCommand(), findCommand()]) {
+  for (const command of [archiveCommand(), shipCommand(), statusCommand(), listCommand(), verifyCommand(), eventsCommand(), configCommand(), demoCommand(run), freezeCommand(), thawCommand(), hooksCommand(), planCommand(), restoreCommand(), attachCommand(), detachCommand(), findCommand(), drillCommand()]) {
     program.addCommand(command);
   }
   program.addCommand(holderCommand(), { hidden: true });

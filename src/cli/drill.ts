@@ -1,0 +1,89 @@
+import { Command } from 'commander';
+import { join, resolve } from 'node:path';
+import { rm } from 'node:fs/promises';
+import { execa } from 'execa';
+import { SnaplogError, UsageError } from '../errors.js';
+import { attach, detach } from '../attach/attach.js';
+import { startPrivateServer } from '../engines/mysql/private-server.js';
+import { loadPlan } from '../restore/load-plan.js';
+import { runRestore } from '../restore/restore.js';
+import { copyDatadir } from '../restore/partial.js';
+import { withConfigOption, withJsonOption, printJson } from './common.js';
+import { loadContext, openArchive, resolveSystemId } from './context.js';
+
+interface DrillOptions {
+  datadir?: string;
+  image?: string;
+  scratch: string;
+  json?: boolean;
+  system?: string;
+  keep?: boolean;
+}
+
+/**
+ * The restore rehearsal as one command: a scratch copy of a restored snapshot's data directory, every
+ * archived log replayed onto it, CHECK TABLE on every table, and the recovery point reached.
+ */
+export function drillCommand(): Command {
+  return withJsonOption(withConfigOption(new Command('drill')))
+    .description('rehearse a restore: replay every archived log onto a scratch copy of a restored snapshot, CHECK every table, report the recovery point')
+    .option('--datadir <dir>', "a restored snapshot's data directory (left unchanged: the drill works on a copy)")
+    .option('--image <file>', "a restored snapshot's disk image (attached read-only for the copy)")
+    .option('--scratch <dir>', 'scratch folder (removed afterwards unless --keep)', 'snaplog-drill')
+    .option('--keep', 'keep the scratch folder')
+    .option('--system <id>', 'system id in the archive')
+    .action(async (options: DrillOptions, command: Command) => {
+      if (!!options.datadir === !!options.image) throw new UsageError('give exactly one of --datadir DIR or --image FILE', 'the drill needs a restored snapshot to start from');
+      const { config, events } = await loadContext(command);
+      const archive = await openArchive(config);
+      const systemId = await resolveSystemId(archive, config, options.system);
+      const scratch = resolve(options.scratch);
+      const datadir = join(scratch, 'datadir');
+      const say = (line: string): void => {
+        if (!options.json) process.stdout.write(`${line}\n`);
+      };
+      let mount: string | undefined;
+      try {
+        let source = options.datadir ? resolve(options.datadir) : undefined;
+        if (options.image) {
+          mount = join(scratch, 'image-mnt');
+          const attached = await attach({ kind: 'image', image: resolve(options.image) }, { mount, readOnly: true });
+          if (attached.datadirs.length !== 1) throw new SnaplogError(`found ${attached.datadirs.length} data directories on ${options.image}`, { hint: 'attach it yourself and pass --datadir' });
+          source = attached.datadirs[0]!.datadir;
+        }
+        say(`copying ${source} to ${datadir}`);
+        await copyDatadir(source!, datadir);
+        if (mount) {
+          await detach(mount);
+          mount = undefined;
+        }
+        const plan = await loadPlan(archive, systemId, { kind: 'latest' });
+        const result = await runRestore({ archive, systemId, plan, events, datadir, method: 'relay', stagingDir: join(scratch, 'staging'), say });
+        const server = await startPrivateServer({ runDir: join(scratch, 'check-run'), datadir, args: ['--skip-log-bin', '--skip-slave-start', '--server-id=4000000003'] });
+        let check;
+        try {
+          check = await execa('mariadb-check', [`--socket=${server.socket}`, '--user=root', '--all-databases', '--check'], { reject: false });
+        } finally {
+          await server.stop();
+        }
+        const failures = check.stdout.split('\n').filter((line) => line.trim() && !/\bOK$/.test(line.trim()) && !/^(note|status|warning)\s*:/i.test(line.trim()) && /\s(error|corrupt)/i.test(line));
+        const ok = check.exitCode === 0 && failures.length === 0;
+        const report = {
+          ok,
+          snapshot: plan.snapshot.id,
+          recoveryPoint: { gtid: result.gtidSlavePos ?? null, lastCommit: plan.restorable.to },
+          logsReplayed: plan.logs.length,
+          bytesReplayed: result.bytesReplayed,
+          elapsedMs: result.elapsedMs,
+          checkProblems: failures,
+        };
+        await events.emit('drill', ok ? 'info' : 'alert', report);
+        if (options.json) printJson(report);
+        else say(`drill ${ok ? 'OK' : 'FAILED'}: snapshot ${report.snapshot} + ${report.logsReplayed} logs → recovery point ${report.recoveryPoint.lastCommit} (GTID ${report.recoveryPoint.gtid ?? '?'}); CHECK TABLE ${failures.length ? failures.join('; ') : 'clean'}`);
+        if (!ok) process.exitCode = 1;
+      } finally {
+        if (mount) await detach(mount).catch(() => undefined);
+        if (!options.keep) await rm(scratch, { recursive: true, force: true });
+      }
+    });
+}
