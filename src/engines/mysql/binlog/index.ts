@@ -1,35 +1,15 @@
-import { createReadStream } from 'node:fs';
-import { BinlogScanner } from './scanner.js';
-import type { BinlogEvent, BinlogScan } from './scanner.js';
-
-export { BinlogScanner } from './scanner.js';
-export type { BinlogEvent, BinlogProblem, BinlogScan, BinlogTransaction, ScannerOptions } from './scanner.js';
-export { isBinlogMagic } from './decode.js';
-export { EventType } from './constants.js';
-
-const CHUNK = 1 << 20;
-
-export async function scanBinlogFile(path: string, options: { keepTransactions?: boolean } = {}): Promise<BinlogScan> {
-  const scanner = new BinlogScanner(options);
-  for await (const chunk of createReadStream(path, { highWaterMark: CHUNK })) scanner.push(chunk as Buffer);
-  return scanner.finish();
-}
-
-export function scanBinlogBuffer(buffer: Buffer, options: { keepTransactions?: boolean } = {}): BinlogScan {
-  const scanner = new BinlogScanner(options);
-  scanner.push(buffer);
-  return scanner.finish();
-}
-
-/** Every event of a binlog with its query text, table name and GTID decoded (for `snaplog find`). */
-export async function* readBinlogEvents(source: string | AsyncIterable<Buffer>): AsyncGenerator<BinlogEvent> {
-  const pending: BinlogEvent[] = [];
-  const scanner = new BinlogScanner({ keepTransactions: false, onEvent: (event) => pending.push(event) });
-  const chunks = typeof source === 'string' ? (createReadStream(source, { highWaterMark: CHUNK }) as AsyncIterable<Buffer>) : source;
-  for await (const chunk of chunks) {
-    scanner.push(chunk);
-    yield* pending.splice(0);
-  }
-  scanner.finish();
-  yield* pending.splice(0);
-}
+/**
+ * MySQL/MariaDB binlog reader: a streaming scanner (CRC32 of every event, transaction-boundary index,
+ * GTIDs, close state) and an event decoder, over files, streams or buffers.
+ */
+export { BinlogScanner, scanBinlogBuffer } from './scanner.js';
+export type { BinlogEvent, BinlogProblem, BinlogScan, BinlogTransaction, ScannerOptions } from './types.js';
+export { DEFAULT_CHUNK_SIZE, readBinlogEvents, readFileChunks, scanBinlogFile, scanBinlogStream } from './io.js';
+export type { ReadEventsOptions, ScanFileOptions } from './io.js';
+export { BinlogFormatError } from './errors.js';
+export { isBinlogMagic } from './event-header.js';
+export type { EventHeader } from './event-header.js';
+export { BINLOG_MAGIC, EventFlag, EventType, MariadbGtidFlag, eventTypeName } from './constants.js';
+export type { EventDetails, StatementKind } from './events.js';
+export { BinlogBuilder } from './builder.js';
+export type { BinlogBuilderOptions } from './builder.js';

@@ -1,100 +1,112 @@
-import { crc32 } from 'node:zlib';
-import { CHECKSUM_LENGTH, EventType, FL_STANDALONE, HEADER_LENGTH, LOG_EVENT_BINLOG_IN_USE_F } from './constants.js';
-import {
-  decodeFormatDescription,
-  decodeGtidList,
-  decodeHeader,
-  decodeMariadbGtid,
-  decodeMysqlGtid,
-  decodePreviousGtids,
-  decodeQuery,
-  decodeRotate,
-  decodeTableMap,
-  isBinlogMagic,
-} from './decode.js';
-import type { EventHeader } from './decode.js';
+import { CHECKSUM_LENGTH, EVENT_HEADER_LENGTH, EventFlag, EventType, MariadbGtidFlag, eventTypeName, isRowsEvent } from './constants.js';
+import { BinlogDecodeError } from './errors.js';
+import { classifyStatement, decodeEventDetails, decodeRotate, queryTextOffset } from './events.js';
+import { splitServerVersion } from './format-description.js';
+import { EventFramer, framedBody } from './framer.js';
+import type { FramedEvent } from './framer.js';
+import { decodeGtidList, decodeMysqlGtid, decodePreviousGtids, formatGtidList, mariadbGtidText } from './gtid.js';
+import { TransactionTracker } from './transactions.js';
+import type { BinlogTransaction } from './transactions.js';
+import type { BinlogEvent, BinlogProblem, BinlogScan, ScannerOptions } from './types.js';
 
-export interface BinlogTransaction {
-  /** Offset of the transaction's first event (GTID or BEGIN): a stop-before target. */
-  startPosition: number;
-  /** Offset just after its commit event (XID / COMMIT / the DDL itself). */
-  endPosition: number;
-  /** Unix seconds of the commit event. */
-  commitTime: number;
-  gtid?: string;
+export type { BinlogEvent, BinlogProblem, BinlogScan, BinlogTransaction, ScannerOptions } from './types.js';
+
+/** A statement's first bytes are enough to classify it; QUERY events are captured up to this size when split. */
+const QUERY_CAPTURE = 80 * 1024;
+/** GTID, XID, ROTATE, GTID lists: small bodies captured whole up to this size. */
+const SMALL_EVENT_CAPTURE = 16 * 1024 * 1024;
+
+const LEADING_HEADER_EVENTS = new Set<number>([EventType.FORMAT_DESCRIPTION, EventType.PREVIOUS_GTIDS, EventType.GTID_LIST, EventType.BINLOG_CHECKPOINT]);
+
+function scannerCapture(type: number, size: number): number {
+  switch (type) {
+    case EventType.QUERY:
+    case EventType.QUERY_COMPRESSED:
+    case EventType.EXECUTE_LOAD_QUERY:
+      return QUERY_CAPTURE;
+    case EventType.FORMAT_DESCRIPTION:
+    case EventType.MYSQL_GTID:
+    case EventType.MYSQL_ANONYMOUS_GTID:
+    case EventType.MARIADB_GTID:
+    case EventType.XID:
+    case EventType.ROTATE:
+    case EventType.GTID_LIST:
+    case EventType.PREVIOUS_GTIDS:
+    case EventType.START_ENCRYPTION:
+      return Math.min(size, SMALL_EVENT_CAPTURE);
+    default:
+      return EVENT_HEADER_LENGTH;
+  }
 }
 
-export interface BinlogProblem {
-  position: number;
-  problem: string;
+/** For event decoding: everything but row images and compressed payloads. */
+function decodingCapture(type: number, size: number): number {
+  if (isRowsEvent(type)) return EVENT_HEADER_LENGTH + 64;
+  if (type === EventType.TRANSACTION_PAYLOAD) return EVENT_HEADER_LENGTH + 128;
+  return size;
 }
 
-export interface BinlogScan {
-  size: number;
-  serverId?: number;
-  serverVersion: string;
-  binlogVersion: number;
-  checksum: 'none' | 'crc32';
-  inUseFlag: boolean;
-  firstEventTime?: number;
-  lastEventTime?: number;
-  firstCommitTime?: number;
-  lastCommitTime?: number;
-  startPosition: number;
-  endPosition: number;
-  lastCompleteTransactionEnd: number;
-  /** Bytes after the last whole event (a crash cut the file): absent, not corrupt. */
-  incompleteTail: boolean;
-  gtidFlavor?: 'mariadb' | 'mysql';
-  firstGtid?: string;
-  lastGtid?: string;
-  previousGtids?: string;
-  rotateTo?: { file: string; position: number };
-  stopped: boolean;
-  eventCount: number;
-  transactionCount: number;
-  transactions: BinlogTransaction[];
-  problems: BinlogProblem[];
+/** What an event type means to the scan; a table lookup instead of a long switch in the per-event path. */
+const enum Action {
+  None,
+  Context,
+  Outside,
+  FormatDescription,
+  MariadbGtid,
+  MysqlGtid,
+  Query,
+  OtherStatement,
+  Commit,
+  Rotate,
+  Stop,
+  GtidList,
+  PreviousGtids,
+  StartEncryption,
+  Incident,
 }
 
-/** An event with what `find` needs decoded. */
-export interface BinlogEvent extends EventHeader {
-  position: number;
-  endPosition: number;
-  query?: string;
-  db?: string;
-  table?: string;
-  gtid?: string;
-}
-
-export interface ScannerOptions {
-  keepTransactions?: boolean;
-  onEvent?: (event: BinlogEvent) => void;
-}
-
-/** Events larger than this are not buffered whole: their CRC is computed as they stream past. */
-const MAX_BUFFERED_EVENT = 1 << 20;
-/** Bytes kept from the start of a streamed event: enough to decode any header-like body we need. */
-const KEPT_PREFIX = 64 * 1024;
-
-type TxMode = 'none' | 'standalone' | 'after-mysql-gtid' | 'group';
+const ACTIONS = (() => {
+  const actions = new Uint8Array(256);
+  const set = (action: Action, ...types: number[]) => types.forEach((type) => (actions[type] = action));
+  set(Action.Context, EventType.TABLE_MAP, EventType.INTVAR, EventType.RAND, EventType.USER_VAR, EventType.ANNOTATE_ROWS, EventType.ROWS_QUERY, EventType.BEGIN_LOAD_QUERY, EventType.APPEND_BLOCK, EventType.CREATE_FILE);
+  for (let type = 0; type < 256; type++) if (isRowsEvent(type)) actions[type] = Action.Context;
+  set(Action.Outside, EventType.BINLOG_CHECKPOINT, EventType.HEARTBEAT, EventType.HEARTBEAT_V2);
+  set(Action.FormatDescription, EventType.FORMAT_DESCRIPTION);
+  set(Action.MariadbGtid, EventType.MARIADB_GTID);
+  set(Action.MysqlGtid, EventType.MYSQL_GTID, EventType.MYSQL_ANONYMOUS_GTID);
+  set(Action.Query, EventType.QUERY);
+  set(Action.OtherStatement, EventType.QUERY_COMPRESSED, EventType.EXECUTE_LOAD_QUERY);
+  set(Action.Commit, EventType.XID, EventType.XA_PREPARE, EventType.TRANSACTION_PAYLOAD);
+  set(Action.Rotate, EventType.ROTATE);
+  set(Action.Stop, EventType.STOP);
+  set(Action.GtidList, EventType.GTID_LIST);
+  set(Action.PreviousGtids, EventType.PREVIOUS_GTIDS);
+  set(Action.StartEncryption, EventType.START_ENCRYPTION);
+  set(Action.Incident, EventType.INCIDENT);
+  return actions;
+})();
 
 /**
- * A streaming binlog parser: push chunks of any size, then finish(). Memory stays bounded whatever the
- * file size (only the transaction index grows). Malformed input never throws: it becomes a problem.
+ * A streaming binlog scanner: push chunks of any size, then finish(). Memory stays bounded whatever the
+ * file size (only the transaction index grows). Malformed input never throws: it becomes a problem and
+ * the scan stops there; an incomplete tail (crash, open file) is reported apart, as `incompleteTail`.
  */
 export class BinlogScanner {
   private readonly keepTransactions: boolean;
   private readonly onEvent: ScannerOptions['onEvent'];
-  private carry: Buffer = Buffer.alloc(0);
-  private offset = 0; // absolute position of carry[0] / of the next unread byte
-  private magicChecked = false;
-  private dead = false;
-  // streaming state for large events
-  private streaming: { header: EventHeader; start: number; remaining: number; crc: number; prefix: Buffer[]; prefixLength: number; trailer: Buffer[] } | undefined;
-  private txMode: TxMode = 'none';
-  private txStart = 0;
-  private txGtid: string | undefined;
+  private readonly framer: EventFramer;
+  private readonly tracker: TransactionTracker;
+  /** Fields that change per event live here (monomorphic, numeric); the rest directly in `scan`. */
+  private size = 0;
+  private eventCount = 0;
+  private endPosition = 4;
+  private startPosition = 4;
+  private minTime = Infinity;
+  private maxTime = -Infinity;
+  private minCommit = Infinity;
+  private maxCommit = -Infinity;
+  private transactionCount = 0;
+  private readonly transactions: BinlogTransaction[] = [];
   private readonly scan: BinlogScan = {
     size: 0,
     serverVersion: '',
@@ -105,254 +117,235 @@ export class BinlogScanner {
     endPosition: 4,
     lastCompleteTransactionEnd: 4,
     incompleteTail: false,
+    encrypted: false,
     stopped: false,
     eventCount: 0,
     transactionCount: 0,
     transactions: [],
     problems: [],
   };
+  private sawFormat = false;
+  private leading = true;
+  private fatal = false;
+  private committed: BinlogTransaction | undefined;
+  private finished: BinlogScan | undefined;
 
   constructor(options: ScannerOptions = {}) {
     this.keepTransactions = options.keepTransactions ?? true;
     this.onEvent = options.onEvent;
+    this.framer = new EventFramer(
+      {
+        capture: this.onEvent ? decodingCapture : scannerCapture,
+        event: (event) => this.handle(event),
+        problem: (position, problem) => this.fail(position, problem),
+      },
+      { checkLogPos: options.checkLogPos ?? true },
+    );
+    this.tracker = new TransactionTracker({
+      transaction: (transaction) => this.recordTransaction(transaction),
+      anomaly: (position, problem) => this.scan.problems.push({ position, problem }),
+    });
   }
 
-  push(chunk: Buffer): void {
-    this.scan.size += chunk.length;
-    if (this.dead) return;
-    const data = this.carry.length ? Buffer.concat([this.carry, chunk]) : chunk;
-    let at = 0;
-    if (this.streaming) {
-      at = this.continueStreaming(data, 0);
-      if (this.streaming) return;
-    }
-    if (!this.magicChecked) {
-      if (data.length < 4) {
-        this.carry = Buffer.from(data);
-        return;
-      }
-      if (!isBinlogMagic(data)) {
-        this.problem(0, 'not a binlog file (bad magic number)');
-        return;
-      }
-      this.magicChecked = true;
-      at = 4;
-      this.offset = 4;
-    }
-    while (!this.dead) {
-      if (data.length - at < HEADER_LENGTH) break;
-      const header = decodeHeader(data, at);
-      const position = this.offset;
-      if (header.eventSize < HEADER_LENGTH) {
-        this.problem(position, `corrupt event header at ${position}: event size ${header.eventSize}`);
-        return;
-      }
-      if (data.length - at >= header.eventSize) {
-        this.handleEvent(header, data.subarray(at, at + header.eventSize), position);
-        at += header.eventSize;
-        this.offset += header.eventSize;
-        continue;
-      }
-      if (header.eventSize > MAX_BUFFERED_EVENT) {
-        this.streaming = { header, start: position, remaining: header.eventSize, crc: 0, prefix: [], prefixLength: 0, trailer: [] };
-        at = this.continueStreaming(data, at);
-        if (this.streaming) {
-          this.carry = Buffer.alloc(0);
-          return;
-        }
-        continue;
-      }
-      break;
-    }
-    this.carry = at < data.length ? Buffer.from(data.subarray(at)) : Buffer.alloc(0);
-  }
-
-  /** Feeds a large event's bytes through the CRC; returns where in `data` the event ended (or data.length). */
-  private continueStreaming(data: Buffer, at: number): number {
-    const stream = this.streaming!;
-    const take = Math.min(stream.remaining, data.length - at);
-    const part = data.subarray(at, at + take);
-    const consumedBefore = stream.header.eventSize - stream.remaining;
-    const checksumStart = this.scan.checksum === 'crc32' ? stream.header.eventSize - CHECKSUM_LENGTH : stream.header.eventSize;
-    if (stream.prefixLength < KEPT_PREFIX) {
-      const keep = Buffer.from(part.subarray(0, KEPT_PREFIX - stream.prefixLength));
-      stream.prefix.push(keep);
-      stream.prefixLength += keep.length;
-    }
-    const split = Math.max(0, Math.min(part.length, checksumStart - consumedBefore));
-    if (this.scan.checksum === 'crc32') stream.crc = crc32(part.subarray(0, split), stream.crc);
-    if (split < part.length) stream.trailer.push(Buffer.from(part.subarray(split)));
-    stream.remaining -= take;
-    if (stream.remaining > 0) return data.length;
-    this.streaming = undefined;
-    const trailer = Buffer.concat(stream.trailer);
-    const crcCheck = this.scan.checksum === 'crc32' && trailer.length === CHECKSUM_LENGTH ? { computed: stream.crc >>> 0, stored: trailer.readUInt32LE(0) } : undefined;
-    this.finishEvent(stream.header, Buffer.concat(stream.prefix), stream.start, crcCheck);
-    this.offset = stream.start + stream.header.eventSize;
-    return at + take;
-  }
-
-  private handleEvent(header: EventHeader, event: Buffer, position: number): void {
-    let crcCheck: { computed: number; stored: number } | undefined;
-    if (header.type === EventType.FORMAT_DESCRIPTION) this.readFormatDescription(header, event);
-    if (this.scan.checksum === 'crc32') {
-      let covered = event.subarray(0, event.length - CHECKSUM_LENGTH);
-      if (header.type === EventType.FORMAT_DESCRIPTION && header.flags & LOG_EVENT_BINLOG_IN_USE_F) {
-        // The server sets and clears the in-use flag in place; the CRC is computed with it clear.
-        covered = Buffer.from(covered);
-        covered.writeUInt16LE(header.flags & ~LOG_EVENT_BINLOG_IN_USE_F, 17);
-      }
-      crcCheck = { computed: crc32(covered) >>> 0, stored: event.readUInt32LE(event.length - CHECKSUM_LENGTH) };
-    }
-    this.finishEvent(header, event, position, crcCheck);
-  }
-
-  private readFormatDescription(header: EventHeader, event: Buffer): void {
-    try {
-      const fde = decodeFormatDescription(event);
-      this.scan.serverVersion = fde.serverVersion;
-      this.scan.binlogVersion = fde.binlogVersion;
-      this.scan.checksum = fde.checksum;
-      this.scan.inUseFlag = (header.flags & LOG_EVENT_BINLOG_IN_USE_F) !== 0;
-      this.scan.serverId ??= header.serverId;
-      if (/mariadb/i.test(fde.serverVersion)) this.scan.gtidFlavor = 'mariadb';
-    } catch {
-      this.problem(4, 'unreadable format description event');
-    }
-  }
-
-  /** `event` holds at least the event's first bytes (all of it unless it was streamed). */
-  private finishEvent(header: EventHeader, event: Buffer, position: number, crcCheck: { computed: number; stored: number } | undefined): void {
-    const end = position + header.eventSize;
-    if (crcCheck && crcCheck.computed !== crcCheck.stored) {
-      this.scan.problems.push({ position, problem: `CRC32 mismatch in event type ${header.type} at ${position}` });
-    }
-    if (header.logPos !== 0 && header.logPos !== end && header.type !== EventType.FORMAT_DESCRIPTION) {
-      this.scan.problems.push({ position, problem: `event at ${position} says it ends at ${header.logPos}, it ends at ${end}` });
-    }
-    this.scan.eventCount++;
-    this.scan.endPosition = end;
-    this.scan.firstEventTime ??= header.timestamp;
-    if (header.timestamp) this.scan.lastEventTime = header.timestamp;
-    const bodyEnd = this.scan.checksum === 'crc32' && event.length === header.eventSize ? event.length - CHECKSUM_LENGTH : event.length;
-    const body = event.subarray(HEADER_LENGTH, bodyEnd);
-    try {
-      this.track(header, body, position, end);
-    } catch {
-      this.scan.problems.push({ position, problem: `undecodable event type ${header.type} at ${position}` });
-    }
-  }
-
-  private track(header: EventHeader, body: Buffer, position: number, end: number): void {
-    const event: BinlogEvent | undefined = this.onEvent ? { ...header, position, endPosition: end } : undefined;
-    switch (header.type) {
-      case EventType.MARIADB_GTID: {
-        const { gtid, flags } = decodeMariadbGtid(body, header.serverId);
-        this.beginTransaction(position, gtid, flags & FL_STANDALONE ? 'standalone' : 'group');
-        this.scan.gtidFlavor = 'mariadb';
-        if (event) event.gtid = gtid;
-        break;
-      }
-      case EventType.MYSQL_GTID:
-      case EventType.MYSQL_ANONYMOUS_GTID: {
-        const gtid = header.type === EventType.MYSQL_GTID ? decodeMysqlGtid(body) : undefined;
-        this.beginTransaction(position, gtid, 'after-mysql-gtid');
-        if (gtid) this.scan.gtidFlavor = 'mysql';
-        if (event) event.gtid = gtid;
-        break;
-      }
-      case EventType.QUERY: {
-        const { query, db } = decodeQuery(body);
-        if (event) Object.assign(event, { query, db, gtid: this.txGtid });
-        this.onQuery(query, header, position, end);
-        break;
-      }
-      case EventType.XID:
-        if (this.txMode !== 'none') this.endTransaction(header, end);
-        if (event) event.gtid = this.txGtid;
-        break;
-      case EventType.TRANSACTION_PAYLOAD:
-        if (this.txMode !== 'none') this.endTransaction(header, end);
-        if (event) event.gtid = this.txGtid;
-        break;
-      case EventType.ROTATE:
-        this.scan.rotateTo = decodeRotate(body);
-        break;
-      case EventType.STOP:
-        this.scan.stopped = true;
-        break;
-      case EventType.GTID_LIST:
-        this.scan.previousGtids = decodeGtidList(body);
-        break;
-      case EventType.PREVIOUS_GTIDS:
-        this.scan.previousGtids = decodePreviousGtids(body);
-        break;
-      case EventType.TABLE_MAP:
-        if (event) Object.assign(event, decodeTableMap(body), { gtid: this.txGtid });
-        break;
-      case EventType.START_ENCRYPTION:
-        this.problem(position, 'the binlog is encrypted (START_ENCRYPTION event): snaplog cannot read it');
-        break;
-      default:
-        if (event) event.gtid = this.txGtid;
-    }
-    if (event) this.onEvent!(event);
-  }
-
-  private beginTransaction(position: number, gtid: string | undefined, mode: TxMode): void {
-    this.txStart = position;
-    this.txGtid = gtid;
-    this.txMode = mode;
-  }
-
-  private onQuery(query: string, header: EventHeader, position: number, end: number): void {
-    const verb = query.trimStart().slice(0, 8).toUpperCase();
-    const isBegin = verb === 'BEGIN' || verb.startsWith('BEGIN ') || verb.startsWith('XA START');
-    const isEnd = verb.startsWith('COMMIT') || verb.startsWith('ROLLBACK') || verb.startsWith('XA END');
-    switch (this.txMode) {
-      case 'standalone':
-        this.endTransaction(header, end);
-        return;
-      case 'after-mysql-gtid':
-        if (isBegin) this.txMode = 'group';
-        else this.endTransaction(header, end);
-        return;
-      case 'group':
-        if (isEnd) this.endTransaction(header, end);
-        return;
-      case 'none':
-        if (isBegin) this.beginTransaction(position, undefined, 'group');
-        else {
-          this.beginTransaction(position, undefined, 'standalone');
-          this.endTransaction(header, end);
-        }
-    }
-  }
-
-  private endTransaction(header: EventHeader, end: number): void {
-    const transaction: BinlogTransaction = { startPosition: this.txStart, endPosition: end, commitTime: header.timestamp, ...(this.txGtid ? { gtid: this.txGtid } : {}) };
-    if (this.keepTransactions) this.scan.transactions.push(transaction);
-    this.scan.transactionCount++;
-    this.scan.firstCommitTime ??= header.timestamp;
-    this.scan.lastCommitTime = header.timestamp;
-    this.scan.lastCompleteTransactionEnd = end;
-    if (this.txGtid) {
-      this.scan.firstGtid ??= this.txGtid;
-      this.scan.lastGtid = this.txGtid;
-    }
-    this.txMode = 'none';
-    this.txGtid = undefined;
-  }
-
-  private problem(position: number, problem: string): void {
-    this.scan.problems.push({ position, problem });
-    this.dead = true;
+  push(chunk: Buffer | Uint8Array): void {
+    if (this.finished) throw new Error('BinlogScanner.push after finish()');
+    const buffer = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    this.size += buffer.length;
+    if (!this.fatal) this.framer.push(buffer);
   }
 
   finish(): BinlogScan {
-    if (!this.magicChecked && !this.dead) this.scan.problems.push({ position: 0, problem: this.scan.size === 0 ? 'empty file' : 'not a binlog file (too short)' });
-    if (this.streaming || this.carry.length > 0) this.scan.incompleteTail = true;
-    if (this.scan.transactionCount === 0) this.scan.lastCompleteTransactionEnd = Math.min(this.scan.lastCompleteTransactionEnd, this.scan.endPosition);
-    return this.scan;
+    if (this.finished) return this.finished;
+    const scan = this.scan;
+    const end = this.framer.finish();
+    if (this.size === 0) this.fail(0, 'empty file');
+    scan.size = this.size;
+    scan.eventCount = this.eventCount;
+    scan.endPosition = this.endPosition;
+    scan.startPosition = this.leading ? Math.min(this.startPosition, this.endPosition) : this.startPosition;
+    if (scan.problems.some((problem) => problem.position === 0 && /not a binlog|empty file/.test(problem.problem))) {
+      scan.startPosition = 0;
+      scan.endPosition = 0;
+    }
+    if (this.minTime !== Infinity) {
+      scan.firstEventTime = this.minTime;
+      scan.lastEventTime = this.maxTime;
+    }
+    if (this.minCommit !== Infinity) {
+      scan.firstCommitTime = this.minCommit;
+      scan.lastCommitTime = this.maxCommit;
+    }
+    scan.transactionCount = this.transactionCount;
+    scan.transactions = this.transactions;
+    const openStart = this.tracker.openStart ?? this.tracker.pendingContextStart;
+    scan.lastCompleteTransactionEnd = openStart === undefined ? scan.endPosition : Math.min(openStart, scan.endPosition);
+    scan.incompleteTail = !this.fatal && (end.incompleteTail || openStart !== undefined);
+    this.finished = scan;
+    return scan;
   }
+
+  /** Problems found so far. */
+  get problems(): readonly BinlogProblem[] {
+    return this.scan.problems;
+  }
+
+  /** The problem that stopped the scan, if one did. */
+  get fatalProblem(): BinlogProblem | undefined {
+    return this.fatal ? this.scan.problems[this.scan.problems.length - 1] : undefined;
+  }
+
+  private fail(position: number, problem: string): void {
+    this.scan.problems.push({ position, problem });
+    this.fatal = true;
+    this.framer.stop();
+  }
+
+  private recordTransaction(transaction: BinlogTransaction): void {
+    this.committed = transaction;
+    this.transactionCount++;
+    if (this.keepTransactions) this.transactions.push(transaction);
+    const time = transaction.commitTime;
+    if (time < this.minCommit) this.minCommit = time;
+    if (time > this.maxCommit) this.maxCommit = time;
+    if (transaction.gtid !== undefined) {
+      this.scan.firstGtid ??= transaction.gtid;
+      this.scan.lastGtid = transaction.gtid;
+    }
+  }
+
+  private handle(event: FramedEvent): void {
+    const header = event.header;
+    const position = event.position;
+    const type = header.type;
+    if (event.checksumOk === false) {
+      this.fail(position, `CRC32 mismatch in event type ${type} (${eventTypeName(type)}) at ${position}`);
+      return;
+    }
+    const end = position + header.eventSize;
+    this.eventCount++;
+    this.endPosition = end;
+    const time = header.timestamp;
+    if (time !== 0) {
+      if (time < this.minTime) this.minTime = time;
+      if (time > this.maxTime) this.maxTime = time;
+    }
+    if (this.leading) {
+      if (LEADING_HEADER_EVENTS.has(type)) this.startPosition = end;
+      else this.leading = false;
+    }
+    this.committed = undefined;
+    const action = ACTIONS[type]! as Action;
+    if (action === Action.Context) this.tracker.context(position);
+    else if (action !== Action.None) {
+      try {
+        this.track(event, action, position, end, time);
+      } catch (error) {
+        this.fail(position, `undecodable ${eventTypeName(type)} event at ${position}: ${error instanceof Error ? error.message : String(error)}`);
+        return;
+      }
+    }
+    if (this.onEvent !== undefined && !this.fatal) this.report(event, end);
+  }
+
+  private track(event: FramedEvent, action: Action, position: number, end: number, time: number): void {
+    const scan = this.scan;
+    const tracker = this.tracker;
+    switch (action) {
+      case Action.FormatDescription: {
+        const format = event.format!;
+        if (!this.sawFormat) {
+          this.sawFormat = true;
+          scan.serverVersion = format.serverVersion;
+          scan.binlogVersion = format.binlogVersion;
+          scan.inUseFlag = (event.header.flags & EventFlag.BINLOG_IN_USE) !== 0;
+          scan.serverId = event.header.serverId;
+          if (format.flavor === 'mariadb' && splitServerVersion(format.serverVersion)[0] >= 10) scan.gtidFlavor = 'mariadb';
+        }
+        scan.checksum = format.checksum;
+        tracker.outside();
+        return;
+      }
+      case Action.MariadbGtid: {
+        // Read in place (no view): seq_no u64, domain_id u32, flags2 u8.
+        const at = event.offset + (event.format?.headerLength ?? EVENT_HEADER_LENGTH);
+        const bodyLength = event.header.eventSize - (at - event.offset) - (event.format?.checksum === 'crc32' ? CHECKSUM_LENGTH : 0);
+        if (bodyLength < 13) throw new BinlogDecodeError(`MariaDB GTID event: body has ${bodyLength} bytes, needs 13`);
+        scan.gtidFlavor = 'mariadb';
+        tracker.gtid(position, mariadbGtidText(event.buffer, at, event.header.serverId), event.buffer[at + 12]! & MariadbGtidFlag.STANDALONE ? 'standalone' : 'group');
+        return;
+      }
+      case Action.MysqlGtid: {
+        const gtid = decodeMysqlGtid(framedBody(event), event.header.type === EventType.MYSQL_ANONYMOUS_GTID);
+        scan.gtidFlavor ??= 'mysql';
+        tracker.gtid(position, gtid.gtid, 'gtid-mysql');
+        return;
+      }
+      case Action.Query: {
+        const body = framedBody(event);
+        tracker.statement(position, end, time, classifyStatement(body, queryTextOffset(body, event.format)));
+        return;
+      }
+      case Action.OtherStatement:
+        tracker.statement(position, end, time, 'other');
+        return;
+      case Action.Commit:
+        tracker.commitEvent(end, time);
+        return;
+      case Action.Rotate:
+        scan.rotateTo = decodeRotate(framedBody(event), event.format);
+        tracker.outside();
+        return;
+      case Action.Stop:
+        scan.stopped = true;
+        tracker.outside();
+        return;
+      case Action.GtidList:
+        scan.gtidFlavor = 'mariadb';
+        scan.previousGtids ??= formatGtidList(decodeGtidList(framedBody(event)));
+        tracker.outside();
+        return;
+      case Action.PreviousGtids:
+        scan.gtidFlavor ??= 'mysql';
+        scan.previousGtids ??= decodePreviousGtids(framedBody(event));
+        tracker.outside();
+        return;
+      case Action.StartEncryption:
+        scan.encrypted = true;
+        this.fail(position, `encrypted binlog (START_ENCRYPTION event at ${position}): the events after it can be read only with the server's encryption key, which snaplog does not use`);
+        return;
+      case Action.Incident:
+        scan.problems.push({ position, problem: `INCIDENT event at ${position}: the server recorded that changes may be missing from the binlog here` });
+        tracker.outside();
+        return;
+      case Action.Outside:
+        tracker.outside();
+        return;
+    }
+  }
+
+  private report(event: FramedEvent, end: number): void {
+    const details = decodeEventDetails(event.header, framedBody(event), event.format);
+    const committed = this.committed;
+    const transactionStart = committed?.startPosition ?? this.tracker.openStart;
+    const gtid = details.gtid ?? committed?.gtid ?? this.tracker.openGtid;
+    const decoded: BinlogEvent = {
+      ...event.header,
+      ...details,
+      position: event.position,
+      endPosition: end,
+      typeName: eventTypeName(event.header.type),
+      ...(event.checksumOk === undefined ? {} : { checksumOk: event.checksumOk }),
+      ...(transactionStart === undefined ? {} : { transactionStart }),
+      ...(gtid === undefined ? {} : { gtid }),
+      ...(committed ? { commits: true } : {}),
+    };
+    this.onEvent!(decoded);
+  }
+}
+
+/** Scans a binlog already in memory (e.g. a decompressed archive copy): the same logic as the streaming scanner. */
+export function scanBinlogBuffer(buffer: Buffer | Uint8Array, options: Omit<ScannerOptions, 'onEvent'> = {}): BinlogScan {
+  const scanner = new BinlogScanner(options);
+  scanner.push(buffer);
+  return scanner.finish();
 }

@@ -1,0 +1,237 @@
+import { BINLOG_MAGIC, CHECKSUM_LENGTH, ChecksumAlg, EVENT_HEADER_LENGTH, EventFlag, EventType, MariadbGtidFlag } from './constants.js';
+import { crc32 } from './checksum.js';
+import { encodeEventHeader } from './event-header.js';
+
+/**
+ * Writes valid binlog byte streams: magic, a format description, then whatever events are asked for,
+ * with correct log_pos and CRC32. For tests (exact, hand-made cases) and the benchmark (large files).
+ */
+
+export interface BinlogBuilderOptions {
+  flavor?: 'mariadb' | 'mysql';
+  /** Default `10.11.19-MariaDB-log` / `8.0.31`; a MySQL 5.5 version writes no checksum-algorithm byte. */
+  serverVersion?: string;
+  checksum?: boolean;
+  serverId?: number;
+  /** Set LOG_EVENT_BINLOG_IN_USE_F on the format description (an open or crashed binlog). */
+  inUse?: boolean;
+  /** Unix seconds for the events (change `time` between events to move the clock). */
+  time?: number;
+}
+
+export interface EventOptions {
+  time?: number;
+  serverId?: number;
+  flags?: number;
+}
+
+const POST_HEADER: Record<number, number> = {
+  [EventType.QUERY]: 13,
+  [EventType.ROTATE]: 8,
+  [EventType.FORMAT_DESCRIPTION]: 84,
+  [EventType.XID]: 0,
+  [EventType.TABLE_MAP]: 8,
+  [EventType.WRITE_ROWS_V1]: 8,
+  [EventType.UPDATE_ROWS_V1]: 8,
+  [EventType.DELETE_ROWS_V1]: 8,
+  [EventType.WRITE_ROWS_V2]: 10,
+  [EventType.UPDATE_ROWS_V2]: 10,
+  [EventType.DELETE_ROWS_V2]: 10,
+  [EventType.MYSQL_GTID]: 42,
+  [EventType.MYSQL_ANONYMOUS_GTID]: 42,
+  [EventType.ANNOTATE_ROWS]: 0,
+  [EventType.BINLOG_CHECKPOINT]: 4,
+  [EventType.MARIADB_GTID]: 19,
+  [EventType.GTID_LIST]: 4,
+  [EventType.START_ENCRYPTION]: 0,
+};
+
+function versionHasAlg(version: string, flavor: 'mariadb' | 'mysql'): boolean {
+  const [major = 0, minor = 0, patch = 0] = version.split(/[.-]/).map(Number);
+  return flavor === 'mariadb' ? major > 5 || (major === 5 && minor >= 3) : major > 5 || (major === 5 && (minor > 6 || (minor === 6 && patch >= 1)));
+}
+
+export class BinlogBuilder {
+  /** Unix seconds stamped on the next events. */
+  time: number;
+  readonly flavor: 'mariadb' | 'mysql';
+  readonly checksum: boolean;
+  readonly serverId: number;
+  private chunks: Buffer[] = [];
+  private offset = 0;
+
+  constructor(options: BinlogBuilderOptions = {}) {
+    this.flavor = options.flavor ?? 'mariadb';
+    this.checksum = options.checksum ?? true;
+    this.serverId = options.serverId ?? 1;
+    this.time = options.time ?? 1_700_000_000;
+    const version = options.serverVersion ?? (this.flavor === 'mariadb' ? '10.11.19-MariaDB-log' : '8.0.31');
+    this.push(Buffer.from(BINLOG_MAGIC));
+    const lengths = Buffer.alloc(this.flavor === 'mariadb' ? 171 : 41);
+    for (const [type, length] of Object.entries(POST_HEADER)) if (Number(type) <= lengths.length) lengths[Number(type) - 1] = length;
+    const fixed = Buffer.alloc(57);
+    fixed.writeUInt16LE(4, 0);
+    fixed.write(version, 2, 50, 'latin1');
+    fixed.writeUInt32LE(this.time, 52);
+    fixed[56] = EVENT_HEADER_LENGTH;
+    const hasAlg = versionHasAlg(version, this.flavor);
+    if (this.checksum && !hasAlg) throw new Error(`server version ${version} predates binlog checksums`);
+    const alg = hasAlg ? Buffer.from([this.checksum ? ChecksumAlg.CRC32 : ChecksumAlg.OFF]) : Buffer.alloc(0);
+    // With checksums off, a checksum-aware server still leaves 4 bytes after the algorithm byte.
+    const tail = hasAlg && !this.checksum ? Buffer.alloc(CHECKSUM_LENGTH) : Buffer.alloc(0);
+    this.event(EventType.FORMAT_DESCRIPTION, Buffer.concat([fixed, lengths, alg, tail]), { flags: options.inUse ? EventFlag.BINLOG_IN_USE : 0 });
+  }
+
+  /** Offset where the next event starts. */
+  get position(): number {
+    return this.offset;
+  }
+
+  /** Appends one event; returns the offset where it starts. */
+  event(type: number, body: Buffer, options: EventOptions = {}): number {
+    const start = this.offset;
+    const size = EVENT_HEADER_LENGTH + body.length + (this.checksum ? CHECKSUM_LENGTH : 0);
+    const event = Buffer.allocUnsafe(size);
+    const flags = options.flags ?? 0;
+    encodeEventHeader({ timestamp: options.time ?? this.time, type, serverId: options.serverId ?? this.serverId, eventSize: size, logPos: start + size, flags }, event, 0);
+    body.copy(event, EVENT_HEADER_LENGTH);
+    if (this.checksum) {
+      let covered = event.subarray(0, size - CHECKSUM_LENGTH);
+      if (type === EventType.FORMAT_DESCRIPTION && flags & EventFlag.BINLOG_IN_USE) {
+        covered = Buffer.from(covered);
+        covered.writeUInt16LE(flags & ~EventFlag.BINLOG_IN_USE, 17);
+      }
+      event.writeUInt32LE(crc32(covered), size - CHECKSUM_LENGTH);
+    }
+    this.push(event);
+    return start;
+  }
+
+  /** Appends raw bytes (a torn event, garbage). */
+  raw(bytes: Buffer): number {
+    const start = this.offset;
+    this.push(bytes);
+    return start;
+  }
+
+  gtidList(list: { domainId: number; serverId: number; sequence: number | bigint }[]): number {
+    const body = Buffer.alloc(4 + list.length * 16);
+    body.writeUInt32LE(list.length, 0);
+    list.forEach((gtid, i) => {
+      body.writeUInt32LE(gtid.domainId, 4 + i * 16);
+      body.writeUInt32LE(gtid.serverId, 8 + i * 16);
+      body.writeBigUInt64LE(BigInt(gtid.sequence), 12 + i * 16);
+    });
+    return this.event(EventType.GTID_LIST, body);
+  }
+
+  checkpoint(file: string): number {
+    const name = Buffer.from(file);
+    const body = Buffer.alloc(4 + name.length);
+    body.writeUInt32LE(name.length, 0);
+    name.copy(body, 4);
+    return this.event(EventType.BINLOG_CHECKPOINT, body);
+  }
+
+  mariadbGtid(sequence: number | bigint, options: { domainId?: number; standalone?: boolean; flags?: number; commitId?: bigint; serverId?: number } = {}): number {
+    let flags = options.flags ?? MariadbGtidFlag.TRANSACTIONAL;
+    if (options.standalone) flags |= MariadbGtidFlag.STANDALONE;
+    if (options.commitId !== undefined) flags |= MariadbGtidFlag.GROUP_COMMIT_ID;
+    const body = Buffer.alloc(options.commitId !== undefined ? 27 : 19);
+    body.writeBigUInt64LE(BigInt(sequence), 0);
+    body.writeUInt32LE(options.domainId ?? 0, 8);
+    body[12] = flags;
+    if (options.commitId !== undefined) body.writeBigUInt64LE(options.commitId, 13);
+    return this.event(EventType.MARIADB_GTID, body, options.serverId === undefined ? {} : { serverId: options.serverId });
+  }
+
+  mysqlGtid(uuid: string, gno: number | bigint, anonymous = false): number {
+    const body = Buffer.alloc(42);
+    body[0] = 1;
+    Buffer.from(uuid.replace(/-/g, ''), 'hex').copy(body, 1);
+    body.writeBigInt64LE(BigInt(gno), 17);
+    body[25] = 2;
+    return this.event(anonymous ? EventType.MYSQL_ANONYMOUS_GTID : EventType.MYSQL_GTID, body);
+  }
+
+  /** MySQL PREVIOUS_GTIDS from `{ uuid: [[start, last], …] }`. */
+  previousGtids(sets: Record<string, [number, number][]>): number {
+    const parts: Buffer[] = [];
+    const count = Buffer.alloc(8);
+    count.writeBigUInt64LE(BigInt(Object.keys(sets).length));
+    parts.push(count);
+    for (const [uuid, intervals] of Object.entries(sets)) {
+      const head = Buffer.alloc(24);
+      Buffer.from(uuid.replace(/-/g, ''), 'hex').copy(head, 0);
+      head.writeBigUInt64LE(BigInt(intervals.length), 16);
+      parts.push(head);
+      for (const [start, last] of intervals) {
+        const interval = Buffer.alloc(16);
+        interval.writeBigInt64LE(BigInt(start), 0);
+        interval.writeBigInt64LE(BigInt(last + 1), 8);
+        parts.push(interval);
+      }
+    }
+    return this.event(EventType.PREVIOUS_GTIDS, Buffer.concat(parts));
+  }
+
+  query(text: string, options: { db?: string; threadId?: number } & EventOptions = {}): number {
+    const db = Buffer.from(options.db ?? '');
+    const status = Buffer.from([0x00, 0, 0, 0, 0]); // Q_FLAGS2_CODE = 0
+    const head = Buffer.alloc(13);
+    head.writeUInt32LE(options.threadId ?? 5, 0);
+    head[8] = db.length;
+    head.writeUInt16LE(status.length, 11);
+    return this.event(EventType.QUERY, Buffer.concat([head, status, db, Buffer.from([0]), Buffer.from(text)]), options);
+  }
+
+  tableMap(tableId: number, db: string, table: string): number {
+    const head = Buffer.alloc(8);
+    head.writeUIntLE(tableId, 0, 6);
+    const dbName = Buffer.from(db);
+    const tableName = Buffer.from(table);
+    const columns = Buffer.from([1, 3, 0, 0]); // 1 column, type LONG, no metadata, null bitmap
+    return this.event(EventType.TABLE_MAP, Buffer.concat([head, Buffer.from([dbName.length]), dbName, Buffer.from([0, tableName.length]), tableName, Buffer.from([0]), columns]));
+  }
+
+  /** A row event of `bodySize` bytes (the row image is filler: scans never look at it). */
+  rows(tableId: number, bodySize: number, type: number = EventType.WRITE_ROWS_V1, last = true): number {
+    const body = Buffer.alloc(Math.max(bodySize, 10), 0x5a);
+    body.writeUIntLE(tableId, 0, 6);
+    body.writeUInt16LE(last ? 1 : 0, 6);
+    if (type >= EventType.WRITE_ROWS_V2 && type <= EventType.DELETE_ROWS_V2) body.writeUInt16LE(2, 8);
+    return this.event(type, body);
+  }
+
+  xid(xid: number | bigint): number {
+    const body = Buffer.alloc(8);
+    body.writeBigUInt64LE(BigInt(xid));
+    return this.event(EventType.XID, body);
+  }
+
+  rotate(file: string, position = 4): number {
+    const body = Buffer.alloc(8);
+    body.writeBigUInt64LE(BigInt(position));
+    return this.event(EventType.ROTATE, Buffer.concat([body, Buffer.from(file)]));
+  }
+
+  stop(): number {
+    return this.event(EventType.STOP, Buffer.alloc(0));
+  }
+
+  /** Takes the bytes written so far (positions keep counting): for writing large files piece by piece. */
+  drain(): Buffer[] {
+    const chunks = this.chunks;
+    this.chunks = [];
+    return chunks;
+  }
+
+  toBuffer(): Buffer {
+    return Buffer.concat(this.chunks);
+  }
+
+  private push(bytes: Buffer): void {
+    this.chunks.push(bytes);
+    this.offset += bytes.length;
+  }
+}
