@@ -6,7 +6,7 @@ import { join, resolve } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { BinlogScanner, readBinlogEvents, scanBinlogBuffer, scanBinlogFile } from '../../src/engines/mysql/binlog/index.js';
 import type { BinlogScan } from '../../src/engines/mysql/binlog/index.js';
-import { makeTempDir, startMariadb, stopAllMariadb } from '../support/mariadb.js';
+import { makeTempDir, startMariadb, stopAllMariadb, removeDirs } from '../support/mariadb.js';
 import type { MariadbServer } from '../support/mariadb.js';
 import { mariadbBinlogEndPositions, mariadbBinlogEventTimes } from '../support/binlog-tool.js';
 
@@ -107,8 +107,7 @@ describe('binlog reader on binlogs of a real MariaDB 10.11', () => {
   });
   afterAll(async () => {
     await stopAllMariadb();
-    await rm(server.base, { recursive: true, force: true });
-    await rm(dir, { recursive: true, force: true });
+    await removeDirs(server?.base, dir);
   });
 
   it('a rotated binlog: clean close, ROTATE target, GTIDs and boundaries equal mariadb-binlog', async () => {

@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { readdir, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { startMariadb, stopAllMariadb, writeSnaplogConfig } from '../support/mariadb.js';
+import { startMariadb, stopAllMariadb, writeSnaplogConfig, removeDirs } from '../support/mariadb.js';
 import type { MariadbServer, SnaplogTestSetup } from '../support/mariadb.js';
 import { snaplog } from '../support/cli.js';
 
@@ -60,8 +60,7 @@ describe('freeze and thaw on a real MariaDB', () => {
   });
   afterAll(async () => {
     await stopAllMariadb();
-    await rm(server.base, { recursive: true, force: true });
-    await rm(setup.dir, { recursive: true, force: true });
+    await removeDirs(server?.base, setup?.dir);
   });
 
   it('thaw without a freeze is a clean no-op', async () => {

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { copyFile, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { readdirSync } from 'node:fs';
-import { startMariadb, stopAllMariadb, writeSnaplogConfig, makeTempDir } from '../support/mariadb.js';
+import { startMariadb, stopAllMariadb, writeSnaplogConfig, makeTempDir, removeDirs } from '../support/mariadb.js';
 import type { MariadbServer, SnaplogTestSetup } from '../support/mariadb.js';
 import { createMountedImage, loopDevicesUnder, snapshotImage } from '../support/disk-image.js';
 import type { MountedImage } from '../support/disk-image.js';
@@ -143,8 +143,7 @@ describe('point-in-time restore end to end: real MariaDB on a loop-mounted ext4 
     await disk?.cleanup();
     expect(loopDevicesUnder(work)).toEqual([]);
     await rm(work, { recursive: true, force: true });
-    await rm(setup.dir, { recursive: true, force: true });
-    await rm(server.base, { recursive: true, force: true });
+    await removeDirs(setup?.dir, server?.base);
   });
 
   /** Copies the snapshot image, attaches it like a restored disk, returns the data directory found on it. */

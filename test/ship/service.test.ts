@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { startMariadb, stopAllMariadb, writeSnaplogConfig } from '../support/mariadb.js';
+import { startMariadb, stopAllMariadb, writeSnaplogConfig, removeDirs } from '../support/mariadb.js';
 import type { MariadbServer, SnaplogTestSetup } from '../support/mariadb.js';
 import { SNAPLOG_BIN, snaplog } from '../support/cli.js';
 
@@ -39,10 +39,9 @@ describe('ship as a service on a real MariaDB', () => {
     service.stderr!.on('data', (chunk) => (output += chunk));
   });
   afterAll(async () => {
-    if (service.exitCode === null) service.kill('SIGKILL');
+    if (service && service.exitCode === null) service.kill('SIGKILL');
     await stopAllMariadb();
-    await rm(server.base, { recursive: true, force: true });
-    await rm(setup.dir, { recursive: true, force: true });
+    await removeDirs(server?.base, setup?.dir);
   });
 
   it('ships a rotated binlog by itself, soon after the rotation', async () => {

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
-import { startMariadb, stopAllMariadb, writeSnaplogConfig } from '../support/mariadb.js';
+import { startMariadb, stopAllMariadb, writeSnaplogConfig, removeDirs } from '../support/mariadb.js';
 import type { MariadbServer, SnaplogTestSetup } from '../support/mariadb.js';
 import { runWorkload } from '../support/workload.js';
 import { snaplog } from '../support/cli.js';
@@ -35,8 +35,7 @@ describe('ship on a real MariaDB', () => {
   });
   afterAll(async () => {
     await stopAllMariadb();
-    await rm(server.base, { recursive: true, force: true });
-    await rm(setup.dir, { recursive: true, force: true });
+    await removeDirs(server?.base, setup?.dir);
   });
 
   it('ship --once archives every closed binlog byte-identical, with metadata matching mariadb-binlog', async () => {

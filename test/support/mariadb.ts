@@ -120,8 +120,9 @@ process.on('exit', () => {
   for (const server of running) server.process.kill('SIGKILL');
 });
 
-export async function removeDir(path: string): Promise<void> {
-  await rm(path, { recursive: true, force: true });
+/** Removes folders a test made; undefined (a setup that failed early) is skipped. */
+export async function removeDirs(...paths: (string | undefined)[]): Promise<void> {
+  for (const path of paths) if (path) await rm(path, { recursive: true, force: true });
 }
 
 export interface SnaplogTestSetup {

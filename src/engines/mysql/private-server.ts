@@ -1,7 +1,8 @@
 import { spawn, execFile } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir as tmpdirOfOs } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import mysql from 'mysql2/promise';
@@ -35,7 +36,13 @@ export interface PrivateServer {
 /** Creates the system tables of a new data directory (mariadb-install-db). */
 export async function initialiseDatadir(datadir: string): Promise<void> {
   await mkdir(datadir, { recursive: true });
-  await execFileAsync('mariadb-install-db', ['--no-defaults', `--datadir=${datadir}`, '--auth-root-authentication-method=normal', '--skip-test-db', '--user=root']);
+  // Its own temp folder: bootstraps running side by side collide on temporary table names in /tmp.
+  const tmpdir = await mkdtemp(join(tmpdirOfOs(), 'snaplog-install-'));
+  try {
+    await execFileAsync('mariadb-install-db', ['--no-defaults', `--datadir=${datadir}`, '--auth-root-authentication-method=normal', '--skip-test-db', '--user=root', `--tmpdir=${tmpdir}`]);
+  } finally {
+    await rm(tmpdir, { recursive: true, force: true });
+  }
 }
 
 async function waitUntil(check: () => Promise<boolean>, timeoutMs: number, child: ChildProcess, what: string): Promise<void> {
