@@ -96,16 +96,20 @@ async function holdUntilThaw(options: HolderOptions, listener: EndingListener): 
       : ending === 'failed'
         ? 'released on request and marked failed'
         : undefined;
-  await writeFreezeState(ipcFolder, { ...frozen, state: stateName, releasedAt: releasedAt.toISOString(), frozenMs, ...(message ? { message } : {}) });
+  const released: FreezeState = { ...frozen, state: stateName, releasedAt: releasedAt.toISOString(), frozenMs, ...(message ? { message } : {}) };
+  await writeFreezeState(ipcFolder, released);
   const status: SnapshotStatus = ending;
   await withDeadline(
     options.archive.writeSnapshot(systemId, { ...record, status, thawedAt: releasedAt.toISOString(), frozenMs, ...(message ? { error: message } : {}) }),
     Date.now() + 30_000,
     'updating the snapshot record',
     30,
-  ).catch(async (error) => {
-    await events.emit('snapshot-record-failed', 'alert', { snapshotId, message: describeError(error) });
-  });
+  ).then(
+    () => writeFreezeState(ipcFolder, { ...released, recordUpdated: true }),
+    async (error) => {
+      await events.emit('snapshot-record-failed', 'alert', { snapshotId, message: describeError(error), hint: 'the snapshot record in the archive still says frozen: restore cannot use this snapshot' });
+    },
+  );
   await events.emit(ending === 'thawed' ? 'thawed' : ending === 'timed-out' ? 'freeze-timeout' : 'freeze-failed', ending === 'thawed' ? 'info' : 'alert', {
     snapshotId,
     systemId,

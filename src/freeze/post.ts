@@ -37,6 +37,8 @@ export async function thaw(config: SnaplogConfig, events: EventChannel, options:
   for (;;) {
     const current = await readFreezeState(ipcFolder);
     if (current?.snapshotId === state.snapshotId && current.state !== 'frozen' && current.state !== 'freezing') {
+      // The lock is gone; give the holder a moment to mark the snapshot record (a hung archive must not hold the hook).
+      await waitForRecord(ipcFolder, state.snapshotId);
       if (current.state === 'thawed') return { outcome: 'thawed', snapshotId: state.snapshotId, frozenMs: current.frozenMs, message: `thawed snapshot ${state.snapshotId}: frozen for ${current.frozenMs} ms` };
       if (current.state === 'timed-out') return { outcome: 'timed-out', snapshotId: state.snapshotId, frozenMs: current.frozenMs, message: `snapshot ${state.snapshotId} is not application-consistent: the freeze timed out before thaw` };
       return { outcome: 'failed', snapshotId: state.snapshotId, frozenMs: current.frozenMs, message: `released snapshot ${state.snapshotId} and marked it failed` };
@@ -65,4 +67,15 @@ async function holderDied(config: SnaplogConfig, events: EventChannel, state: Fr
   }
   await events.emit('freeze-failed', 'alert', { snapshotId: state.snapshotId, message });
   return { outcome: 'holder-died', snapshotId: state.snapshotId, message };
+}
+
+const RECORD_WAIT_MS = 10_000;
+
+async function waitForRecord(ipcFolder: string, snapshotId: string): Promise<void> {
+  const deadline = Date.now() + RECORD_WAIT_MS;
+  while (Date.now() < deadline) {
+    const current = await readFreezeState(ipcFolder);
+    if (current?.snapshotId !== snapshotId || current.recordUpdated) return;
+    await sleep(10);
+  }
 }

@@ -24,6 +24,8 @@ export interface FreezeState {
   position?: LogPosition;
   product?: string;
   message?: string;
+  /** The snapshot record in the archive carries the final state (written after the lock is released). */
+  recordUpdated?: boolean;
 }
 
 export async function readFreezeState(ipcFolder: string): Promise<FreezeState | undefined> {
