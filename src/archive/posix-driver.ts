@@ -5,8 +5,12 @@ import { dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type { StorageDriver, StoredFileInfo } from './storage.js';
+import { isProcessAlive } from '../processes.js';
 
 const FILE_MODE = 0o640;
+/** `.<name>.tmp-<pid>-<random>`: what writeTemp creates. */
+const TEMP_NAME = /^\..+\.tmp-(\d+)-[0-9a-f]+$/;
+
 const DIR_MODE = 0o750;
 
 async function fsyncDir(dir: string): Promise<void> {
@@ -122,6 +126,17 @@ export class PosixDriver implements StorageDriver {
   async remove(path: string): Promise<void> {
     await rm(this.abs(path), { force: true });
     await fsyncDir(dirname(this.abs(path))).catch(() => undefined);
+  }
+
+  async removeAbandonedTemps(dir: string): Promise<string[]> {
+    const removed: string[] = [];
+    for (const entry of await this.list(dir)) {
+      const match = TEMP_NAME.exec(entry);
+      if (!match || isProcessAlive(Number(match[1]))) continue;
+      await rm(join(this.abs(dir), entry), { force: true });
+      removed.push(entry);
+    }
+    return removed;
   }
 
   async freeBytes(): Promise<number | undefined> {

@@ -23,5 +23,7 @@ export interface StorageDriver {
   replaceFromStream(path: string, chunks: AsyncIterable<Buffer>): Promise<void>;
   remove(path: string): Promise<void>;
   ensureDir(path: string): Promise<void>;
+  /** Removes temp files that a writer killed mid-copy left in `dir`; returns their names. */
+  removeAbandonedTemps(dir: string): Promise<string[]>;
   freeBytes(): Promise<number | undefined>;
 }

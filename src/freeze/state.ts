@@ -2,6 +2,7 @@ import { readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { LogPosition } from '../archive/snapshot-record.js';
 import { ensurePrivateFolder } from '../events/channel.js';
+import { isProcessAlive } from '../processes.js';
 
 export const FREEZE_STATE_FILE = 'freeze.json';
 
@@ -44,15 +45,7 @@ export async function writeFreezeState(ipcFolder: string, state: FreezeState): P
   await rename(temp, path);
 }
 
-export function isProcessAlive(pid: number | undefined): boolean {
-  if (!pid) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
+export { isProcessAlive } from '../processes.js';
 
 /** A pid from a state file is only signalled if it is still our holder (pids get reused). */
 export async function isHolderProcess(pid: number | undefined, snapshotId: string): Promise<boolean> {

@@ -3,7 +3,7 @@ import { stat } from 'node:fs/promises';
 import PQueue from 'p-queue';
 import type { Archive } from '../archive/archive.js';
 import { ArchiveDuplicateError } from '../archive/errors.js';
-import { partialDir, partialPath } from '../archive/layout.js';
+import { logsDir, partialDir, partialPath } from '../archive/layout.js';
 import type { Compression } from '../archive/layout.js';
 import type { LogMetadata } from '../archive/metadata.js';
 import { headDigest, pushLog } from '../archive/push.js';
@@ -31,6 +31,7 @@ export class Shipper {
   /** Archived logs whose identity this process has already checked against the server's file of the same name. */
   private readonly confirmed = new Set<string>();
   private readonly reportedGaps = new Set<string>();
+  private tempsCleaned = false;
 
   constructor(
     private readonly engine: Engine,
@@ -42,6 +43,11 @@ export class Shipper {
   async round(signal?: AbortSignal): Promise<RoundResult> {
     await this.archive.assertMounted();
     const systemId = await this.engine.systemId();
+    if (!this.tempsCleaned) {
+      const removed = await this.archive.storage.removeAbandonedTemps(logsDir(systemId));
+      if (removed.length) await this.events.emit('abandoned-temps-removed', 'info', { systemId, files: removed });
+      this.tempsCleaned = true;
+    }
     const source = await this.engine.listSourceLogs();
     const archivedLogs = await this.archive.listLogs(systemId);
     const identities: ArchivedIdentity[] = archivedLogs.flatMap((log) => (log.metadata ? [{ name: log.name, sequence: log.metadata.sequence, size: log.metadata.size, headSha256: log.metadata.headSha256 }] : []));
