@@ -61,7 +61,7 @@ Examples:
       const archive = await openArchive(config);
       const systemId = await resolveSystemId(archive, config, options.system);
       const plan = await loadPlan(archive, systemId, target, options.snapshot);
-      const stagingDir = resolve(options.staging ?? defaultStagingDir(options.datadir));
+      const stagingDir = resolve(options.staging ?? defaultStagingDir(options.datadir, plan.snapshot.id));
       const quiet = options.json;
       const say = (line: string): void => {
         if (!quiet) process.stdout.write(`${line}\n`);

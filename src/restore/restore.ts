@@ -1,4 +1,5 @@
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import type { Archive } from '../archive/archive.js';
 import { describeError, SnaplogError } from '../errors.js';
@@ -53,8 +54,9 @@ interface RestoreState {
   error?: string;
 }
 
-export function defaultStagingDir(datadir: string | undefined): string {
-  return datadir ? join(dirname(resolve(datadir)), `${resolve(datadir).split('/').pop()}.snaplog-restore`) : resolve('snaplog-restore');
+/** Next to the data directory (same file system: relay logs are hard links), else in the temp folder. */
+export function defaultStagingDir(datadir: string | undefined, snapshotId: string): string {
+  return datadir ? join(dirname(resolve(datadir)), `${resolve(datadir).split('/').pop()}.snaplog-restore`) : join(tmpdir(), `snaplog-restore-${snapshotId}`);
 }
 
 async function readState(stagingDir: string): Promise<RestoreState | undefined> {
@@ -90,7 +92,7 @@ export function describeRestoreCommands(plan: RestorePlan, method: ReplayMethod,
 export async function runRestore(request: RestoreRequest): Promise<RestoreResult> {
   const { plan, events } = request;
   const started = Date.now();
-  const stagingDir = request.stagingDir ?? defaultStagingDir(request.datadir);
+  const stagingDir = request.stagingDir ?? defaultStagingDir(request.datadir, plan.snapshot.id);
   await mkdir(stagingDir, { recursive: true, mode: 0o700 });
   const previous = request.resume ? await readState(stagingDir) : undefined;
   if (request.resume && (!previous || previous.status !== 'failed')) {
@@ -116,6 +118,8 @@ export async function runRestore(request: RestoreRequest): Promise<RestoreResult
     state.status = 'done';
     delete state.resumeFrom;
     await writeState(stagingDir, state);
+    // The fetched copies are only kept for --resume.
+    await rm(join(stagingDir, 'logs'), { recursive: true, force: true });
     await events.emit('restore-done', 'info', { snapshotId: plan.snapshot.id, stop: plan.stop, gtidSlavePos: result.gtidSlavePos, elapsedMs: Date.now() - started });
     return { method: request.method, appliedThrough: plan.stop, gtidSlavePos: result.gtidSlavePos, bytesReplayed: plan.bytesToReplay, elapsedMs: Date.now() - started, stagingDir };
   } catch (error) {
