@@ -26,7 +26,7 @@ export interface FreezeRequest {
   config: SnaplogConfig;
   events: EventChannel;
   engine: Engine;
-  /** argv that starts the holder: [node, bin/snaplog, (--config FILE)] — `__freeze-holder …` is appended. */
+  /** argv that runs snaplog with this config: [node, bin/snaplog, (--config FILE)]; the holder and the shipping child are started with it. */
   holderCommand: string[];
   product?: string;
   disks?: string[];
@@ -72,12 +72,12 @@ export async function freeze(request: FreezeRequest): Promise<FreezeResult> {
     await events.emit('logs-flushed', 'info', { snapshotId, closedLog });
 
     const shipped = await withDeadline(
-      shipThrough({ engine, archive, events, ipcFolder, compression: config.archive.compression, concurrency: config.ship.concurrency, closedLog, deadlineMs }),
+      shipThrough({ engine, archive, ipcFolder, snaplogCommand: request.holderCommand, closedLog, deadlineMs }),
       deadlineMs,
       `shipping ${closedLog} to the archive`,
       timeoutSeconds,
     );
-    await events.emit('logs-shipped', 'info', { snapshotId, through: closedLog, by: shipped.by, shipped: shipped.shipped });
+    await events.emit('logs-shipped', 'info', { snapshotId, through: closedLog, by: shipped.by });
 
     holderPid = startHolder(request, snapshotId, ipcFolder);
     await writeFreezeState(ipcFolder, { ...state, holderPid });

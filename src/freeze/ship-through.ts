@@ -1,9 +1,7 @@
 import type { Archive } from '../archive/archive.js';
-import type { Compression } from '../archive/layout.js';
 import { SnaplogError } from '../errors.js';
-import type { EventChannel } from '../events/channel.js';
 import type { Engine } from '../engines/types.js';
-import { Shipper } from '../ship/shipper.js';
+import { spawn } from 'node:child_process';
 import { readShipStatus } from '../ship/status-file.js';
 import { isProcessAlive } from './state.js';
 import { sleep } from './deadline.js';
@@ -11,10 +9,9 @@ import { sleep } from './deadline.js';
 export interface ShipThroughOptions {
   engine: Engine;
   archive: Archive;
-  events: EventChannel;
   ipcFolder: string;
-  compression: Compression;
-  concurrency: number;
+  /** argv that runs snaplog with the same config ([node, bin/snaplog, --config F]); `ship --once` is appended. */
+  snaplogCommand: string[];
   /** The log the pre-step just closed: it and every log before it must be archived. */
   closedLog: string;
   deadlineMs: number;
@@ -24,29 +21,49 @@ const SERVICE_GRACE_MS = 10_000;
 
 /**
  * Makes sure every log up to the one just closed is in the archive. A running ship service sees the new
- * file within moments, so give it a short grace; then ship directly (publishing is race-safe: both
- * writers link the same bytes, the second finds them there and compares checksums).
+ * file within moments, so give it a short grace; then ship in a child `snaplog ship --once` (publishing
+ * is race-safe: both writers link the same bytes, the second finds them and compares checksums). The
+ * child, not this process, does the archive writes: a write blocked on a hung NFS server cannot be
+ * interrupted, and would keep the hook itself from exiting.
  */
-export async function shipThrough(options: ShipThroughOptions): Promise<{ by: 'service' | 'freeze'; shipped: string[] }> {
+export async function shipThrough(options: ShipThroughOptions): Promise<{ by: 'service' | 'freeze' }> {
   const systemId = await options.engine.systemId();
   const status = await readShipStatus(options.ipcFolder);
   if (status?.mode === 'service' && isProcessAlive(status.pid)) {
     const graceEnd = Date.now() + Math.min(SERVICE_GRACE_MS, (options.deadlineMs - Date.now()) / 2);
     while (Date.now() < graceEnd) {
-      if (await options.archive.readLogMetadata(systemId, options.closedLog).catch(() => undefined)) {
-        if (await allArchivedThrough(options, systemId)) return { by: 'service', shipped: [] };
-      }
+      if (await allArchivedThrough(options, systemId)) return { by: 'service' };
       await sleep(100);
     }
   }
-  const shipper = new Shipper(options.engine, options.archive, options.events, { compression: options.compression, concurrency: options.concurrency });
-  const result = await shipper.round();
-  const closed = (await options.engine.listSourceLogs()).find((log) => log.name === options.closedLog);
-  const missing = result.pending.filter((log) => closed === undefined || log.sequence <= closed.sequence);
-  if (missing.length > 0) {
-    throw new SnaplogError(`logs not in the archive after shipping: ${missing.map((log) => log.name).join(', ')}`, { hint: 'run snaplog ship --once and read its error' });
+  await runShipOnce(options);
+  if (!(await allArchivedThrough(options, systemId))) {
+    throw new SnaplogError(`logs up to ${options.closedLog} are not all in the archive after shipping`, { hint: 'run snaplog ship --once and read its error' });
   }
-  return { by: 'freeze', shipped: result.shipped.map((log) => log.name) };
+  return { by: 'freeze' };
+}
+
+function runShipOnce(options: ShipThroughOptions): Promise<void> {
+  const [executable, ...args] = options.snaplogCommand;
+  return new Promise((resolve, reject) => {
+    const child = spawn(executable!, [...args, 'ship', '--once', '--quiet'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      child.unref();
+      reject(new SnaplogError('shipping to the archive did not finish in time (is the NFS share hanging?)', { hint: 'check the archive mount; the freeze was undone' }));
+    }, Math.max(0, options.deadlineMs - Date.now()));
+    child.once('error', (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      if (code === 0) resolve();
+      else reject(new SnaplogError(`shipping to the archive failed: ${stderr.trim().replace(/^snaplog: /, '')}`, { hint: 'the freeze was undone; fix the archive and retry' }));
+    });
+  });
 }
 
 async function allArchivedThrough(options: ShipThroughOptions, systemId: string): Promise<boolean> {
