@@ -1,7 +1,6 @@
-import { readFile, rename, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { readFile } from 'node:fs/promises';
 import type { LogPosition } from '../archive/snapshot-record.js';
-import { ensurePrivateFolder } from '../events/channel.js';
+import { readIpcJson, writeIpcJson } from '../events/ipc-file.js';
 import { isProcessAlive } from '../processes.js';
 
 export const FREEZE_STATE_FILE = 'freeze.json';
@@ -29,20 +28,12 @@ export interface FreezeState {
   recordUpdated?: boolean;
 }
 
-export async function readFreezeState(ipcFolder: string): Promise<FreezeState | undefined> {
-  try {
-    return JSON.parse(await readFile(join(ipcFolder, FREEZE_STATE_FILE), 'utf8')) as FreezeState;
-  } catch {
-    return undefined;
-  }
+export function readFreezeState(ipcFolder: string): Promise<FreezeState | undefined> {
+  return readIpcJson<FreezeState>(ipcFolder, FREEZE_STATE_FILE);
 }
 
-export async function writeFreezeState(ipcFolder: string, state: FreezeState): Promise<void> {
-  await ensurePrivateFolder(ipcFolder);
-  const path = join(ipcFolder, FREEZE_STATE_FILE);
-  const temp = `${path}.tmp-${process.pid}`;
-  await writeFile(temp, `${JSON.stringify(state, null, 2)}\n`, { mode: 0o600 });
-  await rename(temp, path);
+export function writeFreezeState(ipcFolder: string, state: FreezeState): Promise<void> {
+  return writeIpcJson(ipcFolder, FREEZE_STATE_FILE, state);
 }
 
 export { isProcessAlive } from '../processes.js';

@@ -1,6 +1,4 @@
-import { readFile, rename, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { ensurePrivateFolder } from '../events/channel.js';
+import { readIpcJson, writeIpcJson } from '../events/ipc-file.js';
 
 /** What the shipping loop last knew, for `snaplog status` (which must not need the database). */
 export interface ShipStatus {
@@ -20,18 +18,10 @@ export interface ShipStatus {
 
 export const SHIP_STATUS_FILE = 'ship-status.json';
 
-export async function writeShipStatus(ipcFolder: string, status: ShipStatus): Promise<void> {
-  await ensurePrivateFolder(ipcFolder);
-  const path = join(ipcFolder, SHIP_STATUS_FILE);
-  const temp = `${path}.tmp-${process.pid}`;
-  await writeFile(temp, `${JSON.stringify(status, null, 2)}\n`, { mode: 0o600 });
-  await rename(temp, path);
+export function writeShipStatus(ipcFolder: string, status: ShipStatus): Promise<void> {
+  return writeIpcJson(ipcFolder, SHIP_STATUS_FILE, status);
 }
 
-export async function readShipStatus(ipcFolder: string): Promise<ShipStatus | undefined> {
-  try {
-    return JSON.parse(await readFile(join(ipcFolder, SHIP_STATUS_FILE), 'utf8')) as ShipStatus;
-  } catch {
-    return undefined;
-  }
+export function readShipStatus(ipcFolder: string): Promise<ShipStatus | undefined> {
+  return readIpcJson<ShipStatus>(ipcFolder, SHIP_STATUS_FILE);
 }

@@ -1,4 +1,4 @@
-import { BINLOG_MAGIC, CHECKSUM_LENGTH, ChecksumAlg, EVENT_HEADER_LENGTH, EventFlag, EventType, MariadbGtidFlag } from './constants.js';
+import { BINLOG_MAGIC, CHECKSUM_LENGTH, ChecksumAlg, EVENT_HEADER_LENGTH, EventFlag, EventType, MariadbGtidFlag, DEFAULT_POST_HEADER_LENGTH } from './constants.js';
 import { crc32 } from './checksum.js';
 import { encodeEventHeader } from './event-header.js';
 
@@ -25,24 +25,14 @@ export interface EventOptions {
   flags?: number;
 }
 
+/** What the FDE this builder writes declares: the v4 defaults plus the events it can also write. */
 const POST_HEADER: Record<number, number> = {
-  [EventType.QUERY]: 13,
-  [EventType.ROTATE]: 8,
+  ...DEFAULT_POST_HEADER_LENGTH,
   [EventType.FORMAT_DESCRIPTION]: 84,
   [EventType.XID]: 0,
-  [EventType.TABLE_MAP]: 8,
-  [EventType.WRITE_ROWS_V1]: 8,
-  [EventType.UPDATE_ROWS_V1]: 8,
-  [EventType.DELETE_ROWS_V1]: 8,
-  [EventType.WRITE_ROWS_V2]: 10,
-  [EventType.UPDATE_ROWS_V2]: 10,
-  [EventType.DELETE_ROWS_V2]: 10,
   [EventType.MYSQL_GTID]: 42,
   [EventType.MYSQL_ANONYMOUS_GTID]: 42,
   [EventType.ANNOTATE_ROWS]: 0,
-  [EventType.BINLOG_CHECKPOINT]: 4,
-  [EventType.MARIADB_GTID]: 19,
-  [EventType.GTID_LIST]: 4,
   [EventType.START_ENCRYPTION]: 0,
 };
 
