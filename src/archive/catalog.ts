@@ -3,6 +3,7 @@ import type { LogMetadata } from './metadata.js';
 import type { SnapshotRecord } from './snapshot-record.js';
 
 export interface LogRange {
+  stream?: string;
   first: string;
   last: string;
   count: number;
@@ -11,6 +12,7 @@ export interface LogRange {
 }
 
 export interface CatalogGap {
+  stream?: string;
   after: string;
   before: string;
   missingSequences: string;
@@ -24,9 +26,13 @@ export interface Catalog {
   incomplete: string[];
 }
 
-/** Pure: continuous ranges of archived logs by sequence, and the gaps between them (like pgBackRest's verify). */
+/**
+ * Pure: continuous ranges of archived logs by sequence, and the gaps between them (like pgBackRest's
+ * verify). Logs of different streams (Oracle redo threads/incarnations) are numbered apart: each stream
+ * is checked on its own.
+ */
 export function buildCatalog(archived: ArchivedLog[]): Catalog {
-  const logs = archived.flatMap((log) => (log.metadata ? [log.metadata] : [])).sort((a, b) => a.sequence - b.sequence);
+  const logs = archived.flatMap((log) => (log.metadata ? [log.metadata] : [])).sort((a, b) => (a.stream ?? '').localeCompare(b.stream ?? '') || a.sequence - b.sequence);
   const incomplete = archived.filter((log) => !log.metadata).map((log) => log.name);
   const ranges: LogRange[] = [];
   const gaps: CatalogGap[] = [];
@@ -34,13 +40,14 @@ export function buildCatalog(archived: ArchivedLog[]): Catalog {
   const close = (): void => {
     const first = current[0];
     const last = current[current.length - 1];
-    if (first && last) ranges.push({ first: first.name, last: last.name, count: current.length, from: first.firstCommitTime ?? first.firstEventTime, to: lastCommitOf(current) });
+    if (first && last) ranges.push({ first: first.name, last: last.name, count: current.length, from: first.firstCommitTime ?? first.firstEventTime, to: lastCommitOf(current), ...(first.stream ? { stream: first.stream } : {}) });
     current = [];
   };
   for (const log of logs) {
     const previous = current[current.length - 1];
-    if (previous && log.sequence !== previous.sequence + 1) {
-      gaps.push({ after: previous.name, before: log.name, missingSequences: `${previous.sequence + 1}-${log.sequence - 1}` });
+    if (previous && (previous.stream ?? '') !== (log.stream ?? '')) close();
+    else if (previous && log.sequence !== previous.sequence + 1) {
+      gaps.push({ after: previous.name, before: log.name, missingSequences: `${previous.sequence + 1}-${log.sequence - 1}`, ...(log.stream ? { stream: log.stream } : {}) });
       close();
     }
     current.push(log);

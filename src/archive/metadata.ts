@@ -5,8 +5,10 @@ export interface LogMetadata {
   formatVersion: 1;
   name: string;
   engine: string;
-  /** Sort key that orders the logs of one system: the binlog number, the journal's date+sequence, … */
+  /** Sort key that orders the logs of one stream: the binlog number, the journal's date+sequence, … */
   sequence: number;
+  /** Logs numbered apart (Oracle: "thread 2, resetlogs 1093…"); absent for a single stream. */
+  stream?: string;
   size: number;
   sha256: string;
   /** sha256 of the first 4 KiB: a cheap way to tell a renumbered log from the one already archived. */
@@ -37,7 +39,7 @@ export interface LogMetadata {
 }
 
 /** What an engine learns about a log while its bytes stream past (no second read). */
-export type LogFacts = Omit<LogMetadata, 'formatVersion' | 'name' | 'engine' | 'size' | 'sha256' | 'headSha256' | 'compression' | 'storedName' | 'storedSize' | 'shippedAt' | 'shippedBy' | 'sequence'>;
+export type LogFacts = Omit<LogMetadata, 'formatVersion' | 'name' | 'engine' | 'size' | 'sha256' | 'headSha256' | 'compression' | 'storedName' | 'storedSize' | 'shippedAt' | 'shippedBy' | 'sequence' | 'stream'>;
 
 export interface LogObserver {
   push(chunk: Buffer): void;

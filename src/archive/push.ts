@@ -17,6 +17,7 @@ export interface PushRequest {
   engine: string;
   name: string;
   sequence: number;
+  stream?: string;
   sourcePath: string;
   compression: Compression;
   /** Learns the log's facts (times, positions, GTIDs) from the same pass that copies and hashes it. */
@@ -92,6 +93,7 @@ function buildMetadata(request: PushRequest, digest: Digest, facts: LogFacts, st
     name: request.name,
     engine: request.engine,
     sequence: request.sequence,
+    ...(request.stream ? { stream: request.stream } : {}),
     size: digest.size,
     sha256: digest.sha256,
     headSha256: digest.headSha256,

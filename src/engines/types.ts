@@ -6,6 +6,8 @@ export interface SourceLog {
   name: string;
   path: string;
   sequence: number;
+  /** Logs numbered apart (Oracle redo thread + incarnation); absent for a single stream. */
+  stream?: string;
   closed: boolean;
 }
 

@@ -3,6 +3,7 @@ import type { SourceLog } from '../engines/types.js';
 export interface ArchivedIdentity {
   name: string;
   sequence: number;
+  stream?: string;
   size: number;
   headSha256: string;
 }
@@ -33,15 +34,26 @@ export function planRound(source: SourceLog[], archived: ArchivedIdentity[]): Ro
   const closed = source.filter((log) => log.closed);
   const toShip = closed.filter((log) => !archivedNames.has(log.name));
   const alreadyArchived = closed.filter((log) => archivedNames.has(log.name));
-  const gaps: SequenceGap[] = [];
-  const first = toShip[0] ?? source.find((log) => !archivedNames.has(log.name));
-  if (first && archived.length > 0) {
-    const below = archived.filter((log) => log.sequence < first.sequence).sort((a, b) => a.sequence - b.sequence);
-    const newest = below[below.length - 1];
-    const serverHasPredecessor = source.some((log) => log.sequence === first.sequence - 1);
-    if (newest && newest.sequence < first.sequence - 1 && !serverHasPredecessor) {
-      gaps.push({ fromSequence: newest.sequence + 1, toSequence: first.sequence - 1, after: newest.name, before: first.name });
-    }
-  }
+  const streams = new Set(source.map((log) => log.stream ?? ''));
+  const gaps = [...streams].flatMap((stream) =>
+    gapsOfStream(
+      source.filter((log) => (log.stream ?? '') === stream),
+      archived.filter((log) => (log.stream ?? '') === stream),
+      archivedNames,
+    ),
+  );
   return { toShip, alreadyArchived, gaps };
+}
+
+/** The server's oldest unshipped log of a stream must follow the archive's newest of that stream. */
+function gapsOfStream(source: SourceLog[], archived: ArchivedIdentity[], archivedNames: Set<string>): SequenceGap[] {
+  const first = source.find((log) => log.closed && !archivedNames.has(log.name)) ?? source.find((log) => !archivedNames.has(log.name));
+  if (!first || archived.length === 0) return [];
+  const below = archived.filter((log) => log.sequence < first.sequence).sort((a, b) => a.sequence - b.sequence);
+  const newest = below[below.length - 1];
+  const serverHasPredecessor = source.some((log) => log.sequence === first.sequence - 1);
+  if (newest && newest.sequence < first.sequence - 1 && !serverHasPredecessor) {
+    return [{ fromSequence: newest.sequence + 1, toSequence: first.sequence - 1, after: newest.name, before: first.name }];
+  }
+  return [];
 }

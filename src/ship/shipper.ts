@@ -50,7 +50,7 @@ export class Shipper {
     }
     const source = await this.engine.listSourceLogs();
     const archivedLogs = await this.archive.listLogs(systemId);
-    const identities: ArchivedIdentity[] = archivedLogs.flatMap((log) => (log.metadata ? [{ name: log.name, sequence: log.metadata.sequence, size: log.metadata.size, headSha256: log.metadata.headSha256 }] : []));
+    const identities: ArchivedIdentity[] = archivedLogs.flatMap((log) => (log.metadata ? [{ name: log.name, sequence: log.metadata.sequence, stream: log.metadata.stream, size: log.metadata.size, headSha256: log.metadata.headSha256 }] : []));
     const plan = planRound(source, identities);
 
     for (const gap of plan.gaps) await this.reportGap(systemId, gap);
@@ -93,6 +93,7 @@ export class Shipper {
       engine: this.engine.kind,
       name: log.name,
       sequence: log.sequence,
+      stream: log.stream,
       sourcePath: log.path,
       compression: this.options.compression,
       observer: this.engine.observeLog(log),
