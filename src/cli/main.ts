@@ -11,6 +11,7 @@ import { findCommand } from './find.js';
 import { freezeCommand, holderCommand, thawCommand } from './freeze.js';
 import { hooksCommand } from './hooks.js';
 import { planCommand } from './plan.js';
+import { pruneCommand } from './prune.js';
 import { restoreCommand } from './restore.js';
 import { listCommand } from './list.js';
 import { shipCommand } from './ship.js';
@@ -23,7 +24,7 @@ export function buildProgram(): Command {
     .version('0.1.0')
     .showHelpAfterError()
     .enablePositionalOptions(false);
-  for (const command of [archiveCommand(), shipCommand(), statusCommand(), listCommand(), verifyCommand(), eventsCommand(), configCommand(), demoCommand(run), freezeCommand(), thawCommand(), hooksCommand(), planCommand(), restoreCommand(), attachCommand(), detachCommand(), findCommand(), drillCommand()]) {
+  for (const command of [archiveCommand(), shipCommand(), statusCommand(), listCommand(), verifyCommand(), eventsCommand(), configCommand(), demoCommand(run), freezeCommand(), thawCommand(), hooksCommand(), planCommand(), restoreCommand(), attachCommand(), detachCommand(), findCommand(), drillCommand(), pruneCommand()]) {
     program.addCommand(command);
   }
   program.addCommand(holderCommand(), { hidden: true });
