@@ -12,6 +12,7 @@ import { freezeCommand, holderCommand, thawCommand } from './freeze.js';
 import { hooksCommand } from './hooks.js';
 import { planCommand } from './plan.js';
 import { pruneCommand } from './prune.js';
+import { serviceCommand } from './service.js';
 import { restoreCommand } from './restore.js';
 import { listCommand } from './list.js';
 import { shipCommand } from './ship.js';
@@ -24,7 +25,7 @@ export function buildProgram(): Command {
     .version('0.1.0')
     .showHelpAfterError()
     .enablePositionalOptions(false);
-  for (const command of [archiveCommand(), shipCommand(), statusCommand(), listCommand(), verifyCommand(), eventsCommand(), configCommand(), demoCommand(run), freezeCommand(), thawCommand(), hooksCommand(), planCommand(), restoreCommand(), attachCommand(), detachCommand(), findCommand(), drillCommand(), pruneCommand()]) {
+  for (const command of [archiveCommand(), shipCommand(), statusCommand(), listCommand(), verifyCommand(), eventsCommand(), configCommand(), demoCommand(run), freezeCommand(), thawCommand(), hooksCommand(), planCommand(), restoreCommand(), attachCommand(), detachCommand(), findCommand(), drillCommand(), pruneCommand(), serviceCommand()]) {
     program.addCommand(command);
   }
   program.addCommand(holderCommand(), { hidden: true });

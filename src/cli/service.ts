@@ -1,0 +1,42 @@
+import { Command } from 'commander';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { existsSync, realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { SnaplogError } from '../errors.js';
+import { shipServiceUnit } from '../service/unit.js';
+import { withConfigOption, configPathOf } from './common.js';
+import { loadContext } from './context.js';
+
+export const UNIT_PATH = '/etc/systemd/system/snaplog-ship.service';
+
+export function serviceCommand(): Command {
+  const service = new Command('service').description('the systemd unit of the shipping service');
+  service.addCommand(
+    withConfigOption(new Command('install'))
+      .description(`write ${UNIT_PATH} (hardened: ProtectSystem=strict, write access only to the archive and the ipc folder)`)
+      .option('--root <dir>', 'install under DIR (packaging, tests)')
+      .option('--force', 'replace a unit that snaplog did not write')
+      .action(async (options: { root?: string; force?: boolean }, command: Command) => {
+        const { config } = await loadContext(command);
+        const configPath = configPathOf(command) ?? process.env.SNAPLOG_CONFIG;
+        const bin = realpathSync(fileURLToPath(new URL('../../bin/snaplog', import.meta.url)));
+        const unit = shipServiceUnit({
+          snaplogCommand: [process.execPath, bin],
+          configPath: configPath ? resolve(configPath) : undefined,
+          user: config.workload.linuxUser,
+          writablePaths: [config.archive.path, config.workload.ipcFolder],
+          readablePaths: config.mysql?.binlogDir ? [config.mysql.binlogDir] : undefined,
+        });
+        const target = join(options.root ?? '/', UNIT_PATH);
+        if (existsSync(target) && !options.force && !(await readFile(target, 'utf8')).startsWith('# snaplog-managed unit')) {
+          throw new SnaplogError(`${target} exists and was not written by snaplog`, { hint: 'move it aside or pass --force' });
+        }
+        await mkdir(dirname(target), { recursive: true });
+        await writeFile(`${target}.tmp`, unit, { mode: 0o644 });
+        await rename(`${target}.tmp`, target);
+        process.stdout.write(`wrote ${target}\nthen: systemctl daemon-reload && systemctl enable --now snaplog-ship\n`);
+      }),
+  );
+  return service;
+}

@@ -1,0 +1,44 @@
+/** Pure: the systemd unit that runs `snaplog ship` as a service. */
+export interface UnitOptions {
+  snaplogCommand: readonly string[];
+  configPath?: string;
+  user: string;
+  writablePaths: string[];
+  /** Where the database's binlogs are (read-only to the service). */
+  readablePaths?: string[];
+}
+
+const quote = (value: string): string => (/^[A-Za-z0-9_./:@=-]+$/.test(value) ? value : `"${value.replace(/(["\\])/g, '\\$1')}"`);
+
+export function shipServiceUnit(options: UnitOptions): string {
+  const exec = [...options.snaplogCommand, ...(options.configPath ? ['--config', options.configPath] : []), 'ship'].map(quote).join(' ');
+  return `# snaplog-managed unit: written by snaplog service install
+[Unit]
+Description=snaplog: ship database transaction logs to the archive as they close
+Documentation=file://${options.snaplogCommand[options.snaplogCommand.length - 1]}
+After=network-online.target remote-fs.target mariadb.service mysql.service
+Wants=network-online.target
+
+[Service]
+Type=simple
+User=${options.user}
+ExecStart=${exec}
+# SIGTERM: the file in flight is finished, then the service exits 0.
+KillSignal=SIGTERM
+TimeoutStopSec=120
+Restart=on-failure
+RestartSec=5
+NoNewPrivileges=yes
+PrivateTmp=yes
+ProtectSystem=strict
+ProtectHome=read-only
+ProtectKernelTunables=yes
+ProtectControlGroups=yes
+RestrictSUIDSGID=yes
+ReadWritePaths=${options.writablePaths.map(quote).join(' ')}
+${options.readablePaths?.length ? `ReadOnlyPaths=${options.readablePaths.map(quote).join(' ')}\n` : ''}UMask=0027
+
+[Install]
+WantedBy=multi-user.target
+`;
+}
