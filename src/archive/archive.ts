@@ -20,7 +20,11 @@ export interface ArchivedLog {
   metadataError?: string;
 }
 
+const METADATA_READ_BATCH = 32;
+
 export class Archive {
+  private readonly metadataCache = new Map<string, LogMetadata>();
+
   private constructor(readonly storage: StorageDriver) {}
 
   /** Opens the archive and checks its marker; nothing is read or written where the marker is missing. */
@@ -77,18 +81,24 @@ export class Archive {
       if (!kind) continue;
       if (kind.kind === 'data') entry(kind.name).dataEntry = file;
     }
-    await Promise.all(
-      entries.map(async (file) => {
-        const kind = classifyLogEntry(file);
-        if (kind?.kind !== 'metadata') return;
-        const log = entry(kind.name);
-        try {
-          log.metadata = parseLogMetadata((await this.storage.readFile(`${logsDir(systemId)}/${file}`)).toString('utf8'), file);
-        } catch (error) {
-          log.metadataError = (error as Error).message;
-        }
-      }),
-    );
+    const metadataFiles = entries.filter((file) => classifyLogEntry(file)?.kind === 'metadata');
+    // Metadata files are written once and never changed: read each once per process, a few at a time.
+    for (let i = 0; i < metadataFiles.length; i += METADATA_READ_BATCH) {
+      await Promise.all(
+        metadataFiles.slice(i, i + METADATA_READ_BATCH).map(async (file) => {
+          const log = entry(classifyLogEntry(file)!.name);
+          const key = `${systemId}/${file}`;
+          const cached = this.metadataCache.get(key);
+          if (cached) return void (log.metadata = cached);
+          try {
+            log.metadata = parseLogMetadata((await this.storage.readFile(`${logsDir(systemId)}/${file}`)).toString('utf8'), file);
+            this.metadataCache.set(key, log.metadata);
+          } catch (error) {
+            log.metadataError = (error as Error).message;
+          }
+        }),
+      );
+    }
     return [...byName.values()].sort((a, b) => (a.metadata?.sequence ?? 0) - (b.metadata?.sequence ?? 0) || a.name.localeCompare(b.name));
   }
 
