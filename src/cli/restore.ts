@@ -12,6 +12,10 @@ import { withConfigOption, withJsonOption, printJson } from './common.js';
 import { loadContext, openArchive, resolveSystemId } from './context.js';
 import { targetFrom, withTargetOptions } from './target-options.js';
 import { describePlan, planJson } from './plan.js';
+import { oracleRestoreCli } from './restore-oracle.js';
+import { irisRestoreCli } from './restore-iris.js';
+import type { EngineRestoreCli } from './engine-restore.js';
+import type { SnaplogConfig } from '../config/index.js';
 
 interface RestoreOptions extends TargetFlags {
   datadir?: string;
@@ -28,8 +32,15 @@ interface RestoreOptions extends TargetFlags {
   serverArg?: string[];
 }
 
+function engineRestoreCli(config: SnaplogConfig): EngineRestoreCli | undefined {
+  if (config.workload.name === 'oracle') return oracleRestoreCli;
+  if (config.workload.name === 'iris' || config.workload.name === 'cache') return irisRestoreCli;
+  return undefined;
+}
+
 export function restoreCommand(): Command {
-  return withTargetOptions(withJsonOption(withConfigOption(new Command('restore'))))
+  const command = withTargetOptions(withJsonOption(withConfigOption(new Command('restore'))));
+  return irisRestoreCli.addOptions(oracleRestoreCli.addOptions(command))
     .description('replay archived logs onto a restored snapshot, stopping exactly at the target')
     .option('--datadir <dir>', 'the restored data directory (server stopped): a private server is started on it')
     .option('--target-socket <path>', "replay into a running server (the DBA's) with the [mysql] credentials")
@@ -50,6 +61,9 @@ Examples:
     )
     .action(async (options: RestoreOptions, command: Command) => {
       const target = targetFrom(options);
+      const context = await loadContext(command);
+      const otherEngine = engineRestoreCli(context.config);
+      if (otherEngine) return otherEngine.run(target, options as Record<string, unknown>, context);
       if (!!options.datadir === !!options.targetSocket) throw new UsageError('give exactly one of --datadir DIR or --target-socket PATH', 'restore onto a restored data directory, or into a running server');
       if (!!options.tables !== !!options.export) throw new UsageError('--tables and --export go together');
       if (options.tables && !options.datadir) throw new UsageError('a partial restore (--tables) needs --datadir: it replays on a scratch copy of it');
@@ -57,7 +71,7 @@ Examples:
       const method: ReplayMethod = options.method ?? (options.datadir ? 'relay' : 'pipe');
       if (method === 'relay' && options.targetSocket) throw new UsageError('--method relay needs --datadir (a private server); use --method pipe with --target-socket');
 
-      const { config, events } = await loadContext(command);
+      const { config, events } = context;
       const archive = await openArchive(config);
       const systemId = await resolveSystemId(archive, config, options.system);
       const plan = await loadPlan(archive, systemId, target, options.snapshot);

@@ -27,6 +27,8 @@ export async function createEngine(config: SnaplogConfig): Promise<Engine> {
   if (isMysqlFamily(config)) {
     return new MysqlEngine({ endpoint: await mysqlEndpoint(config), binlogDir: config.mysql?.binlogDir, systemId: config.archive.systemId, freezeMethod: config.mysql?.freezeMethod ?? 'auto' });
   }
+  if (config.workload.name === 'oracle') return (await import('./oracle/index.js')).createOracleEngine(config);
+  if (config.workload.name === 'iris' || config.workload.name === 'cache') return (await import('./iris/index.js')).createIrisEngine(config);
   throw new SnaplogError(`workload_name = ${config.workload.name} is not supported by this snaplog version yet`, {
     exitCode: 2,
     hint: 'snaplog ships MySQL and MariaDB binlogs today; Oracle and IRIS support are on the way',

@@ -1,0 +1,147 @@
+/** InterSystems IRIS / Caché: journal files, journal switch, ExternalFreeze/ExternalThaw. */
+import { hostname } from 'node:os';
+import { stat } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import { SnaplogError, describeError } from '../../errors.js';
+import type { LogObserver } from '../../archive/metadata.js';
+import type { Engine, Quiesced, SourceLog } from '../types.js';
+import type { IrisConfig } from './config.js';
+import type { IrisClient } from './client.js';
+import { EXTERNAL_FREEZE, EXTERNAL_THAW, instanceInfoScript, statusOf, switchJournalScript } from './objectscript.js';
+import { journalSourceLogs, listJournalNames } from './journal-files.js';
+import { journalObserver } from './log-facts.js';
+
+interface InstanceInfo {
+  dir?: string;
+  current?: string;
+  version?: string;
+}
+
+export class IrisEngine implements Engine {
+  readonly kind = 'iris';
+  private lastListing: SourceLog[] = [];
+  private knownDir: string | undefined;
+  private version: string | undefined;
+
+  constructor(
+    private readonly config: IrisConfig,
+    private readonly client: IrisClient,
+  ) {}
+
+  async systemId(): Promise<string> {
+    if (this.config.systemId) return this.config.systemId;
+    const host = hostname().replace(/[^A-Za-z0-9._-]/g, '-');
+    return `${this.config.flavour}-${host}-${this.config.instance}`;
+  }
+
+  private async instanceInfo(): Promise<InstanceInfo> {
+    const answers = await this.client.runScript(instanceInfoScript(), 'asking the instance for its journal');
+    const info = { dir: answers.get('DIR') || undefined, current: answers.get('CUR') || undefined, version: answers.get('VER') || undefined };
+    if (info.version) this.version = info.version;
+    return info;
+  }
+
+  /** [iris] journal_dir, else the instance's primary journal directory, else <install_dir>/mgr/journal. */
+  private async journalDir(info: InstanceInfo | undefined): Promise<string> {
+    if (this.config.journalDir) return this.config.journalDir;
+    if (info?.dir) this.knownDir = info.dir;
+    if (this.knownDir) return this.knownDir;
+    if (this.config.installDir) return join(this.config.installDir, 'mgr', 'journal');
+    throw new SnaplogError('the journal directory is unknown: the instance did not answer and no [iris] journal_dir or install_dir is set', {
+      hint: 'set [iris] journal_dir = <the primary journal directory> (Management Portal > Journal Settings)',
+    });
+  }
+
+  /** Every journal file but the one the instance is writing is closed. Without an answer from the instance, the newest counts as open. */
+  async listSourceLogs(): Promise<SourceLog[]> {
+    let info: InstanceInfo | undefined;
+    let askError: unknown;
+    try {
+      info = await this.instanceInfo();
+    } catch (error) {
+      askError = error;
+    }
+    let dir: string;
+    try {
+      dir = await this.journalDir(info);
+    } catch (error) {
+      throw askError ?? error;
+    }
+    const logs = journalSourceLogs(dir, await listJournalNames(dir), info?.current);
+    this.lastListing = logs;
+    return logs;
+  }
+
+  observeLog(log: SourceLog): LogObserver {
+    const listed = this.lastListing.filter((candidate) => candidate.sequence < log.sequence);
+    const predecessor = listed[listed.length - 1];
+    return journalObserver(log.path, log.name, predecessor?.path);
+  }
+
+  async switchLog(): Promise<void> {
+    const status = statusOf(await this.client.runScript(switchJournalScript(), 'switching the journal file'));
+    if (!status.ok) throw new SnaplogError(`the instance refused to switch the journal file: ${status.error}`, { hint: 'is journaling enabled? see the instance messages.log' });
+  }
+
+  /** Best effort: the file's age when it has been written to since it was created. */
+  async firstTransactionAgeSeconds(log: SourceLog): Promise<number | undefined> {
+    const stats = await stat(log.path).catch(() => undefined);
+    if (!stats || stats.birthtimeMs <= 0 || stats.mtimeMs - stats.birthtimeMs < 1000) return undefined;
+    return Math.max(0, (Date.now() - stats.birthtimeMs) / 1000);
+  }
+
+  /**
+   * ExternalFreeze (it switches the journal file); the snapshot stands at the start of the file it
+   * switched to. A failed freeze is followed by ExternalThaw before the error is thrown, as the
+   * published script does. Release = ExternalThaw.
+   */
+  async quiesce(): Promise<Quiesced> {
+    let before: InstanceInfo | undefined;
+    try {
+      before = await this.instanceInfo();
+    } catch {
+      before = undefined; // the freeze below says what is wrong
+    }
+    try {
+      await this.client.runEntry(EXTERNAL_FREEZE, 'ExternalFreeze');
+    } catch (freezeError) {
+      try {
+        await this.client.runEntry(EXTERNAL_THAW, 'ExternalThaw after a failed ExternalFreeze');
+      } catch (thawError) {
+        throw new SnaplogError(`${describeError(freezeError)}; the ExternalThaw that followed failed too: ${describeError(thawError)}`, {
+          hint: 'check the instance now (Backup.General IsWDSuspended); run snaplog thaw or call ExternalThaw by hand',
+        });
+      }
+      throw freezeError;
+    }
+    let file: string | undefined;
+    try {
+      file = (await this.instanceInfo()).current;
+    } catch {
+      file = undefined;
+    }
+    if (!file) {
+      const dir = await this.journalDir(before);
+      const logs = journalSourceLogs(dir, await listJournalNames(dir), undefined);
+      file = logs[logs.length - 1]?.name;
+    }
+    if (!file || (before?.current && basename(before.current) === basename(file))) {
+      await this.client.runEntry(EXTERNAL_THAW, 'ExternalThaw').catch(() => undefined);
+      throw new SnaplogError(`ExternalFreeze did not switch the journal file (still ${file ?? 'unknown'}): the snapshot position is unknown`, {
+        hint: 'ExternalFreeze must be called with SwitchJournalFile = 1 (the default); is journaling on?',
+      });
+    }
+    return {
+      position: { file: basename(file), position: 0 },
+      serverVersion: this.version ?? 'unknown',
+      method: 'external-freeze',
+      release: async () => {
+        await this.client.runEntry(EXTERNAL_THAW, 'ExternalThaw');
+      },
+    };
+  }
+
+  async close(): Promise<void> {
+    // Each call is its own terminal session: nothing stays open.
+  }
+}

@@ -1,0 +1,98 @@
+/**
+ * Point-in-time restore of an IRIS/Caché instance that was brought back from a snapshot: pick the
+ * snapshot and the journal chain from the archive, fetch and verify the journals into a staging
+ * folder, and run the generated Journal.Restore (with the ^ZJRNFILT stop filter) on the restored
+ * instance through its terminal. `dryRun` prints the script and changes nothing.
+ */
+import { chmod, writeFile } from 'node:fs/promises';
+import type { Archive } from '../../archive/archive.js';
+import type { LogMetadata } from '../../archive/metadata.js';
+import type { SnaplogConfig } from '../../config/index.js';
+import { SnaplogError, UsageError } from '../../errors.js';
+import { fetchLogs } from '../../restore/fetch.js';
+import { planChain } from '../../restore/plan.js';
+import type { ChainPlan } from '../../restore/plan.js';
+import type { RestoreTarget } from '../../restore/target.js';
+import { irisClient } from './factory.js';
+import { consecutiveNumbers, journalGaps } from './journal-names.js';
+import { irisRestoreScript } from './restore-script.js';
+import type { IrisRestoreScript } from './restore-script.js';
+import type { IrisClient } from './client.js';
+
+export interface IrisRestoreOptions {
+  config: SnaplogConfig;
+  archive: Archive;
+  systemId: string;
+  /** `--to TIME` or `--latest`; GTID and position targets do not exist for IRIS. */
+  target: RestoreTarget;
+  snapshotId?: string;
+  dryRun: boolean;
+  /** Where the journals are fetched to; must be readable by the instance's user. */
+  stagingDir: string;
+  say: (line: string) => void;
+  /** For tests: the terminal client (default: from the config). */
+  client?: IrisClient;
+}
+
+export interface IrisRestoreResult {
+  plan: ChainPlan;
+  script: IrisRestoreScript;
+  files: string[];
+  applied: boolean;
+}
+
+/**
+ * Pure: the archive's IRIS journals renumbered by the IRIS succession rule (a new day restarts at .001),
+ * so the generic planner walks a chain across midnight and still stops at a real gap.
+ */
+export function planIrisChain(input: { snapshots: Parameters<typeof planChain>[0]['snapshots']; logs: LogMetadata[]; target: RestoreTarget; snapshotId?: string }): ChainPlan {
+  if (input.target.kind !== 'time' && input.target.kind !== 'latest') {
+    throw new UsageError(`IRIS journals have no GTIDs or replay positions snaplog can stop at: use --to TIME (or --latest)`, 'e.g. snaplog restore --to 2026-11-22T14:05:00 …');
+  }
+  const numbers = consecutiveNumbers(input.logs.map((log) => log.name));
+  const logs = input.logs.filter((log) => numbers.has(log.name)).map((log) => ({ ...log, sequence: numbers.get(log.name)!, stream: undefined }));
+  const plan = planChain({ snapshots: input.snapshots.filter((snapshot) => snapshot.engine === 'iris'), logs, target: input.target, snapshotId: input.snapshotId });
+  const originalSequence = new Map(input.logs.map((log) => [log.name, log.sequence]));
+  return { ...plan, logs: plan.logs.map((log) => ({ ...log, sequence: originalSequence.get(log.name) ?? log.sequence, from: 0 })) };
+}
+
+export async function restoreIris(options: IrisRestoreOptions): Promise<IrisRestoreResult> {
+  const { archive, systemId, target, say } = options;
+  const archived = (await archive.listLogs(options.systemId)).flatMap((log) => (log.metadata ? [log.metadata] : []));
+  const snapshots = await archive.listSnapshots(systemId);
+  const plan = planIrisChain({ snapshots, logs: archived, target, snapshotId: options.snapshotId });
+  const gaps = journalGaps(plan.logs.map((log) => log.name));
+  if (gaps.length) throw new SnaplogError(`the journal chain has a gap after ${gaps[0]!.after}`, { hint: `missing ${gaps[0]!.missing}` });
+
+  say(`snapshot ${plan.snapshot.id} (${plan.snapshot.time}) stands at the start of ${plan.snapshot.position!.file}`);
+  say(`journals: ${plan.logs.map((log) => log.name).join(', ')}`);
+  if (target.kind === 'time') say(`stop: records stamped after ${new Date(target.time * 1000).toISOString()} are not applied (^ZJRNFILT)`);
+
+  const stopTime = target.kind === 'time' ? target.time : undefined;
+  const stagedPaths = plan.logs.map((log) => `${options.stagingDir}/${log.name}`);
+  const script = irisRestoreScript({ files: stagedPaths, stagingDir: options.stagingDir, stopTime });
+  if (options.dryRun) {
+    say('--dry-run: nothing fetched, nothing applied. The restored instance would run (iris terminal <INSTANCE> -U%SYS):');
+    for (const line of script.lines) say(`  ${line}`);
+    if (script.filterSource) {
+      say('^ZJRNFILT as installed:');
+      for (const line of script.filterSource) say(`  ${line}`);
+    }
+    return { plan, script, files: stagedPaths, applied: false };
+  }
+
+  const fetched = await fetchLogs(archive, systemId, plan.logs, options.stagingDir, (log) => say(`fetched and verified ${log.name}`));
+  await writeFile(script.journalLogPath, script.journalLog, { mode: 0o644 });
+  for (const log of fetched) await chmod(log.path, 0o640).catch(() => undefined);
+
+  const client = options.client ?? irisClient(options.config);
+  const answers = await client.runScript(script.lines, 'the journal restore');
+  if (answers.get('ERR')) throw new SnaplogError(`the journal restore did not start: ${answers.get('ERR')}`, { hint: 'nothing was applied; fix the cause and run the restore again' });
+  const outcome = answers.get('RESTORE');
+  if (outcome !== 'OK') {
+    throw new SnaplogError(`Journal.Restore failed: ${outcome ?? 'no answer from the instance'}`, { hint: 'see the instance messages.log; the databases may be partly rolled forward: restore the snapshot again before retrying' });
+  }
+  if (answers.get('STOP_LOCAL')) say(`the instance stopped at ${answers.get('STOP_LOCAL')} (its local time)`);
+  say(`applied ${fetched.length} journal file(s) from ${plan.logs[0]!.name} through ${plan.logs[plan.logs.length - 1]!.name}`);
+  return { plan, script, files: fetched.map((log) => log.path), applied: true };
+}
