@@ -10,6 +10,7 @@ export type {
   Compression,
   ConfigResult,
   EventsConfig,
+  MetricsConfig,
   FreezeMethod,
   LoadConfigOptions,
   MysqlConfig,

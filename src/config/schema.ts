@@ -177,6 +177,16 @@ export const SCHEMA = {
   events: {
     max_bytes: sizeKey('10m', { default: 10 * 1024 * 1024 }),
   },
+  metrics: {
+    listen: spec<string, {}>(
+      {
+        expected: 'a loopback address and port, e.g. 127.0.0.1:9464 (metrics carry no secrets, but stay off the network unless a proxy guards them)',
+        example: '127.0.0.1:9464',
+        parse: (text) => (/^(127\.\d+\.\d+\.\d+|\[::1\]|localhost):\d{1,5}$/.test(text.trim()) && Number(text.trim().split(':').pop()) <= 65535 ? text.trim() : undefined),
+      },
+      {},
+    ),
+  },
 } as const;
 
 export type Schema = typeof SCHEMA;

@@ -51,6 +51,11 @@ export interface EventsConfig {
   maxBytes: number;
 }
 
+export interface MetricsConfig {
+  /** host:port the ship service serves Prometheus metrics on; absent: no metrics endpoint. */
+  listen?: string;
+}
+
 export interface SnaplogConfig {
   /** Files actually read, in precedence order (lowest first). */
   sources: string[];
@@ -59,6 +64,7 @@ export interface SnaplogConfig {
   archive: ArchiveConfig;
   ship: ShipConfig;
   events: EventsConfig;
+  metrics: MetricsConfig;
   /** Raw `[oracle]` keys (as written) → values; defined by the Oracle engine. */
   oracle?: Record<string, string>;
   /** Raw `[iris]` keys (as written) → values; defined by the IRIS engine. */

@@ -251,6 +251,7 @@ export function resolveConfig(documents: readonly IniDocument[]): ConfigResult {
   const archive = resolveSection(context, 'archive');
   const ship = resolveSection(context, 'ship');
   const events = resolveSection(context, 'events');
+  const metrics = resolveSection(context, 'metrics');
   const winner = (section: string, key: string) => collected.winners.get(id(section, key));
 
   const derived = new Map<string, ConfigLocation>();
@@ -327,6 +328,7 @@ export function resolveConfig(documents: readonly IniDocument[]): ConfigResult {
       retryMaxDelaySeconds: ship.retry_max_delay,
     }),
     events: { maxBytes: events.max_bytes },
+    metrics: compact({ listen: metrics.listen }),
     ...compact({ oracle: rawSection('oracle'), iris: rawSection('iris') }),
     locate(section: string, key: string): ConfigLocation {
       const found = derived.get(id(section, key));
