@@ -109,6 +109,10 @@ export class Shipper {
       outcome: result.outcome,
       durationMs: Date.now() - started,
     });
+    const durationMs = Date.now() - started;
+    if (result.outcome === 'shipped' && isSlowCopy(metadata.size, durationMs)) {
+      await this.events.emit('archive-slow', 'warning', { systemId, log: log.name, size: metadata.size, durationMs, mibPerSecond: Number((metadata.size / 1048576 / (durationMs / 1000)).toFixed(2)) });
+    }
     await this.archive.storage.remove(partialPath(systemId, log.name)).catch(() => undefined);
     return metadata;
   }
@@ -162,3 +166,10 @@ export class Shipper {
   }
 }
 
+
+/** A copy that took long and crawled: the archive (NFS server, network) is the bottleneck, and the RPO grows. */
+export function isSlowCopy(bytes: number, durationMs: number): boolean {
+  const SLOW_AFTER_MS = 5_000;
+  const SLOW_BELOW_BYTES_PER_SECOND = 8 * 1048576;
+  return durationMs >= SLOW_AFTER_MS && bytes / (durationMs / 1000) < SLOW_BELOW_BYTES_PER_SECOND;
+}
