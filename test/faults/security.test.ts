@@ -148,3 +148,23 @@ describe('security: the database password never reaches argv, logs or events; se
     await walk(setup.archivePath);
   });
 });
+
+describe('security: no shell between snaplog and the programs it runs', () => {
+  it('src/ starts child processes only with argument vectors: no exec/execSync, no shell option, no execa $ templates', async () => {
+    const srcRoot = join(import.meta.dirname, '../../src');
+    const offenders: string[] = [];
+    const walk = async (dir: string): Promise<void> => {
+      for (const entry of await readdir(dir, { withFileTypes: true })) {
+        const path = join(dir, entry.name);
+        if (entry.isDirectory()) await walk(path);
+        else if (entry.name.endsWith('.ts')) {
+          const text = await readFile(path, 'utf8');
+          const patterns = [/\bshell\s*:\s*(true|['"`])/, /(?<![.\w])(exec|execSync)\s*\(/, /import\s*\{[^}]*\b(exec|execSync|\$)\b[^}]*\}\s*from\s*'(node:child_process|execa)'/, /\$`/];
+          for (const pattern of patterns) if (pattern.test(text)) offenders.push(`${path}: ${pattern}`);
+        }
+      }
+    };
+    await walk(srcRoot);
+    expect(offenders).toEqual([]);
+  });
+});
