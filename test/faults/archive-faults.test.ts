@@ -8,20 +8,10 @@ import { removeDirs, startMariadb, stopAllMariadb, writeSnaplogConfig, makeTempD
 import type { MariadbServer, SnaplogTestSetup } from '../support/mariadb.js';
 import { createMountedImage } from '../support/disk-image.js';
 import type { MountedImage } from '../support/disk-image.js';
+import { readEvents, waitFor } from '../support/observe.js';
 import { SNAPLOG_BIN, snaplog } from '../support/cli.js';
 
-async function waitFor(what: string, probe: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await probe().catch(() => false))) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
-
-async function events(setup: SnaplogTestSetup): Promise<{ type: string; level: string; kind?: string; message?: string }[]> {
-  const text = await readFile(join(setup.ipcFolder, 'events.jsonl'), 'utf8').catch(() => '');
-  return text.split('\n').filter(Boolean).map((line) => JSON.parse(line));
-}
+const events = (setup: SnaplogTestSetup) => readEvents(setup.ipcFolder);
 
 /** sha256 of the server's closed binlogs (the open one still changes). */
 async function sourceDigests(server: MariadbServer): Promise<Record<string, string>> {

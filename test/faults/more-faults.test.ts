@@ -7,16 +7,9 @@ import { removeDirs, startMariadb, stopAllMariadb, writeSnaplogConfig } from '..
 import type { MariadbServer, SnaplogTestSetup } from '../support/mariadb.js';
 import { createMountedImage } from '../support/disk-image.js';
 import type { MountedImage } from '../support/disk-image.js';
+import { readEvents, waitFor } from '../support/observe.js';
 import { SNAPLOG_BIN, snaplog } from '../support/cli.js';
 import { startPrivateServer } from '../../src/engines/mysql/private-server.js';
-
-async function waitFor(what: string, probe: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await probe().catch(() => false))) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
 
 async function archivedNames(setup: SnaplogTestSetup): Promise<string[]> {
   const systems = (await readdir(setup.archivePath)).filter((entry) => !entry.startsWith('.'));
@@ -83,8 +76,8 @@ describe('fault: the database restarts and the archive turns read-only under a r
     execFileSync('mount', ['-o', 'remount,ro', disk.mount]);
     await server.query('CREATE TABLE r.u (id INT)');
     await server.query('FLUSH BINARY LOGS');
-    const events = async () => (await readFile(join(setup.ipcFolder, 'events.jsonl'), 'utf8')).split('\n').filter(Boolean).map((line) => JSON.parse(line));
-    await waitFor('a read-only alert', async () => (await events()).some((event) => event.type === 'ship-failed' && /not writable/.test(event.message)));
+    const events = () => readEvents(setup.ipcFolder);
+    await waitFor('a read-only alert', async () => (await events()).some((event) => event.type === 'ship-failed' && /not writable/.test(String(event.message))));
     expect((await snaplog(['status', '--config', setup.configPath])).code).toBe(1);
     execFileSync('mount', ['-o', 'remount,rw', disk.mount]);
     const [{ File: open }] = await server.query<{ File: string }>('SHOW MASTER STATUS');

@@ -3,6 +3,7 @@ import { readdir, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startMariadb, stopAllMariadb, writeSnaplogConfig, removeDirs } from '../support/mariadb.js';
 import type { MariadbServer, SnaplogTestSetup } from '../support/mariadb.js';
+import { readEvents, waitFor } from '../support/observe.js';
 import { snaplog } from '../support/cli.js';
 
 interface FreezeStateFile {
@@ -103,7 +104,7 @@ describe('freeze and thaw on a real MariaDB', () => {
     expect(after.status).toBe('thawed');
     expect(after.frozenMs).toBeGreaterThan(0);
 
-    const events = (await readFile(join(setup.ipcFolder, 'events.jsonl'), 'utf8')).split('\n').filter(Boolean).map((line) => JSON.parse(line));
+    const events = await readEvents(setup.ipcFolder);
     const types = events.filter((event) => event.snapshotId === result.snapshotId).map((event) => event.type);
     expect(types).toEqual(expect.arrayContaining(['freeze-start', 'logs-flushed', 'logs-shipped', 'frozen', 'thawed']));
   });

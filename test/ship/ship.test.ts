@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { startMariadb, stopAllMariadb, writeSnaplogConfig, removeDirs } from '../support/mariadb.js';
 import type { MariadbServer, SnaplogTestSetup } from '../support/mariadb.js';
 import { runWorkload } from '../support/workload.js';
+import { readEvents, waitFor } from '../support/observe.js';
 import { snaplog } from '../support/cli.js';
 import { mariadbBinlogEventTimes } from '../support/binlog-tool.js';
 
@@ -123,7 +124,7 @@ describe('ship on a real MariaDB', () => {
     const status = await snaplog(['status', '--json', '--config', setup.configPath]);
     expect(status.code).toBe(1);
     expect(JSON.parse(status.stdout).gaps).toHaveLength(1);
-    const events = (await readFile(join(setup.ipcFolder, 'events.jsonl'), 'utf8')).split('\n').filter(Boolean).map((line) => JSON.parse(line));
+    const events = await readEvents(setup.ipcFolder);
     expect(events.some((event) => event.type === 'gap' && event.before === newest)).toBe(true);
   });
 });

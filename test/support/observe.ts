@@ -1,0 +1,25 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+
+/** Polls `probe` until it gives something other than undefined/false; fails naming `what` after `timeoutMs`. */
+export async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 60_000, intervalMs = 200): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe().catch(() => undefined);
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+}
+
+export interface RecordedEvent {
+  type: string;
+  level: string;
+  [field: string]: unknown;
+}
+
+/** The events snaplog wrote to `<ipc folder>/events.jsonl` so far (none when the file is absent). */
+export async function readEvents(ipcFolder: string): Promise<RecordedEvent[]> {
+  const text = await readFile(join(ipcFolder, 'events.jsonl'), 'utf8').catch(() => '');
+  return text.split('\n').filter(Boolean).map((line) => JSON.parse(line) as RecordedEvent);
+}
