@@ -6,9 +6,14 @@ import { SnaplogError, UsageError } from '../errors.js';
 import { parseRecoveryTable } from './iscsi-table.js';
 import type { RecoveryVolume } from './iscsi-table.js';
 import { findDatadirs } from './find-datadir.js';
+import { loginTarget, logoutTarget } from './iscsi-initiator.js';
 import type { FoundDatadir } from './find-datadir.js';
 
-export type AttachSource = { kind: 'device'; device: string } | { kind: 'image'; image: string } | { kind: 'iscsi-script'; script: string };
+export type AttachSource =
+  | { kind: 'device'; device: string }
+  | { kind: 'image'; image: string }
+  | { kind: 'iscsi-script'; script: string }
+  | { kind: 'iscsi-target'; portal: string; target: string };
 
 export interface AttachRecord {
   source: AttachSource;
@@ -86,6 +91,22 @@ export async function attach(source: AttachSource, options: { mount?: string; re
     recoveryVolumes = parseRecoveryTable(output);
     if (recoveryVolumes.length === 0) throw new SnaplogError(`the file-recovery script ${source.script} mounted no volume (no "Sr.No. | Disk | Volume | MountPath" table in its output)`, { hint: 'run it by hand to see its messages; it needs outbound port 3260 and iscsi-initiator-utils' });
     record = { source, mounts: recoveryVolumes.map((volume) => volume.mountPath), readOnly, attachedAt: new Date().toISOString() };
+  } else if (source.kind === 'iscsi-target') {
+    const disks = await loginTarget(source.portal, source.target);
+    const mounts: string[] = [];
+    try {
+      const filesystems = (await Promise.all(disks.map((disk) => filesystemsOn(disk)))).flat();
+      for (const filesystem of filesystems) {
+        const mount = filesystems.length === 1 ? mountDir : join(mountDir, basename(filesystem));
+        await mountOne(filesystem, mount, readOnly);
+        mounts.push(mount);
+      }
+    } catch (error) {
+      for (const mount of mounts.reverse()) await execa('umount', [mount], { reject: false });
+      await logoutTarget(source.portal, source.target).catch(() => undefined);
+      throw error;
+    }
+    record = { source, mounts, readOnly, attachedAt: new Date().toISOString() };
   } else {
     let loopDevice: string | undefined;
     let device = source.kind === 'device' ? source.device : '';
@@ -132,8 +153,9 @@ export async function detach(mountDir: string): Promise<AttachRecord> {
   }
   if (record.source.kind === 'iscsi-script') await runRecoveryScript(record.source.script, ['clean']);
   else {
-    for (const mount of record.mounts) await run('umount', [mount]);
+    for (const mount of [...record.mounts].reverse()) await run('umount', [mount]);
     if (record.loopDevice) await run('losetup', ['-d', record.loopDevice]);
+    if (record.source.kind === 'iscsi-target') await logoutTarget(record.source.portal, record.source.target);
   }
   await rm(path, { force: true });
   return record;

@@ -10,6 +10,8 @@ interface AttachOptions {
   device?: string;
   image?: string;
   iscsiScript?: string;
+  iscsiPortal?: string;
+  iscsiTarget?: string;
   mount?: string;
   readOnly?: boolean;
   json?: boolean;
@@ -22,13 +24,22 @@ export function attachCommand(): Command {
     .option('--device <dev>', 'a restored disk attached to this VM (e.g. /dev/sdc)')
     .option('--image <file>', 'a disk image (via a loop device)')
     .option('--iscsi-script <file>', "Azure's file-recovery script: run it and read its mount table")
+    .option('--iscsi-portal <host:port>', 'log in to an iSCSI target yourself (with --iscsi-target): the portal, e.g. 10.0.0.5:3260')
+    .option('--iscsi-target <iqn>', 'the target IQN to log in to with iscsiadm; CHAP, if any, goes in /etc/iscsi/iscsid.conf (snaplog never takes the secret)')
     .option('--mount <dir>', 'an empty folder to mount on (default /mnt/snaplog-restore-<time>)')
     .option('--read-only', 'mount read-only, for inspection (restore needs read-write)')
     .option('--system <id>', 'system id in the archive, to match the snapshot')
     .action(async (options: AttachOptions, command: Command) => {
-      const given = [options.device, options.image, options.iscsiScript].filter(Boolean);
-      if (given.length !== 1) throw new UsageError('give exactly one of --device DEV, --image FILE, --iscsi-script FILE');
-      const source: AttachSource = options.device ? { kind: 'device', device: options.device } : options.image ? { kind: 'image', image: options.image } : { kind: 'iscsi-script', script: options.iscsiScript! };
+      if (!!options.iscsiPortal !== !!options.iscsiTarget) throw new UsageError('--iscsi-portal and --iscsi-target go together');
+      const given = [options.device, options.image, options.iscsiScript, options.iscsiTarget].filter(Boolean);
+      if (given.length !== 1) throw new UsageError('give exactly one of --device DEV, --image FILE, --iscsi-script FILE, --iscsi-portal HOST:PORT --iscsi-target IQN');
+      const source: AttachSource = options.device
+        ? { kind: 'device', device: options.device }
+        : options.image
+          ? { kind: 'image', image: options.image }
+          : options.iscsiScript
+            ? { kind: 'iscsi-script', script: options.iscsiScript }
+            : { kind: 'iscsi-target', portal: options.iscsiPortal!, target: options.iscsiTarget! };
       const result = await attach(source, { mount: options.mount, readOnly: options.readOnly });
       const matches: Record<string, string[]> = {};
       let archiveNote: string | undefined;
@@ -56,7 +67,7 @@ export function attachCommand(): Command {
 
 export function detachCommand(): Command {
   return withConfigOption(new Command('detach'))
-    .description('unmount what snaplog attach mounted (loop device detached; file-recovery script run with clean)')
+    .description('unmount what snaplog attach mounted (loop device detached; file-recovery script run with clean; iSCSI target logged out)')
     .requiredOption('--mount <dir>', 'the folder given to (or printed by) snaplog attach')
     .action(async (options: { mount: string }) => {
       const record = await detach(options.mount);
