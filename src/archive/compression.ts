@@ -1,16 +1,12 @@
 import { createGunzip, createGzip } from 'node:zlib';
 import { Readable } from 'node:stream';
-import { execa } from 'execa';
+import { pipeline } from 'node:stream/promises';
+import { execFile, spawn } from 'node:child_process';
 import { SnaplogError } from '../errors.js';
 import type { Compression } from './layout.js';
 
-export async function zstdAvailable(): Promise<boolean> {
-  try {
-    await execa('zstd', ['--version']);
-    return true;
-  } catch {
-    return false;
-  }
+export function zstdAvailable(): Promise<boolean> {
+  return new Promise((resolve) => execFile('zstd', ['--version'], (error) => resolve(!error)));
 }
 
 export function compressChunks(chunks: AsyncIterable<Buffer>, compression: Compression): AsyncIterable<Buffer> {
@@ -19,10 +15,8 @@ export function compressChunks(chunks: AsyncIterable<Buffer>, compression: Compr
       return chunks;
     case 'gzip':
       return Readable.from(chunks).pipe(createGzip({ level: 6 }));
-    case 'zstd': {
-      const child = execa('zstd', ['-q', '-3', '-c', '-T0'], { input: Readable.from(chunks), encoding: 'buffer', stripFinalNewline: false, buffer: false });
-      return pipeChild(child);
-    }
+    case 'zstd':
+      return throughZstd(['-q', '-3', '-c', '-T0'], chunks);
   }
 }
 
@@ -32,25 +26,38 @@ export function decompressStream(stored: Readable, compression: Compression): Re
       return stored;
     case 'gzip':
       return stored.pipe(createGunzip());
-    case 'zstd': {
-      const child = execa('zstd', ['-q', '-d', '-c'], { input: stored, encoding: 'buffer', stripFinalNewline: false, buffer: false });
-      return Readable.from(pipeChild(child));
-    }
+    case 'zstd':
+      return Readable.from(throughZstd(['-q', '-d', '-c'], stored));
   }
 }
 
-type StreamingChild = ReturnType<typeof execa> & { stdout: Readable | null };
-
-async function* pipeChild(child: StreamingChild): AsyncIterable<Buffer> {
-  if (!child.stdout) throw new SnaplogError('zstd produced no output stream');
+/** Streams `input` through a zstd child process (no shell); a failure names zstd's own words. */
+async function* throughZstd(args: string[], input: AsyncIterable<Buffer>): AsyncIterable<Buffer> {
+  const child = spawn('zstd', args, { stdio: ['pipe', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const exited = new Promise<number | null>((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', resolve);
+  });
+  const fed = pipeline(Readable.from(input), child.stdin).then(
+    () => undefined,
+    (error: unknown) => error,
+  );
+  let finished = false;
   try {
     for await (const chunk of child.stdout) yield chunk as Buffer;
-    await child;
+    const code = await exited;
+    const feedError = await fed;
+    if (code !== 0) throw new Error(`exit ${code}${stderr.trim() ? `: ${stderr.trim()}` : ''}`);
+    if (feedError) throw feedError;
+    finished = true;
   } catch (error) {
-    child.kill();
     throw new SnaplogError(`zstd failed: ${(error as Error).message}`, {
       hint: 'install zstd (apt-get install zstd) or set [archive] compression = gzip',
       cause: error,
     });
+  } finally {
+    if (!finished) child.kill();
   }
 }

@@ -1,9 +1,9 @@
 import { Command } from 'commander';
 import { fileURLToPath } from 'node:url';
-import { createEngine } from '../engines/create.js';
-import { freeze } from '../freeze/pre.js';
 import { thaw } from '../freeze/post.js';
-import { runHolder } from '../freeze/holder.js';
+
+// The engine (database driver) and the freeze protocol load inside the actions: `thaw` runs while the
+// database is locked and must start as fast as node can.
 import { withConfigOption, withJsonOption, configPathOf, printJson } from './common.js';
 import { loadContext, openArchive } from './context.js';
 
@@ -30,6 +30,7 @@ export function freezeCommand(): Command {
     .addHelpText('after', '\nThe lock is released by `snaplog thaw`, or by the holder itself after [workload] timeout seconds.\nOn failure everything done so far is undone and the exit code is 1.')
     .action(async (options: HookOptions, command: Command) => {
       const { config, events } = await loadContext(command);
+      const [{ createEngine }, { freeze }] = await Promise.all([import('../engines/create.js'), import('../freeze/pre.js')]);
       const engine = await createEngine(config);
       const configPath = configPathOf(command);
       try {
@@ -77,6 +78,7 @@ export function holderCommand(): Command {
     .option('--disks <list>')
     .action(async (options: { snapshot: string; product?: string; disks?: string }, command: Command) => {
       const { config, events } = await loadContext(command);
+      const [{ createEngine }, { runHolder }] = await Promise.all([import('../engines/create.js'), import('../freeze/holder.js')]);
       const engine = await createEngine(config);
       try {
         process.exitCode = await runHolder({

@@ -1,34 +1,62 @@
 import { Command, CommanderError } from 'commander';
 import { describeError, SnaplogError } from '../errors.js';
 import { withConfigOption } from './common.js';
-import { archiveCommand } from './archive.js';
-import { attachCommand, detachCommand } from './attach.js';
-import { configCommand } from './config.js';
-import { demoCommand } from './demo.js';
-import { eventsCommand } from './events.js';
-import { drillCommand } from './drill.js';
-import { findCommand } from './find.js';
-import { freezeCommand, holderCommand, thawCommand } from './freeze.js';
-import { hooksCommand } from './hooks.js';
-import { planCommand } from './plan.js';
-import { pruneCommand } from './prune.js';
-import { serviceCommand } from './service.js';
-import { restoreCommand } from './restore.js';
-import { listCommand } from './list.js';
-import { shipCommand } from './ship.js';
-import { statusCommand } from './status.js';
-import { verifyCommand } from './verify.js';
+/**
+ * Each command's module, loaded only when that command runs: hooks and the freeze holder are started as
+ * fresh processes while a snapshot waits, so they must not pay for every other command's dependencies.
+ */
+const COMMAND_LOADERS: Record<string, () => Promise<Command[]>> = {
+  archive: async () => [(await import('./archive.js')).archiveCommand()],
+  ship: async () => [(await import('./ship.js')).shipCommand()],
+  status: async () => [(await import('./status.js')).statusCommand()],
+  list: async () => [(await import('./list.js')).listCommand()],
+  verify: async () => [(await import('./verify.js')).verifyCommand()],
+  events: async () => [(await import('./events.js')).eventsCommand()],
+  config: async () => [(await import('./config.js')).configCommand()],
+  demo: async () => [(await import('./demo.js')).demoCommand(run)],
+  freeze: async () => [(await import('./freeze.js')).freezeCommand()],
+  thaw: async () => [(await import('./freeze.js')).thawCommand()],
+  hooks: async () => [(await import('./hooks.js')).hooksCommand()],
+  plan: async () => [(await import('./plan.js')).planCommand()],
+  restore: async () => [(await import('./restore.js')).restoreCommand()],
+  attach: async () => [(await import('./attach.js')).attachCommand()],
+  detach: async () => [(await import('./attach.js')).detachCommand()],
+  find: async () => [(await import('./find.js')).findCommand()],
+  drill: async () => [(await import('./drill.js')).drillCommand()],
+  prune: async () => [(await import('./prune.js')).pruneCommand()],
+  service: async () => [(await import('./service.js')).serviceCommand()],
+};
+const ALIASES: Record<string, string> = { pre: 'freeze', post: 'thaw' };
+const HOLDER_COMMAND = '__freeze-holder';
 
-export function buildProgram(): Command {
+/** The command named in argv (global options such as `--config FILE` may come first); undefined for none. */
+export function commandNameIn(argv: readonly string[]): string | undefined {
+  for (let index = 0; index < argv.length; index++) {
+    const word = argv[index]!;
+    if (word === '--config') {
+      index++;
+      continue;
+    }
+    if (word.startsWith('-')) continue;
+    return ALIASES[word] ?? word;
+  }
+  return undefined;
+}
+
+/** The program with the command `argv` names, or with every command (for help and for unknown names). */
+export async function buildProgram(argv: readonly string[] = []): Promise<Command> {
   const program = withConfigOption(new Command('snaplog'))
     .description('point-in-time recovery for databases backed up by VM snapshots: ship logs, hook snapshots, replay to a target')
     .version('0.1.0')
     .showHelpAfterError()
     .enablePositionalOptions(false);
-  for (const command of [archiveCommand(), shipCommand(), statusCommand(), listCommand(), verifyCommand(), eventsCommand(), configCommand(), demoCommand(run), freezeCommand(), thawCommand(), hooksCommand(), planCommand(), restoreCommand(), attachCommand(), detachCommand(), findCommand(), drillCommand(), pruneCommand(), serviceCommand()]) {
-    program.addCommand(command);
+  const name = commandNameIn(argv);
+  if (name === HOLDER_COMMAND) {
+    program.addCommand((await import('./freeze.js')).holderCommand(), { hidden: true });
+    return program;
   }
-  program.addCommand(holderCommand(), { hidden: true });
+  const loaders = name !== undefined && COMMAND_LOADERS[name] ? [COMMAND_LOADERS[name]] : Object.values(COMMAND_LOADERS);
+  for (const commands of await Promise.all(loaders.map((load) => load()))) for (const command of commands) program.addCommand(command);
   program.addHelpText(
     'after',
     `
@@ -45,7 +73,7 @@ function exitOverrideAll(command: Command): void {
 
 /** Runs the CLI and returns the exit code; never throws. */
 export async function run(argv: string[]): Promise<number> {
-  const program = buildProgram();
+  const program = await buildProgram(argv);
   exitOverrideAll(program);
   const outerExitCode = process.exitCode;
   process.exitCode = undefined;
