@@ -22,14 +22,23 @@ async function fsyncDir(dir: string): Promise<void> {
   }
 }
 
-async function writeAll(handle: FileHandle, chunks: AsyncIterable<Buffer>): Promise<void> {
-  for await (const chunk of chunks) {
-    let offset = 0;
-    while (offset < chunk.length) {
-      const { bytesWritten } = await handle.write(chunk, offset, chunk.length - offset);
-      offset += bytesWritten;
-    }
+async function writeFully(handle: FileHandle, chunk: Buffer): Promise<void> {
+  let offset = 0;
+  while (offset < chunk.length) {
+    const { bytesWritten } = await handle.write(chunk, offset, chunk.length - offset);
+    offset += bytesWritten;
   }
+}
+
+/** One write in flight while the next chunk is read, hashed and parsed: the copy is not serialised. */
+async function writeAll(handle: FileHandle, chunks: AsyncIterable<Buffer>): Promise<void> {
+  let inFlight: Promise<void> = Promise.resolve();
+  for await (const chunk of chunks) {
+    await inFlight;
+    inFlight = writeFully(handle, chunk);
+    inFlight.catch(() => undefined);
+  }
+  await inFlight;
 }
 
 async function* once(content: Buffer | string): AsyncIterable<Buffer> {
