@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { createEngine } from '../engines/create.js';
 import { Shipper } from '../ship/shipper.js';
 import { runShipLoop } from '../ship/service.js';
+import type { RoundResult } from '../ship/shipper.js';
 import { withConfigOption, withJsonOption, printJson } from './common.js';
 import { loadContext, openArchive } from './context.js';
 
@@ -15,7 +16,8 @@ export function shipCommand(): Command {
       `
 The service watches the binlog folder, rescans every [ship] rescan_interval, forces a log switch when
 the open log holds a transaction older than [ship] max_log_age, and retries archive errors with backoff.
-On SIGTERM it finishes the file in flight and exits 0.`,
+On SIGTERM it finishes the file in flight and exits 0. With [metrics] listen = 127.0.0.1:PORT it serves
+Prometheus metrics on http://127.0.0.1:PORT/metrics (lag, recovery point, errors, freeze, free space).`,
     )
     .action(async (options: { once?: boolean; quiet?: boolean; json?: boolean }, command: Command) => {
       const { config, events } = await loadContext(command);
@@ -26,7 +28,17 @@ On SIGTERM it finishes the file in flight and exits 0.`,
       process.once('SIGTERM', stop);
       process.once('SIGINT', stop);
       const quiet = options.quiet || options.json;
+      let metricsServer: import('node:http').Server | undefined;
       try {
+        let onRound: ((result: RoundResult, age: number | undefined) => void) | undefined;
+        if (config.metrics.listen && !options.once) {
+          const [{ ShipMetrics }, { startMetricsServer }] = await Promise.all([import('../metrics/ship-metrics.js'), import('../metrics/server.js')]);
+          const metrics = new ShipMetrics({ ipcFolder: config.workload.ipcFolder, storage: archive.storage, tailing: config.ship.tail });
+          events.onEmit((event) => metrics.observeEvent(event));
+          onRound = (result, age) => void metrics.observeRound(result, age).catch(() => undefined);
+          metricsServer = await startMetricsServer(config.metrics.listen, metrics.registry, config.locate('metrics', 'listen'));
+          if (!quiet) process.stdout.write(`metrics on http://${config.metrics.listen}/metrics\n`);
+        }
         const shipper = new Shipper(engine, archive, events, { compression: config.archive.compression, concurrency: config.ship.concurrency });
         const result = await runShipLoop(engine, shipper, events, {
           ipcFolder: config.workload.ipcFolder,
@@ -36,6 +48,7 @@ On SIGTERM it finishes the file in flight and exits 0.`,
           maxLogAgeSeconds: config.ship.maxLogAgeSeconds,
           tail: config.ship.tail,
           signal: controller.signal,
+          onRound,
           log: (line) => {
             if (!quiet) process.stdout.write(`${line}\n`);
           },
@@ -57,6 +70,8 @@ On SIGTERM it finishes the file in flight and exits 0.`,
       } finally {
         process.off('SIGTERM', stop);
         process.off('SIGINT', stop);
+        metricsServer?.closeAllConnections();
+        await new Promise((resolve) => (metricsServer ? metricsServer.close(resolve) : resolve(undefined)));
         await engine.close();
       }
     });

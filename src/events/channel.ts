@@ -27,6 +27,7 @@ function scrub(fields: Record<string, unknown>): Record<string, unknown> {
 /** The messaging channel for external tools: JSON lines appended to <ipc folder>/events.jsonl, rotated by size. */
 export class EventChannel {
   readonly path: string;
+  private readonly listeners: ((event: SnaplogEvent) => void)[] = [];
 
   constructor(
     readonly folder: string,
@@ -35,8 +36,14 @@ export class EventChannel {
     this.path = join(folder, EVENTS_FILE);
   }
 
+  /** In-process observers (metrics) see every event as it is emitted, whether or not the file write succeeds. */
+  onEmit(listener: (event: SnaplogEvent) => void): void {
+    this.listeners.push(listener);
+  }
+
   async emit(type: string, level: EventLevel, fields: Record<string, unknown> = {}): Promise<SnaplogEvent> {
     const event: SnaplogEvent = { time: new Date().toISOString(), type, level, host: hostname(), pid: process.pid, ...scrub(fields) };
+    for (const listener of this.listeners) listener(event);
     try {
       await ensurePrivateFolder(this.folder);
       await this.rotateIfLarge();

@@ -18,6 +18,8 @@ export interface ShipLoopOptions {
   tail: boolean;
   signal: AbortSignal;
   log: (line: string) => void;
+  /** Called after each successful round with the age of the oldest commit not yet archived (metrics). */
+  onRound?: (result: RoundResult, unshippedAgeSeconds: number | undefined) => void;
 }
 
 /** Tracks what `snaplog status` shows and writes it after each round. */
@@ -84,6 +86,7 @@ export async function runShipLoop(engine: Engine, shipper: Shipper, events: Even
         const oldestUnshipped = lastResult.pending[0] ?? lastResult.openLog;
         const age = oldestUnshipped ? await engine.firstTransactionAgeSeconds(oldestUnshipped).catch(() => undefined) : undefined;
         await recorder.success(lastResult, age);
+        options.onRound?.(lastResult, age);
         if (failures > 0) await events.emit('ship-recovered', 'info', { afterFailures: failures });
         failures = 0;
         if (options.mode === 'once') return lastResult;
