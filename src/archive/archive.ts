@@ -1,8 +1,8 @@
 import { hostname } from 'node:os';
-import { mkdir, stat, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { ArchiveNotMountedError } from './errors.js';
+import { SnaplogError } from '../errors.js';
 import { ARCHIVE_MARKER, classifyLogEntry, logMetadataPath, logsDir, snapshotPath, snapshotsDir } from './layout.js';
 import { parseLogMetadata } from './metadata.js';
 import type { LogMetadata } from './metadata.js';
@@ -29,7 +29,11 @@ export class Archive {
 
   /** Opens the archive and checks its marker; nothing is read or written where the marker is missing. */
   static async open(path: string): Promise<Archive> {
-    const archive = new Archive(new PosixDriver(path));
+    return Archive.openWith(new PosixDriver(path));
+  }
+
+  static async openWith(driver: StorageDriver): Promise<Archive> {
+    const archive = new Archive(driver);
     await archive.assertMounted();
     return archive;
   }
@@ -37,16 +41,13 @@ export class Archive {
   /** `snaplog archive init`: creates the folder and marker; idempotent. */
   static async init(path: string): Promise<{ archive: Archive; created: boolean }> {
     await mkdir(path, { recursive: true, mode: 0o750 });
-    const marker = join(path, ARCHIVE_MARKER);
-    let created = false;
-    try {
-      await stat(marker);
-    } catch {
-      const content = `${JSON.stringify({ format: 1, createdAt: new Date().toISOString(), createdOn: hostname() })}\n`;
-      await writeFile(marker, content, { mode: 0o640, flag: 'wx' });
-      created = true;
-    }
-    return { archive: await Archive.open(path), created };
+    return Archive.initWith(new PosixDriver(path));
+  }
+
+  static async initWith(driver: StorageDriver): Promise<{ archive: Archive; created: boolean }> {
+    const content = `${JSON.stringify({ format: 1, createdAt: new Date().toISOString(), createdOn: hostname() })}\n`;
+    const created = (await driver.createFile(ARCHIVE_MARKER, content)) === 'created';
+    return { archive: await Archive.openWith(driver), created };
   }
 
   get location(): string {
@@ -57,7 +58,13 @@ export class Archive {
     let info;
     try {
       info = await this.storage.stat(ARCHIVE_MARKER);
-    } catch {
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code ?? '';
+      if (code === 'EACCES' || code.startsWith('HTTP_')) {
+        throw new SnaplogError(`cannot read the archive at ${this.storage.location}: ${(error as Error).message}`, {
+          hint: code === 'EACCES' ? 'check the credentials (connection string, SAS token: expired? read/write/list allowed?) or the folder permissions' : 'check the archive service and its URL',
+        });
+      }
       info = undefined;
     }
     if (!info) throw new ArchiveNotMountedError(this.storage.location);

@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../config/index.js';
 import type { SnaplogConfig } from '../config/index.js';
-import { Archive } from '../archive/archive.js';
+import type { Archive } from '../archive/archive.js';
+import { openConfiguredArchive } from '../archive/open.js';
 import { EventChannel } from '../events/channel.js';
 import { SnaplogError } from '../errors.js';
 import { configPathOf } from './common.js';
@@ -19,7 +20,7 @@ export async function loadContext(command: Command): Promise<CliContext> {
 }
 
 export function openArchive(config: SnaplogConfig): Promise<Archive> {
-  return Archive.open(config.archive.path);
+  return openConfiguredArchive(config);
 }
 
 /** Which system's logs a read command looks at: --system, the config, or the archive's only system. */

@@ -25,7 +25,7 @@ export function serviceCommand(): Command {
           snaplogCommand: [process.execPath, bin],
           configPath: configPath ? resolve(configPath) : undefined,
           user: config.workload.linuxUser,
-          writablePaths: [config.archive.path, config.workload.ipcFolder],
+          writablePaths: [...(config.archive.path ? [config.archive.path] : []), config.workload.ipcFolder],
           readablePaths: config.mysql?.binlogDir ? [config.mysql.binlogDir] : undefined,
         });
         const target = join(options.root ?? '/', UNIT_PATH);

@@ -26,7 +26,7 @@ export function statusCommand(): Command {
       if (options.json) printJson(report);
       else {
         const lines = [
-          `archive:       ${config.archive.path}`,
+          `archive:       ${config.archive.path ?? config.archive.url}`,
           `last shipped:  ${report.lastShipped ? `${report.lastShipped.name} (last commit ${report.lastShipped.time ?? 'none'})` : 'nothing yet'}`,
           `lag:           ${report.lagSeconds === null ? 'unknown (ship has not run)' : `${report.lagSeconds} s`}`,
           `pending:       ${report.pending.length ? report.pending.join(', ') : 'none'}`,

@@ -156,7 +156,18 @@ export const SCHEMA = {
     server_id: intKey({ min: 1, max: 4294967295 }, 'a whole number', '4242'),
   },
   archive: {
-    path: pathKey('/mnt/nfs/snaplog', { mandatory: true, hint: 'the archive is usually an NFS mount, e.g. /mnt/nfs/snaplog' }),
+    path: pathKey('/mnt/nfs/snaplog', { hint: 'the archive is usually an NFS mount, e.g. /mnt/nfs/snaplog (or set url = https://ACCOUNT.blob.core.windows.net/CONTAINER for Azure Blob)' }),
+    url: spec<string, {}>(
+      {
+        expected: 'an Azure Blob container URL without a query, https://ACCOUNT.blob.core.windows.net/CONTAINER[/PREFIX] (the SAS token goes in sas_token_file)',
+        example: 'https://myaccount.blob.core.windows.net/snaplog',
+        parse: (text) => (/^https?:\/\/[^\s?#]+\/[^\s?#]+$/.test(text.trim()) ? text.trim().replace(/\/+$/, '') : undefined),
+        hint: 'a SAS token is a credential: put it in a 0600 file named by [archive] sas_token_file, never in the config',
+      },
+      {},
+    ),
+    connection_string_file: pathKey('/etc/snaplog/blob.connection'),
+    sas_token_file: pathKey('/etc/snaplog/blob.sas'),
     compression: enumKey(COMPRESSIONS, { default: 'none' }),
     system_id: spec<string, {}>(
       {

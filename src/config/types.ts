@@ -34,7 +34,14 @@ export interface MysqlConfig {
 }
 
 export interface ArchiveConfig {
-  path: string;
+  /** A folder (usually an NFS mount); exactly one of path and url is set. */
+  path?: string;
+  /** An Azure Blob container URL (+ optional prefix), with credentials from one of the two files below. */
+  url?: string;
+  /** 0600 file holding an Azure Storage connection string (AccountName + AccountKey or SharedAccessSignature). */
+  connectionStringFile?: string;
+  /** 0600 file holding a SAS token for the container. */
+  sasTokenFile?: string;
   compression: Compression;
   systemId?: string;
 }

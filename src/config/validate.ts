@@ -235,6 +235,33 @@ function compact<T extends object>(value: T): T {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
 }
 
+/** Exactly one archive: a folder (`path`) or an Azure Blob container (`url` with one credential file). */
+function checkArchiveTarget(
+  context: Context,
+  archive: { path?: string; url?: string; connection_string_file?: string; sas_token_file?: string },
+  winner: (section: string, key: string) => Parameters<typeof locationOf>[0] | undefined,
+): void {
+  const at = (key: string) => {
+    const entry = winner('archive', key);
+    return entry === undefined ? archiveSectionLocation(context, key) : locationOf(entry);
+  };
+  if (archive.path === undefined && archive.url === undefined) {
+    throw missingError(context, 'archive', 'path', SCHEMA.archive.path);
+  }
+  if (archive.path !== undefined && archive.url !== undefined) {
+    throw new ConfigError(at('url'), 'both path and url are set: snaplog ships to one archive', 'keep one of them in [archive]');
+  }
+  if (archive.url !== undefined && (archive.connection_string_file === undefined) === (archive.sas_token_file === undefined)) {
+    throw new ConfigError(at('url'), 'an Azure Blob archive needs exactly one of connection_string_file and sas_token_file', 'name a 0600 file holding the connection string (or the SAS token) in [archive]');
+  }
+}
+
+function archiveSectionLocation(context: Context, key: string): ConfigLocation {
+  const document = [...context.documents].reverse().find((d) => d.sections.some((s) => s.name.toLowerCase() === 'archive')) ?? context.documents[context.documents.length - 1];
+  const header = document?.sections.filter((s) => s.name.toLowerCase() === 'archive').at(-1);
+  return { file: document?.file ?? '(no config file)', ...(header === undefined ? {} : { line: header.line }), key };
+}
+
 /**
  * Merge and validate parsed documents (lowest precedence first) into the typed config.
  * Throws ConfigError (exit code 2) naming file, line and key.
@@ -269,6 +296,8 @@ export function resolveConfig(documents: readonly IniDocument[]): ConfigResult {
       ),
     );
   }
+
+  checkArchiveTarget(context, archive, winner);
 
   let mysqlConfig: MysqlConfig | undefined;
   if (isMysql) {
@@ -319,7 +348,7 @@ export function resolveConfig(documents: readonly IniDocument[]): ConfigResult {
       instance: workload.instance,
     }),
     ...(mysqlConfig === undefined ? {} : { mysql: mysqlConfig }),
-    archive: compact({ path: archive.path, compression: archive.compression, systemId: archive.system_id }),
+    archive: compact({ path: archive.path, url: archive.url, connectionStringFile: archive.connection_string_file, sasTokenFile: archive.sas_token_file, compression: archive.compression, systemId: archive.system_id }),
     ship: compact({
       maxLogAgeSeconds: ship.max_log_age,
       tail: ship.tail,

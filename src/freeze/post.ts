@@ -1,4 +1,4 @@
-import { Archive } from '../archive/archive.js';
+import { openConfiguredArchive } from '../archive/open.js';
 import type { SnaplogConfig } from '../config/index.js';
 import { describeError } from '../errors.js';
 import type { EventChannel } from '../events/channel.js';
@@ -57,7 +57,7 @@ async function holderDied(config: SnaplogConfig, events: EventChannel, state: Fr
   const message = `the freeze holder of snapshot ${state.snapshotId} (pid ${state.holderPid}) died while ${state.state}: its session ended and the lock with it; the snapshot is not application-consistent`;
   await writeFreezeState(config.workload.ipcFolder, { ...state, state: 'failed', message, releasedAt: new Date().toISOString() });
   try {
-    const archive = await Archive.open(config.archive.path);
+    const archive = await openConfiguredArchive(config);
     if (state.systemId) {
       const record = await archive.readSnapshot(state.systemId, state.snapshotId);
       if (record) await archive.writeSnapshot(state.systemId, { ...record, status: 'failed', error: message });

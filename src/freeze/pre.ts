@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { openSync, closeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { SnaplogConfig } from '../config/index.js';
-import { Archive } from '../archive/archive.js';
+import { openConfiguredArchive } from '../archive/open.js';
 import { describeError, SnaplogError } from '../errors.js';
 import type { EventChannel } from '../events/channel.js';
 import { ensurePrivateFolder } from '../events/channel.js';
@@ -64,7 +64,7 @@ export async function freeze(request: FreezeRequest): Promise<FreezeResult> {
 
   let holderPid: number | undefined;
   try {
-    const archive = await withDeadline(Archive.open(config.archive.path), deadlineMs, 'opening the archive', timeoutSeconds);
+    const archive = await withDeadline(openConfiguredArchive(config), deadlineMs, 'opening the archive', timeoutSeconds);
     const before = await withDeadline(engine.listSourceLogs(), deadlineMs, 'listing the binlogs', timeoutSeconds);
     const closedLog = before[before.length - 1]?.name;
     if (!closedLog) throw new SnaplogError('the server lists no binlog', { hint: 'is binary logging on?' });

@@ -1,0 +1,42 @@
+/** Pure: where an Azure Blob archive lives, from `[archive] url` and the credential text. */
+export interface BlobLocation {
+  /** https://account.blob.core.windows.net/container (or http://127.0.0.1:10000/devstoreaccount1/container for Azurite). */
+  containerUrl: string;
+  /** Folder inside the container ('' for its root), without slashes at either end. */
+  prefix: string;
+}
+
+const PATH_STYLE_HOST = /^(\d+\.\d+\.\d+\.\d+|localhost|\[[0-9a-f:]+\])(:\d+)?$/i;
+
+/** Splits the URL into container and prefix. Emulators (IP or localhost hosts) carry the account as the first path segment. */
+export function parseBlobUrl(url: string): BlobLocation {
+  const parsed = new URL(url);
+  const segments = parsed.pathname.split('/').filter(Boolean);
+  const accountInPath = PATH_STYLE_HOST.test(parsed.host);
+  const containerIndex = accountInPath ? 1 : 0;
+  const container = segments[containerIndex];
+  if (!container) throw new Error(`${url} names no container`);
+  return {
+    containerUrl: `${parsed.protocol}//${parsed.host}/${segments.slice(0, containerIndex + 1).join('/')}`,
+    prefix: segments.slice(containerIndex + 1).join('/'),
+  };
+}
+
+/** Pure: the parts of an Azure Storage connection string snaplog uses. */
+export function parseConnectionString(text: string): { accountName?: string; accountKey?: string; sas?: string } {
+  const fields = new Map<string, string>();
+  for (const part of text.trim().split(';')) {
+    const at = part.indexOf('=');
+    if (at > 0) fields.set(part.slice(0, at).trim().toLowerCase(), part.slice(at + 1).trim());
+  }
+  const result: { accountName?: string; accountKey?: string; sas?: string } = {};
+  if (fields.get('accountname')) result.accountName = fields.get('accountname');
+  if (fields.get('accountkey')) result.accountKey = fields.get('accountkey');
+  if (fields.get('sharedaccesssignature')) result.sas = fields.get('sharedaccesssignature')!.replace(/^\?/, '');
+  return result;
+}
+
+/** Removes query strings (SAS tokens) and signatures from text that may end up in an error or a log. */
+export function scrubSecrets(text: string): string {
+  return text.replace(/\?[^\s"']*(sig|se|sv|sp)=[^\s"']*/gi, '?[redacted]').replace(/(AccountKey|SharedAccessSignature|sig)=[^;&\s"']+/gi, '$1=[redacted]');
+}
