@@ -140,7 +140,7 @@ describe('snaplog with an Azure Blob archive (Azurite, real MariaDB): init, ship
     await target.query('CREATE DATABASE shop');
     await target.query('CREATE TABLE shop.orders (id INT AUTO_INCREMENT PRIMARY KEY, item VARCHAR(40), qty INT)');
     await target.query("INSERT INTO shop.orders (item, qty) VALUES ('a', 1), ('b', 2)");
-    const restore = await snaplog(['restore', '--latest', '--target-socket', target.socket, '--config', setup.configPath]);
+    const restore = await snaplog(['restore', '--latest', '--target-socket', target.socket, '--staging', join(target.base, 'staging'), '--config', setup.configPath]);
     expect(restore.code, restore.stderr).toBe(0);
     const [expected] = (await source.query('CHECKSUM TABLE shop.orders')) as { Checksum: string }[];
     const [restored] = (await target.query('CHECKSUM TABLE shop.orders')) as { Checksum: string }[];

@@ -85,7 +85,7 @@ describe('security: the database password never reaches argv, logs or events; se
     await createSnaplogUser(target);
     await target.query('CREATE DATABASE s');
     await target.query('CREATE TABLE s.t (id INT PRIMARY KEY)');
-    const { result, leaks } = await scanArgvDuring(snaplog(['restore', '--latest', '--target-socket', target.socket, '--config', setup.configPath]));
+    const { result, leaks } = await scanArgvDuring(snaplog(['restore', '--latest', '--target-socket', target.socket, '--staging', join(target.base, 'staging'), '--config', setup.configPath]));
     expect(result.code, result.stderr).toBe(0);
     expect(leaks).toEqual([]);
     expect(await target.query('SELECT COUNT(*) AS n FROM s.after')).toEqual([{ n: '2' }]);
