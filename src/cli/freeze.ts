@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { fileURLToPath } from 'node:url';
+import { spawn } from 'node:child_process';
 import { thaw } from '../freeze/post.js';
 
 // The engine (database driver) and the freeze protocol load inside the actions: `thaw` runs while the
@@ -83,6 +84,7 @@ export function holderCommand(): Command {
       try {
         process.exitCode = await runHolder({
           engine,
+          startWatchdog: (deadlineMs) => startWatchdogProcess(options.snapshot, deadlineMs),
           archive: await openArchive(config),
           events,
           ipcFolder: config.workload.ipcFolder,
@@ -91,6 +93,34 @@ export function holderCommand(): Command {
           product: options.product,
           disks: options.disks?.split(',').filter(Boolean),
         });
+      } finally {
+        await engine.close();
+      }
+    });
+}
+
+/** The watchdog of a global freeze: a detached `snaplog __freeze-watchdog`, with the holder's own --config. */
+function startWatchdogProcess(snapshotId: string, deadlineMs: number): number | undefined {
+  const holderAt = process.argv.indexOf('__freeze-holder');
+  const globalArgs = holderAt > 2 ? process.argv.slice(2, holderAt) : [];
+  const child = spawn(process.execPath, [SNAPLOG_BIN, ...globalArgs, '__freeze-watchdog', '--snapshot', snapshotId, '--holder-pid', String(process.pid), '--deadline', String(deadlineMs)], { detached: true, stdio: 'ignore' });
+  child.unref();
+  return child.pid;
+}
+
+/** Ends a global freeze when its holder dies or hangs; started by the holder, never by hand. */
+export function watchdogCommand(): Command {
+  return withConfigOption(new Command('__freeze-watchdog'))
+    .requiredOption('--snapshot <id>')
+    .requiredOption('--holder-pid <pid>')
+    .requiredOption('--deadline <ms>')
+    .action(async (options: { snapshot: string; holderPid: string; deadline: string }, command: Command) => {
+      const { config, events } = await loadContext(command);
+      const [{ createEngine }, { runWatchdog }] = await Promise.all([import('../engines/create.js'), import('../freeze/watchdog.js')]);
+      const engine = await createEngine(config);
+      try {
+        if (!engine.forceRelease) return;
+        await runWatchdog({ engine, archive: await openArchive(config), events, ipcFolder: config.workload.ipcFolder, snapshotId: options.snapshot, holderPid: Number(options.holderPid), deadlineMs: Number(options.deadline) });
       } finally {
         await engine.close();
       }

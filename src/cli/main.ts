@@ -28,6 +28,7 @@ const COMMAND_LOADERS: Record<string, () => Promise<Command[]>> = {
 };
 const ALIASES: Record<string, string> = { pre: 'freeze', post: 'thaw' };
 const HOLDER_COMMAND = '__freeze-holder';
+const WATCHDOG_COMMAND = '__freeze-watchdog';
 
 /** The command named in argv (global options such as `--config FILE` may come first); undefined for none. */
 export function commandNameIn(argv: readonly string[]): string | undefined {
@@ -51,8 +52,9 @@ export async function buildProgram(argv: readonly string[] = []): Promise<Comman
     .showHelpAfterError()
     .enablePositionalOptions(false);
   const name = commandNameIn(argv);
-  if (name === HOLDER_COMMAND) {
-    program.addCommand((await import('./freeze.js')).holderCommand(), { hidden: true });
+  if (name === HOLDER_COMMAND || name === WATCHDOG_COMMAND) {
+    const freeze = await import('./freeze.js');
+    program.addCommand(name === HOLDER_COMMAND ? freeze.holderCommand() : freeze.watchdogCommand(), { hidden: true });
     return program;
   }
   const loaders = name !== undefined && COMMAND_LOADERS[name] ? [COMMAND_LOADERS[name]] : Object.values(COMMAND_LOADERS);

@@ -17,6 +17,12 @@ export interface Quiesced {
   serverVersion: string;
   method: string;
   release(): Promise<void>;
+  /**
+   * The freeze is global (IRIS ExternalFreeze, Oracle BEGIN BACKUP): it does not end with the holder's
+   * session, so a watchdog process ends it if the holder dies, and a failed release means the database
+   * may still be frozen.
+   */
+  global?: boolean;
 }
 
 /**
@@ -40,5 +46,7 @@ export interface Engine {
    * returns alive until thaw or timeout; session-bound locks die with that process.
    */
   quiesce(): Promise<Quiesced>;
+  /** Ends a global freeze from any process (the watchdog's last resort); absent for session-bound locks. */
+  forceRelease?(): Promise<void>;
   close(): Promise<void>;
 }

@@ -10,6 +10,8 @@ import { withDeadline } from './deadline.js';
 
 export interface HolderOptions {
   engine: Engine;
+  /** Starts the watchdog process of a global freeze; returns its pid. */
+  startWatchdog?: (deadlineMs: number) => number | undefined;
   archive: Archive;
   events: EventChannel;
   ipcFolder: string;
@@ -68,7 +70,8 @@ async function holdUntilThaw(options: HolderOptions, listener: EndingListener): 
     method: quiesced.method,
     ...(options.disks?.length ? { details: { disks: options.disks } } : {}),
   };
-  const frozen: FreezeState = { ...base, systemId, state: 'frozen', frozenAt: record.time, deadline: new Date(deadlineMs).toISOString(), method: quiesced.method, position: quiesced.position, product: options.product };
+  const watchdogPid = quiesced.global ? options.startWatchdog?.(deadlineMs) : undefined;
+  const frozen: FreezeState = { ...base, ...(watchdogPid ? { watchdogPid } : {}), systemId, state: 'frozen', frozenAt: record.time, deadline: new Date(deadlineMs).toISOString(), method: quiesced.method, position: quiesced.position, product: options.product };
   try {
     await withDeadline(options.archive.writeSnapshot(systemId, record), deadlineMs, 'writing the snapshot record to the archive', timeoutSeconds);
     await writeFreezeState(ipcFolder, frozen);
@@ -89,16 +92,18 @@ async function holdUntilThaw(options: HolderOptions, listener: EndingListener): 
   }
   const releasedAt = new Date();
   const frozenMs = releasedAt.getTime() - frozenAt.getTime();
-  const stateName: FreezeStateName = ending;
-  const message =
-    ending === 'timed-out'
+  const stillFrozen = quiesced.global === true && releaseError !== undefined;
+  const stateName: FreezeStateName = stillFrozen ? 'failed' : ending;
+  const message = stillFrozen
+    ? `releasing the freeze failed: ${describeError(releaseError)}. The database may still be frozen: end it by hand`
+    : ending === 'timed-out'
       ? `no thaw within ${timeoutSeconds} s: the lock was released at the timeout, the snapshot is not application-consistent`
       : ending === 'failed'
         ? 'released on request and marked failed'
         : undefined;
   const released: FreezeState = { ...frozen, state: stateName, releasedAt: releasedAt.toISOString(), frozenMs, ...(message ? { message } : {}) };
   await writeFreezeState(ipcFolder, released);
-  const status: SnapshotStatus = ending;
+  const status: SnapshotStatus = stillFrozen ? 'failed' : ending;
   await withDeadline(
     options.archive.writeSnapshot(systemId, { ...record, status, thawedAt: releasedAt.toISOString(), frozenMs, ...(message ? { error: message } : {}) }),
     Date.now() + 30_000,
@@ -110,14 +115,14 @@ async function holdUntilThaw(options: HolderOptions, listener: EndingListener): 
       await events.emit('snapshot-record-failed', 'alert', { snapshotId, message: describeError(error), hint: 'the snapshot record in the archive still says frozen: restore cannot use this snapshot' });
     },
   );
-  await events.emit(ending === 'thawed' ? 'thawed' : ending === 'timed-out' ? 'freeze-timeout' : 'freeze-failed', ending === 'thawed' ? 'info' : 'alert', {
+  await events.emit(stillFrozen ? 'thaw-failed' : ending === 'thawed' ? 'thawed' : ending === 'timed-out' ? 'freeze-timeout' : 'freeze-failed', ending === 'thawed' && !stillFrozen ? 'info' : 'alert', {
     snapshotId,
     systemId,
     frozenMs,
     ...(message ? { message } : {}),
     ...(releaseError ? { releaseError: describeError(releaseError) } : {}),
   });
-  return ending === 'thawed' ? 0 : 1;
+  return ending === 'thawed' && !stillFrozen ? 0 : 1;
 }
 
 /** Listens from the holder's first moment, so a thaw that arrives early is not lost (nor kills the process). */

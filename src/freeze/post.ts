@@ -22,6 +22,9 @@ const RELEASE_WAIT_MS = 30_000;
 export async function thaw(config: SnaplogConfig, events: EventChannel, options: { failed?: boolean } = {}): Promise<ThawResult> {
   const ipcFolder = config.workload.ipcFolder;
   const state = await readFreezeState(ipcFolder);
+  if (state?.releasedBy === 'watchdog') {
+    return { outcome: 'holder-died', snapshotId: state.snapshotId, message: `snapshot ${state.snapshotId}: ${state.message ?? 'the watchdog ended the freeze'}` };
+  }
   if (!state || state.state === 'thawed' || (state.state === 'failed' && !(await isHolderProcess(state.holderPid, state.snapshotId)))) {
     const message = state ? `nothing frozen (the last freeze, ${state.snapshotId}, is ${state.state}): nothing to do` : 'nothing frozen: nothing to do';
     await events.emit('thaw-noop', 'info', { snapshotId: state?.snapshotId, lastState: state?.state });
@@ -41,7 +44,7 @@ export async function thaw(config: SnaplogConfig, events: EventChannel, options:
       await waitForRecord(ipcFolder, state.snapshotId);
       if (current.state === 'thawed') return { outcome: 'thawed', snapshotId: state.snapshotId, frozenMs: current.frozenMs, message: `thawed snapshot ${state.snapshotId}: frozen for ${current.frozenMs} ms` };
       if (current.state === 'timed-out') return { outcome: 'timed-out', snapshotId: state.snapshotId, frozenMs: current.frozenMs, message: `snapshot ${state.snapshotId} is not application-consistent: the freeze timed out before thaw` };
-      return { outcome: 'failed', snapshotId: state.snapshotId, frozenMs: current.frozenMs, message: `released snapshot ${state.snapshotId} and marked it failed` };
+      return { outcome: 'failed', snapshotId: state.snapshotId, frozenMs: current.frozenMs, message: options.failed ? `released snapshot ${state.snapshotId} and marked it failed` : `snapshot ${state.snapshotId}: ${current.message ?? 'failed'}` };
     }
     if (!(await isHolderProcess(state.holderPid, state.snapshotId))) return holderDied(config, events, state);
     if (Date.now() > deadline) {

@@ -26,6 +26,10 @@ export interface FreezeState {
   message?: string;
   /** The snapshot record in the archive carries the final state (written after the lock is released). */
   recordUpdated?: boolean;
+  /** The watchdog process of a global freeze (IRIS, Oracle) while it watches. */
+  watchdogPid?: number;
+  /** Who ended the freeze when the holder could not: the watchdog. */
+  releasedBy?: 'watchdog';
 }
 
 export function readFreezeState(ipcFolder: string): Promise<FreezeState | undefined> {

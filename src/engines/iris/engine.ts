@@ -135,10 +135,16 @@ export class IrisEngine implements Engine {
       position: { file: basename(file), position: 0 },
       serverVersion: this.version ?? 'unknown',
       method: 'external-freeze',
+      global: true,
       release: async () => {
         await this.client.runEntry(EXTERNAL_THAW, 'ExternalThaw');
       },
     };
+  }
+
+  /** ExternalFreeze suspends the write daemons for the whole instance: any process can (and the watchdog must) end it. */
+  async forceRelease(): Promise<void> {
+    await this.client.runEntry(EXTERNAL_THAW, 'ExternalThaw (watchdog)');
   }
 
   async close(): Promise<void> {

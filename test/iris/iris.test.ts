@@ -1,0 +1,257 @@
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { chmod, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { spawn } from 'node:child_process';
+import { makeTempDir, removeDirs } from '../support/mariadb.js';
+import { snaplog } from '../support/cli.js';
+import { readEvents, waitFor } from '../support/observe.js';
+import { consecutiveNumbers, journalGaps } from '../../src/engines/iris/journal-names.js';
+import { journalSourceLogs } from '../../src/engines/iris/journal-files.js';
+import { buildInvocation } from '../../src/engines/iris/client.js';
+import { irisRestoreScript, utcHorolog } from '../../src/engines/iris/restore-script.js';
+import { parseCredentials } from '../../src/engines/iris/credentials.js';
+
+const FAKE = resolve(import.meta.dirname, 'fake-iris.mjs');
+const PASSWORD = 'Iris-pw-7c1d-never-in-argv';
+
+describe('IRIS journals, terminal calls and restore scripts (pure)', () => {
+  it('journal gaps by the IRIS rule: +1 within a day, .001 starts a later day', () => {
+    expect(journalGaps(['20261122.001', '20261122.002', '20261123.001'])).toEqual([]);
+    expect(journalGaps(['20261122.001', '20261122.004'])).toEqual([{ after: '20261122.001', before: '20261122.004', missing: '20261122.002, 20261122.003' }]);
+    expect([...consecutiveNumbers(['20261123.001', '20261122.002', '20261122.003']).values()]).toEqual([1, 2, 3]);
+  });
+  it('every journal but the current one is closed; other files are ignored', () => {
+    const logs = journalSourceLogs('/j', ['20261122.002', 'journal.log', '20261122.001', '20261122.003'], '/j/20261122.003');
+    expect(logs.map((log) => [log.name, log.closed])).toEqual([
+      ['20261122.001', true],
+      ['20261122.002', true],
+      ['20261122.003', false],
+    ]);
+  });
+  it('the terminal call carries no password: it answers the login prompt on stdin', () => {
+    const call = buildInvocation({ flavour: 'iris', instance: 'IRIS', clientPath: '/usr/irissys/bin/iris', linuxUser: 'irisowner' }, { entry: '##Class(Backup.General).ExternalFreeze()' }, { username: 'snap', password: PASSWORD }, 'root');
+    expect(call.file).toBe('runuser');
+    expect(call.args).toEqual(['-u', 'irisowner', '--', '/usr/irissys/bin/iris', 'terminal', 'IRIS', '-U%SYS', '##Class(Backup.General).ExternalFreeze()']);
+    expect(call.args.join(' ')).not.toContain(PASSWORD);
+    expect(call.input).toBe(`snap\n${PASSWORD}\n`);
+    expect(buildInvocation({ flavour: 'cache', instance: 'CACHE', clientPath: 'csession', linuxUser: 'root' }, { lines: ['write 1'] }, undefined, 'root')).toEqual({ file: 'csession', args: ['CACHE', '-U%SYS'], input: 'write 1\nhalt\n' });
+  });
+  it('a credentials file needs a username and a password line', () => {
+    const at = { file: '/etc/snaplog/snaplog.conf', key: 'credentials_file' };
+    expect(parseCredentials(`username = snap\npassword = ${PASSWORD}\n`, 'iris.cred', at)).toEqual({ username: 'snap', password: PASSWORD });
+    expect(() => parseCredentials('username = snap\n', 'iris.cred', at)).toThrow(/must hold a "username = …" and a "password = …" line/);
+  });
+  it('the restore script starts at the first journal, filters by the target (UTC → the instance’s local time)', () => {
+    expect(utcHorolog(0)).toBe('47117,0');
+    const script = irisRestoreScript({ files: ['/s/20261122.004', '/s/20261122.005'], stagingDir: '/s', stopTime: Date.parse('2026-11-22T14:05:00Z') / 1000 });
+    expect(script.lines).toContain('set r.FirstFile="/s/20261122.004"');
+    expect(script.lines).toContain('set r.LastFile="/s/20261122.005"');
+    expect(script.lines).toContain('set r.Filter="^ZJRNFILT"');
+    expect(script.lines[0]).toBe(`set stoph=$zdatetimeh("${utcHorolog(Date.parse('2026-11-22T14:05:00Z') / 1000)}",-3)`);
+    expect(script.journalLog).toBe('/s/20261122.004\n/s/20261122.005\n');
+    expect(irisRestoreScript({ files: ['/s/a.001'], stagingDir: '/s' }).lines.join('\n')).not.toContain('ZJRNFILT');
+  });
+});
+
+interface FakeState {
+  journalDir: string;
+  current: string;
+  frozen?: boolean;
+  freezeExit?: number;
+  thawExit?: number;
+  login?: { username: string; password: string };
+}
+
+describe('IRIS with a fake `iris` terminal (scripted instance: no IRIS can run here)', () => {
+  let dir: string;
+  let journalDir: string;
+  let statePath: string;
+  let configPath: string;
+  let archivePath: string;
+  let ipcFolder: string;
+  const env = () => ({ FAKE_IRIS_STATE: statePath });
+  const state = async (): Promise<FakeState> => JSON.parse(await readFile(statePath, 'utf8')) as FakeState;
+  const setState = async (patch: Partial<FakeState>): Promise<void> => writeFile(statePath, JSON.stringify({ ...(await state()), ...patch }));
+  const calls = async (): Promise<{ argv: string[]; entry?: string; loginOk?: boolean; restore?: boolean }[]> =>
+    (await readFile(join(dir, 'calls.jsonl'), 'utf8').catch(() => '')).split('\n').filter(Boolean).map((line) => JSON.parse(line));
+  const cli = (args: string[], timeoutMs?: number) => snaplog([...args, '--config', configPath], { env: env(), timeoutMs });
+
+  async function writeConfig(extra: { workload?: string; iris?: string } = {}): Promise<void> {
+    await writeFile(
+      configPath,
+      ['[workload]', 'workload_name = iris', 'instance = IRIS', `command_path = ${join(dir, 'bin')}`, `ipc_folder = ${ipcFolder}`, extra.workload ?? 'timeout = 30', '', '[archive]', `path = ${archivePath}`, '', '[iris]', extra.iris ?? '', ''].join('\n'),
+    );
+  }
+
+  beforeEach(async () => {
+    dir = await makeTempDir('iris');
+    journalDir = join(dir, 'journal');
+    statePath = join(dir, 'fake-state.json');
+    configPath = join(dir, 'snaplog.conf');
+    archivePath = join(dir, 'archive');
+    ipcFolder = join(dir, 'ipc');
+    await mkdir(journalDir);
+    await mkdir(join(dir, 'bin'));
+    await writeFile(join(dir, 'bin', 'iris'), `#!${process.execPath}\nimport(${JSON.stringify(FAKE)});\n`);
+    await chmod(join(dir, 'bin', 'iris'), 0o755);
+    for (const name of ['20261122.001', '20261122.002', '20261122.003']) await writeFile(join(journalDir, name), Buffer.alloc(8192, name.length));
+    await writeFile(statePath, JSON.stringify({ journalDir, current: '20261122.003' }));
+    await writeConfig();
+    expect((await cli(['archive', 'init'])).code).toBe(0);
+  });
+  afterEach(async () => {
+    await cli(['thaw']).catch(() => undefined);
+    await removeDirs(dir);
+  });
+  afterAll(async () => {
+    await rm(join(import.meta.dirname, 'restore-script.txt'), { force: true });
+  });
+
+  const systemDir = async (): Promise<string> => join(archivePath, (await readdir(archivePath)).filter((entry) => !entry.startsWith('.'))[0]!);
+
+  it('ship --once archives every journal but the current one, byte-identical, with metadata; a missing journal is a gap', async () => {
+    const shipped = await cli(['ship', '--once']);
+    expect(shipped.code, shipped.stderr).toBe(0);
+    const logs = await readdir(join(await systemDir(), 'logs'));
+    expect(logs.sort()).toEqual(['20261122.001', '20261122.001.json', '20261122.002', '20261122.002.json']);
+    const metadata = JSON.parse(await readFile(join(await systemDir(), 'logs', '20261122.002.json'), 'utf8'));
+    expect(metadata).toMatchObject({ engine: 'iris', name: '20261122.002', size: 8192 });
+    expect(await readFile(join(await systemDir(), 'logs', '20261122.001'))).toEqual(await readFile(join(journalDir, '20261122.001')));
+
+    // The instance moves on twice, and one journal is purged before snaplog sees it.
+    await cli(['ship', '--once']);
+    for (const name of ['20261122.004', '20261122.005']) await writeFile(join(journalDir, name), Buffer.alloc(1024, 7));
+    await setState({ current: '20261122.005' });
+    await rm(join(journalDir, '20261122.003'));
+    const withGap = await cli(['ship', '--once']);
+    expect(withGap.code).toBe(1);
+    expect(withGap.stderr).toMatch(/gap/);
+    expect((await readEvents(ipcFolder)).some((event) => event.type === 'gap')).toBe(true);
+  });
+
+  it('freeze: ExternalFreeze (exit 5) after the closed journal is shipped; the record names the journal it switched to; thaw: ExternalThaw', async () => {
+    const freeze = await cli(['freeze', '--json']);
+    expect(freeze.code, freeze.stderr).toBe(0);
+    const result = JSON.parse(freeze.stdout);
+    expect((await state()).frozen).toBe(true);
+    expect(result.position.file).toBe((await state()).current);
+    expect(result.method).toBe('external-freeze');
+    const record = JSON.parse(await readFile(join(await systemDir(), 'snapshots', `${result.snapshotId}.json`), 'utf8'));
+    expect(record).toMatchObject({ engine: 'iris', status: 'frozen', position: { file: result.position.file, position: 0 } });
+    // The journal snaplog's own switch closed is in the archive before the freeze.
+    expect(await readdir(join(await systemDir(), 'logs'))).toContain('20261122.003.json');
+
+    const thaw = await cli(['thaw']);
+    expect(thaw.code, thaw.stderr).toBe(0);
+    expect((await state()).frozen).toBe(false);
+    expect((await calls()).filter((call) => call.entry).map((call) => call.entry)).toEqual(['##Class(Backup.General).ExternalFreeze()', '##Class(Backup.General).ExternalThaw()']);
+  });
+
+  it('ExternalFreeze answering 3: ExternalThaw is called, freeze exits 1 with the reason', async () => {
+    await setState({ freezeExit: 3 });
+    const freeze = await cli(['freeze']);
+    expect(freeze.code).toBe(1);
+    expect(freeze.stderr).toMatch(/ExternalFreeze failed: the instance answered exit status 3/);
+    expect((await calls()).filter((call) => call.entry).map((call) => call.entry)).toEqual(['##Class(Backup.General).ExternalFreeze()', '##Class(Backup.General).ExternalThaw()']);
+  });
+
+  it('ExternalThaw answering 3: thaw exits 1, says the database may still be frozen, and a thaw-failed alert is raised', async () => {
+    expect((await cli(['freeze'])).code).toBe(0);
+    await setState({ thawExit: 3 });
+    const thaw = await cli(['thaw']);
+    expect(thaw.code).toBe(1);
+    expect(thaw.stderr).toMatch(/may still be frozen/);
+    expect((await readEvents(ipcFolder)).some((event) => event.type === 'thaw-failed' && event.level === 'alert')).toBe(true);
+    await setState({ thawExit: undefined });
+  });
+
+  it('the holder killed -9 while frozen: the watchdog calls ExternalThaw; thaw then reports it (exit 1)', async () => {
+    const freeze = await cli(['freeze', '--json']);
+    expect(freeze.code, freeze.stderr).toBe(0);
+    const frozen = JSON.parse(await readFile(join(ipcFolder, 'freeze.json'), 'utf8')) as { holderPid: number; watchdogPid?: number };
+    expect(frozen.watchdogPid).toBeGreaterThan(0);
+    process.kill(frozen.holderPid, 'SIGKILL');
+    await waitFor('the watchdog to thaw the instance', async () => (await state()).frozen === false, 15_000);
+    const after = JSON.parse(await readFile(join(ipcFolder, 'freeze.json'), 'utf8'));
+    expect(after).toMatchObject({ state: 'failed', releasedBy: 'watchdog' });
+    const thaw = await cli(['thaw']);
+    expect(thaw.code).toBe(1);
+    expect(thaw.stderr).toMatch(/died while frozen: the watchdog ended the freeze/);
+  });
+
+  it('no thaw within the timeout: the holder calls ExternalThaw itself and the snapshot is marked timed-out', async () => {
+    await writeConfig({ workload: 'timeout = 3' });
+    expect((await cli(['freeze'])).code).toBe(0);
+    await waitFor('the timeout thaw', async () => (await state()).frozen === false, 15_000);
+    const thaw = await cli(['thaw']);
+    expect(thaw.code).toBe(1);
+    expect(thaw.stderr).toMatch(/not application-consistent/);
+  });
+
+  it('with a 0600 credentials file the login goes through stdin: never in any argv the fake saw; a 0644 file is refused', async () => {
+    const cred = join(dir, 'iris.cred');
+    await writeFile(cred, `username = snap\npassword = ${PASSWORD}\n`, { mode: 0o600 });
+    await writeConfig({ iris: `credentials_file = ${cred}` });
+    await setState({ login: { username: 'snap', password: PASSWORD } });
+    expect((await cli(['freeze'])).code).toBe(0);
+    expect((await cli(['thaw'])).code).toBe(0);
+    const seen = await calls();
+    expect(seen.length).toBeGreaterThan(2);
+    expect(seen.every((call) => call.loginOk === true)).toBe(true);
+    expect(JSON.stringify(seen)).not.toContain(PASSWORD);
+    expect(await readFile(join(ipcFolder, 'events.jsonl'), 'utf8')).not.toContain(PASSWORD);
+    await chmod(cred, 0o644);
+    const refused = await cli(['freeze']);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/iris\.cred/);
+  });
+
+  it('restore --to TIME: --dry-run prints Journal.Restore from the snapshot’s journal with the ^ZJRNFILT filter; the real run fetches, verifies and applies', async () => {
+    const freeze = await cli(['freeze', '--json']);
+    const snapshotFile = JSON.parse(freeze.stdout).position.file as string;
+    expect((await cli(['thaw'])).code).toBe(0);
+    await new Promise((done) => setTimeout(done, 1200));
+    const target = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+    await new Promise((done) => setTimeout(done, 1200));
+    await cli(['ship', '--once']);
+    // Work after the snapshot: the instance switches journals twice more.
+    const script = spawn(join(dir, 'bin', 'iris'), ['terminal', 'IRIS', '-U%SYS'], { env: { ...process.env, ...env() }, stdio: ['pipe', 'ignore', 'ignore'] });
+    script.stdin.end('set sc=##class(%SYS.Journal.System).SwitchFile()\nhalt\n');
+    await new Promise((done) => script.on('exit', done));
+    expect((await cli(['ship', '--once'])).code).toBe(0);
+
+    const dry = await cli(['restore', '--to', target, '--dry-run', '--staging', join(dir, 'staging')]);
+    expect(dry.code, dry.stderr).toBe(0);
+    expect(dry.stdout).toContain(`set r.FirstFile="${join(dir, 'staging', snapshotFile)}"`);
+    expect(dry.stdout).toContain('set r.Filter="^ZJRNFILT"');
+    expect(await readdir(dir)).not.toContain('staging');
+
+    const run = await cli(['restore', '--to', target, '--staging', join(dir, 'staging')]);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/applied \d+ journal file\(s\) from/);
+    const staged = await readdir(join(dir, 'staging'));
+    expect(staged).toContain(snapshotFile);
+    expect(await readFile(join(dir, 'staging', snapshotFile))).toEqual(await readFile(join(journalDir, snapshotFile)));
+    const applied = await readFile(join(dir, 'restore-script.txt'), 'utf8');
+    expect(applied).toContain('##class(Journal.Restore).%New()');
+    expect(applied).toContain(`set r.FirstFile="${join(dir, 'staging', snapshotFile)}"`);
+
+    const gtid = await cli(['restore', '--to-gtid', '0-1-5', '--dry-run']);
+    expect(gtid.code).toBe(2);
+    expect(gtid.stderr).toMatch(/use --to TIME/);
+  });
+
+  it('hooks installed for VMware run freeze and thaw against the IRIS instance', async () => {
+    const root = join(dir, 'root');
+    await mkdir(root);
+    expect((await snaplog(['hooks', 'install', '--for', 'vmware', '--root', root, '--config', configPath], { env: env() })).code).toBe(0);
+    const run = (arg: string) =>
+      new Promise<number | null>((done) => spawn('sh', [join(root, 'usr/sbin/pre-freeze-script'), arg], { env: { ...process.env, ...env() }, stdio: 'ignore' }).on('exit', done));
+    expect(await run('freeze')).toBe(0);
+    expect((await state()).frozen).toBe(true);
+    const post = await new Promise<number | null>((done) => spawn('sh', [join(root, 'usr/sbin/post-thaw-script'), 'thaw'], { env: { ...process.env, ...env() }, stdio: 'ignore' }).on('exit', done));
+    expect(post).toBe(0);
+    expect((await state()).frozen).toBe(false);
+  });
+});
+
