@@ -40,6 +40,21 @@ export function planCommand(): Command {
       const { config } = await loadContext(command);
       const archive = await openArchive(config);
       const systemId = await resolveSystemId(archive, config, options.system);
+      if (config.workload.name === 'iris' || config.workload.name === 'cache') {
+        const { planIrisChain } = await import('../engines/iris/restore.js');
+        const logs = (await archive.listLogs(systemId)).flatMap((log) => (log.metadata ? [log.metadata] : []));
+        const chain = planIrisChain({ snapshots: await archive.listSnapshots(systemId), logs, target, snapshotId: options.snapshot });
+        const summary = {
+          snapshot: { id: chain.snapshot.id, time: chain.snapshot.time, position: chain.snapshot.position, status: chain.snapshot.status },
+          logs: chain.logs.map((log) => ({ name: log.name, size: log.size, sha256: log.sha256 })),
+          target: describeTarget(chain.target),
+          stop: target.kind === 'time' ? 'records stamped after the target are filtered out (^ZJRNFILT)' : 'end of the archived journals',
+          restorable: chain.restorable,
+        };
+        if (options.json) printJson(summary);
+        else process.stdout.write(`snapshot ${summary.snapshot.id} (${summary.snapshot.time}) at the start of ${chain.snapshot.position?.file}\njournals ${summary.logs.map((log) => log.name).join(' ')}\nstop     ${summary.stop}\nwindow   ${chain.restorable.from} .. ${chain.restorable.to}\n`);
+        return;
+      }
       const plan = await loadPlan(archive, systemId, target, options.snapshot);
       if (options.json) printJson(planJson(plan));
       else process.stdout.write(`${describePlan(plan)}\n`);

@@ -220,6 +220,9 @@ describe('IRIS with a fake `iris` terminal (scripted instance: no IRIS can run h
     await new Promise((done) => script.on('exit', done));
     expect((await cli(['ship', '--once'])).code).toBe(0);
 
+    const plan = await cli(['plan', '--to', target, '--json']);
+    expect(plan.code, plan.stderr).toBe(0);
+    expect(JSON.parse(plan.stdout).logs[0].name).toBe(snapshotFile);
     const dry = await cli(['restore', '--to', target, '--dry-run', '--staging', join(dir, 'staging')]);
     expect(dry.code, dry.stderr).toBe(0);
     expect(dry.stdout).toContain(`set r.FirstFile="${join(dir, 'staging', snapshotFile)}"`);
