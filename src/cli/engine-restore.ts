@@ -6,5 +6,6 @@ import type { CliContext } from './context.js';
 export interface EngineRestoreCli {
   /** Adds this engine's options to `snaplog restore`; their help says which engine they are for. */
   addOptions(command: Command): Command;
-  run(target: RestoreTarget, options: Record<string, unknown>, context: CliContext): Promise<void>;
+  /** `target` parses the shared target flags (--to, --latest, …) when the engine wants them. */
+  run(target: () => RestoreTarget, options: Record<string, unknown>, context: CliContext): Promise<void>;
 }

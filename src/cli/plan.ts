@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { UsageError } from '../errors.js';
 import { loadPlan } from '../restore/load-plan.js';
 import { describeTarget } from '../restore/target.js';
 import type { TargetFlags } from '../restore/target.js';
@@ -53,6 +54,16 @@ export function planCommand(): Command {
         };
         if (options.json) printJson(summary);
         else process.stdout.write(`snapshot ${summary.snapshot.id} (${summary.snapshot.time}) at the start of ${chain.snapshot.position?.file}\njournals ${summary.logs.map((log) => log.name).join(' ')}\nstop     ${summary.stop}\nwindow   ${chain.restorable.from} .. ${chain.restorable.to}\n`);
+        return;
+      }
+      if (config.workload.name === 'oracle') {
+        if (target.kind !== 'time' && target.kind !== 'latest') throw new UsageError('Oracle plans take --to TIME or --latest (snaplog restore also takes --to-scn)');
+        const { planOracleRecovery } = await import('../engines/oracle/restore-plan.js');
+        const logs = (await archive.listLogs(systemId)).flatMap((log) => (log.metadata ? [log.metadata] : []));
+        const plan = planOracleRecovery({ snapshots: await archive.listSnapshots(systemId), logs, target, snapshotId: options.snapshot });
+        const summary = { snapshot: { id: plan.snapshot.id, time: plan.snapshot.time, scn: String(plan.snapshotScn) }, threads: plan.threads, logs: plan.logs.map((log) => ({ name: log.name, size: log.size, sha256: log.sha256, details: log.details })), target: describeTarget(target) };
+        if (options.json) printJson(summary);
+        else process.stdout.write(`snapshot ${plan.snapshot.id} (${plan.snapshot.time}) at SCN ${plan.snapshotScn}\nthreads  ${plan.threads.join(', ')}\nlogs     ${plan.logs.map((log) => log.name).join(' ')}\n`);
         return;
       }
       const plan = await loadPlan(archive, systemId, target, options.snapshot);

@@ -28,7 +28,7 @@ that drops records stamped after TIME. --dry-run prints the ObjectScript and cha
     const say = (line: string): void => void process.stdout.write(`${line}\n`);
     await events.emit('restore-start', 'info', { engine: 'iris', systemId, dryRun: options.dryRun === true });
     try {
-      const result = await restoreIris({ config, archive, systemId, target, snapshotId: options.snapshot as string | undefined, dryRun: options.dryRun === true, stagingDir: staging, say });
+      const result = await restoreIris({ config, archive, systemId, target: target(), snapshotId: options.snapshot as string | undefined, dryRun: options.dryRun === true, stagingDir: staging, say });
       await events.emit(result.applied ? 'restore-done' : 'restore-dry-run', 'info', { engine: 'iris', snapshotId: result.plan.snapshot.id, journals: result.files.length });
     } catch (error) {
       await events.emit('restore-failed', 'alert', { engine: 'iris', message: error instanceof Error ? error.message : String(error) });

@@ -1,8 +1,62 @@
+import { Option } from 'commander';
 import type { Command } from 'commander';
-import { SnaplogError } from '../errors.js';
+import { tmpdir } from 'node:os';
+import { resolve } from 'node:path';
+import { UsageError } from '../errors.js';
 import type { EngineRestoreCli } from './engine-restore.js';
+import { openArchive, resolveSystemId } from './context.js';
 
+/**
+ * `snaplog restore` for Oracle: plan from the archive (snapshot SCN, logs per thread), fetch and verify
+ * the archived logs into --staging, then run the generated RMAN recovery as linux_user (OS auth).
+ */
 export const oracleRestoreCli: EngineRestoreCli = {
-  addOptions: (command: Command) => command,
-  run: () => Promise.reject(new SnaplogError('restore for Oracle is not in this snaplog version yet', { exitCode: 2 })),
+  addOptions: (command: Command) =>
+    command
+      .addOption(new Option('--to-scn <scn>', 'Oracle: recover through this SCN (inclusive)'))
+      .addOption(new Option('--no-open', 'Oracle: leave the database mounted after recovery (no OPEN RESETLOGS)'))
+      .addHelpText(
+        'after',
+        `
+Oracle (workload_name = oracle): --to TIME, --to-scn SCN or --latest. The restored database must be MOUNTED
+(not open). The archived logs are fetched into --staging (default: a folder under ${tmpdir()}; it must be
+readable by the oracle user), verified, then RMAN runs: CATALOG START WITH '<staging>/' NOPROMPT;
+RUN { SET UNTIL …; RECOVER DATABASE; } ALTER DATABASE OPEN RESETLOGS. --dry-run prints the script.`,
+      ),
+  run: async (parseTarget, options, context) => {
+    const [{ planOracleRecovery }, { rmanRecoveryScript }, { runOracleRecovery }] = await Promise.all([
+      import('../engines/oracle/restore-plan.js'),
+      import('../engines/oracle/restore-script.js'),
+      import('../engines/oracle/recover.js'),
+    ]);
+    const scnText = options.toScn as string | undefined;
+    if (scnText !== undefined && !/^\d+$/.test(scnText)) throw new UsageError(`--to-scn ${JSON.stringify(scnText)} is not an SCN (a whole number)`);
+    const flags = ['to', 'toGtid', 'toPosition', 'beforeGtid', 'latest'].filter((flag) => options[flag] !== undefined);
+    if (scnText !== undefined && flags.length) throw new UsageError('give one target: --to-scn or one of --to, --latest');
+    if (options.toGtid !== undefined || options.beforeGtid !== undefined || options.toPosition !== undefined) throw new UsageError('Oracle has no GTIDs or binlog positions: use --to TIME, --to-scn SCN or --latest', 'e.g. snaplog restore --to-scn 1234567');
+    const shared = scnText === undefined ? parseTarget() : undefined;
+    const target = scnText !== undefined ? { kind: 'scn' as const, scn: BigInt(scnText) } : shared!.kind === 'time' ? shared! : { kind: 'latest' as const };
+    const { config, events } = context;
+    const archive = await openArchive(config);
+    const systemId = await resolveSystemId(archive, config, options.system as string | undefined);
+    const logs = (await archive.listLogs(systemId)).flatMap((log) => (log.metadata ? [log.metadata] : []));
+    const plan = planOracleRecovery({ snapshots: await archive.listSnapshots(systemId), logs, target: target as Parameters<typeof planOracleRecovery>[0]['target'], snapshotId: options.snapshot as string | undefined });
+    const staging = resolve((options.staging as string | undefined) ?? `${tmpdir()}/snaplog-oracle-restore-${plan.snapshot.id}`);
+    const script = rmanRecoveryScript({ stagingDir: staging, target: plan.target, open: options.open !== false });
+    const say = (line: string): void => void process.stdout.write(`${line}\n`);
+    say(`snapshot ${plan.snapshot.id} (${plan.snapshot.time}) at SCN ${plan.snapshotScn}; threads ${plan.threads.join(', ')}`);
+    say(`archived logs: ${plan.logs.map((log) => log.name).join(' ')}`);
+    if (options.dryRun) {
+      say(`--dry-run: nothing fetched, nothing run. rman target / would run:\n${script}`);
+      return;
+    }
+    await events.emit('restore-start', 'info', { engine: 'oracle', snapshotId: plan.snapshot.id, logs: plan.logs.length });
+    try {
+      await runOracleRecovery({ config, archive, systemId, plan, stagingDir: staging, script, say });
+      await events.emit('restore-done', 'info', { engine: 'oracle', snapshotId: plan.snapshot.id });
+    } catch (error) {
+      await events.emit('restore-failed', 'alert', { engine: 'oracle', message: error instanceof Error ? error.message : String(error) });
+      throw error;
+    }
+  },
 };

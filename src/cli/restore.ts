@@ -60,10 +60,10 @@ Examples:
   snaplog restore --to 2026-11-22T14:05:00 --datadir DIR --tables shop.orders --export orders.sql`,
     )
     .action(async (options: RestoreOptions, command: Command) => {
-      const target = targetFrom(options);
       const context = await loadContext(command);
       const otherEngine = engineRestoreCli(context.config);
-      if (otherEngine) return otherEngine.run(target, options as Record<string, unknown>, context);
+      if (otherEngine) return otherEngine.run(() => targetFrom(options), options as Record<string, unknown>, context);
+      const target = targetFrom(options);
       if (!!options.datadir === !!options.targetSocket) throw new UsageError('give exactly one of --datadir DIR or --target-socket PATH', 'restore onto a restored data directory, or into a running server');
       if (!!options.tables !== !!options.export) throw new UsageError('--tables and --export go together');
       if (options.tables && !options.datadir) throw new UsageError('a partial restore (--tables) needs --datadir: it replays on a scratch copy of it');

@@ -37,8 +37,11 @@ export interface Engine {
   listSourceLogs(): Promise<SourceLog[]>;
   /** Learns a log's facts while its bytes stream to the archive. */
   observeLog(log: SourceLog): LogObserver;
-  /** Closes the open log so it can be shipped (FLUSH BINARY LOGS, ARCHIVE LOG CURRENT, journal switch). */
-  switchLog(): Promise<void>;
+  /**
+   * Closes the open log so it can be shipped (FLUSH BINARY LOGS, ARCHIVE LOG CURRENT, journal switch).
+   * Engines whose newest log is unknown before the switch (Oracle) return the name of the log it closed.
+   */
+  switchLog(): Promise<string | void>;
   /** Seconds since the first transaction in this log was committed; undefined when it holds none. */
   firstTransactionAgeSeconds(log: SourceLog): Promise<number | undefined>;
   /**
@@ -46,6 +49,11 @@ export interface Engine {
    * returns alive until thaw or timeout; session-bound locks die with that process.
    */
   quiesce(): Promise<Quiesced>;
+  /**
+   * Conditions the DBA should hear about while no freeze runs (Oracle: datafiles left in backup mode).
+   * The ship service asks after each round and raises a warning event when the answer changes.
+   */
+  warningsWhenNotFrozen?(): Promise<string[]>;
   /** Ends a global freeze from any process (the watchdog's last resort); absent for session-bound locks. */
   forceRelease?(): Promise<void>;
   close(): Promise<void>;

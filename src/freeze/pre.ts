@@ -66,9 +66,10 @@ export async function freeze(request: FreezeRequest): Promise<FreezeResult> {
   try {
     const archive = await withDeadline(openConfiguredArchive(config), deadlineMs, 'opening the archive', timeoutSeconds);
     const before = await withDeadline(engine.listSourceLogs(), deadlineMs, 'listing the binlogs', timeoutSeconds);
-    const closedLog = before[before.length - 1]?.name;
-    if (!closedLog) throw new SnaplogError('the server lists no binlog', { hint: 'is binary logging on?' });
-    await withDeadline(engine.switchLog(), deadlineMs, 'closing the open log', timeoutSeconds);
+    const listedLast = before[before.length - 1]?.name;
+    const switched = await withDeadline(engine.switchLog(), deadlineMs, 'closing the open log', timeoutSeconds);
+    const closedLog = typeof switched === 'string' ? switched : listedLast;
+    if (!closedLog) throw new SnaplogError('the server lists no log', { hint: 'is binary logging (archiving, journaling) on?' });
     await events.emit('logs-flushed', 'info', { snapshotId, closedLog });
 
     const shipped = await withDeadline(

@@ -71,5 +71,5 @@ async function allArchivedThrough(options: ShipThroughOptions, systemId: string)
   const closed = source.find((log) => log.name === options.closedLog);
   if (!closed) return false;
   const archived = new Set((await options.archive.listLogs(systemId)).filter((log) => log.metadata).map((log) => log.name));
-  return source.filter((log) => log.closed && log.sequence <= closed.sequence).every((log) => archived.has(log.name));
+  return source.filter((log) => log.closed && (log.stream !== closed.stream || log.sequence <= closed.sequence)).every((log) => archived.has(log.name));
 }

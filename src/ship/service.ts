@@ -8,6 +8,7 @@ import type { RoundResult, Shipper } from './shipper.js';
 import { writeShipStatus } from './status-file.js';
 import type { ShipStatus } from './status-file.js';
 import { backoffDelay } from './backoff.js';
+import { readFreezeState } from '../freeze/state.js';
 
 export interface ShipLoopOptions {
   ipcFolder: string;
@@ -76,6 +77,7 @@ export async function runShipLoop(engine: Engine, shipper: Shipper, events: Even
   let watcher: FSWatcher | undefined;
   let lastResult: RoundResult | undefined;
   let failures = 0;
+  let lastWarnings = '';
 
   try {
     for (;;) {
@@ -87,6 +89,7 @@ export async function runShipLoop(engine: Engine, shipper: Shipper, events: Even
         const age = oldestUnshipped ? await engine.firstTransactionAgeSeconds(oldestUnshipped).catch(() => undefined) : undefined;
         await recorder.success(lastResult, age);
         options.onRound?.(lastResult, age);
+        lastWarnings = await reportEngineWarnings(engine, events, options.ipcFolder, lastWarnings);
         if (failures > 0) await events.emit('ship-recovered', 'info', { afterFailures: failures });
         failures = 0;
         if (options.mode === 'once') return lastResult;
@@ -151,4 +154,15 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
       resolve();
     }, { once: true });
   });
+}
+
+/** Asks the engine what is wrong outside a freeze; a changed answer becomes a warning event. Never fails the round. */
+async function reportEngineWarnings(engine: Engine, events: EventChannel, ipcFolder: string, previous: string): Promise<string> {
+  if (!engine.warningsWhenNotFrozen) return previous;
+  const freeze = await readFreezeState(ipcFolder).catch(() => undefined);
+  if (freeze?.state === 'frozen' || freeze?.state === 'freezing') return previous;
+  const warnings = await engine.warningsWhenNotFrozen().catch(() => [] as string[]);
+  const key = warnings.join('\n');
+  if (key && key !== previous) for (const message of warnings) await events.emit('database-warning', 'warning', { message });
+  return key;
 }

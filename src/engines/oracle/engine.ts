@@ -1,0 +1,191 @@
+/** Oracle: archived redo logs from V$ARCHIVED_LOG, ARCHIVE LOG CURRENT, BEGIN/END BACKUP. */
+import { basename } from 'node:path';
+import { SnaplogError } from '../../errors.js';
+import type { LogFacts, LogObserver } from '../../archive/metadata.js';
+import type { Engine, Quiesced, SourceLog } from '../types.js';
+import type { OracleConfig } from './config.js';
+import type { OracleSession, Row } from './session.js';
+import { utcText } from './session.js';
+import { OracleError } from './errors.js';
+
+export interface ArchivedRedo {
+  path: string;
+  thread: number;
+  sequence: number;
+  resetlogsId: string;
+  firstScn: string;
+  nextScn: string;
+  firstTime: string;
+  nextTime: string;
+}
+
+/** Pure: the stream of an archived log — its redo thread within one incarnation. */
+export function redoStream(log: Pick<ArchivedRedo, 'thread' | 'resetlogsId'>): string {
+  return `thread ${log.thread} resetlogs ${log.resetlogsId}`;
+}
+
+/** Pure: what the archive records about an archived log (the bytes are opaque to snaplog). */
+export function redoFacts(log: ArchivedRedo, size: number): LogFacts {
+  return {
+    firstEventTime: log.firstTime,
+    lastEventTime: log.nextTime,
+    firstCommitTime: log.firstTime,
+    lastCommitTime: log.nextTime,
+    startPosition: 0,
+    endPosition: size,
+    details: { thread: log.thread, sequence: log.sequence, resetlogsId: log.resetlogsId, firstScn: log.firstScn, nextScn: log.nextScn },
+  };
+}
+
+const ARCHIVED_COLUMNS = {
+  NAME: 'name',
+  THREAD: 'thread#',
+  SEQ: 'sequence#',
+  RESETLOGS: 'resetlogs_id',
+  FIRST_SCN: 'first_change#',
+  NEXT_SCN: 'next_change#',
+  FIRST_TIME: utcText('first_time'),
+  NEXT_TIME: utcText('next_time'),
+};
+
+function toRedo(row: Row): ArchivedRedo {
+  return {
+    path: row.NAME!,
+    thread: Number(row.THREAD),
+    sequence: Number(row.SEQ),
+    resetlogsId: row.RESETLOGS!,
+    firstScn: row.FIRST_SCN!,
+    nextScn: row.NEXT_SCN!,
+    firstTime: row.FIRST_TIME!,
+    nextTime: row.NEXT_TIME!,
+  };
+}
+
+export class OracleEngine implements Engine {
+  readonly kind = 'oracle';
+  private readonly known = new Map<string, ArchivedRedo>();
+  private database: { name: string; dbid: string; logMode: string } | undefined;
+
+  constructor(
+    private readonly config: OracleConfig,
+    private readonly session: OracleSession,
+  ) {}
+
+  private async describeDatabase(): Promise<{ name: string; dbid: string; logMode: string }> {
+    if (!this.database) {
+      const [row] = await this.session.query({ NAME: 'name', DBID: 'dbid', LOG_MODE: 'log_mode' }, 'v$database', 'reading V$DATABASE');
+      if (!row) throw new SnaplogError('V$DATABASE returned no row', { hint: 'is the database mounted?' });
+      this.database = { name: row.NAME!, dbid: row.DBID!, logMode: row.LOG_MODE! };
+    }
+    return this.database;
+  }
+
+  /** NOARCHIVELOG databases produce no archived logs and cannot be put in backup mode: say so first. */
+  async assertArchivelog(): Promise<void> {
+    const { name, logMode } = await this.describeDatabase();
+    if (logMode !== 'ARCHIVELOG') {
+      throw new OracleError('ORA-01123', `database ${name} runs in ${logMode} mode: snaplog needs ARCHIVELOG (no archived logs to ship, no online backup)`, 'SHUTDOWN IMMEDIATE; STARTUP MOUNT; ALTER DATABASE ARCHIVELOG; ALTER DATABASE OPEN', 2);
+    }
+  }
+
+  async systemId(): Promise<string> {
+    if (this.config.systemId) return this.config.systemId;
+    const { name, dbid } = await this.describeDatabase();
+    return `oracle-${name.toLowerCase()}-${dbid}`;
+  }
+
+  /** Archived logs of the current incarnation at the local destination, in thread and sequence order; all closed. */
+  async listSourceLogs(): Promise<SourceLog[]> {
+    await this.assertArchivelog();
+    const rows = await this.session.query(
+      ARCHIVED_COLUMNS,
+      `v$archived_log WHERE dest_id = ${this.config.destId} AND name IS NOT NULL AND deleted = 'NO' AND standby_dest = 'NO' AND resetlogs_id = (SELECT resetlogs_id FROM v$database_incarnation WHERE status = 'CURRENT') ORDER BY thread#, sequence#`,
+      'listing archived logs (V$ARCHIVED_LOG)',
+    );
+    return rows.map((row) => {
+      const redo = toRedo(row);
+      this.known.set(basename(redo.path), redo);
+      return { name: basename(redo.path), path: redo.path, sequence: redo.sequence, stream: redoStream(redo), closed: true };
+    });
+  }
+
+  observeLog(log: SourceLog): LogObserver {
+    const redo = this.known.get(log.name);
+    let size = 0;
+    return {
+      push: (chunk) => {
+        size += chunk.length;
+      },
+      finish: () => (redo ? redoFacts(redo, size) : { startPosition: 0, endPosition: size }),
+    };
+  }
+
+  /** ARCHIVE LOG CURRENT (all threads, waits for the archiver); SWITCH LOGFILE when that is refused. Returns the newest archived log. */
+  async switchLog(): Promise<string | undefined> {
+    await this.assertArchivelog();
+    try {
+      await this.session.execute('ALTER SYSTEM ARCHIVE LOG CURRENT', 'ALTER SYSTEM ARCHIVE LOG CURRENT');
+    } catch (error) {
+      if (!(error instanceof OracleError) || error.oraCode === 'ORA-01017' || error.oraCode === 'ORA-01034') throw error;
+      await this.session.execute('ALTER SYSTEM SWITCH LOGFILE', 'ALTER SYSTEM SWITCH LOGFILE');
+    }
+    const logs = await this.listSourceLogs();
+    return [...logs].sort((a, b) => (this.known.get(a.name)!.nextTime < this.known.get(b.name)!.nextTime ? -1 : 1)).pop()?.name;
+  }
+
+  /** Archived logs are closed by definition; the online log's age is Oracle's ARCHIVE_LAG_TARGET's business. */
+  async firstTransactionAgeSeconds(): Promise<number | undefined> {
+    return undefined;
+  }
+
+  /** BEGIN BACKUP, then the SCN and time the snapshot stands at. Global: it outlives this session. */
+  async quiesce(): Promise<Quiesced> {
+    await this.assertArchivelog();
+    await this.session.execute('ALTER DATABASE BEGIN BACKUP', 'ALTER DATABASE BEGIN BACKUP');
+    let scn: string;
+    try {
+      const [row] = await this.session.query({ SCN: 'current_scn' }, 'v$database', 'reading the SCN');
+      scn = row?.SCN ?? '';
+      if (!/^\d+$/.test(scn)) throw new SnaplogError(`V$DATABASE gave no SCN (${JSON.stringify(scn)})`);
+    } catch (error) {
+      await this.forceRelease().catch(() => undefined);
+      throw error;
+    }
+    const version = await this.session.query({ VERSION: 'version' }, 'v$instance', 'reading the version').then((rows) => rows[0]?.VERSION ?? 'unknown', () => 'unknown');
+    return {
+      position: { file: 'scn', position: Number(scn), gtid: scn },
+      serverVersion: version,
+      method: 'begin-backup',
+      global: true,
+      release: async () => {
+        await this.session.execute('ALTER DATABASE END BACKUP', 'ALTER DATABASE END BACKUP');
+        await this.session.execute('ALTER SYSTEM ARCHIVE LOG CURRENT', 'ALTER SYSTEM ARCHIVE LOG CURRENT after END BACKUP').catch(() => undefined);
+      },
+    };
+  }
+
+  /** END BACKUP from any process; "no file in backup mode" (ORA-01142) means there is nothing to end. */
+  async forceRelease(): Promise<void> {
+    try {
+      await this.session.execute('ALTER DATABASE END BACKUP', 'ALTER DATABASE END BACKUP (watchdog)');
+    } catch (error) {
+      if (error instanceof OracleError && error.oraCode === 'ORA-01142') return;
+      throw error;
+    }
+  }
+
+  /** Datafiles in backup mode right now (V$BACKUP ACTIVE): a freeze in force, or one nobody ended. */
+  async filesInBackupMode(): Promise<number> {
+    const [row] = await this.session.query({ N: 'COUNT(*)' }, "v$backup WHERE status = 'ACTIVE'", 'reading V$BACKUP');
+    return Number(row?.N ?? 0);
+  }
+
+  async warningsWhenNotFrozen(): Promise<string[]> {
+    const active = await this.filesInBackupMode();
+    return active > 0 ? [`${active} datafile(s) are in backup mode (V$BACKUP ACTIVE) and no snaplog freeze is running: an earlier freeze or another tool never ended it; redo piles up and a crash would need media recovery. Run ALTER DATABASE END BACKUP if no backup is running`] : [];
+  }
+
+  async close(): Promise<void> {
+    await this.session.close();
+  }
+}

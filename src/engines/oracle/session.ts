@@ -1,0 +1,155 @@
+/**
+ * How snaplog talks to the instance: one interface, two ways in. With [oracle] password_file, node-oracledb
+ * in Thin mode (SYSDBA/SYSBACKUP with the password from the 0600 file). Without, `sqlplus -S /nolog`
+ * run as linux_user with OS authentication (`connect / as sysdba`), the script on stdin.
+ */
+import { execa } from 'execa';
+import { userInfo } from 'node:os';
+import { join } from 'node:path';
+import { SnaplogError } from '../../errors.js';
+import type { OracleConfig } from './config.js';
+import { findOraError, oracleError } from './errors.js';
+
+export type Row = Record<string, string>;
+
+export interface OracleSession {
+  /** SELECT <columns as aliases> <rest>; values as text (NULL → ''). */
+  query(columns: Record<string, string>, rest: string, what: string): Promise<Row[]>;
+  execute(statement: string, what: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Pure: a date column as UTC ISO text, using the server's own time zone (SYSTIMESTAMP's) for DATE values. */
+export function utcText(column: string): string {
+  return `TO_CHAR(SYS_EXTRACT_UTC(FROM_TZ(CAST(${column} AS TIMESTAMP), TO_CHAR(SYSTIMESTAMP, 'TZR'))), 'YYYY-MM-DD"T"HH24:MI:SS"Z"')`;
+}
+
+/** Pure: the sqlplus script that prints one `ROW|v1|v2…` line per row. */
+export function sqlplusQueryScript(columns: Record<string, string>, rest: string): string {
+  const select = Object.values(columns).map((expression) => `NVL(TO_CHAR(${expression}), '')`).join(` || '|' || `);
+  return `SELECT 'ROW|' || ${select} FROM ${rest};`;
+}
+
+/** Pure: rows back from `ROW|…` lines. */
+export function parseSqlplusRows(output: string, columns: Record<string, string>): Row[] {
+  const names = Object.keys(columns);
+  return output
+    .split(/\r?\n/)
+    .filter((line) => line.startsWith('ROW|'))
+    .map((line) => {
+      const values = line.slice(4).split('|');
+      return Object.fromEntries(names.map((name, index) => [name, (values[index] ?? '').trim()]));
+    });
+}
+
+/** Pure: argv for a client tool (sqlplus, rman) as linux_user; never a credential. */
+export function clientInvocation(config: Pick<OracleConfig, 'binDir' | 'linuxUser'>, tool: string, args: string[], currentUser: string): { file: string; args: string[] } {
+  const path = join(config.binDir, tool);
+  return config.linuxUser !== 'root' && config.linuxUser !== currentUser ? { file: 'runuser', args: ['-u', config.linuxUser, '--', path, ...args] } : { file: path, args };
+}
+
+const PREAMBLE = ['WHENEVER SQLERROR EXIT FAILURE', 'SET HEADING OFF FEEDBACK OFF PAGESIZE 0 LINESIZE 32767 TRIMSPOOL ON ECHO OFF VERIFY OFF'];
+
+export class SqlplusSession implements OracleSession {
+  private readonly currentUser = safeUser();
+
+  constructor(private readonly config: OracleConfig) {}
+
+  private async run(body: string, what: string): Promise<string> {
+    const { file, args } = clientInvocation(this.config, 'sqlplus', ['-S', '-L', '/nolog'], this.currentUser);
+    const input = ['CONNECT / AS SYSDBA', ...PREAMBLE, body, 'EXIT'].join('\n') + '\n';
+    const result = await execa(file, args, {
+      input,
+      reject: false,
+      timeout: this.config.callTimeoutSeconds * 1000,
+      env: { ORACLE_SID: this.config.sid, ORACLE_HOME: this.config.oracleHome },
+    });
+    const output = `${result.stdout ?? ''}\n${result.stderr ?? ''}`;
+    const ora = findOraError(output);
+    if (ora) throw oracleError(what, ora.code, ora.message);
+    if (result.timedOut) throw new SnaplogError(`${what}: sqlplus did not finish within ${this.config.callTimeoutSeconds} s`, { hint: 'raise [oracle] call_timeout or check the instance' });
+    if (result.exitCode !== 0) {
+      throw new SnaplogError(`${what}: sqlplus exited with ${result.exitCode ?? 'a signal'}: ${output.trim().split('\n').slice(-2).join(' / ') || 'no output'}`, {
+        hint: (result as { code?: string }).code === 'ENOENT' ? 'check [workload] command_path (the folder of sqlplus) or ORACLE_HOME in oratab' : 'is the instance up? does linux_user have OS authentication (dba group)?',
+      });
+    }
+    return output;
+  }
+
+  async query(columns: Record<string, string>, rest: string, what: string): Promise<Row[]> {
+    return parseSqlplusRows(await this.run(sqlplusQueryScript(columns, rest), what), columns);
+  }
+
+  async execute(statement: string, what: string): Promise<void> {
+    await this.run(`${statement};`, what);
+  }
+
+  async close(): Promise<void> {}
+}
+
+/** What ThinSession needs of an oracledb Connection (a fake one in tests). */
+export interface ThinConnection {
+  execute(sql: string, binds?: unknown[], options?: { outFormat?: number }): Promise<{ rows?: unknown[] }>;
+  close(): Promise<void>;
+}
+
+export class ThinSession implements OracleSession {
+  constructor(
+    private readonly connection: ThinConnection,
+    private readonly objectFormat: number,
+  ) {}
+
+  private async call<T>(what: string, work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (error) {
+      const ora = findOraError(error instanceof Error ? error.message : String(error));
+      if (ora) throw oracleError(what, ora.code, ora.message);
+      throw new SnaplogError(`${what} failed: ${(error as Error).message}`, { hint: 'check [oracle] connect_string and that the listener is up' });
+    }
+  }
+
+  async query(columns: Record<string, string>, rest: string, what: string): Promise<Row[]> {
+    const select = Object.entries(columns).map(([alias, expression]) => `TO_CHAR(${expression}) AS "${alias}"`).join(', ');
+    const result = await this.call(what, () => this.connection.execute(`SELECT ${select} FROM ${rest}`, [], { outFormat: this.objectFormat }));
+    return (result.rows ?? []).map((row) => Object.fromEntries(Object.keys(columns).map((alias) => [alias, String((row as Record<string, unknown>)[alias] ?? '')])));
+  }
+
+  async execute(statement: string, what: string): Promise<void> {
+    await this.call(what, () => this.connection.execute(statement));
+  }
+
+  async close(): Promise<void> {
+    await this.connection.close().catch(() => undefined);
+  }
+}
+
+/** The session the config asks for. Thin mode reads the password from the 0600 file when it connects. */
+export async function openSession(config: OracleConfig, readPassword: () => Promise<string>): Promise<OracleSession> {
+  if (config.auth.kind === 'os') return new SqlplusSession(config);
+  const { default: oracledb } = await import('oracledb');
+  const auth = config.auth;
+  const what = `connecting to ${auth.connectString} as ${auth.user} (${auth.privilege})`;
+  try {
+    const connection = await oracledb.getConnection({
+      user: auth.user,
+      password: await readPassword(),
+      connectString: auth.connectString,
+      privilege: auth.privilege === 'sysbackup' ? oracledb.SYSBACKUP : oracledb.SYSDBA,
+    });
+    return new ThinSession(connection as unknown as ThinConnection, oracledb.OUT_FORMAT_OBJECT);
+  } catch (error) {
+    if (error instanceof SnaplogError) throw error;
+    const ora = findOraError((error as Error).message);
+    if (ora) throw oracleError(what, ora.code, ora.message);
+    throw new SnaplogError(`${what} failed: ${(error as Error).message.split('\n')[0]}`, { hint: 'check [oracle] connect_string and that the listener is up' });
+  }
+}
+
+function safeUser(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return '';
+  }
+}

@@ -1,0 +1,64 @@
+// A scripted Oracle model behind a fake `sqlplus -S /nolog` (no Oracle server can run here). State: the JSON
+// file named by $FAKE_ORACLE_STATE; every call is appended to calls.jsonl beside it. It answers the
+// statements snaplog sends (V$ARCHIVED_LOG, V$DATABASE, ARCHIVE LOG CURRENT, BEGIN/END BACKUP) from the model.
+import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+
+const statePath = process.env.FAKE_ORACLE_STATE;
+const state = JSON.parse(readFileSync(statePath, 'utf8'));
+const input = readFileSync(0, 'utf8');
+const lines = input.split('\n').map((line) => line.trim()).filter(Boolean);
+const statements = lines.filter((line) => !/^(WHENEVER|SET |CONNECT|EXIT)/i.test(line));
+const record = (extra) => appendFileSync(join(dirname(statePath), 'calls.jsonl'), `${JSON.stringify({ tool: 'sqlplus', argv: process.argv.slice(2), sid: process.env.ORACLE_SID, connect: lines.find((line) => /^CONNECT/i.test(line)), statements, ...extra })}\n`);
+const save = () => writeFileSync(statePath, JSON.stringify(state, null, 2));
+const fail = (error) => {
+  record({ error });
+  save();
+  process.stdout.write(`\n${error}\n`);
+  process.exit(1);
+};
+const iso = (ms) => new Date(ms).toISOString().replace(/\.\d+Z$/, 'Z');
+
+function archiveCurrent() {
+  for (const thread of state.threads ?? [1]) {
+    const own = state.archived.filter((log) => log.thread === thread);
+    const last = own[own.length - 1];
+    const sequence = (last?.sequence ?? 0) + 1;
+    const path = join(state.archDir, `${thread}_${sequence}_${state.resetlogs}.arc`);
+    writeFileSync(path, Buffer.alloc(16384 + sequence, thread * 16 + (sequence % 16)));
+    state.scn += 100;
+    state.archived.push({ path, thread, sequence, resetlogs: state.resetlogs, firstScn: last?.nextScn ?? state.scn - 100, nextScn: state.scn, firstTime: last?.nextTime ?? iso(Date.now() - 1000), nextTime: iso(Date.now()) });
+  }
+}
+
+const out = [];
+for (const statement of statements) {
+  if (state.fail && statement.includes(state.fail.match)) fail(state.fail.error);
+  if (/ARCHIVE LOG CURRENT/i.test(statement)) {
+    if (state.logMode !== 'ARCHIVELOG') fail('ORA-00258: manual archiving in NOARCHIVELOG mode must identify log');
+    archiveCurrent();
+  } else if (/BEGIN BACKUP/i.test(statement)) {
+    if (state.logMode !== 'ARCHIVELOG') fail('ORA-01123: cannot start online backup; media recovery not enabled');
+    if (state.backupActive) fail('ORA-01146: cannot start online backup - file 1 is already in backup');
+    state.backupActive = true;
+  } else if (/END BACKUP/i.test(statement)) {
+    if (!state.backupActive) fail('ORA-01142: cannot end online backup - none of the files are in backup');
+    state.backupActive = false;
+  } else if (/v\$archived_log/i.test(statement)) {
+    for (const log of [...state.archived].filter((log) => !log.deleted).sort((a, b) => a.thread - b.thread || a.sequence - b.sequence)) {
+      out.push(`ROW|${log.path}|${log.thread}|${log.sequence}|${log.resetlogs}|${log.firstScn}|${log.nextScn}|${log.firstTime}|${log.nextTime}`);
+    }
+  } else if (/current_scn/i.test(statement)) {
+    state.scn += 7;
+    out.push(`ROW|${state.scn}`);
+  } else if (/log_mode/i.test(statement)) {
+    out.push(`ROW|${state.dbName}|${state.dbid}|${state.logMode}`);
+  } else if (/v\$instance/i.test(statement)) {
+    out.push('ROW|19.21.0.0.0');
+  } else if (/v\$backup/i.test(statement)) {
+    out.push(`ROW|${state.backupActive ? 4 : 0}`);
+  }
+}
+save();
+record({});
+process.stdout.write(`${out.join('\n')}\n`);

@@ -1,0 +1,264 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { chmod, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { makeTempDir, removeDirs } from '../support/mariadb.js';
+import { snaplog } from '../support/cli.js';
+import { readEvents, waitFor } from '../support/observe.js';
+import { parseOratab } from '../../src/engines/oracle/oratab.js';
+import { planOracleRecovery } from '../../src/engines/oracle/restore-plan.js';
+import { rmanRecoveryScript, sqlplusSnapshotRecoveryScript } from '../../src/engines/oracle/restore-script.js';
+import { clientInvocation, parseSqlplusRows, sqlplusQueryScript, ThinSession } from '../../src/engines/oracle/session.js';
+import type { LogMetadata } from '../../src/archive/metadata.js';
+import type { SnapshotRecord } from '../../src/archive/snapshot-record.js';
+
+const at = (iso: string) => Date.parse(iso) / 1000;
+
+function meta(thread: number, sequence: number, firstScn: number, nextScn: number, firstTime: string, nextTime: string): LogMetadata {
+  return {
+    formatVersion: 1, name: `${thread}_${sequence}_99.arc`, engine: 'oracle', sequence, stream: `thread ${thread} resetlogs 99`, size: 100, sha256: 'x', headSha256: 'x', compression: 'none', storedName: `${thread}_${sequence}_99.arc`, storedSize: 100,
+    firstCommitTime: firstTime, lastCommitTime: nextTime, details: { thread, sequence, resetlogsId: '99', firstScn: String(firstScn), nextScn: String(nextScn) }, shippedAt: nextTime, shippedBy: 'h',
+  };
+}
+const snapshot = (id: string, time: string, scn: number): SnapshotRecord => ({ formatVersion: 1, id, systemId: 's', engine: 'oracle', time, status: 'thawed', position: { file: 'scn', position: scn, gtid: String(scn) } }) as SnapshotRecord;
+
+describe('Oracle planning, scripts and parsing (pure)', () => {
+  const logs = [
+    meta(1, 10, 1000, 1100, '2026-11-22T10:00:00Z', '2026-11-22T11:00:00Z'),
+    meta(1, 11, 1100, 1300, '2026-11-22T11:00:00Z', '2026-11-22T13:00:00Z'),
+    meta(1, 12, 1300, 1500, '2026-11-22T13:00:00Z', '2026-11-22T15:00:00Z'),
+    meta(2, 7, 1000, 1200, '2026-11-22T10:00:00Z', '2026-11-22T12:00:00Z'),
+    meta(2, 8, 1200, 1450, '2026-11-22T12:00:00Z', '2026-11-22T14:30:00Z'),
+  ];
+  const snapshots = [snapshot('s1', '2026-11-22T10:30:00Z', 1050), snapshot('s2', '2026-11-22T12:30:00Z', 1250)];
+
+  it('oratab: SIDs with their homes; comments, ASM and blank lines skipped', () => {
+    expect(parseOratab('# comment\n+ASM:/u01/grid:N\nORCL:/u01/app/oracle/product/19c:Y\n\nTEST:/u01/test:N # trailing\n')).toEqual([
+      { sid: 'ORCL', oracleHome: '/u01/app/oracle/product/19c', line: 3 },
+      { sid: 'TEST', oracleHome: '/u01/test', line: 5 },
+    ]);
+  });
+
+  it('a RAC plan: the newest snapshot before the target, and per thread the logs from its SCN to the target', () => {
+    const plan = planOracleRecovery({ snapshots, logs, target: { kind: 'time', time: at('2026-11-22T13:30:00Z'), text: '' } });
+    expect(plan.snapshot.id).toBe('s2');
+    expect(plan.logs.map((log) => log.name)).toEqual(['1_11_99.arc', '1_12_99.arc', '2_8_99.arc']);
+    const byScn = planOracleRecovery({ snapshots, logs, target: { kind: 'scn', scn: 1120n } });
+    expect(byScn.snapshot.id).toBe('s1');
+    expect(byScn.logs.map((log) => log.name)).toEqual(['1_10_99.arc', '1_11_99.arc', '2_7_99.arc']);
+  });
+
+  it('a missing sequence in one thread, or a target past the archive, is a plan error with the window', () => {
+    const withGap = logs.filter((log) => log.name !== '1_11_99.arc');
+    expect(() => planOracleRecovery({ snapshots, logs: withGap, target: { kind: 'time', time: at('2026-11-22T14:00:00Z'), text: '' } })).toThrow(/thread 1 has no archived redo from the snapshot's SCN 1250: its first log after it, 1_12_99\.arc, starts at SCN 1300/);
+    const middleGap = [...logs, meta(1, 14, 1600, 1700, '2026-11-22T15:30:00Z', '2026-11-22T16:00:00Z'), meta(2, 9, 1450, 1750, '2026-11-22T14:30:00Z', '2026-11-22T16:30:00Z')];
+    expect(() => planOracleRecovery({ snapshots, logs: middleGap, target: { kind: 'time', time: at('2026-11-22T15:45:00Z'), text: '' } })).toThrow(/thread 1 misses sequence 13 between 1_12_99\.arc and 1_14_99\.arc/);
+    expect(() => planOracleRecovery({ snapshots, logs, target: { kind: 'time', time: at('2026-11-22T16:00:00Z'), text: '' } })).toThrow(/after the last archived redo/);
+    expect(() => planOracleRecovery({ snapshots, logs, target: { kind: 'time', time: at('2026-11-22T09:00:00Z'), text: '' } })).toThrow(/no snapshot before the target/);
+  });
+
+  it('RMAN scripts: catalog the staging folder, SET UNTIL (exclusive: +1 s / +1 SCN), recover, open resetlogs', () => {
+    expect(rmanRecoveryScript({ stagingDir: '/restore/arch', target: { kind: 'scn', scn: 1234567n }, open: true })).toBe(
+      "CATALOG START WITH '/restore/arch/' NOPROMPT;\nRUN {\n  SET UNTIL SCN 1234568;\n  RECOVER DATABASE;\n}\nALTER DATABASE OPEN RESETLOGS;\nEXIT;\n",
+    );
+    expect(rmanRecoveryScript({ stagingDir: '/r', target: { kind: 'time', time: at('2026-11-22T14:05:00Z'), text: '' }, open: false })).toBe(
+      "CATALOG START WITH '/r/' NOPROMPT;\nRUN {\n  SET UNTIL TIME \"CAST(FROM_TZ(TIMESTAMP '2026-11-22 14:05:01', '+00:00') AT LOCAL AS DATE)\";\n  RECOVER DATABASE;\n}\nEXIT;\n",
+    );
+    expect(sqlplusSnapshotRecoveryScript({ stagingDir: '/r', targetTime: at('2026-11-22T14:05:00Z'), snapshotTime: at('2026-11-22T02:00:00Z') })).toContain(
+      "RECOVER AUTOMATIC FROM '/r' DATABASE UNTIL TIME '2026-11-22 14:05:01' SNAPSHOT TIME '2026-11-22 02:00:00';",
+    );
+  });
+
+  it('sqlplus rows come back from ROW| lines; sqlplus and rman run as linux_user without a credential', () => {
+    const columns = { A: 'name', B: 'dbid' };
+    expect(sqlplusQueryScript(columns, 'v$database')).toBe("SELECT 'ROW|' || NVL(TO_CHAR(name), '') || '|' || NVL(TO_CHAR(dbid), '') FROM v$database;");
+    expect(parseSqlplusRows('\nROW|ORCL|123\nnoise\n', columns)).toEqual([{ A: 'ORCL', B: '123' }]);
+    expect(clientInvocation({ binDir: '/u01/bin', linuxUser: 'oracle' }, 'sqlplus', ['-S', '/nolog'], 'root')).toEqual({ file: 'runuser', args: ['-u', 'oracle', '--', '/u01/bin/sqlplus', '-S', '/nolog'] });
+  });
+
+  it('Thin mode against a fake oracledb connection: rows by alias; ORA-01017 becomes a config error (exit 2) naming password_file', async () => {
+    const sql: string[] = [];
+    const fake = {
+      execute: async (text: string) => {
+        sql.push(text);
+        if (text.includes('BEGIN BACKUP')) throw new Error('ORA-01017: invalid username/password; logon denied');
+        return { rows: [{ NAME: 'ORCL', DBID: 42 }] };
+      },
+      close: async () => undefined,
+    };
+    const session = new ThinSession(fake, 4002);
+    expect(await session.query({ NAME: 'name', DBID: 'dbid' }, 'v$database', 'reading')).toEqual([{ NAME: 'ORCL', DBID: '42' }]);
+    expect(sql[0]).toBe('SELECT TO_CHAR(name) AS "NAME", TO_CHAR(dbid) AS "DBID" FROM v$database');
+    const error = await session.execute('ALTER DATABASE BEGIN BACKUP', 'BEGIN BACKUP').catch((caught: unknown) => caught);
+    expect(error).toMatchObject({ exitCode: 2, oraCode: 'ORA-01017' });
+    expect((error as { hint: string }).hint).toMatch(/password_file/);
+  });
+});
+
+interface OracleModel {
+  logMode: string;
+  backupActive?: boolean;
+  archived: { path: string; thread: number; sequence: number; deleted?: boolean }[];
+  threads?: number[];
+  fail?: { match: string; error: string };
+  rmanFail?: boolean;
+}
+
+describe('Oracle end to end against a scripted Oracle model (fake sqlplus and rman on command_path; no Oracle server here)', () => {
+  let dir: string;
+  let statePath: string;
+  let configPath: string;
+  let ipcFolder: string;
+  let archivePath: string;
+  const env = () => ({ FAKE_ORACLE_STATE: statePath });
+  const cli = (args: string[]) => snaplog([...args, '--config', configPath], { env: env() });
+  const model = async (): Promise<OracleModel> => JSON.parse(await readFile(statePath, 'utf8')) as OracleModel;
+  const setModel = async (patch: Partial<OracleModel>): Promise<void> => writeFile(statePath, JSON.stringify({ ...(await model()), ...patch }));
+  const calls = async (): Promise<{ statements: string[]; connect?: string; argv: string[] }[]> => (await readFile(join(dir, 'calls.jsonl'), 'utf8').catch(() => '')).split('\n').filter(Boolean).map((line) => JSON.parse(line));
+  const systemDir = async () => join(archivePath, (await readdir(archivePath)).filter((entry) => !entry.startsWith('.'))[0]!);
+
+  async function writeConfig(workload = 'timeout = 30', oracle = ''): Promise<void> {
+    await writeFile(configPath, ['[workload]', 'workload_name = oracle', `configuration_path = ${join(dir, 'oratab')}`, `command_path = ${join(dir, 'bin')}`, `ipc_folder = ${ipcFolder}`, workload, '', '[archive]', `path = ${archivePath}`, '', '[oracle]', oracle, ''].join('\n'));
+  }
+
+  beforeEach(async () => {
+    dir = await makeTempDir('oracle');
+    statePath = join(dir, 'model.json');
+    configPath = join(dir, 'snaplog.conf');
+    ipcFolder = join(dir, 'ipc');
+    archivePath = join(dir, 'archive');
+    await mkdir(join(dir, 'bin'));
+    await mkdir(join(dir, 'arch'));
+    for (const tool of ['sqlplus', 'rman']) {
+      await writeFile(join(dir, 'bin', tool), `#!${process.execPath}\nimport(${JSON.stringify(resolve(import.meta.dirname, `fake-${tool}.mjs`))});\n`);
+      await chmod(join(dir, 'bin', tool), 0o755);
+    }
+    await writeFile(join(dir, 'oratab'), `# oratab\n+ASM:/u01/grid:N\nORCL:/u01/app/oracle/19c:Y\n`);
+    await writeFile(statePath, JSON.stringify({ logMode: 'ARCHIVELOG', dbName: 'ORCL', dbid: '1234567890', scn: 5000, resetlogs: '1093456789', archDir: join(dir, 'arch'), archived: [], threads: [1, 2] }));
+    await writeConfig();
+    expect((await cli(['archive', 'init'])).code).toBe(0);
+    // Three log switches on a two-thread (RAC) database.
+    for (let i = 0; i < 3; i++) {
+      const switched = await import('node:child_process').then(({ spawnSync }) => spawnSync(join(dir, 'bin', 'sqlplus'), ['-S', '/nolog'], { input: 'CONNECT / AS SYSDBA\nALTER SYSTEM ARCHIVE LOG CURRENT;\n', env: { ...process.env, ...env() } }));
+      expect(switched.status).toBe(0);
+    }
+  });
+  afterEach(async () => {
+    await cli(['thaw']).catch(() => undefined);
+    await removeDirs(dir);
+  });
+
+  it('ship --once: every archived log of both threads, byte-identical, with thread/sequence/SCN metadata; a missing sequence is a gap', async () => {
+    const ship = await cli(['ship', '--once']);
+    expect(ship.code, ship.stderr).toBe(0);
+    const names = (await readdir(join(await systemDir(), 'logs'))).filter((name) => name.endsWith('.arc')).sort();
+    expect(names).toEqual(['1_1_1093456789.arc', '1_2_1093456789.arc', '1_3_1093456789.arc', '2_1_1093456789.arc', '2_2_1093456789.arc', '2_3_1093456789.arc']);
+    expect(await readFile(join(await systemDir(), 'logs', names[4]!))).toEqual(await readFile(join(dir, 'arch', names[4]!)));
+    const metadata = JSON.parse(await readFile(join(await systemDir(), 'logs', '2_2_1093456789.arc.json'), 'utf8'));
+    expect(metadata).toMatchObject({ engine: 'oracle', stream: 'thread 2 resetlogs 1093456789', details: { thread: 2, sequence: 2, resetlogsId: '1093456789' } });
+    expect(BigInt(metadata.details.nextScn)).toBeGreaterThan(BigInt(metadata.details.firstScn));
+    expect((await calls()).every((call) => call.connect === 'CONNECT / AS SYSDBA')).toBe(true);
+
+    // Thread 2's next log is deleted from disk and V$ before snaplog saw it; the one after exists.
+    const { spawnSync } = await import('node:child_process');
+    spawnSync(join(dir, 'bin', 'sqlplus'), ['-S', '/nolog'], { input: 'CONNECT / AS SYSDBA\nALTER SYSTEM ARCHIVE LOG CURRENT;\n', env: { ...process.env, ...env() } });
+    spawnSync(join(dir, 'bin', 'sqlplus'), ['-S', '/nolog'], { input: 'CONNECT / AS SYSDBA\nALTER SYSTEM ARCHIVE LOG CURRENT;\n', env: { ...process.env, ...env() } });
+    const current = await model();
+    await setModel({ archived: current.archived.map((log) => (log.thread === 2 && log.sequence === 4 ? { ...log, deleted: true } : log)) });
+    const gap = await cli(['ship', '--once']);
+    expect(gap.code).toBe(1);
+    expect(gap.stderr).toMatch(/gap/);
+    expect((await readEvents(ipcFolder)).some((event) => event.type === 'gap')).toBe(true);
+  });
+
+  it('freeze: ARCHIVE LOG CURRENT, the new logs shipped, BEGIN BACKUP, SCN recorded; thaw: END BACKUP and ARCHIVE LOG CURRENT', async () => {
+    const freeze = await cli(['freeze', '--json']);
+    expect(freeze.code, freeze.stderr).toBe(0);
+    const result = JSON.parse(freeze.stdout);
+    expect((await model()).backupActive).toBe(true);
+    expect(result.method).toBe('begin-backup');
+    expect(result.position.gtid).toMatch(/^\d+$/);
+    const shipped = await readdir(join(await systemDir(), 'logs'));
+    expect(shipped).toContain('1_4_1093456789.arc.json');
+    expect(shipped).toContain('2_4_1093456789.arc.json');
+    const sequenceOfStatements = (await calls()).flatMap((call) => call.statements).filter((text) => /ARCHIVE LOG CURRENT|BACKUP;/.test(text));
+    expect(sequenceOfStatements.slice(-2)).toEqual(['ALTER SYSTEM ARCHIVE LOG CURRENT;', 'ALTER DATABASE BEGIN BACKUP;']);
+    const thaw = await cli(['thaw']);
+    expect(thaw.code, thaw.stderr).toBe(0);
+    expect((await model()).backupActive).toBe(false);
+    expect((await calls()).flatMap((call) => call.statements).slice(-2)).toEqual(['ALTER DATABASE END BACKUP;', 'ALTER SYSTEM ARCHIVE LOG CURRENT;']);
+  });
+
+  it('the holder killed -9 in backup mode: the watchdog runs END BACKUP; no thaw at all: the holder ends it at the timeout', async () => {
+    expect((await cli(['freeze'])).code).toBe(0);
+    const frozen = JSON.parse(await readFile(join(ipcFolder, 'freeze.json'), 'utf8')) as { holderPid: number; watchdogPid: number };
+    expect(frozen.watchdogPid).toBeGreaterThan(0);
+    process.kill(frozen.holderPid, 'SIGKILL');
+    await waitFor('the watchdog to end backup mode', async () => (await model()).backupActive === false, 15_000);
+    expect((await cli(['thaw'])).code).toBe(1);
+
+    await writeConfig('timeout = 3');
+    expect((await cli(['freeze'])).code).toBe(0);
+    expect((await model()).backupActive).toBe(true);
+    await waitFor('the timeout to end backup mode', async () => (await model()).backupActive === false, 15_000);
+  });
+
+  it('datafiles left in backup mode with no freeze running: ship raises a database-warning event', async () => {
+    await setModel({ backupActive: true });
+    expect((await cli(['ship', '--once'])).code).toBe(0);
+    const warning = (await readEvents(ipcFolder)).find((event) => event.type === 'database-warning');
+    expect(String(warning?.message)).toMatch(/4 datafile\(s\) are in backup mode .* no snaplog freeze is running/);
+  });
+
+  it('clear errors: NOARCHIVELOG, missing privilege at BEGIN BACKUP, an SID not in oratab', async () => {
+    await setModel({ logMode: 'NOARCHIVELOG' });
+    const noarchive = await cli(['ship', '--once']);
+    expect(noarchive.code).toBe(2);
+    expect(noarchive.stderr).toMatch(/runs in NOARCHIVELOG mode/);
+    expect(noarchive.stderr).toMatch(/ALTER DATABASE ARCHIVELOG/);
+    await setModel({ logMode: 'ARCHIVELOG', fail: { match: 'BEGIN BACKUP', error: 'ORA-01031: insufficient privileges' } });
+    const denied = await cli(['freeze']);
+    expect(denied.code).toBe(1);
+    expect(denied.stderr).toMatch(/ALTER DATABASE BEGIN BACKUP failed: ORA-01031: insufficient privileges/);
+    expect((await model()).backupActive).toBeFalsy();
+    await writeConfig('timeout = 30', 'sid = PROD');
+    const unknown = await cli(['ship', '--once']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/instance PROD is not in .*oratab \(it lists ORCL\)/);
+  });
+
+  it('restore: plan and RMAN scripts for SCN and time targets from the archive; the real run fetches, verifies and runs rman', async () => {
+    expect((await cli(['freeze', '--json'])).code).toBe(0);
+    expect((await cli(['thaw'])).code).toBe(0);
+    const { spawnSync } = await import('node:child_process');
+    spawnSync(join(dir, 'bin', 'sqlplus'), ['-S', '/nolog'], { input: 'CONNECT / AS SYSDBA\nALTER SYSTEM ARCHIVE LOG CURRENT;\n', env: { ...process.env, ...env() } });
+    expect((await cli(['ship', '--once'])).code).toBe(0);
+    const record = JSON.parse(await readFile(join(await systemDir(), 'snapshots', (await readdir(join(await systemDir(), 'snapshots')))[0]!), 'utf8'));
+    const targetScn = BigInt(record.position.gtid) + 50n;
+    const staging = join(dir, 'staging');
+    const dry = await cli(['restore', '--to-scn', String(targetScn), '--dry-run', '--staging', staging]);
+    expect(dry.code, dry.stderr).toBe(0);
+    expect(dry.stdout).toContain(`CATALOG START WITH '${staging}/' NOPROMPT;`);
+    expect(dry.stdout).toContain(`SET UNTIL SCN ${targetScn + 1n};`);
+    expect(dry.stdout).toContain('ALTER DATABASE OPEN RESETLOGS;');
+    const plan = await cli(['plan', '--latest', '--json']);
+    expect(plan.code, plan.stderr).toBe(0);
+    expect(JSON.parse(plan.stdout).threads).toEqual([1, 2]);
+
+    const run = await cli(['restore', '--to-scn', String(targetScn), '--staging', staging]);
+    expect(run.code, run.stderr).toBe(0);
+    const rman = (await readFile(join(dir, 'rman.jsonl'), 'utf8')).trim().split('\n').map((line) => JSON.parse(line));
+    expect(rman[0].argv).toEqual(['target', '/', `cmdfile=${join(staging, 'recover.rman')}`]);
+    expect(rman[0].script).toContain(`SET UNTIL SCN ${targetScn + 1n};`);
+    expect(rman[0].sid).toBe('ORCL');
+    const fetched = (await readdir(staging)).filter((name) => name.endsWith('.arc'));
+    expect(fetched.length).toBeGreaterThan(0);
+    for (const name of fetched) expect(await readFile(join(staging, name))).toEqual(await readFile(join(dir, 'arch', name)));
+
+    await setModel({ rmanFail: true });
+    const failed = await cli(['restore', '--latest', '--staging', staging]);
+    expect(failed.code).toBe(1);
+    expect(failed.stderr).toMatch(/RMAN recovery failed .*RMAN-03002/);
+    const gtid = await cli(['restore', '--to-gtid', '0-1-1', '--dry-run']);
+    expect(gtid.code).toBe(2);
+  });
+});
