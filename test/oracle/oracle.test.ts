@@ -211,6 +211,9 @@ describe('Oracle end to end against a scripted Oracle model (fake sqlplus and rm
 
   it('clear errors: NOARCHIVELOG, missing privilege at BEGIN BACKUP, an SID not in oratab', async () => {
     await setModel({ logMode: 'NOARCHIVELOG' });
+    const check = await cli(['config', 'check', '--database']);
+    expect(check.code).toBe(2);
+    expect(check.stderr).toMatch(/runs in NOARCHIVELOG mode/);
     const noarchive = await cli(['ship', '--once']);
     expect(noarchive.code).toBe(2);
     expect(noarchive.stderr).toMatch(/runs in NOARCHIVELOG mode/);
