@@ -23,23 +23,12 @@
 import { createReadStream, readdirSync, readFileSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { checkpoint, envNumber, GiB, importDist, log, machine, makeRunDir, median, MiB, now, percentile, round, runBench } from './support/common.mjs';
+import { checkpoint, prng, envNumber, GiB, importDist, log, machine, makeRunDir, median, MiB, now, percentile, round, runBench } from './support/common.mjs';
 import { buildBoundaryBinlog, iso, logName, snapshotRecord, syntheticLogMetadata, writeLogs, writeSnapshots } from './support/synthetic-archive.mjs';
 
 const NAME = 'plan';
 const DAY = 86_400;
 
-/** Deterministic PRNG (mulberry32). */
-function prng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const timeTarget = (seconds) => ({ kind: 'time', time: seconds, text: iso(seconds) });
 

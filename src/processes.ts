@@ -1,3 +1,5 @@
+import { userInfo } from 'node:os';
+
 /** Whether a process with this pid exists (EPERM: it does, owned by someone else). */
 export function isProcessAlive(pid: number | undefined): boolean {
   if (!pid) return false;
@@ -6,5 +8,14 @@ export function isProcessAlive(pid: number | undefined): boolean {
     return true;
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** The user this process runs as ('' when the system cannot tell, e.g. a uid without a passwd entry). */
+export function currentUserName(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return '';
   }
 }

@@ -228,6 +228,18 @@ export async function runBench(name, main, { limitSeconds = envNumber('SNAPLOG_B
 
 export const now = () => performance.now();
 
+/** A small deterministic PRNG (mulberry32), so that runs generate the same kind of data. */
+export function prng(seed) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
 export function round(value, digits = 3) {
   if (value === undefined || value === null || !Number.isFinite(value)) return value;
   const f = 10 ** digits;

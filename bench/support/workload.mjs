@@ -5,23 +5,12 @@
 //            shipping (UPDATE of 1–2 orders), clean-up (DELETE of an event)
 //   bulk     large multi-row INSERTs (a bulk load / ETL), a few UPDATEs of whole batches
 import { binaryLogs } from './mariadb.mjs';
-import { checkpoint, log, MiB, now, round } from './common.mjs';
+import { checkpoint, log, MiB, now, prng, round } from './common.mjs';
 
 export const TABLES = ['shop.accounts', 'shop.orders', 'shop.order_items', 'shop.events', 'bulk.facts'];
 
 const NAME = 'replay';
 
-/** A small deterministic PRNG (mulberry32), so that runs generate the same kind of data. */
-function prng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const WORDS = 'alpha bravo charlie delta echo foxtrot golf hotel india juliet kilo lima mike november oscar papa quebec romeo sierra tango uniform victor whiskey xray yankee zulu'.split(' ');
 

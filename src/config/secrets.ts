@@ -7,10 +7,10 @@
 import { constants } from 'node:fs';
 import { open, stat, type FileHandle } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
-import { userInfo } from 'node:os';
 import { ConfigError, type ConfigLocation } from '../errors.js';
 import { passwordFromOptionFile } from './mysql-option-file.js';
 import type { SnaplogConfig } from './types.js';
+import { currentUserName } from '../processes.js';
 
 function modeText(stats: Stats): string {
   return (stats.mode & 0o7777).toString(8).padStart(4, '0');
@@ -20,13 +20,6 @@ function currentUid(): number | undefined {
   return typeof process.getuid === 'function' ? process.getuid() : undefined;
 }
 
-function currentUserName(): string {
-  try {
-    return userInfo().username;
-  } catch {
-    return String(currentUid() ?? 'root');
-  }
-}
 
 function errorCode(error: unknown): string | undefined {
   return typeof error === 'object' && error !== null && 'code' in error ? String((error as { code: unknown }).code) : undefined;
@@ -49,7 +42,7 @@ function checkSecretStats(path: string, stats: Stats, location: ConfigLocation):
     throw new ConfigError(
       location,
       `${path} is owned by uid ${stats.uid}; a file holding a password must be owned by root or by the user running snaplog (uid ${uid})`,
-      `chown ${currentUserName()} ${path} && chmod 600 ${path}`,
+      `chown ${currentUserName() || String(currentUid() ?? 'root')} ${path} && chmod 600 ${path}`,
     );
   }
 }

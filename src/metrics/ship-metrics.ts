@@ -3,6 +3,7 @@ import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { StorageDriver } from '../archive/storage.js';
 import type { SnaplogEvent } from '../events/channel.js';
 import { readFreezeState } from '../freeze/state.js';
+import type { FreezeState } from '../freeze/state.js';
 import type { RoundResult } from '../ship/shipper.js';
 import { lagBytes } from './listen.js';
 
@@ -34,33 +35,20 @@ export class ShipMetrics {
   constructor(private readonly options: ShipMetricsOptions) {
     collectDefaultMetrics({ register: this.registry, prefix: 'snaplog_process_' });
     const { ipcFolder, storage } = options;
-    new Gauge({
-      name: 'snaplog_frozen',
-      help: '1 while a snapshot freeze holds the database (freezing or frozen), else 0',
-      registers: [this.registry],
-      async collect() {
-        const state = await readFreezeState(ipcFolder).catch(() => undefined);
-        this.set(state?.state === 'frozen' || state?.state === 'freezing' ? 1 : 0);
-      },
-    });
-    new Gauge({
-      name: 'snaplog_last_frozen_duration_seconds',
-      help: 'How long the last finished freeze held the database',
-      registers: [this.registry],
-      async collect() {
-        const state = await readFreezeState(ipcFolder).catch(() => undefined);
-        if (state?.frozenMs !== undefined) this.set(state.frozenMs / 1000);
-      },
-    });
-    new Gauge({
-      name: 'snaplog_last_freeze_failed',
-      help: '1 when the last freeze failed or timed out (the snapshot is not application-consistent)',
-      registers: [this.registry],
-      async collect() {
-        const state = await readFreezeState(ipcFolder).catch(() => undefined);
-        this.set(state?.state === 'failed' || state?.state === 'timed-out' ? 1 : 0);
-      },
-    });
+    const freezeGauge = (name: string, help: string, valueOf: (state: FreezeState | undefined) => number | undefined): void => {
+      new Gauge({
+        name,
+        help,
+        registers: [this.registry],
+        async collect() {
+          const value = valueOf(await readFreezeState(ipcFolder).catch(() => undefined));
+          if (value !== undefined) this.set(value);
+        },
+      });
+    };
+    freezeGauge('snaplog_frozen', '1 while a snapshot freeze holds the database (freezing or frozen), else 0', (state) => (state?.state === 'frozen' || state?.state === 'freezing' ? 1 : 0));
+    freezeGauge('snaplog_last_frozen_duration_seconds', 'How long the last finished freeze held the database', (state) => (state?.frozenMs === undefined ? undefined : state.frozenMs / 1000));
+    freezeGauge('snaplog_last_freeze_failed', '1 when the last freeze failed or timed out (the snapshot is not application-consistent)', (state) => (state?.state === 'failed' || state?.state === 'timed-out' ? 1 : 0));
     new Gauge({
       name: 'snaplog_archive_free_bytes',
       help: 'Free space of the archive file system (absent when the driver cannot tell)',

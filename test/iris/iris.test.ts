@@ -172,6 +172,7 @@ describe('IRIS with a fake `iris` terminal (scripted instance: no IRIS can run h
     expect(frozen.watchdogPid).toBeGreaterThan(0);
     process.kill(frozen.holderPid, 'SIGKILL');
     await waitFor('the watchdog to thaw the instance', async () => (await state()).frozen === false, 15_000);
+    await waitFor('the watchdog to record what it did', async () => JSON.parse(await readFile(join(ipcFolder, 'freeze.json'), 'utf8')).releasedBy === 'watchdog', 15_000);
     const after = JSON.parse(await readFile(join(ipcFolder, 'freeze.json'), 'utf8'));
     expect(after).toMatchObject({ state: 'failed', releasedBy: 'watchdog' });
     const thaw = await cli(['thaw']);
@@ -180,9 +181,9 @@ describe('IRIS with a fake `iris` terminal (scripted instance: no IRIS can run h
   });
 
   it('no thaw within the timeout: the holder calls ExternalThaw itself and the snapshot is marked timed-out', async () => {
-    await writeConfig({ workload: 'timeout = 3' });
+    await writeConfig({ workload: 'timeout = 8' });
     expect((await cli(['freeze'])).code).toBe(0);
-    await waitFor('the timeout thaw', async () => (await state()).frozen === false, 15_000);
+    await waitFor('the timeout thaw', async () => (await state()).frozen === false, 30_000);
     const thaw = await cli(['thaw']);
     expect(thaw.code).toBe(1);
     expect(thaw.stderr).toMatch(/not application-consistent/);

@@ -3,9 +3,9 @@
  * -U%SYS`) as [workload] linux_user, always with an argument array. Credentials answer the login
  * prompts on stdin and are never on the command line.
  */
-import { userInfo } from 'node:os';
 import { execa } from 'execa';
 import { SnaplogError } from '../../errors.js';
+import { currentUserName } from '../../processes.js';
 import type { IrisConfig } from './config.js';
 import type { IrisCredentials } from './credentials.js';
 import { parseAnswers } from './objectscript.js';
@@ -59,7 +59,7 @@ export class IrisClient {
     private readonly config: IrisConfig,
     private readonly credentials: () => Promise<IrisCredentials | undefined>,
   ) {
-    this.currentUser = safeUserName();
+    this.currentUser = currentUserName();
   }
 
   private async call(request: { entry?: string; lines?: string[] }): Promise<{ result: IrisCallResult; credentials: IrisCredentials | undefined; what: string }> {
@@ -108,13 +108,5 @@ export class IrisClient {
     const answers = parseAnswers(result.stdout);
     if (answers.size === 0) throw new IrisCallError(`${label}: the instance gave no answer (${transcript(result, credentials)})`, { hint: 'a login prompt not answered? set [iris] credentials_file' });
     return answers;
-  }
-}
-
-function safeUserName(): string {
-  try {
-    return userInfo().username;
-  } catch {
-    return String(process.getuid?.() ?? '');
   }
 }

@@ -1,11 +1,11 @@
 /** Runs a planned Oracle recovery: fetch + verify the archived logs, then RMAN as linux_user with OS auth. */
 import { chmod, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { userInfo } from 'node:os';
 import { execa } from 'execa';
 import type { Archive } from '../../archive/archive.js';
 import type { SnaplogConfig } from '../../config/index.js';
 import { SnaplogError } from '../../errors.js';
+import { currentUserName } from '../../processes.js';
 import { fetchLogs } from '../../restore/fetch.js';
 import { oracleConfig } from './config.js';
 import { findOraError, oracleError } from './errors.js';
@@ -20,7 +20,7 @@ export async function runOracleRecovery(input: { config: SnaplogConfig; archive:
   for (const log of fetched) await chmod(log.path, 0o644);
   const scriptPath = join(input.stagingDir, 'recover.rman');
   await writeFile(scriptPath, input.script, { mode: 0o644 });
-  const { file, args } = clientInvocation(oracle, 'rman', ['target', '/', `cmdfile=${scriptPath}`], safeUser());
+  const { file, args } = clientInvocation(oracle, 'rman', ['target', '/', `cmdfile=${scriptPath}`], currentUserName());
   const result = await execa(file, args, { reject: false, env: { ORACLE_SID: oracle.sid, ORACLE_HOME: oracle.oracleHome }, timeout: 24 * 3600 * 1000 });
   const output = `${result.stdout ?? ''}\n${result.stderr ?? ''}`;
   const rmanError = /(RMAN-(?!00571)\d{5}): ?([^\n]*)/.exec(output);
@@ -32,12 +32,4 @@ export async function runOracleRecovery(input: { config: SnaplogConfig; archive:
     });
   }
   input.say(`recovered with ${fetched.length} archived log(s); RMAN script ${scriptPath}`);
-}
-
-function safeUser(): string {
-  try {
-    return userInfo().username;
-  } catch {
-    return '';
-  }
 }

@@ -4,9 +4,9 @@
  * run as linux_user with OS authentication (`connect / as sysdba`), the script on stdin.
  */
 import { execa } from 'execa';
-import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { SnaplogError } from '../../errors.js';
+import { currentUserName } from '../../processes.js';
 import type { OracleConfig } from './config.js';
 import { findOraError, oracleError } from './errors.js';
 
@@ -51,7 +51,7 @@ export function clientInvocation(config: Pick<OracleConfig, 'binDir' | 'linuxUse
 const PREAMBLE = ['WHENEVER SQLERROR EXIT FAILURE', 'SET HEADING OFF FEEDBACK OFF PAGESIZE 0 LINESIZE 32767 TRIMSPOOL ON ECHO OFF VERIFY OFF'];
 
 export class SqlplusSession implements OracleSession {
-  private readonly currentUser = safeUser();
+  private readonly currentUser = currentUserName();
 
   constructor(private readonly config: OracleConfig) {}
 
@@ -143,13 +143,5 @@ export async function openSession(config: OracleConfig, readPassword: () => Prom
     const ora = findOraError((error as Error).message);
     if (ora) throw oracleError(what, ora.code, ora.message);
     throw new SnaplogError(`${what} failed: ${(error as Error).message.split('\n')[0]}`, { hint: 'check [oracle] connect_string and that the listener is up' });
-  }
-}
-
-function safeUser(): string {
-  try {
-    return userInfo().username;
-  } catch {
-    return '';
   }
 }
