@@ -1,6 +1,5 @@
 import { watch } from 'chokidar';
 import type { FSWatcher } from 'chokidar';
-import { dirname } from 'node:path';
 import { describeError, SnaplogError } from '../errors.js';
 import type { EventChannel } from '../events/channel.js';
 import type { Engine } from '../engines/types.js';
@@ -93,7 +92,10 @@ export async function runShipLoop(engine: Engine, shipper: Shipper, events: Even
         if (failures > 0) await events.emit('ship-recovered', 'info', { afterFailures: failures });
         failures = 0;
         if (options.mode === 'once') return lastResult;
-        if (!watcher && lastResult.openLog) watcher = watchFolder(dirname(lastResult.openLog.path), poke);
+        if (!watcher) {
+          const folders = lastResult.sourceFolders;
+          if (folders.length) watcher = watchFolder(folders, poke);
+        }
       } catch (error) {
         failures = await recorder.failure(error);
         await events.emit('ship-failed', 'alert', { kind: error instanceof Error ? error.name : 'Error', message: describeError(error), attempt: failures });
@@ -141,8 +143,8 @@ function isPermanent(error: unknown): boolean {
   return error instanceof SnaplogError && error.exitCode === 2;
 }
 
-function watchFolder(folder: string, onChange: () => void): FSWatcher {
-  return watch(folder, { ignoreInitial: true, depth: 0, awaitWriteFinish: false }).on('all', onChange);
+function watchFolder(folders: string[], onChange: () => void): FSWatcher {
+  return watch(folders, { ignoreInitial: true, depth: 0, awaitWriteFinish: false }).on('all', onChange);
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {

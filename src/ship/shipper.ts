@@ -1,5 +1,6 @@
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import PQueue from 'p-queue';
 import type { Archive } from '../archive/archive.js';
 import { ArchiveDuplicateError } from '../archive/errors.js';
@@ -24,6 +25,8 @@ export interface RoundResult {
   openLog?: SourceLog;
   gaps: SequenceGap[];
   lastArchived?: LogMetadata;
+  /** The folders the server's logs are in (binlog dir, Oracle archive destinations, journal dir). */
+  sourceFolders: string[];
 }
 
 /** One pass of the shipping loop: find closed logs the archive lacks and ship them in order. */
@@ -83,6 +86,7 @@ export class Shipper {
       openLog: source.find((log) => !log.closed),
       gaps: plan.gaps,
       lastArchived,
+      sourceFolders: [...new Set(source.map((log) => dirname(log.path)))],
     };
   }
 

@@ -204,6 +204,20 @@ describe('Oracle end to end against a scripted Oracle model (fake sqlplus and rm
     await waitFor('the timeout to end backup mode', async () => (await model()).backupActive === false, 30_000);
   });
 
+  it('the ship service watches the archive destination: a newly archived log ships without waiting for the rescan', async () => {
+    await writeFile(configPath, (await readFile(configPath, 'utf8')).replace('[archive]', '[ship]\nrescan_interval = 300s\n\n[archive]'));
+    const { spawn, spawnSync } = await import('node:child_process');
+    const service = spawn(process.execPath, [resolve(import.meta.dirname, '../../bin/snaplog'), 'ship', '--config', configPath], { env: { ...process.env, ...env() }, stdio: 'ignore' });
+    try {
+      await waitFor('the first round', async () => (await readdir(join(await systemDir(), 'logs'))).includes('2_3_1093456789.arc.json'), 30_000);
+      spawnSync(join(dir, 'bin', 'sqlplus'), ['-S', '/nolog'], { input: 'CONNECT / AS SYSDBA\nALTER SYSTEM ARCHIVE LOG CURRENT;\n', env: { ...process.env, ...env() } });
+      await waitFor('the new logs, long before the 300 s rescan', async () => (await readdir(join(await systemDir(), 'logs'))).includes('2_4_1093456789.arc.json'), 60_000);
+    } finally {
+      service.kill('SIGTERM');
+      await new Promise((done) => service.once('exit', done));
+    }
+  });
+
   it('datafiles left in backup mode with no freeze running: ship raises a database-warning event', async () => {
     await setModel({ backupActive: true });
     expect((await cli(['ship', '--once'])).code).toBe(0);
