@@ -8,7 +8,7 @@
 //                and planChain alone in memory for SNAPLOG_BENCH_PLAN_TARGETS (200) --to TIME targets
 //                spread over the whole range (p50/p99)
 // B. A 10 GiB day: 10 logs of 1 GiB (SNAPLOG_BENCH_DAY_LOGS × SNAPLOG_BENCH_DAY_LOG_GIB) and one snapshot
-//    at 00:10; the boundary log (the 6th) is a real binlog of SNAPLOG_BENCH_BOUNDARY_MIB (default 256) of
+//    at 00:10; the boundary log (the 6th) is a real binlog of SNAPLOG_BENCH_BOUNDARY_MIB (default 1024: the full day-log size) of
 //    small transactions built with BinlogBuilder, its metadata from a real scan (factsFromScan); the other
 //    logs are metadata only. Targets are --to TIME inside the boundary log.
 //      baselines plain reads of the boundary log: createReadStream 1 MiB (archive.openLog's path, what
@@ -86,7 +86,7 @@ await runBench(
     const perDay = Math.max(1, Math.round(envNumber('SNAPLOG_BENCH_PLAN_LOGS_PER_DAY', 288)));
     const targetCount = Math.max(10, Math.round(envNumber('SNAPLOG_BENCH_PLAN_TARGETS', 200)));
     const rounds = Math.max(1, Math.round(envNumber('SNAPLOG_BENCH_PLAN_ROUNDS', 5)));
-    const boundaryBytes = Math.round(envNumber('SNAPLOG_BENCH_BOUNDARY_MIB', 256) * MiB);
+    const boundaryBytes = Math.round(envNumber('SNAPLOG_BENCH_BOUNDARY_MIB', 1024) * MiB);
     const dayLogCount = Math.max(2, Math.round(envNumber('SNAPLOG_BENCH_DAY_LOGS', 10)));
     const dayLogBytes = Math.round(envNumber('SNAPLOG_BENCH_DAY_LOG_GIB', 1) * GiB);
 
@@ -95,7 +95,7 @@ await runBench(
     const { planChain, locateStop } = await importDist('restore/plan.js');
     const { loadPlan } = await importDist('restore/load-plan.js');
     const { scanBinlogFile, readFileChunks } = await importDist('engines/mysql/binlog/index.js');
-    const { factsFromScan } = await importDist('engines/mysql/log-facts.js');
+    const { binlogObserver } = await importDist('engines/mysql/log-facts.js');
     const base = makeRunDir('plan');
     const T0 = Date.UTC(2026, 0, 5) / 1000;
 
@@ -203,6 +203,10 @@ await runBench(
     if (boundaryScan.transactionCount !== built.transactions) throw new Error(`built ${built.transactions} transactions, the scanner found ${boundaryScan.transactionCount}`);
     log(NAME, `B: boundary binlog ${boundaryName}: ${round(built.size / MiB, 1)} MiB, ${built.transactions} transactions, built in ${round(buildSeconds, 1)} s`);
 
+    // The metadata the shipper writes: facts and the sparse checkpoint index, from one pass over the bytes.
+    const observer = binlogObserver();
+    for await (const chunk of readFileChunks(boundaryPath)) observer.push(chunk);
+    const boundaryFacts = observer.finish();
     const metadataB = [];
     let seqB = 1;
     for (let k = 0; k < dayLogCount; k++) {
@@ -220,7 +224,7 @@ await runBench(
           compression: 'none',
           storedName: boundaryName,
           storedSize: built.size,
-          ...factsFromScan(boundaryScan),
+          ...boundaryFacts,
           shippedAt: iso(to + 30),
           shippedBy: 'db-bench-01',
         });

@@ -120,6 +120,12 @@ export class Archive {
     return decompressStream(this.storage.openRead(`${logsDir(systemId)}/${metadata.storedName}`), metadata.compression);
   }
 
+  /** Bytes [start, end) of an uncompressed archived log, read without the rest. */
+  openLogRange(systemId: string, metadata: Pick<LogMetadata, 'storedName' | 'compression'>, start: number, end: number): Readable {
+    if (metadata.compression !== 'none') throw new Error(`${metadata.storedName} is compressed: it can only be read whole`);
+    return this.storage.openRead(`${logsDir(systemId)}/${metadata.storedName}`, { start, end });
+  }
+
   async writeSnapshot(systemId: string, record: SnapshotRecord): Promise<void> {
     await this.assertMounted();
     await this.storage.replaceFile(snapshotPath(systemId, record.id), `${JSON.stringify(record, null, 2)}\n`);

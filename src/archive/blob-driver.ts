@@ -70,11 +70,12 @@ export class BlobDriver implements StorageDriver {
     }
   }
 
-  openRead(path: string): Readable {
+  openRead(path: string, range?: { start: number; end: number }): Readable {
     const output = new PassThrough({ highWaterMark: 1 << 20 });
+    if (range && range.end <= range.start) return Readable.from([]);
     this.container
       .getBlockBlobClient(this.name(path))
-      .download()
+      .download(range?.start ?? 0, range ? range.end - range.start : undefined)
       .then((response) => {
         const body = response.readableStreamBody;
         if (!body) throw new Error('no body');

@@ -32,6 +32,12 @@ export interface LogMetadata {
   /** false when the log was closed by a crash: bytes after lastCompleteTransactionEnd are absent, not corrupt. */
   cleanClose?: boolean;
   nextLog?: string;
+  /**
+   * Sparse transaction-boundary index written at ship time (MySQL/MariaDB): every ~16 MiB, the offset where
+   * a transaction starts and the latest commit time (unix s) of the transactions before it. The planner
+   * reads only the stretch that holds the stop instead of scanning the whole boundary log.
+   */
+  checkpoints?: { position: number; maxCommitTimeBefore: number }[];
   /** Engine-specific facts (Oracle thread/SCN range, IRIS journal details …). */
   details?: Record<string, unknown>;
   shippedAt: string;

@@ -3,7 +3,7 @@ import { link, mkdir, open, readdir, readFile, rename, rm, stat, statfs, unlink 
 import type { FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import type { StorageDriver, StoredFileInfo } from './storage.js';
 import { isProcessAlive } from '../processes.js';
 
@@ -76,8 +76,9 @@ export class PosixDriver implements StorageDriver {
     return readFile(this.abs(path));
   }
 
-  openRead(path: string): Readable {
-    return createReadStream(this.abs(path), { highWaterMark: 1 << 20 });
+  openRead(path: string, range?: { start: number; end: number }): Readable {
+    if (range && range.end <= range.start) return Readable.from([]);
+    return createReadStream(this.abs(path), { highWaterMark: 1 << 20, ...(range ? { start: range.start, end: range.end - 1 } : {}) });
   }
 
   async ensureDir(path: string): Promise<void> {

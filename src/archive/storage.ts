@@ -14,7 +14,8 @@ export interface StorageDriver {
   stat(path: string): Promise<StoredFileInfo | undefined>;
   list(dir: string): Promise<string[]>;
   readFile(path: string): Promise<Buffer>;
-  openRead(path: string): Readable;
+  /** The file's bytes, or those from `start` up to `end` (exclusive) when given. */
+  openRead(path: string, range?: { start: number; end: number }): Readable;
   /** Writes the chunks to a temp name, makes them durable, then publishes them under `path` unless it exists. */
   createFromStream(path: string, chunks: AsyncIterable<Buffer>): Promise<'created' | 'exists'>;
   createFile(path: string, content: Buffer | string): Promise<'created' | 'exists'>;

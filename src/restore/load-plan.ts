@@ -1,7 +1,8 @@
 import type { Archive } from '../archive/archive.js';
 import { buildCatalog } from '../archive/catalog.js';
 import { BinlogScanner } from '../engines/mysql/binlog/index.js';
-import { locateStop, planChain } from './plan.js';
+import { locateStop, planChain, PlanError } from './plan.js';
+import { stopWindow } from './stop-window.js';
 import type { RestorePlan } from './plan.js';
 import type { RestoreTarget } from './target.js';
 
@@ -17,7 +18,23 @@ export async function loadPlan(archive: Archive, systemId: string, target: Resto
   const lastLog = chain.logs[chain.logs.length - 1]!;
   const boundaryMeta = catalog.logs.find((log) => log.name === lastLog.name);
   if (!chain.boundaryLog) return locateStop(chain, [], boundaryMeta);
+  const window = boundaryMeta ? stopWindow(boundaryMeta, target) : undefined;
+  if (window && boundaryMeta) {
+    const scanner = new BinlogScanner({ keepTransactions: true });
+    for await (const chunk of archive.openLogRange(systemId, boundaryMeta, 0, window.headEnd)) scanner.push(chunk as Buffer);
+    scanner.skipTo(window.start);
+    for await (const chunk of archive.openLogRange(systemId, boundaryMeta, window.start, window.end)) scanner.push(chunk as Buffer);
+    const partial = scanner.finish();
+    if (partial.problems.length === 0) {
+      try {
+        return { ...locateStop(chain, partial.transactions, boundaryMeta), boundaryBytesScanned: window.headEnd + (window.end - window.start) };
+      } catch (error) {
+        if (!(error instanceof PlanError)) throw error;
+        // The stop is not in the stretch (an index older than the log's content?): read the whole log.
+      }
+    }
+  }
   const scanner = new BinlogScanner({ keepTransactions: true });
   for await (const chunk of archive.openLog(systemId, lastLog)) scanner.push(chunk as Buffer);
-  return locateStop(chain, scanner.finish().transactions, boundaryMeta);
+  return { ...locateStop(chain, scanner.finish().transactions, boundaryMeta), boundaryBytesScanned: lastLog.size };
 }

@@ -49,6 +49,8 @@ export interface RestorePlan extends ChainPlan {
   stop: StopPoint;
   bytesToReplay: number;
   gaps: never[];
+  /** Bytes of the boundary log the planner read to find the stop (less than its size when its index helped). */
+  boundaryBytesScanned?: number;
 }
 
 export class PlanError extends SnaplogError {

@@ -34,11 +34,31 @@ export function factsFromScan(scan: BinlogScan): LogFacts {
 }
 
 /** Learns a binlog's facts from the chunks that the archive copies; keeps no transaction index in memory. */
-export function binlogObserver(): LogObserver {
-  const scanner = new BinlogScanner({ keepTransactions: false });
+export const CHECKPOINT_BYTES = 16 * 1024 * 1024;
+
+/** Pure: a sparse index over transactions (log order) — a checkpoint at the first one and then every `every` bytes. */
+export class CheckpointRecorder {
+  readonly checkpoints: { position: number; maxCommitTimeBefore: number }[] = [];
+  private nextAt = 0;
+  private maxCommit = 0;
+
+  constructor(private readonly every = CHECKPOINT_BYTES) {}
+
+  add(transaction: { startPosition: number; commitTime: number }): void {
+    if (transaction.startPosition >= this.nextAt) {
+      this.checkpoints.push({ position: transaction.startPosition, maxCommitTimeBefore: this.maxCommit });
+      this.nextAt = transaction.startPosition + this.every;
+    }
+    if (transaction.commitTime > this.maxCommit) this.maxCommit = transaction.commitTime;
+  }
+}
+
+export function binlogObserver(checkpointBytes = CHECKPOINT_BYTES): LogObserver {
+  const recorder = new CheckpointRecorder(checkpointBytes);
+  const scanner = new BinlogScanner({ keepTransactions: false, onTransaction: (transaction) => recorder.add(transaction) });
   return {
     push: (chunk) => scanner.push(chunk),
-    finish: () => factsFromScan(scanner.finish()),
+    finish: () => ({ ...factsFromScan(scanner.finish()), ...(recorder.checkpoints.length ? { checkpoints: recorder.checkpoints } : {}) }),
   };
 }
 

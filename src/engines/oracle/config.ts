@@ -9,6 +9,8 @@
  * user = sys                      ;   (with password_file)
  * privilege = sysdba              ; sysdba | sysbackup (with password_file)
  * call_timeout = 120              ; seconds one sqlplus / rman call may take
+ * backup_guard = scheduler        ; scheduler: a DBMS_SCHEDULER job ends backup mode after timeout + 60 s
+ *                                 ;   even if every snaplog process was killed; none: no such job
  *
  * Without password_file, sqlplus and rman run as linux_user with OS authentication (`/ as sysdba`).
  */
@@ -29,10 +31,14 @@ export interface OracleConfig {
   auth: OracleAuth;
   destId: number;
   callTimeoutSeconds: number;
+  /** A database-side job that ends backup mode if the freeze holder and its watchdog both die. */
+  backupGuard: boolean;
+  /** [workload] timeout: how long a freeze may hold backup mode. */
+  freezeTimeoutSeconds: number;
   systemId?: string;
 }
 
-export const ORACLE_KEYS = ['sid', 'dest_id', 'password_file', 'connect_string', 'user', 'privilege', 'call_timeout'] as const;
+export const ORACLE_KEYS = ['sid', 'dest_id', 'password_file', 'connect_string', 'user', 'privilege', 'call_timeout', 'backup_guard'] as const;
 export const DEFAULT_ORATAB = '/etc/oratab';
 
 export async function oracleConfig(config: SnaplogConfig): Promise<OracleConfig> {
@@ -73,6 +79,8 @@ export async function oracleConfig(config: SnaplogConfig): Promise<OracleConfig>
     if (privilege !== 'sysdba' && privilege !== 'sysbackup') throw new ConfigError(config.locate('oracle', 'privilege'), `expected sysdba or sysbackup, found ${JSON.stringify(privilege)}`);
     auth = { kind: 'password', user: raw.get('user') ?? 'sys', privilege, passwordFile, connectString };
   }
+  const guard = (raw.get('backup_guard') ?? 'scheduler').toLowerCase();
+  if (guard !== 'scheduler' && guard !== 'none') throw new ConfigError(config.locate('oracle', 'backup_guard'), `expected scheduler or none, found ${JSON.stringify(guard)}`);
   return {
     sid: entry.sid,
     oracleHome: entry.oracleHome,
@@ -81,6 +89,8 @@ export async function oracleConfig(config: SnaplogConfig): Promise<OracleConfig>
     auth,
     destId: number('dest_id', 1, 1, 31),
     callTimeoutSeconds: number('call_timeout', 120, 5, 3600),
+    backupGuard: guard === 'scheduler',
+    freezeTimeoutSeconds: config.workload.timeoutSeconds,
     systemId: config.archive.systemId,
   };
 }

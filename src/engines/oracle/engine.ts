@@ -7,6 +7,7 @@ import type { OracleConfig } from './config.js';
 import type { OracleSession, Row } from './session.js';
 import { utcText } from './session.js';
 import { OracleError } from './errors.js';
+import { createGuardJobBlock, dropGuardJobsBlock, GUARD_GRACE_SECONDS, guardJobName } from './backup-guard.js';
 
 export interface ArchivedRedo {
   path: string;
@@ -19,9 +20,9 @@ export interface ArchivedRedo {
   nextTime: string;
 }
 
-/** Pure: the stream of an archived log — its redo thread within one incarnation. */
+/** Pure: the stream of an archived log — its redo thread within one incarnation (`t1-r1093456789`). */
 export function redoStream(log: Pick<ArchivedRedo, 'thread' | 'resetlogsId'>): string {
-  return `thread ${log.thread} resetlogs ${log.resetlogsId}`;
+  return `t${log.thread}-r${log.resetlogsId}`;
 }
 
 /** Pure: what the archive records about an archived log (the bytes are opaque to snaplog). */
@@ -60,6 +61,8 @@ function toRedo(row: Row): ArchivedRedo {
     nextTime: row.NEXT_TIME!,
   };
 }
+
+const errorText = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 
 export class OracleEngine implements Engine {
   readonly kind = 'oracle';
@@ -138,10 +141,19 @@ export class OracleEngine implements Engine {
     return undefined;
   }
 
-  /** BEGIN BACKUP, then the SCN and time the snapshot stands at. Global: it outlives this session. */
+  /**
+   * BEGIN BACKUP, then the SCN and time the snapshot stands at. Global: it outlives this session, so a
+   * guard job in the database is armed first (see backup-guard.ts) and the holder's watchdog stands by.
+   */
   async quiesce(): Promise<Quiesced> {
     await this.assertArchivelog();
-    await this.session.execute('ALTER DATABASE BEGIN BACKUP', 'ALTER DATABASE BEGIN BACKUP');
+    const guarded = await this.armGuard();
+    try {
+      await this.session.execute('ALTER DATABASE BEGIN BACKUP', 'ALTER DATABASE BEGIN BACKUP');
+    } catch (error) {
+      if (guarded) await this.disarmGuard();
+      throw error;
+    }
     let scn: string;
     try {
       const [row] = await this.session.query({ SCN: 'current_scn' }, 'v$database', 'reading the SCN');
@@ -159,9 +171,32 @@ export class OracleEngine implements Engine {
       global: true,
       release: async () => {
         await this.session.execute('ALTER DATABASE END BACKUP', 'ALTER DATABASE END BACKUP');
+        if (guarded) await this.disarmGuard();
         await this.session.execute('ALTER SYSTEM ARCHIVE LOG CURRENT', 'ALTER SYSTEM ARCHIVE LOG CURRENT after END BACKUP').catch(() => undefined);
       },
     };
+  }
+
+  /** The scheduler job that ends backup mode after timeout + grace; false (with a warning) when it cannot be made. */
+  private async armGuard(): Promise<boolean> {
+    if (!this.config.backupGuard) return false;
+    try {
+      await this.session.execute(dropGuardJobsBlock(), 'dropping earlier backup-mode guard jobs');
+      await this.session.execute(createGuardJobBlock(guardJobName(new Date()), this.config.freezeTimeoutSeconds + GUARD_GRACE_SECONDS), 'creating the backup-mode guard job (DBMS_SCHEDULER)');
+      return true;
+    } catch (error) {
+      this.warn(`no database-side guard for backup mode (${errorText(error)}): only the watchdog process will end it if the freeze holder dies. Grant CREATE JOB, or set [oracle] backup_guard = none`);
+      return false;
+    }
+  }
+
+  /** Drops the guard job(s); a job left behind only runs END BACKUP, and the next freeze drops it first. */
+  private async disarmGuard(): Promise<void> {
+    await this.session.execute(dropGuardJobsBlock(), 'dropping the backup-mode guard job').catch((error: unknown) => this.warn(`the backup-mode guard job stays (${errorText(error)}); it only runs END BACKUP and the next freeze drops it`));
+  }
+
+  private warn(message: string): void {
+    process.stderr.write(`snaplog: warning: ${message}\n`);
   }
 
   /** END BACKUP from any process; "no file in backup mode" (ORA-01142) means there is nothing to end. */
@@ -169,9 +204,9 @@ export class OracleEngine implements Engine {
     try {
       await this.session.execute('ALTER DATABASE END BACKUP', 'ALTER DATABASE END BACKUP (watchdog)');
     } catch (error) {
-      if (error instanceof OracleError && error.oraCode === 'ORA-01142') return;
-      throw error;
+      if (!(error instanceof OracleError && error.oraCode === 'ORA-01142')) throw error;
     }
+    if (this.config.backupGuard) await this.disarmGuard();
   }
 
   /** Datafiles in backup mode right now (V$BACKUP ACTIVE): a freeze in force, or one nobody ended. */

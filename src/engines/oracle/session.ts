@@ -48,6 +48,11 @@ export function clientInvocation(config: Pick<OracleConfig, 'binDir' | 'linuxUse
   return config.linuxUser !== 'root' && config.linuxUser !== currentUser ? { file: 'runuser', args: ['-u', config.linuxUser, '--', path, ...args] } : { file: path, args };
 }
 
+/** Pure: a statement as sqlplus takes it: SQL ends with `;`, a PL/SQL block with a `/` line. */
+export function sqlplusStatement(statement: string): string {
+  return /^(BEGIN|DECLARE)\b/i.test(statement) ? `${statement}\n/` : `${statement};`;
+}
+
 const PREAMBLE = ['WHENEVER SQLERROR EXIT FAILURE', 'SET HEADING OFF FEEDBACK OFF PAGESIZE 0 LINESIZE 32767 TRIMSPOOL ON ECHO OFF VERIFY OFF'];
 
 export class SqlplusSession implements OracleSession {
@@ -81,7 +86,7 @@ export class SqlplusSession implements OracleSession {
   }
 
   async execute(statement: string, what: string): Promise<void> {
-    await this.run(`${statement};`, what);
+    await this.run(sqlplusStatement(statement), what);
   }
 
   async close(): Promise<void> {}

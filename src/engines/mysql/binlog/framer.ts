@@ -103,6 +103,15 @@ export class EventFramer {
     this.checkLogPos = options.checkLogPos ?? true;
   }
 
+  /**
+   * Continues at `position` as if the bytes before it had been read: for reading one stretch of a log
+   * after its head (magic + format description). Only between whole events.
+   */
+  skipTo(position: number): void {
+    if (this.pending !== undefined || this.headerFill > 0 || this.magicFill < MAGIC_LENGTH) throw new Error('EventFramer.skipTo: not at an event boundary');
+    this.endPosition = position;
+  }
+
   /** Stops framing: the consumer found something it cannot read past. */
   stop(): void {
     this.stopped = true;

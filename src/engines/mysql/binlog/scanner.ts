@@ -128,11 +128,13 @@ export class BinlogScanner {
   private leading = true;
   private fatal = false;
   private committed: BinlogTransaction | undefined;
+  private readonly onTransaction: ((transaction: BinlogTransaction) => void) | undefined;
   private finished: BinlogScan | undefined;
 
   constructor(options: ScannerOptions = {}) {
     this.keepTransactions = options.keepTransactions ?? true;
     this.onEvent = options.onEvent;
+    this.onTransaction = options.onTransaction;
     this.framer = new EventFramer(
       {
         capture: this.onEvent ? decodingCapture : scannerCapture,
@@ -145,6 +147,11 @@ export class BinlogScanner {
       transaction: (transaction) => this.recordTransaction(transaction),
       anomaly: (position, problem) => this.scan.problems.push({ position, problem }),
     });
+  }
+
+  /** Reads on from `position` (a transaction boundary recorded at ship time) after the log's head was pushed. */
+  skipTo(position: number): void {
+    this.framer.skipTo(position);
   }
 
   push(chunk: Buffer | Uint8Array): void {
@@ -204,6 +211,7 @@ export class BinlogScanner {
     this.committed = transaction;
     this.transactionCount++;
     if (this.keepTransactions) this.transactions.push(transaction);
+    this.onTransaction?.(transaction);
     const time = transaction.commitTime;
     if (time < this.minCommit) this.minCommit = time;
     if (time > this.maxCommit) this.maxCommit = time;

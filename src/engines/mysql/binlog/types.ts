@@ -80,4 +80,6 @@ export interface ScannerOptions {
   onEvent?: (event: BinlogEvent) => void;
   /** Check that each header's log_pos is its end offset (default true; off for relay logs written by a replica). */
   checkLogPos?: boolean;
+  /** Called for every complete transaction, in log order (whether or not the index is kept). */
+  onTransaction?: (transaction: BinlogTransaction) => void;
 }
