@@ -8,7 +8,7 @@ const statePath = process.env.FAKE_ORACLE_STATE;
 const state = JSON.parse(readFileSync(statePath, 'utf8'));
 const input = readFileSync(0, 'utf8');
 const lines = input.split('\n').map((line) => line.trim()).filter(Boolean);
-const statements = lines.filter((line) => !/^(WHENEVER|SET |CONNECT|EXIT)/i.test(line));
+const statements = lines.filter((line) => !/^(WHENEVER|SET |CONNECT|EXIT|\/$)/i.test(line));
 const record = (extra) => appendFileSync(join(dirname(statePath), 'calls.jsonl'), `${JSON.stringify({ tool: 'sqlplus', argv: process.argv.slice(2), sid: process.env.ORACLE_SID, connect: lines.find((line) => /^CONNECT/i.test(line)), statements, ...extra })}\n`);
 const save = () => writeFileSync(statePath, JSON.stringify(state, null, 2));
 const fail = (error) => {
@@ -31,10 +31,28 @@ function archiveCurrent() {
   }
 }
 
+// The model's scheduler: a job whose start time has come runs before this session's statements.
+// The test moves the database clock with clockSkewMs (timings never decide a test).
+const now = () => Date.now() + (state.clockSkewMs ?? 0);
+state.jobs ??= [];
+for (const job of state.jobs.filter((candidate) => candidate.runAtMs <= now())) {
+  if (/ALTER DATABASE END BACKUP/.test(job.action) && state.backupActive) state.backupActive = false;
+  (state.jobRuns ??= []).push({ name: job.name, atMs: now() });
+  state.jobs = state.jobs.filter((candidate) => candidate !== job);
+}
+
 const out = [];
 for (const statement of statements) {
   if (state.fail && statement.includes(state.fail.match)) fail(state.fail.error);
-  if (/ARCHIVE LOG CURRENT/i.test(statement)) {
+  if (/DBMS_SCHEDULER\.CREATE_JOB/i.test(statement)) {
+    if (state.noCreateJob) fail('ORA-27486: insufficient privileges');
+    const name = /job_name => '([^']+)'/.exec(statement)[1];
+    const seconds = Number(/NUMTODSINTERVAL\((\d+), 'SECOND'\)/.exec(statement)[1]);
+    const action = /job_action => '((?:[^']|'')*)'/.exec(statement)[1].replace(/''/g, "'");
+    state.jobs.push({ name, runAtMs: now() + seconds * 1000, afterSeconds: seconds, action });
+  } else if (/DBMS_SCHEDULER\.DROP_JOB/i.test(statement)) {
+    state.jobs = state.jobs.filter((job) => !job.name.startsWith('SNAPLOG_EB_'));
+  } else if (/ARCHIVE LOG CURRENT/i.test(statement)) {
     if (state.logMode !== 'ARCHIVELOG') fail('ORA-00258: manual archiving in NOARCHIVELOG mode must identify log');
     archiveCurrent();
   } else if (/BEGIN BACKUP/i.test(statement)) {

@@ -7,7 +7,8 @@ import { readEvents, waitFor } from '../support/observe.js';
 import { parseOratab } from '../../src/engines/oracle/oratab.js';
 import { planOracleRecovery } from '../../src/engines/oracle/restore-plan.js';
 import { rmanRecoveryScript, sqlplusSnapshotRecoveryScript } from '../../src/engines/oracle/restore-script.js';
-import { clientInvocation, parseSqlplusRows, sqlplusQueryScript, ThinSession } from '../../src/engines/oracle/session.js';
+import { clientInvocation, parseSqlplusRows, sqlplusQueryScript, sqlplusStatement, ThinSession } from '../../src/engines/oracle/session.js';
+import { createGuardJobBlock, dropGuardJobsBlock, guardJobName } from '../../src/engines/oracle/backup-guard.js';
 import type { LogMetadata } from '../../src/archive/metadata.js';
 import type { SnapshotRecord } from '../../src/archive/snapshot-record.js';
 
@@ -15,7 +16,7 @@ const at = (iso: string) => Date.parse(iso) / 1000;
 
 function meta(thread: number, sequence: number, firstScn: number, nextScn: number, firstTime: string, nextTime: string): LogMetadata {
   return {
-    formatVersion: 1, name: `${thread}_${sequence}_99.arc`, engine: 'oracle', sequence, stream: `thread ${thread} resetlogs 99`, size: 100, sha256: 'x', headSha256: 'x', compression: 'none', storedName: `${thread}_${sequence}_99.arc`, storedSize: 100,
+    formatVersion: 1, name: `${thread}_${sequence}_99.arc`, engine: 'oracle', sequence, stream: `t${thread}-r99`, size: 100, sha256: 'x', headSha256: 'x', compression: 'none', storedName: `${thread}_${sequence}_99.arc`, storedSize: 100,
     firstCommitTime: firstTime, lastCommitTime: nextTime, details: { thread, sequence, resetlogsId: '99', firstScn: String(firstScn), nextScn: String(nextScn) }, shippedAt: nextTime, shippedBy: 'h',
   };
 }
@@ -75,6 +76,21 @@ describe('Oracle planning, scripts and parsing (pure)', () => {
     expect(clientInvocation({ binDir: '/u01/bin', linuxUser: 'oracle' }, 'sqlplus', ['-S', '/nolog'], 'root')).toEqual({ file: 'runuser', args: ['-u', 'oracle', '--', '/u01/bin/sqlplus', '-S', '/nolog'] });
   });
 
+  it('the backup-mode guard job: a name under 30 characters, END BACKUP tolerating ORA-01142, started timeout + grace from now; sqlplus gets a / after PL/SQL', () => {
+    const name = guardJobName(new Date('2026-11-22T14:05:09.123Z'));
+    expect(name).toBe('SNAPLOG_EB_20261122140509');
+    expect(name.length).toBeLessThanOrEqual(30);
+    const block = createGuardJobBlock(name, 360);
+    expect(block).toBe(
+      "BEGIN DBMS_SCHEDULER.CREATE_JOB(job_name => 'SNAPLOG_EB_20261122140509', job_type => 'PLSQL_BLOCK', " +
+        "job_action => 'BEGIN EXECUTE IMMEDIATE ''ALTER DATABASE END BACKUP''; EXCEPTION WHEN OTHERS THEN IF SQLCODE <> -1142 THEN RAISE; END IF; END;', " +
+        "start_date => SYSTIMESTAMP + NUMTODSINTERVAL(360, 'SECOND'), enabled => TRUE, auto_drop => TRUE, comments => 'snaplog: ends backup mode if no thaw and no watchdog did'); END;",
+    );
+    expect(dropGuardJobsBlock()).toContain("WHERE job_name LIKE 'SNAPLOG\\_EB\\_%' ESCAPE '\\'");
+    expect(sqlplusStatement(block)).toBe(`${block}\n/`);
+    expect(sqlplusStatement('ALTER DATABASE BEGIN BACKUP')).toBe('ALTER DATABASE BEGIN BACKUP;');
+  });
+
   it('Thin mode against a fake oracledb connection: rows by alias; ORA-01017 becomes a config error (exit 2) naming password_file', async () => {
     const sql: string[] = [];
     const fake = {
@@ -101,6 +117,10 @@ interface OracleModel {
   threads?: number[];
   fail?: { match: string; error: string };
   rmanFail?: boolean;
+  noCreateJob?: boolean;
+  clockSkewMs?: number;
+  jobs?: { name: string; afterSeconds: number; action: string }[];
+  jobRuns?: { name: string }[];
 }
 
 describe('Oracle end to end against a scripted Oracle model (fake sqlplus and rman on command_path; no Oracle server here)', () => {
@@ -154,7 +174,7 @@ describe('Oracle end to end against a scripted Oracle model (fake sqlplus and rm
     expect(names).toEqual(['1_1_1093456789.arc', '1_2_1093456789.arc', '1_3_1093456789.arc', '2_1_1093456789.arc', '2_2_1093456789.arc', '2_3_1093456789.arc']);
     expect(await readFile(join(await systemDir(), 'logs', names[4]!))).toEqual(await readFile(join(dir, 'arch', names[4]!)));
     const metadata = JSON.parse(await readFile(join(await systemDir(), 'logs', '2_2_1093456789.arc.json'), 'utf8'));
-    expect(metadata).toMatchObject({ engine: 'oracle', stream: 'thread 2 resetlogs 1093456789', details: { thread: 2, sequence: 2, resetlogsId: '1093456789' } });
+    expect(metadata).toMatchObject({ engine: 'oracle', stream: 't2-r1093456789', details: { thread: 2, sequence: 2, resetlogsId: '1093456789' } });
     expect(BigInt(metadata.details.nextScn)).toBeGreaterThan(BigInt(metadata.details.firstScn));
     expect((await calls()).every((call) => call.connect === 'CONNECT / AS SYSDBA')).toBe(true);
 
@@ -182,10 +202,48 @@ describe('Oracle end to end against a scripted Oracle model (fake sqlplus and rm
     expect(shipped).toContain('2_4_1093456789.arc.json');
     const sequenceOfStatements = (await calls()).flatMap((call) => call.statements).filter((text) => /ARCHIVE LOG CURRENT|BACKUP;/.test(text));
     expect(sequenceOfStatements.slice(-2)).toEqual(['ALTER SYSTEM ARCHIVE LOG CURRENT;', 'ALTER DATABASE BEGIN BACKUP;']);
+    const guard = (await model()).jobs ?? [];
+    expect(guard).toHaveLength(1);
+    expect(guard[0]).toMatchObject({ afterSeconds: 30 + 60 });
+    expect(guard[0]!.name).toMatch(/^SNAPLOG_EB_\d{14}$/);
+    expect(guard[0]!.action).toContain("EXECUTE IMMEDIATE 'ALTER DATABASE END BACKUP'");
     const thaw = await cli(['thaw']);
     expect(thaw.code, thaw.stderr).toBe(0);
     expect((await model()).backupActive).toBe(false);
-    expect((await calls()).flatMap((call) => call.statements).slice(-2)).toEqual(['ALTER DATABASE END BACKUP;', 'ALTER SYSTEM ARCHIVE LOG CURRENT;']);
+    expect((await model()).jobs).toEqual([]);
+    const thawStatements = (await calls()).flatMap((call) => call.statements).slice(-3);
+    expect(thawStatements[0]).toBe('ALTER DATABASE END BACKUP;');
+    expect(thawStatements[1]).toMatch(/^BEGIN FOR j IN \(SELECT job_name FROM user_scheduler_jobs .*DBMS_SCHEDULER\.DROP_JOB/);
+    expect(thawStatements[2]).toBe('ALTER SYSTEM ARCHIVE LOG CURRENT;');
+  });
+
+  it('holder and watchdog both killed -9: the guard job in the (fake) database ends backup mode once its time comes', async () => {
+    expect((await cli(['freeze'])).code).toBe(0);
+    const frozen = JSON.parse(await readFile(join(ipcFolder, 'freeze.json'), 'utf8')) as { holderPid: number; watchdogPid: number };
+    process.kill(frozen.watchdogPid, 'SIGKILL');
+    process.kill(frozen.holderPid, 'SIGKILL');
+    const gone = (pid: number) => { try { process.kill(pid, 0); return false; } catch { return true; } };
+    await waitFor('both processes to be gone', async () => gone(frozen.watchdogPid) && gone(frozen.holderPid), 15_000);
+    // Nothing on the client can end backup mode now; the database's clock has not reached the job yet.
+    expect((await cli(['ship', '--once'])).code).toBe(0);
+    expect((await model()).backupActive).toBe(true);
+    // The database clock passes timeout + 60 s: its scheduler runs the job at the next session.
+    await setModel({ clockSkewMs: (30 + 61) * 1000 });
+    expect((await cli(['ship', '--once'])).code).toBe(0);
+    const after = await model();
+    expect(after.backupActive).toBe(false);
+    expect(after.jobRuns).toHaveLength(1);
+    expect(after.jobs).toEqual([]);
+  });
+
+  it('no CREATE JOB privilege: freeze still works on the watchdog alone and says so in holder.log', async () => {
+    await setModel({ noCreateJob: true });
+    const freeze = await cli(['freeze']);
+    expect(freeze.code, freeze.stderr).toBe(0);
+    expect((await model()).backupActive).toBe(true);
+    expect(await readFile(join(ipcFolder, 'holder.log'), 'utf8')).toMatch(/no database-side guard for backup mode \(creating the backup-mode guard job \(DBMS_SCHEDULER\) failed: ORA-27486/);
+    expect((await cli(['thaw'])).code).toBe(0);
+    expect((await model()).backupActive).toBe(false);
   });
 
   it('the holder killed -9 in backup mode: the watchdog runs END BACKUP; no thaw at all: the holder ends it at the timeout', async () => {
