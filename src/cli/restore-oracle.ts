@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { resolve } from 'node:path';
 import { UsageError } from '../errors.js';
 import type { EngineRestoreCli } from './engine-restore.js';
+import type { OracleTarget } from '../engines/oracle/restore-plan.js';
 import { openArchive, resolveSystemId } from './context.js';
 
 /**
@@ -14,33 +15,29 @@ export const oracleRestoreCli: EngineRestoreCli = {
   addOptions: (command: Command) =>
     command
       .addOption(new Option('--to-scn <scn>', 'Oracle: recover through this SCN (inclusive)'))
+      .addOption(new Option('--to-sequence <[thread:]sequence>', 'Oracle: recover through this archived log of this redo thread (default thread 1), inclusive'))
       .addOption(new Option('--no-open', 'Oracle: leave the database mounted after recovery (no OPEN RESETLOGS)'))
       .addHelpText(
         'after',
         `
-Oracle (workload_name = oracle): --to TIME, --to-scn SCN or --latest. The restored database must be MOUNTED
+Oracle (workload_name = oracle): --to TIME, --to-scn SCN, --to-sequence [THREAD:]SEQ or --latest (the last
+SCN every redo thread's archived logs reach). The restored database must be MOUNTED
 (not open). The archived logs are fetched into --staging (default: a folder under ${tmpdir()}; it must be
 readable by the oracle user), verified, then RMAN runs: CATALOG START WITH '<staging>/' NOPROMPT;
 RUN { SET UNTIL …; RECOVER DATABASE; } ALTER DATABASE OPEN RESETLOGS. --dry-run prints the script.`,
       ),
   run: async (parseTarget, options, context) => {
-    const [{ planOracleRecovery }, { rmanRecoveryScript }, { runOracleRecovery }] = await Promise.all([
+    const [{ planOracleRecovery, parseSequenceTarget }, { rmanRecoveryScript }, { runOracleRecovery }] = await Promise.all([
       import('../engines/oracle/restore-plan.js'),
       import('../engines/oracle/restore-script.js'),
       import('../engines/oracle/recover.js'),
     ]);
-    const scnText = options.toScn as string | undefined;
-    if (scnText !== undefined && !/^\d+$/.test(scnText)) throw new UsageError(`--to-scn ${JSON.stringify(scnText)} is not an SCN (a whole number)`);
-    const flags = ['to', 'toGtid', 'toPosition', 'beforeGtid', 'latest'].filter((flag) => options[flag] !== undefined);
-    if (scnText !== undefined && flags.length) throw new UsageError('give one target: --to-scn or one of --to, --latest');
-    if (options.toGtid !== undefined || options.beforeGtid !== undefined || options.toPosition !== undefined) throw new UsageError('Oracle has no GTIDs or binlog positions: use --to TIME, --to-scn SCN or --latest', 'e.g. snaplog restore --to-scn 1234567');
-    const shared = scnText === undefined ? parseTarget() : undefined;
-    const target = scnText !== undefined ? { kind: 'scn' as const, scn: BigInt(scnText) } : shared!.kind === 'time' ? shared! : { kind: 'latest' as const };
+    const target = oracleTarget(options, parseTarget, parseSequenceTarget);
     const { config, events } = context;
     const archive = await openArchive(config);
     const systemId = await resolveSystemId(archive, config, options.system as string | undefined);
     const logs = (await archive.listLogs(systemId)).flatMap((log) => (log.metadata ? [log.metadata] : []));
-    const plan = planOracleRecovery({ snapshots: await archive.listSnapshots(systemId), logs, target: target as Parameters<typeof planOracleRecovery>[0]['target'], snapshotId: options.snapshot as string | undefined });
+    const plan = planOracleRecovery({ snapshots: await archive.listSnapshots(systemId), logs, target, snapshotId: options.snapshot as string | undefined });
     const staging = resolve((options.staging as string | undefined) ?? `${tmpdir()}/snaplog-oracle-restore-${plan.snapshot.id}`);
     const script = rmanRecoveryScript({ stagingDir: staging, target: plan.target, open: options.open !== false });
     const say = (line: string): void => void process.stdout.write(`${line}\n`);
@@ -60,3 +57,29 @@ RUN { SET UNTIL …; RECOVER DATABASE; } ALTER DATABASE OPEN RESETLOGS. --dry-ru
     }
   },
 };
+
+/** Which one target the options name: --to-scn, --to-sequence, or the shared --to / --latest. */
+function oracleTarget(
+  options: Record<string, unknown>,
+  parseTarget: Parameters<EngineRestoreCli['run']>[0],
+  parseSequenceTarget: (text: string) => OracleTarget | undefined,
+): OracleTarget {
+  if (options.toGtid !== undefined || options.beforeGtid !== undefined || options.toPosition !== undefined) {
+    throw new UsageError('Oracle has no GTIDs or binlog positions: use --to TIME, --to-scn SCN, --to-sequence [THREAD:]SEQ or --latest', 'e.g. snaplog restore --to-scn 1234567');
+  }
+  const scnText = options.toScn as string | undefined;
+  const sequenceText = options.toSequence as string | undefined;
+  const given = [scnText, sequenceText, options.to, options.latest].filter((value) => value !== undefined).length;
+  if (given > 1) throw new UsageError('give one target: --to TIME, --to-scn SCN, --to-sequence [THREAD:]SEQ or --latest');
+  if (scnText !== undefined) {
+    if (!/^\d+$/.test(scnText)) throw new UsageError(`--to-scn ${JSON.stringify(scnText)} is not an SCN (a whole number)`);
+    return { kind: 'scn', scn: BigInt(scnText) };
+  }
+  if (sequenceText !== undefined) {
+    const target = parseSequenceTarget(sequenceText);
+    if (!target) throw new UsageError(`--to-sequence ${JSON.stringify(sequenceText)} is not [THREAD:]SEQUENCE`, 'e.g. --to-sequence 2:1234 (thread 2, sequence 1234) or --to-sequence 1234 (thread 1)');
+    return target;
+  }
+  const shared = parseTarget();
+  return shared.kind === 'time' ? shared : { kind: 'latest' };
+}

@@ -5,7 +5,7 @@ import { makeTempDir, removeDirs } from '../support/mariadb.js';
 import { snaplog } from '../support/cli.js';
 import { readEvents, waitFor } from '../support/observe.js';
 import { parseOratab } from '../../src/engines/oracle/oratab.js';
-import { planOracleRecovery } from '../../src/engines/oracle/restore-plan.js';
+import { parseSequenceTarget, planOracleRecovery } from '../../src/engines/oracle/restore-plan.js';
 import { rmanRecoveryScript, sqlplusSnapshotRecoveryScript } from '../../src/engines/oracle/restore-script.js';
 import { clientInvocation, parseSqlplusRows, sqlplusQueryScript, sqlplusStatement, ThinSession } from '../../src/engines/oracle/session.js';
 import { createGuardJobBlock, dropGuardJobsBlock, guardJobName } from '../../src/engines/oracle/backup-guard.js';
@@ -46,6 +46,22 @@ describe('Oracle planning, scripts and parsing (pure)', () => {
     const byScn = planOracleRecovery({ snapshots, logs, target: { kind: 'scn', scn: 1120n } });
     expect(byScn.snapshot.id).toBe('s1');
     expect(byScn.logs.map((log) => log.name)).toEqual(['1_10_99.arc', '1_11_99.arc', '2_7_99.arc']);
+  });
+
+  it('a sequence target includes that log and, on the other threads, the redo up to its end; --latest stops where every thread has redo', () => {
+    expect(parseSequenceTarget('2:8')).toEqual({ kind: 'sequence', thread: 2, sequence: 8 });
+    expect(parseSequenceTarget('11')).toEqual({ kind: 'sequence', thread: 1, sequence: 11 });
+    expect(parseSequenceTarget('x:1')).toBeUndefined();
+    expect(parseSequenceTarget('0')).toBeUndefined();
+    const plan = planOracleRecovery({ snapshots, logs, target: { kind: 'sequence', thread: 1, sequence: 11 } });
+    expect(plan.snapshot.id).toBe('s2');
+    expect(plan.logs.map((log) => log.name)).toEqual(['1_11_99.arc', '2_8_99.arc']);
+    expect(plan.target).toEqual({ kind: 'sequence', thread: 1, sequence: 11 });
+    expect(() => planOracleRecovery({ snapshots, logs, target: { kind: 'sequence', thread: 2, sequence: 9 } })).toThrow(/thread 2 sequence 9 is not in the archive/);
+    const latest = planOracleRecovery({ snapshots, logs, target: { kind: 'latest' } });
+    expect(latest.target).toEqual({ kind: 'scn', scn: 1449n });
+    expect(latest.logs.map((log) => log.name)).toEqual(['1_11_99.arc', '1_12_99.arc', '2_8_99.arc']);
+    expect(rmanRecoveryScript({ stagingDir: '/r', target: plan.target, open: true })).toBe("CATALOG START WITH '/r/' NOPROMPT;\nRUN {\n  SET UNTIL SEQUENCE 12 THREAD 1;\n  RECOVER DATABASE;\n}\nALTER DATABASE OPEN RESETLOGS;\nEXIT;\n");
   });
 
   it('a missing sequence in one thread, or a target past the archive, is a plan error with the window', () => {
@@ -317,6 +333,23 @@ describe('Oracle end to end against a scripted Oracle model (fake sqlplus and rm
     expect(dry.stdout).toContain(`CATALOG START WITH '${staging}/' NOPROMPT;`);
     expect(dry.stdout).toContain(`SET UNTIL SCN ${targetScn + 1n};`);
     expect(dry.stdout).toContain('ALTER DATABASE OPEN RESETLOGS;');
+    // The freeze archived sequence 4 of each thread before BEGIN BACKUP; thaw archived 5.
+    const tooEarly = await cli(['restore', '--to-sequence', '2:4', '--dry-run', '--staging', staging]);
+    expect(tooEarly.code).toBe(1);
+    expect(tooEarly.stderr).toMatch(/no snapshot before the target/);
+    const bySequence = await cli(['restore', '--to-sequence', '2:5', '--dry-run', '--staging', staging]);
+    expect(bySequence.code, bySequence.stderr).toBe(0);
+    expect(bySequence.stdout).toContain('SET UNTIL SEQUENCE 6 THREAD 2;');
+    const sequenceLogs = /archived logs: (.*)/.exec(bySequence.stdout)![1]!.split(' ');
+    expect(sequenceLogs).toContain('2_5_1093456789.arc');
+    expect(sequenceLogs).toContain('1_5_1093456789.arc');
+    expect(sequenceLogs).not.toContain('2_6_1093456789.arc');
+    const latest = await cli(['restore', '--latest', '--dry-run', '--staging', staging]);
+    expect(latest.code, latest.stderr).toBe(0);
+    expect(latest.stdout).toMatch(/SET UNTIL SCN \d+;/);
+    const both = await cli(['restore', '--to-scn', '1', '--to-sequence', '3', '--dry-run']);
+    expect(both.code).toBe(2);
+    expect(both.stderr).toMatch(/give one target/);
     const plan = await cli(['plan', '--latest', '--json']);
     expect(plan.code, plan.stderr).toBe(0);
     expect(JSON.parse(plan.stdout).threads).toEqual([1, 2]);

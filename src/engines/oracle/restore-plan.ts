@@ -7,7 +7,17 @@ import type { LogMetadata } from '../../archive/metadata.js';
 import type { SnapshotRecord } from '../../archive/snapshot-record.js';
 import { PlanError } from '../../restore/plan.js';
 
-export type OracleTarget = { kind: 'time'; time: number; text: string } | { kind: 'scn'; scn: bigint } | { kind: 'latest' };
+/** A sequence target includes that log of that thread (and, on other threads, the redo up to its end). */
+export type OracleTarget = { kind: 'time'; time: number; text: string } | { kind: 'scn'; scn: bigint } | { kind: 'sequence'; thread: number; sequence: number } | { kind: 'latest' };
+
+/** Pure: `--to-sequence [THREAD:]SEQUENCE` (thread 1 when not given). */
+export function parseSequenceTarget(text: string): { kind: 'sequence'; thread: number; sequence: number } | undefined {
+  const match = /^(?:(\d+):)?(\d+)$/.exec(text.trim());
+  if (!match) return undefined;
+  const thread = Number(match[1] ?? 1);
+  const sequence = Number(match[2]);
+  return thread >= 1 && sequence >= 1 ? { kind: 'sequence', thread, sequence } : undefined;
+}
 
 interface RedoLog {
   meta: LogMetadata;
@@ -25,7 +35,8 @@ export interface OraclePlan {
   /** Per thread, in sequence order; fetched all together. */
   logs: LogMetadata[];
   threads: number[];
-  target: OracleTarget;
+  /** What to recover to; --latest is resolved to the last SCN every thread's archived redo reaches. */
+  target: Exclude<OracleTarget, { kind: 'latest' }>;
 }
 
 function redo(meta: LogMetadata): RedoLog | undefined {
@@ -52,7 +63,9 @@ export function planOracleRecovery(input: { snapshots: SnapshotRecord[]; logs: L
   const lastTime = Math.max(...redoLogs.map((log) => log.nextTime), 0);
   const lastScn = redoLogs.reduce((max, log) => (log.nextScn > max ? log.nextScn : max), 0n);
   const window = `${usable[0]?.time ?? 'no usable snapshot'} .. ${lastTime ? new Date(lastTime * 1000).toISOString() : 'no archived redo'}`;
-  const { target } = input;
+  // A sequence target is the SCN target "through the last change of that log" for planning.
+  const through = input.target.kind === 'sequence' ? sequenceEnd(redoLogs, input.target, window) : undefined;
+  const target: Exclude<OracleTarget, { kind: 'sequence' }> = through !== undefined ? { kind: 'scn', scn: through } : (input.target as Exclude<OracleTarget, { kind: 'sequence' }>);
   const before = (snapshot: SnapshotRecord): boolean =>
     target.kind === 'time' ? Date.parse(snapshot.time) / 1000 <= target.time : target.kind === 'scn' ? snapshotScn(snapshot)! <= target.scn : true;
   const snapshot = input.snapshotId ? usable.find((candidate) => candidate.id === input.snapshotId) : usable.filter(before).pop();
@@ -84,5 +97,25 @@ export function planOracleRecovery(input: { snapshots: SnapshotRecord[]; logs: L
     chosen.push(...needed.map((log) => log.meta));
   }
   if (chosen.length === 0) throw new PlanError('no archived redo after the snapshot', `restorable window ${window}`);
-  return { snapshot, snapshotScn: startScn, logs: chosen, threads, target };
+  return { snapshot, snapshotScn: startScn, logs: chosen, threads, target: input.target.kind === 'latest' ? { kind: 'scn', scn: latestConsistentScn(chosen) } : input.target };
+}
+
+/**
+ * --latest: the last SCN every thread's archived redo reaches (the smallest of the threads' last
+ * NEXT_CHANGE#, minus one). Recovery past it would need a thread's online redo, which a restored
+ * snapshot does not have.
+ */
+function latestConsistentScn(logs: LogMetadata[]): bigint {
+  const lastPerThread = new Map<number, bigint>();
+  for (const log of logs.flatMap((meta) => redo(meta) ?? [])) {
+    if (log.nextScn > (lastPerThread.get(log.thread) ?? 0n)) lastPerThread.set(log.thread, log.nextScn);
+  }
+  return [...lastPerThread.values()].reduce((min, scn) => (scn < min ? scn : min)) - 1n;
+}
+
+/** The last SCN in the archived log a sequence target names (its NEXT_CHANGE# - 1). */
+function sequenceEnd(logs: RedoLog[], target: { thread: number; sequence: number }, window: string): bigint {
+  const log = logs.find((candidate) => candidate.thread === target.thread && candidate.sequence === target.sequence);
+  if (!log) throw new PlanError(`thread ${target.thread} sequence ${target.sequence} is not in the archive`, `restorable window ${window}; snaplog list shows the archived logs`);
+  return log.nextScn - 1n;
 }

@@ -10,7 +10,7 @@ function untilTimeExpression(unixSeconds: number): string {
 /**
  * RMAN: catalog the fetched logs, recover until the target, open with RESETLOGS. SET UNTIL is exclusive:
  * a time target applies everything committed at or before TIME (until TIME + 1 s), an SCN target
- * everything through that SCN (until SCN + 1).
+ * everything through that SCN (until SCN + 1), a sequence target that log included (until SEQUENCE + 1).
  */
 export function rmanRecoveryScript(input: { stagingDir: string; target: OracleTarget; open: boolean }): string {
   const until =
@@ -18,7 +18,9 @@ export function rmanRecoveryScript(input: { stagingDir: string; target: OracleTa
       ? `  SET UNTIL TIME "${untilTimeExpression(input.target.time + 1)}";\n`
       : input.target.kind === 'scn'
         ? `  SET UNTIL SCN ${input.target.scn + 1n};\n`
-        : '';
+        : input.target.kind === 'sequence'
+          ? `  SET UNTIL SEQUENCE ${input.target.sequence + 1} THREAD ${input.target.thread};\n`
+          : '';
   return [
     `CATALOG START WITH '${input.stagingDir.replace(/'/g, "''")}/' NOPROMPT;`,
     'RUN {',
