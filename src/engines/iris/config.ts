@@ -10,7 +10,7 @@
  * call_timeout = 120                   ; seconds one iris terminal call may take
  */
 import { isAbsolute, join } from 'node:path';
-import { ConfigError } from '../../errors.js';
+import { ConfigError, UsageError } from '../../errors.js';
 import type { SnaplogConfig } from '../../config/index.js';
 
 export type IrisFlavour = 'iris' | 'cache';
@@ -36,6 +36,12 @@ const INSTANCE = /^[A-Za-z0-9_][A-Za-z0-9_-]*$/;
 /** `[iris]` keys are kept raw by the config loader; look them up case-insensitively. */
 function rawKeys(section: Record<string, string> | undefined): Map<string, string> {
   return new Map(Object.entries(section ?? {}).map(([key, value]) => [key.toLowerCase(), value.trim()]));
+}
+
+/** An instance name given on the command line; refused unless it looks like one. */
+export function checkedInstanceName(name: string): string {
+  if (!INSTANCE.test(name)) throw new UsageError(`${JSON.stringify(name)} is not an instance name (letters, digits, '_' and '-')`, 'copy the name from iris list / ccontrol list');
+  return name;
 }
 
 export function irisConfig(config: SnaplogConfig): IrisConfig {

@@ -26,6 +26,8 @@ export class IrisEngine implements Engine {
   constructor(
     private readonly config: IrisConfig,
     private readonly client: IrisClient,
+    /** Names of this system's archived journals (so a journal compressed after shipping is not shipped again). */
+    private readonly archivedNames: (systemId: string) => Promise<ReadonlySet<string>> = async () => new Set(),
   ) {}
 
   async systemId(): Promise<string> {
@@ -67,7 +69,10 @@ export class IrisEngine implements Engine {
     } catch (error) {
       throw askError ?? error;
     }
-    const logs = journalSourceLogs(dir, await listJournalNames(dir), info?.current);
+    // Without the archive's answer, a compressed copy of a shipped journal would be shipped as well:
+    // one journal twice in the archive, never one lost.
+    const archived = await this.archivedNames(await this.systemId()).catch(() => new Set<string>());
+    const logs = journalSourceLogs(dir, await listJournalNames(dir), info?.current, archived);
     this.lastListing = logs;
     return logs;
   }

@@ -33,15 +33,21 @@ export function journalFacts(name: string, size: number, mtimeMs: number, predec
   };
 }
 
-/** Counts the bytes that stream past; reads the file times when the copy is complete. */
+/**
+ * Counts the bytes that stream past; reads the file times when the copy is complete. IRIS may delete a
+ * closed journal (after compressing it) while it is copied: the open file is still read to its end,
+ * and the times are those seen when the copy began.
+ */
 export function journalObserver(path: string, name: string, predecessorPath: string | undefined): LogObserver {
   let bytes = 0;
+  const atStart = statOrUndefined(path);
   return {
     push(chunk: Buffer): void {
       bytes += chunk.length;
     },
     finish(): LogFacts {
-      const own = statSync(path);
+      const own = statOrUndefined(path) ?? atStart;
+      if (!own) throw new Error(`${path} disappeared before snaplog could read its times`);
       let predecessor: number | undefined;
       try {
         predecessor = predecessorPath ? statSync(predecessorPath).mtimeMs : undefined;
@@ -51,4 +57,12 @@ export function journalObserver(path: string, name: string, predecessorPath: str
       return journalFacts(name, bytes, own.mtimeMs, predecessor);
     },
   };
+}
+
+function statOrUndefined(path: string): { mtimeMs: number } | undefined {
+  try {
+    return statSync(path);
+  } catch {
+    return undefined;
+  }
 }

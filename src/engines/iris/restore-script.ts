@@ -89,6 +89,8 @@ export function irisRestoreScript(input: IrisRestoreInput): IrisRestoreScript {
     'set r.RollBack=1',
     'set sc=r.Run()',
     answer('RESTORE', '$select($system.Status.IsOK(sc):"OK",1:$system.Status.GetErrorText(sc))'),
+    // The filter is only for this restore: a later Journal.Restore must not inherit its stop.
+    ...(input.stopTime === undefined ? [] : ['do ##class(%Routine).Delete("ZJRNFILT.mac")']),
   ];
   return {
     lines,

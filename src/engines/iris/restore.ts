@@ -30,6 +30,10 @@ export interface IrisRestoreOptions {
   /** Where the journals are fetched to; must be readable by the instance's user. */
   stagingDir: string;
   say: (line: string) => void;
+  /** The restored instance to run the journal restore on (default: the configured one). */
+  instance?: string;
+  /** Fetch and verify the journals, write the ObjectScript here and stop: an operator runs it by hand. */
+  scriptOut?: string;
   /** For tests: the terminal client (default: from the config). */
   client?: IrisClient;
 }
@@ -81,11 +85,18 @@ export async function restoreIris(options: IrisRestoreOptions): Promise<IrisRest
     return { plan, script, files: stagedPaths, applied: false };
   }
 
+  const client = options.client ?? irisClient(options.config, options.instance);
   const fetched = await fetchLogs(archive, systemId, plan.logs, options.stagingDir, (log) => say(`fetched and verified ${log.name}`));
   await writeFile(script.journalLogPath, script.journalLog, { mode: 0o644 });
   for (const log of fetched) await chmod(log.path, 0o640).catch(() => undefined);
 
-  const client = options.client ?? irisClient(options.config);
+  if (options.scriptOut) {
+    await writeFile(options.scriptOut, script.lines.map((line) => `${line}\n`).join(''), { mode: 0o644 });
+    say(`wrote the journal restore to ${options.scriptOut}; nothing applied. Run it on the restored instance:`);
+    say(`  iris terminal <INSTANCE> -U%SYS < ${options.scriptOut}     (Caché: csession <INSTANCE> -U%SYS < …)`);
+    return { plan, script, files: fetched.map((log) => log.path), applied: false };
+  }
+
   const answers = await client.runScript(script.lines, 'the journal restore');
   if (answers.get('ERR')) throw new SnaplogError(`the journal restore did not start: ${answers.get('ERR')}`, { hint: 'nothing was applied; fix the cause and run the restore again' });
   const outcome = answers.get('RESTORE');
