@@ -14,13 +14,14 @@ import type { SnapshotRecord } from '../../src/archive/snapshot-record.js';
 
 const at = (iso: string) => Date.parse(iso) / 1000;
 
-function meta(thread: number, sequence: number, firstScn: number, nextScn: number, firstTime: string, nextTime: string): LogMetadata {
+function meta(thread: number, sequence: number, firstScn: number, nextScn: number, firstTime: string, nextTime: string, resetlogs = '99'): LogMetadata {
+  const name = `${thread}_${sequence}_${resetlogs}.arc`;
   return {
-    formatVersion: 1, name: `${thread}_${sequence}_99.arc`, engine: 'oracle', sequence, stream: `t${thread}-r99`, size: 100, sha256: 'x', headSha256: 'x', compression: 'none', storedName: `${thread}_${sequence}_99.arc`, storedSize: 100,
-    firstCommitTime: firstTime, lastCommitTime: nextTime, details: { thread, sequence, resetlogsId: '99', firstScn: String(firstScn), nextScn: String(nextScn) }, shippedAt: nextTime, shippedBy: 'h',
+    formatVersion: 1, name, engine: 'oracle', sequence, stream: `t${thread}-r${resetlogs}`, size: 100, sha256: 'x', headSha256: 'x', compression: 'none', storedName: name, storedSize: 100,
+    firstCommitTime: firstTime, lastCommitTime: nextTime, details: { thread, sequence, resetlogsId: resetlogs, firstScn: String(firstScn), nextScn: String(nextScn) }, shippedAt: nextTime, shippedBy: 'h',
   };
 }
-const snapshot = (id: string, time: string, scn: number): SnapshotRecord => ({ formatVersion: 1, id, systemId: 's', engine: 'oracle', time, status: 'thawed', position: { file: 'scn', position: scn, gtid: String(scn) } }) as SnapshotRecord;
+const snapshot = (id: string, time: string, scn: number, after = 'scn'): SnapshotRecord => ({ formatVersion: 1, id, systemId: 's', engine: 'oracle', time, status: 'thawed', position: { file: after, position: scn, gtid: String(scn) } }) as SnapshotRecord;
 
 describe('Oracle planning, scripts and parsing (pure)', () => {
   const logs = [
@@ -62,6 +63,21 @@ describe('Oracle planning, scripts and parsing (pure)', () => {
     expect(latest.target).toEqual({ kind: 'scn', scn: 1449n });
     expect(latest.logs.map((log) => log.name)).toEqual(['1_11_99.arc', '1_12_99.arc', '2_8_99.arc']);
     expect(rmanRecoveryScript({ stagingDir: '/r', target: plan.target, open: true })).toBe("CATALOG START WITH '/r/' NOPROMPT;\nRUN {\n  SET UNTIL SEQUENCE 12 THREAD 1;\n  RECOVER DATABASE;\n}\nALTER DATABASE OPEN RESETLOGS;\nEXIT;\n");
+  });
+
+  it('after OPEN RESETLOGS: the plan keeps to the incarnation of the log the snapshot record names', () => {
+    // Incarnation 99 went on to SCN 1500; a restore to SCN 1150 opened incarnation 77 there (sequences restart).
+    const next = [
+      meta(1, 1, 1150, 1400, '2026-11-22T18:00:00Z', '2026-11-22T19:00:00Z', '77'),
+      meta(1, 2, 1400, 1600, '2026-11-22T19:00:00Z', '2026-11-22T20:00:00Z', '77'),
+      meta(2, 1, 1150, 1650, '2026-11-22T18:00:00Z', '2026-11-22T20:30:00Z', '77'),
+    ];
+    const after = snapshot('s3', '2026-11-22T18:30:00Z', 1300, '1_1_77.arc');
+    const plan = planOracleRecovery({ snapshots: [...snapshots, after], logs: [...logs, ...next], target: { kind: 'scn', scn: 1450n } });
+    expect(plan.snapshot.id).toBe('s3');
+    expect(plan.logs.map((log) => log.name)).toEqual(['1_1_77.arc', '1_2_77.arc', '2_1_77.arc']);
+    const old = planOracleRecovery({ snapshots: [...snapshots, after], logs: [...logs, ...next], target: { kind: 'scn', scn: 1450n }, snapshotId: 's2' });
+    expect(old.logs.map((log) => log.name)).toEqual(['1_11_99.arc', '1_12_99.arc', '2_8_99.arc']);
   });
 
   it('a missing sequence in one thread, or a target past the archive, is a plan error with the window', () => {
@@ -213,6 +229,10 @@ describe('Oracle end to end against a scripted Oracle model (fake sqlplus and rm
     expect((await model()).backupActive).toBe(true);
     expect(result.method).toBe('begin-backup');
     expect(result.position.gtid).toMatch(/^\d+$/);
+    // The snapshot stands after the newest archived log (the highest NEXT_CHANGE#), which `list` finds in the archive.
+    expect(result.position.file).toBe('2_4_1093456789.arc');
+    const list = JSON.parse((await cli(['list', '--json'])).stdout);
+    expect(list.snapshots[0].problem ?? null).toBeNull();
     const shipped = await readdir(join(await systemDir(), 'logs'));
     expect(shipped).toContain('1_4_1093456789.arc.json');
     expect(shipped).toContain('2_4_1093456789.arc.json');

@@ -82,7 +82,7 @@ describe('Oracle engine against a scripted Oracle model behind a fake oracledb T
     const fake = new FakeThinConnection();
     const engine = new OracleEngine(config, new ThinSession(fake, 4002));
     const quiesced = await engine.quiesce();
-    expect(quiesced).toMatchObject({ method: 'begin-backup', global: true, position: { file: 'scn', gtid: '9011' } });
+    expect(quiesced).toMatchObject({ method: 'begin-backup', global: true, position: { file: '2_17_1093456789.arc', gtid: '9011' } });
     const writes = () => fake.sql.filter((sql) => !sql.startsWith('SELECT'));
     expect(writes()).toHaveLength(3);
     expect(writes()[0]).toMatch(/DBMS_SCHEDULER\.DROP_JOB/);

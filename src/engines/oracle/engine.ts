@@ -62,6 +62,16 @@ function toRedo(row: Row): ArchivedRedo {
   };
 }
 
+/** The archived log with the highest NEXT_CHANGE# (the last redo archived on any thread). */
+function newestLog(logs: SourceLog[], known: Map<string, ArchivedRedo>): string | undefined {
+  let best: ArchivedRedo | undefined;
+  for (const log of logs) {
+    const redo = known.get(log.name);
+    if (redo && (!best || BigInt(redo.nextScn) > BigInt(best.nextScn))) best = redo;
+  }
+  return best ? basename(best.path) : undefined;
+}
+
 const errorText = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 
 export class OracleEngine implements Engine {
@@ -132,8 +142,7 @@ export class OracleEngine implements Engine {
       if (!(error instanceof OracleError) || error.oraCode === 'ORA-01017' || error.oraCode === 'ORA-01034') throw error;
       await this.session.execute('ALTER SYSTEM SWITCH LOGFILE', 'ALTER SYSTEM SWITCH LOGFILE');
     }
-    const logs = await this.listSourceLogs();
-    return [...logs].sort((a, b) => (this.known.get(a.name)!.nextTime < this.known.get(b.name)!.nextTime ? -1 : 1)).pop()?.name;
+    return newestLog(await this.listSourceLogs(), this.known);
   }
 
   /** Archived logs are closed by definition; the online log's age is Oracle's ARCHIVE_LAG_TARGET's business. */
@@ -146,7 +155,9 @@ export class OracleEngine implements Engine {
    * guard job in the database is armed first (see backup-guard.ts) and the holder's watchdog stands by.
    */
   async quiesce(): Promise<Quiesced> {
-    await this.assertArchivelog();
+    // The snapshot stands just after the newest archived log: the record names it, so the archive
+    // catalog can tell its window and the planner its incarnation.
+    const newest = newestLog(await this.listSourceLogs(), this.known);
     const guarded = await this.armGuard();
     try {
       await this.session.execute('ALTER DATABASE BEGIN BACKUP', 'ALTER DATABASE BEGIN BACKUP');
@@ -165,7 +176,7 @@ export class OracleEngine implements Engine {
     }
     const version = await this.session.query({ VERSION: 'version' }, 'v$instance', 'reading the version').then((rows) => rows[0]?.VERSION ?? 'unknown', () => 'unknown');
     return {
-      position: { file: 'scn', position: Number(scn), gtid: scn },
+      position: { file: newest ?? 'scn', position: Number(scn), gtid: scn },
       serverVersion: version,
       method: 'begin-backup',
       global: true,

@@ -74,11 +74,12 @@ export function planOracleRecovery(input: { snapshots: SnapshotRecord[]; logs: L
   if (target.kind === 'time' && target.time > lastTime) throw new PlanError(`the target is after the last archived redo (${new Date(lastTime * 1000).toISOString()})`, `restorable window ${window}; run snaplog ship --once first if the database is still up`);
   if (target.kind === 'scn' && target.scn >= lastScn) throw new PlanError(`SCN ${target.scn} is not below the last archived NEXT_CHANGE# (${lastScn})`, `restorable window ${window}`);
   const startScn = snapshotScn(snapshot)!;
+  const incarnationLogs = sameIncarnation(redoLogs, snapshot);
 
-  const threads = [...new Set(redoLogs.map((log) => log.thread))].sort((a, b) => a - b);
+  const threads = [...new Set(incarnationLogs.map((log) => log.thread))].sort((a, b) => a - b);
   const chosen: LogMetadata[] = [];
   for (const thread of threads) {
-    const own = redoLogs.filter((log) => log.thread === thread && log.nextScn > startScn).sort((a, b) => a.sequence - b.sequence);
+    const own = incarnationLogs.filter((log) => log.thread === thread && log.nextScn > startScn).sort((a, b) => a.sequence - b.sequence);
     const needed: RedoLog[] = [];
     for (const log of own) {
       needed.push(log);
@@ -101,6 +102,18 @@ export function planOracleRecovery(input: { snapshots: SnapshotRecord[]; logs: L
 }
 
 /**
+ * The logs of the snapshot's incarnation (after an OPEN RESETLOGS sequences restart at 1 and SCNs of the
+ * abandoned branch overlap the new one): the incarnation of the archived log the snapshot record names.
+ */
+function sameIncarnation(logs: RedoLog[], snapshot: SnapshotRecord): RedoLog[] {
+  // Records without a log name: the incarnation whose redo was being written at the snapshot's time.
+  const time = Date.parse(snapshot.time) / 1000;
+  const named = logs.find((log) => log.meta.name === snapshot.position?.file) ?? logs.filter((log) => log.firstTime <= time && time <= log.nextTime).sort((a, b) => a.nextTime - b.nextTime).pop();
+  const resetlogs = (named?.meta.details as { resetlogsId?: string } | undefined)?.resetlogsId;
+  return resetlogs ? logs.filter((log) => (log.meta.details as { resetlogsId?: string }).resetlogsId === resetlogs) : logs;
+}
+
+/**
  * --latest: the last SCN every thread's archived redo reaches (the smallest of the threads' last
  * NEXT_CHANGE#, minus one). Recovery past it would need a thread's online redo, which a restored
  * snapshot does not have.
@@ -115,7 +128,8 @@ function latestConsistentScn(logs: LogMetadata[]): bigint {
 
 /** The last SCN in the archived log a sequence target names (its NEXT_CHANGE# - 1). */
 function sequenceEnd(logs: RedoLog[], target: { thread: number; sequence: number }, window: string): bigint {
-  const log = logs.find((candidate) => candidate.thread === target.thread && candidate.sequence === target.sequence);
+  // The same thread and sequence exist in every incarnation: the newest one is meant.
+  const log = logs.filter((candidate) => candidate.thread === target.thread && candidate.sequence === target.sequence).sort((a, b) => a.nextTime - b.nextTime).pop();
   if (!log) throw new PlanError(`thread ${target.thread} sequence ${target.sequence} is not in the archive`, `restorable window ${window}; snaplog list shows the archived logs`);
   return log.nextScn - 1n;
 }
