@@ -94,7 +94,8 @@ export async function runShipLoop(engine: Engine, shipper: Shipper, events: Even
         if (options.mode === 'once') return lastResult;
         if (!watcher) {
           const folders = lastResult.sourceFolders;
-          if (folders.length) watcher = watchFolder(folders, poke);
+          // A log that lands before the watcher is ready raises no event: one more round once it is.
+          if (folders.length) watcher = watchFolder(folders, poke).once('ready', poke);
         }
       } catch (error) {
         failures = await recorder.failure(error);
