@@ -3,7 +3,11 @@
 // The model: a journal directory whose newest file is current; ExternalFreeze switches the journal and
 // exits 5 (or state.freezeExit), ExternalThaw exits 5 (or state.thawExit); ObjectScript fed on stdin is
 // answered line by line (journal directory, current file, SwitchFile, Journal.Restore).
-import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
+// Data: `set ^data("k")="v"` appends a record stamped with state.clock (unix seconds) to the current
+// journal; a closed journal's mtime is set to the clock. Journal.Restore replays the staged journals
+// from FirstFile to LastFile into state.restored, applying the ^ZJRNFILT the script installed (its stop
+// evaluated as the instance would, in a UTC time zone). state.compress: a closed journal becomes <name>z.
+import { appendFileSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
 const statePath = process.env.FAKE_IRIS_STATE;
@@ -19,6 +23,19 @@ try {
 const lines = input.split('\n').filter((line) => line !== '');
 const call = { argv: args, at: Date.now(), stdinLines: lines.length };
 
+// While this client runs, no process on the machine may show the password on its command line.
+if (state.login) {
+  call.passwordInSomeCmdline = readdirSync('/proc')
+    .filter((entry) => /^\d+$/.test(entry))
+    .some((pid) => {
+      try {
+        return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(state.login.password);
+      } catch {
+        return false;
+      }
+    });
+}
+
 if (state.login) {
   const [user, password] = lines;
   call.loginOk = user === state.login.username && password === state.login.password;
@@ -31,10 +48,58 @@ if (state.login) {
 }
 
 function switchJournal() {
-  appendFileSync(join(state.journalDir, state.current), Buffer.alloc(4096, 0x4a));
+  const closed = join(state.journalDir, state.current);
+  appendFileSync(closed, Buffer.alloc(4096, 0x4a));
+  if (state.clock) utimesSync(closed, state.clock, state.clock);
+  if (state.compress) {
+    writeFileSync(`${closed}z`, Buffer.concat([Buffer.from('COMPRESSED\n'), readFileSync(closed)]));
+    if (state.clock) utimesSync(`${closed}z`, state.clock, state.clock);
+    rmSync(closed); // IRIS deletes the original once the compressed copy is complete
+  }
   const [day, number] = state.current.split('.');
   state.current = `${day}.${String(Number(number) + 1).padStart(3, '0')}`;
   writeFileSync(join(state.journalDir, state.current), Buffer.alloc(512, 0x48));
+}
+
+function setData(key, value) {
+  appendFileSync(join(state.journalDir, state.current), `\n${JSON.stringify({ t: state.clock ?? Math.floor(Date.now() / 1000), k: key, v: value })}\n`);
+  state.data = { ...state.data, [key]: value };
+}
+
+/** Journal.Restore as the script configured it: the filter's stop is read back from the routine lines. */
+function journalRestore(lines) {
+  const literal = (name) => {
+    const line = lines.find((candidate) => candidate.startsWith(`set r.${name}=`));
+    return line && JSON.parse(line.slice(`set r.${name}=`.length).replace(/""/g, '\\"'));
+  };
+  const first = literal('FirstFile');
+  const last = literal('LastFile');
+  let stop = Number.POSITIVE_INFINITY;
+  if (literal('Filter') === '^ZJRNFILT') {
+    const horolog = /\$zdatetimeh\("(\d+),(\d+)",-3\)/.exec(lines.join('\n'));
+    const routine = lines.filter((line) => line.startsWith('do rtn.WriteLine(')).join('\n');
+    if (!horolog || !routine.includes('>"_stopsecs_"') || !routine.includes('set restmode=0')) throw new Error('the ^ZJRNFILT routine is not the one the fake understands');
+    // $HOROLOG seconds → unix seconds (the fake instance runs in UTC: local = UTC).
+    stop = (Number(horolog[1]) - 47117) * 86400 + Number(horolog[2]);
+  }
+  const dir = dirname(first);
+  const key = (name) => name.replace(/z$/, '');
+  const names = readdirSync(dir).filter((name) => /^\d{8}\.\d{3}z?$/.test(name)).sort((a, b) => key(a).localeCompare(key(b)));
+  const files = names.filter((name) => key(name) >= key(first.split('/').pop()) && key(name) <= key(last.split('/').pop()));
+  const restored = { ...(state.dataAtSnapshot ?? {}) };
+  let applied = 0;
+  for (const name of files) {
+    for (const text of readFileSync(join(dir, name), 'latin1').split('\n')) {
+      if (!text.startsWith('{')) continue;
+      const record = JSON.parse(text);
+      if (record.t > stop) continue;
+      restored[record.k] = record.v;
+      applied++;
+    }
+  }
+  state.restored = restored;
+  state.restoredFiles = files;
+  return applied;
 }
 
 const entry = args.find((arg) => arg.startsWith('##Class('));
@@ -45,6 +110,7 @@ if (entry?.includes('ExternalFreeze')) {
   else {
     switchJournal();
     state.frozen = true;
+    state.dataAtSnapshot = state.data ?? {};
     exitCode = 5;
   }
 } else if (entry?.includes('ExternalThaw')) {
@@ -57,7 +123,10 @@ if (entry?.includes('ExternalFreeze')) {
   const answers = [];
   for (const line of lines) {
     if (line.includes('SwitchFile()')) switchJournal();
+    const data = /^set \^data\("([^"]+)"\)="([^"]*)"$/.exec(line);
+    if (data) setData(data[1], data[2]);
     if (line.includes('Journal.Restore')) call.restore = true;
+    if (line === 'set sc=r.Run()') call.applied = journalRestore(lines);
     if (line.startsWith('if ')) continue;
     const match = /"LOG:([A-Z_]+)=",(.*),!$/.exec(line);
     if (!match) continue;

@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process';
 import { makeTempDir, removeDirs } from '../support/mariadb.js';
 import { snaplog } from '../support/cli.js';
 import { readEvents, waitFor } from '../support/observe.js';
-import { consecutiveNumbers, journalGaps } from '../../src/engines/iris/journal-names.js';
+import { consecutiveNumbers, journalGaps, parseJournalName } from '../../src/engines/iris/journal-names.js';
 import { journalSourceLogs } from '../../src/engines/iris/journal-files.js';
 import { buildInvocation } from '../../src/engines/iris/client.js';
 import { irisRestoreScript, utcHorolog } from '../../src/engines/iris/restore-script.js';
@@ -19,6 +19,31 @@ describe('IRIS journals, terminal calls and restore scripts (pure)', () => {
     expect(journalGaps(['20261122.001', '20261122.002', '20261123.001'])).toEqual([]);
     expect(journalGaps(['20261122.001', '20261122.004'])).toEqual([{ after: '20261122.001', before: '20261122.004', missing: '20261122.002, 20261122.003' }]);
     expect([...consecutiveNumbers(['20261123.001', '20261122.002', '20261122.003']).values()]).toEqual([1, 2, 3]);
+  });
+  it('prefixed (mirror) and compressed (z) journal names: one journal per name whatever its spelling', () => {
+    expect(parseJournalName('MIRROR-M1-20261122.007z')).toMatchObject({ key: 'MIRROR-M1-20261122.007', compressed: true, day: 20261122, number: 7 });
+    expect(parseJournalName('journal.log')).toBeUndefined();
+    expect(journalGaps(['20261122.001z', '20261122.001', '20261122.002z', '20261122.003'])).toEqual([]);
+    expect(journalGaps(['MIRROR-M1-20261122.001', 'MIRROR-M1-20261122.003z'])).toEqual([{ after: 'MIRROR-M1-20261122.001', before: 'MIRROR-M1-20261122.003z', missing: 'MIRROR-M1-20261122.002' }]);
+    expect([...consecutiveNumbers(['20261122.001', '20261122.001z', '20261122.002z']).entries()]).toEqual([
+      ['20261122.001', 1],
+      ['20261122.002z', 2],
+    ]);
+  });
+  it('a journal being compressed is listed once: the archived spelling if on disk, else left out once archived; else the uncompressed file', () => {
+    const names = ['20261122.001z', '20261122.002', '20261122.002z', '20261122.003z', '20261122.004'];
+    const listed = (archived: string[]) => journalSourceLogs('/j', names, '/j/20261122.004', new Set(archived)).map((log) => [log.name, log.closed]);
+    expect(listed([])).toEqual([
+      ['20261122.001z', true],
+      ['20261122.002', true],
+      ['20261122.003z', true],
+      ['20261122.004', false],
+    ]);
+    // 001 and 003 were shipped before IRIS compressed them; 002 was shipped compressed.
+    expect(listed(['20261122.001', '20261122.002z', '20261122.003'])).toEqual([
+      ['20261122.002z', true],
+      ['20261122.004', false],
+    ]);
   });
   it('every journal but the current one is closed; other files are ignored', () => {
     const logs = journalSourceLogs('/j', ['20261122.002', 'journal.log', '20261122.001', '20261122.003'], '/j/20261122.003');
@@ -49,6 +74,7 @@ describe('IRIS journals, terminal calls and restore scripts (pure)', () => {
     expect(script.lines).toContain('set r.Filter="^ZJRNFILT"');
     expect(script.lines[0]).toBe(`set stoph=$zdatetimeh("${utcHorolog(Date.parse('2026-11-22T14:05:00Z') / 1000)}",-3)`);
     expect(script.journalLog).toBe('/s/20261122.004\n/s/20261122.005\n');
+    expect(script.lines.indexOf('do ##class(%Routine).Delete("ZJRNFILT.mac")')).toBeGreaterThan(script.lines.indexOf('set sc=r.Run()'));
     expect(irisRestoreScript({ files: ['/s/a.001'], stagingDir: '/s' }).lines.join('\n')).not.toContain('ZJRNFILT');
   });
 });
@@ -60,6 +86,11 @@ interface FakeState {
   freezeExit?: number;
   thawExit?: number;
   login?: { username: string; password: string };
+  clock?: number;
+  compress?: boolean;
+  data?: Record<string, string>;
+  restored?: Record<string, string>;
+  restoredFiles?: string[];
 }
 
 describe('IRIS with a fake `iris` terminal (scripted instance: no IRIS can run here)', () => {
@@ -72,7 +103,13 @@ describe('IRIS with a fake `iris` terminal (scripted instance: no IRIS can run h
   const env = () => ({ FAKE_IRIS_STATE: statePath });
   const state = async (): Promise<FakeState> => JSON.parse(await readFile(statePath, 'utf8')) as FakeState;
   const setState = async (patch: Partial<FakeState>): Promise<void> => writeFile(statePath, JSON.stringify({ ...(await state()), ...patch }));
-  const calls = async (): Promise<{ argv: string[]; entry?: string; loginOk?: boolean; restore?: boolean }[]> =>
+  /** Feeds ObjectScript to the fake instance, as a user session would. */
+  const terminal = async (lines: string[]): Promise<void> => {
+    const child = spawn(join(dir, 'bin', 'iris'), ['terminal', 'IRIS', '-U%SYS'], { env: { ...process.env, ...env() }, stdio: ['pipe', 'ignore', 'ignore'] });
+    child.stdin.end(lines.map((line) => `${line}\n`).join(''));
+    expect(await new Promise((done) => child.on('exit', done))).toBe(0);
+  };
+  const calls = async (): Promise<{ argv: string[]; entry?: string; loginOk?: boolean; restore?: boolean; passwordInSomeCmdline?: boolean }[]> =>
     (await readFile(join(dir, 'calls.jsonl'), 'utf8').catch(() => '')).split('\n').filter(Boolean).map((line) => JSON.parse(line));
   const cli = (args: string[], timeoutMs?: number) => snaplog([...args, '--config', configPath], { env: env(), timeoutMs });
 
@@ -199,6 +236,7 @@ describe('IRIS with a fake `iris` terminal (scripted instance: no IRIS can run h
     const seen = await calls();
     expect(seen.length).toBeGreaterThan(2);
     expect(seen.every((call) => call.loginOk === true)).toBe(true);
+    expect(seen.every((call) => call.passwordInSomeCmdline === false)).toBe(true);
     expect(JSON.stringify(seen)).not.toContain(PASSWORD);
     expect(await readFile(join(ipcFolder, 'events.jsonl'), 'utf8')).not.toContain(PASSWORD);
     await chmod(cred, 0o644);
@@ -207,42 +245,90 @@ describe('IRIS with a fake `iris` terminal (scripted instance: no IRIS can run h
     expect(refused.stderr).toMatch(/iris\.cred/);
   });
 
-  it('restore --to TIME: --dry-run prints Journal.Restore from the snapshot’s journal with the ^ZJRNFILT filter; the real run fetches, verifies and applies', async () => {
+  it('restore --to TIME through the fake Journal.Restore: the restored data is the data at TIME; --dry-run prints the script, --iris-script writes it, --latest applies all', async () => {
+    await terminal(['set ^data("a")="1"']);
     const freeze = await cli(['freeze', '--json']);
+    expect(freeze.code, freeze.stderr).toBe(0);
     const snapshotFile = JSON.parse(freeze.stdout).position.file as string;
+    const nextFile = `20261122.${String(Number(snapshotFile.split('.')[1]) + 1).padStart(3, '0')}`;
     expect((await cli(['thaw'])).code).toBe(0);
-    await new Promise((done) => setTimeout(done, 1200));
-    const target = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
-    await new Promise((done) => setTimeout(done, 1200));
-    await cli(['ship', '--once']);
-    // Work after the snapshot: the instance switches journals twice more.
-    const script = spawn(join(dir, 'bin', 'iris'), ['terminal', 'IRIS', '-U%SYS'], { env: { ...process.env, ...env() }, stdio: ['pipe', 'ignore', 'ignore'] });
-    script.stdin.end('set sc=##class(%SYS.Journal.System).SwitchFile()\nhalt\n');
-    await new Promise((done) => script.on('exit', done));
+    // Work after the snapshot, stamped by the fake's clock (no test waits for real time to pass).
+    const base = Math.floor(Date.now() / 1000) + 100;
+    await setState({ clock: base });
+    await terminal(['set ^data("a")="2"', 'set ^data("b")="1"']);
+    await setState({ clock: base + 100 });
+    await terminal(['set ^data("b")="2"', 'set sc=##class(%SYS.Journal.System).SwitchFile()']);
+    await setState({ clock: base + 200 });
+    await terminal(['set ^data("c")="1"', 'set sc=##class(%SYS.Journal.System).SwitchFile()']);
     expect((await cli(['ship', '--once'])).code).toBe(0);
+    const iso = (seconds: number): string => new Date(seconds * 1000).toISOString();
+    const staging = (name: string): string => join(dir, `staging-${name}`);
 
-    const plan = await cli(['plan', '--to', target, '--json']);
+    const plan = await cli(['plan', '--to', iso(base + 150), '--json']);
     expect(plan.code, plan.stderr).toBe(0);
-    expect(JSON.parse(plan.stdout).logs[0].name).toBe(snapshotFile);
-    const dry = await cli(['restore', '--to', target, '--dry-run', '--staging', join(dir, 'staging')]);
-    expect(dry.code, dry.stderr).toBe(0);
-    expect(dry.stdout).toContain(`set r.FirstFile="${join(dir, 'staging', snapshotFile)}"`);
-    expect(dry.stdout).toContain('set r.Filter="^ZJRNFILT"');
-    expect(await readdir(dir)).not.toContain('staging');
+    expect(JSON.parse(plan.stdout).logs.map((log: { name: string }) => log.name)).toEqual([snapshotFile, nextFile]);
 
-    const run = await cli(['restore', '--to', target, '--staging', join(dir, 'staging')]);
-    expect(run.code, run.stderr).toBe(0);
-    expect(run.stdout).toMatch(/applied \d+ journal file\(s\) from/);
-    const staged = await readdir(join(dir, 'staging'));
-    expect(staged).toContain(snapshotFile);
-    expect(await readFile(join(dir, 'staging', snapshotFile))).toEqual(await readFile(join(journalDir, snapshotFile)));
+    const dry = await cli(['restore', '--to', iso(base + 50), '--dry-run', '--staging', staging('dry')]);
+    expect(dry.code, dry.stderr).toBe(0);
+    expect(dry.stdout).toContain(`set r.FirstFile="${join(staging('dry'), snapshotFile)}"`);
+    expect(dry.stdout).toContain('set r.Filter="^ZJRNFILT"');
+    expect(await readdir(dir)).not.toContain('staging-dry');
+    expect((await state()).restored).toBeUndefined();
+
+    const scriptFile = join(dir, 'restore.os');
+    const written = await cli(['restore', '--to', iso(base + 50), '--staging', staging('script'), '--iris-script', scriptFile]);
+    expect(written.code, written.stderr).toBe(0);
+    expect(await readFile(scriptFile, 'utf8')).toContain('set sc=r.Run()');
+    expect(await readFile(join(staging('script'), snapshotFile))).toEqual(await readFile(join(journalDir, snapshotFile)));
+    expect((await state()).restored).toBeUndefined();
+
+    const expectations: [string[], Record<string, string>, string[]][] = [
+      [['--to', iso(base + 50)], { a: '2', b: '1' }, [snapshotFile]],
+      [['--to', iso(base + 150)], { a: '2', b: '2' }, [snapshotFile, nextFile]],
+      [['--latest'], { a: '2', b: '2', c: '1' }, [snapshotFile, nextFile]],
+    ];
+    for (const [target, data, files] of expectations) {
+      const run = await cli(['restore', ...target, '--staging', staging(target.join('').replace(/\W/g, ''))]);
+      expect(run.code, run.stderr).toBe(0);
+      expect(run.stdout).toMatch(/applied \d+ journal file\(s\) from/);
+      expect((await state()).restored, target.join(' ')).toEqual(data);
+      expect((await state()).restoredFiles).toEqual(files);
+    }
     const applied = await readFile(join(dir, 'restore-script.txt'), 'utf8');
     expect(applied).toContain('##class(Journal.Restore).%New()');
-    expect(applied).toContain(`set r.FirstFile="${join(dir, 'staging', snapshotFile)}"`);
+
+    const elsewhere = await cli(['restore', '--latest', '--staging', staging('other'), '--iris-instance', 'RESTORED']);
+    expect(elsewhere.code, elsewhere.stderr).toBe(0);
+    expect((await calls()).pop()?.argv).toEqual(['terminal', 'RESTORED', '-U%SYS']);
+    const badInstance = await cli(['restore', '--latest', '--iris-instance', 'x;rm', '--staging', staging('bad')]);
+    expect(badInstance.code).toBe(2);
+    expect(badInstance.stderr).toMatch(/not an instance name/);
 
     const gtid = await cli(['restore', '--to-gtid', '0-1-5', '--dry-run']);
     expect(gtid.code).toBe(2);
     expect(gtid.stderr).toMatch(/use --to TIME/);
+  });
+
+  it('journals IRIS compresses after they close (<name>z) are shipped once: a shipped journal’s compressed copy is not shipped again, an unshipped one is shipped compressed; no gap', async () => {
+    expect((await cli(['ship', '--once'])).code).toBe(0); // 001, 002
+    // IRIS compresses 001 and 002 after snaplog shipped them; 003 closes and is compressed before snaplog sees it.
+    for (const name of ['20261122.001', '20261122.002']) {
+      await writeFile(join(journalDir, `${name}z`), Buffer.alloc(100, 1));
+      await rm(join(journalDir, name));
+    }
+    await setState({ compress: true });
+    await terminal(['set sc=##class(%SYS.Journal.System).SwitchFile()']);
+    expect((await readdir(journalDir)).sort()).toEqual(['20261122.001z', '20261122.002z', '20261122.003z', '20261122.004']);
+    const shipped = await cli(['ship', '--once']);
+    expect(shipped.code, shipped.stderr).toBe(0);
+    const archived = (await readdir(join(await systemDir(), 'logs'))).filter((name) => !name.endsWith('.json')).sort();
+    expect(archived).toEqual(['20261122.001', '20261122.002', '20261122.003z']);
+    expect(await readFile(join(await systemDir(), 'logs', '20261122.003z'))).toEqual(await readFile(join(journalDir, '20261122.003z')));
+    const list = await cli(['list', '--json']);
+    expect(list.code, list.stderr).toBe(0);
+    expect(JSON.parse(list.stdout).gaps).toEqual([]);
+    expect((await cli(['ship', '--once'])).code).toBe(0);
+    expect((await readdir(join(await systemDir(), 'logs'))).filter((name) => !name.endsWith('.json')).length).toBe(3);
   });
 
   it('hooks installed for VMware run freeze and thaw against the IRIS instance', async () => {
