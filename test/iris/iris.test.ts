@@ -331,6 +331,33 @@ describe('IRIS with a fake `iris` terminal (scripted instance: no IRIS can run h
     expect((await readdir(join(await systemDir(), 'logs'))).filter((name) => !name.endsWith('.json')).length).toBe(3);
   });
 
+  it('Caché: workload_name = cache runs csession <INSTANCE> -U%SYS for ExternalFreeze/ExternalThaw', async () => {
+    await writeFile(join(dir, 'bin', 'csession'), `#!${process.execPath}\nimport(${JSON.stringify(FAKE)});\n`);
+    await chmod(join(dir, 'bin', 'csession'), 0o755);
+    await rm(join(dir, 'bin', 'iris'));
+    await writeFile(configPath, (await readFile(configPath, 'utf8')).replace('workload_name = iris', 'workload_name = cache').replace('instance = IRIS', 'instance = CACHE'));
+    expect((await cli(['freeze'])).code).toBe(0);
+    expect((await state()).frozen).toBe(true);
+    expect((await cli(['thaw'])).code).toBe(0);
+    const entries = (await calls()).filter((call) => call.entry);
+    expect(entries.map((call) => call.argv)).toEqual([
+      ['CACHE', '-U%SYS', '##Class(Backup.General).ExternalFreeze()'],
+      ['CACHE', '-U%SYS', '##Class(Backup.General).ExternalThaw()'],
+    ]);
+  });
+
+  it('bad [iris] settings are refused naming file, line and key', async () => {
+    await writeConfig({ iris: 'call_timeout = soon' });
+    const timeout = await cli(['ship', '--once']);
+    expect(timeout.code).toBe(2);
+    expect(timeout.stderr).toMatch(/snaplog\.conf, line 12, key 'call_timeout': expected whole seconds/);
+    await writeConfig({ iris: 'journal_directory = /j' });
+    const unknown = await cli(['freeze']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/key 'journal_directory': unknown key in \[iris\]/);
+    expect((await state()).frozen).toBeUndefined();
+  });
+
   it('hooks installed for VMware run freeze and thaw against the IRIS instance', async () => {
     const root = join(dir, 'root');
     await mkdir(root);
