@@ -5,6 +5,9 @@ import { resolve } from 'node:path';
 import { UsageError } from '../errors.js';
 import type { EngineRestoreCli } from './engine-restore.js';
 import type { OracleTarget } from '../engines/oracle/restore-plan.js';
+import type { RecoveryTool } from '../engines/oracle/recover.js';
+import type { LogMetadata } from '../archive/metadata.js';
+import { parseTargetTime } from '../restore/target.js';
 import { openArchive, resolveSystemId } from './context.js';
 
 /**
@@ -17,6 +20,7 @@ export const oracleRestoreCli: EngineRestoreCli = {
       .addOption(new Option('--to-scn <scn>', 'Oracle: recover through this SCN (inclusive)'))
       .addOption(new Option('--to-sequence <[thread:]sequence>', 'Oracle: recover through this archived log of this redo thread (default thread 1), inclusive'))
       .addOption(new Option('--no-open', 'Oracle: leave the database mounted after recovery (no OPEN RESETLOGS)'))
+      .addOption(new Option('--snapshot-time <time>', 'Oracle: the restored VM/disk snapshot was taken WITHOUT backup mode at this time (crash-consistent, Oracle 18c+): recover with SQL*Plus RECOVER … SNAPSHOT TIME; needs --to TIME'))
       .addHelpText(
         'after',
         `
@@ -24,33 +28,47 @@ Oracle (workload_name = oracle): --to TIME, --to-scn SCN, --to-sequence [THREAD:
 SCN every redo thread's archived logs reach). The restored database must be MOUNTED
 (not open). The archived logs are fetched into --staging (default: a folder under ${tmpdir()}; it must be
 readable by the oracle user), verified, then RMAN runs: CATALOG START WITH '<staging>/' NOPROMPT;
-RUN { SET UNTIL …; RECOVER DATABASE; } ALTER DATABASE OPEN RESETLOGS. --dry-run prints the script.`,
+RUN { SET UNTIL …; RECOVER DATABASE; } ALTER DATABASE OPEN RESETLOGS. --dry-run prints the script.
+For a snapshot not taken by snaplog's freeze (no backup mode), give --snapshot-time and --to: SQL*Plus runs
+RECOVER AUTOMATIC FROM '<staging>' DATABASE UNTIL TIME … SNAPSHOT TIME … instead.`,
       ),
   run: async (parseTarget, options, context) => {
-    const [{ planOracleRecovery, parseSequenceTarget }, { rmanRecoveryScript }, { runOracleRecovery }] = await Promise.all([
+    const [{ planOracleRecovery, planStorageSnapshotRecovery, parseSequenceTarget }, { rmanRecoveryScript, sqlplusSnapshotRecoveryScript }, { runOracleRecovery }] = await Promise.all([
       import('../engines/oracle/restore-plan.js'),
       import('../engines/oracle/restore-script.js'),
       import('../engines/oracle/recover.js'),
     ]);
-    const target = oracleTarget(options, parseTarget, parseSequenceTarget);
     const { config, events } = context;
     const archive = await openArchive(config);
     const systemId = await resolveSystemId(archive, config, options.system as string | undefined);
     const logs = (await archive.listLogs(systemId)).flatMap((log) => (log.metadata ? [log.metadata] : []));
-    const plan = planOracleRecovery({ snapshots: await archive.listSnapshots(systemId), logs, target, snapshotId: options.snapshot as string | undefined });
-    const staging = resolve((options.staging as string | undefined) ?? `${tmpdir()}/snaplog-oracle-restore-${plan.snapshot.id}`);
-    const script = rmanRecoveryScript({ stagingDir: staging, target: plan.target, open: options.open !== false });
     const say = (line: string): void => void process.stdout.write(`${line}\n`);
-    say(`snapshot ${plan.snapshot.id} (${plan.snapshot.time}) at SCN ${plan.snapshotScn}; threads ${plan.threads.join(', ')}`);
-    say(`archived logs: ${plan.logs.map((log) => log.name).join(' ')}`);
+    const open = options.open !== false;
+    let recovery: { logs: LogMetadata[]; script: string; tool: RecoveryTool; stagingDir: string; label: string };
+    if (options.snapshotTime !== undefined) {
+      const target = oracleTarget(options, parseTarget, parseSequenceTarget);
+      if (target.kind !== 'time') throw new UsageError('--snapshot-time recovers to a time: give --to TIME', 'e.g. snaplog restore --snapshot-time 2026-11-22T02:00:00Z --to 2026-11-22T14:05:00Z');
+      const snapshotTime = parseTargetTime(String(options.snapshotTime));
+      const plan = planStorageSnapshotRecovery({ logs, snapshotTime, targetTime: target.time });
+      const stagingDir = resolve((options.staging as string | undefined) ?? `${tmpdir()}/snaplog-oracle-restore-${snapshotTime}`);
+      say(`storage snapshot at ${new Date(snapshotTime * 1000).toISOString()} (no backup mode); threads ${plan.threads.join(', ')}`);
+      recovery = { logs: plan.logs, script: sqlplusSnapshotRecoveryScript({ stagingDir, targetTime: plan.targetTime, snapshotTime, open }), tool: 'sqlplus', stagingDir, label: `storage snapshot ${new Date(snapshotTime * 1000).toISOString()}` };
+    } else {
+      const target = oracleTarget(options, parseTarget, parseSequenceTarget);
+      const plan = planOracleRecovery({ snapshots: await archive.listSnapshots(systemId), logs, target, snapshotId: options.snapshot as string | undefined });
+      const stagingDir = resolve((options.staging as string | undefined) ?? `${tmpdir()}/snaplog-oracle-restore-${plan.snapshot.id}`);
+      say(`snapshot ${plan.snapshot.id} (${plan.snapshot.time}) at SCN ${plan.snapshotScn}; threads ${plan.threads.join(', ')}`);
+      recovery = { logs: plan.logs, script: rmanRecoveryScript({ stagingDir, target: plan.target, open }), tool: 'rman', stagingDir, label: plan.snapshot.id };
+    }
+    say(`archived logs: ${recovery.logs.map((log) => log.name).join(' ')}`);
     if (options.dryRun) {
-      say(`--dry-run: nothing fetched, nothing run. rman target / would run:\n${script}`);
+      say(`--dry-run: nothing fetched, nothing run. ${recovery.tool === 'rman' ? 'rman target /' : "sqlplus '/ as sysdba'"} would run:\n${recovery.script}`);
       return;
     }
-    await events.emit('restore-start', 'info', { engine: 'oracle', snapshotId: plan.snapshot.id, logs: plan.logs.length });
+    await events.emit('restore-start', 'info', { engine: 'oracle', snapshot: recovery.label, logs: recovery.logs.length });
     try {
-      await runOracleRecovery({ config, archive, systemId, plan, stagingDir: staging, script, say });
-      await events.emit('restore-done', 'info', { engine: 'oracle', snapshotId: plan.snapshot.id });
+      await runOracleRecovery({ config, archive, systemId, logs: recovery.logs, stagingDir: recovery.stagingDir, script: recovery.script, tool: recovery.tool, say });
+      await events.emit('restore-done', 'info', { engine: 'oracle', snapshot: recovery.label });
     } catch (error) {
       await events.emit('restore-failed', 'alert', { engine: 'oracle', message: error instanceof Error ? error.message : String(error) });
       throw error;

@@ -6,7 +6,9 @@ import { dirname, join } from 'node:path';
 
 const statePath = process.env.FAKE_ORACLE_STATE;
 const state = JSON.parse(readFileSync(statePath, 'utf8'));
-const input = readFileSync(0, 'utf8');
+// `sqlplus -S -L '/ as sysdba' @script.sql` reads the script file; otherwise the script comes on stdin.
+const scriptArg = process.argv.slice(2).find((arg) => arg.startsWith('@'));
+const input = scriptArg ? `CONNECT ${process.argv.slice(2).find((arg) => /as sysdba/i.test(arg)) ?? ''}\n${readFileSync(scriptArg.slice(1), 'utf8')}` : readFileSync(0, 'utf8');
 const lines = input.split('\n').map((line) => line.trim()).filter(Boolean);
 const statements = lines.filter((line) => !/^(WHENEVER|SET |CONNECT|EXIT|\/$)/i.test(line));
 const record = (extra) => appendFileSync(join(dirname(statePath), 'calls.jsonl'), `${JSON.stringify({ tool: 'sqlplus', argv: process.argv.slice(2), sid: process.env.ORACLE_SID, connect: lines.find((line) => /^CONNECT/i.test(line)), statements, ...extra })}\n`);
@@ -52,6 +54,8 @@ for (const statement of statements) {
     state.jobs.push({ name, runAtMs: now() + seconds * 1000, afterSeconds: seconds, action });
   } else if (/DBMS_SCHEDULER\.DROP_JOB/i.test(statement)) {
     state.jobs = state.jobs.filter((job) => !job.name.startsWith('SNAPLOG_EB_'));
+  } else if (/^RECOVER /i.test(statement)) {
+    out.push('Media recovery complete.');
   } else if (/ARCHIVE LOG CURRENT/i.test(statement)) {
     if (state.logMode !== 'ARCHIVELOG') fail('ORA-00258: manual archiving in NOARCHIVELOG mode must identify log');
     archiveCurrent();

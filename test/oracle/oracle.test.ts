@@ -5,7 +5,7 @@ import { makeTempDir, removeDirs } from '../support/mariadb.js';
 import { snaplog } from '../support/cli.js';
 import { readEvents, waitFor } from '../support/observe.js';
 import { parseOratab } from '../../src/engines/oracle/oratab.js';
-import { parseSequenceTarget, planOracleRecovery } from '../../src/engines/oracle/restore-plan.js';
+import { parseSequenceTarget, planOracleRecovery, planStorageSnapshotRecovery } from '../../src/engines/oracle/restore-plan.js';
 import { rmanRecoveryScript, sqlplusSnapshotRecoveryScript } from '../../src/engines/oracle/restore-script.js';
 import { clientInvocation, parseSqlplusRows, sqlplusQueryScript, sqlplusStatement, ThinSession } from '../../src/engines/oracle/session.js';
 import { createGuardJobBlock, dropGuardJobsBlock, guardJobName } from '../../src/engines/oracle/backup-guard.js';
@@ -80,6 +80,14 @@ describe('Oracle planning, scripts and parsing (pure)', () => {
     expect(old.logs.map((log) => log.name)).toEqual(['1_11_99.arc', '1_12_99.arc', '2_8_99.arc']);
   });
 
+  it('a storage snapshot without backup mode: per thread, the logs from the one being written at the snapshot time to the target', () => {
+    const plan = planStorageSnapshotRecovery({ logs, snapshotTime: at('2026-11-22T11:30:00Z'), targetTime: at('2026-11-22T12:15:00Z') });
+    expect(plan.logs.map((log) => log.name)).toEqual(['1_11_99.arc', '2_7_99.arc', '2_8_99.arc']);
+    expect(plan.threads).toEqual([1, 2]);
+    expect(() => planStorageSnapshotRecovery({ logs: logs.filter((log) => log.name !== '2_7_99.arc'), snapshotTime: at('2026-11-22T11:30:00Z'), targetTime: at('2026-11-22T12:15:00Z') })).toThrow(/thread 2 has no archived redo from the snapshot time 2026-11-22T11:30:00\.000Z: its first log after it, 2_8_99\.arc/);
+    expect(() => planStorageSnapshotRecovery({ logs, snapshotTime: at('2026-11-22T11:30:00Z'), targetTime: at('2026-11-22T11:00:00Z') })).toThrow(/before the snapshot time/);
+  });
+
   it('a missing sequence in one thread, or a target past the archive, is a plan error with the window', () => {
     const withGap = logs.filter((log) => log.name !== '1_11_99.arc');
     expect(() => planOracleRecovery({ snapshots, logs: withGap, target: { kind: 'time', time: at('2026-11-22T14:00:00Z'), text: '' } })).toThrow(/thread 1 has no archived redo from the snapshot's SCN 1250: its first log after it, 1_12_99\.arc, starts at SCN 1300/);
@@ -94,10 +102,21 @@ describe('Oracle planning, scripts and parsing (pure)', () => {
       "CATALOG START WITH '/restore/arch/' NOPROMPT;\nRUN {\n  SET UNTIL SCN 1234568;\n  RECOVER DATABASE;\n}\nALTER DATABASE OPEN RESETLOGS;\nEXIT;\n",
     );
     expect(rmanRecoveryScript({ stagingDir: '/r', target: { kind: 'time', time: at('2026-11-22T14:05:00Z'), text: '' }, open: false })).toBe(
-      "CATALOG START WITH '/r/' NOPROMPT;\nRUN {\n  SET UNTIL TIME \"CAST(FROM_TZ(TIMESTAMP '2026-11-22 14:05:01', '+00:00') AT LOCAL AS DATE)\";\n  RECOVER DATABASE;\n}\nEXIT;\n",
+      "CATALOG START WITH '/r/' NOPROMPT;\nRUN {\n  SET UNTIL TIME \"CAST(FROM_TZ(TIMESTAMP '2026-11-22 14:05:01', '+00:00') AT TIME ZONE TO_CHAR(SYSTIMESTAMP, 'TZR') AS DATE)\";\n  RECOVER DATABASE;\n}\nEXIT;\n",
     );
-    expect(sqlplusSnapshotRecoveryScript({ stagingDir: '/r', targetTime: at('2026-11-22T14:05:00Z'), snapshotTime: at('2026-11-22T02:00:00Z') })).toContain(
-      "RECOVER AUTOMATIC FROM '/r' DATABASE UNTIL TIME '2026-11-22 14:05:01' SNAPSHOT TIME '2026-11-22 02:00:00';",
+    expect(sqlplusSnapshotRecoveryScript({ stagingDir: "/r/o'k", targetTime: at('2026-11-22T14:05:00Z'), snapshotTime: at('2026-11-22T02:00:00Z'), open: true })).toBe(
+      [
+        'WHENEVER SQLERROR EXIT FAILURE',
+        'SET VERIFY OFF',
+        "ALTER SESSION SET NLS_DATE_FORMAT = 'YYYY-MM-DD HH24:MI:SS';",
+        'COLUMN until_time NEW_VALUE until_time NOPRINT',
+        'COLUMN snapshot_time NEW_VALUE snapshot_time NOPRINT',
+        "SELECT CAST(FROM_TZ(TIMESTAMP '2026-11-22 14:05:01', '+00:00') AT TIME ZONE TO_CHAR(SYSTIMESTAMP, 'TZR') AS DATE) AS until_time, CAST(FROM_TZ(TIMESTAMP '2026-11-22 02:00:00', '+00:00') AT TIME ZONE TO_CHAR(SYSTIMESTAMP, 'TZR') AS DATE) AS snapshot_time FROM dual;",
+        "RECOVER AUTOMATIC FROM '/r/o''k' DATABASE UNTIL TIME '&until_time' SNAPSHOT TIME '&snapshot_time';",
+        'ALTER DATABASE OPEN RESETLOGS;',
+        'EXIT',
+        '',
+      ].join('\n'),
     );
   });
 
@@ -337,6 +356,50 @@ describe('Oracle end to end against a scripted Oracle model (fake sqlplus and rm
     const unknown = await cli(['ship', '--once']);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toMatch(/instance PROD is not in .*oratab \(it lists ORCL\)/);
+  });
+
+  it('restore --snapshot-time: a snapshot taken without backup mode is recovered by SQL*Plus RECOVER … SNAPSHOT TIME (dry run, then through the fake sqlplus)', async () => {
+    const arch = join(dir, 'arch2');
+    await mkdir(arch);
+    const spec = [
+      [1, 1, 100, 200, '10:00', '11:00'],
+      [1, 2, 200, 300, '11:00', '12:00'],
+      [1, 3, 300, 400, '12:00', '13:00'],
+      [2, 1, 100, 250, '10:00', '11:30'],
+      [2, 2, 250, 420, '11:30', '13:00'],
+    ] as const;
+    const archived = [];
+    for (const [thread, sequence, firstScn, nextScn, first, next] of spec) {
+      const path = join(arch, `${thread}_${sequence}_1093456789.arc`);
+      await writeFile(path, Buffer.alloc(4096 + sequence * 10 + thread, thread * 16 + sequence));
+      archived.push({ path, thread, sequence, resetlogs: '1093456789', firstScn, nextScn, firstTime: `2026-11-22T${first}:00Z`, nextTime: `2026-11-22T${next}:00Z` });
+    }
+    await setModel({ archived });
+    expect((await cli(['ship', '--once'])).code).toBe(0);
+    const staging = join(dir, 'staging-storage');
+    const target = ['--snapshot-time', '2026-11-22T11:15:00Z', '--to', '2026-11-22T12:30:00Z', '--staging', staging];
+    const dry = await cli(['restore', ...target, '--dry-run']);
+    expect(dry.code, dry.stderr).toBe(0);
+    expect(dry.stdout).toContain('archived logs: 1_2_1093456789.arc 1_3_1093456789.arc 2_1_1093456789.arc 2_2_1093456789.arc');
+    expect(dry.stdout).toContain("sqlplus '/ as sysdba' would run:");
+    expect(dry.stdout).toContain(`RECOVER AUTOMATIC FROM '${staging}' DATABASE UNTIL TIME '&until_time' SNAPSHOT TIME '&snapshot_time';`);
+    expect(dry.stdout).toContain("TIMESTAMP '2026-11-22 12:30:01'");
+    expect(dry.stdout).toContain("TIMESTAMP '2026-11-22 11:15:00'");
+
+    const run = await cli(['restore', ...target]);
+    expect(run.code, run.stderr).toBe(0);
+    const last = (await calls()).pop()!;
+    expect(last.argv).toEqual(['-S', '-L', '/ as sysdba', `@${join(staging, 'recover.sql')}`]);
+    expect(last.statements).toContain(`RECOVER AUTOMATIC FROM '${staging}' DATABASE UNTIL TIME '&until_time' SNAPSHOT TIME '&snapshot_time';`);
+    for (const name of ['1_2_1093456789.arc', '1_3_1093456789.arc', '2_1_1093456789.arc', '2_2_1093456789.arc']) expect(await readFile(join(staging, name))).toEqual(await readFile(join(arch, name)));
+
+    await setModel({ fail: { match: 'RECOVER AUTOMATIC', error: "ORA-00308: cannot open archived log '/x/1_4.arc'" } });
+    const failed = await cli(['restore', ...target]);
+    expect(failed.code).toBe(1);
+    expect(failed.stderr).toMatch(/SQL\*Plus recovery failed: ORA-00308: cannot open archived log/);
+    const noTime = await cli(['restore', '--snapshot-time', '2026-11-22T11:15:00Z', '--latest', '--dry-run']);
+    expect(noTime.code).toBe(2);
+    expect(noTime.stderr).toMatch(/give --to TIME/);
   });
 
   it('restore: plan and RMAN scripts for SCN and time targets from the archive; the real run fetches, verifies and runs rman', async () => {

@@ -76,29 +76,75 @@ export function planOracleRecovery(input: { snapshots: SnapshotRecord[]; logs: L
   const startScn = snapshotScn(snapshot)!;
   const incarnationLogs = sameIncarnation(redoLogs, snapshot);
 
-  const threads = [...new Set(incarnationLogs.map((log) => log.thread))].sort((a, b) => a - b);
+  const { chosen, threads } = threadChains(incarnationLogs, {
+    after: (log) => log.nextScn > startScn,
+    reachesStart: (log) => log.firstScn <= startScn,
+    start: `the snapshot's SCN ${startScn}`,
+    covers: (log) => (target.kind === 'time' ? log.nextTime > target.time : target.kind === 'scn' ? log.nextScn > target.scn : false),
+    window,
+  });
+  if (chosen.length === 0) throw new PlanError('no archived redo after the snapshot', `restorable window ${window}`);
+  return { snapshot, snapshotScn: startScn, logs: chosen, threads, target: input.target.kind === 'latest' ? { kind: 'scn', scn: latestConsistentScn(chosen) } : input.target };
+}
+
+/**
+ * Per thread, the unbroken run of logs from the one holding the start up to the first that covers the
+ * target (all of them for --latest).
+ */
+function threadChains(
+  logs: RedoLog[],
+  rule: { after: (log: RedoLog) => boolean; reachesStart: (log: RedoLog) => boolean; start: string; covers: (log: RedoLog) => boolean; window: string },
+): { chosen: LogMetadata[]; threads: number[] } {
+  const threads = [...new Set(logs.map((log) => log.thread))].sort((a, b) => a - b);
   const chosen: LogMetadata[] = [];
   for (const thread of threads) {
-    const own = incarnationLogs.filter((log) => log.thread === thread && log.nextScn > startScn).sort((a, b) => a.sequence - b.sequence);
+    const own = logs.filter((log) => log.thread === thread && rule.after(log)).sort((a, b) => a.sequence - b.sequence);
     const needed: RedoLog[] = [];
     for (const log of own) {
       needed.push(log);
-      const covers = target.kind === 'time' ? log.nextTime > target.time : target.kind === 'scn' ? log.nextScn > target.scn : false;
-      if (covers) break;
+      if (rule.covers(log)) break;
     }
     const first = needed[0];
-    if (first && first.firstScn > startScn) {
-      throw new PlanError(`thread ${thread} has no archived redo from the snapshot's SCN ${startScn}: its first log after it, ${first.meta.name}, starts at SCN ${first.firstScn}`, `the log before ${first.meta.name} is missing from the archive; restorable window ${window}`);
+    if (first && !rule.reachesStart(first)) {
+      throw new PlanError(`thread ${thread} has no archived redo from ${rule.start}: its first log after it, ${first.meta.name}, starts at SCN ${first.firstScn} (${first.meta.firstCommitTime})`, `the log before ${first.meta.name} is missing from the archive; restorable window ${rule.window}`);
     }
     for (let index = 1; index < needed.length; index++) {
       if (needed[index]!.sequence !== needed[index - 1]!.sequence + 1) {
-        throw new PlanError(`thread ${thread} misses sequence ${needed[index - 1]!.sequence + 1}${needed[index]!.sequence - needed[index - 1]!.sequence > 2 ? `..${needed[index]!.sequence - 1}` : ''} between ${needed[index - 1]!.meta.name} and ${needed[index]!.meta.name}`, `recovery cannot pass the gap; restorable window ${window}`);
+        throw new PlanError(`thread ${thread} misses sequence ${needed[index - 1]!.sequence + 1}${needed[index]!.sequence - needed[index - 1]!.sequence > 2 ? `..${needed[index]!.sequence - 1}` : ''} between ${needed[index - 1]!.meta.name} and ${needed[index]!.meta.name}`, `recovery cannot pass the gap; restorable window ${rule.window}`);
       }
     }
     chosen.push(...needed.map((log) => log.meta));
   }
-  if (chosen.length === 0) throw new PlanError('no archived redo after the snapshot', `restorable window ${window}`);
-  return { snapshot, snapshotScn: startScn, logs: chosen, threads, target: input.target.kind === 'latest' ? { kind: 'scn', scn: latestConsistentScn(chosen) } : input.target };
+  return { chosen, threads };
+}
+
+export interface StorageSnapshotPlan {
+  snapshotTime: number;
+  targetTime: number;
+  logs: LogMetadata[];
+  threads: number[];
+}
+
+/**
+ * A storage snapshot taken without backup mode (crash-consistent, Oracle 18c+ SNAPSHOT TIME): per thread,
+ * the logs from the one being written at the snapshot time up to the target time.
+ */
+export function planStorageSnapshotRecovery(input: { logs: LogMetadata[]; snapshotTime: number; targetTime: number }): StorageSnapshotPlan {
+  const redoLogs = input.logs.flatMap((meta) => redo(meta) ?? []);
+  const lastTime = Math.max(...redoLogs.map((log) => log.nextTime), 0);
+  const window = `${new Date(input.snapshotTime * 1000).toISOString()} .. ${lastTime ? new Date(lastTime * 1000).toISOString() : 'no archived redo'}`;
+  if (input.targetTime < input.snapshotTime) throw new PlanError('the target is before the snapshot time', `restorable window ${window}`);
+  if (input.targetTime > lastTime) throw new PlanError(`the target is after the last archived redo (${new Date(lastTime * 1000).toISOString()})`, `restorable window ${window}`);
+  const incarnationLogs = sameIncarnation(redoLogs, { time: new Date(input.snapshotTime * 1000).toISOString() } as SnapshotRecord);
+  const { chosen, threads } = threadChains(incarnationLogs, {
+    after: (log) => log.nextTime > input.snapshotTime,
+    reachesStart: (log) => log.firstTime <= input.snapshotTime,
+    start: `the snapshot time ${new Date(input.snapshotTime * 1000).toISOString()}`,
+    covers: (log) => log.nextTime > input.targetTime,
+    window,
+  });
+  if (chosen.length === 0) throw new PlanError('no archived redo after the snapshot time', `restorable window ${window}`);
+  return { snapshotTime: input.snapshotTime, targetTime: input.targetTime, logs: chosen, threads };
 }
 
 /**
