@@ -10,6 +10,10 @@ import { journalSourceLogs } from '../../src/engines/iris/journal-files.js';
 import { buildInvocation } from '../../src/engines/iris/client.js';
 import { irisRestoreScript, utcHorolog } from '../../src/engines/iris/restore-script.js';
 import { parseCredentials } from '../../src/engines/iris/credentials.js';
+import { planIrisChain } from '../../src/engines/iris/restore.js';
+import type { LogMetadata } from '../../src/archive/metadata.js';
+import type { SnapshotRecord } from '../../src/archive/snapshot-record.js';
+import type { RestoreTarget } from '../../src/restore/target.js';
 
 const FAKE = resolve(import.meta.dirname, 'fake-iris.mjs');
 const PASSWORD = 'Iris-pw-7c1d-never-in-argv';
@@ -44,6 +48,18 @@ describe('IRIS journals, terminal calls and restore scripts (pure)', () => {
       ['20261122.002z', true],
       ['20261122.004', false],
     ]);
+  });
+  it('the plan walks the journal chain across midnight and finds the snapshot’s journal archived compressed (<name>z)', () => {
+    const journal = (name: string, sequence: number, last: string): LogMetadata => ({
+      formatVersion: 1, name, engine: 'iris', sequence, stream: `day ${Math.floor(sequence / 1000)}`, size: 10, sha256: 'x', headSha256: 'x', compression: 'none', storedName: name, storedSize: 10,
+      firstCommitTime: last, lastCommitTime: last, firstEventTime: last, lastEventTime: last, startPosition: 0, endPosition: 10,
+    });
+    const logs = [journal('20261122.004', 20261122004, '2026-11-22T23:00:00Z'), journal('20261122.005z', 20261122005, '2026-11-22T23:59:00Z'), journal('20261123.001', 20261123001, '2026-11-23T00:30:00Z'), journal('20261123.003', 20261123003, '2026-11-23T02:00:00Z')];
+    const snapshot: SnapshotRecord = { formatVersion: 1, id: 's1', systemId: 'sys', engine: 'iris', time: '2026-11-22T23:10:00Z', status: 'thawed', position: { file: '20261122.005', position: 0 }, host: 'h' };
+    const plan = planIrisChain({ snapshots: [snapshot], logs, target: { kind: 'time', time: Date.parse('2026-11-23T00:10:00Z') / 1000 } as RestoreTarget });
+    expect(plan.logs.map((log) => log.name)).toEqual(['20261122.005z', '20261123.001']);
+    // 20261123.002 is missing: the chain cannot reach a target after 20261123.001.
+    expect(() => planIrisChain({ snapshots: [snapshot], logs, target: { kind: 'time', time: Date.parse('2026-11-23T01:30:00Z') / 1000 } as RestoreTarget })).toThrow(/gap after 20261123.001/);
   });
   it('every journal but the current one is closed; other files are ignored', () => {
     const logs = journalSourceLogs('/j', ['20261122.002', 'journal.log', '20261122.001', '20261122.003'], '/j/20261122.003');

@@ -14,7 +14,7 @@ import { planChain } from '../../restore/plan.js';
 import type { ChainPlan } from '../../restore/plan.js';
 import type { RestoreTarget } from '../../restore/target.js';
 import { irisClient } from './factory.js';
-import { consecutiveNumbers, journalGaps } from './journal-names.js';
+import { consecutiveNumbers, journalGaps, parseJournalName } from './journal-names.js';
 import { irisRestoreScript } from './restore-script.js';
 import type { IrisRestoreScript } from './restore-script.js';
 import type { IrisClient } from './client.js';
@@ -47,7 +47,8 @@ export interface IrisRestoreResult {
 
 /**
  * Pure: the archive's IRIS journals renumbered by the IRIS succession rule (a new day restarts at .001),
- * so the generic planner walks a chain across midnight and still stops at a real gap.
+ * so the generic planner walks a chain across midnight and still stops at a real gap; a journal archived
+ * in both spellings counts once.
  */
 export function planIrisChain(input: { snapshots: Parameters<typeof planChain>[0]['snapshots']; logs: LogMetadata[]; target: RestoreTarget; snapshotId?: string }): ChainPlan {
   if (input.target.kind !== 'time' && input.target.kind !== 'latest') {
@@ -55,7 +56,13 @@ export function planIrisChain(input: { snapshots: Parameters<typeof planChain>[0
   }
   const numbers = consecutiveNumbers(input.logs.map((log) => log.name));
   const logs = input.logs.filter((log) => numbers.has(log.name)).map((log) => ({ ...log, sequence: numbers.get(log.name)!, stream: undefined }));
-  const plan = planChain({ snapshots: input.snapshots.filter((snapshot) => snapshot.engine === 'iris'), logs, target: input.target, snapshotId: input.snapshotId });
+  // The snapshot names the journal as it was when frozen; the archive may hold it compressed (<name>z).
+  const keyOf = (name: string): string => parseJournalName(name)?.key ?? name;
+  const archivedSpelling = new Map(logs.map((log) => [keyOf(log.name), log.name]));
+  const snapshots = input.snapshots
+    .filter((snapshot) => snapshot.engine === 'iris')
+    .map((snapshot) => (snapshot.position ? { ...snapshot, position: { ...snapshot.position, file: archivedSpelling.get(keyOf(snapshot.position.file)) ?? snapshot.position.file } } : snapshot));
+  const plan = planChain({ snapshots, logs, target: input.target, snapshotId: input.snapshotId });
   const originalSequence = new Map(input.logs.map((log) => [log.name, log.sequence]));
   return { ...plan, logs: plan.logs.map((log) => ({ ...log, sequence: originalSequence.get(log.name) ?? log.sequence, from: 0 })) };
 }
