@@ -233,6 +233,21 @@ describe('IRIS with a fake `iris` terminal (scripted instance: no IRIS can run h
     expect(thaw.stderr).toMatch(/died while frozen: the watchdog ended the freeze/);
   });
 
+  it('the holder hung (SIGSTOP) past the timeout: the watchdog kills it and calls ExternalThaw', async () => {
+    await writeConfig({ workload: 'timeout = 5' });
+    expect((await cli(['freeze'])).code).toBe(0);
+    const frozen = JSON.parse(await readFile(join(ipcFolder, 'freeze.json'), 'utf8')) as { holderPid: number; watchdogPid?: number };
+    process.kill(frozen.holderPid, 'SIGSTOP');
+    await waitFor('the watchdog to record what it did', async () => JSON.parse(await readFile(join(ipcFolder, 'freeze.json'), 'utf8')).releasedBy === 'watchdog', 60_000);
+    expect((await state()).frozen).toBe(false);
+    expect(JSON.parse(await readFile(join(ipcFolder, 'freeze.json'), 'utf8')).message).toMatch(/did not release within the timeout/);
+    // Killed: gone, or a zombie nobody has reaped yet.
+    const holderState = await readFile(`/proc/${frozen.holderPid}/stat`, 'utf8').then((text) => text.slice(text.lastIndexOf(')') + 2, text.lastIndexOf(')') + 3), () => 'gone');
+    expect(['gone', 'Z']).toContain(holderState);
+    const thaw = await cli(['thaw']);
+    expect(thaw.code).toBe(1);
+  });
+
   it('no thaw within the timeout: the holder calls ExternalThaw itself and the snapshot is marked timed-out', async () => {
     await writeConfig({ workload: 'timeout = 8' });
     expect((await cli(['freeze'])).code).toBe(0);
