@@ -23,9 +23,27 @@ class FakeThinConnection implements ThinConnection {
     { NAME: '/u01/arch/2_17_1093456789.arc', THREAD: '2', SEQ: '17', RESETLOGS: '1093456789', FIRST_SCN: '8100', NEXT_SCN: '8500', FIRST_TIME: '2026-11-22T10:01:00Z', NEXT_TIME: '2026-11-22T10:12:00Z' },
   ];
 
+  /** The next call finds the connection broken (idle timeout, listener restart). */
+  breakNext = false;
+  /** This statement runs, then the connection drops before the reply. */
+  loseReplyOn?: string;
+
   async execute(sql: string): Promise<{ rows?: unknown[] }> {
+    if (this.breakNext) {
+      this.breakNext = false;
+      throw new Error('NJS-500: connection to the Oracle Database was broken');
+    }
     this.sql.push(sql);
     for (const [fragment, message] of this.failures) if (sql.includes(fragment)) throw new Error(message);
+    if (this.loseReplyOn && sql.includes(this.loseReplyOn)) {
+      this.loseReplyOn = undefined;
+      await this.answer(sql);
+      throw new Error('DPI-1080: connection was closed by ORA-03113: end-of-file on communication channel');
+    }
+    return this.answer(sql);
+  }
+
+  private async answer(sql: string): Promise<{ rows?: unknown[] }> {
     if (sql.includes('BEGIN BACKUP')) {
       if (this.logMode !== 'ARCHIVELOG') throw new Error('ORA-01123: cannot start online backup; media recovery not enabled');
       if (this.backupActive) throw new Error('ORA-01146: cannot start online backup - file 1 is already in backup');
@@ -113,6 +131,28 @@ describe('Oracle engine against a scripted Oracle model behind a fake oracledb T
     await engine.forceRelease();
     expect(fake.backupActive).toBe(false);
     expect(fake.sql.filter((sql) => sql.includes('DROP_JOB'))).toHaveLength(2);
+  });
+
+  it('the watchdog\'s connection broke while it waited: it reconnects and END BACKUP still runs', async () => {
+    const fake = new FakeThinConnection();
+    let reconnects = 0;
+    const engine = new OracleEngine(config, new ThinSession(fake, 4002, async () => (reconnects++, fake)));
+    fake.backupActive = true;
+    fake.breakNext = true;
+    await engine.forceRelease();
+    expect(reconnects).toBe(1);
+    expect(fake.backupActive).toBe(false);
+  });
+
+  it('connection lost after BEGIN BACKUP ran: not repeated; backup mode is ended on a new connection and the freeze fails', async () => {
+    const fake = new FakeThinConnection();
+    fake.loseReplyOn = 'BEGIN BACKUP';
+    const engine = new OracleEngine(config, new ThinSession(fake, 4002, async () => fake));
+    const error = await engine.quiesce().catch((caught: unknown) => caught as Error);
+    expect(error.message).toMatch(/ALTER DATABASE BEGIN BACKUP: the connection was lost \(DPI-1080.*\); it may or may not have run/);
+    expect(fake.sql.filter((sql) => sql === 'ALTER DATABASE BEGIN BACKUP')).toHaveLength(1);
+    expect(fake.backupActive).toBe(false);
+    expect(fake.sql.slice(-2)).toEqual(['ALTER DATABASE END BACKUP', expect.stringMatching(/DROP_JOB/)]);
   });
 
   it('ARCHIVE LOG CURRENT refused (ORA-16014, no destination available): falls back to SWITCH LOGFILE', async () => {

@@ -6,7 +6,7 @@ import type { Engine, Quiesced, SourceLog } from '../types.js';
 import type { OracleConfig } from './config.js';
 import type { OracleSession, Row } from './session.js';
 import { utcText } from './session.js';
-import { OracleError } from './errors.js';
+import { OracleError, OutcomeUnknownError } from './errors.js';
 import { createGuardJobBlock, dropGuardJobsBlock, GUARD_GRACE_SECONDS, guardJobName } from './backup-guard.js';
 
 export interface ArchivedRedo {
@@ -162,7 +162,9 @@ export class OracleEngine implements Engine {
     try {
       await this.session.execute('ALTER DATABASE BEGIN BACKUP', 'ALTER DATABASE BEGIN BACKUP');
     } catch (error) {
-      if (guarded) await this.disarmGuard();
+      // Backup mode may be on although the call failed (connection lost, timed out): end it to be sure.
+      if (error instanceof OutcomeUnknownError) await this.forceRelease().catch(() => undefined);
+      else if (guarded) await this.disarmGuard();
       throw error;
     }
     let scn: string;

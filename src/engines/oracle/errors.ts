@@ -12,6 +12,14 @@ export class OracleError extends SnaplogError {
   }
 }
 
+/** A call whose effect on the database is unknown (connection lost, client timed out): it may have run. */
+export class OutcomeUnknownError extends SnaplogError {}
+
+/** Pure: node-oracledb / Oracle Net messages that mean the connection is gone, not that the statement failed. */
+export function isConnectionLost(text: string): boolean {
+  return /\b(NJS-500|NJS-501|NJS-003|DPI-1080|ORA-03113|ORA-03114|ORA-03135|ORA-03156)\b/.test(text);
+}
+
 const HINTS: Record<string, string> = {
   'ORA-01017': 'wrong user name or password: check [oracle] password_file (0600, the password only) and user',
   'ORA-01031': 'the user lacks a privilege: SYSDBA or SYSBACKUP is needed (OS auth: linux_user must be in the dba/backupdba group)',

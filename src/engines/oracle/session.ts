@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { SnaplogError } from '../../errors.js';
 import { currentUserName } from '../../processes.js';
 import type { OracleConfig } from './config.js';
-import { findOraError, oracleError } from './errors.js';
+import { findOraError, isConnectionLost, oracleError, OutcomeUnknownError } from './errors.js';
 
 export type Row = Record<string, string>;
 
@@ -72,7 +72,7 @@ export class SqlplusSession implements OracleSession {
     const output = `${result.stdout ?? ''}\n${result.stderr ?? ''}`;
     const ora = findOraError(output);
     if (ora) throw oracleError(what, ora.code, ora.message);
-    if (result.timedOut) throw new SnaplogError(`${what}: sqlplus did not finish within ${this.config.callTimeoutSeconds} s`, { hint: 'raise [oracle] call_timeout or check the instance' });
+    if (result.timedOut) throw new OutcomeUnknownError(`${what}: sqlplus did not finish within ${this.config.callTimeoutSeconds} s; it may or may not have run`, { hint: 'raise [oracle] call_timeout or check the instance' });
     if (result.exitCode !== 0) {
       throw new SnaplogError(`${what}: sqlplus exited with ${result.exitCode ?? 'a signal'}: ${output.trim().split('\n').slice(-2).join(' / ') || 'no output'}`, {
         hint: (result as { code?: string }).code === 'ENOENT' ? 'check [workload] command_path (the folder of sqlplus) or ORACLE_HOME in oratab' : 'is the instance up? does linux_user have OS authentication (dba group)?',
@@ -98,30 +98,55 @@ export interface ThinConnection {
   close(): Promise<void>;
 }
 
+/** Statements that may run twice: a second run of BEGIN BACKUP or CREATE_JOB would fail or duplicate. */
+const isRepeatable = (statement: string): boolean => !/BEGIN BACKUP|CREATE_JOB/i.test(statement);
+
 export class ThinSession implements OracleSession {
   constructor(
-    private readonly connection: ThinConnection,
+    private connection: ThinConnection,
     private readonly objectFormat: number,
+    /** A new connection when the old one is lost (the watchdog's may sit idle for the whole timeout). */
+    private readonly reconnect?: () => Promise<ThinConnection>,
   ) {}
 
-  private async call<T>(what: string, work: () => Promise<T>): Promise<T> {
+  private mapError(what: string, error: unknown): Error {
+    if (error instanceof SnaplogError) return error;
+    const text = error instanceof Error ? error.message : String(error);
+    if (isConnectionLost(text)) return new OutcomeUnknownError(`${what}: the connection was lost (${text.split('\n')[0]}); it may or may not have run`, { hint: 'check the instance and the listener; snaplog ended backup mode if it could' });
+    const ora = findOraError(text);
+    if (ora) return oracleError(what, ora.code, ora.message);
+    return new SnaplogError(`${what} failed: ${text}`, { hint: 'check [oracle] connect_string and that the listener is up' });
+  }
+
+  private async call<T>(what: string, work: (connection: ThinConnection) => Promise<T>, repeatable: boolean): Promise<T> {
     try {
-      return await work();
+      return await work(this.connection);
     } catch (error) {
-      const ora = findOraError(error instanceof Error ? error.message : String(error));
-      if (ora) throw oracleError(what, ora.code, ora.message);
-      throw new SnaplogError(`${what} failed: ${(error as Error).message}`, { hint: 'check [oracle] connect_string and that the listener is up' });
+      const lost = !(error instanceof SnaplogError) && isConnectionLost(error instanceof Error ? error.message : String(error));
+      if (!lost || !this.reconnect) throw this.mapError(what, error);
+      await this.connection.close().catch(() => undefined);
+      try {
+        this.connection = await this.reconnect();
+      } catch (reconnectError) {
+        throw this.mapError(`${what} (reconnecting)`, reconnectError);
+      }
+      if (!repeatable) throw this.mapError(what, error);
+      try {
+        return await work(this.connection);
+      } catch (retryError) {
+        throw this.mapError(what, retryError);
+      }
     }
   }
 
   async query(columns: Record<string, string>, rest: string, what: string): Promise<Row[]> {
     const select = Object.entries(columns).map(([alias, expression]) => `TO_CHAR(${expression}) AS "${alias}"`).join(', ');
-    const result = await this.call(what, () => this.connection.execute(`SELECT ${select} FROM ${rest}`, [], { outFormat: this.objectFormat }));
+    const result = await this.call(what, (connection) => connection.execute(`SELECT ${select} FROM ${rest}`, [], { outFormat: this.objectFormat }), true);
     return (result.rows ?? []).map((row) => Object.fromEntries(Object.keys(columns).map((alias) => [alias, String((row as Record<string, unknown>)[alias] ?? '')])));
   }
 
   async execute(statement: string, what: string): Promise<void> {
-    await this.call(what, () => this.connection.execute(statement));
+    await this.call(what, (connection) => connection.execute(statement), isRepeatable(statement));
   }
 
   async close(): Promise<void> {
@@ -135,14 +160,15 @@ export async function openSession(config: OracleConfig, readPassword: () => Prom
   const { default: oracledb } = await import('oracledb');
   const auth = config.auth;
   const what = `connecting to ${auth.connectString} as ${auth.user} (${auth.privilege})`;
-  try {
-    const connection = await oracledb.getConnection({
+  const connect = async (): Promise<ThinConnection> =>
+    (await oracledb.getConnection({
       user: auth.user,
       password: await readPassword(),
       connectString: auth.connectString,
       privilege: auth.privilege === 'sysbackup' ? oracledb.SYSBACKUP : oracledb.SYSDBA,
-    });
-    return new ThinSession(connection as unknown as ThinConnection, oracledb.OUT_FORMAT_OBJECT);
+    })) as ThinConnection;
+  try {
+    return new ThinSession(await connect(), oracledb.OUT_FORMAT_OBJECT, connect);
   } catch (error) {
     if (error instanceof SnaplogError) throw error;
     const ora = findOraError((error as Error).message);
