@@ -11,7 +11,7 @@ const scriptArg = process.argv.slice(2).find((arg) => arg.startsWith('@'));
 const input = scriptArg ? `CONNECT ${process.argv.slice(2).find((arg) => /as sysdba/i.test(arg)) ?? ''}\n${readFileSync(scriptArg.slice(1), 'utf8')}` : readFileSync(0, 'utf8');
 const lines = input.split('\n').map((line) => line.trim()).filter(Boolean);
 const statements = lines.filter((line) => !/^(WHENEVER|SET |CONNECT|EXIT|\/$)/i.test(line));
-const record = (extra) => appendFileSync(join(dirname(statePath), 'calls.jsonl'), `${JSON.stringify({ tool: 'sqlplus', argv: process.argv.slice(2), sid: process.env.ORACLE_SID, connect: lines.find((line) => /^CONNECT/i.test(line)), statements, ...extra })}\n`);
+const record = (extra) => appendFileSync(join(dirname(statePath), 'calls.jsonl'), `${JSON.stringify({ tool: 'sqlplus', argv: process.argv.slice(2), sid: process.env.ORACLE_SID, home: process.env.ORACLE_HOME, connect: lines.find((line) => /^CONNECT/i.test(line)), statements, ...extra })}\n`);
 const save = () => writeFileSync(statePath, JSON.stringify(state, null, 2));
 const fail = (error) => {
   record({ error });

@@ -358,6 +358,19 @@ describe('Oracle end to end against a scripted Oracle model (fake sqlplus and rm
     expect(unknown.stderr).toMatch(/instance PROD is not in .*oratab \(it lists ORCL\)/);
   });
 
+  it('two databases in oratab: [oracle] sid picks one, and sqlplus runs with its ORACLE_SID and ORACLE_HOME', async () => {
+    await writeFile(join(dir, 'oratab'), `# oratab\n+ASM:/u01/grid:N\nORCL:/u01/app/oracle/19c:Y\nTEST:/u02/app/oracle/21c:N\n`);
+    const ambiguous = await cli(['ship', '--once']);
+    expect(ambiguous.code).toBe(2);
+    expect(ambiguous.stderr).toMatch(/oratab lists ORCL, TEST: say which with \[oracle\] sid/);
+    expect(ambiguous.stderr).toMatch(/line \d+, key 'configuration_path'/);
+    await writeConfig('timeout = 30', 'sid = TEST');
+    expect((await cli(['ship', '--once'])).code).toBe(0);
+    const last = (await calls()).pop() as { sid?: string; home?: string };
+    expect(last.sid).toBe('TEST');
+    expect(last.home).toBe('/u02/app/oracle/21c');
+  });
+
   it('restore --snapshot-time: a snapshot taken without backup mode is recovered by SQL*Plus RECOVER … SNAPSHOT TIME (dry run, then through the fake sqlplus)', async () => {
     const arch = join(dir, 'arch2');
     await mkdir(arch);
