@@ -7,6 +7,7 @@ import { thaw } from '../freeze/post.js';
 // database is locked and must start as fast as node can.
 import { withConfigOption, withJsonOption, configPathOf, printJson } from './common.js';
 import { loadContext, openArchive } from './context.js';
+import type { SnaplogConfig } from '../config/index.js';
 
 const SNAPLOG_BIN = fileURLToPath(new URL('../../bin/snaplog', import.meta.url));
 
@@ -60,7 +61,7 @@ export function thawCommand(): Command {
     .option('--failed', 'release and mark the snapshot failed (the snapshot itself failed, e.g. VMware freezeFail)')
     .action(async (options: HookOptions & { failed?: boolean }, command: Command) => {
       const { config, events } = await loadContext(command);
-      const result = await thaw(config, events, { failed: options.failed });
+      const result = await thaw(config, events, { failed: options.failed, forceRelease: () => forceReleaseWithEngine(config) });
       if (options.json) printJson(result);
       const ok = result.outcome === 'thawed' || result.outcome === 'nothing-frozen' || (result.outcome === 'failed' && options.failed);
       if (!options.json) {
@@ -69,6 +70,18 @@ export function thawCommand(): Command {
       }
       if (!ok) process.exitCode = 1;
     });
+}
+
+/** Ends a global freeze whose holder and watchdog are both gone; the engine is loaded only then. */
+async function forceReleaseWithEngine(config: SnaplogConfig): Promise<void> {
+  const { createEngine } = await import('../engines/create.js');
+  const engine = await createEngine(config);
+  try {
+    if (!engine.forceRelease) throw new Error(`the ${engine.kind} engine cannot end a freeze from another process`);
+    await engine.forceRelease();
+  } finally {
+    await engine.close();
+  }
 }
 
 /** The detached process that owns the lock; started by freeze, never by hand. */

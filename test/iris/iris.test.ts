@@ -233,6 +233,29 @@ describe('IRIS with a fake `iris` terminal (scripted instance: no IRIS can run h
     expect(thaw.stderr).toMatch(/died while frozen: the watchdog ended the freeze/);
   });
 
+  it('holder and watchdog both killed -9 while frozen: thaw itself calls ExternalThaw (the freeze is global) and exits 1', async () => {
+    expect((await cli(['freeze'])).code).toBe(0);
+    const frozen = JSON.parse(await readFile(join(ipcFolder, 'freeze.json'), 'utf8')) as { holderPid: number; watchdogPid: number };
+    process.kill(frozen.watchdogPid, 'SIGKILL');
+    process.kill(frozen.holderPid, 'SIGKILL');
+    expect((await state()).frozen).toBe(true);
+    const thaw = await cli(['thaw']);
+    expect(thaw.code).toBe(1);
+    expect(thaw.stderr).toMatch(/snaplog thaw ended the global freeze/);
+    expect((await state()).frozen).toBe(false);
+    expect((await calls()).filter((call) => call.entry?.includes('ExternalThaw')).length).toBe(1);
+  });
+
+  it('holder killed -9 and thaw at once: thaw leaves ExternalThaw to the live watchdog and reports it', async () => {
+    expect((await cli(['freeze'])).code).toBe(0);
+    const frozen = JSON.parse(await readFile(join(ipcFolder, 'freeze.json'), 'utf8')) as { holderPid: number };
+    process.kill(frozen.holderPid, 'SIGKILL');
+    const thaw = await cli(['thaw']);
+    expect(thaw.code).toBe(1);
+    expect((await state()).frozen).toBe(false);
+    expect((await calls()).filter((call) => call.entry?.includes('ExternalThaw')).length).toBe(1);
+  });
+
   it('the holder hung (SIGSTOP) past the timeout: the watchdog kills it and calls ExternalThaw', async () => {
     await writeConfig({ workload: 'timeout = 5' });
     expect((await cli(['freeze'])).code).toBe(0);
