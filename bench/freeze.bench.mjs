@@ -26,6 +26,7 @@ import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import {
   envNumber, figure, forgetPid, isStopping, log, makeTempDir, onCleanup, percentile, registerPid, round, runBench, sleep, SNAPLOG_BIN,
+  envScaled,
 } from './support/common.mjs';
 import { startBenchServer } from './support/mariadb.mjs';
 
@@ -86,7 +87,7 @@ function stats(values) {
 }
 
 await runBench(NAME, async () => {
-  const cycles = Math.max(1, Math.round(envNumber('SNAPLOG_BENCH_FREEZE_CYCLES', 10)));
+  const cycles = Math.max(1, Math.round(envScaled('SNAPLOG_BENCH_FREEZE_CYCLES', 10)));
   const snapshotMs = envNumber('SNAPLOG_BENCH_FREEZE_SNAPSHOT_MS', 0);
   const pauseMs = envNumber('SNAPLOG_BENCH_FREEZE_PAUSE_MS', 700);
   const quietMs = envNumber('SNAPLOG_BENCH_FREEZE_QUIET_S', 3) * 1000;

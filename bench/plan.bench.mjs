@@ -23,7 +23,7 @@
 import { createReadStream, readdirSync, readFileSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { checkpoint, prng, envNumber, GiB, importDist, log, machine, makeRunDir, median, MiB, now, percentile, round, runBench } from './support/common.mjs';
+import { checkpoint, prng, envNumber, GiB, importDist, log, machine, makeRunDir, median, MiB, now, percentile, round, runBench, envScaled } from './support/common.mjs';
 import { buildBoundaryBinlog, iso, logName, snapshotRecord, syntheticLogMetadata, writeLogs, writeSnapshots } from './support/synthetic-archive.mjs';
 
 const NAME = 'plan';
@@ -82,11 +82,11 @@ function checkStop(plan, target) {
 await runBench(
   NAME,
   async () => {
-    const logCount = Math.max(10, Math.round(envNumber('SNAPLOG_BENCH_PLAN_LOGS', 10_000)));
+    const logCount = Math.max(10, Math.round(envScaled('SNAPLOG_BENCH_PLAN_LOGS', 10_000)));
     const perDay = Math.max(1, Math.round(envNumber('SNAPLOG_BENCH_PLAN_LOGS_PER_DAY', 288)));
     const targetCount = Math.max(10, Math.round(envNumber('SNAPLOG_BENCH_PLAN_TARGETS', 200)));
     const rounds = Math.max(1, Math.round(envNumber('SNAPLOG_BENCH_PLAN_ROUNDS', 5)));
-    const boundaryBytes = Math.round(envNumber('SNAPLOG_BENCH_BOUNDARY_MIB', 1024) * MiB);
+    const boundaryBytes = Math.round(Math.max(8, envScaled('SNAPLOG_BENCH_BOUNDARY_MIB', 1024)) * MiB);
     const dayLogCount = Math.max(2, Math.round(envNumber('SNAPLOG_BENCH_DAY_LOGS', 10)));
     const dayLogBytes = Math.round(envNumber('SNAPLOG_BENCH_DAY_LOG_GIB', 1) * GiB);
 

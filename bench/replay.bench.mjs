@@ -30,7 +30,7 @@ import { execFile } from 'node:child_process';
 import { mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { checkpoint, envNumber, importDist, log, machine, makeRunDir, MiB, mbps, now, round, runBench } from './support/common.mjs';
+import { checkpoint, envNumber, importDist, log, machine, makeRunDir, MiB, mbps, now, round, runBench, envScaled } from './support/common.mjs';
 import { checksums, masterStatus, rowCounts, startServer } from './support/mariadb.mjs';
 import { createSchema, runBulk, runOltp, TABLES } from './support/workload.mjs';
 
@@ -120,8 +120,8 @@ async function replayOnce({ dist, base, set, path, commonArgs }) {
 await runBench(
   NAME,
   async () => {
-    const oltpMiB = envNumber('SNAPLOG_BENCH_OLTP_MIB', 40);
-    const bulkMiB = envNumber('SNAPLOG_BENCH_BULK_MIB', 100);
+    const oltpMiB = Math.max(2, envScaled('SNAPLOG_BENCH_OLTP_MIB', 40));
+    const bulkMiB = Math.max(4, envScaled('SNAPLOG_BENCH_BULK_MIB', 100));
     const binlogMiB = envNumber('SNAPLOG_BENCH_BINLOG_MIB', 16);
     const accounts = Math.max(100, Math.round(envNumber('SNAPLOG_BENCH_ACCOUNTS', 20_000)));
     const paths = (process.env.SNAPLOG_BENCH_PATHS ?? 'relay,pipe,plain').split(',').map((path) => path.trim()).filter(Boolean);

@@ -14,12 +14,11 @@
 import { spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { execFileAsync, envNumber, figure, forgetPid, log, makeRunDir, onCleanup, percentile, registerPid, round, runBench, sleep, SNAPLOG_BIN, checkpoint } from './support/common.mjs';
+import { execFileAsync, envNumber, figure, forgetPid, log, makeRunDir, onCleanup, percentile, registerPid, round, runBench, sleep, SNAPLOG_BIN, checkpoint, envScaled } from './support/common.mjs';
 import { startBenchServer } from './support/mariadb.mjs';
 
 const NAME = 'rpo';
-const scale = envNumber('SNAPLOG_BENCH_SCALE', 1);
-const seconds = Math.max(5, envNumber('SNAPLOG_BENCH_RPO_SECONDS', 20) * scale);
+const seconds = Math.max(5, envScaled('SNAPLOG_BENCH_RPO_SECONDS', 20));
 const rate = envNumber('SNAPLOG_BENCH_RPO_RATE', 50);
 const maxLogAge = envNumber('SNAPLOG_BENCH_RPO_MAX_LOG_AGE', 5);
 

@@ -33,6 +33,16 @@ export function envNumber(name, fallback) {
   return value;
 }
 
+/** SNAPLOG_BENCH_SCALE (default 1): multiplies every size and duration default, e.g. 0.1 for a quick check. */
+export const SCALE = envNumber('SNAPLOG_BENCH_SCALE', 1);
+
+/** A size or duration knob: the variable itself when set, else its default times SNAPLOG_BENCH_SCALE. */
+export function envScaled(name, fallback) {
+  const raw = process.env[name];
+  if (raw !== undefined && raw !== '') return envNumber(name, fallback);
+  return fallback * SCALE;
+}
+
 export function envList(name, fallback) {
   const raw = process.env[name];
   if (raw === undefined) return fallback;
