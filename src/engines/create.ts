@@ -6,6 +6,7 @@ import type { Engine } from './types.js';
 import { MysqlEngine } from './mysql/engine.js';
 import type { MysqlEndpoint } from './mysql/connection.js';
 import { binlogObserver, binlogProblems } from './mysql/log-facts.js';
+import { oracleFormatChecker } from './oracle/redo-header.js';
 
 export function isMysqlFamily(config: SnaplogConfig): boolean {
   return config.workload.name === 'mysql' || config.workload.name === 'mariadb';
@@ -37,6 +38,7 @@ export async function createEngine(config: SnaplogConfig): Promise<Engine> {
 
 /** The format check `verify` runs over each archived log of this engine. */
 export function formatChecker(engine: string): FormatChecker | undefined {
+  if (engine === 'oracle') return oracleFormatChecker;
   if (engine !== 'mysql') return undefined;
   return {
     observer: () => binlogObserver(),

@@ -21,13 +21,25 @@ const fail = (error) => {
 };
 const iso = (ms) => new Date(ms).toISOString().replace(/\.\d+Z$/, 'Z');
 
+// An archived log as the archiver writes it: a redo file header (type 0x22, 512-byte blocks, the
+// count, the magic number) and whole blocks; the rest is opaque filler.
+function redoFile(blocks, fill) {
+  const file = Buffer.alloc((blocks + 1) * 512, fill);
+  file.fill(0, 0, 32);
+  file[1] = 0x22;
+  file.writeUInt32LE(512, 20);
+  file.writeUInt32LE(blocks, 24);
+  file.writeUInt32LE(0x7a7b7c7d, 28);
+  return file;
+}
+
 function archiveCurrent() {
   for (const thread of state.threads ?? [1]) {
     const own = state.archived.filter((log) => log.thread === thread);
     const last = own[own.length - 1];
     const sequence = (last?.sequence ?? 0) + 1;
     const path = join(state.archDir, `${thread}_${sequence}_${state.resetlogs}.arc`);
-    writeFileSync(path, Buffer.alloc(16384 + sequence, thread * 16 + (sequence % 16)));
+    writeFileSync(path, redoFile(30 + sequence, thread * 16 + (sequence % 16)));
     state.scn += 100;
     state.archived.push({ path, thread, sequence, resetlogs: state.resetlogs, firstScn: last?.nextScn ?? state.scn - 100, nextScn: state.scn, firstTime: last?.nextTime ?? iso(Date.now() - 1000), nextTime: iso(Date.now()) });
   }

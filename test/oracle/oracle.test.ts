@@ -10,6 +10,7 @@ import { rmanRecoveryScript, sqlplusSnapshotRecoveryScript } from '../../src/eng
 import { clientInvocation, parseSqlplusRows, sqlplusQueryScript, sqlplusStatement, ThinSession } from '../../src/engines/oracle/session.js';
 import { createGuardJobBlock, dropGuardJobsBlock, guardJobName } from '../../src/engines/oracle/backup-guard.js';
 import type { LogMetadata } from '../../src/archive/metadata.js';
+import { parseRedoHeader, redoProblems } from '../../src/engines/oracle/redo-header.js';
 import type { SnapshotRecord } from '../../src/archive/snapshot-record.js';
 
 const at = (iso: string) => Date.parse(iso) / 1000;
@@ -127,6 +128,21 @@ describe('Oracle planning, scripts and parsing (pure)', () => {
     expect(clientInvocation({ binDir: '/u01/bin', linuxUser: 'oracle' }, 'sqlplus', ['-S', '/nolog'], 'root')).toEqual({ file: 'runuser', args: ['-u', 'oracle', '--', '/u01/bin/sqlplus', '-S', '/nolog'] });
   });
 
+  it('redo file header: type 0x22, block size and count, magic in either byte order; anything else is named', () => {
+    const head = Buffer.alloc(32);
+    head[1] = 0x22;
+    head.writeUInt32BE(1024, 20);
+    head.writeUInt32BE(77, 24);
+    head.writeUInt32BE(0x7a7b7c7d, 28);
+    expect(parseRedoHeader(head)).toEqual({ blockSize: 1024, blocks: 77, littleEndian: false });
+    expect(redoProblems(parseRedoHeader(head), 78 * 1024)).toEqual([]);
+    expect(redoProblems(parseRedoHeader(head), 78 * 1024 - 1)).toEqual(['size 79871 is not a whole number of 1024-byte blocks (cut short?)']);
+    const datafile = Buffer.from(head);
+    datafile[1] = 0xa2;
+    expect(parseRedoHeader(datafile)).toEqual({ problem: 'file type 0xa2 is not a redo log (0x22)' });
+    expect(parseRedoHeader(Buffer.alloc(10))).toEqual({ problem: 'only 10 bytes: shorter than a redo log header' });
+  });
+
   it('the backup-mode guard job: a name under 30 characters, END BACKUP tolerating ORA-01142, started timeout + grace from now; sqlplus gets a / after PL/SQL', () => {
     const name = guardJobName(new Date('2026-11-22T14:05:09.123Z'));
     expect(name).toBe('SNAPLOG_EB_20261122140509');
@@ -239,6 +255,27 @@ describe('Oracle end to end against a scripted Oracle model (fake sqlplus and rm
     expect(gap.code).toBe(1);
     expect(gap.stderr).toMatch(/gap/);
     expect((await readEvents(ipcFolder)).some((event) => event.type === 'gap')).toBe(true);
+  });
+
+  it('verify re-reads each archived log\'s redo header and size: a log that was never a redo file, or cut short, is named', async () => {
+    expect((await cli(['ship', '--once'])).code).toBe(0);
+    const clean = await cli(['verify']);
+    expect(clean.code, clean.stdout).toBe(0);
+    expect(clean.stdout).toMatch(/verified 6 logs/);
+    // The archiver handed over garbage for thread 1's next log, and a cut copy of thread 2's.
+    const current = await model();
+    const bad = join(dir, 'arch', '1_4_1093456789.arc');
+    const cut = join(dir, 'arch', '2_4_1093456789.arc');
+    await writeFile(bad, Buffer.alloc(2048, 7));
+    const whole = await readFile(join(dir, 'arch', '2_3_1093456789.arc'));
+    await writeFile(cut, whole.subarray(0, whole.length - 100));
+    const times = { firstTime: '2026-11-22T10:00:00Z', nextTime: '2026-11-22T10:05:00Z' };
+    await setModel({ archived: [...current.archived, { path: bad, thread: 1, sequence: 4, resetlogs: '1093456789', firstScn: 9000, nextScn: 9100, ...times }, { path: cut, thread: 2, sequence: 4, resetlogs: '1093456789', firstScn: 9000, nextScn: 9100, ...times }] as OracleModel['archived'] });
+    expect((await cli(['ship', '--once'])).code).toBe(0);
+    const flagged = await cli(['verify']);
+    expect(flagged.code).toBe(1);
+    expect(flagged.stdout).toContain('PROBLEM 1_4_1093456789.arc: not an Oracle redo log: no redo log magic number at byte 28');
+    expect(flagged.stdout).toMatch(/PROBLEM 2_4_1093456789\.arc: size \d+ is not a whole number of 512-byte blocks \(cut short\?\)/);
   });
 
   it('freeze: ARCHIVE LOG CURRENT, the new logs shipped, BEGIN BACKUP, SCN recorded; thaw: END BACKUP and ARCHIVE LOG CURRENT', async () => {
