@@ -12,7 +12,7 @@
 // Env: SNAPLOG_BENCH_RPO_SECONDS (20 per mode), SNAPLOG_BENCH_RPO_RATE (50 commits/s),
 // SNAPLOG_BENCH_RPO_MAX_LOG_AGE (5 s).
 import { spawn } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execFileAsync, envNumber, figure, forgetPid, log, makeRunDir, onCleanup, percentile, registerPid, round, runBench, sleep, SNAPLOG_BIN, checkpoint, envScaled } from './support/common.mjs';
 import { startBenchServer } from './support/mariadb.mjs';
@@ -66,20 +66,40 @@ async function steadyWriter(server, durationMs, commits) {
   }
 }
 
+/** The entries of a folder the shipper may not have created yet (or is renaming within). */
+function listOrEmpty(dir) {
+  try {
+    return readdirSync(dir);
+  } catch (error) {
+    if (error.code === 'ENOENT' || error.code === 'ENOTDIR') return [];
+    throw error;
+  }
+}
+
+function sizeOrZero(path) {
+  try {
+    return statSync(path).size;
+  } catch (error) {
+    if (error.code === 'ENOENT') return 0;
+    throw error;
+  }
+}
+
 /** Watches the archive until every commit is durable (or `graceMs` after the writer stopped); fills `durableAt`. */
 async function watchArchive(archivePath, commits, writerDone, { tail, graceMs }) {
   const durableAt = new Map();
   let writerFinishedAt;
-  writerDone.then(() => (writerFinishedAt = Date.now()));
+  const finished = () => (writerFinishedAt = Date.now());
+  writerDone.then(finished, finished);
   for (;;) {
     const now = Date.now();
-    const systems = existsSync(archivePath) ? readdirSync(archivePath).filter((entry) => !entry.startsWith('.')) : [];
+    const systems = listOrEmpty(archivePath).filter((entry) => !entry.startsWith('.'));
     const shipped = new Set();
     const partialSize = new Map();
     for (const system of systems) {
-      for (const entry of readdirSync(join(archivePath, system, 'logs'), { withFileTypes: true }).filter((e) => e.name.endsWith('.json'))) shipped.add(entry.name.slice(0, -5));
+      for (const name of listOrEmpty(join(archivePath, system, 'logs')).filter((entry) => entry.endsWith('.json'))) shipped.add(name.slice(0, -5));
       const partialDir = join(archivePath, system, 'partial');
-      if (tail && existsSync(partialDir)) for (const entry of readdirSync(partialDir)) if (entry.endsWith('.partial')) partialSize.set(entry.slice(0, -8), statSync(join(partialDir, entry)).size);
+      if (tail) for (const entry of listOrEmpty(partialDir)) if (entry.endsWith('.partial')) partialSize.set(entry.slice(0, -8), sizeOrZero(join(partialDir, entry)));
     }
     for (let index = 0; index < commits.length; index++) {
       if (durableAt.has(index)) continue;
@@ -99,7 +119,9 @@ async function measure(base, server, tail) {
     await sleep(1500);
     const commits = [];
     const writer = steadyWriter(server, seconds * 1000, commits);
+    writer.catch(() => undefined); // awaited below; no unhandled rejection when the watch fails first
     const durableAt = await watchArchive(join(base, 'archive'), commits, writer, { tail, graceMs: (maxLogAge + 15) * 1000 });
+    await writer;
     const lags = [...durableAt.entries()].map(([index, at]) => at - commits[index].at);
     return { commits: commits.length, durable: durableAt.size, lags };
   } finally {
