@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { chmod, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { userInfo } from 'node:os';
 import { makeTempDir, removeDirs } from '../support/mariadb.js';
 import { snaplog } from '../support/cli.js';
 import { readEvents, waitFor } from '../support/observe.js';
@@ -204,7 +205,7 @@ describe('Oracle end to end against a scripted Oracle model (fake sqlplus and rm
   const systemDir = async () => join(archivePath, (await readdir(archivePath)).filter((entry) => !entry.startsWith('.'))[0]!);
 
   async function writeConfig(workload = 'timeout = 30', oracle = ''): Promise<void> {
-    await writeFile(configPath, ['[workload]', 'workload_name = oracle', `configuration_path = ${join(dir, 'oratab')}`, `command_path = ${join(dir, 'bin')}`, `ipc_folder = ${ipcFolder}`, workload, '', '[archive]', `path = ${archivePath}`, '', '[oracle]', oracle, ''].join('\n'));
+    await writeFile(configPath, ['[workload]', 'workload_name = oracle', `configuration_path = ${join(dir, 'oratab')}`, `command_path = ${join(dir, 'bin')}`, `ipc_folder = ${ipcFolder}`, `linux_user = ${userInfo().username}`, workload, '', '[archive]', `path = ${archivePath}`, '', '[oracle]', oracle, ''].join('\n'));
   }
 
   beforeEach(async () => {
@@ -389,6 +390,11 @@ describe('Oracle end to end against a scripted Oracle model (fake sqlplus and rm
     expect(denied.code).toBe(1);
     expect(denied.stderr).toMatch(/ALTER DATABASE BEGIN BACKUP failed: ORA-01031: insufficient privileges/);
     expect((await model()).backupActive).toBeFalsy();
+    await writeFile(configPath, (await readFile(configPath, 'utf8')).replace(/^linux_user = .*\n/m, ''));
+    const noUser = await cli(['ship', '--once']);
+    expect(noUser.code).toBe(2);
+    expect(noUser.stderr).toMatch(/key 'linux_user': linux_user is not set \(default root\), but sqlplus and rman connect with OS authentication/);
+    expect(noUser.stderr).toMatch(/set \[workload\] linux_user = oracle/);
     await writeConfig('timeout = 30', 'sid = PROD');
     const unknown = await cli(['ship', '--once']);
     expect(unknown.code).toBe(2);

@@ -79,6 +79,13 @@ export async function oracleConfig(config: SnaplogConfig): Promise<OracleConfig>
     if (privilege !== 'sysdba' && privilege !== 'sysbackup') throw new ConfigError(config.locate('oracle', 'privilege'), `expected sysdba or sysbackup, found ${JSON.stringify(privilege)}`);
     auth = { kind: 'password', user: raw.get('user') ?? 'sys', privilege, passwordFile, connectString };
   }
+  if (auth.kind === 'os' && config.workload.linuxUser === 'root' && config.locate('workload', 'linux_user').line === undefined) {
+    throw new ConfigError(
+      config.locate('workload', 'linux_user'),
+      'linux_user is not set (default root), but sqlplus and rman connect with OS authentication (/ as sysdba), which needs the Oracle software owner',
+      'set [workload] linux_user = oracle (the owner of ORACLE_HOME); write linux_user = root only if root is in the dba group; or connect with [oracle] password_file',
+    );
+  }
   const guard = (raw.get('backup_guard') ?? 'scheduler').toLowerCase();
   if (guard !== 'scheduler' && guard !== 'none') throw new ConfigError(config.locate('oracle', 'backup_guard'), `expected scheduler or none, found ${JSON.stringify(guard)}`);
   return {
