@@ -88,7 +88,7 @@ describe('Oracle engine against a scripted Oracle model behind a fake oracledb T
       { name: '2_17_1093456789.arc', path: '/u01/arch/2_17_1093456789.arc', sequence: 17, stream: 't2-r1093456789', closed: true },
     ]);
     const listing = fake.sql.find((sql) => sql.includes('v$archived_log'))!;
-    expect(listing).toContain('WHERE dest_id = 2 AND name IS NOT NULL');
+    expect(listing).toContain("WHERE dest_id = 2 AND name IS NOT NULL AND deleted = 'NO' AND status = 'A'");
     expect(listing).toContain("resetlogs_id = (SELECT resetlogs_id FROM v$database_incarnation WHERE status = 'CURRENT')");
     expect(await engine.systemId()).toBe('oracle-orcl-1234567890');
     const observer = engine.observeLog(logs[1]!);
@@ -161,6 +161,16 @@ describe('Oracle engine against a scripted Oracle model behind a fake oracledb T
     const engine = new OracleEngine(config, new ThinSession(fake, 4002));
     expect(await engine.switchLog()).toBe('2_17_1093456789.arc');
     expect(fake.sql).toContain('ALTER SYSTEM SWITCH LOGFILE');
+  });
+
+  it('archived logs in ASM (+FRA/…) cannot be read as files: a config-level error that says which destination to add', async () => {
+    const fake = new FakeThinConnection();
+    fake.archived[1]!.NAME = '+FRA/ORCL/ARCHIVELOG/2026_11_22/thread_2_seq_17.301.1093456789';
+    const engine = new OracleEngine(config, new ThinSession(fake, 4002));
+    const error = await engine.listSourceLogs().catch((caught: unknown) => caught as { message: string; hint: string; exitCode: number });
+    expect(error.exitCode).toBe(2);
+    expect(error.message).toBe('archive destination 2 is in ASM (+FRA/ORCL/ARCHIVELOG/2026_11_22/thread_2_seq_17.301.1093456789): snaplog reads archived logs from a file system');
+    expect(error.hint).toMatch(/LOG_ARCHIVE_DEST_2 = 'LOCATION=/);
   });
 
   it('missing V$ privileges (ORA-00942) and NOARCHIVELOG are errors that say what to grant or change', async () => {

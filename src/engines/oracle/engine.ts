@@ -112,9 +112,16 @@ export class OracleEngine implements Engine {
     await this.assertArchivelog();
     const rows = await this.session.query(
       ARCHIVED_COLUMNS,
-      `v$archived_log WHERE dest_id = ${this.config.destId} AND name IS NOT NULL AND deleted = 'NO' AND standby_dest = 'NO' AND resetlogs_id = (SELECT resetlogs_id FROM v$database_incarnation WHERE status = 'CURRENT') ORDER BY thread#, sequence#`,
+      `v$archived_log WHERE dest_id = ${this.config.destId} AND name IS NOT NULL AND deleted = 'NO' AND status = 'A' AND standby_dest = 'NO' AND resetlogs_id = (SELECT resetlogs_id FROM v$database_incarnation WHERE status = 'CURRENT') ORDER BY thread#, sequence#`,
       'listing archived logs (V$ARCHIVED_LOG)',
     );
+    const inAsm = rows.find((row) => row.NAME?.startsWith('+'));
+    if (inAsm) {
+      throw new SnaplogError(`archive destination ${this.config.destId} is in ASM (${inAsm.NAME}): snaplog reads archived logs from a file system`, {
+        exitCode: 2,
+        hint: "add a file-system destination (ALTER SYSTEM SET LOG_ARCHIVE_DEST_2 = 'LOCATION=/u02/arch' SCOPE=BOTH) and set [oracle] dest_id = 2",
+      });
+    }
     return rows.map((row) => {
       const redo = toRedo(row);
       this.known.set(basename(redo.path), redo);
