@@ -58,14 +58,18 @@ for (const job of state.jobs.filter((candidate) => candidate.runAtMs <= now())) 
 const out = [];
 for (const statement of statements) {
   if (state.fail && statement.includes(state.fail.match)) fail(state.fail.error);
-  if (/DBMS_SCHEDULER\.CREATE_JOB/i.test(statement)) {
-    if (state.noCreateJob) fail('ORA-27486: insufficient privileges');
-    const name = /job_name => '([^']+)'/.exec(statement)[1];
-    const seconds = Number(/NUMTODSINTERVAL\((\d+), 'SECOND'\)/.exec(statement)[1]);
-    const action = /job_action => '((?:[^']|'')*)'/.exec(statement)[1].replace(/''/g, "'");
-    state.jobs.push({ name, runAtMs: now() + seconds * 1000, afterSeconds: seconds, action });
-  } else if (/DBMS_SCHEDULER\.DROP_JOB/i.test(statement)) {
-    state.jobs = state.jobs.filter((job) => !job.name.startsWith('SNAPLOG_EB_'));
+  const tag = /^SELECT '(ROW\d*)\|'/.exec(statement)?.[1] ?? 'ROW';
+  const row = (text) => out.push(text.replace(/^ROW\|/, `${tag}|`));
+  if (/DBMS_SCHEDULER/i.test(statement)) {
+    // One block may drop the earlier guard jobs and create the new one, in that order.
+    if (/DBMS_SCHEDULER\.DROP_JOB/i.test(statement)) state.jobs = state.jobs.filter((job) => !job.name.startsWith('SNAPLOG_EB_'));
+    if (/DBMS_SCHEDULER\.CREATE_JOB/i.test(statement)) {
+      if (state.noCreateJob) fail('ORA-27486: insufficient privileges');
+      const name = /job_name => '([^']+)'/.exec(statement)[1];
+      const seconds = Number(/NUMTODSINTERVAL\((\d+), 'SECOND'\)/.exec(statement)[1]);
+      const action = /job_action => '((?:[^']|'')*)'/.exec(statement)[1].replace(/''/g, "'");
+      state.jobs.push({ name, runAtMs: now() + seconds * 1000, afterSeconds: seconds, action });
+    }
   } else if (/^RECOVER /i.test(statement)) {
     out.push('Media recovery complete.');
   } else if (/ARCHIVE LOG CURRENT/i.test(statement)) {
@@ -80,17 +84,17 @@ for (const statement of statements) {
     state.backupActive = false;
   } else if (/v\$archived_log/i.test(statement)) {
     for (const log of [...state.archived].filter((log) => !log.deleted).sort((a, b) => a.thread - b.thread || a.sequence - b.sequence)) {
-      out.push(`ROW|${log.path}|${log.thread}|${log.sequence}|${log.resetlogs}|${log.firstScn}|${log.nextScn}|${log.firstTime}|${log.nextTime}`);
+      row(`ROW|${log.path}|${log.thread}|${log.sequence}|${log.resetlogs}|${log.firstScn}|${log.nextScn}|${log.firstTime}|${log.nextTime}`);
     }
   } else if (/current_scn/i.test(statement)) {
     state.scn += 7;
-    out.push(`ROW|${state.scn}`);
+    row(`ROW|${state.scn}`);
   } else if (/log_mode/i.test(statement)) {
-    out.push(`ROW|${state.dbName}|${state.dbid}|${state.logMode}`);
+    row(`ROW|${state.dbName}|${state.dbid}|${state.logMode}`);
   } else if (/v\$instance/i.test(statement)) {
-    out.push('ROW|19.21.0.0.0');
+    row('ROW|19.21.0.0.0');
   } else if (/v\$backup/i.test(statement)) {
-    out.push(`ROW|${state.backupActive ? 4 : 0}`);
+    row(`ROW|${state.backupActive ? 4 : 0}`);
   }
 }
 save();

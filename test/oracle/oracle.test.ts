@@ -9,7 +9,7 @@ import { parseOratab } from '../../src/engines/oracle/oratab.js';
 import { parseSequenceTarget, planOracleRecovery, planStorageSnapshotRecovery } from '../../src/engines/oracle/restore-plan.js';
 import { rmanRecoveryScript, sqlplusSnapshotRecoveryScript } from '../../src/engines/oracle/restore-script.js';
 import { clientInvocation, parseSqlplusRows, sqlplusQueryScript, sqlplusStatement, ThinSession } from '../../src/engines/oracle/session.js';
-import { createGuardJobBlock, dropGuardJobsBlock, guardJobName } from '../../src/engines/oracle/backup-guard.js';
+import { armGuardBlock, createGuardJobBlock, dropGuardJobsBlock, guardJobName } from '../../src/engines/oracle/backup-guard.js';
 import type { LogMetadata } from '../../src/archive/metadata.js';
 import { parseRedoHeader, redoProblems } from '../../src/engines/oracle/redo-header.js';
 import type { SnapshotRecord } from '../../src/archive/snapshot-record.js';
@@ -126,6 +126,9 @@ describe('Oracle planning, scripts and parsing (pure)', () => {
     const columns = { A: 'name', B: 'dbid' };
     expect(sqlplusQueryScript(columns, 'v$database')).toBe("SELECT 'ROW|' || NVL(TO_CHAR(name), '') || '|' || NVL(TO_CHAR(dbid), '') FROM v$database;");
     expect(parseSqlplusRows('\nROW|ORCL|123\nnoise\n', columns)).toEqual([{ A: 'ORCL', B: '123' }]);
+    // A batch tags each query's rows: ROW0|, ROW1|, …
+    expect(sqlplusQueryScript(columns, 'v$database', 'ROW1')).toMatch(/^SELECT 'ROW1\|' \|\| /);
+    expect(parseSqlplusRows('ROW0|x|1\nROW1|ORCL|9\nROW|no|0\n', columns, 'ROW1')).toEqual([{ A: 'ORCL', B: '9' }]);
     expect(clientInvocation({ binDir: '/u01/bin', linuxUser: 'oracle' }, 'sqlplus', ['-S', '/nolog'], 'root')).toEqual({ file: 'runuser', args: ['-u', 'oracle', '--', '/u01/bin/sqlplus', '-S', '/nolog'] });
   });
 
@@ -156,6 +159,9 @@ describe('Oracle planning, scripts and parsing (pure)', () => {
     );
     expect(dropGuardJobsBlock()).toContain("WHERE job_name LIKE 'SNAPLOG\\_EB\\_%' ESCAPE '\\'");
     expect(sqlplusStatement(block)).toBe(`${block}\n/`);
+    const armed = armGuardBlock(name, 360);
+    expect(armed).toBe(`BEGIN ${dropGuardJobsBlock().slice(6, -5)} ${block.slice(6, -5)} END;`);
+    expect(armed.indexOf('DROP_JOB')).toBeLessThan(armed.indexOf('CREATE_JOB'));
     expect(sqlplusStatement('ALTER DATABASE BEGIN BACKUP')).toBe('ALTER DATABASE BEGIN BACKUP;');
   });
 

@@ -102,14 +102,13 @@ describe('Oracle engine against a scripted Oracle model behind a fake oracledb T
     const quiesced = await engine.quiesce();
     expect(quiesced).toMatchObject({ method: 'begin-backup', global: true, position: { file: '2_17_1093456789.arc', gtid: '9011' } });
     const writes = () => fake.sql.filter((sql) => !sql.startsWith('SELECT'));
-    expect(writes()).toHaveLength(3);
-    expect(writes()[0]).toMatch(/DBMS_SCHEDULER\.DROP_JOB/);
-    expect(writes()[1]).toMatch(/DBMS_SCHEDULER\.CREATE_JOB\(job_name => 'SNAPLOG_EB_\d{14}'.*NUMTODSINTERVAL\(360, 'SECOND'\)/);
-    expect(writes()[2]).toBe('ALTER DATABASE BEGIN BACKUP');
+    expect(writes()).toHaveLength(2);
+    expect(writes()[0]).toMatch(/^BEGIN FOR j IN .*DBMS_SCHEDULER\.DROP_JOB.* DBMS_SCHEDULER\.CREATE_JOB\(job_name => 'SNAPLOG_EB_\d{14}'.*NUMTODSINTERVAL\(360, 'SECOND'\).* END;$/);
+    expect(writes()[1]).toBe('ALTER DATABASE BEGIN BACKUP');
     expect(fake.backupActive).toBe(true);
     await quiesced.release();
     expect(fake.backupActive).toBe(false);
-    expect(writes().slice(3)).toEqual(['ALTER DATABASE END BACKUP', expect.stringMatching(/DROP_JOB/), 'ALTER SYSTEM ARCHIVE LOG CURRENT']);
+    expect(writes().slice(2)).toEqual(['ALTER DATABASE END BACKUP', expect.stringMatching(/DROP_JOB/), 'ALTER SYSTEM ARCHIVE LOG CURRENT']);
   });
 
   it('BEGIN BACKUP refused (ORA-01146, already in backup): the guard is dropped again and the error says what to do', async () => {

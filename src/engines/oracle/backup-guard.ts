@@ -35,3 +35,9 @@ export function createGuardJobBlock(name: string, afterSeconds: number): string 
 export function dropGuardJobsBlock(): string {
   return `BEGIN FOR j IN (SELECT job_name FROM user_scheduler_jobs WHERE job_name LIKE '${GUARD_JOB_PREFIX.replace(/_/g, '\\_')}%' ESCAPE '\\') LOOP DBMS_SCHEDULER.DROP_JOB(j.job_name, force => TRUE); END LOOP; END;`;
 }
+
+/** One round trip before BEGIN BACKUP: drop any guard left by an earlier freeze, then create this one. */
+export function armGuardBlock(name: string, afterSeconds: number): string {
+  const inner = (block: string): string => block.replace(/^BEGIN /, '').replace(/ END;$/, '');
+  return `BEGIN ${inner(dropGuardJobsBlock())} ${inner(createGuardJobBlock(name, afterSeconds))} END;`;
+}

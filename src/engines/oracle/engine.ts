@@ -6,8 +6,8 @@ import type { Engine, Quiesced, SourceLog } from '../types.js';
 import type { OracleConfig } from './config.js';
 import type { OracleSession, Row } from './session.js';
 import { utcText } from './session.js';
-import { OracleError, OutcomeUnknownError } from './errors.js';
-import { createGuardJobBlock, dropGuardJobsBlock, GUARD_GRACE_SECONDS, guardJobName } from './backup-guard.js';
+import { OracleError } from './errors.js';
+import { armGuardBlock, dropGuardJobsBlock, GUARD_GRACE_SECONDS, guardJobName } from './backup-guard.js';
 
 export interface ArchivedRedo {
   path: string;
@@ -37,6 +37,8 @@ export function redoFacts(log: ArchivedRedo, size: number): LogFacts {
     details: { thread: log.thread, sequence: log.sequence, resetlogsId: log.resetlogsId, firstScn: log.firstScn, nextScn: log.nextScn },
   };
 }
+
+const DATABASE_QUERY = { columns: { NAME: 'name', DBID: 'dbid', LOG_MODE: 'log_mode' }, rest: 'v$database' };
 
 const ARCHIVED_COLUMNS = {
   NAME: 'name',
@@ -85,12 +87,13 @@ export class OracleEngine implements Engine {
   ) {}
 
   private async describeDatabase(): Promise<{ name: string; dbid: string; logMode: string }> {
-    if (!this.database) {
-      const [row] = await this.session.query({ NAME: 'name', DBID: 'dbid', LOG_MODE: 'log_mode' }, 'v$database', 'reading V$DATABASE');
-      if (!row) throw new SnaplogError('V$DATABASE returned no row', { hint: 'is the database mounted?' });
-      this.database = { name: row.NAME!, dbid: row.DBID!, logMode: row.LOG_MODE! };
-    }
-    return this.database;
+    if (!this.database) this.remember((await this.session.query(DATABASE_QUERY.columns, DATABASE_QUERY.rest, 'reading V$DATABASE'))[0]);
+    return this.database!;
+  }
+
+  private remember(row: Row | undefined): void {
+    if (!row) throw new SnaplogError('V$DATABASE returned no row', { hint: 'is the database mounted?' });
+    this.database = { name: row.NAME!, dbid: row.DBID!, logMode: row.LOG_MODE! };
   }
 
   /** NOARCHIVELOG databases produce no archived logs and cannot be put in backup mode: say so first. */
@@ -109,12 +112,20 @@ export class OracleEngine implements Engine {
 
   /** Archived logs of the current incarnation at the local destination, in thread and sequence order; all closed. */
   async listSourceLogs(): Promise<SourceLog[]> {
+    const listing = {
+      columns: ARCHIVED_COLUMNS,
+      rest: `v$archived_log WHERE dest_id = ${this.config.destId} AND name IS NOT NULL AND deleted = 'NO' AND status = 'A' AND standby_dest = 'NO' AND resetlogs_id = (SELECT resetlogs_id FROM v$database_incarnation WHERE status = 'CURRENT') ORDER BY thread#, sequence#`,
+    };
+    const what = 'listing archived logs (V$ARCHIVED_LOG)';
+    let rows: Row[];
+    if (this.database) rows = await this.session.query(listing.columns, listing.rest, what);
+    else {
+      // The first call of a process also learns the database (one sqlplus run, not two).
+      const [database, archived] = await this.session.batch(undefined, [DATABASE_QUERY, listing], what);
+      this.remember(database![0]);
+      rows = archived!;
+    }
     await this.assertArchivelog();
-    const rows = await this.session.query(
-      ARCHIVED_COLUMNS,
-      `v$archived_log WHERE dest_id = ${this.config.destId} AND name IS NOT NULL AND deleted = 'NO' AND status = 'A' AND standby_dest = 'NO' AND resetlogs_id = (SELECT resetlogs_id FROM v$database_incarnation WHERE status = 'CURRENT') ORDER BY thread#, sequence#`,
-      'listing archived logs (V$ARCHIVED_LOG)',
-    );
     const inAsm = rows.find((row) => row.NAME?.startsWith('+'));
     if (inAsm) {
       throw new SnaplogError(`archive destination ${this.config.destId} is in ASM (${inAsm.NAME}): snaplog reads archived logs from a file system`, {
@@ -166,24 +177,22 @@ export class OracleEngine implements Engine {
     // catalog can tell its window and the planner its incarnation.
     const newest = newestLog(await this.listSourceLogs(), this.known);
     const guarded = await this.armGuard();
-    try {
-      await this.session.execute('ALTER DATABASE BEGIN BACKUP', 'ALTER DATABASE BEGIN BACKUP');
-    } catch (error) {
-      // Backup mode may be on although the call failed (connection lost, timed out): end it to be sure.
-      if (error instanceof OutcomeUnknownError) await this.forceRelease().catch(() => undefined);
-      else if (guarded) await this.disarmGuard();
-      throw error;
-    }
     let scn: string;
+    let version: string;
     try {
-      const [row] = await this.session.query({ SCN: 'current_scn' }, 'v$database', 'reading the SCN');
-      scn = row?.SCN ?? '';
+      // BEGIN BACKUP and the reads after it in one run: less time in backup mode before the snapshot.
+      const [scnRows, versionRows] = await this.session.batch('ALTER DATABASE BEGIN BACKUP', [{ columns: { SCN: 'current_scn' }, rest: 'v$database' }, { columns: { VERSION: 'version' }, rest: 'v$instance' }], 'ALTER DATABASE BEGIN BACKUP');
+      scn = scnRows?.[0]?.SCN ?? '';
+      version = versionRows?.[0]?.VERSION || 'unknown';
       if (!/^\d+$/.test(scn)) throw new SnaplogError(`V$DATABASE gave no SCN (${JSON.stringify(scn)})`);
     } catch (error) {
-      await this.forceRelease().catch(() => undefined);
+      // ORA-01146: backup mode was on before this freeze (another tool's): not ours to end. Any other
+      // failure may have left ours on (a read failed, the connection dropped): END BACKUP to be sure.
+      if (error instanceof OracleError && error.oraCode === 'ORA-01146') {
+        if (guarded) await this.disarmGuard();
+      } else await this.forceRelease().catch(() => undefined);
       throw error;
     }
-    const version = await this.session.query({ VERSION: 'version' }, 'v$instance', 'reading the version').then((rows) => rows[0]?.VERSION ?? 'unknown', () => 'unknown');
     return {
       position: { file: newest ?? 'scn', position: Number(scn), gtid: scn },
       serverVersion: version,
@@ -201,8 +210,7 @@ export class OracleEngine implements Engine {
   private async armGuard(): Promise<boolean> {
     if (!this.config.backupGuard) return false;
     try {
-      await this.session.execute(dropGuardJobsBlock(), 'dropping earlier backup-mode guard jobs');
-      await this.session.execute(createGuardJobBlock(guardJobName(new Date()), this.config.freezeTimeoutSeconds + GUARD_GRACE_SECONDS), 'creating the backup-mode guard job (DBMS_SCHEDULER)');
+      await this.session.execute(armGuardBlock(guardJobName(new Date()), this.config.freezeTimeoutSeconds + GUARD_GRACE_SECONDS), 'creating the backup-mode guard job (DBMS_SCHEDULER)');
       return true;
     } catch (error) {
       this.warn(`no database-side guard for backup mode (${errorText(error)}): only the watchdog process will end it if the freeze holder dies. Grant CREATE JOB, or set [oracle] backup_guard = none`);

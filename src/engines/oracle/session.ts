@@ -12,9 +12,16 @@ import { findOraError, isConnectionLost, oracleError, OutcomeUnknownError } from
 
 export type Row = Record<string, string>;
 
+export interface Query {
+  columns: Record<string, string>;
+  rest: string;
+}
+
 export interface OracleSession {
   /** SELECT <columns as aliases> <rest>; values as text (NULL → ''). */
   query(columns: Record<string, string>, rest: string, what: string): Promise<Row[]>;
+  /** An optional statement, then the queries, in one round trip where the client allows (one sqlplus run); stops at the first error. */
+  batch(statement: string | undefined, queries: Query[], what: string): Promise<Row[][]>;
   execute(statement: string, what: string): Promise<void>;
   close(): Promise<void>;
 }
@@ -24,20 +31,20 @@ export function utcText(column: string): string {
   return `TO_CHAR(SYS_EXTRACT_UTC(FROM_TZ(CAST(${column} AS TIMESTAMP), TO_CHAR(SYSTIMESTAMP, 'TZR'))), 'YYYY-MM-DD"T"HH24:MI:SS"Z"')`;
 }
 
-/** Pure: the sqlplus script that prints one `ROW|v1|v2…` line per row. */
-export function sqlplusQueryScript(columns: Record<string, string>, rest: string): string {
+/** Pure: the sqlplus script that prints one `<tag>|v1|v2…` line per row (a tag per query of a batch). */
+export function sqlplusQueryScript(columns: Record<string, string>, rest: string, tag = 'ROW'): string {
   const select = Object.values(columns).map((expression) => `NVL(TO_CHAR(${expression}), '')`).join(` || '|' || `);
-  return `SELECT 'ROW|' || ${select} FROM ${rest};`;
+  return `SELECT '${tag}|' || ${select} FROM ${rest};`;
 }
 
-/** Pure: rows back from `ROW|…` lines. */
-export function parseSqlplusRows(output: string, columns: Record<string, string>): Row[] {
+/** Pure: rows back from `<tag>|…` lines. */
+export function parseSqlplusRows(output: string, columns: Record<string, string>, tag = 'ROW'): Row[] {
   const names = Object.keys(columns);
   return output
     .split(/\r?\n/)
-    .filter((line) => line.startsWith('ROW|'))
+    .filter((line) => line.startsWith(`${tag}|`))
     .map((line) => {
-      const values = line.slice(4).split('|');
+      const values = line.slice(tag.length + 1).split('|');
       return Object.fromEntries(names.map((name, index) => [name, (values[index] ?? '').trim()]));
     });
 }
@@ -87,6 +94,12 @@ export class SqlplusSession implements OracleSession {
 
   async execute(statement: string, what: string): Promise<void> {
     await this.run(sqlplusStatement(statement), what);
+  }
+
+  async batch(statement: string | undefined, queries: Query[], what: string): Promise<Row[][]> {
+    const body = [...(statement ? [sqlplusStatement(statement)] : []), ...queries.map((query, index) => sqlplusQueryScript(query.columns, query.rest, `ROW${index}`))].join('\n');
+    const output = await this.run(body, what);
+    return queries.map((query, index) => parseSqlplusRows(output, query.columns, `ROW${index}`));
   }
 
   async close(): Promise<void> {}
@@ -147,6 +160,13 @@ export class ThinSession implements OracleSession {
 
   async execute(statement: string, what: string): Promise<void> {
     await this.call(what, (connection) => connection.execute(statement), isRepeatable(statement));
+  }
+
+  async batch(statement: string | undefined, queries: Query[], what: string): Promise<Row[][]> {
+    if (statement) await this.execute(statement, what);
+    const rows: Row[][] = [];
+    for (const query of queries) rows.push(await this.query(query.columns, query.rest, what));
+    return rows;
   }
 
   async close(): Promise<void> {
