@@ -7,12 +7,32 @@
 // journal; a closed journal's mtime is set to the clock. Journal.Restore replays the staged journals
 // from FirstFile to LastFile into state.restored, applying the ^ZJRNFILT the script installed (its stop
 // evaluated as the instance would, in a UTC time zone). state.compress: a closed journal becomes <name>z.
-import { appendFileSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
 const statePath = process.env.FAKE_IRIS_STATE;
+// One call at a time (the freeze's pre-step, shipping child, holder and watchdog may call at once, as
+// sessions of one instance would): a lock folder, taken over when a killed call left it behind.
+const lockPath = `${statePath}.lock`;
+for (;;) {
+  try {
+    mkdirSync(lockPath);
+    break;
+  } catch {
+    try {
+      if (Date.now() - statSync(lockPath).mtimeMs > 10_000) rmSync(lockPath, { recursive: true, force: true });
+    } catch {
+      // released meanwhile
+    }
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
+  }
+}
+process.on('exit', () => rmSync(lockPath, { recursive: true, force: true }));
 const state = JSON.parse(readFileSync(statePath, 'utf8'));
-const save = () => writeFileSync(statePath, JSON.stringify(state, null, 2));
+const save = () => {
+  writeFileSync(`${statePath}.tmp`, JSON.stringify(state, null, 2));
+  renameSync(`${statePath}.tmp`, statePath);
+};
 const args = process.argv.slice(2);
 let input = '';
 try {
@@ -108,7 +128,7 @@ let exitCode = 0;
 if (entry?.includes('ExternalFreeze')) {
   if (state.freezeExit) exitCode = state.freezeExit;
   else {
-    switchJournal();
+    if (!state.freezeNoSwitch) switchJournal();
     state.frozen = true;
     state.dataAtSnapshot = state.data ?? {};
     exitCode = 5;

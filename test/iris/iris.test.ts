@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { chmod, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { spawn } from 'node:child_process';
 import { makeTempDir, removeDirs } from '../support/mariadb.js';
@@ -104,6 +104,7 @@ interface FakeState {
   login?: { username: string; password: string };
   clock?: number;
   compress?: boolean;
+  freezeNoSwitch?: boolean;
   data?: Record<string, string>;
   restored?: Record<string, string>;
   restoredFiles?: string[];
@@ -118,7 +119,10 @@ describe('IRIS with a fake `iris` terminal (scripted instance: no IRIS can run h
   let ipcFolder: string;
   const env = () => ({ FAKE_IRIS_STATE: statePath });
   const state = async (): Promise<FakeState> => JSON.parse(await readFile(statePath, 'utf8')) as FakeState;
-  const setState = async (patch: Partial<FakeState>): Promise<void> => writeFile(statePath, JSON.stringify({ ...(await state()), ...patch }));
+  const setState = async (patch: Partial<FakeState>): Promise<void> => {
+    await writeFile(`${statePath}.test-tmp`, JSON.stringify({ ...(await state()), ...patch }));
+    await rename(`${statePath}.test-tmp`, statePath);
+  };
   /** Feeds ObjectScript to the fake instance, as a user session would. */
   const terminal = async (lines: string[]): Promise<void> => {
     const child = spawn(join(dir, 'bin', 'iris'), ['terminal', 'IRIS', '-U%SYS'], { env: { ...process.env, ...env() }, stdio: ['pipe', 'ignore', 'ignore'] });
@@ -208,6 +212,17 @@ describe('IRIS with a fake `iris` terminal (scripted instance: no IRIS can run h
     expect((await calls()).filter((call) => call.entry).map((call) => call.entry)).toEqual(['##Class(Backup.General).ExternalFreeze()', '##Class(Backup.General).ExternalThaw()']);
   });
 
+  it('ExternalFreeze answering 5 without switching the journal: thawed at once (no terminal session while frozen), freeze exits 1', async () => {
+    await setState({ freezeNoSwitch: true });
+    const freeze = await cli(['freeze']);
+    expect(freeze.code).toBe(1);
+    expect(freeze.stderr).toMatch(/ExternalFreeze did not switch the journal file/);
+    expect((await state()).frozen).toBe(false);
+    const seen = await calls();
+    const frozenAt = seen.findIndex((call) => call.entry?.includes('ExternalFreeze'));
+    expect(seen[frozenAt + 1]?.entry).toBe('##Class(Backup.General).ExternalThaw()');
+  });
+
   it('ExternalThaw answering 3: thaw exits 1, says the database may still be frozen, and a thaw-failed alert is raised', async () => {
     expect((await cli(['freeze'])).code).toBe(0);
     await setState({ thawExit: 3 });
@@ -285,7 +300,8 @@ describe('IRIS with a fake `iris` terminal (scripted instance: no IRIS can run h
     await writeFile(cred, `username = snap\npassword = ${PASSWORD}\n`, { mode: 0o600 });
     await writeConfig({ iris: `credentials_file = ${cred}` });
     await setState({ login: { username: 'snap', password: PASSWORD } });
-    expect((await cli(['freeze'])).code).toBe(0);
+    const frozen = await cli(['freeze']);
+    expect(frozen.code, frozen.stderr).toBe(0);
     expect((await cli(['thaw'])).code).toBe(0);
     const seen = await calls();
     expect(seen.length).toBeGreaterThan(2);

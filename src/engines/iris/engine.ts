@@ -1,7 +1,7 @@
 /** InterSystems IRIS / Caché: journal files, journal switch, ExternalFreeze/ExternalThaw. */
 import { hostname } from 'node:os';
 import { stat } from 'node:fs/promises';
-import { basename, join } from 'node:path';
+import { join } from 'node:path';
 import { SnaplogError, describeError } from '../../errors.js';
 import type { LogObserver } from '../../archive/metadata.js';
 import type { Engine, Quiesced, SourceLog } from '../types.js';
@@ -99,6 +99,9 @@ export class IrisEngine implements Engine {
    * ExternalFreeze (it switches the journal file); the snapshot stands at the start of the file it
    * switched to. A failed freeze is followed by ExternalThaw before the error is thrown, as the
    * published script does. Release = ExternalThaw.
+   *
+   * Between ExternalFreeze and the watchdog's start nothing may hang: the new journal is read from the
+   * journal directory (no terminal session while frozen), and any failure there thaws at once.
    */
   async quiesce(): Promise<Quiesced> {
     let before: InstanceInfo | undefined;
@@ -107,6 +110,8 @@ export class IrisEngine implements Engine {
     } catch {
       before = undefined; // the freeze below says what is wrong
     }
+    const dir = await this.journalDir(before);
+    const newestBefore = await newestJournal(dir);
     try {
       await this.client.runEntry(EXTERNAL_FREEZE, 'ExternalFreeze');
     } catch (freezeError) {
@@ -121,23 +126,18 @@ export class IrisEngine implements Engine {
     }
     let file: string | undefined;
     try {
-      file = (await this.instanceInfo()).current;
-    } catch {
-      file = undefined;
-    }
-    if (!file) {
-      const dir = await this.journalDir(before);
-      const logs = journalSourceLogs(dir, await listJournalNames(dir), undefined);
-      file = logs[logs.length - 1]?.name;
-    }
-    if (!file || (before?.current && basename(before.current) === basename(file))) {
+      file = await newestJournal(dir);
+      if (!file || file === newestBefore) {
+        throw new SnaplogError(`ExternalFreeze did not switch the journal file (the newest in ${dir} is still ${file ?? 'none'}): the snapshot position is unknown`, {
+          hint: 'ExternalFreeze must be called with SwitchJournalFile = 1 (the default); is journaling on? is [iris] journal_dir the primary journal directory?',
+        });
+      }
+    } catch (error) {
       await this.client.runEntry(EXTERNAL_THAW, 'ExternalThaw').catch(() => undefined);
-      throw new SnaplogError(`ExternalFreeze did not switch the journal file (still ${file ?? 'unknown'}): the snapshot position is unknown`, {
-        hint: 'ExternalFreeze must be called with SwitchJournalFile = 1 (the default); is journaling on?',
-      });
+      throw error;
     }
     return {
-      position: { file: basename(file), position: 0 },
+      position: { file, position: 0 },
       serverVersion: this.version ?? 'unknown',
       method: 'external-freeze',
       global: true,
@@ -155,4 +155,10 @@ export class IrisEngine implements Engine {
   async close(): Promise<void> {
     // Each call is its own terminal session: nothing stays open.
   }
+}
+
+/** The journal the instance writes now: the newest in the directory (after a switch, the new one). */
+async function newestJournal(dir: string): Promise<string | undefined> {
+  const logs = journalSourceLogs(dir, await listJournalNames(dir), undefined);
+  return logs[logs.length - 1]?.name;
 }
