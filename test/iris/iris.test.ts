@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { chmod, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { spawn } from 'node:child_process';
 import { makeTempDir, removeDirs } from '../support/mariadb.js';
@@ -11,6 +11,7 @@ import { buildInvocation } from '../../src/engines/iris/client.js';
 import { irisRestoreScript, utcHorolog } from '../../src/engines/iris/restore-script.js';
 import { parseCredentials } from '../../src/engines/iris/credentials.js';
 import { planIrisChain } from '../../src/engines/iris/restore.js';
+import { parsePasswdLine } from '../../src/engines/iris/staging-owner.js';
 import type { LogMetadata } from '../../src/archive/metadata.js';
 import type { SnapshotRecord } from '../../src/archive/snapshot-record.js';
 import type { RestoreTarget } from '../../src/restore/target.js';
@@ -60,6 +61,11 @@ describe('IRIS journals, terminal calls and restore scripts (pure)', () => {
     expect(plan.logs.map((log) => log.name)).toEqual(['20261122.005z', '20261123.001']);
     // 20261123.002 is missing: the chain cannot reach a target after 20261123.001.
     expect(() => planIrisChain({ snapshots: [snapshot], logs, target: { kind: 'time', time: Date.parse('2026-11-23T01:30:00Z') / 1000 } as RestoreTarget })).toThrow(/gap after 20261123.001/);
+  });
+  it('the instance owner’s ids come from its passwd line', () => {
+    expect(parsePasswdLine('irisowner:x:51773:51773:InterSystems IRIS owner:/home/irisowner:/bin/bash', 'irisowner')).toEqual({ uid: 51773, gid: 51773 });
+    expect(parsePasswdLine('irisusr:x:51774:51774::/:/bin/false', 'irisowner')).toBeUndefined();
+    expect(parsePasswdLine('', 'irisowner')).toBeUndefined();
   });
   it('every journal but the current one is closed; other files are ignored', () => {
     const logs = journalSourceLogs('/j', ['20261122.002', 'journal.log', '20261122.001', '20261122.003'], '/j/20261122.003');
@@ -373,6 +379,19 @@ describe('IRIS with a fake `iris` terminal (scripted instance: no IRIS can run h
     const badInstance = await cli(['restore', '--latest', '--iris-instance', 'x;rm', '--staging', staging('bad')]);
     expect(badInstance.code).toBe(2);
     expect(badInstance.stderr).toMatch(/not an instance name/);
+
+    // snaplog as root, the instance owned by another user: the fetched journals are handed to that user.
+    if (process.getuid?.() === 0) {
+      await writeConfig({ workload: 'timeout = 30\nlinux_user = nobody' });
+      const handed = await cli(['restore', '--latest', '--staging', staging('owner'), '--iris-script', join(dir, 'owner.os')]);
+      expect(handed.code, handed.stderr).toBe(0);
+      for (const name of ['', snapshotFile, 'journal.log']) expect((await stat(join(staging('owner'), name))).uid).toBe(65534);
+      await writeConfig({ workload: 'timeout = 30\nlinux_user = no-such-user-x' });
+      const unknownUser = await cli(['restore', '--latest', '--staging', staging('nouser'), '--iris-script', join(dir, 'nouser.os')]);
+      expect(unknownUser.code).toBe(1);
+      expect(unknownUser.stderr).toMatch(/linux_user no-such-user-x is not a user on this machine/);
+      await writeConfig();
+    }
 
     const gtid = await cli(['restore', '--to-gtid', '0-1-5', '--dry-run']);
     expect(gtid.code).toBe(2);

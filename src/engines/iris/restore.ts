@@ -16,6 +16,7 @@ import type { RestoreTarget } from '../../restore/target.js';
 import { irisClient } from './factory.js';
 import { consecutiveNumbers, journalGaps, parseJournalName } from './journal-names.js';
 import { irisRestoreScript } from './restore-script.js';
+import { handStagingTo } from './staging-owner.js';
 import type { IrisRestoreScript } from './restore-script.js';
 import type { IrisClient } from './client.js';
 
@@ -96,6 +97,7 @@ export async function restoreIris(options: IrisRestoreOptions): Promise<IrisRest
   const fetched = await fetchLogs(archive, systemId, plan.logs, options.stagingDir, (log) => say(`fetched and verified ${log.name}`));
   await writeFile(script.journalLogPath, script.journalLog, { mode: 0o644 });
   for (const log of fetched) await chmod(log.path, 0o640).catch(() => undefined);
+  await handStagingTo(options.config.workload.linuxUser, [options.stagingDir, script.journalLogPath, ...fetched.map((log) => log.path)]);
 
   if (options.scriptOut) {
     await writeFile(options.scriptOut, script.lines.map((line) => `${line}\n`).join(''), { mode: 0o644 });
