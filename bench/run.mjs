@@ -5,8 +5,10 @@
 //
 //   node bench/run.mjs                 every benchmark
 //   node bench/run.mjs ship freeze     only these (or SNAPLOG_BENCH_ONLY=ship,freeze)
+//   node bench/run.mjs --markdown      rewrite bench/results.md from bench/results.json, run nothing
 //
-// Env: SNAPLOG_BENCH_GIB (size of the shared binlogs, default 1), SNAPLOG_BENCH_TIMEOUT_S (per benchmark,
+// Env: SNAPLOG_BENCH_SCALE (multiplies every size/duration default: 0.1 for a quick check, ~1 min),
+// SNAPLOG_BENCH_GIB (size of the shared binlogs, default 1), SNAPLOG_BENCH_TIMEOUT_S (per benchmark,
 // default 600), SNAPLOG_BENCH_KEEP_BINLOGS=1 (keep /tmp/snaplog-bench-binlogs for another run); each
 // benchmark documents its own variables at its top.
 //
@@ -14,7 +16,7 @@
 // setup step of their own, and deleted at the end. Exit code 1 when a benchmark failed to run; a missed
 // goal is reported, not an error.
 import { spawn } from 'node:child_process';
-import { readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { BENCH_DIR, envList, envNumber, machine, round } from './support/common.mjs';
@@ -33,7 +35,9 @@ const available = readdirSync(BENCH_DIR)
     const rank = (name) => (PREFERRED_ORDER.includes(name) ? PREFERRED_ORDER.indexOf(name) : PREFERRED_ORDER.length);
     return rank(a.name) - rank(b.name) || a.name.localeCompare(b.name);
   });
-const wanted = process.argv.slice(2).length ? process.argv.slice(2) : envList('SNAPLOG_BENCH_ONLY', []);
+const markdownOnly = process.argv.includes('--markdown');
+const names = process.argv.slice(2).filter((arg) => arg !== '--markdown');
+const wanted = names.length ? names : envList('SNAPLOG_BENCH_ONLY', []);
 const unknown = wanted.filter((name) => !available.some((bench) => bench.name === name));
 if (unknown.length) {
   process.stderr.write(`bench/run: no such benchmark: ${unknown.join(', ')} (have: ${available.map((bench) => bench.name).join(', ')})\n`);
@@ -115,7 +119,8 @@ function runScript(label, file, jsonKey = 'bench') {
 // --- report ------------------------------------------------------------------------------------------
 const fmt = (value, unit) => {
   if (value === undefined || value === null) return '';
-  const text = typeof value === 'number' ? String(round(value, value >= 100 ? 1 : value >= 10 ? 2 : 3)) : String(value);
+  // Three significant digits below 1 (a ratio of 0.0004 must not print as 0).
+  const text = typeof value === 'number' ? String(value !== 0 && Math.abs(value) < 1 ? Number(value.toPrecision(3)) : round(value, value >= 100 ? 1 : value >= 10 ? 2 : 3)) : String(value);
   return unit ? `${text} ${unit}` : text;
 };
 const cell = (text) => String(text ?? '').replace(/\|/g, '\\|').replace(/\n/g, ' ');
@@ -127,6 +132,7 @@ function markdown(report) {
     '',
     `Machine: ${m.nproc} CPUs (${m.cpu ?? 'unknown CPU'}), ${m.ramGiB} GiB RAM, kernel ${m.kernel}, node ${m.node}, MariaDB ${m.mariadb ?? '?'}, temp on ${m.tmpFilesystem ?? '?'}; load average at start ${report.loadAverageAtStart.join(' / ')}.`,
     `Date: ${report.date}. Total ${report.totalSeconds} s${report.interrupted ? ` (INTERRUPTED by ${report.interrupted})` : ''}. Every ratio is against a baseline measured in the same run.`,
+    ...(report.loadAverageAtStart[0] > 0.5 ? ['', `**Noisy run**: the machine was busy at the start (1-minute load ${report.loadAverageAtStart[0]} on ${m.nproc} CPUs); re-run on a quiet machine before reading the figures as the product's.`] : []),
     '',
     '| benchmark | figure | value | baseline | ratio | goal | pass |',
     '|---|---|---|---|---|---|---|',
@@ -152,6 +158,11 @@ function markdown(report) {
 }
 
 // --- main --------------------------------------------------------------------------------------------
+if (markdownOnly) {
+  writeFileSync(join(BENCH_DIR, 'results.md'), markdown(JSON.parse(readFileSync(join(BENCH_DIR, 'results.json'), 'utf8'))));
+  process.stderr.write('wrote bench/results.md from bench/results.json\n');
+  process.exit(0);
+}
 const startedAt = new Date();
 const loadAverageAtStart = os.loadavg().map((value) => round(value, 2));
 const report = { date: startedAt.toISOString(), machine: machine(), loadAverageAtStart, env: Object.fromEntries(Object.entries(process.env).filter(([key]) => key.startsWith('SNAPLOG_BENCH_'))), setup: [], benches: [] };

@@ -324,5 +324,6 @@ export function machine() {
 
 /** A figure of the results table. `ratio` is value/baseline (or as described in `note`). */
 export function figure({ name, value, unit, baseline, baselineUnit, ratio, goal, pass, note }) {
-  return { name, value: round(value), unit, baseline: round(baseline), baselineUnit: baselineUnit ?? unit, ratio: round(ratio), goal, pass, note };
+  const significant = (x) => (typeof x === 'number' && x !== 0 && Math.abs(x) < 0.01 ? Number(x.toPrecision(3)) : round(x));
+  return { name, value: significant(value), unit, baseline: significant(baseline), baselineUnit: baselineUnit ?? unit, ratio: significant(ratio), goal, pass, note };
 }
