@@ -161,6 +161,7 @@ await runBench(NAME, async () => {
   };
   const cpuCeilingMBs = { readOnly: await cpuPass(false, false), sha256: await cpuPass(true, false), observer: await cpuPass(false, true), sha256AndObserver: await cpuPass(true, true) };
   log(NAME, `CPU ceilings (warm cache, no writes), MB/s: ${JSON.stringify(cpuCeilingMBs)}`);
+  figures[0].note += `; per-round ship/cp ${pairedRatios.map((ratio) => round(ratio, 2)).join(', ')}; one core's ceiling (warm, no writes): sha256 ${cpuCeilingMBs.sha256}, observer ${cpuCeilingMBs.observer}, both ${cpuCeilingMBs.sha256AndObserver} MB/s`;
 
   const extraResults = {};
   for (const extra of extras) {
