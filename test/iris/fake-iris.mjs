@@ -28,6 +28,7 @@ for (;;) {
   }
 }
 process.on('exit', () => rmSync(lockPath, { recursive: true, force: true }));
+process.on('SIGTERM', () => process.exit(143));
 const state = JSON.parse(readFileSync(statePath, 'utf8'));
 const save = () => {
   writeFileSync(`${statePath}.tmp`, JSON.stringify(state, null, 2));
@@ -132,6 +133,13 @@ if (entry?.includes('ExternalFreeze')) {
     state.frozen = true;
     state.dataAtSnapshot = state.data ?? {};
     exitCode = 5;
+    if (state.freezeDelayMs) {
+      // Frozen, but the answer is slow (the session hangs): the caller may give up first.
+      save();
+      appendFileSync(join(dirname(statePath), 'calls.jsonl'), `${JSON.stringify({ ...call, slow: true })}\n`);
+      const until = Date.now() + state.freezeDelayMs;
+      while (Date.now() < until) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50);
+    }
   }
 } else if (entry?.includes('ExternalThaw')) {
   if (state.thawExit) exitCode = state.thawExit;

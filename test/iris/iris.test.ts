@@ -111,6 +111,7 @@ interface FakeState {
   clock?: number;
   compress?: boolean;
   freezeNoSwitch?: boolean;
+  freezeDelayMs?: number;
   data?: Record<string, string>;
   restored?: Record<string, string>;
   restoredFiles?: string[];
@@ -227,6 +228,16 @@ describe('IRIS with a fake `iris` terminal (scripted instance: no IRIS can run h
     const seen = await calls();
     const frozenAt = seen.findIndex((call) => call.entry?.includes('ExternalFreeze'));
     expect(seen[frozenAt + 1]?.entry).toBe('##Class(Backup.General).ExternalThaw()');
+  });
+
+  it('ExternalFreeze froze but never answered within call_timeout: ExternalThaw follows, freeze exits 1', async () => {
+    await writeConfig({ iris: 'call_timeout = 5' });
+    await setState({ freezeDelayMs: 60_000 });
+    const freeze = await cli(['freeze']);
+    expect(freeze.code).toBe(1);
+    expect(freeze.stderr).toMatch(/ExternalFreeze did not finish within 5 s/);
+    expect((await state()).frozen).toBe(false);
+    expect((await calls()).filter((call) => call.entry).map((call) => call.entry)).toEqual(['##Class(Backup.General).ExternalFreeze()', '##Class(Backup.General).ExternalThaw()']);
   });
 
   it('ExternalThaw answering 3: thaw exits 1, says the database may still be frozen, and a thaw-failed alert is raised', async () => {

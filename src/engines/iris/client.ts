@@ -62,7 +62,7 @@ export class IrisClient {
     this.currentUser = currentUserName();
   }
 
-  private async call(request: { entry?: string; lines?: string[] }): Promise<{ result: IrisCallResult; credentials: IrisCredentials | undefined; what: string }> {
+  private async call(request: { entry?: string; lines?: string[] }, timeoutSeconds = this.config.callTimeoutSeconds): Promise<{ result: IrisCallResult; credentials: IrisCredentials | undefined; what: string }> {
     const credentials = await this.credentials();
     const invocation = buildInvocation(this.config, request, credentials, this.currentUser);
     const what = `${this.config.clientPath} ${this.config.flavour === 'iris' ? 'terminal ' : ''}${this.config.instance}${request.entry ? ` ${request.entry}` : ''}`;
@@ -70,7 +70,7 @@ export class IrisClient {
       const child = await execa(invocation.file, invocation.args, {
         input: invocation.input,
         reject: false,
-        timeout: this.config.callTimeoutSeconds * 1000,
+        timeout: timeoutSeconds * 1000,
         forceKillAfterDelay: 2000,
         stripFinalNewline: false,
       });
@@ -88,10 +88,10 @@ export class IrisClient {
    * Runs ExternalFreeze/ExternalThaw as the session's entry point, as the published scripts do, and maps
    * the exit status: 5 = success, 3 = failure, anything else = failure with the transcript.
    */
-  async runEntry(entry: string, label: string): Promise<IrisCallResult> {
-    const { result, credentials, what } = await this.call({ entry });
+  async runEntry(entry: string, label: string, timeoutSeconds = this.config.callTimeoutSeconds): Promise<IrisCallResult> {
+    const { result, credentials, what } = await this.call({ entry }, timeoutSeconds);
     if (result.exitCode === EXIT_SUCCESS) return result;
-    if (result.timedOut) throw new IrisCallError(`${label} did not finish within ${this.config.callTimeoutSeconds} s (${what})`, { hint: 'raise [iris] call_timeout or look at the instance (messages.log)' });
+    if (result.timedOut) throw new IrisCallError(`${label} did not finish within ${timeoutSeconds} s (${what})`, { hint: 'raise [iris] call_timeout or look at the instance (messages.log)' });
     if (result.exitCode === EXIT_FAILURE) {
       throw new IrisCallError(`${label} failed: the instance answered exit status 3 (${transcript(result, credentials)})`, { hint: 'see the instance messages.log; the user needs %Admin_Operate (set [iris] credentials_file if the terminal asks for a login)' });
     }

@@ -26,6 +26,8 @@ export interface IrisConfig {
   journalDir?: string;
   credentialsFile?: string;
   callTimeoutSeconds: number;
+  /** [workload] timeout: ExternalFreeze must have answered by then, or it is undone. */
+  freezeTimeoutSeconds: number;
   systemId?: string;
 }
 
@@ -88,6 +90,7 @@ export function irisConfig(config: SnaplogConfig): IrisConfig {
     journalDir: path('journal_dir'),
     credentialsFile: path('credentials_file'),
     callTimeoutSeconds,
+    freezeTimeoutSeconds: config.workload.timeoutSeconds,
     systemId: config.archive.systemId,
   };
 }

@@ -100,8 +100,9 @@ export class IrisEngine implements Engine {
    * switched to. A failed freeze is followed by ExternalThaw before the error is thrown, as the
    * published script does. Release = ExternalThaw.
    *
-   * Between ExternalFreeze and the watchdog's start nothing may hang: the new journal is read from the
-   * journal directory (no terminal session while frozen), and any failure there thaws at once.
+   * Between ExternalFreeze and the watchdog's start nothing may hang: ExternalFreeze gets at most the
+   * freeze timeout (an answer later than that is undone), the new journal is read from the journal
+   * directory (no terminal session while frozen), and any failure there thaws at once.
    */
   async quiesce(): Promise<Quiesced> {
     let before: InstanceInfo | undefined;
@@ -112,8 +113,10 @@ export class IrisEngine implements Engine {
     }
     const dir = await this.journalDir(before);
     const newestBefore = await newestJournal(dir);
+    const budgetSeconds = Math.min(this.config.callTimeoutSeconds, this.config.freezeTimeoutSeconds);
+    const started = Date.now();
     try {
-      await this.client.runEntry(EXTERNAL_FREEZE, 'ExternalFreeze');
+      await this.client.runEntry(EXTERNAL_FREEZE, 'ExternalFreeze', budgetSeconds);
     } catch (freezeError) {
       try {
         await this.client.runEntry(EXTERNAL_THAW, 'ExternalThaw after a failed ExternalFreeze');
@@ -126,6 +129,12 @@ export class IrisEngine implements Engine {
     }
     let file: string | undefined;
     try {
+      // The freeze protocol has given up by now: a freeze it cannot release must not stay.
+      if (Date.now() - started > Math.max(1, budgetSeconds - 1) * 1000) {
+        throw new SnaplogError(`ExternalFreeze answered after ${((Date.now() - started) / 1000).toFixed(1)} s, past the freeze timeout: undone with ExternalThaw`, {
+          hint: 'the instance was slow to freeze (messages.log); raise [workload] timeout if this repeats',
+        });
+      }
       file = await newestJournal(dir);
       if (!file || file === newestBefore) {
         throw new SnaplogError(`ExternalFreeze did not switch the journal file (the newest in ${dir} is still ${file ?? 'none'}): the snapshot position is unknown`, {
