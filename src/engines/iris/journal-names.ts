@@ -8,7 +8,7 @@
  * by `sequence = YYYYMMDD * 1000 + NNN` and reports each day as its own `stream` ("day 20260315"), so the
  * generic catalog and shipping loop check continuity inside a day (where the rule is exactly +1) and
  * never raise a false gap at midnight. Across days the IRIS rule is: the file after the last one of a
- * day is `.001` of a later day. `journalChain` applies that rule and renumbers a list of journals
+ * day is `.001` of a later day. `consecutiveNumbers` applies that rule and renumbers a list of journals
  * consecutively, so the generic planner (which wants +1) can walk a chain across midnight.
  */
 
