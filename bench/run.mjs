@@ -82,7 +82,8 @@ function runScript(label, file, jsonKey = 'bench') {
   return new Promise((resolve) => {
     const started = Date.now();
     process.stderr.write(`\n=== ${label} (${file}) ===\n`);
-    const child = spawn(process.execPath, [file], { stdio: ['ignore', 'pipe', 'inherit'], env: process.env });
+    // SNAPLOG_BENCH_SHARED_BINLOGS: the binlog cache is ours to delete (at the end), not the child's.
+    const child = spawn(process.execPath, [file], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, SNAPLOG_BENCH_SHARED_BINLOGS: '1' } });
     current = child;
     let stdout = '';
     child.stdout.on('data', (chunk) => {

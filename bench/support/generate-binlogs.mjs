@@ -9,7 +9,7 @@
 //         2-statement transactions (a few hundred bytes each), from a stored procedure.
 // FLUSH BINARY LOGS between and at the end, then a clean shutdown.
 //
-// Standalone: `node bench/support/generate-binlogs.mjs` (prints the marker as JSON).
+// Standalone: `node bench/support/generate-binlogs.mjs` (prints the marker as JSON; keeps the cache).
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -40,14 +40,21 @@ function readCache(dir, wantBytes) {
   }
 }
 
-/** The benchmark binlogs: from the cache, or generated now. */
-export async function ensureBinlogs() {
+/**
+ * The benchmark binlogs: from the cache, or generated now. A benchmark run alone deletes the binlogs it
+ * generated when it ends, unless SNAPLOG_BENCH_KEEP_BINLOGS=1 (or `keep`); under bench/run.mjs
+ * (SNAPLOG_BENCH_SHARED_BINLOGS=1) the runner deletes them after the last benchmark. A cache found ready
+ * is left as it was.
+ */
+export async function ensureBinlogs({ keep = false } = {}) {
   const want = targetBytes();
   const cached = readCache(BINLOG_CACHE_DIR, want);
   if (cached) {
     log(NAME, `reusing ${cached.files.length} binlogs, ${round(cached.totalBytes / MiB, 1)} MiB, in ${BINLOG_CACHE_DIR}`);
     return { ...cached, reused: true };
   }
+  const kept = keep || process.env.SNAPLOG_BENCH_KEEP_BINLOGS === '1' || process.env.SNAPLOG_BENCH_SHARED_BINLOGS === '1';
+  if (!kept) registerTempDir(BINLOG_CACHE_DIR);
   return { ...(await generate(want)), reused: false };
 }
 
@@ -198,7 +205,7 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   installProcessHandlers();
   let code = 0;
   try {
-    const result = await ensureBinlogs();
+    const result = await ensureBinlogs({ keep: true });
     process.stdout.write(`${JSON.stringify({ generate: { dir: result.dir, files: result.files.length, totalBytes: result.totalBytes, reused: result.reused, generateSeconds: result.generateSeconds } })}\n`);
   } catch (error) {
     code = 1;
