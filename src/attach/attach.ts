@@ -1,4 +1,5 @@
-import { mkdir, readFile, rm, writeFile, readdir } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { lstat, mkdir, readdir } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve, basename } from 'node:path';
 import { execa } from 'execa';
@@ -8,6 +9,8 @@ import type { RecoveryVolume } from './iscsi-table.js';
 import { findDatadirs } from './find-datadir.js';
 import { loginTarget, logoutTarget } from './iscsi-initiator.js';
 import type { FoundDatadir } from './find-datadir.js';
+import { readFileNoFollow } from '../safe-files.js';
+import { attachRecordFile, hasAttachRecord, readAttachRecord, removeAttachRecord, writeAttachRecord } from './records.js';
 
 export type AttachSource =
   | { kind: 'device'; device: string }
@@ -16,7 +19,11 @@ export type AttachSource =
   | { kind: 'iscsi-target'; portal: string; target: string };
 
 export interface AttachRecord {
+  /** The mount point given to attach, resolved: the record's key. */
+  mountDir: string;
   source: AttachSource;
+  /** sha256 of the file-recovery script when it was run: detach runs it again only if it is unchanged. */
+  scriptSha256?: string;
   mounts: string[];
   loopDevice?: string;
   readOnly: boolean;
@@ -32,11 +39,6 @@ export class NotAFilesystemError extends SnaplogError {
   constructor(what: string, detail: string) {
     super(`${what} holds no file system snaplog can mount (${detail})`, { hint: 'check the device name (lsblk -f); a restored managed disk shows up as a new /dev/sdX with a partition' });
   }
-}
-
-/** The record next to (not inside) the mount point: detach needs to know what to undo. */
-export function recordPath(mountDir: string): string {
-  return join(dirname(resolve(mountDir)), `.${basename(resolve(mountDir))}.snaplog-attach.json`);
 }
 
 async function run(command: string, args: string[]): Promise<string> {
@@ -69,13 +71,17 @@ async function filesystemsOn(device: string): Promise<string[]> {
   return withFs.map((node) => node.name);
 }
 
+/** A restored disk is a copy of a VM that may be compromised: no setuid programs, no device files from it. */
+const HOSTILE_DISK_OPTIONS = 'nosuid,nodev';
+
 async function mountOne(device: string, mountDir: string, readOnly: boolean): Promise<void> {
   await mkdir(mountDir, { recursive: true });
+  if ((await lstat(mountDir)).isSymbolicLink()) throw new UsageError(`${mountDir} is a symlink`, 'give a real, empty folder with --mount');
   const entries = await readdir(mountDir);
   if (entries.length > 0) throw new UsageError(`${mountDir} is not empty`, 'give an empty folder with --mount');
-  await run('mount', ['-o', readOnly ? 'ro,noload' : 'rw', device, mountDir]).catch(async (error) => {
+  await run('mount', ['-o', `${readOnly ? 'ro,noload' : 'rw'},${HOSTILE_DISK_OPTIONS}`, device, mountDir]).catch(async (error) => {
     if (!readOnly) throw error;
-    await run('mount', ['-o', 'ro', device, mountDir]);
+    await run('mount', ['-o', `ro,${HOSTILE_DISK_OPTIONS}`, device, mountDir]);
   });
 }
 
@@ -83,14 +89,15 @@ async function mountOne(device: string, mountDir: string, readOnly: boolean): Pr
 export async function attach(source: AttachSource, options: { mount?: string; readOnly?: boolean }): Promise<AttachResult> {
   const readOnly = options.readOnly ?? false;
   const mountDir = resolve(options.mount ?? `/mnt/snaplog-restore-${new Date().toISOString().replace(/[-:]/g, '').slice(0, 15)}`);
-  if (existsSync(recordPath(mountDir))) throw new UsageError(`${mountDir} is already attached by snaplog`, `snaplog detach --mount ${mountDir}`);
+  if (await hasAttachRecord(mountDir)) throw new UsageError(`${mountDir} is already attached by snaplog`, `snaplog detach --mount ${mountDir}`);
   let record: AttachRecord;
   let recoveryVolumes: RecoveryVolume[] | undefined;
   if (source.kind === 'iscsi-script') {
-    const output = await runRecoveryScript(source.script, []);
+    const script = await readRecoveryScript(source.script);
+    const output = await runRecoveryScript(source.script, script, []);
     recoveryVolumes = parseRecoveryTable(output);
     if (recoveryVolumes.length === 0) throw new SnaplogError(`the file-recovery script ${source.script} mounted no volume (no "Sr.No. | Disk | Volume | MountPath" table in its output)`, { hint: 'run it by hand to see its messages; it needs outbound port 3260 and iscsi-initiator-utils' });
-    record = { source, mounts: recoveryVolumes.map((volume) => volume.mountPath), readOnly, attachedAt: new Date().toISOString() };
+    record = { mountDir, source, scriptSha256: sha256(script), mounts: recoveryVolumes.map((volume) => volume.mountPath), readOnly, attachedAt: new Date().toISOString() };
   } else if (source.kind === 'iscsi-target') {
     const disks = await loginTarget(source.portal, source.target);
     const mounts: string[] = [];
@@ -106,7 +113,7 @@ export async function attach(source: AttachSource, options: { mount?: string; re
       await logoutTarget(source.portal, source.target).catch(() => undefined);
       throw error;
     }
-    record = { source, mounts, readOnly, attachedAt: new Date().toISOString() };
+    record = { mountDir, source, mounts, readOnly, attachedAt: new Date().toISOString() };
   } else {
     let loopDevice: string | undefined;
     let device = source.kind === 'device' ? source.device : '';
@@ -122,17 +129,22 @@ export async function attach(source: AttachSource, options: { mount?: string; re
       if (loopDevice) await execa('losetup', ['-d', loopDevice], { reject: false });
       throw error;
     }
-    record = { source, mounts: [mountDir], loopDevice, readOnly, attachedAt: new Date().toISOString() };
+    record = { mountDir, source, mounts: [mountDir], loopDevice, readOnly, attachedAt: new Date().toISOString() };
   }
-  await writeFile(recordPath(mountDir), `${JSON.stringify(record, null, 2)}\n`, { mode: 0o600 });
+  await writeAttachRecord(record);
   const datadirs = (await Promise.all(record.mounts.map((mount) => findDatadirs(mount)))).flat();
   return { ...record, datadirs, recoveryVolumes };
 }
 
-async function runRecoveryScript(script: string, args: string[]): Promise<string> {
+const sha256 = (bytes: Buffer): string => createHash('sha256').update(bytes).digest('hex');
+
+async function readRecoveryScript(script: string): Promise<Buffer> {
   if (!existsSync(script)) throw new UsageError(`file-recovery script ${script} does not exist`);
-  const text = await readFile(script, 'utf8');
-  const interpreter = /^#!.*python/.test(text) || script.endsWith('.py') ? 'python3' : 'bash';
+  return readFileNoFollow(script);
+}
+
+async function runRecoveryScript(script: string, content: Buffer, args: string[]): Promise<string> {
+  const interpreter = /^#!.*python/.test(content.subarray(0, 200).toString('utf8')) || script.endsWith('.py') ? 'python3' : 'bash';
   const result = await execa(interpreter, [resolve(script), ...args], { cwd: dirname(resolve(script)), reject: false, input: '' });
   if (result.exitCode !== 0) {
     throw new SnaplogError(`the file-recovery script ${script} failed (exit ${result.exitCode}): ${(result.stderr || result.stdout).trim().split('\n').slice(-3).join(' / ')}`, {
@@ -144,19 +156,21 @@ async function runRecoveryScript(script: string, args: string[]): Promise<string
 
 /** Unmounts what attach mounted, detaches the loop device, or runs the recovery script's `clean`. */
 export async function detach(mountDir: string): Promise<AttachRecord> {
-  const path = recordPath(mountDir);
-  let record: AttachRecord;
-  try {
-    record = JSON.parse(await readFile(path, 'utf8')) as AttachRecord;
-  } catch {
-    throw new UsageError(`${mountDir} was not attached by snaplog`, 'unmount it by hand (umount) if it is mounted');
-  }
-  if (record.source.kind === 'iscsi-script') await runRecoveryScript(record.source.script, ['clean']);
-  else {
+  const record = await readAttachRecord(mountDir);
+  if (!record) throw new UsageError(`${mountDir} was not attached by snaplog`, 'unmount it by hand (umount) if it is mounted');
+  if (record.source.kind === 'iscsi-script') {
+    const script = await readRecoveryScript(record.source.script);
+    if (sha256(script) !== record.scriptSha256) {
+      throw new SnaplogError(`the file-recovery script ${record.source.script} changed since attach: snaplog will not run it`, {
+        hint: `read it, then run it yourself with the argument clean; afterwards remove snaplog's record ${attachRecordFile(mountDir)}`,
+      });
+    }
+    await runRecoveryScript(record.source.script, script, ['clean']);
+  } else {
     for (const mount of [...record.mounts].reverse()) await run('umount', [mount]);
     if (record.loopDevice) await run('losetup', ['-d', record.loopDevice]);
     if (record.source.kind === 'iscsi-target') await logoutTarget(record.source.portal, record.source.target);
   }
-  await rm(path, { force: true });
+  await removeAttachRecord(mountDir);
   return record;
 }

@@ -1,4 +1,5 @@
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { lstat, readdir } from 'node:fs/promises';
+import { readFileNoFollow } from '../safe-files.js';
 import { basename, dirname, join } from 'node:path';
 
 export interface FoundDatadir {
@@ -41,11 +42,14 @@ export async function findDatadirs(root: string): Promise<FoundDatadir[]> {
     datadirs.map(async (datadir) => {
       const index = indexes.find((path) => dirname(path).startsWith(dirname(datadir))) ?? indexes[0];
       if (!index) return { datadir };
-      const names = (await readFile(index, 'utf8')).split('\n').filter(Boolean);
+      // The disk may come from a compromised VM: the index is read without following a symlink, and
+      // its entries are taken as names beside it, never as paths.
+      const text = await readFileNoFollow(index).then((bytes) => bytes.toString('utf8'), () => '');
+      const names = text.split('\n').filter(Boolean);
       const newest = names[names.length - 1];
       if (!newest) return { datadir, binlogIndex: index };
-      const path = newest.startsWith('/') ? join(dirname(index), basename(newest)) : join(dirname(index), newest);
-      const size = (await stat(path).catch(() => undefined))?.size ?? 0;
+      const info = await lstat(join(dirname(index), basename(newest))).catch(() => undefined);
+      const size = info?.isFile() ? info.size : 0;
       return { datadir, binlogIndex: index, newestBinlog: { name: basename(newest), size } };
     }),
   );

@@ -1,0 +1,60 @@
+import { constants } from 'node:fs';
+import { lstat, mkdir, open, unlink } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
+import { SnaplogError } from './errors.js';
+
+/**
+ * File access for folders someone else can write (archive, restored disk, staging, ipc): never through a
+ * symlink, new files never over an existing name. Every write goes through an open descriptor.
+ */
+const { O_RDONLY, O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW } = constants;
+
+/** Reads a regular file without following a symlink at its last component. */
+export async function readFileNoFollow(path: string): Promise<Buffer> {
+  const handle = await open(path, O_RDONLY | O_NOFOLLOW);
+  try {
+    const info = await handle.stat();
+    if (!info.isFile()) throw new SnaplogError(`${path} is not a regular file`, { hint: 'something replaced it: check who can write to its folder' });
+    return await handle.readFile();
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Creates a new file (fails if the name exists, even as a dangling symlink) and writes it through the descriptor. */
+export async function writeNewFile(path: string, content: string | Buffer, mode = 0o600): Promise<void> {
+  const handle = await open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode);
+  try {
+    await handle.writeFile(content);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Replaces whatever is at `path` (file or symlink, never followed) with a new file. */
+export async function replaceWithNewFile(path: string, content: string | Buffer, mode = 0o600): Promise<void> {
+  await unlink(path).catch((error: NodeJS.ErrnoException) => {
+    if (error.code !== 'ENOENT') throw error;
+  });
+  await writeNewFile(path, content, mode);
+}
+
+/** Opens a new file for streaming writes: O_EXCL|O_NOFOLLOW. */
+export function createNewFile(path: string, mode = 0o600): Promise<FileHandle> {
+  return open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode);
+}
+
+/**
+ * A folder only its owner can use: created 0700 if missing; an existing one must be a real directory
+ * (not a symlink) owned by `uid` and closed to group and others.
+ */
+export async function ensurePrivateDir(path: string, uid = process.getuid?.() ?? 0): Promise<void> {
+  await mkdir(path, { mode: 0o700 }).catch((error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EEXIST') throw error;
+  });
+  const info = await lstat(path);
+  if (!info.isDirectory()) throw new SnaplogError(`${path} is not a directory (a symlink or a file is in its place)`, { hint: `remove ${path}; snaplog creates it` });
+  if (info.uid !== uid) throw new SnaplogError(`${path} is owned by uid ${info.uid}, not ${uid}`, { hint: `remove ${path} or chown it to uid ${uid}; snaplog trusts only its own folder` });
+  if ((info.mode & 0o077) !== 0) throw new SnaplogError(`${path} is open to other users (mode ${(info.mode & 0o777).toString(8)})`, { hint: `chmod 700 ${path}` });
+}
