@@ -3,6 +3,7 @@ import type { SnaplogConfig } from '../config/index.js';
 import { readMysqlPassword } from '../config/index.js';
 import type { FormatChecker } from '../archive/verify.js';
 import type { Engine } from './types.js';
+import { stableSystemId } from '../events/system-id.js';
 import { MysqlEngine } from './mysql/engine.js';
 import type { MysqlEndpoint } from './mysql/connection.js';
 import { binlogObserver, binlogProblems } from './mysql/log-facts.js';
@@ -26,7 +27,7 @@ export async function mysqlEndpoint(config: SnaplogConfig): Promise<MysqlEndpoin
 
 export async function createEngine(config: SnaplogConfig): Promise<Engine> {
   if (isMysqlFamily(config)) {
-    return new MysqlEngine({ endpoint: await mysqlEndpoint(config), binlogDir: config.mysql?.binlogDir, systemId: config.archive.systemId, freezeMethod: config.mysql?.freezeMethod ?? 'auto' });
+    return new MysqlEngine({ endpoint: await mysqlEndpoint(config), binlogDir: config.mysql?.binlogDir, systemId: config.archive.systemId ?? (() => stableSystemId(config.workload.ipcFolder)), freezeMethod: config.mysql?.freezeMethod ?? 'auto' });
   }
   if (config.workload.name === 'oracle') return (await import('./oracle/index.js')).createOracleEngine(config);
   if (config.workload.name === 'iris' || config.workload.name === 'cache') return (await import('./iris/index.js')).createIrisEngine(config);

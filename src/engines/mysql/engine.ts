@@ -1,4 +1,3 @@
-import { hostname } from 'node:os';
 import { readdir, readFile } from 'node:fs/promises';
 import type { Connection } from 'mysql2/promise';
 import { SnaplogError } from '../../errors.js';
@@ -15,14 +14,14 @@ export interface MysqlEngineOptions {
   endpoint: MysqlEndpoint;
   /** From config: where the binlog index is when the server cannot be asked (it is down). */
   binlogDir?: string;
-  systemId?: string;
+  /** `[archive] system_id`, or how to get the id snaplog chose for this VM. */
+  systemId: string | (() => Promise<string>);
   freezeMethod: FreezeMethod;
 }
 
 interface ServerFacts {
   serverId: string;
   version: string;
-  serverUuid?: string;
   indexPath: string;
 }
 
@@ -31,6 +30,7 @@ export class MysqlEngine implements Engine {
   readonly kind = 'mysql';
   private connection: Connection | undefined;
   private facts: ServerFacts | undefined;
+  private chosenSystemId: string | undefined;
 
   constructor(private readonly options: MysqlEngineOptions) {}
 
@@ -68,7 +68,6 @@ export class MysqlEngine implements Engine {
       return {
         serverId: (await globalVariable(connection, 'server_id')) ?? '0',
         version: (await globalVariable(connection, 'version')) ?? 'unknown',
-        serverUuid: await globalVariable(connection, 'server_uuid'),
         indexPath,
       };
     });
@@ -76,9 +75,8 @@ export class MysqlEngine implements Engine {
   }
 
   async systemId(): Promise<string> {
-    if (this.options.systemId) return this.options.systemId;
-    const facts = await this.serverFacts();
-    return facts.serverUuid ?? `mariadb-${hostname()}-${facts.serverId}`;
+    const configured = this.options.systemId;
+    return typeof configured === 'string' ? configured : (this.chosenSystemId ??= await configured());
   }
 
   private async indexPath(): Promise<string> {
