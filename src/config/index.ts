@@ -25,7 +25,7 @@ export { parseIni } from './ini.js';
 export { resolveConfig } from './validate.js';
 export { formatLocation } from './location.js';
 export { loadConfig, DEFAULT_CONFIG_PATH, AZURE_WORKLOAD_CONF_PATH } from './load.js';
-export { readSecretFile, readMysqlPassword, checkSecretFile } from './secrets.js';
+export { readSecretFile, readMysqlPassword, readBinlogKeyFile, checkSecretFile } from './secrets.js';
 export { passwordFromOptionFile } from './mysql-option-file.js';
 export { parseDuration, parseSize, parseBoolean } from './values.js';
 export { DEFAULT_MYSQL_SOCKET } from './schema.js';

@@ -60,6 +60,7 @@ async function checkSecretFiles(config: SnaplogConfig): Promise<string[]> {
   const secrets: Array<[string | undefined, ConfigLocation]> = [
     [config.mysql?.passwordFile, config.locate('mysql', 'password_file')],
     [config.mysql?.defaultsFile, config.locate('mysql', 'defaults_file')],
+    [config.mysql?.binlogKeyFile, config.locate('mysql', 'binlog_key_file')],
   ];
   for (const [path, location] of secrets) {
     if (path === undefined) continue;

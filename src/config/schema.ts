@@ -3,7 +3,7 @@
  * walks this table; nothing here does I/O. Section and key names match case-insensitively (Azure's
  * scripts read workload.conf with Python's ConfigParser, which ignores key case).
  */
-import type { Compression, FreezeMethod, WorkloadName } from './types.js';
+import type { BinlogKeyAlgorithm, Compression, FreezeMethod, WorkloadName } from './types.js';
 import { parseAbsolutePath, parseBoolean, parseDuration, parseInteger, parseSize } from './values.js';
 
 export interface KeySpec<T = unknown, Present extends boolean = boolean> {
@@ -121,6 +121,7 @@ const enumKey = <V extends string, const O extends KeyOptions<V> = {}>(values: r
 
 export const WORKLOAD_NAMES: readonly WorkloadName[] = ['mysql', 'mariadb', 'oracle', 'iris', 'cache'];
 export const FREEZE_METHODS: readonly FreezeMethod[] = ['auto', 'backup-stage', 'ftwrl'];
+export const BINLOG_KEY_ALGORITHMS: readonly BinlogKeyAlgorithm[] = ['aes_cbc', 'aes_ctr'];
 export const COMPRESSIONS: readonly Compression[] = ['none', 'gzip', 'zstd'];
 
 export const DEFAULT_MYSQL_SOCKET = '/run/mysqld/mysqld.sock';
@@ -153,6 +154,8 @@ export const SCHEMA = {
     defaults_file: pathKey('/etc/snaplog/my.cnf'),
     binlog_dir: pathKey('/var/lib/mysql'),
     freeze_method: enumKey(FREEZE_METHODS, { default: 'auto' }),
+    binlog_key_file: pathKey('/etc/mysql/encryption/keyfile', { hint: "the server's file_key_management_filename (plain id;hex lines), mode 0600" }),
+    binlog_key_algorithm: enumKey(BINLOG_KEY_ALGORITHMS, { default: 'aes_cbc' }),
     server_id: intKey({ min: 1, max: 4294967295 }, 'a whole number', '4242'),
   },
   archive: {

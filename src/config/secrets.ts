@@ -102,6 +102,12 @@ export async function readSecretFile(path: string, location: ConfigLocation): Pr
   }
 }
 
+/** The binlog encryption key file's text ([mysql] binlog_key_file, checked like a password file); undefined when not set. */
+export async function readBinlogKeyFile(config: SnaplogConfig): Promise<string | undefined> {
+  const path = config.mysql?.binlogKeyFile;
+  return path === undefined ? undefined : readSecretFile(path, config.locate('mysql', 'binlog_key_file'));
+}
+
 /**
  * The MySQL/MariaDB password: the content of [mysql] password_file; else the client password in the
  * option file ([mysql] defaults_file, or the --defaults-extra-file in Azure's credString), which must be

@@ -3,6 +3,8 @@ import type { ConfigLocation } from '../errors.js';
 
 export type WorkloadName = 'mysql' | 'mariadb' | 'oracle' | 'iris' | 'cache';
 export type FreezeMethod = 'auto' | 'backup-stage' | 'ftwrl';
+/** MariaDB file_key_management_encryption_algorithm: how encrypted binlogs were written. */
+export type BinlogKeyAlgorithm = 'aes_cbc' | 'aes_ctr';
 export type Compression = 'none' | 'gzip' | 'zstd';
 
 export interface WorkloadConfig {
@@ -29,6 +31,12 @@ export interface MysqlConfig {
   defaultsFile?: string;
   binlogDir?: string;
   freezeMethod: FreezeMethod;
+  /**
+   * The server's file_key_management key file (0600), for binlogs written with encrypt_binlog = ON: the
+   * reader decrypts in memory and the restore's private server loads the same key.
+   */
+  binlogKeyFile?: string;
+  binlogKeyAlgorithm: BinlogKeyAlgorithm;
   /** server_id of the private server used for replay. */
   serverId?: number;
 }

@@ -321,6 +321,8 @@ export function resolveConfig(documents: readonly IniDocument[]): ConfigResult {
       defaultsFile: mysql.defaults_file ?? cred.defaultsFile?.path,
       binlogDir: mysql.binlog_dir,
       freezeMethod: mysql.freeze_method,
+      binlogKeyFile: mysql.binlog_key_file,
+      binlogKeyAlgorithm: mysql.binlog_key_algorithm,
       serverId: mysql.server_id,
     });
   } else {

@@ -22,6 +22,7 @@ describe('parseConfigText: the design.md sample', () => {
       user: 'root',
       passwordFile: '/etc/snaplog/mysql.pw',
       freezeMethod: 'auto',
+      binlogKeyAlgorithm: 'aes_cbc',
     });
     expect(config.archive).toEqual({ path: '/mnt/nfs/snaplog', compression: 'none' });
     expect(config.ship).toEqual({ tail: false, rescanIntervalSeconds: 10, concurrency: 2, retryMaxDelaySeconds: 60 });
@@ -59,6 +60,8 @@ defaults_file = /etc/snaplog/my.cnf
 binlog_dir = /data/binlogs
 freeze_method = ftwrl
 server_id = 4242
+binlog_key_file = /etc/mysql/encryption/keyfile
+binlog_key_algorithm = AES_CTR
 
 [archive]
 path = /mnt/nfs/snaplog
@@ -100,6 +103,8 @@ journal_dir = /iris/mgr/journal
       defaultsFile: '/etc/snaplog/my.cnf',
       binlogDir: '/data/binlogs',
       freezeMethod: 'ftwrl',
+      binlogKeyFile: '/etc/mysql/encryption/keyfile',
+      binlogKeyAlgorithm: 'aes_ctr',
       serverId: 4242,
     });
     expect(config.archive).toEqual({ path: '/mnt/nfs/snaplog', compression: 'zstd', systemId: 'db01' });
@@ -107,7 +112,7 @@ journal_dir = /iris/mgr/journal
     expect(config.events).toEqual({ maxBytes: 65536 });
     expect(config.oracle).toEqual({ ORACLE_SID: 'ORCL', rman_channels: '4' });
     expect(config.iris).toEqual({ journal_dir: '/iris/mgr/journal' });
-    expect(config.locate('oracle', 'oracle_sid')).toMatchObject({ line: 36, key: 'ORACLE_SID' });
+    expect(config.locate('oracle', 'oracle_sid')).toMatchObject({ line: 38, key: 'ORACLE_SID' });
   });
 
   it('matches section and key names case-insensitively (Azure reads them with ConfigParser)', () => {
