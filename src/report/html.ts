@@ -42,6 +42,7 @@ svg.timeline{display:block;max-width:100%;height:auto;margin:8px 0}
 .now{stroke:#1d2430;stroke-dasharray:4 3}.now-label{font-size:12px;fill:#1d2430}
 .recovery-point{stroke:#3b6fd8;stroke-width:2}.rp-label{font-size:10px;fill:#3b6fd8;text-anchor:end}
 [data-detail]:focus{outline:2px solid #1d2430}
+.tick,.tick-label,.now,.now-label,.recovery-point,.rp-label,.freeze{pointer-events:none}
 .legend{font-size:12px;color:#5a6473}.legend span{display:inline-block;margin-right:14px}
 .sw{display:inline-block;width:11px;height:11px;vertical-align:-1px;margin-right:4px;border:1px solid #1d2430}
 .sw.window{background:#b5dcbf}.sw.coverage{background:#3b6fd8}.sw.gap{background:#d93025}.sw.consistent{background:#2e9b4a}

@@ -217,7 +217,8 @@ function rpoOf(catalog: Catalog, now: number, staleAfterSeconds: number): Rpo {
   let recoveryPoint: { time: string; log: string } | undefined;
   let lastShippedAt: string | undefined;
   for (const log of catalog.logs) {
-    if (log.lastCommitTime && (!recoveryPoint || log.lastCommitTime > recoveryPoint.time)) recoveryPoint = { time: log.lastCommitTime, log: log.name };
+    // Logs come in sequence order: on a tie (commit times are whole seconds) the later log holds the point.
+    if (log.lastCommitTime && (!recoveryPoint || log.lastCommitTime >= recoveryPoint.time)) recoveryPoint = { time: log.lastCommitTime, log: log.name };
     if (log.shippedAt && (!lastShippedAt || log.shippedAt > lastShippedAt)) lastShippedAt = log.shippedAt;
   }
   if (!recoveryPoint) return { stale: true, words: catalog.logs.length ? 'no archived commit yet' : 'no log archived yet', ...(lastShippedAt ? { lastShippedAt } : {}) };

@@ -4,7 +4,9 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import type { Browser, Page } from 'playwright-core';
-import { makeTempDir, removeDirs } from '../support/mariadb.js';
+import { makeTempDir, removeDirs, startMariadb, stopAllMariadb, writeSnaplogConfig } from '../support/mariadb.js';
+import type { MariadbServer, SnaplogTestSetup } from '../support/mariadb.js';
+import { Archive } from '../../src/archive/archive.js';
 import { snaplog } from '../support/cli.js';
 import { planChain } from '../../src/restore/plan.js';
 import { utcInWords } from '../../src/report/words.js';
@@ -217,5 +219,79 @@ describe.skipIf(!existsSync(CHROMIUM))('snaplog report opened in a real headless
     expect(several.code).toBe(2);
     expect(several.stderr).toMatch(/several systems: .*\nHINT: pick one with --system ID/);
     expect(existsSync(out)).toBe(false);
+  });
+});
+
+describe.skipIf(!existsSync(CHROMIUM))('snaplog report of a real archive (real MariaDB, ship, freeze/thaw) in headless chromium', () => {
+  let server: MariadbServer;
+  let setup: SnaplogTestSetup;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    server = await startMariadb();
+    setup = await writeSnaplogConfig(server);
+    const run = async (args: string[]): Promise<void> => {
+      const result = await snaplog([...args, '--config', setup.configPath]);
+      expect(result.code, `${args.join(' ')}: ${result.stderr}`).toBe(0);
+    };
+    await run(['archive', 'init']);
+    await server.query('CREATE DATABASE shop');
+    await server.query('CREATE TABLE shop.orders (id INT AUTO_INCREMENT PRIMARY KEY, note VARCHAR(40))');
+    await server.query("INSERT INTO shop.orders (note) VALUES ('before the snapshot')");
+    await server.query('FLUSH BINARY LOGS');
+    await run(['ship', '--once']);
+    await run(['freeze']);
+    await run(['thaw']);
+    // Commits in distinct seconds after the snapshot: the window has moments inside it (stamps are whole seconds).
+    for (let i = 0; i < 4; i++) {
+      await new Promise((done) => setTimeout(done, 1100));
+      await server.query('INSERT INTO shop.orders (note) VALUES (?)', [`after ${i}`]);
+    }
+    await server.query('FLUSH BINARY LOGS');
+    await run(['ship', '--once']);
+    browser = await chromium.launch({ executablePath: CHROMIUM });
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await snaplog(['thaw', '--config', setup?.configPath ?? '']).catch(() => undefined);
+    await stopAllMariadb();
+    await removeDirs(server?.base, setup?.dir);
+  });
+
+  it('one snapshot mark, no gap, the recovery point of the archive; a click inside the window gives a --to command that snaplog plan stops exactly at', async () => {
+    const out = join(setup.dir, 'report.html');
+    const result = await snaplog(['report', '--days', '1', '--config', setup.configPath, '--out', out]);
+    expect(result.code).toBe(0);
+    const archive = await Archive.open(setup.archivePath);
+    const [systemId] = await archive.systemIds();
+    const logs = (await archive.listLogs(systemId!)).map((log) => log.metadata!);
+    const lastCommit = logs.map((log) => log.lastCommitTime ?? '').sort().at(-1)!;
+
+    const { page, blocked, errors } = await isolatedPage(browser);
+    await page.goto(`file://${out}`);
+    await expect(page.locator('g.snapshot.kind-consistent').count()).resolves.toBe(1);
+    await expect(page.locator('rect.gap').count()).resolves.toBe(0);
+    expect(await page.locator('.rpo').innerText()).toContain(`Recovery point ${utcInWords(lastCommit)}`);
+
+    // The window is a few seconds wide in a day: a click at its left edge is a moment just after the snapshot.
+    await page.locator('rect.window').click({ position: { x: 0.5, y: 10 } });
+    const detail = page.locator('.detail');
+    const planWords = words(await detail.locator('pre.plan').innerText());
+    expect(planWords.slice(0, 2)).toEqual(['snaplog', 'plan']);
+    const to = planWords[planWords.indexOf('--to') + 1]!;
+    expect(to).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+    expect(await detail.locator('pre.restore').innerText()).toBe(`${planWords.join(' ').replace('snaplog plan', 'snaplog restore')} --datadir /mnt/restored/var/lib/mysql`);
+
+    const planned = await snaplog([...planWords.slice(1), '--config', setup.configPath, '--json']);
+    expect(planned.stderr).toBe('');
+    expect(planned.code).toBe(0);
+    const plan = JSON.parse(planned.stdout) as { stop: { lastApplied?: { commitTime?: string }; firstExcluded?: { commitTime?: string } } };
+    // Exactly at the moment: nothing committed after it is applied (before the first commit after the snapshot, nothing is).
+    if (plan.stop.lastApplied) expect(Date.parse(plan.stop.lastApplied.commitTime!)).toBeLessThanOrEqual(Date.parse(to));
+    expect(Date.parse(plan.stop.firstExcluded!.commitTime!)).toBeGreaterThan(Date.parse(to));
+    expect(await detail.innerText()).toContain(`moment\n${to}`);
+    expect(blocked).toEqual([]);
+    expect(errors).toEqual([]);
+    await page.close();
   });
 });

@@ -124,6 +124,13 @@ describe('report model (pure: archive metadata → timeline)', () => {
     expect(withoutRpLog.problems[0]).toMatch(/^the recovery point cannot be reached: replay from the newest usable snapshot snap-06 stops at/);
   });
 
+  it('the recovery point is the last archived commit; on a tie of whole seconds, the later log holds it', () => {
+    const logs = asArchive(byId('db-healthy')).logs.slice(0, 3);
+    const tied = logs.map((log) => ({ ...log, metadata: { ...log.metadata!, lastCommitTime: logs[0]!.metadata!.lastCommitTime } }));
+    const timeline = buildSystemTimeline({ systemId: 'tie', logs: tied, snapshots: [] }, { now: NOW, days: 7 });
+    expect(timeline.rpo.recoveryPoint).toEqual({ time: logs[0]!.metadata!.lastCommitTime, log: logs[2]!.name });
+  });
+
   it('missing names only when the log names carry their sequence', () => {
     const log = byId('db-gapped').logs[0]!;
     expect(missingLogNames({ ...log, name: 'mysql-bin.000009', sequence: 9 }, 2)).toEqual(['mysql-bin.000010', 'mysql-bin.000011']);
