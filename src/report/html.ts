@@ -55,7 +55,7 @@ body.single #fleet-view,body.single section.system:not(.active){display:none}
 a{color:#2356b8}
 `;
 
-/** Plain browser script: shows a mark's details on hover, focus or click; a click in a window gives the command for that moment. */
+/** Plain browser script: shows a mark's details on hover or focus, pins them on click; a click in a window gives the command for that moment. */
 const SCRIPT = `
 (function () {
   var details = JSON.parse(document.getElementById('details').textContent);
@@ -93,10 +93,14 @@ const SCRIPT = `
     }
     panel.hidden = false;
   }
+  // Hover shows a mark's details until a click pins them (Escape unpins).
+  var pinned = false;
+  document.addEventListener('keydown', function (event) { if (event.key === 'Escape') pinned = false; });
   document.querySelectorAll('[data-detail]').forEach(function (mark) {
-    mark.addEventListener('mouseenter', function () { show(mark); });
-    mark.addEventListener('focus', function () { show(mark); });
+    mark.addEventListener('mouseenter', function () { if (!pinned) show(mark); });
+    mark.addEventListener('focus', function () { if (!pinned) show(mark); });
     mark.addEventListener('click', function (event) {
+      pinned = true;
       var svg = mark.ownerSVGElement;
       var box = svg.getBoundingClientRect();
       var scale = svg.viewBox.baseVal.width / box.width;
@@ -136,7 +140,7 @@ function fleetTable(systems: SystemTimeline[], now: number): string {
 }
 
 const LEGEND =
-  '<p class="legend"><span><i class="sw window"></i>restorable window (click: restore to that moment)</span><span><i class="sw coverage"></i>archived logs</span>' +
+  '<p class="legend"><span>hover a mark for its details, click to pin them (Esc unpins)</span><span><i class="sw window"></i>restorable (click: the command for that moment)</span><span><i class="sw coverage"></i>archived logs</span>' +
   '<span><i class="sw gap"></i>gap</span><span><i class="sw rp"></i>recovery point</span><span><i class="sw consistent"></i>consistent</span>' +
   '<span><i class="sw crash-consistent"></i>crash-consistent</span><span><i class="sw failed"></i>failed</span><span><i class="sw timed-out"></i>timed out</span></p>';
 
