@@ -90,5 +90,8 @@ export function terminalTimeline(timeline: SystemTimeline, cellsPerDay = 48): st
     lines.push(`GAP ${utcInWords(gap.from)} .. ${utcInWords(gap.to)}: ${gap.missingCount} log(s) missing (${names}) between ${gap.after} and ${gap.before}`);
   }
   for (const problem of timeline.problems.filter((problem) => !problem.startsWith('gap: '))) lines.push(`! ${problem}`);
-  return lines;
+  return lines.map(printable);
 }
+
+/** Names come from the archive (hostile): no control character reaches the terminal. */
+const printable = (line: string): string => line.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?');

@@ -182,4 +182,12 @@ describe('list --timeline (pure: the terminal picture)', () => {
     const snapshotNotes = dayLines.filter((line) => line.includes('consistent 3.9 s'));
     expect(snapshotNotes).toHaveLength(1);
   });
+
+  it('control characters in archive names never reach the terminal', () => {
+    const system = byId('db-gapped');
+    const archive = asArchive({ ...system, systemId: 'db\u001b[2J' });
+    const lines = terminalTimeline(buildSystemTimeline(archive, { now: NOW, days: 7 }));
+    expect(lines.join('\n')).not.toMatch(/\u001b/);
+    expect(lines[0]).toMatch(/^system db\?\[2J: last 7 day/);
+  });
 });
