@@ -3,6 +3,7 @@ import { buildCatalog, snapshotWindows } from '../archive/catalog.js';
 import { withConfigOption, withJsonOption, printJson } from './common.js';
 import { loadContext, openArchive, resolveSystemId } from './context.js';
 import { parseDays } from '../report/days.js';
+import { UsageError } from '../errors.js';
 import { readSystemArchive } from '../report/load.js';
 import { buildSystemTimeline } from '../report/model.js';
 import { terminalTimeline } from '../report/terminal.js';
@@ -14,6 +15,7 @@ export function listCommand(): Command {
     .option('--timeline', 'the picture of snaplog report in the terminal: one line per UTC day (restorable, archived, gaps, snapshots)')
     .option('--days <n>', 'with --timeline: how many days (default 7)')
     .action(async (options: { json?: boolean; system?: string; timeline?: boolean; days?: string }, command: Command) => {
+      if (options.days !== undefined && !options.timeline) throw new UsageError('--days goes with --timeline', 'e.g. snaplog list --timeline --days 14');
       const days = options.timeline ? parseDays(options.days) : undefined;
       const { config } = await loadContext(command);
       const archive = await openArchive(config);

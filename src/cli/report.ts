@@ -54,7 +54,10 @@ Examples:
       }
       const systems = sortWorstFirst((await readFleet(archive, systemIds)).map((system) => buildSystemTimeline(system, { now, days })));
       const out = resolve(options.out);
-      await writeReportFile(out, renderReport({ archive: archive.location, generatedAt: new Date(now).toISOString(), days, systems, fleet: options.all === true, skipped }));
+      const page = renderReport({ archive: archive.location, generatedAt: new Date(now).toISOString(), days, systems, fleet: options.all === true, skipped });
+      await writeReportFile(out, page).catch((error: NodeJS.ErrnoException) => {
+        throw new SnaplogError(`cannot write the report to ${out}: ${error.code ?? error.message}`, { hint: 'give --out a file in an existing folder you can write to' });
+      });
       if (options.json) {
         printJson({
           out,

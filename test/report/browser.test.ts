@@ -219,6 +219,12 @@ describe.skipIf(!existsSync(CHROMIUM))('snaplog report opened in a real headless
     expect(several.code).toBe(2);
     expect(several.stderr).toMatch(/several systems: .*\nHINT: pick one with --system ID/);
     expect(existsSync(out)).toBe(false);
+    const nowhere = await snaplog(['report', '--all', '--config', configPath, '--out', join(dir, 'no-such-folder', 'r.html')]);
+    expect(nowhere.code).toBe(1);
+    expect(nowhere.stderr).toMatch(/cannot write the report to .*no-such-folder\/r\.html: ENOENT\nHINT: give --out a file in an existing folder/);
+    const listDays = await snaplog(['list', '--days', '3', '--system', 'db-stale', '--config', configPath]);
+    expect(listDays.code).toBe(2);
+    expect(listDays.stderr).toMatch(/--days goes with --timeline\nHINT: /);
   });
 });
 
