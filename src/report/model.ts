@@ -191,10 +191,6 @@ function windowsOf(snapshots: SnapshotRecord[], catalog: Catalog, engine: string
     return result;
   }
   for (const snapshot of snapshots) {
-    if (snapshot.status !== 'thawed') {
-      result.set(snapshot.id, { problem: `snapshot status is ${snapshot.status}: not application-consistent, not usable for point-in-time restore` });
-      continue;
-    }
     try {
       result.set(snapshot.id, { window: planChain({ snapshots, logs: catalog.logs, target: { kind: 'latest' }, snapshotId: snapshot.id }).restorable });
     } catch (error) {
