@@ -2,15 +2,29 @@ import { Command } from 'commander';
 import { buildCatalog, snapshotWindows } from '../archive/catalog.js';
 import { withConfigOption, withJsonOption, printJson } from './common.js';
 import { loadContext, openArchive, resolveSystemId } from './context.js';
+import { parseDays } from '../report/days.js';
+import { UsageError } from '../errors.js';
+import { readSystemArchive } from '../report/load.js';
+import { buildSystemTimeline } from '../report/model.js';
+import { terminalTimeline } from '../report/terminal.js';
 
 export function listCommand(): Command {
   return withJsonOption(withConfigOption(new Command('list')))
     .description("snapshots with their restorable windows, the archive's log range, and gaps")
     .option('--system <id>', 'system id in the archive (default: [archive] system_id, or the only one)')
-    .action(async (options: { json?: boolean; system?: string }, command: Command) => {
+    .option('--timeline', 'the picture of snaplog report in the terminal: one line per UTC day (restorable, archived, gaps, snapshots)')
+    .option('--days <n>', 'with --timeline: how many days (default 7)')
+    .action(async (options: { json?: boolean; system?: string; timeline?: boolean; days?: string }, command: Command) => {
+      if (options.days !== undefined && !options.timeline) throw new UsageError('--days goes with --timeline', 'e.g. snaplog list --timeline --days 14');
+      const days = options.timeline ? parseDays(options.days) : undefined;
       const { config } = await loadContext(command);
       const archive = await openArchive(config);
       const systemId = await resolveSystemId(archive, config, options.system);
+      if (days !== undefined) {
+        const timeline = buildSystemTimeline(await readSystemArchive(archive, systemId), { now: Date.now(), days });
+        if (options.json) return printJson(timeline);
+        return void process.stdout.write(`${terminalTimeline(timeline).join('\n')}\n`);
+      }
       const catalog = buildCatalog(await archive.listLogs(systemId));
       const windows = snapshotWindows(await archive.listSnapshots(systemId), catalog);
       const first = catalog.logs[0];

@@ -24,6 +24,7 @@ const COMMAND_LOADERS: Record<string, () => Promise<Command[]>> = {
   find: async () => [(await import('./find.js')).findCommand()],
   drill: async () => [(await import('./drill.js')).drillCommand()],
   prune: async () => [(await import('./prune.js')).pruneCommand()],
+  report: async () => [(await import('./report.js')).reportCommand()],
   service: async () => [(await import('./service.js')).serviceCommand()],
 };
 const ALIASES: Record<string, string> = { pre: 'freeze', post: 'thaw' };

@@ -140,7 +140,10 @@ export async function runDemo(options: DemoOptions): Promise<void> {
     } finally {
       await connection.end().catch(() => undefined);
     }
-    options.say(`done. The archive stays in ${archivePath}.`);
+    const reportPath = resolve('snaplog-report.html');
+    options.say('10. snaplog report: the restore windows at a glance');
+    expectOk('report', await run(['report', '--out', reportPath]));
+    options.say(`done. The archive stays in ${archivePath}; open ${reportPath} in a browser.`);
   } finally {
     await restored?.stop();
     await server?.stop();
