@@ -19,8 +19,11 @@ export async function loadContext(command: Command): Promise<CliContext> {
   return { config, events: new EventChannel(config.workload.ipcFolder, config.events.maxBytes) };
 }
 
-export function openArchive(config: SnaplogConfig): Promise<Archive> {
-  return openConfiguredArchive(config);
+/** Opens the configured archive; each archive entry it refuses (forged, foreign, a link) is one warning on stderr. */
+export async function openArchive(config: SnaplogConfig): Promise<Archive> {
+  const archive = await openConfiguredArchive(config);
+  archive.onRejected = ({ file, problem }) => process.stderr.write(`snaplog: warning: ${file}: ${problem} (snaplog verify lists every such entry)\n`);
+  return archive;
 }
 
 /** Which system's logs a read command looks at: --system, the config, or the archive's only system. */
