@@ -62,6 +62,7 @@ export class PosixDriver implements StorageDriver {
 
   /** Opens the folder `segments` below the root, refusing symbolic links; creates missing ones when asked. */
   private async openDir(segments: string[], create = false): Promise<FileHandle> {
+    if (create) await mkdir(this.location, { recursive: true, mode: DIR_MODE });
     let dir = await open(this.location, constants.O_RDONLY | constants.O_DIRECTORY);
     for (let index = 0; index < segments.length; index++) {
       const segment = segments[index]!;
@@ -71,16 +72,19 @@ export class PosixDriver implements StorageDriver {
         await dir.close();
         dir = next;
       } catch (error) {
+        const refused = await this.refusal(dir, segment, segments.slice(0, index + 1).join('/'), error);
         await dir.close().catch(() => undefined);
-        throw this.refusal(segments.slice(0, index + 1).join('/'), error);
+        throw refused;
       }
     }
     return dir;
   }
 
-  /** A symbolic link or a non-folder where a folder must be: a clear refusal; other errors as they are. */
-  private refusal(path: string, error: unknown): unknown {
-    if (isCode(error, 'ELOOP')) return new UnsafeArchivePathError(path, 'is a symbolic link');
+  /** A symbolic link, or something else where a folder or file must be: a clear refusal; other errors as they are. */
+  private async refusal(dir: FileHandle, leaf: string, path: string, error: unknown): Promise<unknown> {
+    if (!isCode(error, 'ELOOP', 'ENOTDIR', 'EISDIR', 'EEXIST')) return error;
+    const info = await lstat(at(dir, leaf)).catch(() => undefined);
+    if (info?.isSymbolicLink()) return new UnsafeArchivePathError(path, 'is a symbolic link');
     if (isCode(error, 'ENOTDIR')) return new UnsafeArchivePathError(path, 'is not a folder');
     return error;
   }
@@ -105,7 +109,7 @@ export class PosixDriver implements StorageDriver {
       try {
         handle = await open(at(dir, leaf), READ_FLAGS);
       } catch (error) {
-        throw this.refusal(path, error);
+        throw await this.refusal(dir, leaf, path, error);
       }
       if (!(await handle.stat()).isFile()) {
         await handle.close();
@@ -199,7 +203,7 @@ export class PosixDriver implements StorageDriver {
           return await publish(dir, temp, leaf);
         } catch (error) {
           await unlink(at(dir, temp)).catch(() => undefined);
-          throw this.refusal(path, error);
+          throw await this.refusal(dir, leaf, path, error);
         }
       },
       true,
