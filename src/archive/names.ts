@@ -39,9 +39,14 @@ export function checkArchiveName(name: unknown, what: string): string {
  */
 const PATH_SEGMENT = /^[A-Za-z0-9._-]{1,255}$/;
 
+/** A relative archive path, safe to print: as it is when every segment is plain, else quoted and escaped. */
+function printablePath(path: string): string {
+  return path.split('/').every((segment) => PATH_SEGMENT.test(segment) && segment !== '.' && segment !== '..') ? path : printableName(path);
+}
+
 export class UnsafeArchivePathError extends SnaplogError {
   constructor(path: string, why: string) {
-    super(`archive path ${printableName(path)} ${why}: refused`, {
+    super(`archive path ${printablePath(path)} ${why}: refused`, {
       hint: 'something other than snaplog changed the archive (a symbolic link or a forged name); run snaplog verify, remove or fix that entry, then retry',
     });
   }
