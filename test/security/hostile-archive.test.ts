@@ -303,26 +303,43 @@ describe('hostile archive, posix driver (real MariaDB, real files and links)', (
     const ship = await snaplog(['ship', '--once', ...config()]);
     expectNoCrash(ship, 'ship');
     expect(ship.code, ship.stderr).toBe(0);
+    // With tailing on, the open log's copy would go to partial/: refused, one clear error, nothing written through the link.
+    const tailing = join(stagings, 'tailing.conf');
+    await writeFile(tailing, (await readFile(setup.configPath, 'utf8')).replace('[ship]', '[ship]\ntail = on'), { mode: 0o600 });
+    await source.query('INSERT INTO s.after VALUES (4)');
+    expectOneError(await snaplog(['ship', '--once', '--config', tailing]), new RegExp(`archive path ${systemId}/partial is a symbolic link: refused`), 'ship with tailing');
+    await rm(tailing);
+    await source.query('DELETE FROM s.after WHERE id = 4');
     expectWarnedOnce(await snaplog(['prune', '--keep-days', '1', ...config()]), forged, 'prune');
     expect(await outside()).toEqual(before);
     await source.query('DELETE FROM s.after WHERE id = 3');
     await source.query('FLUSH BINARY LOGS');
   }, 120_000);
 
-  for (const folder of ['logs', 'snapshots'] as const) {
-    it(`<system>/${folder} itself a link to a folder outside: every command ends with one clear error naming it, nothing outside changes`, async () => {
-      const decoy = join(sentinel, `decoy-${folder}`);
-      await cp(join(archive, systemId, folder), decoy, { recursive: true, preserveTimestamps: true });
-      await rm(join(archive, systemId, folder), { recursive: true });
-      await symlink(decoy, join(archive, systemId, folder));
+  for (const folder of ['logs', 'snapshots', '.'] as const) {
+    const label = folder === '.' ? '<system>' : `<system>/${folder}`;
+    it(`${label} itself a link to a folder outside: every command ends with one clear error naming it, nothing outside changes`, async () => {
+      const decoy = join(sentinel, 'decoy');
+      const linked = join(archive, systemId, folder);
+      await cp(linked, decoy, { recursive: true, preserveTimestamps: true });
+      await rm(linked, { recursive: true });
+      await symlink(decoy, linked);
       const before = await outside();
-      const refused = new RegExp(`archive path ${systemId}/${folder} is a symbolic link: refused`);
-      expectOneError(await snaplog(['list', ...config()]), refused, 'list');
-      expectOneError(await snaplog(['verify', ...config()]), refused, 'verify');
-      expectOneError(await snaplog(['plan', '--latest', ...config()]), refused, 'plan');
-      expectOneError(await snaplog(['restore', '--latest', '--dry-run', '--target-socket', target.socket, '--staging', newStaging(), ...config()]), refused, 'restore --dry-run');
-      expectOneError(await snaplog(['restore', '--latest', '--target-socket', target.socket, '--staging', newStaging(), ...config()]), refused, 'restore');
-      expectOneError(await snaplog(['prune', '--keep-days', '1', ...config()]), refused, 'prune');
+      const refused = new RegExp(`archive path ${systemId}${folder === '.' ? '' : `/${folder}`} is a symbolic link: refused`);
+      // The system named explicitly (as [archive] system_id does): its folder is opened, and refused.
+      const system = ['--system', systemId];
+      expectOneError(await snaplog(['list', ...system, ...config()]), refused, 'list');
+      expectOneError(await snaplog(['verify', ...system, ...config()]), refused, 'verify');
+      expectOneError(await snaplog(['plan', '--latest', ...system, ...config()]), refused, 'plan');
+      expectOneError(await snaplog(['restore', '--latest', '--dry-run', '--target-socket', target.socket, '--staging', newStaging(), ...system, ...config()]), refused, 'restore --dry-run');
+      expectOneError(await snaplog(['restore', '--latest', '--target-socket', target.socket, '--staging', newStaging(), ...system, ...config()]), refused, 'restore');
+      expectOneError(await snaplog(['prune', '--keep-days', '1', ...system, ...config()]), refused, 'prune');
+      if (folder === '.') {
+        // Found by listing instead: the link is no system folder, so the archive holds none.
+        const list = await snaplog(['list', ...config()]);
+        expectOneError(list, /holds no system yet/, 'list without --system');
+        expect(warningLines(list.stderr)).toEqual([expect.stringContaining(`${systemId}: a symbolic link at the archive root`)]);
+      }
       expect(await outside()).toEqual(before);
     }, 120_000);
   }
