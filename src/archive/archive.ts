@@ -24,6 +24,7 @@ export interface ArchivedLog {
 }
 
 const METADATA_READ_BATCH = 32;
+const REMOVE_FORGED = 'run snaplog verify; remove the entry if snaplog did not write it';
 
 /** What a scan of one folder of the archive found: the entries that can be used, and those that are refused. */
 export interface Scan<T> {
@@ -107,9 +108,11 @@ export class Archive {
     const rejected: RejectedEntry[] = [];
     for (const entry of await this.storage.entries('.')) {
       if (entry.name.startsWith('.')) continue;
-      if (!isArchiveName(entry.name)) rejected.push({ file: printableName(entry.name), problem: 'not a valid system id: ignored' });
-      else if (entry.kind !== 'dir') rejected.push({ file: entry.name, problem: `${describeKind(entry.kind)} at the archive root, not a system folder: ignored` });
-      else found.push(entry.name);
+      if (!isArchiveName(entry.name)) {
+        rejected.push({ file: printableName(entry.name), problem: 'not a valid system id: ignored' });
+      } else if (entry.kind !== 'dir') {
+        rejected.push({ file: entry.name, problem: `${describeKind(entry.kind)} at the archive root, not a system folder: ignored` });
+      } else found.push(entry.name);
     }
     return { found, rejected };
   }
@@ -175,7 +178,7 @@ export class Archive {
     if (!(await this.storage.stat(path))) return undefined;
     const metadata = parseLogMetadata((await this.storage.readFile(path)).toString('utf8'), path);
     const problem = logMetadataProblem(metadata, name);
-    if (problem) throw new SnaplogError(`${path}: forged or foreign metadata: ${problem}`, { hint: 'run snaplog verify; remove the entry if snaplog did not write it' });
+    if (problem) throw new SnaplogError(`${path}: forged or foreign metadata: ${problem}`, { hint: REMOVE_FORGED });
     return metadata;
   }
 
@@ -200,7 +203,7 @@ export class Archive {
     if (!(await this.storage.stat(path))) return undefined;
     const record = parseSnapshotRecord((await this.storage.readFile(path)).toString('utf8'), path);
     const problem = snapshotRecordProblem(record, id, systemId);
-    if (problem) throw new SnaplogError(`${path}: forged or foreign snapshot record: ${problem}`, { hint: 'run snaplog verify; remove the entry if snaplog did not write it' });
+    if (problem) throw new SnaplogError(`${path}: forged or foreign snapshot record: ${problem}`, { hint: REMOVE_FORGED });
     return record;
   }
 

@@ -22,7 +22,9 @@ export function printableName(name: unknown): string {
 export class UnsafeArchiveNameError extends SnaplogError {
   constructor(what: string, name: unknown) {
     super(`${what} ${printableName(name)} is not a valid archive name (letters, digits, '.', '_', '-'; no '..', no '/', at most 200 characters): refused`, {
-      hint: 'the archive entry was not written by snaplog (run snaplog verify to list such entries); a --system or [archive] system_id value must follow the same rule',
+      hint:
+        'the archive entry was not written by snaplog (run snaplog verify to list such entries); ' +
+        'a --system or [archive] system_id value must follow the same rule',
     });
   }
 }
@@ -57,7 +59,9 @@ export function archivePathSegments(path: string): string[] {
   if (path === '.' || path === '') return [];
   const segments = path.split('/');
   for (const segment of segments) {
-    if (!PATH_SEGMENT.test(segment) || segment === '.' || segment === '..') throw new UnsafeArchivePathError(path, 'leaves the archive or has an invalid segment');
+    if (!PATH_SEGMENT.test(segment) || segment === '.' || segment === '..') {
+      throw new UnsafeArchivePathError(path, 'leaves the archive or has an invalid segment');
+    }
   }
   return segments;
 }

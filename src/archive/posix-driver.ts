@@ -1,4 +1,5 @@
 import { constants } from 'node:fs';
+import type { Dirent } from 'node:fs';
 import { link, lstat, mkdir, open, readdir, rename, statfs, unlink } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
@@ -45,6 +46,10 @@ async function writeAll(handle: FileHandle, chunks: AsyncIterable<Buffer>): Prom
 
 async function* once(content: Buffer | string): AsyncIterable<Buffer> {
   yield typeof content === 'string' ? Buffer.from(content) : content;
+}
+
+function kindOf(entry: Dirent): StoredEntry['kind'] {
+  return entry.isFile() ? 'file' : entry.isDirectory() ? 'dir' : entry.isSymbolicLink() ? 'symlink' : 'other';
 }
 
 function isCode(error: unknown, ...codes: string[]): boolean {
@@ -143,7 +148,7 @@ export class PosixDriver implements StorageDriver {
     try {
       const found = await readdir(`/proc/self/fd/${handle.fd}`, { withFileTypes: true });
       return found
-        .map((entry): StoredEntry => ({ name: entry.name, kind: entry.isFile() ? 'file' : entry.isDirectory() ? 'dir' : entry.isSymbolicLink() ? 'symlink' : 'other' }))
+        .map((entry): StoredEntry => ({ name: entry.name, kind: kindOf(entry) }))
         .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     } finally {
       await handle.close().catch(() => undefined);
@@ -184,7 +189,11 @@ export class PosixDriver implements StorageDriver {
   }
 
   /** Writes the chunks to a new temp file in the target's folder (held open), then `publish` moves it into place. */
-  private async writeThenPublish<T>(path: string, chunks: AsyncIterable<Buffer>, publish: (dir: FileHandle, temp: string, leaf: string) => Promise<T>): Promise<T> {
+  private async writeThenPublish<T>(
+    path: string,
+    chunks: AsyncIterable<Buffer>,
+    publish: (dir: FileHandle, temp: string, leaf: string) => Promise<T>,
+  ): Promise<T> {
     return this.inDir(
       path,
       async (dir, leaf) => {

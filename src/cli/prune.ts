@@ -29,7 +29,14 @@ export function pruneCommand(): Command {
         for (const snapshot of plan.removeSnapshots) await archive.storage.remove(snapshotPath(systemId, snapshot.id));
         await events.emit('prune', 'info', { systemId, logs: plan.removeLogs.length, snapshots: plan.removeSnapshots.length, oldestKept: plan.oldestKept?.id });
       }
-      const report = { dryRun: options.dryRun ?? false, oldestKept: plan.oldestKept?.id ?? null, removeLogs: plan.removeLogs.map((log) => log.name), removeSnapshots: plan.removeSnapshots.map((snapshot) => snapshot.id), reason: plan.reason ?? null, warnings: archive.rejectedEntries() };
+      const report = {
+        dryRun: options.dryRun ?? false,
+        oldestKept: plan.oldestKept?.id ?? null,
+        removeLogs: plan.removeLogs.map((log) => log.name),
+        removeSnapshots: plan.removeSnapshots.map((snapshot) => snapshot.id),
+        reason: plan.reason ?? null,
+        warnings: archive.rejectedEntries(),
+      };
       if (options.json) return printJson(report);
       const verb = options.dryRun ? 'would remove' : 'removed';
       process.stdout.write(`${plan.reason ? `${plan.reason}\n` : ''}${verb} ${report.removeLogs.length} logs and ${report.removeSnapshots.length} snapshot records; oldest snapshot kept: ${report.oldestKept ?? 'none'}\n`);
