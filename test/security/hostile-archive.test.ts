@@ -323,6 +323,15 @@ describe('hostile archive, posix driver (real MariaDB, real files and links)', (
     await source.query('FLUSH BINARY LOGS');
   }, 120_000);
 
+  it('a --system that is a path is a usage error before anything is opened', async () => {
+    for (const system of ['../../etc', '/etc', `${systemId}/logs`]) {
+      const result = await snaplog(['list', '--system', system, ...config()]);
+      expectNoCrash(result, system);
+      expect(result.code, system).toBe(2);
+      expect(errorLines(result.stderr), system).toEqual([expect.stringMatching(/--system ".*" is not a system id/)]);
+    }
+  });
+
   for (const folder of ['logs', 'snapshots', '.'] as const) {
     const label = folder === '.' ? '<system>' : `<system>/${folder}`;
     it(`${label} itself a link to a folder outside: every command ends with one clear error naming it, nothing outside changes`, async () => {
