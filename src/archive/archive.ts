@@ -3,7 +3,10 @@ import { mkdir } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { ArchiveNotMountedError } from './errors.js';
 import { SnaplogError } from '../errors.js';
-import { ARCHIVE_MARKER, classifyLogEntry, logMetadataPath, logsDir, snapshotPath, snapshotsDir } from './layout.js';
+import { ARCHIVE_MARKER, classifyLogEntry, logMetadataPath, logsDir, snapshotPath, snapshotsDir, storedLogPath } from './layout.js';
+import { logMetadataProblem, snapshotRecordProblem } from './entry-rules.js';
+import type { RejectedEntry } from './entry-rules.js';
+import { isArchiveName, printableName } from './names.js';
 import { parseLogMetadata } from './metadata.js';
 import type { LogMetadata } from './metadata.js';
 import { decompressStream } from './compression.js';
@@ -21,9 +24,19 @@ export interface ArchivedLog {
 }
 
 const METADATA_READ_BATCH = 32;
+const REMOVE_FORGED = 'run snaplog verify; remove the entry if snaplog did not write it';
+
+/** What a scan of one folder of the archive found: the entries that can be used, and those that are refused. */
+export interface Scan<T> {
+  found: T[];
+  rejected: RejectedEntry[];
+}
 
 export class Archive {
   private readonly metadataCache = new Map<string, LogMetadata>();
+  private readonly rejectedSeen = new Map<string, RejectedEntry>();
+  /** Told once per refused entry (forged, foreign, unreadable, a link): the CLI prints it as a warning. */
+  onRejected: ((entry: RejectedEntry) => void) | undefined;
 
   private constructor(readonly storage: StorageDriver) {}
 
@@ -70,60 +83,114 @@ export class Archive {
     if (!info) throw new ArchiveNotMountedError(this.storage.location);
   }
 
+  /** Every refused entry met so far by this Archive (each once), for `warnings` in JSON output. */
+  rejectedEntries(): RejectedEntry[] {
+    return [...this.rejectedSeen.values()];
+  }
+
+  private reject(entries: RejectedEntry[]): void {
+    for (const entry of entries) {
+      if (this.rejectedSeen.has(entry.file)) continue;
+      this.rejectedSeen.set(entry.file, entry);
+      this.onRejected?.(entry);
+    }
+  }
+
   async systemIds(): Promise<string[]> {
-    const entries = await this.storage.list('.');
-    return entries.filter((entry) => !entry.startsWith('.'));
+    const scan = await this.scanSystems();
+    this.reject(scan.rejected);
+    return scan.found;
+  }
+
+  /** The system folders at the root; entries that are not a folder with a valid name are refused. */
+  async scanSystems(): Promise<Scan<string>> {
+    const found: string[] = [];
+    const rejected: RejectedEntry[] = [];
+    for (const entry of await this.storage.entries('.')) {
+      if (entry.name.startsWith('.')) continue;
+      if (!isArchiveName(entry.name)) {
+        rejected.push({ file: printableName(entry.name), problem: 'not a valid system id: ignored' });
+      } else if (entry.kind !== 'dir') {
+        rejected.push({ file: entry.name, problem: `${describeKind(entry.kind)} at the archive root, not a system folder: ignored` });
+      } else found.push(entry.name);
+    }
+    return { found, rejected };
   }
 
   async listLogs(systemId: string): Promise<ArchivedLog[]> {
+    const scan = await this.scanLogs(systemId);
+    this.reject(scan.rejected);
+    return scan.found;
+  }
+
+  /**
+   * The logs of a system. A metadata file is used only when it describes the log of its own file name,
+   * stored under that name; a data file only when it is a regular file with a valid name. The rest is
+   * refused (and reported), never turned into a path.
+   */
+  async scanLogs(systemId: string): Promise<Scan<ArchivedLog>> {
+    const dir = logsDir(systemId);
     const byName = new Map<string, ArchivedLog>();
+    const rejected: RejectedEntry[] = [];
     const entry = (name: string): ArchivedLog => {
       let log = byName.get(name);
       if (!log) byName.set(name, (log = { name }));
       return log;
     };
-    const entries = await this.storage.list(logsDir(systemId));
-    for (const file of entries) {
-      const kind = classifyLogEntry(file);
+    const metadataFiles: string[] = [];
+    for (const found of await this.storage.entries(dir)) {
+      const kind = classifyLogEntry(found.name);
       if (!kind) continue;
-      if (kind.kind === 'data') entry(kind.name).dataEntry = file;
+      const file = `${dir}/${printableName(found.name)}`;
+      if (!isArchiveName(kind.name)) rejected.push({ file, problem: 'not a valid log name: ignored' });
+      else if (found.kind !== 'file') rejected.push({ file, problem: `${describeKind(found.kind)}, not a regular file: ignored` });
+      else if (kind.kind === 'metadata') metadataFiles.push(found.name);
+      else entry(kind.name).dataEntry = found.name;
     }
-    const metadataFiles = entries.filter((file) => classifyLogEntry(file)?.kind === 'metadata');
     // Metadata files are written once and never changed: read each once per process, a few at a time.
     for (let i = 0; i < metadataFiles.length; i += METADATA_READ_BATCH) {
       await Promise.all(
         metadataFiles.slice(i, i + METADATA_READ_BATCH).map(async (file) => {
-          const log = entry(classifyLogEntry(file)!.name);
+          const stem = classifyLogEntry(file)!.name;
           const key = `${systemId}/${file}`;
           const cached = this.metadataCache.get(key);
-          if (cached) return void (log.metadata = cached);
+          if (cached) return void (entry(stem).metadata = cached);
+          let metadata: LogMetadata;
           try {
-            log.metadata = parseLogMetadata((await this.storage.readFile(`${logsDir(systemId)}/${file}`)).toString('utf8'), file);
-            this.metadataCache.set(key, log.metadata);
+            metadata = parseLogMetadata((await this.storage.readFile(`${dir}/${file}`)).toString('utf8'), file);
           } catch (error) {
-            log.metadataError = (error as Error).message;
+            entry(stem).metadataError = (error as Error).message;
+            return;
           }
+          const problem = logMetadataProblem(metadata, stem);
+          if (problem) return void rejected.push({ file: `${dir}/${file}`, problem: `forged or foreign metadata: ${problem}; ignored` });
+          this.metadataCache.set(key, metadata);
+          entry(stem).metadata = metadata;
         }),
       );
     }
-    return [...byName.values()].sort((a, b) => (a.metadata?.sequence ?? 0) - (b.metadata?.sequence ?? 0) || a.name.localeCompare(b.name));
+    const found = [...byName.values()].sort((a, b) => (a.metadata?.sequence ?? 0) - (b.metadata?.sequence ?? 0) || a.name.localeCompare(b.name));
+    return { found, rejected: rejected.sort((a, b) => a.file.localeCompare(b.file)) };
   }
 
   async readLogMetadata(systemId: string, name: string): Promise<LogMetadata | undefined> {
     const path = logMetadataPath(systemId, name);
     if (!(await this.storage.stat(path))) return undefined;
-    return parseLogMetadata((await this.storage.readFile(path)).toString('utf8'), path);
+    const metadata = parseLogMetadata((await this.storage.readFile(path)).toString('utf8'), path);
+    const problem = logMetadataProblem(metadata, name);
+    if (problem) throw new SnaplogError(`${path}: forged or foreign metadata: ${problem}`, { hint: REMOVE_FORGED });
+    return metadata;
   }
 
   /** The original bytes of an archived log, decompressed. */
   openLog(systemId: string, metadata: Pick<LogMetadata, 'storedName' | 'compression'>): Readable {
-    return decompressStream(this.storage.openRead(`${logsDir(systemId)}/${metadata.storedName}`), metadata.compression);
+    return decompressStream(this.storage.openRead(storedLogPath(systemId, metadata.storedName, metadata.compression)), metadata.compression);
   }
 
   /** Bytes [start, end) of an uncompressed archived log, read without the rest. */
   openLogRange(systemId: string, metadata: Pick<LogMetadata, 'storedName' | 'compression'>, start: number, end: number): Readable {
     if (metadata.compression !== 'none') throw new Error(`${metadata.storedName} is compressed: it can only be read whole`);
-    return this.storage.openRead(`${logsDir(systemId)}/${metadata.storedName}`, { start, end });
+    return this.storage.openRead(storedLogPath(systemId, metadata.storedName, metadata.compression), { start, end });
   }
 
   async writeSnapshot(systemId: string, record: SnapshotRecord): Promise<void> {
@@ -134,14 +201,45 @@ export class Archive {
   async readSnapshot(systemId: string, id: string): Promise<SnapshotRecord | undefined> {
     const path = snapshotPath(systemId, id);
     if (!(await this.storage.stat(path))) return undefined;
-    return parseSnapshotRecord((await this.storage.readFile(path)).toString('utf8'), path);
+    const record = parseSnapshotRecord((await this.storage.readFile(path)).toString('utf8'), path);
+    const problem = snapshotRecordProblem(record, id, systemId);
+    if (problem) throw new SnaplogError(`${path}: forged or foreign snapshot record: ${problem}`, { hint: REMOVE_FORGED });
+    return record;
   }
 
   async listSnapshots(systemId: string): Promise<SnapshotRecord[]> {
-    const files = (await this.storage.list(snapshotsDir(systemId))).filter((file) => file.endsWith('.json') && !file.startsWith('.'));
-    const records = await Promise.all(
-      files.map(async (file) => parseSnapshotRecord((await this.storage.readFile(`${snapshotsDir(systemId)}/${file}`)).toString('utf8'), file)),
-    );
-    return records.sort((a, b) => a.time.localeCompare(b.time));
+    const scan = await this.scanSnapshots(systemId);
+    this.reject(scan.rejected);
+    return scan.found;
   }
+
+  /** The snapshot records of a system; an unreadable, forged or foreign record is refused (and reported), not fatal. */
+  async scanSnapshots(systemId: string): Promise<Scan<SnapshotRecord>> {
+    const dir = snapshotsDir(systemId);
+    const rejected: RejectedEntry[] = [];
+    const records = await Promise.all(
+      (await this.storage.entries(dir)).map(async (found): Promise<SnapshotRecord | undefined> => {
+        if (!found.name.endsWith('.json') || found.name.startsWith('.')) return undefined;
+        const file = `${dir}/${printableName(found.name)}`;
+        const stem = found.name.slice(0, -'.json'.length);
+        if (!isArchiveName(stem)) return void rejected.push({ file, problem: 'not a valid snapshot id: ignored' });
+        if (found.kind !== 'file') return void rejected.push({ file, problem: `${describeKind(found.kind)}, not a regular file: ignored` });
+        let record: SnapshotRecord;
+        try {
+          record = parseSnapshotRecord((await this.storage.readFile(`${dir}/${found.name}`)).toString('utf8'), file);
+        } catch (error) {
+          return void rejected.push({ file, problem: `unreadable snapshot record (${(error as Error).message}): ignored` });
+        }
+        const problem = snapshotRecordProblem(record, stem, systemId);
+        if (problem) return void rejected.push({ file, problem: `forged or foreign snapshot record: ${problem}; ignored` });
+        return record;
+      }),
+    );
+    const found = records.filter((record): record is SnapshotRecord => record !== undefined).sort((a, b) => a.time.localeCompare(b.time));
+    return { found, rejected: rejected.sort((a, b) => a.file.localeCompare(b.file)) };
+  }
+}
+
+function describeKind(kind: 'file' | 'dir' | 'symlink' | 'other'): string {
+  return kind === 'symlink' ? 'a symbolic link' : kind === 'dir' ? 'a folder' : kind === 'other' ? 'a special file (FIFO, socket or device)' : 'a file';
 }

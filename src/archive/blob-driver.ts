@@ -1,8 +1,9 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { PassThrough, Readable } from 'node:stream';
 import { ContainerClient, RestError } from '@azure/storage-blob';
-import type { StorageDriver, StoredFileInfo } from './storage.js';
+import type { StorageDriver, StoredEntry, StoredFileInfo } from './storage.js';
 import { scrubSecrets } from './blob-location.js';
+import { archivePathSegments } from './names.js';
 
 const BLOCK_BYTES = 8 * 1024 * 1024;
 
@@ -33,9 +34,9 @@ export class BlobDriver implements StorageDriver {
     readonly location: string,
   ) {}
 
+  /** The blob name of an archive path; a path that could leave the prefix ('..', empty segments) is refused. */
   private name(path: string): string {
-    const clean = path === '.' ? '' : path.replace(/^\.\//, '');
-    return [this.prefix, clean].filter(Boolean).join('/');
+    return [this.prefix, ...archivePathSegments(path)].filter(Boolean).join('/');
   }
 
   async stat(path: string): Promise<StoredFileInfo | undefined> {
@@ -49,17 +50,22 @@ export class BlobDriver implements StorageDriver {
   }
 
   async list(dir: string): Promise<string[]> {
+    return (await this.entries(dir)).map((entry) => entry.name);
+  }
+
+  /** Blobs are files and shared name prefixes are folders; there are no links. */
+  async entries(dir: string): Promise<StoredEntry[]> {
     const base = this.name(dir);
     const prefix = base ? `${base}/` : '';
-    const names: string[] = [];
+    const found: StoredEntry[] = [];
     try {
       for await (const item of this.container.listBlobsByHierarchy('/', { prefix })) {
-        names.push(item.name.slice(prefix.length).replace(/\/$/, ''));
+        found.push({ name: item.name.slice(prefix.length).replace(/\/$/, ''), kind: item.kind === 'prefix' ? 'dir' : 'file' });
       }
     } catch (error) {
       throw translated(error, `list ${dir}`);
     }
-    return names;
+    return found;
   }
 
   async readFile(path: string): Promise<Buffer> {

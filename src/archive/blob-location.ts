@@ -1,3 +1,5 @@
+import { SnaplogError } from '../errors.js';
+
 /** Pure: where an Azure Blob archive lives, from `[archive] url` and the credential text. */
 export interface BlobLocation {
   /** https://account.blob.core.windows.net/container (or http://127.0.0.1:10000/devstoreaccount1/container for Azurite). */
@@ -8,9 +10,24 @@ export interface BlobLocation {
 
 const PATH_STYLE_HOST = /^(\d+\.\d+\.\d+\.\d+|localhost|\[[0-9a-f:]+\])(:\d+)?$/i;
 
-/** Splits the URL into container and prefix. Emulators (IP or localhost hosts) carry the account as the first path segment. */
+/** Loopback only: 127.0.0.0/8, ::1, localhost. */
+export function isLoopbackHost(hostname: string): boolean {
+  const host = hostname.toLowerCase().replace(/^\[|\]$/g, '');
+  return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+}
+
+/**
+ * Splits the URL into container and prefix. Emulators (IP or localhost hosts) carry the account as the first
+ * path segment. Plain http (no TLS: the SAS token and every log in clear) only for an emulator on loopback.
+ */
 export function parseBlobUrl(url: string): BlobLocation {
   const parsed = new URL(url);
+  if (parsed.protocol !== 'https:' && !(parsed.protocol === 'http:' && isLoopbackHost(parsed.hostname))) {
+    throw new SnaplogError(`[archive] url ${parsed.protocol}//${parsed.host}/… is not https: refusing to send the credential and the logs without TLS`, {
+      exitCode: 2,
+      hint: 'use https://ACCOUNT.blob.core.windows.net/CONTAINER (http:// is accepted only for an emulator on 127.0.0.1 or localhost)',
+    });
+  }
   const segments = parsed.pathname.split('/').filter(Boolean);
   const accountInPath = PATH_STYLE_HOST.test(parsed.host);
   const containerIndex = accountInPath ? 1 : 0;

@@ -1,5 +1,6 @@
 import { createGunzip, createGzip } from 'node:zlib';
-import { Readable } from 'node:stream';
+import { pipeline as pipelineStreams, Readable } from 'node:stream';
+import type { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { execFile, spawn } from 'node:child_process';
 import { SnaplogError } from '../errors.js';
@@ -14,7 +15,7 @@ export function compressChunks(chunks: AsyncIterable<Buffer>, compression: Compr
     case 'none':
       return chunks;
     case 'gzip':
-      return Readable.from(chunks).pipe(createGzip({ level: 6 }));
+      return through(Readable.from(chunks), createGzip({ level: 6 }));
     case 'zstd':
       return throughZstd(['-q', '-3', '-c', '-T0'], chunks);
   }
@@ -25,10 +26,18 @@ export function decompressStream(stored: Readable, compression: Compression): Re
     case 'none':
       return stored;
     case 'gzip':
-      return stored.pipe(createGunzip());
+      return through(stored, createGunzip());
     case 'zstd':
       return Readable.from(throughZstd(['-q', '-d', '-c'], stored));
   }
+}
+
+/**
+ * `source` through `transform`, joined with stream.pipeline: an error on either side (a read error mid-file,
+ * corrupt gzip) destroys both and surfaces as an error of the returned stream, never as an unhandled crash.
+ */
+function through(source: Readable, transform: Transform): Transform {
+  return pipelineStreams(source, transform, () => undefined);
 }
 
 /** Streams `input` through a zstd child process (no shell); a failure names zstd's own words. */

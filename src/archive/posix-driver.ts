@@ -1,25 +1,28 @@
-import { constants, createReadStream } from 'node:fs';
-import { link, mkdir, open, readdir, readFile, rename, rm, stat, statfs, unlink } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import type { Dirent } from 'node:fs';
+import { link, lstat, mkdir, open, readdir, rename, statfs, unlink } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
-import type { StorageDriver, StoredFileInfo } from './storage.js';
+import type { StorageDriver, StoredEntry, StoredFileInfo } from './storage.js';
+import { archivePathSegments, UnsafeArchivePathError } from './names.js';
 import { isProcessAlive } from '../processes.js';
 
 const FILE_MODE = 0o640;
+const DIR_MODE = 0o750;
 /** `.<name>.tmp-<pid>-<random>`: what writeTemp creates. */
 const TEMP_NAME = /^\..+\.tmp-(\d+)-[0-9a-f]+$/;
+const DIR_FLAGS = constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW;
+/** O_NONBLOCK: a FIFO planted in the archive must not hang the open; it is refused as not a regular file. */
+const READ_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
+const CREATE_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
 
-const DIR_MODE = 0o750;
-
-async function fsyncDir(dir: string): Promise<void> {
-  const handle = await open(dir, constants.O_RDONLY | constants.O_DIRECTORY);
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
+/**
+ * A name inside an open folder, as a path the kernel resolves from that folder's descriptor (what openat
+ * does): the folder cannot be swapped for a symbolic link between the check and the use.
+ */
+function at(dir: FileHandle, name: string): string {
+  return `/proc/self/fd/${dir.fd}/${name}`;
 }
 
 async function writeFully(handle: FileHandle, chunk: Buffer): Promise<void> {
@@ -45,77 +48,191 @@ async function* once(content: Buffer | string): AsyncIterable<Buffer> {
   yield typeof content === 'string' ? Buffer.from(content) : content;
 }
 
-/** The archive on a local or NFS-mounted folder: temp file, fsync, link/rename, fsync of the folder. */
+function kindOf(entry: Dirent): StoredEntry['kind'] {
+  return entry.isFile() ? 'file' : entry.isDirectory() ? 'dir' : entry.isSymbolicLink() ? 'symlink' : 'other';
+}
+
+function isCode(error: unknown, ...codes: string[]): boolean {
+  return codes.includes((error as NodeJS.ErrnoException).code ?? '');
+}
+
+/**
+ * The archive on a local or NFS-mounted folder: temp file, fsync, link/rename, fsync of the folder.
+ * The configured root is trusted; below it nothing is: every folder is opened O_NOFOLLOW from its parent's
+ * descriptor and every file O_NOFOLLOW, so a symbolic link anywhere below the root (which an NFS client
+ * would follow into the local disk) is refused, never followed — for reads, writes, removals and listings.
+ */
 export class PosixDriver implements StorageDriver {
   constructor(readonly location: string) {}
 
-  private abs(path: string): string {
-    return join(this.location, path);
+  /** Opens the folder `segments` below the root, refusing symbolic links; creates missing ones when asked. */
+  private async openDir(segments: string[], create = false): Promise<FileHandle> {
+    if (create) await mkdir(this.location, { recursive: true, mode: DIR_MODE });
+    let dir = await open(this.location, constants.O_RDONLY | constants.O_DIRECTORY);
+    for (let index = 0; index < segments.length; index++) {
+      const segment = segments[index]!;
+      try {
+        if (create) await mkdir(at(dir, segment), { mode: DIR_MODE }).catch((error: unknown) => (isCode(error, 'EEXIST') ? undefined : Promise.reject(error)));
+        const next = await open(at(dir, segment), DIR_FLAGS);
+        await dir.close();
+        dir = next;
+      } catch (error) {
+        const refused = await this.refusal(dir, segment, segments.slice(0, index + 1).join('/'), error);
+        await dir.close().catch(() => undefined);
+        throw refused;
+      }
+    }
+    return dir;
+  }
+
+  /** A symbolic link, or something else where a folder or file must be: a clear refusal; other errors as they are. */
+  private async refusal(dir: FileHandle, leaf: string, path: string, error: unknown): Promise<unknown> {
+    if (!isCode(error, 'ELOOP', 'ENOTDIR', 'EISDIR', 'EEXIST')) return error;
+    const info = await lstat(at(dir, leaf)).catch(() => undefined);
+    if (info?.isSymbolicLink()) return new UnsafeArchivePathError(path, 'is a symbolic link');
+    if (isCode(error, 'ENOTDIR')) return new UnsafeArchivePathError(path, 'is not a folder');
+    return error;
+  }
+
+  /** Runs `work` with the descriptor of the path's folder and the path's last segment. */
+  private async inDir<T>(path: string, work: (dir: FileHandle, leaf: string) => Promise<T>, create = false): Promise<T> {
+    const segments = archivePathSegments(path);
+    const leaf = segments.pop();
+    if (leaf === undefined) throw new UnsafeArchivePathError(path, 'names the archive root, not a file');
+    const dir = await this.openDir(segments, create);
+    try {
+      return await work(dir, leaf);
+    } finally {
+      await dir.close().catch(() => undefined);
+    }
+  }
+
+  /** Opens a regular file for reading: a symbolic link, FIFO, device or folder is refused. */
+  private async openFile(path: string): Promise<FileHandle> {
+    return this.inDir(path, async (dir, leaf) => {
+      let handle: FileHandle;
+      try {
+        handle = await open(at(dir, leaf), READ_FLAGS);
+      } catch (error) {
+        throw await this.refusal(dir, leaf, path, error);
+      }
+      if (!(await handle.stat()).isFile()) {
+        await handle.close();
+        throw new UnsafeArchivePathError(path, 'is not a regular file');
+      }
+      return handle;
+    });
   }
 
   async stat(path: string): Promise<StoredFileInfo | undefined> {
     try {
-      const info = await stat(this.abs(path));
-      return { size: info.size, mtimeMs: info.mtimeMs };
+      return await this.inDir(path, async (dir, leaf) => {
+        const info = await lstat(at(dir, leaf));
+        if (info.isSymbolicLink()) throw new UnsafeArchivePathError(path, 'is a symbolic link');
+        return { size: info.size, mtimeMs: info.mtimeMs };
+      });
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      if (isCode(error, 'ENOENT')) return undefined;
       throw error;
+    }
+  }
+
+  async entries(dir: string): Promise<StoredEntry[]> {
+    let handle: FileHandle;
+    try {
+      handle = await this.openDir(archivePathSegments(dir));
+    } catch (error) {
+      if (isCode(error, 'ENOENT')) return [];
+      throw error;
+    }
+    try {
+      const found = await readdir(`/proc/self/fd/${handle.fd}`, { withFileTypes: true });
+      return found
+        .map((entry): StoredEntry => ({ name: entry.name, kind: kindOf(entry) }))
+        .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    } finally {
+      await handle.close().catch(() => undefined);
     }
   }
 
   async list(dir: string): Promise<string[]> {
-    try {
-      return (await readdir(this.abs(dir))).sort();
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
-      throw error;
-    }
+    return (await this.entries(dir)).map((entry) => entry.name);
   }
 
-  readFile(path: string): Promise<Buffer> {
-    return readFile(this.abs(path));
+  async readFile(path: string): Promise<Buffer> {
+    const handle = await this.openFile(path);
+    try {
+      return await handle.readFile();
+    } finally {
+      await handle.close().catch(() => undefined);
+    }
   }
 
   openRead(path: string, range?: { start: number; end: number }): Readable {
     if (range && range.end <= range.start) return Readable.from([]);
-    return createReadStream(this.abs(path), { highWaterMark: 1 << 20, ...(range ? { start: range.start, end: range.end - 1 } : {}) });
+    return Readable.from(this.readChunks(path, range), { objectMode: false, highWaterMark: 1 << 20 });
+  }
+
+  private async *readChunks(path: string, range?: { start: number; end: number }): AsyncIterable<Buffer> {
+    const handle = await this.openFile(path);
+    try {
+      const stream = handle.createReadStream({ autoClose: false, highWaterMark: 1 << 20, ...(range ? { start: range.start, end: range.end - 1 } : {}) });
+      for await (const chunk of stream) yield chunk as Buffer;
+    } finally {
+      await handle.close().catch(() => undefined);
+    }
   }
 
   async ensureDir(path: string): Promise<void> {
-    await mkdir(this.abs(path), { recursive: true, mode: DIR_MODE });
+    const dir = await this.openDir(archivePathSegments(path), true);
+    await dir.close();
   }
 
-  private async writeTemp(path: string, chunks: AsyncIterable<Buffer>): Promise<string> {
-    const target = this.abs(path);
-    await mkdir(dirname(target), { recursive: true, mode: DIR_MODE });
-    const temp = `${dirname(target)}/.${path.split('/').pop()}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
-    const handle = await open(temp, 'wx', FILE_MODE);
-    try {
-      await writeAll(handle, chunks);
-      await handle.sync();
-    } catch (error) {
-      await handle.close().catch(() => undefined);
-      await unlink(temp).catch(() => undefined);
-      throw error;
-    }
-    await handle.close();
-    return temp;
+  /** Writes the chunks to a new temp file in the target's folder (held open), then `publish` moves it into place. */
+  private async writeThenPublish<T>(
+    path: string,
+    chunks: AsyncIterable<Buffer>,
+    publish: (dir: FileHandle, temp: string, leaf: string) => Promise<T>,
+  ): Promise<T> {
+    return this.inDir(
+      path,
+      async (dir, leaf) => {
+        const temp = `.${leaf}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
+        const handle = await open(at(dir, temp), CREATE_FLAGS, FILE_MODE);
+        try {
+          await writeAll(handle, chunks);
+          await handle.sync();
+        } catch (error) {
+          await handle.close().catch(() => undefined);
+          await unlink(at(dir, temp)).catch(() => undefined);
+          throw error;
+        }
+        await handle.close();
+        try {
+          return await publish(dir, temp, leaf);
+        } catch (error) {
+          await unlink(at(dir, temp)).catch(() => undefined);
+          throw await this.refusal(dir, leaf, path, error);
+        }
+      },
+      true,
+    );
   }
 
-  async createFromStream(path: string, chunks: AsyncIterable<Buffer>): Promise<'created' | 'exists'> {
-    const temp = await this.writeTemp(path, chunks);
-    const target = this.abs(path);
-    try {
-      // link() refuses to replace an existing name, unlike rename(): never overwrite an archived file.
-      await link(temp, target);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'EEXIST') return 'exists';
-      throw error;
-    } finally {
-      await unlink(temp).catch(() => undefined);
-    }
-    await fsyncDir(dirname(target));
-    return 'created';
+  createFromStream(path: string, chunks: AsyncIterable<Buffer>): Promise<'created' | 'exists'> {
+    return this.writeThenPublish(path, chunks, async (dir, temp, leaf) => {
+      try {
+        // link() refuses to replace an existing name (a symbolic link included), unlike rename(): never overwrite an archived file.
+        await link(at(dir, temp), at(dir, leaf));
+      } catch (error) {
+        if (isCode(error, 'EEXIST')) return 'exists';
+        throw error;
+      } finally {
+        await unlink(at(dir, temp)).catch(() => undefined);
+      }
+      await dir.sync();
+      return 'created';
+    });
   }
 
   createFile(path: string, content: Buffer | string): Promise<'created' | 'exists'> {
@@ -123,28 +240,37 @@ export class PosixDriver implements StorageDriver {
   }
 
   async replaceFromStream(path: string, chunks: AsyncIterable<Buffer>): Promise<void> {
-    const temp = await this.writeTemp(path, chunks);
-    const target = this.abs(path);
-    await rename(temp, target);
-    await fsyncDir(dirname(target));
+    await this.writeThenPublish(path, chunks, async (dir, temp, leaf) => {
+      // rename() replaces the name itself: a symbolic link planted there is replaced, its target untouched.
+      await rename(at(dir, temp), at(dir, leaf));
+      await dir.sync();
+    });
   }
 
   replaceFile(path: string, content: Buffer | string): Promise<void> {
     return this.replaceFromStream(path, once(content));
   }
 
+  /** unlink() removes the name, never what a symbolic link points to; a missing file is not an error. */
   async remove(path: string): Promise<void> {
-    await rm(this.abs(path), { force: true });
-    await fsyncDir(dirname(this.abs(path))).catch(() => undefined);
+    try {
+      await this.inDir(path, async (dir, leaf) => {
+        await unlink(at(dir, leaf)).catch((error: unknown) => (isCode(error, 'ENOENT') ? undefined : Promise.reject(error)));
+        await dir.sync().catch(() => undefined);
+      });
+    } catch (error) {
+      if (isCode(error, 'ENOENT')) return;
+      throw error;
+    }
   }
 
   async removeAbandonedTemps(dir: string): Promise<string[]> {
     const removed: string[] = [];
-    for (const entry of await this.list(dir)) {
-      const match = TEMP_NAME.exec(entry);
-      if (!match || isProcessAlive(Number(match[1]))) continue;
-      await rm(join(this.abs(dir), entry), { force: true });
-      removed.push(entry);
+    for (const entry of await this.entries(dir)) {
+      const match = TEMP_NAME.exec(entry.name);
+      if (!match || entry.kind === 'dir' || isProcessAlive(Number(match[1]))) continue;
+      await this.remove(`${dir}/${entry.name}`);
+      removed.push(entry.name);
     }
     return removed;
   }

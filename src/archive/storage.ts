@@ -5,14 +5,23 @@ export interface StoredFileInfo {
   mtimeMs: number;
 }
 
+/** An entry of a folder: only 'file' and 'dir' are ever used; a symbolic link or special file is refused. */
+export interface StoredEntry {
+  name: string;
+  kind: 'file' | 'dir' | 'symlink' | 'other';
+}
+
 /**
  * One backend of the archive. Paths are relative to the archive root and use '/'.
  * `create*` never replaces an existing file: a file appears under its final name only when whole.
+ * A driver refuses any path with an empty, '.' or '..' segment, and never follows a link below its root.
  */
 export interface StorageDriver {
   readonly location: string;
   stat(path: string): Promise<StoredFileInfo | undefined>;
   list(dir: string): Promise<string[]>;
+  /** The folder's entries with what each one is (a missing folder has none). */
+  entries(dir: string): Promise<StoredEntry[]>;
   readFile(path: string): Promise<Buffer>;
   /** The file's bytes, or those from `start` up to `end` (exclusive) when given. */
   openRead(path: string, range?: { start: number; end: number }): Readable;

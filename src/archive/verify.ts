@@ -23,12 +23,14 @@ export interface FormatChecker {
   problemsIn(facts: LogFacts, metadata: LogMetadata): string[];
 }
 
-/** Re-reads every archived log: checksum, size, format (via the engine), and continuity of the chain. */
+/** Re-reads every archived log: checksum, size, format (via the engine), continuity of the chain; lists refused entries. */
 export async function verifyArchive(archive: Archive, systemId: string, checker?: FormatChecker): Promise<VerifyReport> {
   await archive.assertMounted();
-  const archived = await archive.listLogs(systemId);
+  const [systems, logs, snapshots] = await Promise.all([archive.scanSystems(), archive.scanLogs(systemId), archive.scanSnapshots(systemId)]);
+  const archived = logs.found;
   const catalog = buildCatalog(archived);
-  const problems: VerifyProblem[] = [];
+  // Forged, foreign or linked entries first: each names its file; none of them is read further.
+  const problems: VerifyProblem[] = [...systems.rejected, ...logs.rejected, ...snapshots.rejected].map(({ file, problem }) => ({ file, problem }));
   let checked = 0;
   for (const log of archived) {
     if (log.metadataError) {

@@ -4,7 +4,8 @@ import type { SnaplogConfig } from '../config/index.js';
 import type { Archive } from '../archive/archive.js';
 import { openConfiguredArchive } from '../archive/open.js';
 import { EventChannel } from '../events/channel.js';
-import { SnaplogError } from '../errors.js';
+import { SnaplogError, UsageError } from '../errors.js';
+import { isArchiveName, printableName } from '../archive/names.js';
 import { configPathOf } from './common.js';
 
 export interface CliContext {
@@ -19,13 +20,19 @@ export async function loadContext(command: Command): Promise<CliContext> {
   return { config, events: new EventChannel(config.workload.ipcFolder, config.events.maxBytes) };
 }
 
-export function openArchive(config: SnaplogConfig): Promise<Archive> {
-  return openConfiguredArchive(config);
+/** Opens the configured archive; each archive entry it refuses (forged, foreign, a link) is one warning on stderr. */
+export async function openArchive(config: SnaplogConfig): Promise<Archive> {
+  const archive = await openConfiguredArchive(config);
+  archive.onRejected = ({ file, problem }) => process.stderr.write(`snaplog: warning: ${file}: ${problem} (snaplog verify lists every such entry)\n`);
+  return archive;
 }
 
 /** Which system's logs a read command looks at: --system, the config, or the archive's only system. */
 export async function resolveSystemId(archive: Archive, config: SnaplogConfig, requested?: string): Promise<string> {
-  if (requested) return requested;
+  if (requested) {
+    if (!isArchiveName(requested)) throw new UsageError(`--system ${printableName(requested)} is not a system id`, 'system ids are letters, digits, ".", "_" and "-" (snaplog list shows them)');
+    return requested;
+  }
   if (config.archive.systemId) return config.archive.systemId;
   const systems = await archive.systemIds();
   if (systems.length === 1 && systems[0]) return systems[0];

@@ -43,6 +43,7 @@ export function listCommand(): Command {
         ranges: catalog.ranges,
         gaps: catalog.gaps,
         incomplete: catalog.incomplete,
+        warnings: archive.rejectedEntries(),
       };
       if (options.json) return printJson(report);
       const lines = [`system ${systemId} in ${archive.location}`, '', 'snapshots:'];

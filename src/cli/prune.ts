@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import { UsageError } from '../errors.js';
 import { buildCatalog } from '../archive/catalog.js';
-import { logsDir, snapshotPath } from '../archive/layout.js';
+import { logMetadataPath, snapshotPath, storedLogPath } from '../archive/layout.js';
 import { planPrune } from '../archive/retention.js';
 import { withConfigOption, withJsonOption, printJson } from './common.js';
 import { loadContext, openArchive, resolveSystemId } from './context.js';
@@ -23,13 +23,20 @@ export function pruneCommand(): Command {
       if (!options.dryRun) {
         for (const log of plan.removeLogs) {
           // Metadata first: a log without metadata is re-checked, never trusted.
-          await archive.storage.remove(`${logsDir(systemId)}/${log.name}.json`);
-          await archive.storage.remove(`${logsDir(systemId)}/${log.storedName}`);
+          await archive.storage.remove(logMetadataPath(systemId, log.name));
+          await archive.storage.remove(storedLogPath(systemId, log.storedName, log.compression));
         }
         for (const snapshot of plan.removeSnapshots) await archive.storage.remove(snapshotPath(systemId, snapshot.id));
         await events.emit('prune', 'info', { systemId, logs: plan.removeLogs.length, snapshots: plan.removeSnapshots.length, oldestKept: plan.oldestKept?.id });
       }
-      const report = { dryRun: options.dryRun ?? false, oldestKept: plan.oldestKept?.id ?? null, removeLogs: plan.removeLogs.map((log) => log.name), removeSnapshots: plan.removeSnapshots.map((snapshot) => snapshot.id), reason: plan.reason ?? null };
+      const report = {
+        dryRun: options.dryRun ?? false,
+        oldestKept: plan.oldestKept?.id ?? null,
+        removeLogs: plan.removeLogs.map((log) => log.name),
+        removeSnapshots: plan.removeSnapshots.map((snapshot) => snapshot.id),
+        reason: plan.reason ?? null,
+        warnings: archive.rejectedEntries(),
+      };
       if (options.json) return printJson(report);
       const verb = options.dryRun ? 'would remove' : 'removed';
       process.stdout.write(`${plan.reason ? `${plan.reason}\n` : ''}${verb} ${report.removeLogs.length} logs and ${report.removeSnapshots.length} snapshot records; oldest snapshot kept: ${report.oldestKept ?? 'none'}\n`);

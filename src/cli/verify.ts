@@ -12,7 +12,8 @@ export function verifyCommand(): Command {
       const { config, events } = await loadContext(command);
       const archive = await openArchive(config);
       const systemId = await resolveSystemId(archive, config, options.system);
-      const logs = await archive.listLogs(systemId);
+      // scanLogs, not listLogs: refused entries become PROBLEMs in the report below, not warnings.
+      const logs = (await archive.scanLogs(systemId)).found;
       const engine = logs.find((log) => log.metadata)?.metadata?.engine ?? 'mysql';
       const report = await verifyArchive(archive, systemId, formatChecker(engine));
       await events.emit('verify', report.ok ? 'info' : 'alert', { systemId, ok: report.ok, checked: report.checked, problems: report.problems.length });

@@ -1,9 +1,11 @@
 import { createHash } from 'node:crypto';
-import { open, mkdir, rename, stat } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { lstat, open, mkdir, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import PQueue from 'p-queue';
 import type { Archive } from '../archive/archive.js';
 import { SnaplogError } from '../errors.js';
+import { checkArchiveName } from '../archive/names.js';
 import type { PlannedLog } from './plan.js';
 
 export class LogChecksumError extends SnaplogError {
@@ -28,11 +30,13 @@ export async function fetchLogs(archive: Archive, systemId: string, logs: Planne
   const fetched = await Promise.all(
     logs.map((log) =>
       queue.add(async () => {
-        const path = join(dir, log.name);
-        const existing = await stat(path).catch(() => undefined);
-        if (existing?.size === log.size && (await sha256OfFile(path)) === log.sha256) return { ...log, path };
+        // The name comes from the archive: a checked name is one path segment, so the copy stays in `dir`.
+        const path = join(dir, checkArchiveName(log.name, 'log name'));
+        const existing = await lstat(path).catch(() => undefined);
+        if (existing?.isFile() && existing.size === log.size && (await sha256OfFile(path)) === log.sha256) return { ...log, path };
         const temp = `${path}.fetch`;
-        const handle = await open(temp, 'w', 0o600);
+        await unlink(temp).catch(() => undefined);
+        const handle = await open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
         const hash = createHash('sha256');
         try {
           for await (const chunk of archive.openLog(systemId, log)) {
@@ -57,7 +61,7 @@ export async function fetchLogs(archive: Archive, systemId: string, logs: Planne
 
 async function sha256OfFile(path: string): Promise<string> {
   const hash = createHash('sha256');
-  const handle = await open(path, 'r');
+  const handle = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW);
   try {
     for await (const chunk of handle.createReadStream({ highWaterMark: 1 << 20 })) hash.update(chunk as Buffer);
   } finally {
