@@ -1,6 +1,5 @@
 import { Command } from 'commander';
 import { resolve } from 'node:path';
-import { isSafeName } from '../archive/layout.js';
 import { SnaplogError, UsageError } from '../errors.js';
 import { DEFAULT_REPORT_DAYS, parseDays } from '../report/days.js';
 import { renderReport } from '../report/html.js';
@@ -45,9 +44,9 @@ Examples:
       let systemIds: string[];
       let skipped: string[] = [];
       if (options.all) {
-        const entries = await archive.systemIds();
-        systemIds = entries.filter(isSafeName);
-        skipped = entries.filter((entry) => !isSafeName(entry));
+        const scan = await archive.scanSystems();
+        systemIds = scan.found;
+        skipped = scan.rejected.map((entry) => entry.file);
         if (systemIds.length === 0) throw new SnaplogError(`the archive at ${archive.location} holds no system yet`, { hint: 'run snaplog ship --once on each database server first' });
       } else {
         systemIds = [await resolveSystemId(archive, config, options.system)];
