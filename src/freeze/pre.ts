@@ -11,7 +11,7 @@ import type { LogPosition } from '../archive/snapshot-record.js';
 import { shipThrough } from './ship-through.js';
 import { canJoinFreeze, isActive, isHolderProcess, newSnapshotId, readFreezeState, readNestedFreeze, writeFreezeState, writeNestedFreeze } from './state.js';
 import type { FreezeState } from './state.js';
-import { freezeBudget, sleep, withDeadline } from './deadline.js';
+import { FreezeTimeoutError, freezeBudget, sleep, withDeadline } from './deadline.js';
 import type { FreezeBudget } from './deadline.js';
 import { FAIL_SIGNAL } from './holder.js';
 
@@ -99,19 +99,23 @@ export async function freeze(request: FreezeRequest): Promise<FreezeResult> {
   });
 
   let holderPid: number | undefined;
+  let step = 'opening the archive';
   try {
-    const archive = await withDeadline(openConfiguredArchive(config), deadlineMs, 'opening the archive', stepSeconds, budget);
-    const before = await withDeadline(engine.listSourceLogs(), deadlineMs, 'listing the binlogs', stepSeconds, budget);
+    const archive = await withDeadline(openConfiguredArchive(config), deadlineMs, step, stepSeconds, budget);
+    step = 'listing the binlogs';
+    const before = await withDeadline(engine.listSourceLogs(), deadlineMs, step, stepSeconds, budget);
     const listedLast = before[before.length - 1]?.name;
-    const switched = await withDeadline(engine.switchLog(), deadlineMs, 'closing the open log', stepSeconds, budget);
+    step = 'closing the open log';
+    const switched = await withDeadline(engine.switchLog(), deadlineMs, step, stepSeconds, budget);
     const closedLog = typeof switched === 'string' ? switched : listedLast;
     if (!closedLog) throw new SnaplogError('the server lists no log', { hint: 'is binary logging (archiving, journaling) on?' });
     await events.emit('logs-flushed', 'info', { snapshotId, closedLog });
 
+    step = `shipping ${closedLog} to the archive`;
     const shipped = await withDeadline(
       shipThrough({ engine, archive, ipcFolder, snaplogCommand: request.holderCommand, closedLog, deadlineMs }),
       deadlineMs,
-      `shipping ${closedLog} to the archive`,
+      step,
       stepSeconds,
       budget,
     );
@@ -119,10 +123,14 @@ export async function freeze(request: FreezeRequest): Promise<FreezeResult> {
 
     holderPid = startHolder(request, snapshotId, ipcFolder);
     await writeFreezeState(ipcFolder, { ...state, holderPid });
-    const frozen = await withDeadline(waitForHolder(ipcFolder, snapshotId), deadlineMs, 'taking the lock', stepSeconds, budget);
+    step = 'taking the lock';
+    const frozen = await withDeadline(waitForHolder(ipcFolder, snapshotId), deadlineMs, step, stepSeconds, budget);
     if (budget.agentDeadlineMs !== undefined && Date.now() >= budget.agentDeadlineMs) throw new FrozenTooLateError(budget);
     return { snapshotId, position: frozen.position!, method: frozen.method ?? '', closedLog, shippedBy: shipped.by, preStepMs: Date.now() - started };
-  } catch (error) {
+  } catch (caught) {
+    // A step's own timer (the shipping child's) may fire first at the agent's budget: say what really ran out.
+    const budgetSpent = budget.limitedBy === 'agent-timeout' && Date.now() >= deadlineMs && !(caught instanceof FreezeTimeoutError) && !(caught instanceof FrozenTooLateError);
+    const error = budgetSpent ? new FreezeTimeoutError(step, stepSeconds, budget) : caught;
     await undo(ipcFolder, state, holderPid, error);
     await events.emit('freeze-failed', 'alert', { snapshotId, message: describeError(error) });
     throw error;
