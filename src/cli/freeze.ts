@@ -82,7 +82,9 @@ export function freezeCommand(): Command {
         if (options.json) printJson(result);
         else if (result.joined && !options.quiet) {
           process.stdout.write(
-            `frozen (joined): snapshot ${result.snapshotId} is already frozen by ${result.joined.owner}'s hook${result.joined.frozenAt ? ` since ${result.joined.frozenAt}` : ''}; this ${options.product ?? ''} freeze takes no second lock, and the lock is released when both have thawed\n`,
+            `frozen (joined): snapshot ${result.snapshotId} is already frozen by ${result.joined.owner}'s hook` +
+              `${result.joined.frozenAt ? ` since ${result.joined.frozenAt}` : ''}; this ${options.product ?? ''} freeze takes no second lock, ` +
+              'and the lock is released when both have thawed\n',
           );
         } else if (!options.quiet) {
           process.stdout.write(`frozen: snapshot ${result.snapshotId} at ${result.position.file}:${result.position.position}${result.position.gtid ? ` (GTID ${result.position.gtid})` : ''} by ${result.method}; logs through ${result.closedLog} archived (${result.shippedBy}); pre-step ${result.preStepMs} ms\n`);

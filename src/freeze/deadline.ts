@@ -20,7 +20,8 @@ export class FreezeTimeoutError extends SnaplogError {
         : `${what} did not finish within the freeze timeout (${seconds} s)`,
       {
         hint: byAgent
-          ? "the freeze was undone and the database is writable; check the archive mount and the database, or give the agent's hooks more time (google-guest-agent: [Snapshots] timeout_in_seconds, then restart it)"
+          ? 'the freeze was undone and the database is writable; check the archive mount and the database, ' +
+            "or give the agent's hooks more time (google-guest-agent: [Snapshots] timeout_in_seconds, then restart it)"
           : 'check the archive mount and the database; the freeze was undone and the database is writable; raise [workload] timeout if this host is slow',
       },
     );

@@ -61,7 +61,12 @@ export function resolveGcpSnapshotSettings(files: readonly { path: string; text:
   let enabled: AgentSetting<boolean> = { value: false };
   if (enabledRaw) {
     const parsed = parseAgentBool(enabledRaw.value);
-    if (parsed === undefined) problems.push(`[Snapshots] enabled = '${enabledRaw.value}' in ${enabledRaw.source} is not a boolean google-guest-agent reads (true/yes/on/1 or false/no/off/0): it counts as off`);
+    if (parsed === undefined) {
+      problems.push(
+        `[Snapshots] enabled = '${enabledRaw.value}' in ${enabledRaw.source} is not a boolean google-guest-agent reads ` +
+          '(true/yes/on/1 or false/no/off/0): it counts as off',
+      );
+    }
     enabled = { value: parsed === true, source: enabledRaw.source, raw: enabledRaw.value };
   }
   let timeoutSeconds: AgentSetting<number> = { value: GCP_DEFAULT_SCRIPT_TIMEOUT_SECONDS };
@@ -69,7 +74,8 @@ export function resolveGcpSnapshotSettings(files: readonly { path: string; text:
     const seconds = /^[+]?\d+$/.test(timeoutRaw.value) ? Number(timeoutRaw.value) : Number.NaN;
     if (!Number.isSafeInteger(seconds) || seconds < 1) {
       problems.push(
-        `[Snapshots] timeout_in_seconds = '${timeoutRaw.value}' in ${timeoutRaw.source} is not a positive whole number: google-guest-agent then has no usable script timeout; snaplog assumes ${GCP_DEFAULT_SCRIPT_TIMEOUT_SECONDS}`,
+        `[Snapshots] timeout_in_seconds = '${timeoutRaw.value}' in ${timeoutRaw.source} is not a positive whole number: ` +
+          `google-guest-agent then has no usable script timeout; snaplog assumes ${GCP_DEFAULT_SCRIPT_TIMEOUT_SECONDS}`,
       );
     } else {
       timeoutSeconds = { value: seconds, source: timeoutRaw.source, raw: timeoutRaw.value };

@@ -61,8 +61,11 @@ export function planGcp(options: HookPlanOptions): HookPlan {
   const hold = options.freezeTimeoutSeconds;
   const notes = [
     `Enable with \`[Snapshots] enabled = true\` in ${GCP_INSTANCE_CONFIGS} and restart google-guest-agent (systemctl restart google-guest-agent).`,
-    `The agent kills pre.sh after \`[Snapshots] timeout_in_seconds\` (default ${GCP_DEFAULT_SCRIPT_TIMEOUT_SECONDS}). snaplog freeze reads it at every snapshot and gives up (undoing the freeze) a margin before it: at most 10 s, a quarter of it for short ones.${hold === undefined ? '' : ` The lock itself is held until post.sh, at most [workload] timeout = ${hold} s.`}`,
-    'The scripts run only for snapshots taken with guest flush: `gcloud compute disks snapshot DISK --guest-flush`, or a snapshot schedule created with --guest-flush.',
+    `The agent kills pre.sh after \`[Snapshots] timeout_in_seconds\` (default ${GCP_DEFAULT_SCRIPT_TIMEOUT_SECONDS}). ` +
+      'snaplog freeze reads it at every snapshot and gives up (undoing the freeze) a margin before it: at most 10 s, a quarter of it for short ones.' +
+      (hold === undefined ? '' : ` The lock itself is held until post.sh, at most [workload] timeout = ${hold} s.`),
+    'The scripts run only for snapshots taken with guest flush: `gcloud compute disks snapshot DISK --guest-flush`, ' +
+      'or a snapshot schedule created with --guest-flush.',
   ];
   return {
     product: 'gcp',

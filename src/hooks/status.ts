@@ -155,7 +155,10 @@ async function nakivoPathNotes(product: 'vmware' | 'nakivo', root: string): Prom
     const sshd = (await Promise.all(['/usr/sbin/sshd', '/usr/bin/sshd'].map((path) => exists(onDiskPath(root, path))))).some(Boolean);
     const sudoers = await nopasswdSudoers(root);
     notes.push(
-      `SSH path (EC2, Hyper-V): ${sshd ? 'sshd is installed' : 'sshd not found: NAKIVO cannot run the scripts over SSH'}; NAKIVO logs in as root, or as an account with passwordless sudo (${sudoers.length > 0 ? `NOPASSWD entries in ${sudoers.join(', ')}` : 'no NOPASSWD entry found in /etc/sudoers or /etc/sudoers.d'})`,
+      `SSH path (EC2, Hyper-V): ${sshd ? 'sshd is installed' : 'sshd not found: NAKIVO cannot run the scripts over SSH'}; ` +
+        `NAKIVO logs in as root, or as an account with passwordless sudo (${
+          sudoers.length > 0 ? `NOPASSWD entries in ${sudoers.join(', ')}` : 'no NOPASSWD entry found in /etc/sudoers or /etc/sudoers.d'
+        })`,
     );
   }
   return notes;
@@ -238,8 +241,13 @@ export function coexistenceWarnings(installed: readonly HookProduct[]): string[]
   const veeamWithTools = installed.includes('veeam') && (installed.includes('vmware') || installed.includes('nakivo'));
   return [
     veeamWithTools
-      ? `snaplog hooks for ${list} are installed: a Veeam job that quiesces with VMware Tools runs both for one snapshot (Veeam's pre-freeze script, then VMware Tools' pre-freeze-script). snaplog lets the second freeze join the first (no second lock; event freeze-nested) and releases the lock at the last of the two thaws. If the Veeam job does not use VMware Tools quiescing, or VMware snapshots are taken by nothing else, uninstall one of them.`
-      : `snaplog hooks for ${list} are installed: one host is normally backed up by one product. If two of them snapshot it at once, the second freeze joins the first (event freeze-nested) and the lock is released at the last thaw; otherwise uninstall the hooks of the product that does not back up this host.`,
+      ? `snaplog hooks for ${list} are installed: a Veeam job that quiesces with VMware Tools runs both for one snapshot ` +
+        "(Veeam's pre-freeze script, then VMware Tools' pre-freeze-script). snaplog lets the second freeze join the first " +
+        '(no second lock; event freeze-nested) and releases the lock at the last of the two thaws. If the Veeam job does not ' +
+        'use VMware Tools quiescing, or VMware snapshots are taken by nothing else, uninstall one of them.'
+      : `snaplog hooks for ${list} are installed: one host is normally backed up by one product. If two of them snapshot it ` +
+        'at once, the second freeze joins the first (event freeze-nested) and the lock is released at the last thaw; ' +
+        'otherwise uninstall the hooks of the product that does not back up this host.',
   ];
 }
 

@@ -60,7 +60,8 @@ export function planVmware(options: HookPlanOptions, product: VmwareLikeProduct 
       : [
           'In the NAKIVO job, enable app-aware mode for this machine.',
           'On VMware, NAKIVO has VMware Tools quiesce the VM and VMware Tools runs these scripts: check that open-vm-tools is running (systemctl status open-vm-tools).',
-          'On Amazon EC2 and Hyper-V, NAKIVO runs /usr/sbin/pre-freeze-script and /usr/sbin/post-thaw-script itself over SSH, with no argument: give the job root credentials, or an account with passwordless sudo (`USER ALL=(ALL) NOPASSWD:ALL` in /etc/sudoers.d), and check that sshd runs.',
+          'On Amazon EC2 and Hyper-V, NAKIVO runs /usr/sbin/pre-freeze-script and /usr/sbin/post-thaw-script itself over SSH, with no argument: ' +
+            'give the job root credentials, or an account with passwordless sudo (`USER ALL=(ALL) NOPASSWD:ALL` in /etc/sudoers.d), and check that sshd runs.',
           '`snaplog hooks status --for nakivo` says which of the two paths this host is set up for.',
         ];
   notes.push(

@@ -45,7 +45,10 @@ function run(argv: string[], options: { env: NodeJS.ProcessEnv; cwd: string; tim
     child.once('exit', (code, signal) => {
       clearTimeout(timer);
       const exitedAt = Date.now();
-      const finish = (): void => resolve({ code: killedByAgent ? 124 : (code ?? (signal ? 128 : 1)), killedByAgent, stdout, stderr, startedAt, exitedAt, pipesClosedAt });
+      const finish = (): void => {
+        const exitCode = killedByAgent ? 124 : (code ?? (signal ? 128 : 1));
+        resolve({ code: exitCode, killedByAgent, stdout, stderr, startedAt, exitedAt, pipesClosedAt });
+      };
       // Give the pipes a moment to drain; what matters is whether they close, checked by the caller.
       if (pipesClosedAt !== undefined) finish();
       else {
@@ -71,7 +74,17 @@ export function runAsVmtools(script: string, argument: 'freeze' | 'thaw' | 'free
 
 /** An SSH login's environment after sudo (NAKIVO on EC2/Hyper-V, Veeam with elevation): root's HOME, the sudoer's names. */
 function sudoEnv(): NodeJS.ProcessEnv {
-  return { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', HOME: '/root', USER: 'root', LOGNAME: 'root', SHELL: '/bin/bash', SUDO_USER: 'backup', SUDO_UID: '1000', SUDO_GID: '1000', TERM: 'dumb' };
+  return {
+    PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
+    HOME: '/root',
+    USER: 'root',
+    LOGNAME: 'root',
+    SHELL: '/bin/bash',
+    SUDO_USER: 'backup',
+    SUDO_UID: '1000',
+    SUDO_GID: '1000',
+    TERM: 'dumb',
+  };
 }
 
 /** NAKIVO off VMware: logs in over SSH and runs `sudo /usr/sbin/pre-freeze-script` with no argument, from the login's home. */
