@@ -177,6 +177,16 @@ describe('installed hooks, run the way each backup agent runs them, against a re
     expect(start?.stepBudgetSeconds as number).toBeLessThanOrEqual(50);
   });
 
+  it('freeze --agent-timeout takes whole seconds or gcp; anything else is a usage error and nothing is frozen', async () => {
+    const bad = await snaplog(['freeze', '--agent-timeout', 'soon', '--config', setup.configPath]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--agent-timeout must be whole seconds or 'gcp', got 'soon'\nHINT: /);
+    expect(await writable(server)).toBe(true);
+    const ok = await snaplog(['freeze', '--agent-timeout', '120', '--json', '--config', setup.configPath]);
+    expect(ok.code).toBe(0);
+    expect((await events(setup, (JSON.parse(ok.stdout) as { snapshotId: string }).snapshotId)).find((event) => event.type === 'freeze-start')).toMatchObject({ agentTimeoutSeconds: 120 });
+  });
+
   it('veeam + vmware installed, a Veeam job quiescing with VMware Tools: both hooks run for one snapshot, the lock is taken and released once', async () => {
     const both = await makeTempDir('hookroot-both');
     try {
