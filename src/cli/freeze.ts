@@ -2,6 +2,10 @@ import { Command } from 'commander';
 import { fileURLToPath } from 'node:url';
 import { spawn } from 'node:child_process';
 import { thaw } from '../freeze/post.js';
+import { decideNestedThaw, isHolderProcess, readFreezeState, readNestedFreeze, writeNestedFreeze } from '../freeze/state.js';
+import { EventChannel } from '../events/channel.js';
+import { UsageError } from '../errors.js';
+import { agentSettingsRoot, readGcpSnapshotSettings } from '../hooks/gcp-agent.js';
 
 // The engine (database driver) and the freeze protocol load inside the actions: `thaw` runs while the
 // database is locked and must start as fast as node can.
@@ -18,6 +22,25 @@ interface HookOptions {
   disks?: string;
 }
 
+/**
+ * The events channel of a hook: an event that cannot be written is reported on stdout, which the backup
+ * agents log, never on stderr (Veeam fails a script that writes anything there).
+ */
+function hookEvents(config: SnaplogConfig, json: boolean | undefined): EventChannel {
+  const report = json ? (message: string) => process.stderr.write(`warning: ${message}\n`) : (message: string) => process.stdout.write(`warning: ${message}\n`);
+  return new EventChannel(config.workload.ipcFolder, config.events.maxBytes, report);
+}
+
+/** `--agent-timeout`: whole seconds, or `gcp` for google-guest-agent's own setting (read now, as the agent reads it). */
+async function agentTimeoutSeconds(value: string | undefined): Promise<number | undefined> {
+  if (value === undefined) return undefined;
+  if (value.trim().toLowerCase() === 'gcp') return (await readGcpSnapshotSettings(agentSettingsRoot())).timeoutSeconds.value;
+  if (!/^\d+$/.test(value.trim()) || Number(value) < 1) {
+    throw new UsageError(`freeze: --agent-timeout must be whole seconds or 'gcp', got '${value}'`, 'give the backup agent\'s script timeout, e.g. --agent-timeout 60');
+  }
+  return Number(value);
+}
+
 function hookOptions(command: Command): Command {
   return withJsonOption(withConfigOption(command))
     .option('--quiet', 'print nothing on success (for hooks whose stdout is logged)')
@@ -29,9 +52,20 @@ export function freezeCommand(): Command {
   return hookOptions(new Command('freeze'))
     .alias('pre')
     .description('pre-snapshot: close the open binlog, ship it, quiesce the database in a detached holder, record the exact position; exit 0 only once the lock is held')
-    .addHelpText('after', '\nThe lock is released by `snaplog thaw`, or by the holder itself after [workload] timeout seconds.\nOn failure everything done so far is undone and the exit code is 1.')
-    .action(async (options: HookOptions, command: Command) => {
-      const { config, events } = await loadContext(command);
+    .option('--agent-timeout <seconds|gcp>', "the backup agent kills this hook after that many seconds (gcp: google-guest-agent's [Snapshots] timeout_in_seconds): the pre-step ends, frozen or undone, a margin before it")
+    .addHelpText(
+      'after',
+      [
+        '\nThe lock is released by `snaplog thaw`, or by the holder itself after [workload] timeout seconds.',
+        'On failure everything done so far is undone and the exit code is 1.',
+        "A freeze from another product's hook while one is held for the same snapshot (Veeam's script, then VMware Tools')",
+        'joins it: no second lock; the lock is released by the last of their thaws.',
+      ].join('\n'),
+    )
+    .action(async (options: HookOptions & { agentTimeout?: string }, command: Command) => {
+      const { config } = await loadContext(command);
+      const events = hookEvents(config, options.json);
+      const agentTimeout = await agentTimeoutSeconds(options.agentTimeout);
       const [{ createEngine }, { freeze }] = await Promise.all([import('../engines/create.js'), import('../freeze/pre.js')]);
       const engine = await createEngine(config);
       const configPath = configPathOf(command);
@@ -43,9 +77,16 @@ export function freezeCommand(): Command {
           holderCommand: [process.execPath, SNAPLOG_BIN, ...(configPath ? ['--config', configPath] : [])],
           product: options.product,
           disks: options.disks?.split(',').filter(Boolean),
+          ...(agentTimeout === undefined ? {} : { agentTimeoutSeconds: agentTimeout, agentStartedMs: Math.round(performance.timeOrigin) }),
         });
         if (options.json) printJson(result);
-        else if (!options.quiet) {
+        else if (result.joined && !options.quiet) {
+          process.stdout.write(
+            `frozen (joined): snapshot ${result.snapshotId} is already frozen by ${result.joined.owner}'s hook` +
+              `${result.joined.frozenAt ? ` since ${result.joined.frozenAt}` : ''}; this ${options.product ?? ''} freeze takes no second lock, ` +
+              'and the lock is released when both have thawed\n',
+          );
+        } else if (!options.quiet) {
           process.stdout.write(`frozen: snapshot ${result.snapshotId} at ${result.position.file}:${result.position.position}${result.position.gtid ? ` (GTID ${result.position.gtid})` : ''} by ${result.method}; logs through ${result.closedLog} archived (${result.shippedBy}); pre-step ${result.preStepMs} ms\n`);
         }
       } finally {
@@ -60,16 +101,44 @@ export function thawCommand(): Command {
     .description('post-snapshot: release the database and mark the snapshot thawed; a no-op when nothing is frozen')
     .option('--failed', 'release and mark the snapshot failed (the snapshot itself failed, e.g. VMware freezeFail)')
     .action(async (options: HookOptions & { failed?: boolean }, command: Command) => {
-      const { config, events } = await loadContext(command);
-      const result = await thaw(config, events, { failed: options.failed, forceRelease: () => forceReleaseWithEngine(config) });
+      const { config } = await loadContext(command);
+      const events = hookEvents(config, options.json);
+      const nested = await thawNested(config, events, options.product, options.failed === true);
+      if (nested.kept) {
+        if (options.json) printJson({ outcome: 'kept', snapshotId: nested.snapshotId, stillOpen: nested.stillOpen, message: nested.message });
+        else if (!options.quiet) process.stdout.write(`${nested.message}\n`);
+        return;
+      }
+      const failed = options.failed === true || nested.failed;
+      const result = await thaw(config, events, { failed, forceRelease: () => forceReleaseWithEngine(config) });
       if (options.json) printJson(result);
-      const ok = result.outcome === 'thawed' || result.outcome === 'nothing-frozen' || (result.outcome === 'failed' && options.failed);
+      const ok = result.outcome === 'thawed' || result.outcome === 'nothing-frozen' || (result.outcome === 'failed' && failed);
       if (!options.json) {
         if (ok && !options.quiet) process.stdout.write(`${result.message}\n`);
         if (!ok) process.stderr.write(`snaplog thaw: ${result.message}\n`);
       }
       if (!ok) process.exitCode = 1;
     });
+}
+
+type NestedThaw = { kept: true; snapshotId: string; stillOpen: string[]; message: string } | { kept: false; failed: boolean };
+
+/**
+ * A thaw for a freeze two products' hooks share (see freeze's joinFreeze): the lock stays while the other
+ * product's snapshot still needs it; the last thaw releases it, marked failed when either product said so.
+ */
+async function thawNested(config: SnaplogConfig, events: EventChannel, product: string | undefined, failed: boolean): Promise<NestedThaw> {
+  const ipcFolder = config.workload.ipcFolder;
+  const state = await readFreezeState(ipcFolder);
+  if (!state || state.state !== 'frozen' || !(await isHolderProcess(state.holderPid, state.snapshotId))) return { kept: false, failed: false };
+  const nested = await readNestedFreeze(ipcFolder, state.snapshotId);
+  if (!nested) return { kept: false, failed: false };
+  const decision = decideNestedThaw(nested, product, failed, new Date().toISOString());
+  if (decision.action === 'release') return { kept: false, failed: decision.failed };
+  await writeNestedFreeze(ipcFolder, decision.nested);
+  const message = `thaw (joined): ${product ?? 'this'} thaw of snapshot ${state.snapshotId} noted; the lock stays until ${decision.stillOpen.join(' and ')} thaw${decision.stillOpen.length === 1 ? 's' : ''}`;
+  await events.emit('thaw-nested', 'info', { snapshotId: state.snapshotId, product, stillOpen: decision.stillOpen, ...(failed ? { failed } : {}) });
+  return { kept: true, snapshotId: state.snapshotId, stillOpen: decision.stillOpen, message };
 }
 
 /** Ends a global freeze whose holder and watchdog are both gone; the engine is loaded only then. */

@@ -117,7 +117,9 @@ function printStatus(report: HooksStatusReport): void {
       lines.push(`    ${[file.onDisk, ...mode, what].join('  ')}`);
     }
     for (const problem of product.problems) lines.push(`    PROBLEM: ${problem}`);
+    for (const note of product.notes) lines.push(`    note: ${note}`);
   }
+  for (const warning of report.warnings) lines.push(`WARNING: ${warning}`);
   process.stdout.write(`${lines.join('\n')}\n`);
 }
 
@@ -130,14 +132,14 @@ export function hooksCommand(deps: HooksCommandDeps = {}): Command {
       .option('--for <product>', `backup product: ${productList()}`)
       .option('--root <dir>', 'folder that stands for / (staging, tests)', '/')
       .option('--force', 'move a hook that snaplog did not write aside (<name>.snaplog-backup-<timestamp>) instead of refusing')
-      .option('--timeout <seconds>', 'azure: freeze timeout the script timeout is sized from (default: [workload] timeout, else 90); gcp: advice only')
+      .option('--timeout <seconds>', 'azure: freeze timeout the script timeout is sized from (default: [workload] timeout, else 90); gcp: advice only (snaplog reads the agent\'s timeout_in_seconds at every snapshot)')
       .option('--workload-conf', `azure: refused; explains why snaplog does not write ${AZURE_WORKLOAD_CONF}`)
       .action(async (options: InstallFlags, command: Command) => {
         const product = parseHookProduct(options.for);
         if (options.workloadConf) {
           throw new UsageError(
-            `hooks install: --workload-conf is refused: while ${AZURE_WORKLOAD_CONF} sets workload_name, Azure Backup runs its own database freeze (FLUSH TABLES WITH READ LOCK + read_only, with the client found in command_path) and skips the pre/post scripts snaplog installs`,
-            `leave ${AZURE_WORKLOAD_CONF} without workload_name and keep snaplog's settings in /etc/snaplog/snaplog.conf; run \`snaplog hooks install --for azure\` alone`,
+            `hooks install: --workload-conf is refused: while ${AZURE_WORKLOAD_CONF} sets workload_name to mysql, mariadb, oracle or postgres, Azure Backup runs its own database freeze (FLUSH TABLES WITH READ LOCK + read_only, with the client found in command_path) and skips the pre/post scripts snaplog installs`,
+            `leave those names out of ${AZURE_WORKLOAD_CONF} and keep snaplog's settings in /etc/snaplog/snaplog.conf; run \`snaplog hooks install --for azure\` alone`,
           );
         }
         const timeoutFlag = parseTimeout(options.timeout, product);

@@ -29,9 +29,14 @@ export class EventChannel {
   readonly path: string;
   private readonly listeners: ((event: SnaplogEvent) => void)[] = [];
 
+  /**
+   * `reportWriteError` says that an event could not be written (default: on stderr). Hooks pass their own:
+   * Veeam fails a script that writes anything to stderr.
+   */
   constructor(
     readonly folder: string,
     private readonly maxBytes = 10 * 1024 * 1024,
+    private readonly reportWriteError: (message: string) => void = (message) => process.stderr.write(`${message}\n`),
   ) {
     this.path = join(folder, EVENTS_FILE);
   }
@@ -49,8 +54,8 @@ export class EventChannel {
       await this.rotateIfLarge();
       await appendFile(this.path, `${JSON.stringify(event)}\n`, { mode: 0o600 });
     } catch (error) {
-      // The channel must never stop shipping or a freeze: report on stderr and go on.
-      process.stderr.write(`snaplog: could not write event ${type} to ${this.path}: ${(error as Error).message}\n`);
+      // The channel must never stop shipping or a freeze: report it and go on.
+      this.reportWriteError(`snaplog: could not write event ${type} to ${this.path}: ${(error as Error).message}`);
     }
     return event;
   }

@@ -9,9 +9,10 @@ import { ensurePrivateFolder } from '../events/channel.js';
 import type { Engine } from '../engines/types.js';
 import type { LogPosition } from '../archive/snapshot-record.js';
 import { shipThrough } from './ship-through.js';
-import { isActive, isHolderProcess, newSnapshotId, readFreezeState, writeFreezeState } from './state.js';
+import { canJoinFreeze, isActive, isHolderProcess, newSnapshotId, readFreezeState, readNestedFreeze, writeFreezeState, writeNestedFreeze } from './state.js';
 import type { FreezeState } from './state.js';
-import { sleep, withDeadline } from './deadline.js';
+import { FreezeTimeoutError, freezeBudget, sleep, withDeadline } from './deadline.js';
+import type { FreezeBudget } from './deadline.js';
 import { FAIL_SIGNAL } from './holder.js';
 
 export class FreezeInProgressError extends SnaplogError {
@@ -30,6 +31,12 @@ export interface FreezeRequest {
   holderCommand: string[];
   product?: string;
   disks?: string[];
+  /**
+   * The calling backup agent kills the hook this many seconds after `agentStartedMs` (google-guest-agent's
+   * `[Snapshots] timeout_in_seconds`): the pre-step keeps a margin before it, and a lock confirmed after it is undone.
+   */
+  agentTimeoutSeconds?: number;
+  agentStartedMs?: number;
 }
 
 export interface FreezeResult {
@@ -37,8 +44,18 @@ export interface FreezeResult {
   position: LogPosition;
   method: string;
   closedLog: string;
-  shippedBy: 'service' | 'freeze';
+  shippedBy: 'service' | 'freeze' | 'joined';
   preStepMs: number;
+  /** This freeze joined one another product's hook had taken for the same snapshot: no second lock. */
+  joined?: { owner: string; frozenAt?: string };
+}
+
+class FrozenTooLateError extends SnaplogError {
+  constructor(budget: FreezeBudget) {
+    super(`the lock was taken after the backup agent's ${budget.agentTimeoutSeconds ?? '?'} s script timeout: the agent had already given up on this snapshot`, {
+      hint: "the freeze was undone and the database is writable; give the agent's hooks more time (google-guest-agent: [Snapshots] timeout_in_seconds, then restart it)",
+    });
+  }
 }
 
 /**
@@ -51,44 +68,105 @@ export async function freeze(request: FreezeRequest): Promise<FreezeResult> {
   const ipcFolder = config.workload.ipcFolder;
   const timeoutSeconds = config.workload.timeoutSeconds;
   const started = Date.now();
-  const deadlineMs = started + timeoutSeconds * 1000;
+  const agent = request.agentTimeoutSeconds === undefined ? undefined : { startedMs: request.agentStartedMs ?? started, timeoutSeconds: request.agentTimeoutSeconds };
+  const budget = freezeBudget(started, timeoutSeconds, agent);
+  const deadlineMs = budget.deadlineMs;
+  const stepSeconds = budget.seconds;
   await ensurePrivateFolder(ipcFolder);
 
   const existing = await readFreezeState(ipcFolder);
-  if (existing && isActive(existing, await isHolderProcess(existing.holderPid, existing.snapshotId))) throw new FreezeInProgressError(existing);
+  if (existing) {
+    const holderAlive = await isHolderProcess(existing.holderPid, existing.snapshotId);
+    if (canJoinFreeze(existing, holderAlive, request.product)) return joinFreeze(request, existing, started);
+    if (isActive(existing, holderAlive)) throw new FreezeInProgressError(existing);
+  }
 
   const snapshotId = newSnapshotId();
-  const state: FreezeState = { state: 'freezing', snapshotId, prePid: process.pid, startedAt: new Date(started).toISOString(), product: request.product };
+  const state: FreezeState = {
+    state: 'freezing',
+    snapshotId,
+    prePid: process.pid,
+    startedAt: new Date(started).toISOString(),
+    product: request.product,
+    ...(budget.agentDeadlineMs === undefined ? {} : { agentDeadline: new Date(budget.agentDeadlineMs).toISOString() }),
+  };
   await writeFreezeState(ipcFolder, state);
-  await events.emit('freeze-start', 'info', { snapshotId, product: request.product, disks: request.disks });
+  await events.emit('freeze-start', 'info', {
+    snapshotId,
+    product: request.product,
+    disks: request.disks,
+    ...(budget.agentTimeoutSeconds === undefined ? {} : { agentTimeoutSeconds: budget.agentTimeoutSeconds, stepBudgetSeconds: budget.seconds }),
+  });
 
   let holderPid: number | undefined;
+  let step = 'opening the archive';
   try {
-    const archive = await withDeadline(openConfiguredArchive(config), deadlineMs, 'opening the archive', timeoutSeconds);
-    const before = await withDeadline(engine.listSourceLogs(), deadlineMs, 'listing the binlogs', timeoutSeconds);
+    const archive = await withDeadline(openConfiguredArchive(config), deadlineMs, step, stepSeconds, budget);
+    step = 'listing the binlogs';
+    const before = await withDeadline(engine.listSourceLogs(), deadlineMs, step, stepSeconds, budget);
     const listedLast = before[before.length - 1]?.name;
-    const switched = await withDeadline(engine.switchLog(), deadlineMs, 'closing the open log', timeoutSeconds);
+    step = 'closing the open log';
+    const switched = await withDeadline(engine.switchLog(), deadlineMs, step, stepSeconds, budget);
     const closedLog = typeof switched === 'string' ? switched : listedLast;
     if (!closedLog) throw new SnaplogError('the server lists no log', { hint: 'is binary logging (archiving, journaling) on?' });
     await events.emit('logs-flushed', 'info', { snapshotId, closedLog });
 
+    step = `shipping ${closedLog} to the archive`;
     const shipped = await withDeadline(
       shipThrough({ engine, archive, ipcFolder, snaplogCommand: request.holderCommand, closedLog, deadlineMs }),
       deadlineMs,
-      `shipping ${closedLog} to the archive`,
-      timeoutSeconds,
+      step,
+      stepSeconds,
+      budget,
     );
     await events.emit('logs-shipped', 'info', { snapshotId, through: closedLog, by: shipped.by });
 
     holderPid = startHolder(request, snapshotId, ipcFolder);
     await writeFreezeState(ipcFolder, { ...state, holderPid });
-    const frozen = await withDeadline(waitForHolder(ipcFolder, snapshotId), deadlineMs, 'taking the lock', timeoutSeconds);
+    step = 'taking the lock';
+    const frozen = await withDeadline(waitForHolder(ipcFolder, snapshotId), deadlineMs, step, stepSeconds, budget);
+    if (budget.agentDeadlineMs !== undefined && Date.now() >= budget.agentDeadlineMs) throw new FrozenTooLateError(budget);
     return { snapshotId, position: frozen.position!, method: frozen.method ?? '', closedLog, shippedBy: shipped.by, preStepMs: Date.now() - started };
-  } catch (error) {
+  } catch (caught) {
+    // A step's own timer (the shipping child's) may fire first at the agent's budget: say what really ran out.
+    const budgetSpent = budget.limitedBy === 'agent-timeout' && Date.now() >= deadlineMs && !(caught instanceof FreezeTimeoutError) && !(caught instanceof FrozenTooLateError);
+    const error = budgetSpent ? new FreezeTimeoutError(step, stepSeconds, budget) : caught;
     await undo(ipcFolder, state, holderPid, error);
     await events.emit('freeze-failed', 'alert', { snapshotId, message: describeError(error) });
     throw error;
   }
+}
+
+/**
+ * A second freeze for the same snapshot from another product's hook (Veeam's pre-freeze script, then VMware
+ * Tools' pre-freeze-script for the quiesced VM snapshot Veeam asked for): the lock is already held and the
+ * logs shipped, so this one takes no second lock. It is recorded, so that its thaw does not release the lock
+ * while the other product's snapshot still needs it (see decideNestedThaw).
+ */
+async function joinFreeze(request: FreezeRequest, existing: FreezeState, started: number): Promise<FreezeResult> {
+  const { config, events } = request;
+  const ipcFolder = config.workload.ipcFolder;
+  const owner = existing.product ?? 'unknown';
+  const product = request.product ?? 'unknown';
+  const nested = (await readNestedFreeze(ipcFolder, existing.snapshotId)) ?? { snapshotId: existing.snapshotId, owner, participants: [] };
+  nested.participants.push({ product, joinedAt: new Date().toISOString() });
+  await writeNestedFreeze(ipcFolder, nested);
+  await events.emit('freeze-nested', 'warning', {
+    snapshotId: existing.snapshotId,
+    product,
+    owner,
+    message: `${product}'s hook froze while ${owner}'s freeze of the same snapshot holds the lock: no second lock taken; the lock is released when both have thawed`,
+    hint: `two backup products run snaplog hooks on this host: \`snaplog hooks status\` lists them; keep only one if the job does not need both`,
+  });
+  return {
+    snapshotId: existing.snapshotId,
+    position: existing.position!,
+    method: existing.method ?? '',
+    closedLog: existing.position?.file ?? '',
+    shippedBy: 'joined',
+    preStepMs: Date.now() - started,
+    joined: { owner, ...(existing.frozenAt ? { frozenAt: existing.frozenAt } : {}) },
+  };
 }
 
 function startHolder(request: FreezeRequest, snapshotId: string, ipcFolder: string): number {

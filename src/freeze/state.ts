@@ -26,6 +26,8 @@ export interface FreezeState {
   message?: string;
   /** The snapshot record in the archive carries the final state (written after the lock is released). */
   recordUpdated?: boolean;
+  /** When the backup agent that called the pre-step gives up on it (its script timeout). */
+  agentDeadline?: string;
   /** The watchdog process of a global freeze (IRIS, Oracle) while it watches. */
   watchdogPid?: number;
   /** Who ended the freeze when the holder could not: the watchdog. */
@@ -64,4 +66,71 @@ export function isActive(state: FreezeState | undefined, holderAlive: boolean): 
 export function newSnapshotId(now = new Date()): string {
   const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
   return `${stamp}-${Math.floor(Math.random() * 0xffff).toString(16).padStart(4, '0')}`;
+}
+
+export const NESTED_FREEZE_FILE = 'freeze-nested.json';
+
+/** A backup product's hook that joined a freeze another product's hook had taken (one snapshot, two hooks). */
+export interface NestedParticipant {
+  product: string;
+  joinedAt: string;
+  thawedAt?: string;
+  /** The product reported the snapshot as failed (VMware freezeFail). */
+  failed?: boolean;
+}
+
+/**
+ * Who takes part in the freeze `snapshotId`: the product whose hook took the lock (`owner`) and the products
+ * whose freeze joined it. The lock is released by the thaw of the last participant still open.
+ */
+export interface NestedFreeze {
+  snapshotId: string;
+  owner: string;
+  ownerThawedAt?: string;
+  ownerFailed?: boolean;
+  participants: NestedParticipant[];
+}
+
+export async function readNestedFreeze(ipcFolder: string, snapshotId: string): Promise<NestedFreeze | undefined> {
+  const nested = await readIpcJson<NestedFreeze>(ipcFolder, NESTED_FREEZE_FILE);
+  return nested?.snapshotId === snapshotId && Array.isArray(nested.participants) ? nested : undefined;
+}
+
+export function writeNestedFreeze(ipcFolder: string, nested: NestedFreeze): Promise<void> {
+  return writeIpcJson(ipcFolder, NESTED_FREEZE_FILE, nested);
+}
+
+/** Pure: a second freeze joins the one in force when it comes from another product's hook and the lock is held. */
+export function canJoinFreeze(state: FreezeState, holderAlive: boolean, product: string | undefined): boolean {
+  return state.state === 'frozen' && holderAlive && product !== undefined && state.product !== undefined && state.product !== product;
+}
+
+export type NestedThawDecision =
+  | { action: 'release'; failed: boolean }
+  | { action: 'keep'; stillOpen: string[]; nested: NestedFreeze };
+
+/**
+ * Pure: what a thaw from `product` does to a freeze with participants. The lock stays while another
+ * participant has not thawed yet; the last thaw releases it (marked failed when any participant failed).
+ * A thaw without a product, or from a product that is not taking part, releases as before.
+ */
+export function decideNestedThaw(nested: NestedFreeze, product: string | undefined, failed: boolean, now: string): NestedThawDecision {
+  const next: NestedFreeze = { ...nested, participants: nested.participants.map((participant) => ({ ...participant })) };
+  const anyFailed = (): boolean => next.ownerFailed === true || next.participants.some((participant) => participant.failed === true);
+  if (product === undefined) return { action: 'release', failed };
+  if (product === next.owner && next.ownerThawedAt === undefined) {
+    next.ownerThawedAt = now;
+    if (failed) next.ownerFailed = true;
+  } else {
+    const open = next.participants.find((participant) => participant.product === product && participant.thawedAt === undefined);
+    if (!open) return { action: 'release', failed: failed || anyFailed() };
+    open.thawedAt = now;
+    if (failed) open.failed = true;
+  }
+  const stillOpen = [
+    ...(next.ownerThawedAt === undefined ? [next.owner] : []),
+    ...next.participants.filter((participant) => participant.thawedAt === undefined).map((participant) => participant.product),
+  ];
+  if (stillOpen.length === 0) return { action: 'release', failed: anyFailed() };
+  return { action: 'keep', stillOpen, nested: next };
 }

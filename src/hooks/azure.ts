@@ -1,11 +1,15 @@
 /**
  * Azure Backup's classic pre/post framework: `/etc/azure/VMSnapshotScriptPluginConfig.json` (ScriptRunner)
  * names a pre- and a post-script. The extension checks that the JSON is root-owned 0600/0400 and the scripts
- * root-owned with no group/other bits, runs them as `sh SCRIPT PARAMS…` with stdout and stderr captured,
- * kills the pre-script after `timeoutInSeconds` (it caps the value at 1800), and always runs the post-script.
+ * root-owned with no group/other bits, runs them as `sh SCRIPT PARAMS…`, waits at most `timeoutInSeconds`
+ * (capped at 1800) and always runs the post-script. It does not kill a script that overruns: it stops
+ * waiting and carries on, so snaplog's own deadline must end the freeze (it is 30 s shorter). What the
+ * scripts print is not copied to the extension's log (extension.log has the outcome, not stderr): the
+ * reason of a failure is in `snaplog events` and <ipc_folder>/holder.log.
  *
- * Not used: `/etc/azure/workload.conf`. While it sets `workload_name`, the extension runs its own
- * database freeze (FLUSH TABLES WITH READ LOCK + read_only) *instead of* these scripts.
+ * Not used: `/etc/azure/workload.conf`. While it sets `workload_name` to oracle, mysql, mariadb or postgres,
+ * the extension runs its own database freeze (VMBackup/main/workloadPatch) *instead of* these scripts;
+ * other names are ignored by Azure.
  */
 import { checkPlanOptions, hookMeta, managedJson, shellScript, snaplogInvocation } from './script.js';
 import { DEFAULT_FREEZE_TIMEOUT_SECONDS, SNAPLOG_HOOKS_DIR } from './types.js';
@@ -30,7 +34,8 @@ export function planAzure(options: HookPlanOptions): HookPlan {
   const timeoutInSeconds = azureScriptTimeout(options.freezeTimeoutSeconds);
   const about = (step: string): string[] => [
     `Azure Backup runs it as \`sh ${step === 'pre' ? AZURE_PRE_SCRIPT : AZURE_POST_SCRIPT}\` (see ${AZURE_PLUGIN_CONFIG}).`,
-    'exec: the process Azure kills on timeout is snaplog itself, not a wrapper shell.',
+    'exec: snaplog itself is the process Azure waits for; Azure does not kill it at timeoutInSeconds,',
+    "snaplog's freeze timeout (30 s shorter) ends it.",
   ];
   const pre = shellScript({
     meta: hookMeta(options, 'azure', 'pre'),
@@ -73,7 +78,8 @@ export function planAzure(options: HookPlanOptions): HookPlan {
     notes: [
       `Azure Backup picks the scripts up at the next backup of this VM: no restart needed. A recovery point taken with them shows as "Application consistent" in the portal.`,
       `timeoutInSeconds = ${timeoutInSeconds} (freeze timeout ${options.freezeTimeoutSeconds ?? DEFAULT_FREEZE_TIMEOUT_SECONDS} s + ${AZURE_TIMEOUT_MARGIN_SECONDS} s, at most ${AZURE_MAX_TIMEOUT_SECONDS}); continueBackupOnFailure = true: if the freeze fails the backup still runs, file-system consistent only.`,
-      `Keep workload_name out of ${AZURE_WORKLOAD_CONF}: while it is set there, Azure runs its own database freeze instead of these scripts.`,
+      `Keep workload_name = oracle, mysql, mariadb or postgres out of ${AZURE_WORKLOAD_CONF}: with one of those, Azure runs its own database freeze instead of these scripts (other names, e.g. iris, are ignored by Azure).`,
+      `Azure does not show the scripts' output: if a backup is not application consistent, look at \`snaplog events\` and <ipc_folder>/holder.log.`,
     ],
   };
 }

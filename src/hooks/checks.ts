@@ -4,28 +4,10 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AZURE_WORKLOAD_CONF } from './azure.js';
-import { GCP_INSTANCE_CONFIGS } from './gcp.js';
+import { readGcpSnapshotSettings } from './gcp-agent.js';
+import { iniValue } from './ini.js';
 
-/** The value of `key` in `[section]` of an INI text (case-insensitive names, `;`/`#` comments), or undefined. */
-export function iniValue(text: string, section: string, key: string): string | undefined {
-  let current = '';
-  let found: string | undefined;
-  for (const raw of text.replace(/^\uFEFF/, '').split(/\r?\n/)) {
-    const line = raw.trim();
-    if (line === '' || line.startsWith(';') || line.startsWith('#')) continue;
-    const header = /^\[([^\]]*)\]/.exec(line);
-    if (header) {
-      current = (header[1] ?? '').trim().toLowerCase();
-      continue;
-    }
-    if (current !== section.toLowerCase()) continue;
-    const match = /^([^=:]+)[=:](.*)$/.exec(line);
-    if (!match) continue;
-    if ((match[1] ?? '').trim().toLowerCase() !== key.toLowerCase()) continue;
-    found = (match[2] ?? '').replace(/\s[;#].*$/, '').trim();
-  }
-  return found;
-}
+export { iniValue } from './ini.js';
 
 function underRoot(root: string, path: string): string {
   return root === '/' ? path : join(root, path);
@@ -40,18 +22,29 @@ async function readOptional(path: string): Promise<string | undefined> {
 }
 
 /**
- * Azure Backup takes its own "workload" path — its own FLUSH TABLES WITH READ LOCK + read_only — and skips
- * the ScriptRunner scripts whenever /etc/azure/workload.conf sets a non-empty workload_name.
- * Returns that name, or undefined when the scripts will run.
+ * The workload names for which Azure Backup's extension takes its own database path (VMBackup/main/
+ * workloadPatch: FLUSH TABLES WITH READ LOCK + read_only for MySQL/MariaDB, BEGIN BACKUP for Oracle, its
+ * PostgreSQL path) instead of the ScriptRunner scripts. Any other name (e.g. snaplog's `iris`) is ignored
+ * by Azure, so it may stay in workload.conf, where snaplog reads it.
+ */
+export const AZURE_DIVERTING_WORKLOADS = ['oracle', 'mysql', 'mariadb', 'postgres'] as const;
+
+/** Pure: does this workload_name make Azure run its own freeze? (Compared without case: refusing too much is the safe side.) */
+export function azureDivertsFor(workloadName: string): boolean {
+  return (AZURE_DIVERTING_WORKLOADS as readonly string[]).includes(workloadName.trim().toLowerCase());
+}
+
+/**
+ * The workload_name in /etc/azure/workload.conf when it is one for which Azure Backup runs its own database
+ * freeze and skips snaplog's scripts; undefined when the scripts will run.
  */
 export async function azureWorkloadName(root: string): Promise<string | undefined> {
   const text = await readOptional(underRoot(root, AZURE_WORKLOAD_CONF));
   const name = text === undefined ? undefined : iniValue(text, 'workload', 'workload_name');
-  return name ? name : undefined;
+  return name && azureDivertsFor(name) ? name : undefined;
 }
 
-/** Is `[Snapshots] enabled = true` set for google-guest-agent? */
+/** Is google-guest-agent's `[Snapshots] enabled` on, spelled any way the agent accepts, in the file that wins? */
 export async function gcpSnapshotsEnabled(root: string): Promise<boolean> {
-  const text = await readOptional(underRoot(root, GCP_INSTANCE_CONFIGS));
-  return text !== undefined && iniValue(text, 'Snapshots', 'enabled')?.toLowerCase() === 'true';
+  return (await readGcpSnapshotSettings(root)).enabled.value;
 }

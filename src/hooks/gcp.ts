@@ -1,25 +1,28 @@
 /**
- * Google Cloud guest-flush snapshots: google-guest-agent runs `/etc/google/snapshots/pre.sh DISKS` before
- * and `post.sh DISKS` after a snapshot taken with guest flush. The folder is root's (0700). The agent
- * kills a script after `[Snapshots] timeout_in_seconds` (default 60) and reports exit 124 as a timeout,
- * any other non-zero exit as a script error. The feature is off until `[Snapshots] enabled = true` in
- * /etc/default/instance_configs.cfg and the agent is restarted.
+ * Google Cloud guest-flush snapshots (google-guest-agent, cmd/core_plugin/snapshot): the agent runs
+ * `/etc/google/snapshots/pre.sh DISKS` before and `post.sh DISKS` after a snapshot taken with guest flush,
+ * the disk list as one argument. The folder is root's (0700). After `[Snapshots] timeout_in_seconds`
+ * (default 60) the agent kills the script's own process, and only that one (exec.CommandContext), and
+ * reports the snapshot script as timed out; any other non-zero exit is a script error. The feature is off
+ * until `[Snapshots] enabled` is true and the agent is restarted.
  *
- * The agent passes the disk list as one argument; the scripts also accept one disk per argument, and
- * forward the list to snaplog as `--disks a,b`.
+ * pre.sh `exec`s snaplog, so the agent's kill reaches snaplog itself and no shell outlives it holding the
+ * agent's output pipes. `--agent-timeout gcp` makes snaplog read the agent's timeout at every snapshot and
+ * keep its pre-step inside it, with a margin; a lock confirmed after the agent's deadline is undone.
  */
 import { checkPlanOptions, hookMeta, shellScript, snaplogInvocation } from './script.js';
 import type { HookPlan, HookPlanOptions } from './types.js';
+import { GCP_DEFAULT_SCRIPT_TIMEOUT_SECONDS, GCP_INSTANCE_CONFIGS } from './gcp-agent.js';
 
+export { GCP_INSTANCE_CONFIGS, GCP_DEFAULT_SCRIPT_TIMEOUT_SECONDS } from './gcp-agent.js';
 export const GCP_SNAPSHOTS_DIR = '/etc/google/snapshots';
 export const GCP_PRE_SCRIPT = `${GCP_SNAPSHOTS_DIR}/pre.sh`;
 export const GCP_POST_SCRIPT = `${GCP_SNAPSHOTS_DIR}/post.sh`;
-export const GCP_INSTANCE_CONFIGS = '/etc/default/instance_configs.cfg';
-export const GCP_DEFAULT_SCRIPT_TIMEOUT_SECONDS = 60;
+/** The older guest-agent reports a script's own exit 124 as a timeout; the current one only its own kill. */
 export const GCP_TIMEOUT_EXIT_CODE = 124;
 
 function body(options: HookPlanOptions, command: 'freeze' | 'thaw'): string[] {
-  const base = [command, '--product', 'gcp'];
+  const base = command === 'freeze' ? ['freeze', '--product', 'gcp', '--agent-timeout', 'gcp'] : ['thaw', '--product', 'gcp'];
   return [
     '# Disks: one argument "disk-1,disk-2" (what the agent passes) or one disk per argument.',
     'set -f',
@@ -31,18 +34,9 @@ function body(options: HookPlanOptions, command: 'freeze' | 'thaw'): string[] {
     '  done',
     '  unset IFS',
     'done',
-    'if [ -n "$disks" ]; then',
-    `  ${snaplogInvocation(options, [...base, '--disks', '"$disks"'])}`,
-    'else',
-    `  ${snaplogInvocation(options, base)}`,
-    'fi',
-    'status=$?',
-    `# 0 = success; ${GCP_TIMEOUT_EXIT_CODE} = timeout (passed through, the agent reports it as such); anything else = failure (1).`,
-    'case $status in',
-    '  0) exit 0 ;;',
-    `  ${GCP_TIMEOUT_EXIT_CODE}) exit ${GCP_TIMEOUT_EXIT_CODE} ;;`,
-    '  *) exit 1 ;;',
-    'esac',
+    'if [ -n "$disks" ]; then set -- --disks "$disks"; else set --; fi',
+    '# exec: the process the agent kills at its timeout is snaplog itself.',
+    `exec ${snaplogInvocation(options, [...base, '"$@"'])}`,
   ];
 }
 
@@ -51,7 +45,11 @@ export function planGcp(options: HookPlanOptions): HookPlan {
   const pre = shellScript({
     meta: hookMeta(options, 'gcp', 'pre'),
     title: 'Google Cloud guest-flush pre-snapshot script (freeze the database).',
-    about: [`google-guest-agent runs it as \`${GCP_PRE_SCRIPT} DISKS\` before a snapshot taken with guest flush.`],
+    about: [
+      `google-guest-agent runs it as \`${GCP_PRE_SCRIPT} DISKS\` before a snapshot taken with guest flush,`,
+      `and kills it after [Snapshots] timeout_in_seconds (${GCP_INSTANCE_CONFIGS}, default ${GCP_DEFAULT_SCRIPT_TIMEOUT_SECONDS}):`,
+      'snaplog reads that value and finishes (frozen, or undone) before it.',
+    ],
     body: body(options, 'freeze'),
   });
   const post = shellScript({
@@ -60,13 +58,14 @@ export function planGcp(options: HookPlanOptions): HookPlan {
     about: [`google-guest-agent runs it as \`${GCP_POST_SCRIPT} DISKS\` after the snapshot.`],
     body: body(options, 'thaw'),
   });
-  const wanted = options.freezeTimeoutSeconds;
+  const hold = options.freezeTimeoutSeconds;
   const notes = [
     `Enable with \`[Snapshots] enabled = true\` in ${GCP_INSTANCE_CONFIGS} and restart google-guest-agent (systemctl restart google-guest-agent).`,
-    wanted !== undefined && wanted > GCP_DEFAULT_SCRIPT_TIMEOUT_SECONDS
-      ? `The agent kills pre.sh after \`[Snapshots] timeout_in_seconds\` (default ${GCP_DEFAULT_SCRIPT_TIMEOUT_SECONDS}): set \`timeout_in_seconds = ${wanted}\` there too.`
-      : `The agent kills pre.sh after \`[Snapshots] timeout_in_seconds\` (default ${GCP_DEFAULT_SCRIPT_TIMEOUT_SECONDS}, exit 124); raise it there if the freeze needs longer.`,
-    'The scripts run only for snapshots taken with guest flush: `gcloud compute disks snapshot DISK --guest-flush`, or a snapshot schedule created with --guest-flush.',
+    `The agent kills pre.sh after \`[Snapshots] timeout_in_seconds\` (default ${GCP_DEFAULT_SCRIPT_TIMEOUT_SECONDS}). ` +
+      'snaplog freeze reads it at every snapshot and gives up (undoing the freeze) a margin before it: at most 10 s, a quarter of it for short ones.' +
+      (hold === undefined ? '' : ` The lock itself is held until post.sh, at most [workload] timeout = ${hold} s.`),
+    'The scripts run only for snapshots taken with guest flush: `gcloud compute disks snapshot DISK --guest-flush`, ' +
+      'or a snapshot schedule created with --guest-flush.',
   ];
   return {
     product: 'gcp',

@@ -13,9 +13,11 @@ import type { Stats } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { SnaplogError } from '../errors.js';
 import { AZURE_WORKLOAD_CONF } from './azure.js';
-import { azureWorkloadName, gcpSnapshotsEnabled } from './checks.js';
-import { GCP_INSTANCE_CONFIGS } from './gcp.js';
+import { AZURE_DIVERTING_WORKLOADS, azureWorkloadName } from './checks.js';
+import { readGcpSnapshotSettings } from './gcp-agent.js';
+import { agentMarginSeconds } from '../freeze/deadline.js';
 import { recogniseManaged } from './script.js';
+import { coexistenceWarnings, installedHookProducts } from './status.js';
 import type { HookMeta, HookPlan, HookProduct, PlannedFile, PlannedFileKind } from './types.js';
 
 export interface HookFsOptions {
@@ -85,6 +87,10 @@ export interface UninstallReport {
 }
 
 export const BACKUP_INFIX = '.snaplog-backup-';
+
+function isVmwareLike(product: HookProduct): boolean {
+  return product === 'vmware' || product === 'nakivo';
+}
 
 function effectiveUid(options: HookFsOptions): number {
   return options.uid ?? process.getuid?.() ?? 0;
@@ -257,9 +263,9 @@ export async function installHooks(plan: HookPlan, options: InstallOptions = {})
     const workloadName = await azureWorkloadName(root);
     if (workloadName !== undefined) {
       throw new SnaplogError(
-        `hooks install --for azure: ${onDiskPath(root, AZURE_WORKLOAD_CONF)} sets workload_name = ${workloadName}, and while it does, Azure Backup runs its own database freeze (FLUSH TABLES WITH READ LOCK + read_only) instead of the pre/post scripts snaplog would install`,
+        `hooks install --for azure: ${onDiskPath(root, AZURE_WORKLOAD_CONF)} sets workload_name = ${workloadName}, and for ${AZURE_DIVERTING_WORKLOADS.join(', ')} Azure Backup runs its own database freeze instead of the pre/post scripts snaplog would install`,
         {
-          hint: `move workload_name (and any other keys snaplog reads from it) into /etc/snaplog/snaplog.conf, delete workload_name from ${AZURE_WORKLOAD_CONF} (or the whole file), check with \`snaplog config check\`, then run this again`,
+          hint: `move workload_name (and any other keys snaplog reads from it) into /etc/snaplog/snaplog.conf, delete workload_name from ${AZURE_WORKLOAD_CONF} (or the whole file), check with \`snaplog config check\`, then run this again (other names, e.g. iris, may stay: Azure ignores them)`,
         },
       );
     }
@@ -300,9 +306,19 @@ export async function installHooks(plan: HookPlan, options: InstallOptions = {})
   }
 
   let notes = [...plan.notes];
-  if (plan.product === 'gcp' && (await gcpSnapshotsEnabled(root))) {
-    notes = notes.map((note) => (note.startsWith('Enable with') ? `Already enabled in ${GCP_INSTANCE_CONFIGS} ([Snapshots] enabled = true); restart google-guest-agent if you enabled it only now.` : note));
+  if (plan.product === 'gcp') {
+    const settings = await readGcpSnapshotSettings(root);
+    const seconds = settings.timeoutSeconds.value;
+    if (settings.enabled.value) {
+      notes = notes.map((note) => (note.startsWith('Enable with') ? `Already enabled ([Snapshots] enabled = ${settings.enabled.raw ?? 'true'} in ${settings.enabled.source ?? '?'}); restart google-guest-agent if you enabled it only now.` : note));
+    }
+    notes.push(
+      `Now: timeout_in_seconds = ${seconds} (${settings.timeoutSeconds.source ?? "the agent's default"}): snaplog freeze gets ${seconds - agentMarginSeconds(seconds)} s to flush, ship and lock; raise it there (then restart the agent) if your archive needs longer.`,
+      ...settings.problems.map((problem) => `WARNING: ${problem}`),
+    );
   }
+  const others = (await installedHookProducts(root)).filter((product) => product !== plan.product && !(isVmwareLike(product) && isVmwareLike(plan.product)));
+  for (const warning of coexistenceWarnings([plan.product, ...others])) notes.push(`WARNING: ${warning}`);
   if (!chownRoot) {
     notes.unshift(`Not running as root: the files are owned by uid ${uid}. The backup products only run root-owned hooks: install as root on the real system.`);
   }

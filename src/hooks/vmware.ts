@@ -1,9 +1,13 @@
 /**
- * VMware Tools (and NAKIVO, which uses the same convention on Linux guests): for a quiesced snapshot the
- * tools run `/usr/sbin/pre-freeze-script freeze` before and `/usr/sbin/post-thaw-script thaw` after it,
- * or `post-thaw-script freezeFail` when the snapshot failed. Non-zero = failure. VMware Tools also runs
- * every executable in /etc/vmware-tools/backupScripts.d with the same arguments; snaplog does not install
- * there, so the database is never frozen twice.
+ * VMware Tools (open-vm-tools services/plugins/vmbackup): for a quiesced snapshot the tools run
+ * `/usr/sbin/pre-freeze-script freeze` before and `/usr/sbin/post-thaw-script thaw` after it, or
+ * `post-thaw-script freezeFail` when the snapshot failed. Non-zero = failure. VMware Tools also runs every
+ * executable in /etc/vmware-tools/backupScripts.d with the same arguments; snaplog does not install there.
+ *
+ * NAKIVO uses the same two files in two ways: on VMware through VMware Tools (app-aware mode, the calls
+ * above), and on Amazon EC2 and Hyper-V by running them itself over SSH, as root or through passwordless
+ * sudo, with no argument (NAKIVO help center, "Application and Database Support" / Linux app-aware mode).
+ * So no argument means freeze for the pre-script and thaw for the post-script.
  */
 import { checkPlanOptions, hookMeta, shellScript, snaplogInvocation } from './script.js';
 import type { HookPlan, HookPlanOptions } from './types.js';
@@ -54,8 +58,11 @@ export function planVmware(options: HookPlanOptions, product: VmwareLikeProduct 
           'Check that open-vm-tools / VMware Tools is running: systemctl status open-vm-tools (or vmtoolsd).',
         ]
       : [
-          'In the NAKIVO job, enable app-aware mode for this VM so that VMware Tools quiesces it and runs these scripts.',
-          'Check that open-vm-tools / VMware Tools is running: systemctl status open-vm-tools (or vmtoolsd).',
+          'In the NAKIVO job, enable app-aware mode for this machine.',
+          'On VMware, NAKIVO has VMware Tools quiesce the VM and VMware Tools runs these scripts: check that open-vm-tools is running (systemctl status open-vm-tools).',
+          'On Amazon EC2 and Hyper-V, NAKIVO runs /usr/sbin/pre-freeze-script and /usr/sbin/post-thaw-script itself over SSH, with no argument: ' +
+            'give the job root credentials, or an account with passwordless sudo (`USER ALL=(ALL) NOPASSWD:ALL` in /etc/sudoers.d), and check that sshd runs.',
+          '`snaplog hooks status --for nakivo` says which of the two paths this host is set up for.',
         ];
   notes.push(
     `VMware Tools also runs every executable in ${VMWARE_BACKUP_SCRIPTS_DIR} with the same arguments; snaplog does not install there: keep no second snaplog hook there, or the database is frozen twice.`,

@@ -108,6 +108,18 @@ describe('snaplog hooks (CLI)', () => {
     expect(process.exitCode).toBe(1);
   });
 
+  it('install and status print the warning about two products on one host, and the notes of each product', async () => {
+    await cli('hooks', 'install', '--for', 'veeam', '--root', sandbox.root, '--config', sandbox.configPath);
+    stdout = '';
+    await cli('hooks', 'install', '--for', 'nakivo', '--root', sandbox.root, '--config', sandbox.configPath);
+    expect(stdout).toContain('  - WARNING: snaplog hooks for nakivo and veeam are installed: a Veeam job that quiesces with VMware Tools runs both');
+    stdout = '';
+    await cli('hooks', 'status', '--root', sandbox.root);
+    expect(stdout).toContain('    note: SSH path (EC2, Hyper-V): sshd not found');
+    expect(stdout).toMatch(/\nWARNING: snaplog hooks for nakivo and veeam are installed/);
+    expect(process.exitCode).toBeUndefined();
+  });
+
   it('uninstall prints what it removed', async () => {
     await cli('hooks', 'install', '--for', 'veeam', '--root', sandbox.root);
     stdout = '';

@@ -26,6 +26,7 @@ const FAKE_SNAPLOG = `#!/bin/sh
 { for arg in "$@"; do printf '[%s]' "$arg"; done; printf '\\n'; } >> "$FAKE_SNAPLOG_LOG"
 code=\${FAKE_SNAPLOG_EXIT:-0}
 printf 'fake snaplog ran: %s\\n' "$*"
+printf 'fake snaplog pid %s\\n' "$$"
 if [ "$code" != 0 ]; then printf 'fake snaplog: failing with exit %s\\n' "$code" >&2; fi
 exit "$code"
 `;
@@ -54,6 +55,8 @@ export async function makeSandbox(): Promise<Sandbox> {
 
 export interface ScriptRun {
   status: number | null;
+  /** The pid of the process the "agent" started. */
+  pid: number;
   stdout: string;
   stderr: string;
   /** One entry per fake snaplog call: its argv. */
@@ -80,5 +83,5 @@ export async function runHook(sandbox: Sandbox, argv: string[], exitCode = 0): P
     .split('\n')
     .filter((line) => line !== '')
     .map((line) => [...line.matchAll(/\[([^\]]*)\]/g)].map((match) => match[1] ?? ''));
-  return { status: result.status, stdout: result.stdout, stderr: result.stderr, calls };
+  return { status: result.status, pid: result.pid, stdout: result.stdout, stderr: result.stderr, calls };
 }

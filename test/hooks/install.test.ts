@@ -194,6 +194,37 @@ describe('hooks install under --root', () => {
     expect(report.files).toHaveLength(3);
   });
 
+  it('azure: only oracle, mysql, mariadb and postgres are refused; a name Azure ignores (iris) may stay in workload.conf', async () => {
+    await mkdir(at('/etc/azure'), { recursive: true });
+    for (const name of ['oracle', 'MariaDB', 'postgres']) {
+      await writeFile(at('/etc/azure/workload.conf'), `[workload]\nworkload_name = ${name}\n`);
+      expect((await rejection(installHooks(plan('azure'), { root: sandbox.root }))).message).toContain(`workload_name = ${name}`);
+    }
+    await writeFile(at('/etc/azure/workload.conf'), '[workload]\nworkload_name = iris\ntimeout = 120\n');
+    expect((await installHooks(plan('azure'), { root: sandbox.root })).files).toHaveLength(3);
+    const azure = (await hooksStatus({ root: sandbox.root, products: ['azure'] })).products[0];
+    expect(azure).toMatchObject({ state: 'installed', ok: true });
+  });
+
+  it("installing a second product's hooks warns, naming both; installing vmware over nakivo does not", async () => {
+    await installHooks(plan('veeam'), { root: sandbox.root });
+    expect((await installHooks(plan('veeam'), { root: sandbox.root })).notes.join('\n')).not.toMatch(/WARNING: snaplog hooks for/);
+    const vmware = await installHooks(plan('vmware'), { root: sandbox.root });
+    expect(vmware.notes.join('\n')).toMatch(/WARNING: snaplog hooks for vmware and veeam are installed: a Veeam job that quiesces with VMware Tools runs both/);
+    const nakivo = await installHooks(plan('nakivo'), { root: sandbox.root, force: true });
+    expect(nakivo.notes.filter((note) => note.startsWith('WARNING: snaplog hooks for'))).toHaveLength(1);
+    const gcp = await installHooks(plan('gcp'), { root: sandbox.root });
+    expect(gcp.notes.join('\n')).toMatch(/WARNING: snaplog hooks for gcp and nakivo and veeam are installed: a Veeam job/);
+  });
+
+  it("gcp: the install notes give the agent's timeout now in force and snaplog's share of it", async () => {
+    await mkdir(at('/etc/default'), { recursive: true });
+    await writeFile(at('/etc/default/instance_configs.cfg'), '[Snapshots]\nenabled = On\ntimeout_in_seconds = 120\n');
+    const notes = (await installHooks(plan('gcp'), { root: sandbox.root })).notes.join('\n');
+    expect(notes).toContain('Already enabled ([Snapshots] enabled = On in /etc/default/instance_configs.cfg)');
+    expect(notes).toContain('timeout_in_seconds = 120 (/etc/default/instance_configs.cfg): snaplog freeze gets 110 s');
+  });
+
   it('refuses the real / when not root, with a hint; allows --root as non-root (without chown)', async () => {
     const error = await rejection(installHooks(plan('vmware'), { root: '/', uid: 1000 }));
     expect(error.message).toContain('uid 1000, not root');
@@ -262,6 +293,50 @@ describe('hooks status under --root', () => {
     await writeFile(at('/etc/default/instance_configs.cfg'), '[Accounts]\ndeprovision_remove = false\n\n[Snapshots]\nenabled = true\ntimeout_in_seconds = 120\n');
     gcp = (await hooksStatus({ root: sandbox.root, products: ['gcp'] })).products[0];
     expect(gcp).toMatchObject({ state: 'installed', ok: true });
+    expect(gcp?.notes.join('\n')).toContain('kills pre.sh after 120 s (timeout_in_seconds, from /etc/default/instance_configs.cfg');
+  });
+
+  it("gcp: every boolean spelling the agent accepts enables it; a .template read after instance_configs.cfg wins, as in the agent", async () => {
+    await installHooks(plan('gcp'), { root: sandbox.root });
+    await mkdir(at('/etc/default'), { recursive: true });
+    for (const spelling of ['yes', 'on', '1', 'TRUE']) {
+      await writeFile(at('/etc/default/instance_configs.cfg'), `[Snapshots]\nenabled = ${spelling}\n`);
+      expect((await hooksStatus({ root: sandbox.root, products: ['gcp'] })).products[0]).toMatchObject({ ok: true });
+    }
+    await writeFile(at('/etc/default/instance_configs.cfg.template'), '[Snapshots]\nenabled = false\ntimeout_in_seconds = 30\n');
+    const gcp = (await hooksStatus({ root: sandbox.root, products: ['gcp'] })).products[0];
+    expect(gcp?.ok).toBe(false);
+    expect(gcp?.problems.join('\n')).toContain('/etc/default/instance_configs.cfg.template sets enabled = false');
+    expect(gcp?.notes.join('\n')).toContain('kills pre.sh after 30 s');
+    await writeFile(at('/etc/default/instance_configs.cfg.template'), '[Snapshots]\nenabled = maybe\n');
+    expect((await hooksStatus({ root: sandbox.root, products: ['gcp'] })).products[0]?.problems.join('\n')).toMatch(/enabled = 'maybe'.*not a boolean/);
+  });
+
+  it('nakivo: status says which path is set up, VMware Tools or SSH with passwordless sudo', async () => {
+    await installHooks(plan('nakivo'), { root: sandbox.root });
+    let notes = (await hooksStatus({ root: sandbox.root, products: ['nakivo'] })).products[0]?.notes.join('\n') ?? '';
+    expect(notes).toContain('VMware Tools path: vmtoolsd not found (fine on EC2 or Hyper-V');
+    expect(notes).toContain('sshd not found');
+    expect(notes).toContain('no NOPASSWD entry found');
+    await mkdir(at('/usr/bin'), { recursive: true });
+    await writeFile(at('/usr/bin/vmtoolsd'), '');
+    await writeFile(at('/usr/sbin/sshd'), '');
+    await mkdir(at('/etc/sudoers.d'), { recursive: true });
+    await writeFile(at('/etc/sudoers.d/nakivo'), '# backup account\nbackup ALL=(ALL) NOPASSWD:ALL\n');
+    notes = (await hooksStatus({ root: sandbox.root, products: ['nakivo'] })).products[0]?.notes.join('\n') ?? '';
+    expect(notes).toContain('VMware Tools path: vmtoolsd is installed');
+    expect(notes).toContain('sshd is installed');
+    expect(notes).toContain(`NOPASSWD entries in ${at('/etc/sudoers.d/nakivo')}`);
+  });
+
+  it('status reports every product installed on the host and what two of them mean', async () => {
+    await installHooks(plan('veeam'), { root: sandbox.root });
+    expect((await hooksStatus({ root: sandbox.root })).warnings).toEqual([]);
+    await installHooks(plan('vmware'), { root: sandbox.root });
+    const report = await hooksStatus({ root: sandbox.root, products: ['veeam'] });
+    expect(report.installed).toEqual(['vmware', 'veeam']);
+    expect(report.warnings.join('\n')).toMatch(/join/);
+    expect(report.ok).toBe(true);
   });
 
   it('azure: a workload.conf with workload_name written after the install is reported', async () => {

@@ -129,9 +129,9 @@ describe('gcp hook scripts with a fake snaplog (run as `script DISKS`)', () => {
   });
   afterAll(() => env.sandbox.cleanup());
 
-  it('pre.sh disk-1 disk-2 → snaplog freeze --product gcp --disks disk-1,disk-2', async () => {
+  it('pre.sh disk-1 disk-2 → snaplog freeze --product gcp --agent-timeout gcp --disks disk-1,disk-2', async () => {
     const run = await runHook(env.sandbox, [pre, 'disk-1', 'disk-2']);
-    expect(run.calls).toEqual([[...env.config, 'freeze', '--product', 'gcp', '--disks', 'disk-1,disk-2']]);
+    expect(run.calls).toEqual([[...env.config, 'freeze', '--product', 'gcp', '--agent-timeout', 'gcp', '--disks', 'disk-1,disk-2']]);
     expect(run.status).toBe(0);
     expect(run.stderr).toBe('');
   });
@@ -142,18 +142,22 @@ describe('gcp hook scripts with a fake snaplog (run as `script DISKS`)', () => {
   });
 
   it('no disks → no --disks; a glob character is not expanded', async () => {
-    expect((await runHook(env.sandbox, [pre])).calls).toEqual([[...env.config, 'freeze', '--product', 'gcp']]);
-    expect((await runHook(env.sandbox, [pre, '*'])).calls).toEqual([[...env.config, 'freeze', '--product', 'gcp', '--disks', '*']]);
+    expect((await runHook(env.sandbox, [pre])).calls).toEqual([[...env.config, 'freeze', '--product', 'gcp', '--agent-timeout', 'gcp']]);
+    expect((await runHook(env.sandbox, [pre, '*'])).calls).toEqual([[...env.config, 'freeze', '--product', 'gcp', '--agent-timeout', 'gcp', '--disks', '*']]);
+  });
+
+  it('pre.sh execs snaplog: the process the agent started (and kills at its timeout) is snaplog itself', async () => {
+    const run = await runHook(env.sandbox, [pre, 'disk-1']);
+    expect(run.stdout).toContain(`fake snaplog pid ${run.pid}\n`);
   });
 
   for (const [snaplogExit, scriptExit] of [
     [0, 0],
     [1, 1],
-    [2, 1],
+    [2, 2],
     [124, 124],
-    [137, 1],
   ] as const) {
-    it(`snaplog exit ${snaplogExit} → script exit ${scriptExit}`, async () => {
+    it(`snaplog exit ${snaplogExit} → script exit ${scriptExit} (exec: the agent sees snaplog's own exit)`, async () => {
       const run = await runHook(env.sandbox, [pre, 'disk-1'], snaplogExit);
       expect(run.status).toBe(scriptExit);
       expect(run.calls).toHaveLength(1);
