@@ -165,8 +165,9 @@ describe('ship refuses what it must not do', () => {
       const secondSetup = await writeSnaplogConfig(second, { archive: 'system_id = db1', archivePath: setup.archivePath });
       const result = await snaplog(['ship', '--once', '--config', secondSetup.configPath]);
       expect(result.code).toBe(1);
-      expect(result.stderr).toMatch(/ArchiveDuplicateError: mysql-bin\.000001 already archived with a different checksum/);
+      expect(result.stderr).toMatch(/snaplog: mysql-bin\.000001 already archived with a different checksum/);
       expect(result.stderr).toMatch(/HINT:/);
+      expect(result.stderr).not.toMatch(/ArchiveDuplicateError/);
       expect(await readFile(join(logsDir, 'mysql-bin.000001'))).toEqual(archivedBefore);
       await rm(secondSetup.dir, { recursive: true, force: true });
     } finally {
