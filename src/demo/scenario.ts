@@ -83,7 +83,7 @@ export async function runDemo(options: DemoOptions): Promise<void> {
     snaplog = run;
 
     options.say(`2. snaplog archive init → ${archivePath}`);
-    expectOk('archive init', await run(['archive', 'init']));
+    expectOk('archive init', await run(['archive', 'init', '--force']));
 
     const connection = await mysql.createConnection({ socketPath: server.socket, user: 'root' });
     try {

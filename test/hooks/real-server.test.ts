@@ -24,7 +24,7 @@ describe('installed hooks, run the way each backup product runs them, against a 
     server = await startMariadb();
     setup = await writeSnaplogConfig(server, { workload: 'timeout = 30' });
     root = await makeTempDir('hookroot');
-    expect((await snaplog(['archive', 'init', '--config', setup.configPath])).code).toBe(0);
+    expect((await snaplog(['archive', 'init', '--force', '--config', setup.configPath])).code).toBe(0);
     await server.query('CREATE DATABASE app');
     await server.query('CREATE TABLE app.t (id INT PRIMARY KEY)');
   });

@@ -31,7 +31,7 @@ describe('ship on a real MariaDB', () => {
   beforeAll(async () => {
     server = await startMariadb();
     setup = await writeSnaplogConfig(server);
-    expect((await snaplog(['--config', setup.configPath, 'archive', 'init'])).code).toBe(0);
+    expect((await snaplog(['--config', setup.configPath, 'archive', 'init', '--force'])).code).toBe(0);
     await runWorkload(server, { transactions: 20, rotations: 3 });
   });
   afterAll(async () => {
@@ -156,7 +156,7 @@ describe('ship refuses what it must not do', () => {
     const setup = await writeSnaplogConfig(first, { archive: 'system_id = db1' });
     const second = await startMariadb({ serverId: 5 });
     try {
-      expect((await snaplog(['archive', 'init', '--config', setup.configPath])).code).toBe(0);
+      expect((await snaplog(['archive', 'init', '--force', '--config', setup.configPath])).code).toBe(0);
       await runWorkload(first, { transactions: 3, rotations: 1 });
       expect((await snaplog(['ship', '--once', '--config', setup.configPath])).code).toBe(0);
       const logsDir = join(setup.archivePath, 'db1', 'logs');
