@@ -54,6 +54,13 @@ export interface Engine {
    * The ship service asks after each round and raises a warning event when the answer changes.
    */
   warningsWhenNotFrozen?(): Promise<string[]>;
+  /**
+   * For `snaplog status`: when the newest transaction in this log (usually the open one) was committed,
+   * from a cheap read (`estimated` when only the file's last write could be used); undefined when it holds none.
+   */
+  lastCommitIn?(log: SourceLog): Promise<{ time: string; estimated: boolean } | undefined>;
+  /** For `snaplog status`: the server's newest transaction id right now (MariaDB gtid_binlog_pos, MySQL gtid_executed). */
+  currentTransactionId?(): Promise<string | undefined>;
   /** Ends a global freeze from any process (the watchdog's last resort); absent for session-bound locks. */
   forceRelease?(): Promise<void>;
   close(): Promise<void>;

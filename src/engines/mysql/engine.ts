@@ -10,6 +10,7 @@ import { connectMysql, globalVariable } from './connection.js';
 import type { MysqlEndpoint } from './connection.js';
 import { binlogName, binlogSequence, parseBinlogIndex } from './binlog-index.js';
 import { binlogObserver, firstTransactionAgeSeconds } from './log-facts.js';
+import { lastCommitInBinlog } from './live-state.js';
 
 export interface MysqlEngineOptions {
   endpoint: MysqlEndpoint;
@@ -112,6 +113,15 @@ export class MysqlEngine implements Engine {
 
   firstTransactionAgeSeconds(log: SourceLog): Promise<number | undefined> {
     return firstTransactionAgeSeconds(log.path);
+  }
+
+  lastCommitIn(log: SourceLog): Promise<{ time: string; estimated: boolean } | undefined> {
+    return lastCommitInBinlog(log.path);
+  }
+
+  /** Needs no privilege: @@gtid_binlog_pos (MariaDB) or @@gtid_executed (MySQL) is readable by any user. */
+  async currentTransactionId(): Promise<string | undefined> {
+    return this.withConnection(async (connection) => (await globalVariable(connection, 'gtid_binlog_pos')) ?? (await globalVariable(connection, 'gtid_executed')));
   }
 
   /** Uses its own connection: the lock must live exactly as long as the holder keeps it. */
