@@ -30,6 +30,21 @@ export class DatabaseAuthError extends SnaplogError {
   }
 }
 
+export class DatabasePrivilegeError extends SnaplogError {
+  constructor(cause: unknown) {
+    super(`the database refused: ${(cause as Error).message}`, {
+      hint: "'snaplog config check --database' lists every privilege snaplog needs that this user lacks, and the GRANT that adds them",
+      cause,
+    });
+  }
+}
+
+/** A server's "Access denied; you need … privilege" as an error that says how to find every missing grant. */
+export function asPrivilegeError(error: unknown): unknown {
+  const code = (error as { code?: string }).code;
+  return code === 'ER_SPECIFIC_ACCESS_DENIED_ERROR' || code === 'ER_TABLEACCESS_DENIED_ERROR' || code === 'ER_DBACCESS_DENIED_ERROR' ? new DatabasePrivilegeError(error) : error;
+}
+
 export function describeEndpoint(endpoint: MysqlEndpoint): string {
   return endpoint.socket ? `socket ${endpoint.socket}` : `${endpoint.host ?? 'localhost'}:${endpoint.port}`;
 }
