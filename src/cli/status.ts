@@ -89,5 +89,6 @@ function hintFor(report: StatusReport): string {
   if (report.service.state === 'stalled') return 'look at journalctl -u snaplog-ship and at the archive mount (a hung NFS server blocks writes)';
   if (report.lastError) return `the last ship error says what to fix; snaplog ship --once shows it again`;
   if (report.gaps.length) return 'take a new snapshot now: a restore cannot cross the purged logs (snaplog list shows the gap)';
-  return 'run snaplog ship (or start the service: systemctl start snaplog-ship); set [ship] max_log_age to bound the lag on a quiet server';
+  const bound = report.maxLagSource.includes('not set') ? '; set [ship] max_log_age to bound the lag on a quiet server' : '';
+  return `start the ship service (systemctl start snaplog-ship) or run snaplog ship --once now; journalctl -u snaplog-ship shows what holds it up${bound}`;
 }
