@@ -65,7 +65,9 @@ export function initRefusal(facts: ArchivePathFacts): InitRefusal | undefined {
   if (facts.kind === 'missing') {
     return {
       reason: `${path} does not exist: snaplog does not create the archive folder, because an unmounted share is a missing or empty folder`,
-      hint: `mount the share (mount ${path}, or the share that holds it) and create the folder on it, then run snaplog archive init again; for a local archive on purpose, add --force`,
+      hint:
+        `mount the share (mount ${path}, or the share that holds it) and create the folder on it, then run snaplog archive init again; ` +
+        'for a local archive on purpose, add --force',
       forceHelps: true,
     };
   }
@@ -77,8 +79,12 @@ export function initRefusal(facts: ArchivePathFacts): InitRefusal | undefined {
   if (!mount || mount.mountPoint === '/') {
     const where = realPath === path ? path : `${path} (${realPath})`;
     return {
-      reason: `${where} is not a mount point and not inside one: it is on the root file system${mount ? ` (${mount.fsType} ${mount.source})` : ''}, where an unmounted share's empty folder would be`,
-      hint: `mount the share at ${path} (findmnt ${path} shows what is mounted there), then run snaplog archive init again; for a local archive on purpose (a test, a disk you manage yourself), add --force`,
+      reason:
+        `${where} is not a mount point and not inside one: it is on the root file system${mount ? ` (${mount.fsType} ${mount.source})` : ''}, ` +
+        "where an unmounted share's empty folder would be",
+      hint:
+        `mount the share at ${path} (findmnt ${path} shows what is mounted there), then run snaplog archive init again; ` +
+        'for a local archive on purpose (a test, a disk you manage yourself), add --force',
       forceHelps: true,
     };
   }

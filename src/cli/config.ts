@@ -10,7 +10,7 @@ export function configCommand(): Command {
   config.addCommand(
     withJsonOption(withConfigOption(new Command('check')))
       .description('read and validate the config; print the files read, the effective values and every warning')
-      .option('--database', 'also connect to the database and check what snaplog needs: every privilege ship and freeze use (Oracle: ARCHIVELOG mode, V$ access)')
+      .option('--database', 'also connect to the database and check what snaplog needs: each privilege ship and freeze use (Oracle: ARCHIVELOG, V$ access)')
       .addHelpText(
         'after',
         `
@@ -61,7 +61,8 @@ function privilegeText(report: PrivilegeReport): string {
 }
 
 function missingPrivilegesError(report: PrivilegeReport, grants: string[]): SnaplogError {
-  return new SnaplogError(`${report.account} lacks ${grants.length === 1 ? 'a privilege' : `${grants.length} privileges`} snaplog needs: ${grants.join(', ')} (listed above)`, {
+  const count = grants.length === 1 ? 'a privilege' : `${grants.length} privileges`;
+  return new SnaplogError(`${report.account} lacks ${count} snaplog needs: ${grants.join(', ')} (listed above)`, {
     hint: report.fix
       ? `as a database administrator run: ${report.fix} — then snaplog config check --database again`
       : 'read the FAILED lines above; the README lists the privileges per command',

@@ -21,7 +21,8 @@ export function isoInZone(instant: Date, timeZone: string): string {
   const part = (type: Intl.DateTimeFormatPartTypes): string => parts.find((entry) => entry.type === type)?.value ?? '';
   const offset = part('timeZoneName').replace(/^GMT/, '') || '+00:00';
   const millis = instant.getUTCMilliseconds();
-  return `${part('year')}-${part('month')}-${part('day')}T${part('hour')}:${part('minute')}:${part('second')}${millis ? `.${String(millis).padStart(3, '0')}` : ''}${offset}`;
+  const fraction = millis ? `.${String(millis).padStart(3, '0')}` : '';
+  return `${part('year')}-${part('month')}-${part('day')}T${part('hour')}:${part('minute')}:${part('second')}${fraction}${offset}`;
 }
 
 /**

@@ -15,7 +15,7 @@ function parseSeconds(text: string): number {
 export function statusCommand(): Command {
   return withJsonOption(withConfigOption(new Command('status')))
     .description('live: the server\'s open log and last commit, the archive\'s last shipped commit, the ship service, lag, RPO and the restorable window')
-    .option('--max-lag <seconds>', 'exit 1 when the oldest commit not yet in the archive is older than this (default: [ship] max_log_age + a margin)', parseSeconds)
+    .option('--max-lag <seconds>', 'exit 1 when the oldest commit not in the archive is older than this (default: [ship] max_log_age + a margin)', parseSeconds)
     .addHelpText(
       'after',
       `
@@ -46,16 +46,22 @@ export function statusText(report: StatusReport): string {
   const { server, archive } = report;
   const lines: string[] = [`system:        ${report.systemId ?? 'unknown'}`];
   if (server.reachable) {
-    const commit = server.lastCommit ? `${server.lastCommitEstimated ? 'last write ' : 'last commit '}${instant(server.lastCommit)}` : 'no transaction in it yet';
-    lines.push(`server:        ${server.openLog ?? '?'} open (${server.openLogSize ?? '?'} bytes), ${commit}${server.transactionId ? `, GTID ${server.transactionId}` : ''}`);
+    const what = server.lastCommitEstimated ? 'last write' : 'last commit';
+    const commit = server.lastCommit ? `${what} ${instant(server.lastCommit)}` : 'no transaction in it yet';
+    const gtid = server.transactionId ? `, GTID ${server.transactionId}` : '';
+    lines.push(`server:        ${server.openLog ?? '?'} open (${server.openLogSize ?? '?'} bytes), ${commit}${gtid}`);
   } else lines.push(`server:        UNREACHABLE: ${server.error}`);
   if (archive.error) lines.push(`archive:       UNREADABLE (${archive.location}): ${archive.error}`);
   else lines.push(`archive:       ${archive.location}: ${archive.logs} logs`);
   lines.push(`last shipped:  ${report.lastShipped ? `${report.lastShipped.name}, last commit ${instant(report.lastShipped.time)}` : 'nothing yet'}`);
   const unshipped = server.unshipped.length ? ` (not yet in the archive: ${server.unshipped.join(', ')})` : '';
-  lines.push(`RPO now:       ${report.rpoSeconds === null ? 'unknown' : report.rpoSeconds === 0 ? '0 s (caught up)' : showSeconds(report.rpoSeconds)}${report.rpoSeconds ? unshipped : ''}`);
-  lines.push(`lag:           ${report.lagSeconds === null ? 'unknown' : showSeconds(report.lagSeconds)} (limit ${report.maxLagSeconds} s, ${report.maxLagSource})`);
-  lines.push(`restorable:    ${report.restorable ? `from ${instant(report.restorable.from)} to ${instant(report.restorable.to)} (snapshot ${report.restorable.snapshotId})` : 'nothing yet: no usable snapshot with its logs'}`);
+  const rpo = report.rpoSeconds === null ? 'unknown' : report.rpoSeconds === 0 ? '0 s (caught up)' : `${showSeconds(report.rpoSeconds)}${unshipped}`;
+  lines.push(`RPO now:       ${rpo}`);
+  const lag = report.lagSeconds === null ? 'unknown' : showSeconds(report.lagSeconds);
+  lines.push(`lag:           ${lag} (limit ${report.maxLagSeconds} s, ${report.maxLagSource})`);
+  const window = report.restorable;
+  const restorable = window ? `from ${instant(window.from)} to ${instant(window.to)} (snapshot ${window.snapshotId})` : 'nothing yet: no usable snapshot with its logs';
+  lines.push(`restorable:    ${restorable}`);
   lines.push(`ship service:  ${serviceLine(report)}`);
   lines.push(`freeze:        ${report.freeze.state}`);
   for (const warning of report.warnings) lines.push(`warning:       ${warning}`);
@@ -85,7 +91,9 @@ function serviceLine(report: StatusReport): string {
 function hintFor(report: StatusReport): string {
   if (!report.server.reachable) return 'check that the database runs and that [mysql] (or the engine section) in the config points at it';
   if (report.archive.error) return 'check that the archive share is mounted (findmnt) or the container reachable, then run snaplog status again';
-  if (report.service.state === 'dead' || report.service.state === 'stopped') return 'start the ship service: systemctl start snaplog-ship (journalctl -u snaplog-ship shows why it stopped)';
+  if (report.service.state === 'dead' || report.service.state === 'stopped') {
+    return 'start the ship service: systemctl start snaplog-ship (journalctl -u snaplog-ship shows why it stopped)';
+  }
   if (report.service.state === 'stalled') return 'look at journalctl -u snaplog-ship and at the archive mount (a hung NFS server blocks writes)';
   if (report.lastError) return `the last ship error says what to fix; snaplog ship --once shows it again`;
   if (report.gaps.length) return 'take a new snapshot now: a restore cannot cross the purged logs (snaplog list shows the gap)';

@@ -60,7 +60,15 @@ async function writeOrders(connection: Connection, count: number, label: string)
 }
 
 function expectOk(step: string, code: number): void {
-  if (code !== 0) throw new SnaplogError(`demo step failed: snaplog ${step} (exit ${code})`, { hint: "the step's own error is printed above it; run snaplog demo --keep to look at the work folder afterwards" });
+  if (code !== 0) {
+    const hint = "the step's own error is printed above it; snaplog demo --keep keeps the work folder";
+    throw new SnaplogError(`demo step failed: snaplog ${step} (exit ${code})`, { hint });
+  }
+}
+
+/** Something the demo checks that only a bug in snaplog can break. */
+function demoBug(message: string): SnaplogError {
+  return new SnaplogError(message, { hint: 'this is a bug in snaplog: please report it with the output above' });
 }
 
 async function orderCount(socket: string): Promise<number> {
@@ -80,7 +88,8 @@ async function orderCount(socket: string): Promise<number> {
  */
 export async function runDemo(options: DemoOptions): Promise<void> {
   if (process.getuid?.() !== 0) {
-    throw new SnaplogError('snaplog demo needs root: it loop-mounts a disk image and freezes it like a VM snapshot', { hint: 'run it as root (sudo snaplog demo), on a test machine' });
+    const why = 'it loop-mounts a disk image and freezes it like a VM snapshot';
+    throw new SnaplogError(`snaplog demo needs root: ${why}`, { hint: 'run it as root (sudo snaplog demo), on a test machine' });
   }
   const workDir = resolve(options.workDir);
   const archivePath = resolve(options.archivePath);
@@ -164,14 +173,15 @@ export async function runDemo(options: DemoOptions): Promise<void> {
       restored = await startPrivateServer({ runDir: join(workDir, 'restored-run'), datadir: join(restoreMount, 'mysql'), args: ['--skip-log-bin', '--server-id=2'] });
       const recovered = await orderCount(restored.socket);
       options.say(`   ${recovered} orders after the restore (${beforeDrop} before the DROP): ${recovered === beforeDrop ? 'the table is back, nothing lost' : 'MISMATCH'}`);
-      if (recovered !== beforeDrop) throw new SnaplogError(`restored ${recovered} orders, expected ${beforeDrop}`, { hint: 'this is a bug in snaplog: please report it with the output above' });
+      if (recovered !== beforeDrop) throw demoBug(`restored ${recovered} orders, expected ${beforeDrop}`);
       const lost = transactionsBetween(snapshotGtid, dropGtid);
       const [stream, snapshotSeq] = [snapshotGtid.replace(/-\d+$/, ''), Number(snapshotGtid.split('-').pop())];
       options.say(
-        `10. the snapshot alone would have lost ${lost} transactions: ${stream}-${snapshotSeq + 1} … ${stream}-${snapshotSeq + lost}, committed after it and before the DROP ` +
-          `(${atSnapshot} orders in the snapshot, ${beforeDrop} before the DROP). snaplog got all ${lost} back from the archived binlogs: ${recovered - atSnapshot} orders more than the snapshot.`,
+        `10. the snapshot alone would have lost ${lost} transactions: ${stream}-${snapshotSeq + 1} … ${stream}-${snapshotSeq + lost}, ` +
+          `committed after it and before the DROP (${atSnapshot} orders in the snapshot, ${beforeDrop} before the DROP). ` +
+          `snaplog got all ${lost} back from the archived binlogs: ${recovered - atSnapshot} orders more than the snapshot.`,
       );
-      if (lost !== recovered - atSnapshot) throw new SnaplogError(`counted ${lost} transactions after the snapshot but ${recovered - atSnapshot} recovered orders`, { hint: 'this is a bug in snaplog: please report it with the output above' });
+      if (lost !== recovered - atSnapshot) throw demoBug(`counted ${lost} transactions after the snapshot but ${recovered - atSnapshot} recovered orders`);
     } finally {
       await connection.end().catch(() => undefined);
     }
@@ -190,7 +200,7 @@ async function archivedGtids(archivePath: string, systemId: string): Promise<{ d
   const archive = await Archive.open(archivePath);
   const [match] = await findStatements({ archive, systemId, pattern: /DROP TABLE/i, limit: 1 });
   const [snapshot] = await archive.listSnapshots(systemId);
-  if (!match?.gtid || !snapshot?.position?.gtid) throw new SnaplogError('the archive does not show the DROP or the snapshot position', { hint: 'this is a bug in snaplog: please report it with the output above' });
+  if (!match?.gtid || !snapshot?.position?.gtid) throw demoBug('the archive does not show the DROP or the snapshot position');
   return { dropGtid: match.gtid, snapshotGtid: snapshot.position.gtid };
 }
 
@@ -201,11 +211,11 @@ async function archivedGtids(archivePath: string, systemId: string): Promise<{ d
 export function transactionsBetween(from: string, to: string): number {
   const parse = (gtid: string): [string, number] => {
     const match = /^(\d+-\d+)-(\d+)$/.exec(gtid.trim());
-    if (!match) throw new SnaplogError(`${gtid} is not a single MariaDB GTID (domain-server-sequence)`, { hint: 'this is a bug in snaplog: please report it with the output above' });
+    if (!match) throw demoBug(`${gtid} is not a single MariaDB GTID (domain-server-sequence)`);
     return [match[1]!, Number(match[2])];
   };
   const [fromStream, fromSeq] = parse(from);
   const [toStream, toSeq] = parse(to);
-  if (fromStream !== toStream) throw new SnaplogError(`${from} and ${to} are from different servers or domains`, { hint: 'this is a bug in snaplog: please report it with the output above' });
+  if (fromStream !== toStream) throw demoBug(`${from} and ${to} are from different servers or domains`);
   return toSeq - fromSeq - 1;
 }

@@ -124,7 +124,8 @@ function holderFailed(message: string | undefined, ipcFolder: string): SnaplogEr
   const [reason = 'no reason given', holderHint] = (message ?? 'no reason given').split('\nHINT: ');
   const log = join(ipcFolder, 'holder.log');
   const hint = /access denied/i.test(reason)
-    ? `the database user lacks a privilege: 'snaplog config check --database' lists every missing one and the GRANT that fixes them (the holder's log is ${log})`
+    ? "the database user lacks a privilege: 'snaplog config check --database' lists every missing one and the GRANT that fixes them " +
+      `(the holder's log is ${log})`
     : `${holderHint ? `${holderHint}; ` : ''}the holder's log is ${log}`;
   return new SnaplogError(`the freeze holder could not take the lock: ${reason}`, { hint });
 }

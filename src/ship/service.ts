@@ -69,7 +69,8 @@ class Heartbeat {
     if (this.options.mode !== 'service') return Promise.resolve();
     const now = new Date().toISOString();
     const quietSeconds = Math.max(this.options.rescanIntervalSeconds, this.options.retryMaxDelaySeconds);
-    return writeShipHeartbeat(this.options.ipcFolder, { pid: process.pid, startedAt: this.startedAt, heartbeatAt: now, quietSeconds, ...(stopped ? { stoppedAt: now } : {}) }).catch(() => undefined);
+    const heartbeat = { pid: process.pid, startedAt: this.startedAt, heartbeatAt: now, quietSeconds, ...(stopped ? { stoppedAt: now } : {}) };
+    return writeShipHeartbeat(this.options.ipcFolder, heartbeat).catch(() => undefined);
   }
 }
 

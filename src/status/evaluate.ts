@@ -85,7 +85,15 @@ export interface StatusReport {
     transactionId: string | null;
     unshipped: string[];
   };
-  archive: { location: string; error: string | null; logs: number; lastLog: string | null; lastCommit: string | null; gaps: ArchiveFacts['gaps']; snapshots: number };
+  archive: {
+    location: string;
+    error: string | null;
+    logs: number;
+    lastLog: string | null;
+    lastCommit: string | null;
+    gaps: ArchiveFacts['gaps'];
+    snapshots: number;
+  };
   restorable: { from: string; to: string; snapshotId: string } | null;
   service: ServiceReport;
   pending: string[];
@@ -133,15 +141,24 @@ export function evaluateStatus(inputs: StatusInputs): StatusReport {
   if (!reachable) problems.push(`cannot ask the database: ${server.error} (lag and RPO unknown)`);
   if (archive.error !== undefined) problems.push(`cannot read the archive: ${archive.error}`);
   if (lagSeconds !== null && lagSeconds > inputs.maxLagSeconds) {
-    problems.push(`shipping is stale: the oldest commit not in the archive is ${lagSeconds} s old, more than --max-lag ${inputs.maxLagSeconds} s (${inputs.maxLagSource})`);
+    const limit = `--max-lag ${inputs.maxLagSeconds} s (${inputs.maxLagSource})`;
+    problems.push(`shipping is stale: the oldest commit not in the archive is ${lagSeconds} s old, more than ${limit}`);
   }
-  if (service.state === 'dead') problems.push(`the ship service (pid ${service.pid}) is not running: it died; its last heartbeat was ${service.heartbeatAgeSeconds} s ago`);
+  const pid = `the ship service (pid ${service.pid})`;
+  if (service.state === 'dead') problems.push(`${pid} is not running: it died; its last heartbeat was ${service.heartbeatAgeSeconds} s ago`);
   if (service.state === 'stopped') problems.push(`the ship service is stopped (since ${service.stoppedAt}): nothing is shipped until it runs again`);
-  if (service.state === 'stalled') problems.push(`the ship service (pid ${service.pid}) has not reported for ${service.heartbeatAgeSeconds} s: stuck on the archive or the database?`);
-  if (!ship && service.state === 'never-ran' && archive.error === undefined && archive.logCount === 0) problems.push('nothing has been shipped yet: ship has never run');
-  if (ship && ship.consecutiveFailures > 0 && ship.lastError) problems.push(`the last ship round failed (${ship.consecutiveFailures}× in a row): ${ship.lastError.message.split('\n')[0]}`);
-  if (ship && ship.gaps.length) problems.push(`logs were purged before they were shipped: ${ship.gaps.map((gap) => `${gap.missing} before ${gap.before}`).join('; ')}`);
-  if (archive.gaps.length) warnings.push(`the archive has gaps: ${archive.gaps.map((gap) => `${gap.missingSequences} between ${gap.after} and ${gap.before}`).join('; ')}`);
+  if (service.state === 'stalled') problems.push(`${pid} has not reported for ${service.heartbeatAgeSeconds} s: stuck on the archive or the database?`);
+  const neverShipped = !ship && service.state === 'never-ran' && archive.error === undefined && archive.logCount === 0;
+  if (neverShipped) problems.push('nothing has been shipped yet: ship has never run');
+  if (ship && ship.consecutiveFailures > 0 && ship.lastError) {
+    problems.push(`the last ship round failed (${ship.consecutiveFailures}× in a row): ${ship.lastError.message.split('\n')[0]}`);
+  }
+  if (ship && ship.gaps.length) {
+    problems.push(`logs were purged before they were shipped: ${ship.gaps.map((gap) => `${gap.missing} before ${gap.before}`).join('; ')}`);
+  }
+  if (archive.gaps.length) {
+    warnings.push(`the archive has gaps: ${archive.gaps.map((gap) => `${gap.missingSequences} between ${gap.after} and ${gap.before}`).join('; ')}`);
+  }
   if (server.lastCommit?.estimated) warnings.push(`the open log ${server.openLog} is large: its last commit time is its last write`);
   if (archive.error === undefined && archive.snapshotCount === 0) warnings.push('no snapshot recorded yet: the backup product has not run snaplog freeze');
 

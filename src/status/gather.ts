@@ -47,7 +47,9 @@ async function archiveFacts(archive: Archive, systemId: string): Promise<{ facts
   const newestCommit = byTime[byTime.length - 1];
   const lastLog = [...catalog.logs].sort((a, b) => a.sequence - b.sequence || Date.parse(a.shippedAt) - Date.parse(b.shippedAt)).pop();
   const snapshots = await archive.listSnapshots(systemId);
-  const windows = snapshotWindows(snapshots, catalog).flatMap((window) => (window.restorable && !window.problem ? [{ ...window.restorable, snapshotId: window.snapshot.id }] : []));
+  const windows = snapshotWindows(snapshots, catalog).flatMap((window) =>
+    window.restorable && !window.problem ? [{ ...window.restorable, snapshotId: window.snapshot.id }] : [],
+  );
   const newestTo = windows.map((window) => window.to).sort().pop();
   const restorable = windows.filter((window) => window.to === newestTo).sort((a, b) => a.from.localeCompare(b.from))[0];
   return {
@@ -73,7 +75,11 @@ async function isShipProcess(pid: number): Promise<boolean> {
 }
 
 /** Everything `snaplog status` shows, asked live: the server, the archive, the ship service's heartbeat. */
-export async function gatherStatus(config: SnaplogConfig, engineFactory: () => Promise<Engine>, maxLag: { seconds: number; source: string }): Promise<StatusInputs> {
+export async function gatherStatus(
+  config: SnaplogConfig,
+  engineFactory: () => Promise<Engine>,
+  maxLag: { seconds: number; source: string },
+): Promise<StatusInputs> {
   const ipcFolder = config.workload.ipcFolder;
   const [ship, freeze, heartbeat] = await Promise.all([readShipStatus(ipcFolder), readFreezeState(ipcFolder), readShipHeartbeat(ipcFolder)]);
   let engine: Engine | undefined;
@@ -96,14 +102,15 @@ export async function gatherStatus(config: SnaplogConfig, engineFactory: () => P
         if (systems.length === 1) systemId = systems[0];
       }
       if (systemId) ({ facts: archive, names: archivedNames } = await archiveFacts(opened, systemId));
-      else if ((await opened.systemIds()).length > 1) archive.error = 'it holds several systems and the database cannot say which one is this: set [archive] system_id';
+      else if ((await opened.systemIds()).length > 1) archive.error = 'it holds several systems; which is this one? set [archive] system_id';
       else archivedNames = new Set();
     } catch (error) {
       archive = { ...archive, error: firstLine(error) };
     }
     const server = await serverFacts(engineError === undefined ? engine : undefined, engineError, archivedNames);
     const alive = heartbeat ? await isShipProcess(heartbeat.pid) : false;
-    return { now: Date.now(), systemId, server, archive, service: { heartbeat, alive }, ship, freeze, maxLagSeconds: maxLag.seconds, maxLagSource: maxLag.source };
+    const service = { heartbeat, alive };
+    return { now: Date.now(), systemId, server, archive, service, ship, freeze, maxLagSeconds: maxLag.seconds, maxLagSource: maxLag.source };
   } finally {
     await engine?.close().catch(() => undefined);
   }

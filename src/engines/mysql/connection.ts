@@ -39,10 +39,16 @@ export class DatabasePrivilegeError extends SnaplogError {
   }
 }
 
+const PRIVILEGE_DENIED = new Set(['ER_SPECIFIC_ACCESS_DENIED_ERROR', 'ER_TABLEACCESS_DENIED_ERROR', 'ER_DBACCESS_DENIED_ERROR']);
+
+/** The server refused a statement for a missing privilege (not a wrong password: that fails the connection). */
+export function isPrivilegeDenied(error: unknown): boolean {
+  return PRIVILEGE_DENIED.has((error as { code?: string }).code ?? '');
+}
+
 /** A server's "Access denied; you need … privilege" as an error that says how to find every missing grant. */
 export function asPrivilegeError(error: unknown): unknown {
-  const code = (error as { code?: string }).code;
-  return code === 'ER_SPECIFIC_ACCESS_DENIED_ERROR' || code === 'ER_TABLEACCESS_DENIED_ERROR' || code === 'ER_DBACCESS_DENIED_ERROR' ? new DatabasePrivilegeError(error) : error;
+  return isPrivilegeDenied(error) ? new DatabasePrivilegeError(error) : error;
 }
 
 export function describeEndpoint(endpoint: MysqlEndpoint): string {

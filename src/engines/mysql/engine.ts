@@ -122,7 +122,9 @@ export class MysqlEngine implements Engine {
 
   /** Needs no privilege: @@gtid_binlog_pos (MariaDB) or @@gtid_executed (MySQL) is readable by any user. */
   async currentTransactionId(): Promise<string | undefined> {
-    return this.withConnection(async (connection) => (await globalVariable(connection, 'gtid_binlog_pos')) ?? (await globalVariable(connection, 'gtid_executed')));
+    return this.withConnection(async (connection) => {
+      return (await globalVariable(connection, 'gtid_binlog_pos')) ?? (await globalVariable(connection, 'gtid_executed'));
+    });
   }
 
   checkPrivileges(uses: { shipSwitchesLogs: boolean }): Promise<PrivilegeReport> {

@@ -2,7 +2,7 @@ import type { Connection } from 'mysql2/promise';
 import type { PrivilegeCheck, PrivilegeReport } from '../types.js';
 import { binlogStatusStatement, parseServerVersion } from './quiesce.js';
 import type { ServerFlavour } from './quiesce.js';
-import { globalVariable, queryRows } from './connection.js';
+import { globalVariable, isPrivilegeDenied, queryRows } from './connection.js';
 
 /** A privilege snaplog needs, the commands that need it, and a statement that tries it without changing anything. */
 export interface PrivilegeNeed {
@@ -49,13 +49,11 @@ export function quoteAccount(currentUser: string): string {
   return `${quote(user)}@${quote(host)}`;
 }
 
-function isAccessDenied(error: unknown): boolean {
-  const code = (error as { code?: string }).code;
-  return code === 'ER_SPECIFIC_ACCESS_DENIED_ERROR' || code === 'ER_ACCESS_DENIED_ERROR' || code === 'ER_DBACCESS_DENIED_ERROR' || code === 'ER_TABLEACCESS_DENIED_ERROR';
-}
-
 /** Tries every probe on one connection and reports each grant, so that every missing one is named at once. */
-export async function checkMysqlPrivileges(connection: Connection, options: { shipSwitchesLogs: boolean; freezeMethod: 'auto' | 'backup-stage' | 'ftwrl' }): Promise<PrivilegeReport> {
+export async function checkMysqlPrivileges(
+  connection: Connection,
+  options: { shipSwitchesLogs: boolean; freezeMethod: 'auto' | 'backup-stage' | 'ftwrl' },
+): Promise<PrivilegeReport> {
   const flavour = parseServerVersion((await globalVariable(connection, 'version')) ?? '');
   const backupStage = flavour.mariadb && (flavour.major > 10 || (flavour.major === 10 && flavour.minor >= 4));
   const freezeMethod = options.freezeMethod === 'ftwrl' || (options.freezeMethod === 'auto' && !backupStage) ? 'ftwrl' : 'backup-stage';
@@ -67,7 +65,7 @@ export async function checkMysqlPrivileges(connection: Connection, options: { sh
       await connection.query(need.probe);
       checks.push({ grant: need.grant, neededBy: need.neededBy, ok: true });
     } catch (error) {
-      checks.push({ grant: need.grant, neededBy: need.neededBy, ok: false, detail: isAccessDenied(error) ? 'missing' : (error as Error).message });
+      checks.push({ grant: need.grant, neededBy: need.neededBy, ok: false, detail: isPrivilegeDenied(error) ? 'missing' : (error as Error).message });
     }
   }
   const missing = checks.filter((check) => !check.ok && check.detail === 'missing').map((check) => check.grant);
