@@ -58,6 +58,29 @@ describe('live status against a real MariaDB and a real ship service', () => {
     expect(report.server.transactionId).toMatch(/^0-1-\d+$/);
   });
 
+  it('a snapshot gives the restorable window, from the snapshot to the last shipped commit; times in UTC and local time', async () => {
+    expect((await snaplog(['freeze', '--config', setup.configPath])).code).toBe(0);
+    expect((await snaplog(['thaw', '--config', setup.configPath])).code).toBe(0);
+    await server.query('INSERT INTO s.t VALUES (50)');
+    const withWindow = await waitFor(
+      'a window up to the newest commit',
+      async () => {
+        const now = await status(setup);
+        return now.code === 0 && now.report.rpoSeconds === 0 && now.report.restorable ? now : undefined;
+      },
+      90_000,
+      500,
+    );
+    const snapshots = JSON.parse((await snaplog(['list', '--json', '--config', setup.configPath])).stdout).snapshots;
+    // Up to the last shipped commit (stamped in whole seconds: one in the snapshot's second ends the window at the snapshot).
+    const { recoveryPoint } = withWindow.report;
+    const to = Date.parse(recoveryPoint!) > Date.parse(snapshots[0].time) ? recoveryPoint : snapshots[0].time;
+    expect(withWindow.report.restorable).toEqual({ from: snapshots[0].time, to, snapshotId: snapshots[0].id });
+    const text = await snaplog(['status', '--config', setup.configPath], { env: { TZ: 'America/New_York' } });
+    expect(text.stdout).toMatch(/^restorable: {4}from \S+Z \(local \S+-05:00\) to \S+Z \(local \S+-05:00\) \(snapshot \S+\)$/m);
+    expect(text.stdout).toMatch(/^RPO now: {7}0 s \(caught up\)$/m);
+  });
+
   it('the shipper killed and commits going on: the service is reported dead and the lag grows beyond --max-lag: exit 1', async () => {
     const lastShippedBefore = (await status(setup)).report.lastShipped!;
     service!.kill('SIGKILL');
@@ -77,6 +100,10 @@ describe('live status against a real MariaDB and a real ship service', () => {
     expect(stale.report.problems.join('\n')).toMatch(/shipping is stale: the oldest commit not in the archive is \d+ s old, more than --max-lag 1 s/);
     expect(stale.report.rpoSeconds).toBeGreaterThanOrEqual(stale.report.lagSeconds!);
     expect(stale.report.lastShipped).toEqual(lastShippedBefore);
+    // The server's last commit is read from the open binlog: newer than anything shipped.
+    expect(stale.report.server.lastCommitEstimated).toBe(false);
+    expect(Date.parse(stale.report.server.lastCommit!)).toBeGreaterThanOrEqual(Date.parse(lastShippedBefore.time!));
+    expect(stale.report.server.unshipped).toContain(stale.report.server.openLog);
     const text = await snaplog(['status', '--config', setup.configPath, '--max-lag', '1']);
     expect(text.code).toBe(1);
     expect(text.stdout).toMatch(/^ship service: {2}NOT RUNNING \(pid \d+ is gone/m);
