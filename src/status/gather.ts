@@ -29,7 +29,7 @@ async function serverFacts(engine: Engine | undefined, createError: unknown, arc
       if (oldestUnshippedAgeSeconds !== undefined) break;
     }
     const [lastCommit, transactionId, openLogSize] = await Promise.all([
-      open && engine.lastCommitIn ? engine.lastCommitIn(open) : undefined,
+      open && engine.lastCommitIn ? engine.lastCommitIn(open).catch(() => undefined) : undefined,
       engine.currentTransactionId ? engine.currentTransactionId().catch(() => undefined) : undefined,
       open ? stat(open.path).then((info) => info.size, () => undefined) : undefined,
     ]);
@@ -39,7 +39,7 @@ async function serverFacts(engine: Engine | undefined, createError: unknown, arc
   }
 }
 
-/** Reads the archive itself: its last log and commit, gaps, the newest restorable window; never throws. */
+/** Reads the archive itself (not a state file): its last log and commit, gaps, the newest restorable window. */
 async function archiveFacts(archive: Archive, systemId: string): Promise<{ facts: ArchiveFacts; names: Set<string> }> {
   const archived = await archive.listLogs(systemId);
   const catalog = buildCatalog(archived);
@@ -50,8 +50,9 @@ async function archiveFacts(archive: Archive, systemId: string): Promise<{ facts
   const windows = snapshotWindows(snapshots, catalog).flatMap((window) =>
     window.restorable && !window.problem ? [{ ...window.restorable, snapshotId: window.snapshot.id }] : [],
   );
-  const newestTo = windows.map((window) => window.to).sort().pop();
-  const restorable = windows.filter((window) => window.to === newestTo).sort((a, b) => a.from.localeCompare(b.from))[0];
+  // The window that reaches furthest, from its earliest snapshot: windows end where a gap in the logs breaks the chain.
+  const newestTo = Math.max(...windows.map((window) => Date.parse(window.to)));
+  const restorable = windows.filter((window) => Date.parse(window.to) === newestTo).sort((a, b) => Date.parse(a.from) - Date.parse(b.from))[0];
   return {
     names: new Set(catalog.logs.map((log) => log.name)),
     facts: {
