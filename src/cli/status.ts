@@ -1,4 +1,5 @@
 import { Command, InvalidArgumentError } from 'commander';
+import { parseDuration } from '../config/index.js';
 import { createEngine } from '../engines/create.js';
 import { defaultMaxLag, evaluateStatus } from '../status/evaluate.js';
 import type { StatusReport } from '../status/evaluate.js';
@@ -8,14 +9,15 @@ import { withConfigOption, withJsonOption, printJson } from './common.js';
 import { loadContext } from './context.js';
 
 function parseSeconds(text: string): number {
-  if (!/^\d+$/.test(text.trim())) throw new InvalidArgumentError('expected whole seconds, e.g. 900');
-  return Number(text.trim());
+  const seconds = parseDuration(text);
+  if (seconds === undefined) throw new InvalidArgumentError('expected seconds (900) or a duration like 15m or 1h');
+  return seconds;
 }
 
 export function statusCommand(): Command {
   return withJsonOption(withConfigOption(new Command('status')))
     .description('live: the server\'s open log and last commit, the archive\'s last shipped commit, the ship service, lag, RPO and the restorable window')
-    .option('--max-lag <seconds>', 'exit 1 when the oldest commit not in the archive is older than this (default: [ship] max_log_age + a margin)', parseSeconds)
+    .option('--max-lag <seconds>', 'exit 1 when the oldest commit not in the archive is older than this (900, 15m; default: max_log_age + a margin)', parseSeconds)
     .addHelpText(
       'after',
       `

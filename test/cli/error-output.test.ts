@@ -39,5 +39,8 @@ describe('what a user sees when a command fails', () => {
     const missingValue = await snaplog(['status', '--max-lag']);
     expect(missingValue.code).toBe(2);
     expect(missingValue.stderr).toMatch(/^snaplog: option '--max-lag <seconds>' argument missing\nHINT: see 'snaplog status --help'/);
+    const badValue = await snaplog(['status', '--max-lag', 'soon']);
+    expect(badValue.code).toBe(2);
+    expect(badValue.stderr).toMatch(/^snaplog: option '--max-lag <seconds>' argument 'soon' is invalid\. expected seconds .*\nHINT: see 'snaplog status --help'/);
   });
 });
