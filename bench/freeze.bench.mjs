@@ -122,7 +122,7 @@ await runBench(NAME, async () => {
       }
     }
   });
-  parseJson({ ...(await snaplog(configPath, ['archive', 'init'])), stdout: '{}' }, 'snaplog archive init');
+  parseJson({ ...(await snaplog(configPath, ['archive', 'init', '--force'])), stdout: '{}' }, 'snaplog archive init');
   const shipped = await snaplog(configPath, ['ship', '--once']);
   if (shipped.code !== 0) throw new Error(`snaplog ship --once exited ${shipped.code}: ${shipped.stderr}`);
 

@@ -136,7 +136,7 @@ await runBench(NAME, async () => {
   await server.query('CREATE TABLE app.t (id BIGINT AUTO_INCREMENT PRIMARY KEY, v VARCHAR(64)) ENGINE=InnoDB');
   mkdirSync(join(base, 'ipc'), { mode: 0o700 });
   const plainConfig = writeConfig(base, server, { tail: false });
-  await execFileAsync(process.execPath, [SNAPLOG_BIN, '--config', plainConfig, 'archive', 'init']);
+  await execFileAsync(process.execPath, [SNAPLOG_BIN, '--config', plainConfig, 'archive', 'init', '--force']);
 
   const results = {};
   for (const tail of [false, true]) {

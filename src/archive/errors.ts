@@ -3,7 +3,10 @@ import { SnaplogError } from '../errors.js';
 export class ArchiveNotMountedError extends SnaplogError {
   constructor(path: string) {
     super(`${path} has no .snaplog-archive marker: refusing to read or write there`, {
-      hint: `if the NFS share is not mounted, mount it (mount ${path}); if this is a new archive, run 'snaplog archive init'`,
+      hint: /^https?:\/\//.test(path)
+        ? "check [archive] url (account, container, prefix); 'snaplog archive init' is only for a new, empty container"
+        : `the share is probably not mounted: mount it (mount ${path}, or the share that holds it; findmnt ${path} shows what is mounted) and retry; ` +
+          "'snaplog archive init' is only for a new share, once it is mounted",
     });
   }
 }

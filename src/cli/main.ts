@@ -1,5 +1,5 @@
 import { Command, CommanderError } from 'commander';
-import { describeError, SnaplogError } from '../errors.js';
+import { cliErrorText, SnaplogError } from '../errors.js';
 import { withConfigOption } from './common.js';
 /**
  * Each command's module, loaded only when that command runs: hooks and the freeze holder are started as
@@ -50,7 +50,6 @@ export async function buildProgram(argv: readonly string[] = []): Promise<Comman
   const program = withConfigOption(new Command('snaplog'))
     .description('point-in-time recovery for databases backed up by VM snapshots: ship logs, hook snapshots, replay to a target')
     .version('0.1.0')
-    .showHelpAfterError()
     .enablePositionalOptions(false);
   const name = commandNameIn(argv);
   if (name === HOLDER_COMMAND || name === WATCHDOG_COMMAND) {
@@ -69,15 +68,24 @@ Config: --config FILE, else $SNAPLOG_CONFIG, else /etc/snaplog/snaplog.conf (+ /
   return program;
 }
 
-function exitOverrideAll(command: Command): void {
+/** Commander's usage errors in snaplog's form: `snaplog: <what>` and a HINT naming the command's --help, instead of the whole help. */
+function prepareCommands(command: Command): void {
   command.exitOverride();
-  for (const sub of command.commands) exitOverrideAll(sub);
+  command.configureOutput({ outputError: (text, write) => write(`snaplog: ${text.replace(/^error: /, '')}`) });
+  command.showHelpAfterError(`HINT: ${usageHint(command)}`);
+  for (const sub of command.commands) prepareCommands(sub);
+}
+
+function usageHint(command: Command): string {
+  const names: string[] = [];
+  for (let current: Command | null = command; current?.parent; current = current.parent) names.unshift(current.name());
+  return names.length ? `see 'snaplog ${names.join(' ')} --help' for its options` : "see 'snaplog --help' for the commands";
 }
 
 /** Runs the CLI and returns the exit code; never throws. */
 export async function run(argv: string[]): Promise<number> {
   const program = await buildProgram(argv);
-  exitOverrideAll(program);
+  prepareCommands(program);
   const outerExitCode = process.exitCode;
   process.exitCode = undefined;
   try {
@@ -88,7 +96,7 @@ export async function run(argv: string[]): Promise<number> {
       if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') return 0;
       return 2;
     }
-    process.stderr.write(`snaplog: ${describeError(error)}\n`);
+    process.stderr.write(cliErrorText(error, { debug: Boolean(process.env['SNAPLOG_DEBUG']) }));
     if (error instanceof SnaplogError) return error.exitCode;
     return 1;
   } finally {

@@ -64,7 +64,10 @@ Prometheus metrics on http://127.0.0.1:PORT/metrics (lag, recovery point, errors
           process.stdout.write(`caught up: ${result.shipped.length} shipped, last archived ${result.lastArchived?.name ?? 'none'}\n`);
         }
         if (result && result.gaps.length > 0) {
-          process.stderr.write(`snaplog ship: ${result.gaps.length} gap(s): logs purged before they were shipped (see snaplog list)\n`);
+          process.stderr.write(
+            `snaplog ship: ${result.gaps.length} gap(s): logs purged before they were shipped (see snaplog list)\n` +
+              'HINT: a restore cannot cross a gap: take a new snapshot now, and keep binlogs until they are shipped (expire_logs_days, max_log_age)\n',
+          );
           return void (process.exitCode = 1);
         }
       } finally {

@@ -7,6 +7,7 @@ import type { PrivateServer } from '../engines/mysql/private-server.js';
 import { createMountedImage, snapshotImage } from './disk-image.js';
 import { Archive } from '../archive/archive.js';
 import { findStatements } from '../restore/find.js';
+import { SnaplogError } from '../errors.js';
 import type { MountedImage } from './disk-image.js';
 
 export interface DemoOptions {
@@ -18,11 +19,33 @@ export interface DemoOptions {
   say: (line: string) => void;
 }
 
-async function writeDemoConfig(workDir: string, socket: string, archivePath: string): Promise<string> {
+/** Each run is its own database system in the archive: a new server reuses binlog names, which the archive must never mix up. */
+export function demoSystemId(now = new Date()): string {
+  return `demo-${now.toISOString().replace(/[-:]/g, '').replace(/\.(\d+)Z$/, '$1Z')}`;
+}
+
+async function writeDemoConfig(workDir: string, socket: string, archivePath: string, systemId: string): Promise<string> {
   const configPath = join(workDir, 'snaplog.conf');
   await writeFile(
     configPath,
-    ['[workload]', 'workload_name = mariadb', `ipc_folder = ${join(workDir, 'ipc')}`, 'timeout = 90', '', '[mysql]', `socket = ${socket}`, 'user = root', '', '[archive]', `path = ${archivePath}`, '', '[ship]', 'rescan_interval = 1s', ''].join('\n'),
+    [
+      '[workload]',
+      'workload_name = mariadb',
+      `ipc_folder = ${join(workDir, 'ipc')}`,
+      'timeout = 90',
+      '',
+      '[mysql]',
+      `socket = ${socket}`,
+      'user = root',
+      '',
+      '[archive]',
+      `path = ${archivePath}`,
+      `system_id = ${systemId}`,
+      '',
+      '[ship]',
+      'rescan_interval = 1s',
+      '',
+    ].join('\n'),
   );
   await chmod(configPath, 0o600);
   return configPath;
@@ -37,7 +60,15 @@ async function writeOrders(connection: Connection, count: number, label: string)
 }
 
 function expectOk(step: string, code: number): void {
-  if (code !== 0) throw new Error(`demo step failed: ${step} (exit ${code})`);
+  if (code !== 0) {
+    const hint = "the step's own error is printed above it; snaplog demo --keep keeps the work folder";
+    throw new SnaplogError(`demo step failed: snaplog ${step} (exit ${code})`, { hint });
+  }
+}
+
+/** Something the demo checks that only a bug in snaplog can break. */
+function demoBug(message: string): SnaplogError {
+  return new SnaplogError(message, { hint: 'this is a bug in snaplog: please report it with the output above' });
 }
 
 async function orderCount(socket: string): Promise<number> {
@@ -56,7 +87,10 @@ async function orderCount(socket: string): Promise<number> {
  * accidental DROP TABLE, then attach the snapshot copy and restore to just before the DROP.
  */
 export async function runDemo(options: DemoOptions): Promise<void> {
-  if (process.getuid?.() !== 0) throw new Error('snaplog demo needs root: it loop-mounts a disk image and freezes it like a VM snapshot');
+  if (process.getuid?.() !== 0) {
+    const why = 'it loop-mounts a disk image and freezes it like a VM snapshot';
+    throw new SnaplogError(`snaplog demo needs root: ${why}`, { hint: 'run it as root (sudo snaplog demo), on a test machine' });
+  }
   const workDir = resolve(options.workDir);
   const archivePath = resolve(options.archivePath);
   await rm(workDir, { recursive: true, force: true });
@@ -78,12 +112,13 @@ export async function runDemo(options: DemoOptions): Promise<void> {
       datadir,
       args: [`--log-bin=${join(disk.mount, 'binlog', 'mysql-bin')}`, '--server-id=1', '--binlog-format=ROW', '--binlog-checksum=CRC32', '--innodb-buffer-pool-size=32M', '--innodb-log-file-size=16M'],
     });
-    const configPath = await writeDemoConfig(workDir, server.socket, archivePath);
+    const systemId = demoSystemId();
+    const configPath = await writeDemoConfig(workDir, server.socket, archivePath, systemId);
     const run = (args: string[]): Promise<number> => options.snaplog(['--config', configPath, ...args]);
     snaplog = run;
 
-    options.say(`2. snaplog archive init → ${archivePath}`);
-    expectOk('archive init', await run(['archive', 'init']));
+    options.say(`2. snaplog archive init --force → ${archivePath} (a local folder, hence --force; this run's system id: ${systemId})`);
+    expectOk('archive init', await run(['archive', 'init', '--force']));
 
     const connection = await mysql.createConnection({ socketPath: server.socket, user: 'root' });
     try {
@@ -95,6 +130,8 @@ export async function runDemo(options: DemoOptions): Promise<void> {
       expectOk('ship --once', await run(['ship', '--once']));
 
       options.say('4. the nightly snapshot: snaplog freeze → copy of the disk image under fsfreeze → snaplog thaw');
+      // The demo is the only writer: what the server holds now is what the snapshot holds.
+      const atSnapshot = await orderCount(server.socket);
       expectOk('freeze', await run(['freeze']));
       const snapshotCopy = join(workDir, 'snapshot.img');
       snapshotImage(disk, snapshotCopy);
@@ -129,21 +166,29 @@ export async function runDemo(options: DemoOptions): Promise<void> {
       await rm(snapshotCopy, { force: true });
       expectOk('attach', await run(['attach', '--image', restoredImage, '--mount', restoreMount]));
       attached = true;
-      const dropGtid = await findDropGtid(archivePath);
+      const { dropGtid, snapshotGtid } = await archivedGtids(archivePath, systemId);
       expectOk('restore', await run(['restore', '--before-gtid', dropGtid, '--datadir', join(restoreMount, 'mysql'), '--staging', join(workDir, 'staging')]));
 
       options.say('9. start the restored database and count the orders');
       restored = await startPrivateServer({ runDir: join(workDir, 'restored-run'), datadir: join(restoreMount, 'mysql'), args: ['--skip-log-bin', '--server-id=2'] });
       const recovered = await orderCount(restored.socket);
       options.say(`   ${recovered} orders after the restore (${beforeDrop} before the DROP): ${recovered === beforeDrop ? 'the table is back, nothing lost' : 'MISMATCH'}`);
-      if (recovered !== beforeDrop) throw new Error(`restored ${recovered} orders, expected ${beforeDrop}`);
+      if (recovered !== beforeDrop) throw demoBug(`restored ${recovered} orders, expected ${beforeDrop}`);
+      const lost = transactionsBetween(snapshotGtid, dropGtid);
+      const [stream, snapshotSeq] = [snapshotGtid.replace(/-\d+$/, ''), Number(snapshotGtid.split('-').pop())];
+      options.say(
+        `10. the snapshot alone would have lost ${lost} transactions: ${stream}-${snapshotSeq + 1} … ${stream}-${snapshotSeq + lost}, ` +
+          `committed after it and before the DROP (${atSnapshot} orders in the snapshot, ${beforeDrop} before the DROP). ` +
+          `snaplog got all ${lost} back from the archived binlogs: ${recovered - atSnapshot} orders more than the snapshot.`,
+      );
+      if (lost !== recovered - atSnapshot) throw demoBug(`counted ${lost} transactions after the snapshot but ${recovered - atSnapshot} recovered orders`);
     } finally {
       await connection.end().catch(() => undefined);
     }
     const reportPath = resolve('snaplog-report.html');
     options.say('10. snaplog report: the restore windows at a glance');
     expectOk('report', await run(['report', '--out', reportPath]));
-    options.say(`done. The archive stays in ${archivePath}; open ${reportPath} in a browser.`);
+    options.say(`done. The archive stays in ${archivePath} (system ${systemId}); open ${reportPath} in a browser. Run snaplog demo again any time: each run is a new system in it.`);
   } finally {
     await restored?.stop();
     await server?.stop();
@@ -153,11 +198,27 @@ export async function runDemo(options: DemoOptions): Promise<void> {
   }
 }
 
-/** The GTID of the DROP, the one `snaplog find` printed. */
-async function findDropGtid(archivePath: string): Promise<string> {
+/** The GTID of the DROP (the one `snaplog find` printed) and the snapshot's GTID position, both from the archive. */
+async function archivedGtids(archivePath: string, systemId: string): Promise<{ dropGtid: string; snapshotGtid: string }> {
   const archive = await Archive.open(archivePath);
-  const [systemId] = await archive.systemIds();
-  const [match] = await findStatements({ archive, systemId: systemId!, pattern: /DROP TABLE/i, limit: 1 });
-  if (!match?.gtid) throw new Error('find did not report the DROP');
-  return match.gtid;
+  const [match] = await findStatements({ archive, systemId, pattern: /DROP TABLE/i, limit: 1 });
+  const [snapshot] = await archive.listSnapshots(systemId);
+  if (!match?.gtid || !snapshot?.position?.gtid) throw demoBug('the archive does not show the DROP or the snapshot position');
+  return { dropGtid: match.gtid, snapshotGtid: snapshot.position.gtid };
+}
+
+/**
+ * Pure: how many transactions were committed after `from` and before `to`, two GTIDs of one server in
+ * one domain (the demo's): the difference of their sequence numbers, less one.
+ */
+export function transactionsBetween(from: string, to: string): number {
+  const parse = (gtid: string): [string, number] => {
+    const match = /^(\d+-\d+)-(\d+)$/.exec(gtid.trim());
+    if (!match) throw demoBug(`${gtid} is not a single MariaDB GTID (domain-server-sequence)`);
+    return [match[1]!, Number(match[2])];
+  };
+  const [fromStream, fromSeq] = parse(from);
+  const [toStream, toSeq] = parse(to);
+  if (fromStream !== toStream) throw demoBug(`${from} and ${to} are from different servers or domains`);
+  return toSeq - fromSeq - 1;
 }

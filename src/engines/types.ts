@@ -25,6 +25,25 @@ export interface Quiesced {
   global?: boolean;
 }
 
+/** One privilege as `config check --database` found it. */
+export interface PrivilegeCheck {
+  grant: string;
+  /** The commands (and the statement in each) that need it. */
+  neededBy: string[];
+  ok: boolean;
+  /** 'missing' when the server denied it; otherwise what else went wrong trying it. */
+  detail?: string;
+}
+
+export interface PrivilegeReport {
+  /** The account the server sees, e.g. 'snaplog'@'localhost'. */
+  account: string;
+  server: string;
+  checks: PrivilegeCheck[];
+  /** The statement an administrator runs to grant every missing privilege at once. */
+  fix?: string;
+}
+
 /**
  * Everything the shipping loop, the freeze protocol and the planner ask of a database, and nothing else.
  * One adapter per database under src/engines/<name>/.
@@ -54,6 +73,18 @@ export interface Engine {
    * The ship service asks after each round and raises a warning event when the answer changes.
    */
   warningsWhenNotFrozen?(): Promise<string[]>;
+  /**
+   * For `snaplog status`: when the newest transaction in this log (usually the open one) was committed,
+   * from a cheap read (`estimated` when only the file's last write could be used); undefined when it holds none.
+   */
+  lastCommitIn?(log: SourceLog): Promise<{ time: string; estimated: boolean } | undefined>;
+  /** For `snaplog status`: the server's newest transaction id right now (MariaDB gtid_binlog_pos, MySQL gtid_executed). */
+  currentTransactionId?(): Promise<string | undefined>;
+  /**
+   * For `config check --database`: tries, without changing anything, every privilege the configured
+   * commands need (ship, freeze) and reports each one, so that all missing grants are named at once.
+   */
+  checkPrivileges?(uses: { shipSwitchesLogs: boolean }): Promise<PrivilegeReport>;
   /** Ends a global freeze from any process (the watchdog's last resort); absent for session-bound locks. */
   forceRelease?(): Promise<void>;
   close(): Promise<void>;

@@ -51,6 +51,8 @@ async function holdUntilThaw(options: HolderOptions, listener: EndingListener): 
   try {
     quiesced = await withDeadline(options.engine.quiesce(), deadlineMs, 'taking the lock', timeoutSeconds);
   } catch (error) {
+    // stderr is <ipc_folder>/holder.log: the reason stays there after the pre-step has reported it.
+    process.stderr.write(`${new Date().toISOString()} snapshot ${snapshotId}: could not take the lock: ${describeError(error)}\n`);
     await writeFreezeState(ipcFolder, { ...base, systemId, state: 'failed', message: describeError(error) });
     return 1;
   }

@@ -191,10 +191,21 @@ async function waitForHolder(ipcFolder: string, snapshotId: string): Promise<Fre
     const state = await readFreezeState(ipcFolder);
     if (state?.snapshotId === snapshotId) {
       if (state.state === 'frozen' && state.position) return state;
-      if (state.state === 'failed') throw new SnaplogError(`the freeze holder could not take the lock: ${state.message ?? 'no reason given'}`, { hint: 'see <ipc_folder>/holder.log' });
+      if (state.state === 'failed') throw holderFailed(state.message, ipcFolder);
     }
     await sleep(10);
   }
+}
+
+/** The holder's own reason (and HINT), the path of its log, and for a missing privilege the command that lists them all. */
+function holderFailed(message: string | undefined, ipcFolder: string): SnaplogError {
+  const [reason = 'no reason given', holderHint] = (message ?? 'no reason given').split('\nHINT: ');
+  const log = join(ipcFolder, 'holder.log');
+  const hint = /access denied/i.test(reason)
+    ? "the database user lacks a privilege: 'snaplog config check --database' lists every missing one and the GRANT that fixes them " +
+      `(the holder's log is ${log})`
+    : `${holderHint ? `${holderHint}; ` : ''}the holder's log is ${log}`;
+  return new SnaplogError(`the freeze holder could not take the lock: ${reason}`, { hint });
 }
 
 async function undo(ipcFolder: string, state: FreezeState, holderPid: number | undefined, error: unknown): Promise<void> {

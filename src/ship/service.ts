@@ -4,7 +4,7 @@ import { describeError, SnaplogError } from '../errors.js';
 import type { EventChannel } from '../events/channel.js';
 import type { Engine } from '../engines/types.js';
 import type { RoundResult, Shipper } from './shipper.js';
-import { writeShipStatus } from './status-file.js';
+import { writeShipHeartbeat, writeShipStatus } from './status-file.js';
 import type { ShipStatus } from './status-file.js';
 import { backoffDelay } from './backoff.js';
 import { readFreezeState } from '../freeze/state.js';
@@ -59,6 +59,21 @@ class StatusRecorder {
   }
 }
 
+/** The service's heartbeat (not written by `ship --once`): proof of life for `snaplog status`. A failed write never fails a round. */
+class Heartbeat {
+  private readonly startedAt = new Date().toISOString();
+
+  constructor(private readonly options: ShipLoopOptions) {}
+
+  beat(stopped = false): Promise<void> {
+    if (this.options.mode !== 'service') return Promise.resolve();
+    const now = new Date().toISOString();
+    const quietSeconds = Math.max(this.options.rescanIntervalSeconds, this.options.retryMaxDelaySeconds);
+    const heartbeat = { pid: process.pid, startedAt: this.startedAt, heartbeatAt: now, quietSeconds, ...(stopped ? { stoppedAt: now } : {}) };
+    return writeShipHeartbeat(this.options.ipcFolder, heartbeat).catch(() => undefined);
+  }
+}
+
 /**
  * The shipping loop: a round on every change in the binlog folder, on a timer as a safety net, and
  * after a forced switch when the open log grows older than max_log_age. Archive errors are retried with
@@ -66,6 +81,7 @@ class StatusRecorder {
  */
 export async function runShipLoop(engine: Engine, shipper: Shipper, events: EventChannel, options: ShipLoopOptions): Promise<RoundResult | undefined> {
   const recorder = new StatusRecorder(options);
+  const heartbeat = new Heartbeat(options);
   let wake: (() => void) | undefined;
   let dirty = true;
   const poke = (): void => {
@@ -82,11 +98,13 @@ export async function runShipLoop(engine: Engine, shipper: Shipper, events: Even
     for (;;) {
       if (options.signal.aborted) break;
       dirty = false;
+      await heartbeat.beat();
       try {
         lastResult = await oneRound(engine, shipper, options);
         const oldestUnshipped = lastResult.pending[0] ?? lastResult.openLog;
         const age = oldestUnshipped ? await engine.firstTransactionAgeSeconds(oldestUnshipped).catch(() => undefined) : undefined;
         await recorder.success(lastResult, age);
+        await heartbeat.beat();
         options.onRound?.(lastResult, age);
         lastWarnings = await reportEngineWarnings(engine, events, options.ipcFolder, lastWarnings);
         if (failures > 0) await events.emit('ship-recovered', 'info', { afterFailures: failures });
@@ -99,6 +117,7 @@ export async function runShipLoop(engine: Engine, shipper: Shipper, events: Even
         }
       } catch (error) {
         failures = await recorder.failure(error);
+        await heartbeat.beat();
         await events.emit('ship-failed', 'alert', { kind: error instanceof Error ? error.name : 'Error', message: describeError(error), attempt: failures });
         options.log(`snaplog ship: ${describeError(error)}`);
         if (options.mode === 'once' || isPermanent(error)) throw error;
@@ -118,6 +137,8 @@ export async function runShipLoop(engine: Engine, shipper: Shipper, events: Even
     }
   } finally {
     await watcher?.close();
+    // A clean stop (SIGTERM) says so; a service that dies of an error leaves its last beat, and status sees the pid gone.
+    if (options.signal.aborted) await heartbeat.beat(true);
   }
   return lastResult;
 }

@@ -25,3 +25,28 @@ export function writeShipStatus(ipcFolder: string, status: ShipStatus): Promise<
 export function readShipStatus(ipcFolder: string): Promise<ShipStatus | undefined> {
   return readIpcJson<ShipStatus>(ipcFolder, SHIP_STATUS_FILE);
 }
+
+/**
+ * The ship service's heartbeat, for `snaplog status`: written only by the service (never by `ship --once`
+ * or a freeze's catch-up run, which share the status file above), at the start and end of every round
+ * and when it stops. `status` tells a running service from a stopped, dead or stuck one with it.
+ */
+export interface ShipHeartbeat {
+  pid: number;
+  startedAt: string;
+  heartbeatAt: string;
+  /** Set on a clean exit (SIGTERM); a dead service leaves it unset. */
+  stoppedAt?: string;
+  /** Longest quiet time between two heartbeats of a healthy service: a rescan or a retry backoff. */
+  quietSeconds: number;
+}
+
+export const SHIP_HEARTBEAT_FILE = 'ship-heartbeat.json';
+
+export function writeShipHeartbeat(ipcFolder: string, heartbeat: ShipHeartbeat): Promise<void> {
+  return writeIpcJson(ipcFolder, SHIP_HEARTBEAT_FILE, heartbeat);
+}
+
+export function readShipHeartbeat(ipcFolder: string): Promise<ShipHeartbeat | undefined> {
+  return readIpcJson<ShipHeartbeat>(ipcFolder, SHIP_HEARTBEAT_FILE);
+}

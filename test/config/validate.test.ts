@@ -176,7 +176,7 @@ describe('parseConfigText: wrong types name file, line and key, what was expecte
     const text = `[workload]\nworkload_name = mysql\n\n; comment\n\n\ntimeout = ninety\n[archive]\npath = /a\n`;
     const error = configErrorOf(() => parseConfigText(text, FILE));
     expect(error.describe()).toBe(
-      `ConfigError: ${FILE}, line 7, key 'timeout': expected whole seconds (e.g. 90), found "ninety"\n` +
+      `${FILE}, line 7, key 'timeout': expected whole seconds (e.g. 90), found "ninety"\n` +
         `HINT: write it like \`timeout = 90\` on line 7 of ${FILE}; the freeze is released after this many seconds; Azure Backup allows 60 to 1800`,
     );
   });

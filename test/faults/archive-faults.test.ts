@@ -37,7 +37,7 @@ describe('fault: the archive fills up (a tiny loop-mounted file system)', () => 
     disk = await createMountedImage(8, 'fullarch');
     server = await startMariadb({ args: ['--max-binlog-size=262144'] });
     setup = await writeSnaplogConfig(server, { archivePath: join(disk.mount, 'archive'), ship: 'retry_max_delay = 2s' });
-    expect((await snaplog(['archive', 'init', '--config', setup.configPath])).code).toBe(0);
+    expect((await snaplog(['archive', 'init', '--force', '--config', setup.configPath])).code).toBe(0);
   });
   afterAll(async () => {
     service?.kill('SIGKILL');
@@ -94,7 +94,7 @@ describe('fault: the archive goes away (NFS unmounted: the marker disappears) an
     server = await startMariadb();
     setup = await writeSnaplogConfig(server, { ship: 'retry_max_delay = 2s' });
     spare = await makeTempDir('spare');
-    expect((await snaplog(['archive', 'init', '--config', setup.configPath])).code).toBe(0);
+    expect((await snaplog(['archive', 'init', '--force', '--config', setup.configPath])).code).toBe(0);
   });
   afterAll(async () => {
     service?.kill('SIGKILL');

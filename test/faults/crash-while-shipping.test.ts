@@ -30,7 +30,7 @@ describe('fault: kill -9 of the shipper at random points (real MariaDB workload)
     server = await startMariadb({ args: ['--max-binlog-size=4096'] });
     // gzip makes each copy slow enough that kills land inside copies, between rename and metadata, …
     setup = await writeSnaplogConfig(server, { archive: 'compression = gzip' });
-    expect((await snaplog(['archive', 'init', '--config', setup.configPath])).code).toBe(0);
+    expect((await snaplog(['archive', 'init', '--force', '--config', setup.configPath])).code).toBe(0);
     const connection = await server.connect();
     await connection.query('CREATE DATABASE f');
     await connection.query('CREATE TABLE f.t (id INT AUTO_INCREMENT PRIMARY KEY, v VARCHAR(500))');

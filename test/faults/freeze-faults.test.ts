@@ -34,7 +34,7 @@ describe('fault: freeze under duress (real MariaDB)', () => {
     server = await startMariadb();
     archiveDisk = await createMountedImage(64, 'slowarch');
     setup = await writeSnaplogConfig(server, { workload: 'timeout = 4', archivePath: join(archiveDisk.mount, 'archive') });
-    expect((await snaplog(['archive', 'init', '--config', setup.configPath])).code).toBe(0);
+    expect((await snaplog(['archive', 'init', '--force', '--config', setup.configPath])).code).toBe(0);
     await server.query('CREATE DATABASE app');
     await server.query('CREATE TABLE app.t (id INT AUTO_INCREMENT PRIMARY KEY)');
   });

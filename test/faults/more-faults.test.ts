@@ -27,7 +27,7 @@ describe('fault: the database restarts and the archive turns read-only under a r
     server = await startMariadb();
     disk = await createMountedImage(64, 'roarch');
     setup = await writeSnaplogConfig(server, { archivePath: join(disk.mount, 'archive'), ship: 'retry_max_delay = 2s' });
-    expect((await snaplog(['archive', 'init', '--config', setup.configPath])).code).toBe(0);
+    expect((await snaplog(['archive', 'init', '--force', '--config', setup.configPath])).code).toBe(0);
     service = spawn(process.execPath, [SNAPLOG_BIN, 'ship', '--config', setup.configPath], { stdio: 'ignore' });
   });
   afterAll(async () => {
@@ -93,7 +93,7 @@ describe('fault: the archive lies (metadata checksum, truncated log)', () => {
   beforeAll(async () => {
     server = await startMariadb();
     setup = await writeSnaplogConfig(server);
-    expect((await snaplog(['archive', 'init', '--config', setup.configPath])).code).toBe(0);
+    expect((await snaplog(['archive', 'init', '--force', '--config', setup.configPath])).code).toBe(0);
     await server.query('CREATE DATABASE l');
     await server.query('CREATE TABLE l.t (id INT PRIMARY KEY, v TEXT)');
     for (let i = 0; i < 20; i++) await server.query('INSERT INTO l.t VALUES (?, REPEAT("z", 500))', [i]);

@@ -55,7 +55,7 @@ describe('security: the database password never reaches argv, logs or events; se
     setup = await writeSnaplogConfig(server, { mysql: `password_file = ${passwordFile}` });
     const config = (await readFile(setup.configPath, 'utf8')).replace('user = root', 'user = snaplog');
     await writeFile(setup.configPath, config);
-    expect((await snaplog(['archive', 'init', '--config', setup.configPath])).code).toBe(0);
+    expect((await snaplog(['archive', 'init', '--force', '--config', setup.configPath])).code).toBe(0);
     await server.query('CREATE DATABASE s');
     await server.query('CREATE TABLE s.t (id INT PRIMARY KEY)');
     await server.query('INSERT INTO s.t VALUES (1)');

@@ -36,7 +36,7 @@ describe('fault: a very slow archive (FUSE passthrough that delays writes, stand
     slow = await mountSlowFilesystem('slowfs');
     server = await startMariadb({ args: ['--max-binlog-size=2097152'] });
     setup = await writeSnaplogConfig(server, { workload: 'timeout = 4', archivePath: join(slow.mount, 'archive'), ship: 'retry_max_delay = 2s' });
-    expect((await snaplog(['archive', 'init', '--config', setup.configPath])).code).toBe(0);
+    expect((await snaplog(['archive', 'init', '--force', '--config', setup.configPath])).code).toBe(0);
     await server.query('CREATE DATABASE app');
     await server.query('CREATE TABLE app.t (id INT AUTO_INCREMENT PRIMARY KEY, v MEDIUMTEXT)');
   }, 60_000);

@@ -52,7 +52,7 @@ describe('freeze and thaw on a real MariaDB', () => {
   beforeAll(async () => {
     server = await startMariadb();
     setup = await writeSnaplogConfig(server, { workload: 'timeout = 20' });
-    expect((await snaplog(['archive', 'init', '--config', setup.configPath])).code).toBe(0);
+    expect((await snaplog(['archive', 'init', '--force', '--config', setup.configPath])).code).toBe(0);
     await server.query('CREATE DATABASE app');
     await server.query('CREATE TABLE app.t (id INT PRIMARY KEY) ENGINE=InnoDB');
   });
@@ -152,7 +152,7 @@ describe('freeze timeout on a real MariaDB', () => {
     const server = await startMariadb();
     const setup = await writeSnaplogConfig(server, { workload: 'timeout = 2' });
     try {
-      expect((await snaplog(['archive', 'init', '--config', setup.configPath])).code).toBe(0);
+      expect((await snaplog(['archive', 'init', '--force', '--config', setup.configPath])).code).toBe(0);
       await server.query('CREATE DATABASE app');
       await server.query('CREATE TABLE app.t (id INT PRIMARY KEY)');
       const freeze = await snaplog(['freeze', '--json', '--config', setup.configPath]);

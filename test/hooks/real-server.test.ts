@@ -88,7 +88,7 @@ describe('installed hooks, run the way each backup agent runs them, against a re
     root = await makeTempDir('hookroot');
     await mkdir(join(root, 'etc/default'), { recursive: true });
     await writeFile(join(root, 'etc/default/instance_configs.cfg'), '[Snapshots]\nenabled = yes\ntimeout_in_seconds = 60\n');
-    expect((await snaplog(['archive', 'init', '--config', setup.configPath])).code).toBe(0);
+    expect((await snaplog(['archive', 'init', '--force', '--config', setup.configPath])).code).toBe(0);
     await server.query('CREATE DATABASE app');
     await server.query('CREATE TABLE app.t (id INT PRIMARY KEY)');
   });
@@ -247,7 +247,7 @@ describe("gcp: the archive hangs past google-guest-agent's timeout (real MariaDB
     await writeFile(join(root, 'etc/default/instance_configs.cfg'), `[Snapshots]\nenabled = true\n`);
     // The distro file is read after instance_configs.cfg and wins, as in the agent.
     await writeFile(join(root, 'etc/default/instance_configs.cfg.distro'), `[Snapshots]\ntimeout_in_seconds = ${AGENT_TIMEOUT_SECONDS}\n`);
-    expect((await snaplog(['archive', 'init', '--config', setup.configPath])).code).toBe(0);
+    expect((await snaplog(['archive', 'init', '--force', '--config', setup.configPath])).code).toBe(0);
     await server.query('CREATE DATABASE app');
     await server.query('CREATE TABLE app.t (id INT PRIMARY KEY)');
     await install(root, setup, 'gcp');

@@ -161,7 +161,7 @@ describe('IRIS with a fake `iris` terminal (scripted instance: no IRIS can run h
     for (const name of ['20261122.001', '20261122.002', '20261122.003']) await writeFile(join(journalDir, name), Buffer.alloc(8192, name.length));
     await writeFile(statePath, JSON.stringify({ journalDir, current: '20261122.003' }));
     await writeConfig();
-    expect((await cli(['archive', 'init'])).code).toBe(0);
+    expect((await cli(['archive', 'init', '--force'])).code).toBe(0);
   });
   afterEach(async () => {
     await cli(['thaw']).catch(() => undefined);

@@ -52,7 +52,7 @@ describe('metrics: a running ship service scraped over HTTP (real MariaDB)', () 
     setup = await writeSnaplogConfig(server);
     port = await freePort();
     await appendFile(setup.configPath, `\n[metrics]\nlisten = 127.0.0.1:${port}\n`);
-    expect((await snaplog(['archive', 'init', '--config', setup.configPath])).code).toBe(0);
+    expect((await snaplog(['archive', 'init', '--force', '--config', setup.configPath])).code).toBe(0);
     await server.query('CREATE DATABASE app');
     await server.query('CREATE TABLE app.t (id INT AUTO_INCREMENT PRIMARY KEY, v VARCHAR(64))');
     service = spawn(process.execPath, [SNAPLOG_BIN, 'ship', '--config', setup.configPath], { stdio: 'ignore' });

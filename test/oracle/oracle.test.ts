@@ -229,7 +229,7 @@ describe('Oracle end to end against a scripted Oracle model (fake sqlplus and rm
     await writeFile(join(dir, 'oratab'), `# oratab\n+ASM:/u01/grid:N\nORCL:/u01/app/oracle/19c:Y\n`);
     await writeFile(statePath, JSON.stringify({ logMode: 'ARCHIVELOG', dbName: 'ORCL', dbid: '1234567890', scn: 5000, resetlogs: '1093456789', archDir: join(dir, 'arch'), archived: [], threads: [1, 2] }));
     await writeConfig();
-    expect((await cli(['archive', 'init'])).code).toBe(0);
+    expect((await cli(['archive', 'init', '--force'])).code).toBe(0);
     // Three log switches on a two-thread (RAC) database.
     for (let i = 0; i < 3; i++) {
       const switched = await import('node:child_process').then(({ spawnSync }) => spawnSync(join(dir, 'bin', 'sqlplus'), ['-S', '/nolog'], { input: 'CONNECT / AS SYSDBA\nALTER SYSTEM ARCHIVE LOG CURRENT;\n', env: { ...process.env, ...env() } }));

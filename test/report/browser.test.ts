@@ -240,7 +240,7 @@ describe.skipIf(!existsSync(CHROMIUM))('snaplog report of a real archive (real M
       const result = await snaplog([...args, '--config', setup.configPath]);
       expect(result.code, `${args.join(' ')}: ${result.stderr}`).toBe(0);
     };
-    await run(['archive', 'init']);
+    await run(['archive', 'init', '--force']);
     await server.query('CREATE DATABASE shop');
     await server.query('CREATE TABLE shop.orders (id INT AUTO_INCREMENT PRIMARY KEY, note VARCHAR(40))');
     await server.query("INSERT INTO shop.orders (note) VALUES ('before the snapshot')");

@@ -74,7 +74,7 @@ describe('every metric the Grafana dashboard queries is served by a running ship
     setup = await writeSnaplogConfig(server);
     port = await freePort();
     await appendFile(setup.configPath, `\n[metrics]\nlisten = 127.0.0.1:${port}\n`);
-    expect((await snaplog(['archive', 'init', '--config', setup.configPath])).code).toBe(0);
+    expect((await snaplog(['archive', 'init', '--force', '--config', setup.configPath])).code).toBe(0);
     service = spawn(process.execPath, [SNAPLOG_BIN, 'ship', '--config', setup.configPath], { stdio: 'ignore' });
     await waitFor('the metrics endpoint', async () => (await scrape().catch(() => '')).includes('snaplog_shipped_files_total'), 30_000);
   });

@@ -73,7 +73,7 @@ describe('point-in-time restore end to end: real MariaDB on a loop-mounted ext4 
     work = await makeTempDir('e2e-work');
     server = await startMariadb({ datadir: join(disk.mount, 'mysql'), binlogDir: join(disk.mount, 'binlog'), args: ['--innodb-flush-log-at-trx-commit=1'] });
     setup = await writeSnaplogConfig(server, { workload: 'timeout = 60' });
-    expect((await snaplog(['archive', 'init', '--config', setup.configPath])).code).toBe(0);
+    expect((await snaplog(['archive', 'init', '--force', '--config', setup.configPath])).code).toBe(0);
 
     const c = await server.connect();
     await c.query('CREATE DATABASE app');

@@ -70,7 +70,7 @@ describe('lineage of real MariaDB binlogs: one server’s chain connects, two se
     [first, second] = await Promise.all([startMariadb(), startMariadb()]);
     firstSetup = await writeSnaplogConfig(first, { archivePath: join(dir, 'a') });
     secondSetup = await writeSnaplogConfig(second, { archivePath: join(dir, 'b') });
-    for (const setup of [firstSetup, secondSetup]) expect((await snaplog(['archive', 'init', '--config', setup.configPath])).code).toBe(0);
+    for (const setup of [firstSetup, secondSetup]) expect((await snaplog(['archive', 'init', '--force', '--config', setup.configPath])).code).toBe(0);
     await writeHistory(first, 10);
     await writeHistory(second, 13, 1);
     for (const setup of [firstSetup, secondSetup]) expect((await snaplog(['ship', '--once', '--config', setup.configPath])).code).toBe(0);

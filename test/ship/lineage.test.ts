@@ -33,7 +33,7 @@ describe('lineage: servers sharing one archive root never share a system folder 
     [first, second] = await Promise.all([startMariadb(), startMariadb()]);
     firstSetup = await writeSnaplogConfig(first, { archivePath });
     secondSetup = await writeSnaplogConfig(second, { archivePath });
-    expect((await snaplog(['archive', 'init', '--config', firstSetup.configPath])).code).toBe(0);
+    expect((await snaplog(['archive', 'init', '--force', '--config', firstSetup.configPath])).code).toBe(0);
     await runWorkload(first, { transactions: 5, rotations: 2 });
     await runWorkload(second, { transactions: 5, rotations: 2 });
   });
@@ -77,7 +77,7 @@ describe('lineage: servers sharing one archive root never share a system folder 
   it('an installation from before system-id.json keeps the id its ship status names', async () => {
     const legacy = await writeSnaplogConfig(second, { archivePath: join(dir, 'legacy-archive') });
     try {
-      expect((await snaplog(['archive', 'init', '--config', legacy.configPath])).code).toBe(0);
+      expect((await snaplog(['archive', 'init', '--force', '--config', legacy.configPath])).code).toBe(0);
       await cp(secondSetup.ipcFolder, legacy.ipcFolder, { recursive: true });
       const status = JSON.parse(await readFile(join(legacy.ipcFolder, 'ship-status.json'), 'utf8'));
       await writeFile(join(legacy.ipcFolder, 'ship-status.json'), JSON.stringify({ ...status, systemId: 'mariadb-oldhost-1' }));

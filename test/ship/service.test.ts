@@ -24,7 +24,7 @@ describe('ship as a service on a real MariaDB', () => {
     server = await startMariadb();
     // A quiet server must still ship within max_log_age; tailing copies the open binlog to partial/.
     setup = await writeSnaplogConfig(server, { ship: 'max_log_age = 2s\ntail = true' });
-    expect((await snaplog(['archive', 'init', '--config', setup.configPath])).code).toBe(0);
+    expect((await snaplog(['archive', 'init', '--force', '--config', setup.configPath])).code).toBe(0);
     service = spawn(process.execPath, [SNAPLOG_BIN, 'ship', '--config', setup.configPath], { stdio: ['ignore', 'pipe', 'pipe'] });
     service.stdout!.on('data', (chunk) => (output += chunk));
     service.stderr!.on('data', (chunk) => (output += chunk));

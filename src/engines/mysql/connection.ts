@@ -30,6 +30,27 @@ export class DatabaseAuthError extends SnaplogError {
   }
 }
 
+export class DatabasePrivilegeError extends SnaplogError {
+  constructor(cause: unknown) {
+    super(`the database refused: ${(cause as Error).message}`, {
+      hint: "'snaplog config check --database' lists every privilege snaplog needs that this user lacks, and the GRANT that adds them",
+      cause,
+    });
+  }
+}
+
+const PRIVILEGE_DENIED = new Set(['ER_SPECIFIC_ACCESS_DENIED_ERROR', 'ER_TABLEACCESS_DENIED_ERROR', 'ER_DBACCESS_DENIED_ERROR']);
+
+/** The server refused a statement for a missing privilege (not a wrong password: that fails the connection). */
+export function isPrivilegeDenied(error: unknown): boolean {
+  return PRIVILEGE_DENIED.has((error as { code?: string }).code ?? '');
+}
+
+/** A server's "Access denied; you need … privilege" as an error that says how to find every missing grant. */
+export function asPrivilegeError(error: unknown): unknown {
+  return isPrivilegeDenied(error) ? new DatabasePrivilegeError(error) : error;
+}
+
 export function describeEndpoint(endpoint: MysqlEndpoint): string {
   return endpoint.socket ? `socket ${endpoint.socket}` : `${endpoint.host ?? 'localhost'}:${endpoint.port}`;
 }

@@ -3,12 +3,14 @@ import type { Connection } from 'mysql2/promise';
 import { SnaplogError } from '../../errors.js';
 import type { LogObserver } from '../../archive/metadata.js';
 import type { FreezeMethod } from '../../config/index.js';
-import type { Engine, Quiesced, SourceLog } from '../types.js';
+import type { Engine, PrivilegeReport, Quiesced, SourceLog } from '../types.js';
+import { checkMysqlPrivileges } from './privileges.js';
 import { quiesceMysql } from './quiesce.js';
-import { connectMysql, globalVariable } from './connection.js';
+import { asPrivilegeError, connectMysql, globalVariable } from './connection.js';
 import type { MysqlEndpoint } from './connection.js';
 import { binlogName, binlogSequence, parseBinlogIndex } from './binlog-index.js';
 import { binlogObserver, firstTransactionAgeSeconds } from './log-facts.js';
+import { lastCommitInBinlog } from './live-state.js';
 
 export interface MysqlEngineOptions {
   endpoint: MysqlEndpoint;
@@ -49,9 +51,9 @@ export class MysqlEngine implements Engine {
     try {
       return await work(await this.open());
     } catch (error) {
-      if (!isConnectionLost(error)) throw error;
+      if (!isConnectionLost(error)) throw asPrivilegeError(error);
       this.connection = undefined;
-      return work(await this.open());
+      return work(await this.open()).catch((again: unknown) => Promise.reject(asPrivilegeError(again)));
     }
   }
 
@@ -112,6 +114,21 @@ export class MysqlEngine implements Engine {
     return firstTransactionAgeSeconds(log.path);
   }
 
+  lastCommitIn(log: SourceLog): Promise<{ time: string; estimated: boolean } | undefined> {
+    return lastCommitInBinlog(log.path);
+  }
+
+  /** Needs no privilege: @@gtid_binlog_pos (MariaDB) or @@gtid_executed (MySQL) is readable by any user. */
+  async currentTransactionId(): Promise<string | undefined> {
+    return this.withConnection(async (connection) => {
+      return (await globalVariable(connection, 'gtid_binlog_pos')) ?? (await globalVariable(connection, 'gtid_executed'));
+    });
+  }
+
+  checkPrivileges(uses: { shipSwitchesLogs: boolean }): Promise<PrivilegeReport> {
+    return this.withConnection((connection) => checkMysqlPrivileges(connection, { ...uses, freezeMethod: this.options.freezeMethod }));
+  }
+
   /** Uses its own connection: the lock must live exactly as long as the holder keeps it. */
   async quiesce(): Promise<Quiesced> {
     const connection = await connectMysql(this.options.endpoint);
@@ -129,7 +146,7 @@ export class MysqlEngine implements Engine {
       };
     } catch (error) {
       connection.destroy();
-      throw error;
+      throw asPrivilegeError(error);
     }
   }
 

@@ -31,7 +31,7 @@ export function chooseFreezeMethod(flavour: ServerFlavour, configured: FreezeMet
 }
 
 /** MySQL ≥ 8.2 renamed SHOW MASTER STATUS (8.4 removed it). */
-function binlogStatusStatement(flavour: ServerFlavour): string {
+export function binlogStatusStatement(flavour: ServerFlavour): string {
   if (!flavour.mariadb && (flavour.major > 8 || (flavour.major === 8 && flavour.minor >= 2))) return 'SHOW BINARY LOG STATUS';
   return 'SHOW MASTER STATUS';
 }
