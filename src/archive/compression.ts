@@ -13,8 +13,12 @@ export function compressChunks(chunks: AsyncIterable<Buffer>, compression: Compr
   switch (compression) {
     case 'none':
       return chunks;
-    case 'gzip':
-      return Readable.from(chunks).pipe(createGzip({ level: 6 }));
+    case 'gzip': {
+      // pipeline, not pipe: a read error of the source ends the compressed stream with that error.
+      const gzip = createGzip({ level: 6 });
+      pipeline(Readable.from(chunks), gzip).catch(() => undefined);
+      return gzip;
+    }
     case 'zstd':
       return throughZstd(['-q', '-3', '-c', '-T0'], chunks);
   }

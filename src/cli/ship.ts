@@ -59,10 +59,15 @@ Prometheus metrics on http://127.0.0.1:PORT/metrics (lag, recovery point, errors
             shipped: result?.shipped.map((log) => log.name) ?? [],
             pending: result?.pending.map((log) => log.name) ?? [],
             gaps: result?.gaps ?? [],
+            refused: result?.refused.map((log) => ({ log: log.name, reason: log.refused })) ?? [],
           });
         } else if (options.once && !quiet && result) {
           process.stdout.write(`caught up: ${result.shipped.length} shipped, last archived ${result.lastArchived?.name ?? 'none'}\n`);
         }
+        for (const log of result?.refused ?? []) {
+          process.stderr.write(`snaplog ship: ${log.name} not shipped: ${log.refused}\nHINT: a log must be a regular file directly in the binlog folder; put the real log back, then run snaplog ship again\n`);
+        }
+        if (result && result.refused.length > 0) process.exitCode = 1;
         if (result && result.gaps.length > 0) {
           process.stderr.write(`snaplog ship: ${result.gaps.length} gap(s): logs purged before they were shipped (see snaplog list)\n`);
           return void (process.exitCode = 1);

@@ -152,6 +152,15 @@ export const SCHEMA = {
     password_file: pathKey('/etc/snaplog/mysql.pw'),
     defaults_file: pathKey('/etc/snaplog/my.cnf'),
     binlog_dir: pathKey('/var/lib/mysql'),
+    binlog_basename: spec<string, {}>(
+      {
+        expected: "the name part of the server's log_bin_basename: letters, digits, '.', '_' and '-' (e.g. mysql-bin)",
+        example: 'mysql-bin',
+        parse: (text) => (/^[A-Za-z0-9_][A-Za-z0-9._-]*$/.test(text.trim()) ? text.trim() : undefined),
+        hint: 'with the server down, snaplog reads <binlog_dir>/<binlog_basename>.index (never a relay-log index)',
+      },
+      {},
+    ),
     freeze_method: enumKey(FREEZE_METHODS, { default: 'auto' }),
     server_id: intKey({ min: 1, max: 4294967295 }, 'a whole number', '4242'),
   },

@@ -28,6 +28,8 @@ export interface MysqlConfig {
   /** A MySQL option file with `[client] password=…`; from `[mysql] defaults_file`, else from Azure's credString. */
   defaultsFile?: string;
   binlogDir?: string;
+  /** The binlogs' base name (mysql-bin): with the server down, the index is `<binlogDir>/<binlogBasename>.index`. */
+  binlogBasename?: string;
   freezeMethod: FreezeMethod;
   /** server_id of the private server used for replay. */
   serverId?: number;
