@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Readable } from 'node:stream';
 import { ArchiveDuplicateError, classifyWriteError } from './errors.js';
+import { SnaplogError } from '../errors.js';
 import { compressChunks } from './compression.js';
 import { compressionSuffix, logDataPath, logMetadataPath, logsDir } from './layout.js';
 import type { Compression } from './layout.js';
@@ -192,7 +193,9 @@ async function replaceWithClosedCopy(archive: Archive, request: PushRequest, arc
   const checked = async function* (chunks: AsyncIterable<Buffer>): AsyncIterable<Buffer> {
     yield* chunks;
     // Refuse to publish unless what was written is exactly what was compared: a throw here discards the temp file.
-    if (reader.peekSha256() !== source.actual) throw new Error(`${request.sourcePath} changed while it was being copied`);
+    if (reader.peekSha256() !== source.actual) {
+      throw new SnaplogError(`${request.sourcePath} changed while snaplog was copying it`, { hint: 'nothing was replaced; snaplog ship tries again on its next round' });
+    }
   };
   try {
     await archive.storage.replaceFromStream(dataPath, compressChunks(checked(reader.pass(readSource(request.sourcePath))), archived.compression));
@@ -230,16 +233,26 @@ async function replaceMetadata(archive: Archive, request: PushRequest, metadata:
   }
 }
 
-/** Data without metadata: a run died in between. The data is whole (it was published after fsync); check it matches. */
+/**
+ * Data without metadata: a run died in between. The data is whole (it was published after fsync); check it
+ * matches the source (read once more for its facts: a rare path), or differs only in the close marker.
+ */
 async function repairMetadata(archive: Archive, request: PushRequest, dataEntry: string): Promise<PushResult> {
   const compression: Compression = dataEntry.endsWith('.gz') ? 'gzip' : dataEntry.endsWith('.zst') ? 'zstd' : 'none';
-  const source = await digestOf(readSource(request.sourcePath), request.observer);
+  const source = await digestOf(readSource(request.sourcePath));
   const archived = await digestOf(archive.openLog(request.systemId, { storedName: dataEntry, compression }));
-  if (archived.digest.sha256 !== source.digest.sha256) {
-    throw new ArchiveDuplicateError(request.name, `archived data without metadata has sha256 ${archived.digest.sha256.slice(0, 12)}…, source ${source.digest.sha256.slice(0, 12)}…`);
-  }
   const stored = await archive.storage.stat(`${logsDir(request.systemId)}/${dataEntry}`);
-  const metadata = buildMetadata({ ...request, compression }, source.digest, source.facts, stored?.size ?? 0);
+  if (archived.digest.sha256 !== source.digest.sha256) {
+    const detail = `archived data without metadata has sha256 ${archived.digest.sha256.slice(0, 12)}…, source ${source.digest.sha256.slice(0, 12)}…`;
+    if (!request.closeMarker) throw new ArchiveDuplicateError(request.name, detail);
+    const orphan = buildMetadata({ ...request, compression }, archived.digest, {}, stored?.size ?? 0);
+    return settleCloseMarkerDifference(archive, request, request.closeMarker, { ...orphan, shippedAt: new Date(stored?.mtimeMs ?? Date.now()).toISOString() }, detail);
+  }
+  const { digest, facts } = await digestOf(readSource(request.sourcePath), request.observer);
+  if (digest.sha256 !== archived.digest.sha256) {
+    throw new SnaplogError(`${request.sourcePath} changed while snaplog was reading it`, { hint: 'nothing was written; snaplog ship tries again on its next round' });
+  }
+  const metadata = buildMetadata({ ...request, compression }, digest, facts, stored?.size ?? 0);
   await writeMetadata(archive, request, metadata);
   return { outcome: 'metadata-repaired', metadata };
 }

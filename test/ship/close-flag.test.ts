@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
-import { open, readFile, readdir, writeFile } from 'node:fs/promises';
+import { open, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { startMariadb, stopAllMariadb, writeSnaplogConfig, removeDirs } from '../support/mariadb.js';
 import type { MariadbServer, SnaplogTestSetup } from '../support/mariadb.js';
 import { runWorkload } from '../support/workload.js';
@@ -34,14 +35,20 @@ async function formatDescriptionEvent(path: string): Promise<Buffer> {
   return bytes.subarray(4, 4 + bytes.readUInt32LE(13));
 }
 
-describe('a binlog shipped before MariaDB cleared its in-use flag (real MariaDB)', () => {
+describe.each(['none', 'gzip'])('a binlog shipped before MariaDB cleared its in-use flag (real MariaDB, compression %s)', (compression) => {
   let server: MariadbServer;
   let setup: SnaplogTestSetup;
   let logsDir: string;
+  const suffix = compression === 'gzip' ? '.gz' : '';
+  const readArchived = async (name: string): Promise<Buffer> => {
+    const stored = await readFile(join(logsDir, `${name}${suffix}`));
+    return compression === 'gzip' ? gunzipSync(stored) : stored;
+  };
+  const writeArchived = (name: string, bytes: Buffer): Promise<void> => writeFile(join(logsDir, `${name}${suffix}`), compression === 'gzip' ? gzipSync(bytes) : bytes);
 
   beforeAll(async () => {
     server = await startMariadb();
-    setup = await writeSnaplogConfig(server, { archive: 'system_id = db1' });
+    setup = await writeSnaplogConfig(server, { archive: `system_id = db1\ncompression = ${compression}` });
     logsDir = join(setup.archivePath, 'db1', 'logs');
     expect((await snaplog(['archive', 'init', '--config', setup.configPath])).code).toBe(0);
     await runWorkload(server, { transactions: 10, rotations: 2 });
@@ -74,7 +81,7 @@ describe('a binlog shipped before MariaDB cleared its in-use flag (real MariaDB)
     const first = await snaplog(['ship', '--once', '--config', setup.configPath]);
     expect(first.stderr).toBe('');
     expect(first.code).toBe(0);
-    const flagged = await readFile(join(logsDir, victim));
+    const flagged = await readArchived(victim);
     expect(flagged[IN_USE_FLAG_OFFSET]).toBe(clean[IN_USE_FLAG_OFFSET]! | 1);
     const flaggedMetadata = JSON.parse(await readFile(join(logsDir, `${victim}.json`), 'utf8'));
     expect(flaggedMetadata.cleanClose).toBe(false);
@@ -90,7 +97,7 @@ describe('a binlog shipped before MariaDB cleared its in-use flag (real MariaDB)
       const result = await snaplog([...args, '--config', setup.configPath]);
       expect({ args, code: result.code, stderr: result.stderr }).toEqual({ args, code: 0, stderr: '' });
     }
-    const archived = await readFile(join(logsDir, victim));
+    const archived = await readArchived(victim);
     expect(archived.equals(clean)).toBe(true);
     const metadata = JSON.parse(await readFile(join(logsDir, `${victim}.json`), 'utf8'));
     expect(metadata).toMatchObject({ sha256: sha256(clean), size: clean.length, cleanClose: true, replaced: { sha256: sha256(flagged), headSha256: flaggedMetadata.headSha256 } });
@@ -121,22 +128,35 @@ describe('a binlog shipped before MariaDB cleared its in-use flag (real MariaDB)
     const result = await snaplog(['ship', '--once', '--config', setup.configPath]);
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
-    expect((await readFile(join(logsDir, victim))).equals(clean)).toBe(true);
+    expect((await readArchived(victim)).equals(clean)).toBe(true);
     expect(JSON.parse(await readFile(metadataPath, 'utf8'))).toMatchObject({ sha256: sha256(clean), cleanClose: true, replaced: { sha256: sha256(flagged) } });
     expect((await snaplog(['verify', '--config', setup.configPath])).code).toBe(0);
   });
 
+  it('a flagged copy published without its metadata (a run died in between) is replaced too', async () => {
+    const victim = (await indexNames(server))[1]!;
+    const clean = await readFile(join(server.binlogDir, victim));
+    const flagged = Buffer.from(clean);
+    flagged[IN_USE_FLAG_OFFSET]! |= 1;
+    await writeArchived(victim, flagged);
+    await rm(join(logsDir, `${victim}.json`));
+    const result = await snaplog(['ship', '--once', '--config', setup.configPath]);
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    expect((await readArchived(victim)).equals(clean)).toBe(true);
+    expect(JSON.parse(await readFile(join(logsDir, `${victim}.json`), 'utf8'))).toMatchObject({ sha256: sha256(clean), cleanClose: true, replaced: { sha256: sha256(flagged) } });
+  });
+
   it('a copy that differs in another byte besides the flag is refused with the failover HINT and never touched', async () => {
     const victim = (await indexNames(server))[0]!;
-    const archivedPath = join(logsDir, victim);
     const metadataPath = join(logsDir, `${victim}.json`);
-    const original = await readFile(archivedPath);
+    const original = await readArchived(victim);
     const originalMetadata = await readFile(metadataPath, 'utf8');
     // Another server's log under the same name: flagged, and one byte of the server version string differs.
     const other = Buffer.from(original);
     other[IN_USE_FLAG_OFFSET]! |= 1;
     other[30]! ^= 0x01;
-    await writeFile(archivedPath, other);
+    await writeArchived(victim, other);
     const metadata = JSON.parse(originalMetadata);
     await writeFile(metadataPath, JSON.stringify({ ...metadata, sha256: sha256(other), headSha256: sha256(other.subarray(0, 4096)) }));
     try {
@@ -144,12 +164,12 @@ describe('a binlog shipped before MariaDB cleared its in-use flag (real MariaDB)
       expect(result.code).toBe(1);
       expect(result.stderr).toMatch(new RegExp(`${victim.replace('.', '\\.')} already archived with a different checksum`));
       expect(result.stderr).toMatch(/HINT: a different log under the same name: .*failed-over replica.*its own \[archive\] system_id/);
-      expect((await readFile(archivedPath)).equals(other)).toBe(true);
+      expect((await readArchived(victim)).equals(other)).toBe(true);
       const verify = JSON.parse((await snaplog(['verify', '--json', '--config', setup.configPath])).stdout);
       // Besides the broken CRC32 of the changed event, verify names the difference from the server's file.
       expect(verify.problems).toContainEqual({ file: victim, problem: expect.stringMatching(/differs from the server's .*a different log under the same name/) });
     } finally {
-      await writeFile(archivedPath, original);
+      await writeArchived(victim, original);
       await writeFile(metadataPath, originalMetadata);
     }
   });
