@@ -6,6 +6,8 @@ export interface ArchivedIdentity {
   stream?: string;
   size: number;
   headSha256: string;
+  /** false when the archived copy is marked open (crash-closed): the shipper keeps comparing it with the server's file. */
+  cleanClose?: boolean;
 }
 
 export interface SequenceGap {

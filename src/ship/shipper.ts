@@ -56,7 +56,9 @@ export class Shipper {
     }
     const source = await this.engine.listSourceLogs();
     const archivedLogs = await this.archive.listLogs(systemId);
-    const identities: ArchivedIdentity[] = archivedLogs.flatMap((log) => (log.metadata ? [{ name: log.name, sequence: log.metadata.sequence, stream: log.metadata.stream, size: log.metadata.size, headSha256: log.metadata.headSha256 }] : []));
+    const identities: ArchivedIdentity[] = archivedLogs.flatMap((log) =>
+      log.metadata ? [{ name: log.name, sequence: log.metadata.sequence, stream: log.metadata.stream, size: log.metadata.size, headSha256: log.metadata.headSha256, cleanClose: log.metadata.cleanClose }] : [],
+    );
     const plan = planRound(source, identities);
 
     for (const gap of plan.gaps) await this.reportGap(systemId, gap);
@@ -110,8 +112,8 @@ export class Shipper {
       observer: this.engine.observeLog(log),
       closeMarker: this.engine.closeMarker,
     });
-    this.confirmed.add(log.name);
     const { metadata } = result;
+    if (isSettled(metadata)) this.confirmed.add(log.name);
     await this.reportReplacement(systemId, result);
     await this.events.emit(result.outcome === 'shipped' ? 'log-shipped' : 'log-already-archived', 'info', {
       systemId,
@@ -143,7 +145,7 @@ export class Shipper {
     if (!identity) return;
     const size = await sourceFileSize(log.path);
     if (size === identity.size && (await headDigest(log.path)) === identity.headSha256) {
-      this.confirmed.add(log.name);
+      if (isSettled(identity)) this.confirmed.add(log.name);
       return;
     }
     try {
@@ -160,7 +162,7 @@ export class Shipper {
         closeMarker: this.engine.closeMarker,
       });
       await this.reportReplacement(systemId, result);
-      this.confirmed.add(log.name);
+      if (isSettled(result.metadata)) this.confirmed.add(log.name);
     } catch (error) {
       if (error instanceof ArchiveDuplicateError) {
         await this.events.emit('log-conflict', 'alert', { systemId, log: log.name, kind: error.kind, message: error.message, hint: error.hint });
@@ -217,6 +219,14 @@ export class Shipper {
   }
 }
 
+
+/**
+ * An archived log marked open (crash-closed, or shipped before a slow server finished closing it) is compared
+ * with the server's file again on every round (size and first 4 KiB), so a late clean close replaces it.
+ */
+function isSettled(log: { cleanClose?: boolean }): boolean {
+  return log.cleanClose !== false;
+}
 
 /** A copy that took long and crawled: the archive (NFS server, network) is the bottleneck, and the RPO grows. */
 export function isSlowCopy(bytes: number, durationMs: number): boolean {

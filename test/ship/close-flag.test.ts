@@ -6,8 +6,10 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import { startMariadb, stopAllMariadb, writeSnaplogConfig, removeDirs } from '../support/mariadb.js';
 import type { MariadbServer, SnaplogTestSetup } from '../support/mariadb.js';
 import { runWorkload } from '../support/workload.js';
-import { readEvents } from '../support/observe.js';
-import { snaplog } from '../support/cli.js';
+import { readEvents, waitFor } from '../support/observe.js';
+import { SNAPLOG_BIN, snaplog } from '../support/cli.js';
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { IN_USE_FLAG_OFFSET } from '../../src/engines/mysql/binlog-close-flag.js';
 
 const sha256 = (bytes: Buffer): string => createHash('sha256').update(bytes).digest('hex');
@@ -179,5 +181,42 @@ describe.each(['none', 'gzip'])('a binlog shipped before MariaDB cleared its in-
     const verify = await snaplog(['verify', '--config', setup.configPath]);
     expect(verify.code).toBe(0);
     expect(verify.stdout).toMatch(/skipped comparing with the server's files: cannot reach the server/);
+  });
+});
+
+describe('the ship service recovers by itself from a copy shipped before the flag was cleared (real MariaDB)', () => {
+  let server: MariadbServer;
+  let setup: SnaplogTestSetup;
+  let service: ChildProcess | undefined;
+
+  afterAll(async () => {
+    if (service && service.exitCode === null) service.kill('SIGKILL');
+    await stopAllMariadb();
+    await removeDirs(server?.base, setup?.dir);
+  });
+
+  it('ships the flagged file as crash-closed, then replaces it with the clean one on a later round, without a restart', async () => {
+    server = await startMariadb();
+    setup = await writeSnaplogConfig(server, { archive: 'system_id = db1' });
+    const logsDir = join(setup.archivePath, 'db1', 'logs');
+    expect((await snaplog(['archive', 'init', '--config', setup.configPath])).code).toBe(0);
+    await runWorkload(server, { transactions: 5, rotations: 1 });
+    const victim = (await indexNames(server))[0]!;
+    const path = join(server.binlogDir, victim);
+    const clean = await readFile(path);
+    await setInUseFlag(path, true);
+    service = spawn(process.execPath, [SNAPLOG_BIN, 'ship', '--config', setup.configPath], { stdio: 'ignore' });
+    const flaggedMetadata = await waitFor(`${victim} archived`, async () => JSON.parse(await readFile(join(logsDir, `${victim}.json`), 'utf8')));
+    expect(flaggedMetadata.cleanClose).toBe(false);
+    await setInUseFlag(path, false);
+    const metadata = await waitFor('the clean copy to replace the flagged one', async () => {
+      const current = JSON.parse(await readFile(join(logsDir, `${victim}.json`), 'utf8'));
+      return current.replaced ? current : undefined;
+    });
+    expect(metadata).toMatchObject({ sha256: sha256(clean), cleanClose: true, replaced: { sha256: flaggedMetadata.sha256 } });
+    expect((await readFile(join(logsDir, victim))).equals(clean)).toBe(true);
+    service.kill('SIGTERM');
+    expect(await new Promise<number | null>((resolve) => service!.once('exit', resolve))).toBe(0);
+    expect((await snaplog(['status', '--config', setup.configPath])).code).toBe(0);
   });
 });
