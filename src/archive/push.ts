@@ -129,7 +129,8 @@ async function writeMetadata(archive: Archive, request: PushRequest, metadata: L
 
 /**
  * Ships one closed log: copy + hash + observe in one pass, publish under the final name only when whole,
- * then write the metadata. An existing log with the same checksum is skipped; a different one is refused.
+ * then write the metadata. An existing log with the same checksum is skipped; one that differs only in its
+ * close marker (copied before the server finished closing it) is replaced by the clean one; any other is refused.
  */
 export async function pushLog(archive: Archive, request: PushRequest): Promise<PushResult> {
   await archive.assertMounted();
@@ -174,13 +175,14 @@ async function compareWithArchived(archive: Archive, request: PushRequest, archi
 async function settleCloseMarkerDifference(archive: Archive, request: PushRequest, marker: CloseMarker, archived: LogMetadata, detail: string): Promise<PushResult> {
   const source = await markerDigests(readSource(request.sourcePath), marker);
   const stored = await markerDigests(archive.openLog(request.systemId, archived), marker);
-  const sourceClosedCleanly = source.saysOpen === false;
-  if (stored.actual === archived.sha256 && stored.saysOpen === true && sourceClosedCleanly && stored.asClosed === source.actual) {
+  // Only a copy stored under its own name is ever replaced, and only by a file the server has closed cleanly.
+  const replaceable = source.saysOpen === false && archived.storedName === `${request.name}${compressionSuffix(archived.compression)}`;
+  if (replaceable && stored.actual === archived.sha256 && stored.saysOpen === true && stored.asClosed === source.actual) {
     return replaceWithClosedCopy(archive, request, archived, source);
   }
-  if (stored.actual === source.actual && sourceClosedCleanly && archived.sha256 === source.asOpen) {
+  if (replaceable && stored.actual === source.actual && archived.sha256 === source.asOpen) {
     // A replacement published the clean data and died before rewriting the metadata.
-    return { outcome: 'replaced-closed-copy', metadata: await rewriteReplacedMetadata(archive, request, archived), replaced: archived };
+    return { outcome: 'replaced-closed-copy', metadata: await rewriteReplacedMetadata(archive, request, archived, source.actual), replaced: archived };
   }
   const flagOnly = stored.asClosed === source.asClosed;
   throw new ArchiveDuplicateError(request.name, flagOnly ? `${detail}; they differ only in ${marker.description}` : detail, flagOnly ? 'close-marker-only' : 'different');
@@ -208,8 +210,11 @@ async function replaceWithClosedCopy(archive: Archive, request: PushRequest, arc
   return { outcome: 'replaced-closed-copy', metadata, replaced: archived };
 }
 
-async function rewriteReplacedMetadata(archive: Archive, request: PushRequest, archived: LogMetadata): Promise<LogMetadata> {
+async function rewriteReplacedMetadata(archive: Archive, request: PushRequest, archived: LogMetadata, expectedSha256: string): Promise<LogMetadata> {
   const source = await digestOf(readSource(request.sourcePath), request.observer);
+  if (source.digest.sha256 !== expectedSha256) {
+    throw new SnaplogError(`${request.sourcePath} changed while snaplog was reading it`, { hint: 'nothing was written; snaplog ship tries again on its next round' });
+  }
   const metadata: LogMetadata = { ...buildMetadata({ ...request, compression: archived.compression }, source.digest, source.facts, archived.storedSize), replaced: replacedRecord(archived) };
   await replaceMetadata(archive, request, metadata);
   return metadata;
