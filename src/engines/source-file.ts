@@ -9,7 +9,7 @@ const READ_CHUNK = 1 << 20;
 export class SourceFileRefusedError extends SnaplogError {
   constructor(readonly path: string, reason: string) {
     super(`refusing to read ${path}: ${reason}`, {
-      hint: 'a log the database lists must be a regular file directly in its log folder; find out who replaced it (the database user could make root read any file), restore the real file, then run snaplog ship again',
+      hint: "snaplog reads the database's logs and their index only as regular files, never through a symlink (the database's user could make root read any file): find out who replaced it, put the real file back, then run snaplog ship again",
     });
   }
 }

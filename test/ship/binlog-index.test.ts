@@ -90,3 +90,27 @@ describe('the binlog index is untrusted: entries outside the binlog folder and s
     expect(JSON.parse(result.stdout).shipped).toEqual(['mysql-bin.000002']);
   });
 });
+
+describe('the binlog index of a running server (real MariaDB)', () => {
+  afterAll(stopAllMariadb);
+
+  it('a closed binlog replaced by a symlink is refused while the others ship', async () => {
+    const server = await startMariadb();
+    const setup = await writeSnaplogConfig(server, { archive: 'system_id = up' });
+    try {
+      expect((await snaplog(['archive', 'init', '--config', setup.configPath])).code).toBe(0);
+      await runWorkload(server, { transactions: 3, rotations: 3 });
+      const secret = join(server.base, 'secret');
+      await writeFile(secret, SECRET);
+      await rename(join(server.binlogDir, 'mysql-bin.000002'), join(server.base, 'moved'));
+      await symlink(secret, join(server.binlogDir, 'mysql-bin.000002'));
+      const result = await snaplog(['ship', '--once', '--json', '--config', setup.configPath]);
+      expect(result.code).toBe(1);
+      expect(JSON.parse(result.stdout)).toMatchObject({ shipped: ['mysql-bin.000001', 'mysql-bin.000003'], refused: [{ log: 'mysql-bin.000002', reason: expect.stringMatching(/symbolic link/) }] });
+      expect(await archivedBytes(setup.archivePath)).not.toContain(SECRET);
+    } finally {
+      await server.kill();
+      await removeDirs(server.base, setup.dir);
+    }
+  });
+});
