@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { lstat, readdir } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { dirname, isAbsolute, join } from 'node:path';
 import type { Connection } from 'mysql2/promise';
 import { SnaplogError } from '../../errors.js';
 import type { LogObserver } from '../../archive/metadata.js';
@@ -76,7 +76,7 @@ export class MysqlEngine implements Engine {
       const indexPath = (await globalVariable(connection, 'log_bin_index')) ?? '';
       const basename = await globalVariable(connection, 'log_bin_basename');
       return {
-        binlogDir: basename ? dirname(basename) : dirname(indexPath),
+        binlogDir: basename && isAbsolute(basename) ? dirname(basename) : dirname(indexPath),
         serverId: (await globalVariable(connection, 'server_id')) ?? '0',
         version: (await globalVariable(connection, 'version')) ?? 'unknown',
         serverUuid: await globalVariable(connection, 'server_uuid'),
