@@ -19,8 +19,9 @@ the open log holds a transaction older than [ship] max_log_age, and retries arch
 A closed binlog is copied once MariaDB/MySQL has finished closing it (its in-use flag clear; after 0.5 s
 it is shipped as crash-closed), and an archived copy that differs from the server's file only in that
 flag is replaced by the clean file. Binlogs the index lists outside the binlog folder, symlinks and
-non-regular files are refused (exit 1 with --once) and never read. On SIGTERM it finishes the file in flight and exits 0. With [metrics] listen = 127.0.0.1:PORT it serves
-Prometheus metrics on http://127.0.0.1:PORT/metrics (lag, recovery point, errors, freeze, free space).`,
+non-regular files are refused (exit 1 with --once) and never read. On SIGTERM it finishes the file in
+flight and exits 0. With [metrics] listen = 127.0.0.1:PORT it serves Prometheus metrics on
+http://127.0.0.1:PORT/metrics (lag, recovery point, errors, freeze, free space).`,
     )
     .action(async (options: { once?: boolean; quiet?: boolean; json?: boolean }, command: Command) => {
       const { config, events } = await loadContext(command);
