@@ -11,10 +11,27 @@ export class ArchiveNotMountedError extends SnaplogError {
   }
 }
 
+/**
+ * 'close-marker-only': the copies differ only in the bytes the server changes when it finishes closing a
+ * log (the binlog in-use flag); 'different': another log under the same name.
+ */
+export type DuplicateKind = 'close-marker-only' | 'different';
+
+const DUPLICATE_HINTS: Record<DuplicateKind, string> = {
+  'close-marker-only':
+    'the same log, copied before the server had finished closing it: snaplog ship replaces the archived copy by itself once the server has closed ' +
+    'the file cleanly (its in-use flag clear). If this persists, the server still marks its file open (it was restarted after a crash): ' +
+    'the archived copy is kept and is complete; check the archive is writable and run snaplog ship --once and snaplog verify. ' +
+    'Do not change [archive] system_id for this',
+  different:
+    'a different log under the same name: a server restored from a snapshot or a failed-over replica reuses binlog names. Give the new ' +
+    'server its own [archive] system_id (or archive path), then run snaplog ship again; the archived logs stay as they are',
+};
+
 export class ArchiveDuplicateError extends SnaplogError {
-  constructor(readonly logName: string, detail: string) {
+  constructor(readonly logName: string, detail: string, readonly kind: DuplicateKind = 'different') {
     super(`${logName} already archived with a different checksum (${detail}); the archived copy is kept, this one is not shipped`, {
-      hint: 'a restored or failed-over server reuses binlog names: give the new server its own [archive] system_id (or archive path), then run snaplog ship again',
+      hint: DUPLICATE_HINTS[kind],
     });
   }
 }

@@ -38,6 +38,11 @@ export interface LogMetadata {
    * reads only the stretch that holds the stop instead of scanning the whole boundary log.
    */
   checkpoints?: { position: number; maxCommitTimeBefore: number }[];
+  /**
+   * This copy replaced an archived one that differed from it only in the close marker (a binlog shipped
+   * before the server had cleared its in-use flag): the replaced copy's checksums and when it was shipped.
+   */
+  replaced?: { sha256: string; headSha256: string; shippedAt: string; reason: string; replacedAt: string };
   /** Engine-specific facts (Oracle thread/SCN range, IRIS journal details …). */
   details?: Record<string, unknown>;
   shippedAt: string;
@@ -45,7 +50,7 @@ export interface LogMetadata {
 }
 
 /** What an engine learns about a log while its bytes stream past (no second read). */
-export type LogFacts = Omit<LogMetadata, 'formatVersion' | 'name' | 'engine' | 'size' | 'sha256' | 'headSha256' | 'compression' | 'storedName' | 'storedSize' | 'shippedAt' | 'shippedBy' | 'sequence' | 'stream'>;
+export type LogFacts = Omit<LogMetadata, 'formatVersion' | 'name' | 'engine' | 'replaced' | 'size' | 'sha256' | 'headSha256' | 'compression' | 'storedName' | 'storedSize' | 'shippedAt' | 'shippedBy' | 'sequence' | 'stream'>;
 
 export interface LogObserver {
   push(chunk: Buffer): void;

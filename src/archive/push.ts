@@ -1,16 +1,19 @@
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { hostname } from 'node:os';
 import type { Readable } from 'node:stream';
 import { ArchiveDuplicateError, classifyWriteError } from './errors.js';
+import { SnaplogError } from '../errors.js';
 import { compressChunks } from './compression.js';
 import { compressionSuffix, logDataPath, logMetadataPath, logsDir } from './layout.js';
 import type { Compression } from './layout.js';
 import type { LogFacts, LogMetadata, LogObserver } from './metadata.js';
 import type { Archive } from './archive.js';
+import type { CloseMarker } from '../engines/types.js';
+import { readSourceFile } from '../engines/source-file.js';
+import { markerDigests } from './close-marker-digest.js';
+import type { MarkerDigests } from './close-marker-digest.js';
 
 const HEAD_BYTES = 4096;
-const READ_CHUNK = 1 << 20;
 
 export interface PushRequest {
   systemId: string;
@@ -22,13 +25,21 @@ export interface PushRequest {
   compression: Compression;
   /** Learns the log's facts (times, positions, GTIDs) from the same pass that copies and hashes it. */
   observer?: LogObserver;
+  /**
+   * The bytes the server changes when it finishes closing a log: an archived copy that differs from the
+   * source in these only, taken while the log still said open, is replaced by the cleanly closed one.
+   */
+  closeMarker?: CloseMarker;
 }
 
-export type PushOutcome = 'shipped' | 'already-archived' | 'metadata-repaired';
+/** 'replaced-closed-copy': the archived copy differed only in the close marker and now is the clean one. */
+export type PushOutcome = 'shipped' | 'already-archived' | 'metadata-repaired' | 'replaced-closed-copy';
 
 export interface PushResult {
   outcome: PushOutcome;
   metadata: LogMetadata;
+  /** The metadata of the copy this push replaced ('replaced-closed-copy'). */
+  replaced?: LogMetadata;
 }
 
 interface Digest {
@@ -68,6 +79,11 @@ class DigestingReader {
     this.observer?.push(chunk);
   }
 
+  /** The whole-file sha256 so far, without ending the hash. */
+  peekSha256(): string {
+    return this.whole.copy().digest('hex');
+  }
+
   digest(): Digest {
     return { size: this.size, sha256: this.whole.digest('hex'), headSha256: this.head.digest('hex') };
   }
@@ -77,8 +93,9 @@ class DigestingReader {
   }
 }
 
+/** Every read of a source log goes through one O_NOFOLLOW descriptor of a regular file. */
 function readSource(path: string): AsyncIterable<Buffer> {
-  return createReadStream(path, { highWaterMark: READ_CHUNK }) as AsyncIterable<Buffer>;
+  return readSourceFile(path);
 }
 
 async function digestOf(chunks: AsyncIterable<Buffer> | Readable, observer?: LogObserver): Promise<{ digest: Digest; facts: LogFacts }> {
@@ -112,12 +129,13 @@ async function writeMetadata(archive: Archive, request: PushRequest, metadata: L
 
 /**
  * Ships one closed log: copy + hash + observe in one pass, publish under the final name only when whole,
- * then write the metadata. An existing log with the same checksum is skipped; a different one is refused.
+ * then write the metadata. An existing log with the same checksum is skipped; one that differs only in its
+ * close marker (copied before the server finished closing it) is replaced by the clean one; any other is refused.
  */
 export async function pushLog(archive: Archive, request: PushRequest): Promise<PushResult> {
   await archive.assertMounted();
   const existing = (await archive.listLogs(request.systemId)).find((log) => log.name === request.name);
-  if (existing?.metadata) return compareWithArchived(request, existing.metadata);
+  if (existing?.metadata) return compareWithArchived(archive, request, existing.metadata);
   if (existing?.dataEntry) return repairMetadata(archive, request, existing.dataEntry);
 
   const reader = new DigestingReader(request.observer);
@@ -140,24 +158,106 @@ export async function pushLog(archive: Archive, request: PushRequest): Promise<P
   return { outcome: 'shipped', metadata };
 }
 
-async function compareWithArchived(request: PushRequest, archived: LogMetadata): Promise<PushResult> {
+async function compareWithArchived(archive: Archive, request: PushRequest, archived: LogMetadata): Promise<PushResult> {
   const { digest } = await digestOf(readSource(request.sourcePath));
-  if (digest.sha256 !== archived.sha256) {
-    throw new ArchiveDuplicateError(request.name, `archived sha256 ${archived.sha256.slice(0, 12)}…, source ${digest.sha256.slice(0, 12)}…`);
-  }
-  return { outcome: 'already-archived', metadata: archived };
+  if (digest.sha256 === archived.sha256) return { outcome: 'already-archived', metadata: archived };
+  const detail = `archived sha256 ${archived.sha256.slice(0, 12)}…, source ${digest.sha256.slice(0, 12)}…`;
+  if (!request.closeMarker) throw new ArchiveDuplicateError(request.name, detail);
+  return settleCloseMarkerDifference(archive, request, request.closeMarker, archived, detail);
 }
 
-/** Data without metadata: a run died in between. The data is whole (it was published after fsync); check it matches. */
+/**
+ * The archived copy and the server's file differ. When the difference is the close marker alone (the copy
+ * was taken before the server had finished closing the log, and the server has since closed it cleanly),
+ * the archived copy is the same log: it is replaced, atomically, by the clean one and the metadata says
+ * so. Any other difference is refused and the archived copy is never touched.
+ */
+async function settleCloseMarkerDifference(archive: Archive, request: PushRequest, marker: CloseMarker, archived: LogMetadata, detail: string): Promise<PushResult> {
+  const source = await markerDigests(readSource(request.sourcePath), marker);
+  const stored = await markerDigests(archive.openLog(request.systemId, archived), marker);
+  // Only a copy stored under its own name is ever replaced, and only by a file the server has closed cleanly.
+  const replaceable = source.saysOpen === false && archived.storedName === `${request.name}${compressionSuffix(archived.compression)}`;
+  if (replaceable && stored.actual === archived.sha256 && stored.saysOpen === true && stored.asClosed === source.actual) {
+    return replaceWithClosedCopy(archive, request, archived, source);
+  }
+  if (replaceable && stored.actual === source.actual && archived.sha256 === source.asOpen) {
+    // A replacement published the clean data and died before rewriting the metadata.
+    return { outcome: 'replaced-closed-copy', metadata: await rewriteReplacedMetadata(archive, request, archived, source.actual), replaced: archived };
+  }
+  const flagOnly = stored.asClosed === source.asClosed;
+  throw new ArchiveDuplicateError(request.name, flagOnly ? `${detail}; they differ only in ${marker.description}` : detail, flagOnly ? 'close-marker-only' : 'different');
+}
+
+/** Publishes the server's cleanly closed copy in place of the archived one (temp, fsync, rename, fsync of the folder). */
+async function replaceWithClosedCopy(archive: Archive, request: PushRequest, archived: LogMetadata, source: MarkerDigests): Promise<PushResult> {
+  const reader = new DigestingReader(request.observer);
+  const dataPath = logDataPath(request.systemId, request.name, archived.compression);
+  const checked = async function* (chunks: AsyncIterable<Buffer>): AsyncIterable<Buffer> {
+    yield* chunks;
+    // Refuse to publish unless what was written is exactly what was compared: a throw here discards the temp file.
+    if (reader.peekSha256() !== source.actual) {
+      throw new SnaplogError(`${request.sourcePath} changed while snaplog was copying it`, { hint: 'nothing was replaced; snaplog ship tries again on its next round' });
+    }
+  };
+  try {
+    await archive.storage.replaceFromStream(dataPath, compressChunks(checked(reader.pass(readSource(request.sourcePath))), archived.compression));
+  } catch (error) {
+    throw classifyWriteError(archive.location, error);
+  }
+  const stored = await archive.storage.stat(dataPath);
+  const metadata: LogMetadata = { ...buildMetadata({ ...request, compression: archived.compression }, reader.digest(), reader.facts(), stored?.size ?? 0), replaced: replacedRecord(archived) };
+  await replaceMetadata(archive, request, metadata);
+  return { outcome: 'replaced-closed-copy', metadata, replaced: archived };
+}
+
+async function rewriteReplacedMetadata(archive: Archive, request: PushRequest, archived: LogMetadata, expectedSha256: string): Promise<LogMetadata> {
+  const source = await digestOf(readSource(request.sourcePath), request.observer);
+  if (source.digest.sha256 !== expectedSha256) {
+    throw new SnaplogError(`${request.sourcePath} changed while snaplog was reading it`, { hint: 'nothing was written; snaplog ship tries again on its next round' });
+  }
+  const metadata: LogMetadata = { ...buildMetadata({ ...request, compression: archived.compression }, source.digest, source.facts, archived.storedSize), replaced: replacedRecord(archived) };
+  await replaceMetadata(archive, request, metadata);
+  return metadata;
+}
+
+function replacedRecord(archived: LogMetadata): NonNullable<LogMetadata['replaced']> {
+  return {
+    sha256: archived.sha256,
+    headSha256: archived.headSha256,
+    shippedAt: archived.shippedAt,
+    reason: 'the archived copy was taken before the server had finished closing the log and differed from it only in its close marker',
+    replacedAt: new Date().toISOString(),
+  };
+}
+
+async function replaceMetadata(archive: Archive, request: PushRequest, metadata: LogMetadata): Promise<void> {
+  try {
+    await archive.storage.replaceFile(logMetadataPath(request.systemId, request.name), `${JSON.stringify(metadata, null, 2)}\n`);
+  } catch (error) {
+    throw classifyWriteError(archive.location, error);
+  }
+}
+
+/**
+ * Data without metadata: a run died in between. The data is whole (it was published after fsync); check it
+ * matches the source (read once more for its facts: a rare path), or differs only in the close marker.
+ */
 async function repairMetadata(archive: Archive, request: PushRequest, dataEntry: string): Promise<PushResult> {
   const compression: Compression = dataEntry.endsWith('.gz') ? 'gzip' : dataEntry.endsWith('.zst') ? 'zstd' : 'none';
-  const source = await digestOf(readSource(request.sourcePath), request.observer);
+  const source = await digestOf(readSource(request.sourcePath));
   const archived = await digestOf(archive.openLog(request.systemId, { storedName: dataEntry, compression }));
-  if (archived.digest.sha256 !== source.digest.sha256) {
-    throw new ArchiveDuplicateError(request.name, `archived data without metadata has sha256 ${archived.digest.sha256.slice(0, 12)}…, source ${source.digest.sha256.slice(0, 12)}…`);
-  }
   const stored = await archive.storage.stat(`${logsDir(request.systemId)}/${dataEntry}`);
-  const metadata = buildMetadata({ ...request, compression }, source.digest, source.facts, stored?.size ?? 0);
+  if (archived.digest.sha256 !== source.digest.sha256) {
+    const detail = `archived data without metadata has sha256 ${archived.digest.sha256.slice(0, 12)}…, source ${source.digest.sha256.slice(0, 12)}…`;
+    if (!request.closeMarker) throw new ArchiveDuplicateError(request.name, detail);
+    const orphan = buildMetadata({ ...request, compression }, archived.digest, {}, stored?.size ?? 0);
+    return settleCloseMarkerDifference(archive, request, request.closeMarker, { ...orphan, shippedAt: new Date(stored?.mtimeMs ?? Date.now()).toISOString() }, detail);
+  }
+  const { digest, facts } = await digestOf(readSource(request.sourcePath), request.observer);
+  if (digest.sha256 !== archived.digest.sha256) {
+    throw new SnaplogError(`${request.sourcePath} changed while snaplog was reading it`, { hint: 'nothing was written; snaplog ship tries again on its next round' });
+  }
+  const metadata = buildMetadata({ ...request, compression }, digest, facts, stored?.size ?? 0);
   await writeMetadata(archive, request, metadata);
   return { outcome: 'metadata-repaired', metadata };
 }
@@ -170,6 +270,6 @@ export async function digestArchivedLog(archive: Archive, systemId: string, meta
 /** Cheap identity check of a source log against its archived copy: size and the head hash. */
 export async function headDigest(path: string): Promise<string> {
   const hash = createHash('sha256');
-  for await (const chunk of createReadStream(path, { start: 0, end: HEAD_BYTES - 1 })) hash.update(chunk as Buffer);
+  for await (const chunk of readSourceFile(path, { end: HEAD_BYTES })) hash.update(chunk);
   return hash.digest('hex');
 }

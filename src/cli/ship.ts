@@ -16,8 +16,12 @@ export function shipCommand(): Command {
       `
 The service watches the binlog folder, rescans every [ship] rescan_interval, forces a log switch when
 the open log holds a transaction older than [ship] max_log_age, and retries archive errors with backoff.
-On SIGTERM it finishes the file in flight and exits 0. With [metrics] listen = 127.0.0.1:PORT it serves
-Prometheus metrics on http://127.0.0.1:PORT/metrics (lag, recovery point, errors, freeze, free space).`,
+A closed binlog is copied once MariaDB/MySQL has finished closing it (its in-use flag clear; after 0.5 s
+it is shipped as crash-closed), and an archived copy that differs from the server's file only in that
+flag is replaced by the clean file. Binlogs the index lists outside the binlog folder, symlinks and
+non-regular files are refused (exit 1 with --once) and never read. On SIGTERM it finishes the file in
+flight and exits 0. With [metrics] listen = 127.0.0.1:PORT it serves Prometheus metrics on
+http://127.0.0.1:PORT/metrics (lag, recovery point, errors, freeze, free space).`,
     )
     .action(async (options: { once?: boolean; quiet?: boolean; json?: boolean }, command: Command) => {
       const { config, events } = await loadContext(command);
@@ -59,10 +63,15 @@ Prometheus metrics on http://127.0.0.1:PORT/metrics (lag, recovery point, errors
             shipped: result?.shipped.map((log) => log.name) ?? [],
             pending: result?.pending.map((log) => log.name) ?? [],
             gaps: result?.gaps ?? [],
+            refused: result?.refused.map((log) => ({ log: log.name, reason: log.refused })) ?? [],
           });
         } else if (options.once && !quiet && result) {
           process.stdout.write(`caught up: ${result.shipped.length} shipped, last archived ${result.lastArchived?.name ?? 'none'}\n`);
         }
+        for (const log of result?.refused ?? []) {
+          process.stderr.write(`snaplog ship: ${log.name} not shipped: ${log.refused}\nHINT: a log must be a regular file directly in the binlog folder; put the real log back, then run snaplog ship again\n`);
+        }
+        if (result && result.refused.length > 0) process.exitCode = 1;
         if (result && result.gaps.length > 0) {
           process.stderr.write(
             `snaplog ship: ${result.gaps.length} gap(s): logs purged before they were shipped (see snaplog list)\n` +

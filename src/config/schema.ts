@@ -153,6 +153,15 @@ export const SCHEMA = {
     password_file: pathKey('/etc/snaplog/mysql.pw'),
     defaults_file: pathKey('/etc/snaplog/my.cnf'),
     binlog_dir: pathKey('/var/lib/mysql'),
+    binlog_basename: spec<string, {}>(
+      {
+        expected: "the name part of the server's log_bin_basename: letters, digits, '.', '_' and '-' (e.g. mysql-bin)",
+        example: 'mysql-bin',
+        parse: (text) => (/^[A-Za-z0-9_][A-Za-z0-9._-]*$/.test(text.trim()) ? text.trim() : undefined),
+        hint: 'with the server down, snaplog reads <binlog_dir>/<binlog_basename>.index (never a relay-log index)',
+      },
+      {},
+    ),
     freeze_method: enumKey(FREEZE_METHODS, { default: 'auto' }),
     binlog_key_file: pathKey('/etc/mysql/encryption/keyfile', { hint: "the server's file_key_management_filename (plain id;hex lines), mode 0600" }),
     binlog_key_algorithm: enumKey(BINLOG_KEY_ALGORITHMS, { default: 'aes_cbc' }),

@@ -30,6 +30,8 @@ export interface MysqlConfig {
   /** A MySQL option file with `[client] password=…`; from `[mysql] defaults_file`, else from Azure's credString. */
   defaultsFile?: string;
   binlogDir?: string;
+  /** The binlogs' base name (mysql-bin): with the server down, the index is `<binlogDir>/<binlogBasename>.index`. */
+  binlogBasename?: string;
   freezeMethod: FreezeMethod;
   /**
    * The server's file_key_management key file (0600), for binlogs written with encrypt_binlog = ON: the

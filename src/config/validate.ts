@@ -320,6 +320,7 @@ export function resolveConfig(documents: readonly IniDocument[]): ConfigResult {
       passwordFile: mysql.password_file,
       defaultsFile: mysql.defaults_file ?? cred.defaultsFile?.path,
       binlogDir: mysql.binlog_dir,
+      binlogBasename: mysql.binlog_basename,
       freezeMethod: mysql.freeze_method,
       binlogKeyFile: mysql.binlog_key_file,
       binlogKeyAlgorithm: mysql.binlog_key_algorithm,

@@ -27,7 +27,13 @@ export async function mysqlEndpoint(config: SnaplogConfig): Promise<MysqlEndpoin
 
 export async function createEngine(config: SnaplogConfig): Promise<Engine> {
   if (isMysqlFamily(config)) {
-    return new MysqlEngine({ endpoint: await mysqlEndpoint(config), binlogDir: config.mysql?.binlogDir, systemId: config.archive.systemId ?? (() => stableSystemId(config.workload.ipcFolder)), freezeMethod: config.mysql?.freezeMethod ?? 'auto' });
+    return new MysqlEngine({
+      endpoint: await mysqlEndpoint(config),
+      binlogDir: config.mysql?.binlogDir,
+      binlogBasename: config.mysql?.binlogBasename,
+      systemId: config.archive.systemId ?? (() => stableSystemId(config.workload.ipcFolder)),
+      freezeMethod: config.mysql?.freezeMethod ?? 'auto',
+    });
   }
   if (config.workload.name === 'oracle') return (await import('./oracle/index.js')).createOracleEngine(config);
   if (config.workload.name === 'iris' || config.workload.name === 'cache') return (await import('./iris/index.js')).createIrisEngine(config);

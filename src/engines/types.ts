@@ -9,7 +9,33 @@ export interface SourceLog {
   /** Logs numbered apart (Oracle redo thread + incarnation); absent for a single stream. */
   stream?: string;
   closed: boolean;
+  /**
+   * Why the engine will not read this log (listed outside the log folder, a symlink, not a regular file):
+   * it is never shipped, and the shipper reports it.
+   */
+  refused?: string;
 }
+
+/**
+ * How a log records that the server has finished closing it (MySQL/MariaDB: the binlog in-use flag). A copy
+ * taken just before the server finished differs from the final file in these bytes only.
+ */
+export interface CloseMarker {
+  /** What the marker is, for messages. */
+  readonly description: string;
+  /** Where it is in the file. */
+  readonly offset: number;
+  readonly length: number;
+  /** Whether these `length` bytes say the log is still open (or was closed by a crash). */
+  saysOpen(marker: Buffer): boolean;
+  /** The same bytes as the server has them while the log is open. */
+  asOpen(marker: Buffer): Buffer;
+  /** The same bytes as the server leaves them when it closes the log cleanly. */
+  asClosed(marker: Buffer): Buffer;
+}
+
+/** 'crash-closed': the log still says open although a newer one exists (the server died with it open). */
+export type CloseState = 'clean' | 'crash-closed';
 
 /** A quiesced database: its exact log position read while the lock is held, and how to let go. */
 export interface Quiesced {
@@ -54,6 +80,13 @@ export interface Engine {
   systemId(): Promise<string>;
   /** Logs in order, oldest first; every one but the newest is closed. */
   listSourceLogs(): Promise<SourceLog[]>;
+  /** Present when a closed log's bytes still change after its successor appears (see CloseMarker). */
+  readonly closeMarker?: CloseMarker;
+  /**
+   * Waits, bounded, until the server has finished closing `log` (a closed log: its successor exists), so that
+   * what is shipped is the final file. 'crash-closed' when it still says open after the bound.
+   */
+  settleClosedLog?(log: SourceLog): Promise<CloseState>;
   /** Learns a log's facts while its bytes stream to the archive. */
   observeLog(log: SourceLog): LogObserver;
   /**

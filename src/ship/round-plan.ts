@@ -6,6 +6,8 @@ export interface ArchivedIdentity {
   stream?: string;
   size: number;
   headSha256: string;
+  /** false when the archived copy is marked open (crash-closed): the shipper keeps comparing it with the server's file. */
+  cleanClose?: boolean;
 }
 
 export interface SequenceGap {
@@ -19,6 +21,8 @@ export interface SequenceGap {
 export interface RoundPlan {
   /** Closed logs not yet archived, oldest first. */
   toShip: SourceLog[];
+  /** Logs the engine will not read (outside the log folder, a symlink): never shipped, reported. */
+  refused: SourceLog[];
   /** Closed logs the archive already has under the same name: their identity is checked before they count as shipped. */
   alreadyArchived: SourceLog[];
   /** Logs purged from the server before they reached the archive. */
@@ -31,9 +35,10 @@ export interface RoundPlan {
  */
 export function planRound(source: SourceLog[], archived: ArchivedIdentity[]): RoundPlan {
   const archivedNames = new Set(archived.map((log) => log.name));
-  const closed = source.filter((log) => log.closed);
+  const closed = source.filter((log) => log.closed && !log.refused);
   const toShip = closed.filter((log) => !archivedNames.has(log.name));
   const alreadyArchived = closed.filter((log) => archivedNames.has(log.name));
+  const refused = source.filter((log) => log.refused);
   const streams = new Set(source.map((log) => log.stream ?? ''));
   const gaps = [...streams].flatMap((stream) =>
     gapsOfStream(
@@ -42,7 +47,7 @@ export function planRound(source: SourceLog[], archived: ArchivedIdentity[]): Ro
       archivedNames,
     ),
   );
-  return { toShip, alreadyArchived, gaps };
+  return { toShip, refused, alreadyArchived, gaps };
 }
 
 /** The server's oldest unshipped log of a stream must follow the archive's newest of that stream. */

@@ -1,21 +1,27 @@
-import { readdir, readFile } from 'node:fs/promises';
+import { lstat, readdir } from 'node:fs/promises';
+import { dirname, isAbsolute, join } from 'node:path';
 import type { Connection } from 'mysql2/promise';
 import { SnaplogError } from '../../errors.js';
 import type { LogObserver } from '../../archive/metadata.js';
 import type { FreezeMethod } from '../../config/index.js';
-import type { Engine, PrivilegeReport, Quiesced, SourceLog } from '../types.js';
+import type { CloseState, Engine, PrivilegeReport, Quiesced, SourceLog } from '../types.js';
 import { checkMysqlPrivileges } from './privileges.js';
+import { readSourceFile } from '../source-file.js';
 import { quiesceMysql } from './quiesce.js';
 import { asPrivilegeError, connectMysql, globalVariable } from './connection.js';
 import type { MysqlEndpoint } from './connection.js';
-import { binlogName, binlogSequence, parseBinlogIndex } from './binlog-index.js';
+import { binlogSequence, parseBinlogIndex } from './binlog-index.js';
+import type { BinlogIndexEntry } from './binlog-index.js';
+import { binlogCloseMarker, settleBinlogClose } from './binlog-close-flag.js';
 import { binlogObserver, firstTransactionAgeSeconds } from './log-facts.js';
 import { lastCommitInBinlog } from './live-state.js';
 
 export interface MysqlEngineOptions {
   endpoint: MysqlEndpoint;
-  /** From config: where the binlog index is when the server cannot be asked (it is down). */
+  /** From config: the binlog folder, where the index is when the server cannot be asked (it is down). */
   binlogDir?: string;
+  /** From config: the binlogs' base name (log_bin_basename without its folder), whose index is `<basename>.index`. */
+  binlogBasename?: string;
   /** `[archive] system_id`, or how to get the id snaplog chose for this VM. */
   systemId: string | (() => Promise<string>);
   freezeMethod: FreezeMethod;
@@ -25,11 +31,14 @@ interface ServerFacts {
   serverId: string;
   version: string;
   indexPath: string;
+  /** The folder of log_bin_basename: every binlog the index lists must be directly in it. */
+  binlogDir: string;
 }
 
 /** MySQL and MariaDB: binlogs, FLUSH BINARY LOGS, server identity. One connection, opened lazily. */
 export class MysqlEngine implements Engine {
   readonly kind = 'mysql';
+  readonly closeMarker = binlogCloseMarker;
   private connection: Connection | undefined;
   private facts: ServerFacts | undefined;
   private chosenSystemId: string | undefined;
@@ -67,7 +76,9 @@ export class MysqlEngine implements Engine {
         });
       }
       const indexPath = (await globalVariable(connection, 'log_bin_index')) ?? '';
+      const basename = await globalVariable(connection, 'log_bin_basename');
       return {
+        binlogDir: basename && isAbsolute(basename) ? dirname(basename) : dirname(indexPath),
         serverId: (await globalVariable(connection, 'server_id')) ?? '0',
         version: (await globalVariable(connection, 'version')) ?? 'unknown',
         indexPath,
@@ -81,25 +92,54 @@ export class MysqlEngine implements Engine {
     return typeof configured === 'string' ? configured : (this.chosenSystemId ??= await configured());
   }
 
-  private async indexPath(): Promise<string> {
+  /** The index and the folder its binlogs must be in: from the server, or from the config while the server is down. */
+  private async binlogIndex(): Promise<{ indexPath: string; binlogDir: string }> {
     try {
       const facts = await this.serverFacts();
-      if (facts.indexPath) return facts.indexPath;
+      if (facts.indexPath) return { indexPath: facts.indexPath, binlogDir: facts.binlogDir };
     } catch (error) {
       if (!this.options.binlogDir) throw error;
     }
-    if (!this.options.binlogDir) {
-      throw new SnaplogError('the server did not report its binlog index (log_bin_index)', { hint: 'set [mysql] binlog_dir in the config' });
+    const binlogDir = this.options.binlogDir;
+    if (!binlogDir) {
+      throw new SnaplogError('the server did not report its binlog index (log_bin_index)', { hint: 'set [mysql] binlog_dir (and binlog_basename) in the config' });
     }
-    const index = (await readdir(this.options.binlogDir)).find((entry) => entry.endsWith('.index'));
-    if (!index) throw new SnaplogError(`no binlog index file (*.index) in ${this.options.binlogDir}`, { hint: 'check [mysql] binlog_dir' });
-    return `${this.options.binlogDir}/${index}`;
+    return { indexPath: join(binlogDir, `${this.options.binlogBasename ?? (await this.guessBinlogBasename(binlogDir))}.index`), binlogDir };
   }
 
+  /** Without [mysql] binlog_basename: the one index in the folder that is not a relay log's. */
+  private async guessBinlogBasename(binlogDir: string): Promise<string> {
+    const indexes = (await readdir(binlogDir)).filter((entry) => entry.endsWith('.index') && !/relay/i.test(entry));
+    if (indexes.length !== 1) {
+      throw new SnaplogError(`the server is down and ${binlogDir} holds ${indexes.length ? `${indexes.length} binlog index candidates (${indexes.join(', ')})` : 'no binlog index (*.index)'}`, {
+        hint: 'set [mysql] binlog_basename to the name part of the server\'s log_bin_basename (e.g. mysql-bin for /var/lib/mysql/mysql-bin), and check [mysql] binlog_dir',
+      });
+    }
+    return indexes[0]!.slice(0, -'.index'.length);
+  }
+
+  /**
+   * The binlogs the index lists, oldest first. The index and the folder belong to the server's user: an
+   * entry outside the binlog folder, a symlink or anything but a regular file is listed as refused, never read.
+   */
   async listSourceLogs(): Promise<SourceLog[]> {
-    const indexPath = await this.indexPath();
-    const paths = parseBinlogIndex(await readFile(indexPath, 'utf8'), indexPath);
-    return paths.map((path, i) => ({ name: binlogName(path), path, sequence: binlogSequence(binlogName(path)), closed: i < paths.length - 1 }));
+    const { indexPath, binlogDir } = await this.binlogIndex();
+    const chunks: Buffer[] = [];
+    for await (const chunk of readSourceFile(indexPath)) chunks.push(chunk);
+    const entries = parseBinlogIndex(Buffer.concat(chunks).toString('utf8'), indexPath, binlogDir);
+    return Promise.all(
+      entries.map(async (entry, i) => ({
+        name: entry.name,
+        path: entry.path,
+        sequence: binlogSequence(entry.name),
+        closed: i < entries.length - 1,
+        ...(await refusal(entry)),
+      })),
+    );
+  }
+
+  settleClosedLog(log: SourceLog): Promise<CloseState> {
+    return settleBinlogClose(log.path);
   }
 
   observeLog(): LogObserver {
@@ -111,6 +151,7 @@ export class MysqlEngine implements Engine {
   }
 
   firstTransactionAgeSeconds(log: SourceLog): Promise<number | undefined> {
+    if (log.refused) return Promise.resolve(undefined);
     return firstTransactionAgeSeconds(log.path);
   }
 
@@ -155,6 +196,19 @@ export class MysqlEngine implements Engine {
     this.connection = undefined;
     await connection?.end().catch(() => undefined);
   }
+}
+
+/** Why an index entry must not be read: outside the folder (from the index), or a symlink / not a regular file now. */
+async function refusal(entry: BinlogIndexEntry): Promise<{ refused?: string }> {
+  if (entry.refused) return { refused: entry.refused };
+  try {
+    const info = await lstat(entry.path);
+    if (info.isSymbolicLink()) return { refused: `${entry.path} is a symbolic link` };
+    if (!info.isFile()) return { refused: `${entry.path} is not a regular file` };
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
+  return {};
 }
 
 function isConnectionLost(error: unknown): boolean {
