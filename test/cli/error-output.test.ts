@@ -9,7 +9,7 @@ describe('what a user sees when a command fails', () => {
   it('a typed error: snaplog: <message> and its HINT, no class name', () => {
     const text = cliErrorText(new ArchiveDuplicateError('mysql-bin.000001', 'sha256 differs'));
     expect(text).toMatch(/^snaplog: mysql-bin\.000001 already archived with a different checksum/);
-    expect(text).toMatch(/\nHINT: a restored or failed-over server reuses binlog names/);
+    expect(text).toMatch(/\nHINT: a different log under the same name: a server restored from a snapshot or a failed-over replica reuses binlog names/);
     expect(text).not.toMatch(CLASS_NAME);
   });
 

@@ -140,7 +140,7 @@ describe('hostile archive, posix driver (real MariaDB, real files and links)', (
     source = await startMariadb();
     target = await startMariadb();
     setup = await writeSnaplogConfig(source, { archivePath: archive });
-    expect((await snaplog(['archive', 'init', ...config()])).code).toBe(0);
+    expect((await snaplog(['archive', 'init', '--force', ...config()])).code).toBe(0);
     await source.query('CREATE DATABASE s');
     await source.query('CREATE TABLE s.t (id INT PRIMARY KEY)');
     await source.query('INSERT INTO s.t VALUES (1)');
@@ -404,7 +404,7 @@ describe('hostile archive, Azure Blob driver (Azurite): forged names never reach
     const blobKeys = `url = ${azurite.endpoint}/snaplog/prod\nconnection_string_file = ${join(base, 'blob.connection')}`;
     const text = (await readFile(setup.configPath, 'utf8')).replace(/^path = .*$/m, blobKeys);
     await writeFile(setup.configPath, text);
-    expect((await snaplog(['archive', 'init', ...config()])).code).toBe(0);
+    expect((await snaplog(['archive', 'init', '--force', ...config()])).code).toBe(0);
     await source.query('CREATE DATABASE s');
     await source.query('CREATE TABLE s.t (id INT PRIMARY KEY)');
     await source.query('INSERT INTO s.t VALUES (1)');

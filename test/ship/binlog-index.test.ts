@@ -23,7 +23,7 @@ describe('the binlog index is untrusted: entries outside the binlog folder and s
   beforeAll(async () => {
     server = await startMariadb();
     setup = await writeSnaplogConfig(server, { archive: 'system_id = db1', mysql: `binlog_dir = ${server.binlogDir}\nbinlog_basename = mysql-bin` });
-    expect((await snaplog(['archive', 'init', '--config', setup.configPath])).code).toBe(0);
+    expect((await snaplog(['archive', 'init', '--force', '--config', setup.configPath])).code).toBe(0);
     await runWorkload(server, { transactions: 5, rotations: 3 });
     await server.stop();
     // What the server's user could plant: a log replaced by a symlink to a root-only file, and index entries
@@ -98,7 +98,7 @@ describe('the binlog index of a running server (real MariaDB)', () => {
     const server = await startMariadb();
     const setup = await writeSnaplogConfig(server, { archive: 'system_id = up' });
     try {
-      expect((await snaplog(['archive', 'init', '--config', setup.configPath])).code).toBe(0);
+      expect((await snaplog(['archive', 'init', '--force', '--config', setup.configPath])).code).toBe(0);
       await runWorkload(server, { transactions: 3, rotations: 3 });
       const secret = join(server.base, 'secret');
       await writeFile(secret, SECRET);

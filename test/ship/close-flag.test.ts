@@ -52,7 +52,7 @@ describe.each(['none', 'gzip'])('a binlog shipped before MariaDB cleared its in-
     server = await startMariadb();
     setup = await writeSnaplogConfig(server, { archive: `system_id = db1\ncompression = ${compression}` });
     logsDir = join(setup.archivePath, 'db1', 'logs');
-    expect((await snaplog(['archive', 'init', '--config', setup.configPath])).code).toBe(0);
+    expect((await snaplog(['archive', 'init', '--force', '--config', setup.configPath])).code).toBe(0);
     await runWorkload(server, { transactions: 10, rotations: 2 });
   });
   afterAll(async () => {
@@ -199,7 +199,7 @@ describe('the ship service recovers by itself from a copy shipped before the fla
     server = await startMariadb();
     setup = await writeSnaplogConfig(server, { archive: 'system_id = db1' });
     const logsDir = join(setup.archivePath, 'db1', 'logs');
-    expect((await snaplog(['archive', 'init', '--config', setup.configPath])).code).toBe(0);
+    expect((await snaplog(['archive', 'init', '--force', '--config', setup.configPath])).code).toBe(0);
     await runWorkload(server, { transactions: 5, rotations: 1 });
     const victim = (await indexNames(server))[0]!;
     const path = join(server.binlogDir, victim);
@@ -215,8 +215,9 @@ describe('the ship service recovers by itself from a copy shipped before the fla
     });
     expect(metadata).toMatchObject({ sha256: sha256(clean), cleanClose: true, replaced: { sha256: flaggedMetadata.sha256 } });
     expect((await readFile(join(logsDir, victim))).equals(clean)).toBe(true);
+    const status = await snaplog(['status', '--config', setup.configPath]);
+    expect(status.code, status.stdout + status.stderr).toBe(0);
     service.kill('SIGTERM');
     expect(await new Promise<number | null>((resolve) => service!.once('exit', resolve))).toBe(0);
-    expect((await snaplog(['status', '--config', setup.configPath])).code).toBe(0);
   });
 });

@@ -59,7 +59,7 @@ describe('ship as a service while MariaDB rotates its binlog dozens of times und
   beforeAll(async () => {
     server = await startMariadb({ args: ['--max-binlog-size=8192'] });
     setup = await writeSnaplogConfig(server, { archive: 'system_id = churn' });
-    expect((await snaplog(['archive', 'init', '--config', setup.configPath])).code).toBe(0);
+    expect((await snaplog(['archive', 'init', '--force', '--config', setup.configPath])).code).toBe(0);
     service = spawn(process.execPath, [SNAPLOG_BIN, 'ship', '--config', setup.configPath], { stdio: ['ignore', 'pipe', 'pipe'] });
     service.stdout!.on('data', (chunk) => (output += chunk));
     service.stderr!.on('data', (chunk) => (output += chunk));
