@@ -133,3 +133,56 @@ export function decodePreviousGtids(body: Buffer): string {
   }
   return parts.join(',');
 }
+
+/** The GTIDs of one stream (MariaDB domain id, MySQL source uuid) in one log: lowest and highest sequence number, and how many. */
+export interface GtidStreamRange {
+  first: number;
+  last: number;
+  count: number;
+  /** MariaDB: the server id of the domain's highest GTID (so a position can be written out from the ranges). */
+  server?: number;
+  /** Set when a sequence number went down in log order (MariaDB without gtid_strict_mode): the log order is not the sequence order. */
+  outOfOrder?: true;
+}
+
+/** Stream key of a GTID text: the domain id of `domain-server-seq`, the uuid of `uuid:n`; with its sequence number. */
+export function gtidStreamOf(gtid: string): { stream: string; seq: number; server?: number } | undefined {
+  const colon = gtid.lastIndexOf(':');
+  if (colon > 0) return { stream: gtid.slice(0, colon).toLowerCase(), seq: Number(gtid.slice(colon + 1)) };
+  const dash = gtid.indexOf('-');
+  const last = gtid.lastIndexOf('-');
+  if (dash <= 0 || last === dash) return undefined;
+  return { stream: gtid.slice(0, dash), seq: Number(gtid.slice(last + 1)), server: Number(gtid.slice(dash + 1, last)) };
+}
+
+/** Per-stream GTID ranges of a log, fed each transaction's GTID in log order. */
+export class GtidRangeRecorder {
+  private readonly ranges = new Map<string, GtidStreamRange & { previous: number }>();
+
+  add(gtid: string): void {
+    const parsed = gtidStreamOf(gtid);
+    if (!parsed || !Number.isFinite(parsed.seq)) return;
+    const range = this.ranges.get(parsed.stream);
+    if (!range) {
+      this.ranges.set(parsed.stream, { first: parsed.seq, last: parsed.seq, count: 1, previous: parsed.seq, ...(parsed.server === undefined ? {} : { server: parsed.server }) });
+      return;
+    }
+    if (parsed.seq < range.previous) range.outOfOrder = true;
+    range.previous = parsed.seq;
+    if (parsed.seq < range.first) range.first = parsed.seq;
+    if (parsed.seq > range.last) {
+      range.last = parsed.seq;
+      if (parsed.server !== undefined) range.server = parsed.server;
+    }
+    range.count++;
+  }
+
+  /** Streams in the order they first appeared. */
+  result(): Record<string, GtidStreamRange> {
+    const result: Record<string, GtidStreamRange> = {};
+    for (const [stream, { first, last, count, server, outOfOrder }] of this.ranges) {
+      result[stream] = { first, last, count, ...(server === undefined ? {} : { server }), ...(outOfOrder ? { outOfOrder } : {}) };
+    }
+    return result;
+  }
+}

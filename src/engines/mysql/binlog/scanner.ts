@@ -4,7 +4,7 @@ import { classifyStatement, decodeEventDetails, decodeRotate, queryTextOffset } 
 import { splitServerVersion } from './format-description.js';
 import { EventFramer, framedBody } from './framer.js';
 import type { FramedEvent } from './framer.js';
-import { decodeGtidList, decodeMysqlGtid, decodePreviousGtids, formatGtidList, mariadbGtidText } from './gtid.js';
+import { GtidRangeRecorder, decodeGtidList, decodeMysqlGtid, decodePreviousGtids, formatGtidList, mariadbGtidText } from './gtid.js';
 import { TransactionTracker } from './transactions.js';
 import type { BinlogTransaction } from './transactions.js';
 import type { BinlogEvent, BinlogProblem, BinlogScan, ScannerOptions } from './types.js';
@@ -107,6 +107,7 @@ export class BinlogScanner {
   private maxCommit = -Infinity;
   private transactionCount = 0;
   private readonly transactions: BinlogTransaction[] = [];
+  private readonly gtidRanges = new GtidRangeRecorder();
   private readonly scan: BinlogScan = {
     size: 0,
     serverVersion: '',
@@ -122,6 +123,7 @@ export class BinlogScanner {
     eventCount: 0,
     transactionCount: 0,
     transactions: [],
+    gtidRanges: {},
     problems: [],
   };
   private sawFormat = false;
@@ -183,6 +185,7 @@ export class BinlogScanner {
       scan.lastCommitTime = this.maxCommit;
     }
     scan.transactionCount = this.transactionCount;
+    scan.gtidRanges = this.gtidRanges.result();
     scan.transactions = this.transactions;
     const openStart = this.tracker.openStart ?? this.tracker.pendingContextStart;
     scan.lastCompleteTransactionEnd = openStart === undefined ? scan.endPosition : Math.min(openStart, scan.endPosition);
@@ -218,6 +221,7 @@ export class BinlogScanner {
     if (transaction.gtid !== undefined) {
       this.scan.firstGtid ??= transaction.gtid;
       this.scan.lastGtid = transaction.gtid;
+      this.gtidRanges.add(transaction.gtid);
     }
   }
 
