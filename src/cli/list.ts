@@ -2,6 +2,8 @@ import { Command } from 'commander';
 import { buildCatalog, snapshotWindows } from '../archive/catalog.js';
 import { withConfigOption, withJsonOption, printJson } from './common.js';
 import { loadContext, openArchive, resolveSystemId } from './context.js';
+import { restorableWindow, windowText } from '../restore/plan.js';
+import { localIso, localTimeZone } from '../restore/time-text.js';
 
 export function listCommand(): Command {
   return withJsonOption(withConfigOption(new Command('list')))
@@ -22,7 +24,8 @@ export function listCommand(): Command {
           time: snapshot.time,
           status: snapshot.status,
           position: snapshot.position ?? null,
-          restorable: restorable ?? null,
+          // The catalog says whether the snapshot can be rolled forward; the planner's window says how far (and whether anything follows it).
+          restorable: restorable ? { ...restorable, ...restorableWindow(snapshot, catalog.logs) } : null,
           ...(problem ? { problem } : {}),
         })),
         logs: { count: catalog.logs.length, first: first?.name ?? null, last: last?.name ?? null, from: catalog.ranges[0]?.from ?? null, to: catalog.ranges[catalog.ranges.length - 1]?.to ?? null },
@@ -31,11 +34,13 @@ export function listCommand(): Command {
         incomplete: catalog.incomplete,
       };
       if (options.json) return printJson(report);
-      const lines = [`system ${systemId} in ${archive.location}`, '', 'snapshots:'];
+      const timeZone = localTimeZone();
+      const local = (...isos: string[]) => (timeZone === 'UTC' ? '' : ` [local ${isos.map((iso) => localIso(Date.parse(iso), timeZone)).join(' .. ')}]`);
+      const lines = [`system ${systemId} in ${archive.location}`, ...(timeZone === 'UTC' ? [] : [`times in UTC; [local] in ${timeZone}`]), '', 'snapshots:'];
       if (report.snapshots.length === 0) lines.push('  none recorded yet (snaplog freeze records one)');
       for (const snapshot of report.snapshots) {
-        const window = snapshot.restorable ? `restorable ${snapshot.restorable.from} .. ${snapshot.restorable.to}` : 'not restorable';
-        lines.push(`  ${snapshot.id}  ${snapshot.time}  ${snapshot.status}  ${snapshot.position ? `${snapshot.position.file}:${snapshot.position.position}` : '-'}  ${window}${snapshot.problem ? `  (${snapshot.problem})` : ''}`);
+        const window = snapshot.restorable ? `restorable ${windowText(snapshot.restorable)}${local(snapshot.restorable.from, snapshot.restorable.to)}` : 'not restorable';
+        lines.push(`  ${snapshot.id}  ${snapshot.time}${local(snapshot.time)}  ${snapshot.status}  ${snapshot.position ? `${snapshot.position.file}:${snapshot.position.position}` : '-'}  ${window}${snapshot.problem ? `  (${snapshot.problem})` : ''}`);
       }
       lines.push('', `logs: ${report.logs.count}${first ? ` (${first.name} .. ${last?.name})` : ''}`);
       for (const range of catalog.ranges) lines.push(`  range ${range.first} .. ${range.last} (${range.count} logs)  commits ${range.from ?? '?'} .. ${range.to ?? '?'}`);
