@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
-import { readdir, readFile, rm } from 'node:fs/promises';
+import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Connection } from 'mysql2/promise';
 import { startMariadb, stopAllMariadb, writeSnaplogConfig, makeTempDir, removeDirs } from '../support/mariadb.js';
@@ -195,5 +195,36 @@ describe('GTID targets with two domains interleaved: real MariaDB, restored exac
     expect(result.stderr).toMatch(/GTID position 0-1-8,7-1-3 is not a point in the log order: 7-1-4 .* is not in it/);
     expect(result.stderr).toMatch(/HINT: .*--to-gtid 0-1-7,7-1-3 \(stops before 7-1-4\).*--to-gtid 0-1-8,7-1-4 \(stops after 0-1-8/);
     expect(result.stderr).not.toMatch(/\n\s+at .*\.js|\{"/);
+  });
+
+  it('list shows what follows the snapshot (last transaction), and plan --json carries the same window', async () => {
+    const list = JSON.parse((await snaplog(['list', '--json', '--config', setup.configPath])).stdout);
+    expect(list.snapshots[0].restorable).toMatchObject({ lastTransaction: '0-1-10', transactionsAfterSnapshot: true });
+    const text = (await snaplog(['list', '--config', setup.configPath])).stdout;
+    expect(text).toMatch(/restorable .* \.\. .*\((last 0-1-10|transactions after the snapshot, committed in its second: last 0-1-10 stamped .*)\)/);
+    const plan = JSON.parse((await snaplog(['plan', '--latest', '--json', '--config', setup.configPath])).stdout);
+    expect(plan.restorable).toEqual(list.snapshots[0].restorable);
+  });
+
+  it('logs archived before per-domain ranges were recorded: the planner reads them and finds the same stops', async () => {
+    const systems = (await readdir(setup.archivePath)).filter((entry) => !entry.startsWith('.'));
+    const logsDir = join(setup.archivePath, systems[0]!, 'logs');
+    const files = (await readdir(logsDir)).filter((file) => file.endsWith('.json'));
+    const originals = new Map<string, string>();
+    for (const file of files) {
+      const text = await readFile(join(logsDir, file), 'utf8');
+      originals.set(file, text);
+      const { gtidRanges: _dropped, ...old } = JSON.parse(text);
+      await writeFile(join(logsDir, file), JSON.stringify(old));
+    }
+    try {
+      for (const [args, last] of [[['--to-gtid', '0-1-6'], '0-1-6'], [['--before-gtid', '7-1-4'], '7-1-3'], [['--to-gtid', '0-1-9,7-1-4'], '0-1-9']] as const) {
+        const result = await snaplog(['plan', ...args, '--json', '--config', setup.configPath]);
+        expect(result.stderr, args.join(' ')).toBe('');
+        expect(JSON.parse(result.stdout).stop.lastApplied.gtid, args.join(' ')).toBe(last);
+      }
+    } finally {
+      for (const [file, text] of originals) await writeFile(join(logsDir, file), text);
+    }
   });
 });
