@@ -41,6 +41,9 @@ export function listCommand(): Command {
       for (const snapshot of report.snapshots) {
         const window = snapshot.restorable ? `restorable ${windowText(snapshot.restorable)}${local(snapshot.restorable.from, snapshot.restorable.to)}` : 'not restorable';
         lines.push(`  ${snapshot.id}  ${snapshot.time}${local(snapshot.time)}  ${snapshot.status}  ${snapshot.position ? `${snapshot.position.file}:${snapshot.position.position}` : '-'}  ${window}${snapshot.problem ? `  (${snapshot.problem})` : ''}`);
+        if (snapshot.position?.gtid || snapshot.restorable?.lastPosition) {
+          lines.push(`      GTID ${snapshot.position?.gtid ?? '?'} .. ${snapshot.restorable?.lastPosition ?? '?'}`);
+        }
       }
       lines.push('', `logs: ${report.logs.count}${first ? ` (${first.name} .. ${last?.name})` : ''}`);
       for (const range of catalog.ranges) lines.push(`  range ${range.first} .. ${range.last} (${range.count} logs)  commits ${range.from ?? '?'} .. ${range.to ?? '?'}`);

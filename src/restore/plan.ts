@@ -63,6 +63,8 @@ export interface RestorableWindow {
   lastTransaction?: string;
   /** Whether the chain holds transactions after the snapshot (undefined: the metadata cannot tell). */
   transactionsAfterSnapshot?: boolean;
+  /** The GTID position at the end of the chain (MariaDB: as @@gtid_binlog_pos would say); a --to-gtid value. */
+  lastPosition?: string;
 }
 
 export interface RestorePlan extends ChainPlan {
@@ -129,7 +131,26 @@ export function restorableWindow(snapshot: SnapshotRecord, logs: LogMetadata[]):
   if (lastTransaction) window.lastTransaction = lastTransaction;
   const after = transactionsAfter(snapshot, chain);
   if (after !== undefined) window.transactionsAfterSnapshot = after;
+  const lastPosition = positionAtEnd(snapshot, chain);
+  if (lastPosition) window.lastPosition = lastPosition;
   return window;
+}
+
+/** The snapshot's GTID position plus every archived transaction of the chain, when the metadata tells (MariaDB high-water marks; MySQL contiguous ranges). */
+function positionAtEnd(snapshot: SnapshotRecord, chain: LogMetadata[]): string | undefined {
+  if (!snapshot.position?.gtid || chain.some((log) => log.transactionCount !== 0 && !log.gtidRanges)) return undefined;
+  try {
+    const position = GtidSet.parse(snapshot.position.gtid);
+    for (const log of chain) {
+      for (const [stream, range] of Object.entries(log.gtidRanges ?? {})) {
+        if (stream.includes('-') && range.count !== range.last - range.first + 1) return undefined;
+        position.addRange(stream, range);
+      }
+    }
+    return position.format();
+  } catch {
+    return undefined;
+  }
 }
 
 function transactionsAfter(snapshot: SnapshotRecord, chain: LogMetadata[]): boolean | undefined {

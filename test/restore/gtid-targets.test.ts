@@ -180,13 +180,17 @@ describe('restorable window display (pure)', () => {
     const meta = { ...sameSecond.meta, lastCommitTime: iso(T0 + 100), firstCommitTime: iso(T0 + 100) };
     const taken = snapshot('s', new Date((T0 + 100) * 1000 + 703).toISOString(), name(5), '0-1-10');
     const window = restorableWindow(taken, [meta]);
-    expect(window).toEqual({ from: taken.time, to: taken.time, lastCommit: iso(T0 + 100), lastTransaction: '0-1-11', transactionsAfterSnapshot: true });
+    expect(window).toEqual({ from: taken.time, to: taken.time, lastCommit: iso(T0 + 100), lastTransaction: '0-1-11', transactionsAfterSnapshot: true, lastPosition: '0-1-11' });
     expect(windowText(window)).toBe(`${taken.time} .. ${taken.time} (transactions after the snapshot, committed in its second: last 0-1-11 stamped ${iso(T0 + 100)})`);
     // Nothing after the snapshot yet.
     const idle = restorableWindow(snapshot('s', taken.time, name(5), '0-1-11'), [meta]);
     expect(idle.transactionsAfterSnapshot).toBe(false);
     expect(windowText(idle)).toMatch(/no transaction after the snapshot yet/);
     // Later commits: the usual window with the last transaction.
-    expect(windowText(restorableWindow(first, logs.map((entry) => entry.meta)))).toBe(`${first.time} .. ${iso(T0 + 31)} (last 7-1-5)`);
+    const whole = restorableWindow(first, logs.map((entry) => entry.meta));
+    expect(windowText(whole)).toBe(`${first.time} .. ${iso(T0 + 31)} (last 7-1-5)`);
+    // The position at the end of the archive is a --to-gtid value that restores everything.
+    expect(whole.lastPosition).toBe('0-1-9,7-1-5');
+    expect(plan(whole.lastPosition!).stop).toMatchObject({ file: name(4), position: 456, lastApplied: { gtid: '7-1-5' } });
   });
 });
