@@ -25,7 +25,7 @@ export function listCommand(): Command {
           status: snapshot.status,
           position: snapshot.position ?? null,
           // The catalog says whether the snapshot can be rolled forward; the planner's window says how far (and whether anything follows it).
-          restorable: restorable ? { ...restorable, ...restorableWindow(snapshot, catalog.logs) } : null,
+          restorable: restorable && snapshot.engine === 'mysql' ? { ...restorable, ...restorableWindow(snapshot, catalog.logs) } : (restorable ?? null),
           ...(problem ? { problem } : {}),
         })),
         logs: { count: catalog.logs.length, first: first?.name ?? null, last: last?.name ?? null, from: catalog.ranges[0]?.from ?? null, to: catalog.ranges[catalog.ranges.length - 1]?.to ?? null },
@@ -41,8 +41,8 @@ export function listCommand(): Command {
       for (const snapshot of report.snapshots) {
         const window = snapshot.restorable ? `restorable ${windowText(snapshot.restorable)}${local(snapshot.restorable.from, snapshot.restorable.to)}` : 'not restorable';
         lines.push(`  ${snapshot.id}  ${snapshot.time}${local(snapshot.time)}  ${snapshot.status}  ${snapshot.position ? `${snapshot.position.file}:${snapshot.position.position}` : '-'}  ${window}${snapshot.problem ? `  (${snapshot.problem})` : ''}`);
-        if (snapshot.position?.gtid || snapshot.restorable?.lastPosition) {
-          lines.push(`      GTID ${snapshot.position?.gtid ?? '?'} .. ${snapshot.restorable?.lastPosition ?? '?'}`);
+        if (snapshot.restorable && 'lastPosition' in snapshot.restorable) {
+          lines.push(`      GTID ${snapshot.position?.gtid ?? '?'} .. ${snapshot.restorable.lastPosition}`);
         }
       }
       lines.push('', `logs: ${report.logs.count}${first ? ` (${first.name} .. ${last?.name})` : ''}`);
