@@ -10,6 +10,7 @@ import type { MountedImage } from '../support/disk-image.js';
 import { tableChecksums } from '../support/workload.js';
 import { snaplog } from '../support/cli.js';
 import { startPrivateServer } from '../../src/engines/mysql/private-server.js';
+import { localIso } from '../../src/restore/time-text.js';
 
 /**
  * Two GTID domains interleaved in the same binlogs (a second session writes with gtid_domain_id=7), as in
@@ -55,6 +56,7 @@ describe('GTID targets with two domains interleaved: real MariaDB, restored exac
   const states = new Map<string, State>();
   const logOrder: string[][] = [];
   let copies = 0;
+  let endOfFirstLog: string;
 
   beforeAll(async () => {
     disk = await createMountedImage(256, 'multidomain');
@@ -96,7 +98,11 @@ describe('GTID targets with two domains interleaved: real MariaDB, restored exac
     await commit(d7, 'INSERT INTO app.seven VALUES (1, 1)');
     for (let i = 1; i <= 3; i++) await commit(d0, `INSERT INTO app.zero VALUES (${i}, ${i})`);
     await commit(d7, 'INSERT INTO app.seven VALUES (2, 2)');
+    const [{ now }] = await server.query<{ now: string }>('SELECT UNIX_TIMESTAMP() AS now');
+    endOfFirstLog = new Date(Number(now) * 1000).toISOString();
     await rotate();
+    // Nothing of the second log commits in the second of the first log's last commit (for a --to TIME target).
+    await new Promise((resolve) => setTimeout(resolve, 1050 - (Date.now() % 1000)));
     // A second log, the domains interleaved, multi-statement transactions in both.
     await commit(d0, 'UPDATE app.zero SET v = v + 10 WHERE id = 1');
     await commit(d7, 'INSERT INTO app.seven VALUES (3, 3)');
@@ -157,10 +163,10 @@ describe('GTID targets with two domains interleaved: real MariaDB, restored exac
     }
   });
 
-  async function restoreTo(args: string[], expected: State): Promise<void> {
+  async function restoreTo(args: string[], expected: State, env: NodeJS.ProcessEnv = {}): Promise<void> {
     const datadir = join(work, `copy-${++copies}`);
     execFileSync('cp', ['-a', snapshotDatadir, datadir]);
-    const result = await snaplog(['restore', ...args, '--datadir', datadir, '--config', setup.configPath], { timeoutMs: 180_000 });
+    const result = await snaplog(['restore', ...args, '--datadir', datadir, '--config', setup.configPath], { timeoutMs: 180_000, env });
     expect(result.stderr, args.join(' ')).toBe('');
     expect(result.code).toBe(0);
     const restored = await checksumsOf(datadir, join(work, `copy-${copies}-check`));
@@ -228,4 +234,25 @@ describe('GTID targets with two domains interleaved: real MariaDB, restored exac
       for (const [file, text] of originals) await writeFile(join(logsDir, file), text);
     }
   });
+
+  it('--to TIME as local wall-clock time under TZ=America/New_York: the same stop as in UTC, and an exact restore', async () => {
+    const local = localIso(Date.parse(endOfFirstLog), 'America/New_York');
+    const env = { TZ: 'America/New_York' };
+    const plans = [];
+    for (const [time, zone] of [[endOfFirstLog, {}], [local, env], [local.replace(/[+-]\d\d:\d\d$/, ''), env]] as const) {
+      const result = await snaplog(['plan', '--to', time, '--json', '--config', setup.configPath], { env: zone });
+      expect(result.stderr, time).toBe('');
+      plans.push(JSON.parse(result.stdout));
+    }
+    expect(plans[0].stop).toMatchObject({ firstExcluded: { gtid: '0-1-7' } });
+    for (const other of plans.slice(1)) {
+      expect(other.target.time).toBe(plans[0].target.time);
+      expect(other.stop).toEqual(plans[0].stop);
+    }
+    expect(plans[2].target.local).toBe(local);
+    const text = (await snaplog(['plan', '--to', local, '--config', setup.configPath], { env })).stdout;
+    expect(text).toContain(`local ${local} America/New_York`);
+    expect(text).toMatch(/\n {9}local .* \.\. .* America\/New_York/);
+    await restoreTo(['--to', local.replace(/[+-]\d\d:\d\d$/, '')], states.get('7-1-2')!, env);
+  }, 240_000);
 });

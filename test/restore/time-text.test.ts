@@ -1,8 +1,8 @@
-import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '../../src/errors.js';
 import { localIso, parseInstant, parseTargetTime, showInstant } from '../../src/restore/time-text.js';
 import { describeTarget, parseTarget } from '../../src/restore/target.js';
+import { snaplog } from '../support/cli.js';
 
 const NY = 'America/New_York';
 const at = (iso: string) => Date.parse(iso);
@@ -76,8 +76,17 @@ describe('target times (strict ISO-8601, Temporal)', () => {
     expect(describeTarget(target, NY)).toEqual({ kind: 'time', time: '2026-11-22T13:05:00.500Z', local: '2026-11-22T08:05:00.500-05:00', timeZone: NY, given: '2026-11-22T08:05:00.5' });
   });
 
-  it('the process zone comes from TZ (a child process under TZ=America/New_York)', () => {
-    const code = "import('temporal-polyfill').then(({ Temporal }) => process.stdout.write(Temporal.Now.timeZoneId()))";
-    expect(execFileSync(process.execPath, ['-e', code], { env: { ...process.env, TZ: NY }, encoding: 'utf8' })).toBe(NY);
+  it('the CLI reads local times in the zone of TZ (a child process under TZ=America/New_York)', async () => {
+    const env = { TZ: NY };
+    const ambiguous = await snaplog(['plan', '--to', '2026-11-01T01:30:00'], { env });
+    expect(ambiguous.code).toBe(2);
+    expect(ambiguous.stderr).toContain('2026-11-01T01:30:00-04:00 (2026-11-01T05:30:00Z) and 2026-11-01T01:30:00-05:00 (2026-11-01T06:30:00Z)');
+    expect(ambiguous.stderr).toMatch(/HINT: add the offset/);
+    const invalid = await snaplog(['plan', '--to', '1'], { env });
+    expect(invalid.code).toBe(2);
+    expect(invalid.stderr).toMatch(/--to "1" is not an ISO-8601 date and time\nHINT: /);
+    const gap = await snaplog(['plan', '--to', '2026-03-08T02:30:00'], { env });
+    expect(gap.code).toBe(2);
+    expect(gap.stderr).toMatch(/does not exist in time zone America\/New_York/);
   });
 });
