@@ -232,9 +232,10 @@ function boundaryFor(target: RestoreTarget, chain: LogMetadata[], snapshot: Snap
       // The stop lies before the first transaction committed after the target time.
       const log = chain.find((candidate) => candidate.lastCommitTime !== undefined && unix(candidate.lastCommitTime)! > target.time);
       if (log) return { log: log.name };
+      // No archived transaction is stamped after TIME: commits stamped up to TIME may still be in a log not shipped yet.
       throw new PlanError(
-        `--to ${target.instant ?? iso(target.time)} is after the last archived commit (${window.lastCommit ?? window.to})`,
-        `the restorable window of snapshot ${snapshot.id} is ${windowText(window)}; ship the newer logs (snaplog ship --once on the server) or pick a time inside the window`,
+        `--to ${target.instant ?? iso(target.time)} is at or after the last archived commit (stamped ${window.lastCommit ?? window.to}): the archive cannot show that every transaction up to it was shipped`,
+        `ship the newer logs (snaplog ship --once on the server) and plan again; to apply everything archived, use --latest${window.lastPosition ? ` or --to-gtid ${window.lastPosition}` : ''}; the restorable window of snapshot ${snapshot.id} is ${windowText(window)}`,
         window,
       );
     }
