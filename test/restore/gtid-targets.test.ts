@@ -15,7 +15,7 @@ const name = (sequence: number) => `mysql-bin.${String(sequence).padStart(6, '0'
 function log(sequence: number, gtids: string[], t: number, options: { ranges?: boolean } = {}): { meta: LogMetadata; index: TransactionBoundary[] } {
   const index = gtids.map((gtid, i) => ({ startPosition: 256 + i * 100, endPosition: 356 + i * 100, commitTime: t + i, gtid }));
   const recorder = new GtidRangeRecorder();
-  gtids.forEach((gtid) => recorder.add(gtid));
+  gtids.forEach((gtid) => recorder.addText(gtid));
   const meta: LogMetadata = {
     formatVersion: 1,
     name: name(sequence),
@@ -168,8 +168,13 @@ describe('GtidSet (pure)', () => {
 
   it('GtidRangeRecorder: lowest/highest number, count and the server of the highest per domain; out-of-order marked', () => {
     const recorder = new GtidRangeRecorder();
-    for (const gtid of ['7-1-1', '0-1-4', '0-2-5', '7-1-2', '0-1-3']) recorder.add(gtid);
-    expect(recorder.result()).toEqual({ '7': { first: 1, last: 2, count: 2, server: 1 }, '0': { first: 3, last: 5, count: 3, server: 2, outOfOrder: true } });
+    for (const gtid of ['7-1-1', '0-1-4', '0-2-5', '7-1-2', '0-1-3']) recorder.addText(gtid);
+    recorder.add('3e11fa47-71ca-11e1-9e33-c80aa9429562', 12);
+    expect(recorder.result()).toEqual({
+      '7': { first: 1, last: 2, count: 2, server: 1 },
+      '0': { first: 3, last: 5, count: 3, server: 2, outOfOrder: true },
+      '3e11fa47-71ca-11e1-9e33-c80aa9429562': { first: 12, last: 12, count: 1 },
+    });
   });
 });
 

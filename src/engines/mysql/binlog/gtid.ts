@@ -155,33 +155,52 @@ export function gtidStreamOf(gtid: string): { stream: string; seq: number; serve
   return { stream: gtid.slice(0, dash), seq: Number(gtid.slice(last + 1)), server: Number(gtid.slice(dash + 1, last)) };
 }
 
-/** Per-stream GTID ranges of a log, fed each transaction's GTID in log order. */
-export class GtidRangeRecorder {
-  private readonly ranges = new Map<string, GtidStreamRange & { previous: number }>();
+interface OpenRange extends GtidStreamRange {
+  previous: number;
+}
 
-  add(gtid: string): void {
-    const parsed = gtidStreamOf(gtid);
-    if (!parsed || !Number.isFinite(parsed.seq)) return;
-    const range = this.ranges.get(parsed.stream);
-    if (!range) {
-      this.ranges.set(parsed.stream, { first: parsed.seq, last: parsed.seq, count: 1, previous: parsed.seq, ...(parsed.server === undefined ? {} : { server: parsed.server }) });
-      return;
+/**
+ * Per-stream GTID ranges of a log, fed each committed transaction's GTID in log order. On the scanner's hot
+ * path: numbers in (no text parsing), and consecutive transactions of one stream skip the map lookup.
+ */
+export class GtidRangeRecorder {
+  private readonly ranges = new Map<number | string, OpenRange>();
+  private lastStream: number | string | undefined;
+  private last: OpenRange | undefined;
+
+  /** `stream`: a MariaDB domain id (number) or a MySQL source uuid. */
+  add(stream: number | string, seq: number, server?: number): void {
+    let range = this.lastStream === stream ? this.last : this.ranges.get(stream);
+    if (range === undefined) {
+      range = { first: seq, last: seq, count: 0, previous: seq };
+      if (server !== undefined) range.server = server;
+      this.ranges.set(stream, range);
+    } else {
+      if (seq < range.previous) range.outOfOrder = true;
+      if (seq < range.first) range.first = seq;
+      if (seq > range.last) {
+        range.last = seq;
+        if (server !== undefined) range.server = server;
+      }
     }
-    if (parsed.seq < range.previous) range.outOfOrder = true;
-    range.previous = parsed.seq;
-    if (parsed.seq < range.first) range.first = parsed.seq;
-    if (parsed.seq > range.last) {
-      range.last = parsed.seq;
-      if (parsed.server !== undefined) range.server = parsed.server;
-    }
+    range.previous = seq;
     range.count++;
+    this.lastStream = stream;
+    this.last = range;
   }
 
-  /** Streams in the order they first appeared. */
+  /** The same from a GTID's text (`0-1-42`, `uuid:42`). */
+  addText(gtid: string): void {
+    const parsed = gtidStreamOf(gtid);
+    if (!parsed || !Number.isFinite(parsed.seq)) return;
+    this.add(parsed.stream.includes('-') ? parsed.stream : Number(parsed.stream), parsed.seq, parsed.server);
+  }
+
+  /** Streams (as text keys) in the order they first appeared. */
   result(): Record<string, GtidStreamRange> {
     const result: Record<string, GtidStreamRange> = {};
     for (const [stream, { first, last, count, server, outOfOrder }] of this.ranges) {
-      result[stream] = { first, last, count, ...(server === undefined ? {} : { server }), ...(outOfOrder ? { outOfOrder } : {}) };
+      result[String(stream)] = { first, last, count, ...(server === undefined ? {} : { server }), ...(outOfOrder ? { outOfOrder } : {}) };
     }
     return result;
   }

@@ -108,6 +108,10 @@ export class BinlogScanner {
   private transactionCount = 0;
   private readonly transactions: BinlogTransaction[] = [];
   private readonly gtidRanges = new GtidRangeRecorder();
+  /** Domain id, sequence number and server id of the last MariaDB GTID event (domain -1: none, or a MySQL GTID). */
+  private openDomain = -1;
+  private openSeq = 0;
+  private openServer = 0;
   private readonly scan: BinlogScan = {
     size: 0,
     serverVersion: '',
@@ -221,7 +225,9 @@ export class BinlogScanner {
     if (transaction.gtid !== undefined) {
       this.scan.firstGtid ??= transaction.gtid;
       this.scan.lastGtid = transaction.gtid;
-      this.gtidRanges.add(transaction.gtid);
+      // The committed group is the one the last GTID event opened: its numbers are still at hand.
+      if (this.openDomain >= 0) this.gtidRanges.add(this.openDomain, this.openSeq, this.openServer);
+      else this.gtidRanges.addText(transaction.gtid);
     }
   }
 
@@ -283,11 +289,16 @@ export class BinlogScanner {
         const bodyLength = event.header.eventSize - (at - event.offset) - (event.format?.checksum === 'crc32' ? CHECKSUM_LENGTH : 0);
         if (bodyLength < 13) throw new BinlogDecodeError(`MariaDB GTID event: body has ${bodyLength} bytes, needs 13`);
         scan.gtidFlavor = 'mariadb';
-        tracker.gtid(position, mariadbGtidText(event.buffer, at, event.header.serverId), event.buffer[at + 12]! & MariadbGtidFlag.STANDALONE ? 'standalone' : 'group');
+        const buffer = event.buffer;
+        this.openDomain = buffer.readUInt32LE(at + 8);
+        this.openSeq = buffer.readUInt32LE(at + 4) * 0x100000000 + buffer.readUInt32LE(at);
+        this.openServer = event.header.serverId;
+        tracker.gtid(position, mariadbGtidText(buffer, at, event.header.serverId), buffer[at + 12]! & MariadbGtidFlag.STANDALONE ? 'standalone' : 'group');
         return;
       }
       case Action.MysqlGtid: {
         const gtid = decodeMysqlGtid(framedBody(event), event.header.type === EventType.MYSQL_ANONYMOUS_GTID);
+        this.openDomain = -1;
         scan.gtidFlavor ??= 'mysql';
         tracker.gtid(position, gtid.gtid, 'gtid-mysql');
         return;
