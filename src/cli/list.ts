@@ -39,8 +39,11 @@ export function listCommand(): Command {
       const lines = [`system ${systemId} in ${archive.location}`, ...(timeZone === 'UTC' ? [] : [`times in UTC; [local] in ${timeZone}`]), '', 'snapshots:'];
       if (report.snapshots.length === 0) lines.push('  none recorded yet (snaplog freeze records one)');
       for (const snapshot of report.snapshots) {
-        const window = snapshot.restorable ? `restorable ${windowText(snapshot.restorable)}${local(snapshot.restorable.from, snapshot.restorable.to)}` : 'not restorable';
-        lines.push(`  ${snapshot.id}  ${snapshot.time}${local(snapshot.time)}  ${snapshot.status}  ${snapshot.position ? `${snapshot.position.file}:${snapshot.position.position}` : '-'}  ${window}${snapshot.problem ? `  (${snapshot.problem})` : ''}`);
+        const restorable = snapshot.restorable;
+        const window = restorable ? `restorable ${windowText(restorable)}${local(restorable.from, restorable.to)}` : 'not restorable';
+        const position = snapshot.position ? `${snapshot.position.file}:${snapshot.position.position}` : '-';
+        const problem = snapshot.problem ? `  (${snapshot.problem})` : '';
+        lines.push(`  ${snapshot.id}  ${snapshot.time}${local(snapshot.time)}  ${snapshot.status}  ${position}  ${window}${problem}`);
         if (snapshot.restorable && 'lastPosition' in snapshot.restorable) {
           lines.push(`      GTID ${snapshot.position?.gtid ?? '?'} .. ${snapshot.restorable.lastPosition}`);
         }

@@ -29,7 +29,8 @@ export function targetText(plan: Pick<RestorePlan, 'target'>, timeZone = localTi
     case 'time': {
       const ms = target.instant ? Date.parse(target.instant) : target.time * 1000;
       const local = timeZone === 'UTC' ? '' : `, local ${localIso(ms, timeZone)} ${timeZone}`;
-      return `--to ${new Date(ms).toISOString()}${local}: in log order, up to the first transaction whose commit stamp (whole seconds) is after ${new Date(target.time * 1000).toISOString()}`;
+      const cutoff = new Date(target.time * 1000).toISOString();
+      return `--to ${new Date(ms).toISOString()}${local}: in log order, up to the first transaction whose commit stamp (whole seconds) is after ${cutoff}`;
     }
     case 'gtid':
       return `--to-gtid ${target.gtid}: up to and including that transaction, in log order`;
@@ -47,7 +48,9 @@ export function targetText(plan: Pick<RestorePlan, 'target'>, timeZone = localTi
 /** The window line(s): UTC, then the same two instants in local time. */
 export function windowLines(window: RestorableWindow, timeZone = localTimeZone()): string[] {
   const lines = [`window   ${windowText(window)}`];
-  if (timeZone !== 'UTC') lines.push(`         local ${localIso(Date.parse(window.from), timeZone)} .. ${localIso(Date.parse(window.to), timeZone)} ${timeZone}`);
+  if (timeZone !== 'UTC') {
+    lines.push(`         local ${localIso(Date.parse(window.from), timeZone)} .. ${localIso(Date.parse(window.to), timeZone)} ${timeZone}`);
+  }
   return lines;
 }
 
@@ -84,7 +87,15 @@ export function planCommand(): Command {
           restorable: chain.restorable,
         };
         if (options.json) printJson(summary);
-        else process.stdout.write(`snapshot ${summary.snapshot.id} (${summary.snapshot.time}) at the start of ${chain.snapshot.position?.file}\njournals ${summary.logs.map((log) => log.name).join(' ')}\nstop     ${summary.stop}\n${windowLines(chain.restorable).join('\n')}\n`);
+        else {
+          const lines = [
+            `snapshot ${summary.snapshot.id} (${summary.snapshot.time}) at the start of ${chain.snapshot.position?.file}`,
+            `journals ${summary.logs.map((log) => log.name).join(' ')}`,
+            `stop     ${summary.stop}`,
+            ...windowLines(chain.restorable),
+          ];
+          process.stdout.write(`${lines.join('\n')}\n`);
+        }
         return;
       }
       if (config.workload.name === 'oracle') {

@@ -24,7 +24,7 @@ Targets (MySQL/MariaDB):
 
 export function withTargetOptions(command: Command): Command {
   return command
-    .option('--to <time>', 'apply the transactions, in log order, up to the first one whose commit stamp is after TIME (ISO-8601; local without a zone; see Targets)')
+    .option('--to <time>', 'apply the transactions, in log order, up to the first one stamped after TIME (ISO-8601; local without a zone; see Targets)')
     .option('--to-gtid <gtid>', 'apply up to and including this transaction, or exactly a GTID position list 0-1-3712,7-1-97')
     .option('--to-position <file:pos>', 'apply up to this transaction boundary')
     .option('--before-gtid <gtid>', 'apply everything before this transaction (undo an accidental DROP)')

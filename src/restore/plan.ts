@@ -190,6 +190,11 @@ export function windowText(window: RestorableWindow): string {
   return window.lastTransaction ? `${range} (last ${window.lastTransaction})` : range;
 }
 
+function positionsOf(snapshots: SnapshotRecord[]): string {
+  const positions = snapshots.map((candidate) => `${candidate.id}: ${candidate.position?.gtid ?? '?'}`).join('; ');
+  return `a GTID position must contain the snapshot's own (${positions}), every domain included`;
+}
+
 /** Is the target at or after the snapshot's position (so replay from the snapshot can reach it)? */
 function snapshotPrecedes(snapshot: SnapshotRecord, target: RestoreTarget, logs: LogMetadata[]): boolean {
   const position = snapshot.position!;
@@ -234,8 +239,10 @@ function boundaryFor(target: RestoreTarget, chain: LogMetadata[], snapshot: Snap
       if (log) return { log: log.name };
       // No archived transaction is stamped after TIME: commits stamped up to TIME may still be in a log not shipped yet.
       throw new PlanError(
-        `--to ${target.instant ?? iso(target.time)} is at or after the last archived commit (stamped ${window.lastCommit ?? window.to}): the archive cannot show that every transaction up to it was shipped`,
-        `ship the newer logs (snaplog ship --once on the server) and plan again; to apply everything archived, use --latest${window.lastPosition ? ` or --to-gtid ${window.lastPosition}` : ''}; the restorable window of snapshot ${snapshot.id} is ${windowText(window)}`,
+        `--to ${target.instant ?? iso(target.time)} is at or after the last archived commit (stamped ${window.lastCommit ?? window.to}): ` +
+          'the archive cannot show that every transaction up to it was shipped',
+        'ship the newer logs (snaplog ship --once on the server) and plan again; to apply everything archived, use --latest' +
+          `${window.lastPosition ? ` or --to-gtid ${window.lastPosition}` : ''}; the restorable window of snapshot ${snapshot.id} is ${windowText(window)}`,
         window,
       );
     }
@@ -262,10 +269,13 @@ function logHolding(gtid: ParsedGtid, text: string, chain: LogMetadata[], snapsh
   const found = answers.find((answer) => answer.holds === 'yes');
   if (found) return found.log.name;
   const unknown = answers.filter((answer) => answer.holds === 'unknown').map((answer) => answer.log.name);
-  if (unknown.length) throw new PlanError(`the archived metadata of ${unknown.join(', ')} does not say which GTIDs they hold`, 'read them to find out', window, unknown);
+  if (unknown.length) {
+    throw new PlanError(`the archived metadata of ${unknown.join(', ')} does not say which GTIDs they hold`, 'read them to find out', window, unknown);
+  }
   throw new PlanError(
     `GTID ${text} is in none of the archived logs after snapshot ${snapshot.id}`,
-    `check the GTID (snaplog find --query … prints them); snapshot ${snapshot.id} is at ${snapshot.position?.gtid ?? '?'}; the restorable window is ${windowText(window)}`,
+    `check the GTID (snaplog find --query … prints them); snapshot ${snapshot.id} is at ${snapshot.position?.gtid ?? '?'}; ` +
+      `the restorable window is ${windowText(window)}`,
     window,
   );
 }
@@ -281,7 +291,9 @@ function positionBoundary(text: string, chain: LogMetadata[], snapshot: Snapshot
   for (const log of chain) {
     if (state.covers(goal)) break;
     if (log.transactionCount === 0) continue;
-    if (!log.gtidRanges) throw new PlanError(`the archived metadata of ${log.name} does not say which GTIDs it holds`, 'read it to find out', window, [log.name]);
+    if (!log.gtidRanges) {
+      throw new PlanError(`the archived metadata of ${log.name} does not say which GTIDs it holds`, 'read it to find out', window, [log.name]);
+    }
     const before = state.format();
     let whollyIncluded = true;
     for (const [stream, range] of Object.entries(log.gtidRanges)) {
@@ -295,9 +307,12 @@ function positionBoundary(text: string, chain: LogMetadata[], snapshot: Snapshot
     if (!whollyIncluded || state.covers(goal)) return { log: log.name, positionBefore: before };
   }
   if (state.covers(goal)) return { log: chain[0]!.name, positionBefore: snapshot.position?.gtid ?? '' };
-  const missing = goal.streamNames.filter((stream) => state.highest(stream) < goal.highest(stream));
+  const missing = goal.streamNames
+    .filter((stream) => state.highest(stream) < goal.highest(stream))
+    .map((stream) => (stream.includes('-') ? stream : `domain ${stream}`));
   throw new PlanError(
-    `GTID position ${text} goes beyond the archived logs after snapshot ${snapshot.id}: they reach ${state.format() || 'nothing'}${missing.length ? ` (short in ${missing.map((stream) => (stream.includes('-') ? stream : `domain ${stream}`)).join(', ')})` : ''}`,
+    `GTID position ${text} goes beyond the archived logs after snapshot ${snapshot.id}: they reach ${state.format() || 'nothing'}` +
+      `${missing.length ? ` (short in ${missing.join(', ')})` : ''}`,
     `ship the newer logs (snaplog ship --once on the server), or pick a position inside the window ${windowText(window)}`,
     window,
   );
@@ -322,7 +337,7 @@ export function planChain(input: { snapshots: SnapshotRecord[]; logs: LogMetadat
     if (!snapshot) {
       throw new PlanError(
         usable.length ? 'the target is before the oldest usable snapshot' : 'no usable snapshot in the archive',
-        `restorable windows: ${describeWindows(usable, logs)}${input.target.kind === 'gtid-position' ? `; a GTID position must contain the snapshot's own (${usable.map((candidate) => `${candidate.id}: ${candidate.position?.gtid ?? '?'}`).join('; ')}), every domain included` : ''}`,
+        `restorable windows: ${describeWindows(usable, logs)}${input.target.kind === 'gtid-position' ? `; ${positionsOf(usable)}` : ''}`,
       );
     }
   }
@@ -353,7 +368,8 @@ export function planChain(input: { snapshots: SnapshotRecord[]; logs: LogMetadat
     compression: log.compression,
     from: i === 0 ? snapshot.position!.position : (log.startPosition ?? 4),
   }));
-  return { snapshot, target: input.target, logs: planned, boundaryLog, ...(boundary.positionBefore !== undefined ? { positionBefore: boundary.positionBefore } : {}), restorable: window };
+  const positionBefore = boundary.positionBefore !== undefined ? { positionBefore: boundary.positionBefore } : {};
+  return { snapshot, target: input.target, logs: planned, boundaryLog, ...positionBefore, restorable: window };
 }
 
 /**
@@ -458,12 +474,18 @@ function positionStop(
   for (let i = 0; i < transactions.length; i++) {
     const transaction = transactions[i]!;
     const gtid = transaction.gtid ? parseGtid(transaction.gtid) : undefined;
-    if (!gtid) throw new PlanError(`the transaction at ${log}:${transaction.startPosition} has no GTID: a GTID position cannot be placed in this log`, 'use --to-position FILE:POS or --to TIME');
+    if (!gtid) {
+      const where = `${log}:${transaction.startPosition}`;
+      throw new PlanError(`the transaction at ${where} has no GTID: a GTID position cannot be placed in this log`, 'use --to-position FILE:POS or --to TIME');
+    }
     if (!goal.includes(gtid)) throw notAPrefix(text, goal, state, transactions, i, log);
     state.add(gtid);
     if (state.covers(goal)) return stopAfter(i);
   }
-  throw new PlanError(`GTID position ${text} is not complete at the end of ${log}, although its metadata says it is`, 'run snaplog verify: the metadata and the log disagree');
+  throw new PlanError(
+    `GTID position ${text} is not complete at the end of ${log}, although its metadata says it is`,
+    'run snaplog verify: the metadata and the log disagree',
+  );
 }
 
 function notAPrefix(text: string, goal: GtidSet, state: GtidSet, transactions: TransactionBoundary[], i: number, log: string): PlanError {
@@ -483,11 +505,14 @@ function notAPrefix(text: string, goal: GtidSet, state: GtidSet, transactions: T
   const options = [
     `--to-gtid ${below || '(the snapshot itself)'} (stops before ${outsider.gtid})`,
     reached
-      ? `--to-gtid ${above.format()} (stops after ${reached.gtid}; also applies ${extra.length} transaction${extra.length === 1 ? '' : 's'} outside your position: ${extra.slice(0, 3).join(', ')}${extra.length > 3 ? ', …' : ''})`
-      : `a single --to-gtid of the last transaction you need (replay stops right after it and applies everything before it in log order, ${outsider.gtid} included)`,
+      ? `--to-gtid ${above.format()} (stops after ${reached.gtid}; also applies ${extra.length} transaction${extra.length === 1 ? '' : 's'} ` +
+        `outside your position: ${extra.slice(0, 3).join(', ')}${extra.length > 3 ? ', …' : ''})`
+      : 'a single --to-gtid of the last transaction you need ' +
+        `(replay stops right after it and applies everything before it in log order, ${outsider.gtid} included)`,
   ];
   return new PlanError(
-    `GTID position ${text} is not a point in the log order: ${outsider.gtid} (${log}:${outsider.startPosition}) is not in it but comes before the position is complete`,
+    `GTID position ${text} is not a point in the log order: ${outsider.gtid} (${log}:${outsider.startPosition}) is not in it ` +
+      'but comes before the position is complete',
     `replay applies transactions in log order and cannot skip one; the nearest exact positions: ${options.join(', or ')}`,
   );
 }

@@ -56,7 +56,10 @@ function gtidTarget(text: string): RestoreTarget {
 export function parseTarget(flags: TargetFlags, timeZone = localTimeZone()): RestoreTarget {
   const given = [flags.to, flags.toGtid, flags.toPosition, flags.beforeGtid, flags.latest ? 'latest' : undefined].filter((value) => value !== undefined);
   if (given.length !== 1) {
-    throw new UsageError('give exactly one target: --to TIME, --to-gtid GTID[,GTID…], --to-position FILE:POS, --before-gtid GTID or --latest', 'e.g. snaplog plan --to 2026-11-22T14:05:00');
+    throw new UsageError(
+      'give exactly one target: --to TIME, --to-gtid GTID[,GTID…], --to-position FILE:POS, --before-gtid GTID or --latest',
+      'e.g. snaplog plan --to 2026-11-22T14:05:00',
+    );
   }
   if (flags.to !== undefined) {
     const ms = parseInstant(flags.to, '--to', timeZone);

@@ -49,7 +49,8 @@ export function parseInstant(text: string, flag = '--to', timeZone = localTimeZo
   const later = wall.toZonedDateTime(zone, { disambiguation: 'later' });
   if (!earlier.toPlainDateTime().equals(wall)) {
     throw new UsageError(
-      `${flag} ${JSON.stringify(text)} does not exist in time zone ${zone}: the clocks skip from ${earlier.toPlainDateTime().toString()} to ${later.toPlainDateTime().toString()} (daylight saving time starts)`,
+      `${flag} ${JSON.stringify(text)} does not exist in time zone ${zone}: ` +
+        `the clocks skip from ${earlier.toPlainDateTime().toString()} to ${later.toPlainDateTime().toString()} (daylight saving time starts)`,
       `give the instant with its offset or in UTC, e.g. ${earlier.toInstant().toString()} or ${later.toInstant().toString()}`,
     );
   }
@@ -57,7 +58,8 @@ export function parseInstant(text: string, flag = '--to', timeZone = localTimeZo
     const a = earlier.toString({ timeZoneName: 'never' });
     const b = later.toString({ timeZoneName: 'never' });
     throw new UsageError(
-      `${flag} ${JSON.stringify(text)} happens twice in time zone ${zone} (daylight saving time ends): ${a} (${earlier.toInstant().toString()}) and ${b} (${later.toInstant().toString()})`,
+      `${flag} ${JSON.stringify(text)} happens twice in time zone ${zone} (daylight saving time ends): ` +
+        `${a} (${earlier.toInstant().toString()}) and ${b} (${later.toInstant().toString()})`,
       `add the offset to say which one, e.g. --to ${a} or --to ${b}`,
     );
   }
@@ -71,7 +73,8 @@ export function parseTargetTime(text: string, flag = '--to', timeZone = localTim
 
 /** An instant in the zone's local time with its offset, e.g. `2026-11-22T08:05:00.000-05:00`: pasting it back into --to means the same instant. */
 export function localIso(epochMilliseconds: number, timeZone = localTimeZone()): string {
-  return Temporal.Instant.fromEpochMilliseconds(epochMilliseconds).toZonedDateTimeISO(timeZone).toString({ timeZoneName: 'never', smallestUnit: 'millisecond' });
+  const zoned = Temporal.Instant.fromEpochMilliseconds(epochMilliseconds).toZonedDateTimeISO(timeZone);
+  return zoned.toString({ timeZoneName: 'never', smallestUnit: 'millisecond' });
 }
 
 /** `2026-11-22T13:05:00.000Z (local 2026-11-22T08:05:00.000-05:00 America/New_York)`; UTC alone when the local zone is UTC. */

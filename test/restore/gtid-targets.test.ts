@@ -32,7 +32,9 @@ function log(sequence: number, gtids: string[], t: number, options: { ranges?: b
     transactionCount: gtids.length,
     shippedAt: iso(t),
     shippedBy: 'test',
-    ...(gtids.length ? { firstCommitTime: iso(t), lastCommitTime: iso(t + gtids.length - 1), firstTransaction: gtids[0], lastTransaction: gtids[gtids.length - 1] } : {}),
+    ...(gtids.length
+      ? { firstCommitTime: iso(t), lastCommitTime: iso(t + gtids.length - 1), firstTransaction: gtids[0], lastTransaction: gtids[gtids.length - 1] }
+      : {}),
     ...(options.ranges === false ? {} : { gtidRanges: recorder.result() }),
   };
   return { meta, index };
@@ -52,7 +54,8 @@ const indexes = new Map(logs.map((entry) => [entry.meta.name, entry.index]));
 const first = snapshot('first', iso(T0 + 5), name(2), '0-1-3');
 
 function plan(target: string | { before: string }, snapshots = [first], metas = logs.map((entry) => entry.meta), snapshotId?: string) {
-  const chain = planChain({ snapshots, logs: metas, target: typeof target === 'string' ? parseTarget({ toGtid: target }) : parseTarget({ beforeGtid: target.before }), snapshotId });
+  const parsed = typeof target === 'string' ? parseTarget({ toGtid: target }) : parseTarget({ beforeGtid: target.before });
+  const chain = planChain({ snapshots, logs: metas, target: parsed, snapshotId });
   return locateStop(chain, indexes.get(chain.logs[chain.logs.length - 1]!.name)!);
 }
 
@@ -141,7 +144,8 @@ describe('--to-gtid with a GTID position list (pure)', () => {
     expect(same.stop.lastApplied).toBeUndefined();
     expect(same.bytesToReplay).toBe(0);
     // A position that leaves out a domain of every snapshot cannot be reached.
-    const zeroOnly = planError(() => planChain({ snapshots: [second], logs: logs.map((entry) => entry.meta), target: { kind: 'gtid-position', position: '0-1-9' } }));
+    const metas = logs.map((entry) => entry.meta);
+    const zeroOnly = planError(() => planChain({ snapshots: [second], logs: metas, target: { kind: 'gtid-position', position: '0-1-9' } }));
     expect(zeroOnly.message).toMatch(/before the oldest usable snapshot/);
     expect(zeroOnly.hint).toMatch(/must contain the snapshot's own \(second: 0-1-6,7-1-2\)/);
   });
@@ -185,8 +189,17 @@ describe('restorable window display (pure)', () => {
     const meta = { ...sameSecond.meta, lastCommitTime: iso(T0 + 100), firstCommitTime: iso(T0 + 100) };
     const taken = snapshot('s', new Date((T0 + 100) * 1000 + 703).toISOString(), name(5), '0-1-10');
     const window = restorableWindow(taken, [meta]);
-    expect(window).toEqual({ from: taken.time, to: taken.time, lastCommit: iso(T0 + 100), lastTransaction: '0-1-11', transactionsAfterSnapshot: true, lastPosition: '0-1-11' });
-    expect(windowText(window)).toBe(`${taken.time} .. ${taken.time} (transactions after the snapshot, committed in its second: last 0-1-11 stamped ${iso(T0 + 100)})`);
+    expect(window).toEqual({
+      from: taken.time,
+      to: taken.time,
+      lastCommit: iso(T0 + 100),
+      lastTransaction: '0-1-11',
+      transactionsAfterSnapshot: true,
+      lastPosition: '0-1-11',
+    });
+    expect(windowText(window)).toBe(
+      `${taken.time} .. ${taken.time} (transactions after the snapshot, committed in its second: last 0-1-11 stamped ${iso(T0 + 100)})`,
+    );
     // Nothing after the snapshot yet.
     const idle = restorableWindow(snapshot('s', taken.time, name(5), '0-1-11'), [meta]);
     expect(idle.transactionsAfterSnapshot).toBe(false);

@@ -146,7 +146,8 @@ describe('GTID targets with two domains interleaved: real MariaDB, restored exac
     ]);
     const systems = (await readdir(setup.archivePath)).filter((entry) => !entry.startsWith('.'));
     const logsDir = join(setup.archivePath, systems[0]!, 'logs');
-    const metadata = await Promise.all((await readdir(logsDir)).filter((file) => file.endsWith('.json')).map(async (file) => JSON.parse(await readFile(join(logsDir, file), 'utf8'))));
+    const files = (await readdir(logsDir)).filter((file) => file.endsWith('.json'));
+    const metadata = await Promise.all(files.map(async (file) => JSON.parse(await readFile(join(logsDir, file), 'utf8'))));
     const withSeven = metadata.filter((meta) => meta.gtidRanges?.['7']).sort((a, b) => a.sequence - b.sequence);
     expect(withSeven.map((meta) => [meta.firstTransaction, meta.lastTransaction, meta.gtidRanges])).toEqual([
       ['7-1-1', '7-1-2', { '7': { first: 1, last: 2, count: 2, server: 1 }, '0': { first: 4, last: 6, count: 3, server: 1 } }],

@@ -86,7 +86,8 @@ describe('restore plan (pure)', () => {
     } catch (error) {
       expect(error).toBeInstanceOf(PlanError);
       expect((error as PlanError).message).toMatch(/after the last archived commit/);
-      expect((error as PlanError).restorable).toMatchObject({ from: iso(T0 + 15), to: iso(T0 + 39), lastTransaction: '0-1-40', transactionsAfterSnapshot: true });
+      const window = { from: iso(T0 + 15), to: iso(T0 + 39), lastTransaction: '0-1-40', transactionsAfterSnapshot: true };
+      expect((error as PlanError).restorable).toMatchObject(window);
     }
   });
 

@@ -73,7 +73,13 @@ describe('target times (strict ISO-8601, Temporal)', () => {
     expect(parseTargetTime('2026-11-22T13:05:00.999Z')).toBe(at('2026-11-22T13:05:00Z') / 1000);
     const target = parseTarget({ to: '2026-11-22T08:05:00.5' }, NY);
     expect(target).toEqual({ kind: 'time', time: at('2026-11-22T13:05:00Z') / 1000, text: '2026-11-22T08:05:00.5', instant: '2026-11-22T13:05:00.500Z' });
-    expect(describeTarget(target, NY)).toEqual({ kind: 'time', time: '2026-11-22T13:05:00.500Z', local: '2026-11-22T08:05:00.500-05:00', timeZone: NY, given: '2026-11-22T08:05:00.5' });
+    expect(describeTarget(target, NY)).toEqual({
+      kind: 'time',
+      time: '2026-11-22T13:05:00.500Z',
+      local: '2026-11-22T08:05:00.500-05:00',
+      timeZone: NY,
+      given: '2026-11-22T08:05:00.5',
+    });
   });
 
   it('the CLI reads local times in the zone of TZ (a child process under TZ=America/New_York)', async () => {
