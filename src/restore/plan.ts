@@ -167,25 +167,21 @@ function transactionsAfter(snapshot: SnapshotRecord, chain: LogMetadata[]): bool
   return Object.entries(first.gtidRanges).some(([stream, range]) => !position.includes({ stream, seq: range.last }));
 }
 
-function windowOf(snapshot: SnapshotRecord, logs: LogMetadata[]): RestorableWindow {
-  return restorableWindow(snapshot, logs);
-}
-
 function describeWindows(snapshots: SnapshotRecord[], logs: LogMetadata[]): string {
   if (snapshots.length === 0) return 'no usable snapshot is recorded (run snaplog freeze with each snapshot)';
-  return snapshots.map((snapshot) => `${snapshot.id}: ${windowText(windowOf(snapshot, logs))}`).join('; ');
+  return snapshots.map((snapshot) => `${snapshot.id}: ${windowText(restorableWindow(snapshot, logs))}`).join('; ');
 }
 
 /**
- * One line for a window: `from .. to`, and what lies after the snapshot — the last transaction and its commit
- * stamp when they are not visible from `to` alone (the same second as the snapshot), or that nothing does.
+ * One line for a window: `from .. to`, and what lies after the snapshot — the last transaction, and its commit
+ * stamp when `to` cannot show it (stamps are whole seconds: commits in the snapshot's second leave to = from).
  */
 export function windowText(window: RestorableWindow): string {
   const range = `${window.from} .. ${window.to}`;
   if (window.transactionsAfterSnapshot === false) return `${range} (no transaction after the snapshot yet)`;
   if (window.transactionsAfterSnapshot && window.to === window.from) {
-    const last = window.lastTransaction ? `last ${window.lastTransaction}` : 'the last one';
-    return `${range} (transactions after the snapshot, committed in its second: ${last} stamped ${window.lastCommit ?? '?'})`;
+    const last = window.lastTransaction ? `the last, ${window.lastTransaction},` : 'the last';
+    return `${range} (transactions after the snapshot, none stamped after its second; ${last} is stamped ${window.lastCommit ?? '?'})`;
   }
   return window.lastTransaction ? `${range} (last ${window.lastTransaction})` : range;
 }
@@ -343,7 +339,7 @@ export function planChain(input: { snapshots: SnapshotRecord[]; logs: LogMetadat
   }
   const { chain, brokenBefore } = chainFrom(snapshot, logs);
   if (chain.length === 0) throw new PlanError(`log ${snapshot.position!.file}, where snapshot ${snapshot.id} stands, is not in the archive`, 'run snaplog verify; the snapshot cannot be rolled forward without it');
-  const window = windowOf(snapshot, logs);
+  const window = restorableWindow(snapshot, logs);
   let boundary: Boundary;
   try {
     boundary = boundaryFor(input.target, chain, snapshot, window);

@@ -198,7 +198,7 @@ describe('restorable window display (pure)', () => {
       lastPosition: '0-1-11',
     });
     expect(windowText(window)).toBe(
-      `${taken.time} .. ${taken.time} (transactions after the snapshot, committed in its second: last 0-1-11 stamped ${iso(T0 + 100)})`,
+      `${taken.time} .. ${taken.time} (transactions after the snapshot, none stamped after its second; the last, 0-1-11, is stamped ${iso(T0 + 100)})`,
     );
     // Nothing after the snapshot yet.
     const idle = restorableWindow(snapshot('s', taken.time, name(5), '0-1-11'), [meta]);
