@@ -57,6 +57,7 @@ describe('GTID targets with two domains interleaved: real MariaDB, restored exac
   const logOrder: string[][] = [];
   let copies = 0;
   let endOfFirstLog: string;
+  let atSnapshot: State;
 
   beforeAll(async () => {
     disk = await createMountedImage(256, 'multidomain');
@@ -79,6 +80,7 @@ describe('GTID targets with two domains interleaved: real MariaDB, restored exac
     expect(freeze.code).toBe(0);
     const snapshotCopy = join(work, 'snapshot.img');
     snapshotImage(disk, snapshotCopy);
+    atSnapshot = { gtid: '', pos: '', sums: await tableChecksums(server, DATABASES) };
     expect((await snaplog(['thaw', '--config', setup.configPath])).code).toBe(0);
 
     let log: string[] = [];
@@ -172,7 +174,7 @@ describe('GTID targets with two domains interleaved: real MariaDB, restored exac
     expect(result.code).toBe(0);
     const restored = await checksumsOf(datadir, join(work, `copy-${copies}-check`));
     expect(restored.sums, args.join(' ')).toEqual(expected.sums);
-    expect(sortedPosition(restored.pos), args.join(' ')).toBe(sortedPosition(expected.pos));
+    if (expected.pos) expect(sortedPosition(restored.pos), args.join(' ')).toBe(sortedPosition(expected.pos));
     await rm(datadir, { recursive: true, force: true });
   }
 
@@ -193,6 +195,10 @@ describe('GTID targets with two domains interleaved: real MariaDB, restored exac
     const target = states.get('0-1-9')!;
     expect(sortedPosition(target.pos)).toBe('0-1-9,7-1-4');
     await restoreTo(['--to-gtid', '7-1-4,0-1-9'], target);
+  }, 240_000);
+
+  it('--before-gtid of the first transaction after the snapshot: nothing to replay, the snapshot state', async () => {
+    await restoreTo(['--before-gtid', '7-1-1'], atSnapshot);
   }, 240_000);
 
   it('a position list that is not a point of the log order is refused, naming the nearest exact positions', async () => {
