@@ -9,7 +9,8 @@ Targets (MySQL/MariaDB):
                    COMMIT statement was issued, in whole seconds (TIME is rounded down to its second:
                    …13:05:00.700 includes commits stamped 13:05:00). A COMMIT held behind a lock (FTWRL, a
                    metadata lock, a slow disk) is stamped before it really committed; if such a transaction is
-                   written after one stamped later than TIME, it is left out with everything after it.
+                   written after one stamped later than TIME, it is left out with everything after it. The archive
+                   must hold a transaction stamped after TIME (else some up to TIME may not be shipped yet).
                    TIME is ISO-8601: with a zone (2026-11-22T13:05:00Z, 2026-11-22T14:05:00+01:00) or local
                    wall-clock time without one (2026-11-22T14:05:00, in TZ). A local time that daylight saving
                    time skips or repeats is refused: add the offset. Any time snaplog prints (UTC, or the local
