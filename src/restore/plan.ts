@@ -322,6 +322,12 @@ function positionBoundary(text: string, chain: LogMetadata[], snapshot: Snapshot
 export function planChain(input: { snapshots: SnapshotRecord[]; logs: LogMetadata[]; target: RestoreTarget; snapshotId?: string }): ChainPlan {
   const logs = [...input.logs].sort((a, b) => a.sequence - b.sequence);
   const usable = usableSnapshots(input.snapshots);
+  const target = input.target;
+  if (target.kind === 'position' && !logs.some((log) => log.name === target.file)) {
+    // Not "before the oldest snapshot": the position cannot be placed at all.
+    const archived = logs.length ? `the archive holds ${logs[0]!.name} .. ${logs[logs.length - 1]!.name}` : 'the archive holds no log';
+    throw new PlanError(`${target.file} is not in the archive`, `${archived}; ship it first (snaplog ship --once on the server) or pick a position in an archived log`);
+  }
   let snapshot: SnapshotRecord | undefined;
   if (input.snapshotId) {
     snapshot = input.snapshots.find((candidate) => candidate.id === input.snapshotId);

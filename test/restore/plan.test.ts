@@ -73,6 +73,8 @@ describe('restore plan (pure)', () => {
     expect(locateStop(chain, index3).stop.position).toBe(656);
     const bad = planChain({ snapshots, logs, target: parseTarget({ toPosition: 'mysql-bin.000003:650' }) });
     expect(() => locateStop(bad, index3)).toThrow(/not the end of a transaction/);
+    // A log that is not archived (yet) is named as such, not as "before the oldest snapshot".
+    expect(() => planChain({ snapshots, logs, target: parseTarget({ toPosition: 'mysql-bin.000099:4' }) })).toThrow(/mysql-bin\.000099 is not in the archive/);
   });
 
   it('a target before the oldest snapshot is an error that lists the restorable windows', () => {
