@@ -132,8 +132,7 @@ export class GtidSet {
   private raise(stream: string, seq: number, server: number | undefined): void {
     if (this.streams.has(stream) && seq <= this.highest(stream)) return;
     this.streams.set(stream, [[0, seq]]);
-    if (server === undefined) this.servers.delete(stream);
-    else this.servers.set(stream, server);
+    if (server !== undefined) this.servers.set(stream, server);
   }
 
   private addInterval(stream: string, low: number, high: number): void {
