@@ -54,13 +54,22 @@ export function windowLines(window: RestorableWindow, timeZone = localTimeZone()
   return lines;
 }
 
+function stopText(stop: RestorePlan['stop']): string {
+  const at = stop.endOfChain ? 'at the end of the archived chain' : `${stop.file}:${stop.position}`;
+  const applied = stop.lastApplied;
+  const where = applied?.file ? ` (end of ${applied.file})` : ` committed ${applied?.commitTime ?? '?'}`;
+  const excluded = stop.firstExcluded;
+  const appliedText = applied ? `; last applied ${applied.gtid ?? ''}${where}` : '';
+  return `${at}${appliedText}${excluded ? `; first left out ${excluded.gtid ?? ''} committed ${excluded.commitTime ?? '?'}` : ''}`;
+}
+
 export function describePlan(plan: RestorePlan): string {
   const stop = plan.stop;
   const lines = [
     `snapshot ${plan.snapshot.id} (${plan.snapshot.time}) at ${plan.snapshot.position!.file}:${plan.snapshot.position!.position}${plan.snapshot.position!.gtid ? ` GTID ${plan.snapshot.position!.gtid}` : ''}`,
     `target   ${targetText(plan)}`,
     `logs     ${plan.logs.map((log) => `${log.name}[${log.from}..${log.to ?? 'end'}]`).join(' ')}`,
-    `stop     ${stop.endOfChain ? 'at the end of the archived chain' : `${stop.file}:${stop.position}`}${stop.lastApplied ? `; last applied ${stop.lastApplied.gtid ?? ''} committed ${stop.lastApplied.commitTime ?? '?'}` : ''}${stop.firstExcluded ? `; first left out ${stop.firstExcluded.gtid ?? ''} committed ${stop.firstExcluded.commitTime ?? '?'}` : ''}`,
+    `stop     ${stopText(stop)}`,
     `replay   ${(plan.bytesToReplay / 1048576).toFixed(1)} MB`,
     ...windowLines(plan.restorable),
   ];

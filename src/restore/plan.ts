@@ -31,7 +31,7 @@ export interface StopPoint {
   /** Offset where replay stops: everything before it is applied, nothing from it on. */
   position: number;
   /** The last transaction applied, and the first one left out (when known). */
-  lastApplied?: { gtid?: string; commitTime?: string; endPosition: number };
+  lastApplied?: { gtid?: string; commitTime?: string; endPosition: number; /** When it is in the log before `file`. */ file?: string };
   firstExcluded?: { gtid?: string; commitTime?: string; startPosition: number };
   /** Replay to the end of the chain (no transaction after the target exists in the archive). */
   endOfChain: boolean;
@@ -45,6 +45,8 @@ export interface ChainPlan {
   boundaryLog?: string;
   /** GTID position targets: the GTID state where replay of the boundary log starts (snapshot + the logs before it). */
   positionBefore?: string;
+  /** The last transaction of the log before the boundary log (from its metadata), for a stop at the boundary log's start. */
+  lastBeforeBoundary?: { file: string; gtid?: string; endPosition: number };
   restorable: RestorableWindow;
 }
 
@@ -371,7 +373,11 @@ export function planChain(input: { snapshots: SnapshotRecord[]; logs: LogMetadat
     from: i === 0 ? snapshot.position!.position : (log.startPosition ?? 4),
   }));
   const positionBefore = boundary.positionBefore !== undefined ? { positionBefore: boundary.positionBefore } : {};
-  return { snapshot, target: input.target, logs: planned, boundaryLog, ...positionBefore, restorable: window };
+  const previous = last > 0 ? chain[last - 1]! : undefined;
+  const lastBeforeBoundary = previous?.lastTransaction
+    ? { lastBeforeBoundary: { file: previous.name, gtid: previous.lastTransaction, endPosition: previous.lastCompleteTransactionEnd ?? previous.size } }
+    : {};
+  return { snapshot, target: input.target, logs: planned, boundaryLog, ...positionBefore, ...lastBeforeBoundary, restorable: window };
 }
 
 /**
@@ -390,11 +396,12 @@ export function locateStop(chain: ChainPlan, index: TransactionBoundary[], bound
   const stopBefore = (i: number): StopPoint => {
     const excluded = transactions[i]!;
     const applied = transactions[i - 1];
+    const before = i === 0 && chain.logs.length > 1 ? chain.lastBeforeBoundary : undefined;
     return {
       file: lastLog.name,
       position: excluded.startPosition,
       firstExcluded: { ...describe(excluded), startPosition: excluded.startPosition },
-      ...(applied ? { lastApplied: { ...describe(applied), endPosition: applied.endPosition } } : {}),
+      ...(applied ? { lastApplied: { ...describe(applied), endPosition: applied.endPosition } } : before ? { lastApplied: before } : {}),
       endOfChain: false,
     };
   };

@@ -77,6 +77,8 @@ describe('GTID targets by each domain’s own range (pure)', () => {
     expect(plan({ before: '7-1-2' }).stop.position).toBe(656);
     expect(plan('0-1-8').stop).toMatchObject({ file: name(3), position: 556 });
     expect(plan({ before: '7-1-3' }).stop).toMatchObject({ file: name(3), position: 356 });
+    // A stop at the start of a log: the last applied transaction is the previous log's last.
+    expect(plan({ before: '0-1-7' }).stop).toMatchObject({ file: name(3), position: 256, lastApplied: { file: name(2), gtid: '7-1-2' } });
   });
 
   it('a GTID with another server id than the archived one is refused with the right one', () => {

@@ -251,7 +251,9 @@ describe('GTID targets with two domains interleaved: real MariaDB, restored exac
       expect(result.stderr, time).toBe('');
       plans.push(JSON.parse(result.stdout));
     }
-    expect(plans[0].stop).toMatchObject({ firstExcluded: { gtid: '0-1-7' } });
+    // The stop is at the start of the second log: the last applied transaction is the first log's last.
+    expect(plans[0].stop).toMatchObject({ lastApplied: { gtid: '7-1-2' }, firstExcluded: { gtid: '0-1-7' } });
+    expect(plans[0].stop.lastApplied.file).toBeDefined();
     for (const other of plans.slice(1)) {
       expect(other.target.time).toBe(plans[0].target.time);
       expect(other.stop).toEqual(plans[0].stop);
