@@ -27,6 +27,13 @@ export interface LogMetadata {
   firstTransaction?: string;
   lastTransaction?: string;
   previousTransactions?: string;
+  /**
+   * Per GTID stream (MariaDB domain id such as "0", MySQL source uuid): the lowest and highest sequence number
+   * of the log's transactions and how many there are; MariaDB: `server`, the server id of the highest GTID;
+   * `outOfOrder` when a number went down in log order. Logs shipped before this field existed have only
+   * firstTransaction/lastTransaction: the planner reads those logs to learn their ranges.
+   */
+  gtidRanges?: Record<string, { first: number; last: number; count: number; server?: number; outOfOrder?: true }>;
   serverId?: number;
   serverVersion?: string;
   /** false when the log was closed by a crash: bytes after lastCompleteTransactionEnd are absent, not corrupt. */

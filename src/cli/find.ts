@@ -26,7 +26,9 @@ export function findCommand(): Command {
       const { config } = await loadContext(command);
       const archive = await openArchive(config);
       const systemId = await resolveSystemId(archive, config, options.system);
-      const found = await findStatements({ archive, systemId, pattern, since: options.since ? parseTargetTime(options.since) : undefined, until: options.until ? parseTargetTime(options.until) : undefined, limit });
+      const since = options.since ? parseTargetTime(options.since, '--since') : undefined;
+      const until = options.until ? parseTargetTime(options.until, '--until') : undefined;
+      const found = await findStatements({ archive, systemId, pattern, since, until, limit });
       if (options.json) return printJson({ matches: found });
       if (found.length === 0) process.stdout.write('no match\n');
       for (const match of found) process.stdout.write(`${match.time}  ${match.log}:${match.position}  ${match.gtid ?? '-'}  ${match.text.replace(/\s+/g, ' ').slice(0, 200)}\n`);

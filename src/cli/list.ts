@@ -7,6 +7,8 @@ import { UsageError } from '../errors.js';
 import { readSystemArchive } from '../report/load.js';
 import { buildSystemTimeline } from '../report/model.js';
 import { terminalTimeline } from '../report/terminal.js';
+import { restorableWindow, windowText } from '../restore/plan.js';
+import { localIso, localTimeZone } from '../restore/time-text.js';
 
 export function listCommand(): Command {
   return withJsonOption(withConfigOption(new Command('list')))
@@ -36,7 +38,8 @@ export function listCommand(): Command {
           time: snapshot.time,
           status: snapshot.status,
           position: snapshot.position ?? null,
-          restorable: restorable ?? null,
+          // The catalog says whether the snapshot can be rolled forward; the planner's window says how far (and whether anything follows it).
+          restorable: restorable && snapshot.engine === 'mysql' ? { ...restorable, ...restorableWindow(snapshot, catalog.logs) } : (restorable ?? null),
           ...(problem ? { problem } : {}),
         })),
         logs: { count: catalog.logs.length, first: first?.name ?? null, last: last?.name ?? null, from: catalog.ranges[0]?.from ?? null, to: catalog.ranges[catalog.ranges.length - 1]?.to ?? null },
@@ -46,11 +49,19 @@ export function listCommand(): Command {
         warnings: archive.rejectedEntries(),
       };
       if (options.json) return printJson(report);
-      const lines = [`system ${systemId} in ${archive.location}`, '', 'snapshots:'];
+      const timeZone = localTimeZone();
+      const local = (...isos: string[]) => (timeZone === 'UTC' ? '' : ` [local ${isos.map((iso) => localIso(Date.parse(iso), timeZone)).join(' .. ')}]`);
+      const lines = [`system ${systemId} in ${archive.location}`, ...(timeZone === 'UTC' ? [] : [`times in UTC; [local] in ${timeZone}`]), '', 'snapshots:'];
       if (report.snapshots.length === 0) lines.push('  none recorded yet (snaplog freeze records one)');
       for (const snapshot of report.snapshots) {
-        const window = snapshot.restorable ? `restorable ${snapshot.restorable.from} .. ${snapshot.restorable.to}` : 'not restorable';
-        lines.push(`  ${snapshot.id}  ${snapshot.time}  ${snapshot.status}  ${snapshot.position ? `${snapshot.position.file}:${snapshot.position.position}` : '-'}  ${window}${snapshot.problem ? `  (${snapshot.problem})` : ''}`);
+        const restorable = snapshot.restorable;
+        const window = restorable ? `restorable ${windowText(restorable)}${local(restorable.from, restorable.to)}` : 'not restorable';
+        const position = snapshot.position ? `${snapshot.position.file}:${snapshot.position.position}` : '-';
+        const problem = snapshot.problem ? `  (${snapshot.problem})` : '';
+        lines.push(`  ${snapshot.id}  ${snapshot.time}${local(snapshot.time)}  ${snapshot.status}  ${position}  ${window}${problem}`);
+        if (snapshot.restorable && 'lastPosition' in snapshot.restorable) {
+          lines.push(`      GTID ${snapshot.position?.gtid ?? '?'} .. ${snapshot.restorable.lastPosition}`);
+        }
       }
       lines.push('', `logs: ${report.logs.count}${first ? ` (${first.name} .. ${last?.name})` : ''}`);
       for (const range of catalog.ranges) lines.push(`  range ${range.first} .. ${range.last} (${range.count} logs)  commits ${range.from ?? '?'} .. ${range.to ?? '?'}`);

@@ -3,7 +3,9 @@ import { UsageError } from '../errors.js';
 import { loadPlan } from '../restore/load-plan.js';
 import { describeTarget } from '../restore/target.js';
 import type { TargetFlags } from '../restore/target.js';
-import type { RestorePlan } from '../restore/plan.js';
+import { windowText } from '../restore/plan.js';
+import type { RestorableWindow, RestorePlan } from '../restore/plan.js';
+import { localIso, localTimeZone } from '../restore/time-text.js';
 import { withConfigOption, withJsonOption, printJson } from './common.js';
 import { loadContext, openArchive, resolveSystemId } from './context.js';
 import { targetFrom, withTargetOptions } from './target-options.js';
@@ -20,15 +22,56 @@ export function planJson(plan: RestorePlan): Record<string, unknown> {
   };
 }
 
+/** How a target reads in text: a time in UTC and in local time (either can be pasted back into --to). */
+export function targetText(plan: Pick<RestorePlan, 'target'>, timeZone = localTimeZone()): string {
+  const target = plan.target;
+  switch (target.kind) {
+    case 'time': {
+      const ms = target.instant ? Date.parse(target.instant) : target.time * 1000;
+      const local = timeZone === 'UTC' ? '' : `, local ${localIso(ms, timeZone)} ${timeZone}`;
+      const cutoff = new Date(target.time * 1000).toISOString();
+      return `--to ${new Date(ms).toISOString()}${local}: in log order, up to the first transaction whose commit stamp (whole seconds) is after ${cutoff}`;
+    }
+    case 'gtid':
+      return `--to-gtid ${target.gtid}: up to and including that transaction, in log order`;
+    case 'gtid-position':
+      return `--to-gtid ${target.position}: exactly the transactions of that GTID position`;
+    case 'before-gtid':
+      return `--before-gtid ${target.gtid}: everything before that transaction, in log order`;
+    case 'position':
+      return `--to-position ${target.file}:${target.position}`;
+    case 'latest':
+      return '--latest: every archived transaction';
+  }
+}
+
+/** The window line(s): UTC, then the same two instants in local time. */
+export function windowLines(window: RestorableWindow, timeZone = localTimeZone()): string[] {
+  const lines = [`window   ${windowText(window)}`];
+  if (timeZone !== 'UTC') {
+    lines.push(`         local ${localIso(Date.parse(window.from), timeZone)} .. ${localIso(Date.parse(window.to), timeZone)} ${timeZone}`);
+  }
+  return lines;
+}
+
+function stopText(stop: RestorePlan['stop']): string {
+  const at = stop.endOfChain ? 'at the end of the archived chain' : `${stop.file}:${stop.position}`;
+  const applied = stop.lastApplied;
+  const where = applied?.file ? ` (end of ${applied.file})` : ` committed ${applied?.commitTime ?? '?'}`;
+  const excluded = stop.firstExcluded;
+  const appliedText = applied ? `; last applied ${applied.gtid ?? ''}${where}` : '';
+  return `${at}${appliedText}${excluded ? `; first left out ${excluded.gtid ?? ''} committed ${excluded.commitTime ?? '?'}` : ''}`;
+}
+
 export function describePlan(plan: RestorePlan): string {
   const stop = plan.stop;
   const lines = [
     `snapshot ${plan.snapshot.id} (${plan.snapshot.time}) at ${plan.snapshot.position!.file}:${plan.snapshot.position!.position}${plan.snapshot.position!.gtid ? ` GTID ${plan.snapshot.position!.gtid}` : ''}`,
-    `target   ${JSON.stringify(describeTarget(plan.target))}`,
+    `target   ${targetText(plan)}`,
     `logs     ${plan.logs.map((log) => `${log.name}[${log.from}..${log.to ?? 'end'}]`).join(' ')}`,
-    `stop     ${stop.endOfChain ? 'at the end of the archived chain' : `${stop.file}:${stop.position}`}${stop.lastApplied ? `; last applied ${stop.lastApplied.gtid ?? ''} committed ${stop.lastApplied.commitTime ?? '?'}` : ''}${stop.firstExcluded ? `; first left out ${stop.firstExcluded.gtid ?? ''} committed ${stop.firstExcluded.commitTime ?? '?'}` : ''}`,
+    `stop     ${stopText(stop)}`,
     `replay   ${(plan.bytesToReplay / 1048576).toFixed(1)} MB`,
-    `window   ${plan.restorable.from} .. ${plan.restorable.to}`,
+    ...windowLines(plan.restorable),
   ];
   return lines.join('\n');
 }
@@ -53,7 +96,15 @@ export function planCommand(): Command {
           restorable: chain.restorable,
         };
         if (options.json) printJson(summary);
-        else process.stdout.write(`snapshot ${summary.snapshot.id} (${summary.snapshot.time}) at the start of ${chain.snapshot.position?.file}\njournals ${summary.logs.map((log) => log.name).join(' ')}\nstop     ${summary.stop}\nwindow   ${chain.restorable.from} .. ${chain.restorable.to}\n`);
+        else {
+          const lines = [
+            `snapshot ${summary.snapshot.id} (${summary.snapshot.time}) at the start of ${chain.snapshot.position?.file}`,
+            `journals ${summary.logs.map((log) => log.name).join(' ')}`,
+            `stop     ${summary.stop}`,
+            ...windowLines(chain.restorable),
+          ];
+          process.stdout.write(`${lines.join('\n')}\n`);
+        }
         return;
       }
       if (config.workload.name === 'oracle') {

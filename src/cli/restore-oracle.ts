@@ -48,7 +48,7 @@ RECOVER AUTOMATIC FROM '<staging>' DATABASE UNTIL TIME … SNAPSHOT TIME … ins
     if (options.snapshotTime !== undefined) {
       const target = oracleTarget(options, parseTarget, parseSequenceTarget);
       if (target.kind !== 'time') throw new UsageError('--snapshot-time recovers to a time: give --to TIME', 'e.g. snaplog restore --snapshot-time 2026-11-22T02:00:00Z --to 2026-11-22T14:05:00Z');
-      const snapshotTime = parseTargetTime(String(options.snapshotTime));
+      const snapshotTime = parseTargetTime(String(options.snapshotTime), '--snapshot-time');
       const plan = planStorageSnapshotRecovery({ logs, snapshotTime, targetTime: target.time });
       const stagingDir = resolve((options.staging as string | undefined) ?? `${tmpdir()}/snaplog-oracle-restore-${snapshotTime}`);
       say(`storage snapshot at ${new Date(snapshotTime * 1000).toISOString()} (no backup mode); threads ${plan.threads.join(', ')}`);

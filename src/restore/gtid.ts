@@ -1,46 +1,177 @@
-/** GTID arithmetic for MariaDB (domain-server-seq) and MySQL (uuid:n, sets uuid:1-40:42). Pure. */
+/**
+ * GTID arithmetic for MariaDB (domain-server-seq, positions `0-1-40,7-1-5`) and MySQL (uuid:n, sets
+ * `uuid:1-40:42,uuid2:1-3`). Pure.
+ *
+ * A stream is a MariaDB domain id ("0", "7") or a MySQL source uuid (lower case): the same keys as the
+ * archive's `gtidRanges`. A MariaDB position is a high-water mark per domain (every sequence number up
+ * to n is in it, as in @@gtid_binlog_pos); a MySQL set is a list of intervals per uuid.
+ */
 
 export interface ParsedGtid {
-  /** MariaDB domain id, or MySQL source uuid. */
   stream: string;
   seq: number;
+  /** MariaDB: the server id in the GTID's text. */
+  server?: number;
 }
 
+const MARIADB_GTID = /^(\d+)-(\d+)-(\d+)$/;
+const MYSQL_GTID = /^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}):(\d+)$/i;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** One GTID; undefined when the text is not exactly one. */
 export function parseGtid(gtid: string): ParsedGtid | undefined {
-  const mariadb = /^(\d+)-(\d+)-(\d+)$/.exec(gtid.trim());
-  if (mariadb) return { stream: `domain:${mariadb[1]}`, seq: Number(mariadb[3]) };
-  const mysql = /^([0-9a-f-]{36}):(\d+)$/i.exec(gtid.trim());
+  const mariadb = MARIADB_GTID.exec(gtid.trim());
+  if (mariadb) return { stream: mariadb[1]!, seq: Number(mariadb[3]), server: Number(mariadb[2]) };
+  const mysql = MYSQL_GTID.exec(gtid.trim());
   if (mysql) return { stream: mysql[1]!.toLowerCase(), seq: Number(mysql[2]) };
   return undefined;
 }
 
-/** Highest sequence per stream in a position/set: "0-1-40,1-2-5" or "uuid:1-40:45,uuid2:1-3". */
-export function gtidSetMaxima(set: string | undefined): Map<string, number> {
-  const maxima = new Map<string, number>();
-  if (!set) return maxima;
-  for (const part of set.split(',').map((item) => item.trim()).filter(Boolean)) {
-    const mariadb = /^(\d+)-(\d+)-(\d+)$/.exec(part);
-    if (mariadb) {
-      maxima.set(`domain:${mariadb[1]}`, Math.max(maxima.get(`domain:${mariadb[1]}`) ?? 0, Number(mariadb[3])));
-      continue;
-    }
-    const [uuid, ...intervals] = part.split(':');
-    if (!uuid || intervals.length === 0) continue;
-    const last = intervals[intervals.length - 1]!.split('-').pop();
-    maxima.set(uuid.toLowerCase(), Math.max(maxima.get(uuid.toLowerCase()) ?? 0, Number(last)));
+const isMysqlStream = (stream: string): boolean => stream.includes('-');
+
+type Interval = [number, number];
+
+/** A GTID position (MariaDB) or set (MySQL). Streams absent from it have none of their transactions in it. */
+export class GtidSet {
+  private constructor(
+    private readonly streams: Map<string, Interval[]>,
+    /** MariaDB: the server id of each domain's highest GTID (for printing a position). */
+    private readonly servers: Map<string, number>,
+  ) {}
+
+  static empty(): GtidSet {
+    return new GtidSet(new Map(), new Map());
   }
-  return maxima;
+
+  /**
+   * `0-1-3712,7-1-97` (MariaDB; a domain listed twice keeps its highest number, as in @@gtid_binlog_state)
+   * or `uuid:1-40:42,uuid2:1-3` (MySQL; whitespace and line breaks as MySQL prints them are ignored).
+   * Throws a plain Error naming the part it cannot read.
+   */
+  static parse(text: string | undefined): GtidSet {
+    const set = GtidSet.empty();
+    if (!text) return set;
+    for (const part of text.split(',').map((item) => item.replace(/\s+/g, '')).filter(Boolean)) {
+      const mariadb = MARIADB_GTID.exec(part);
+      if (mariadb) {
+        set.raise(mariadb[1]!, Number(mariadb[3]), Number(mariadb[2]));
+        continue;
+      }
+      const [uuid, ...ranges] = part.split(':');
+      if (!uuid || !UUID.test(uuid) || ranges.length === 0) throw new Error(`"${part}" is neither domain-server-sequence nor uuid:interval`);
+      for (const range of ranges) {
+        const match = /^(\d+)(?:-(\d+))?$/.exec(range);
+        if (!match) throw new Error(`"${part}": "${range}" is not a number or a range n-m`);
+        const low = Number(match[1]);
+        const high = match[2] === undefined ? low : Number(match[2]);
+        if (high < low) throw new Error(`"${part}": the range ${range} runs backwards`);
+        set.addInterval(uuid.toLowerCase(), low, high);
+      }
+    }
+    return set;
+  }
+
+  clone(): GtidSet {
+    return new GtidSet(new Map([...this.streams].map(([stream, intervals]) => [stream, intervals.map(([a, b]): Interval => [a, b])])), new Map(this.servers));
+  }
+
+  get streamNames(): string[] {
+    return [...this.streams.keys()];
+  }
+
+  /** The highest sequence number of a stream in the set (0 = none). */
+  highest(stream: string): number {
+    const intervals = this.streams.get(stream);
+    return intervals?.length ? intervals[intervals.length - 1]![1] : 0;
+  }
+
+  includes(gtid: ParsedGtid): boolean {
+    const intervals = this.streams.get(gtid.stream);
+    if (!intervals) return false;
+    if (!isMysqlStream(gtid.stream)) return gtid.seq <= this.highest(gtid.stream);
+    return intervals.some(([low, high]) => low <= gtid.seq && gtid.seq <= high);
+  }
+
+  /** Every transaction of `other` is in this set. */
+  covers(other: GtidSet): boolean {
+    for (const [stream, intervals] of other.streams) {
+      if (!isMysqlStream(stream)) {
+        if (other.highest(stream) > 0 && this.highest(stream) < other.highest(stream)) return false;
+        continue;
+      }
+      const mine = this.streams.get(stream) ?? [];
+      if (!intervals.every(([low, high]) => mine.some(([a, b]) => a <= low && high <= b))) return false;
+    }
+    return true;
+  }
+
+  /** The set after one more transaction. */
+  add(gtid: ParsedGtid): void {
+    if (isMysqlStream(gtid.stream)) this.addInterval(gtid.stream, gtid.seq, gtid.seq);
+    else this.raise(gtid.stream, gtid.seq, gtid.server);
+  }
+
+  /** A whole log's transactions of one stream: MariaDB raises the high-water mark; MySQL needs the exact interval. */
+  addRange(stream: string, range: { first: number; last: number; server?: number }): void {
+    if (isMysqlStream(stream)) this.addInterval(stream, range.first, range.last);
+    else this.raise(stream, range.last, range.server);
+  }
+
+  /** `0-1-3712,7-1-97` (MariaDB, as @@gtid_binlog_pos) or `uuid:1-40:42` (MySQL). */
+  format(): string {
+    return [...this.streams]
+      .filter(([, intervals]) => intervals.length > 0)
+      .map(([stream, intervals]) =>
+        isMysqlStream(stream)
+          ? `${stream}:${intervals.map(([low, high]) => (low === high ? `${low}` : `${low}-${high}`)).join(':')}`
+          : `${stream}-${this.servers.get(stream) ?? 0}-${intervals[intervals.length - 1]![1]}`,
+      )
+      .join(',');
+  }
+
+  private raise(stream: string, seq: number, server: number | undefined): void {
+    if (this.streams.has(stream) && seq <= this.highest(stream)) return;
+    this.streams.set(stream, [[0, seq]]);
+    if (server !== undefined) this.servers.set(stream, server);
+  }
+
+  private addInterval(stream: string, low: number, high: number): void {
+    const merged: Interval[] = [];
+    let next: Interval = [low, high];
+    for (const interval of this.streams.get(stream) ?? []) {
+      if (interval[1] + 1 < next[0] || next[1] + 1 < interval[0]) merged.push(interval);
+      else next = [Math.min(interval[0], next[0]), Math.max(interval[1], next[1])];
+    }
+    merged.push(next);
+    this.streams.set(stream, merged.sort((a, b) => a[0] - b[0]));
+  }
 }
 
 /** Whether a snapshot whose position is `set` already contains `gtid` (so replay from it cannot reach before it). */
 export function gtidIncluded(set: string | undefined, gtid: ParsedGtid): boolean {
-  return (gtidSetMaxima(set).get(gtid.stream) ?? 0) >= gtid.seq;
+  try {
+    return GtidSet.parse(set).includes(gtid);
+  } catch {
+    return false;
+  }
 }
 
-/** Whether `gtid` falls within [first, last] of one log (same stream). */
-export function gtidWithin(gtid: ParsedGtid, first: string | undefined, last: string | undefined): boolean {
-  const a = first ? parseGtid(first) : undefined;
-  const b = last ? parseGtid(last) : undefined;
-  if (!a || !b || a.stream !== gtid.stream || b.stream !== gtid.stream) return false;
-  return a.seq <= gtid.seq && gtid.seq <= b.seq;
+/**
+ * Whether a log may hold `gtid`, from its metadata: `yes`/`no` from its per-stream ranges; for logs shipped
+ * before those were recorded, the old first/last check (`yes` when both are in the GTID's stream and around
+ * it) and otherwise `unknown` — the caller reads such a log to learn its ranges.
+ */
+export function logMayHold(
+  log: { gtidRanges?: Record<string, { first: number; last: number }>; firstTransaction?: string; lastTransaction?: string; transactionCount?: number },
+  gtid: ParsedGtid,
+): 'yes' | 'no' | 'unknown' {
+  if (log.gtidRanges) {
+    const range = log.gtidRanges[gtid.stream];
+    return range && range.first <= gtid.seq && gtid.seq <= range.last ? 'yes' : 'no';
+  }
+  if (log.transactionCount === 0) return 'no';
+  const first = log.firstTransaction ? parseGtid(log.firstTransaction) : undefined;
+  const last = log.lastTransaction ? parseGtid(log.lastTransaction) : undefined;
+  if (first && last && first.stream === gtid.stream && last.stream === gtid.stream && first.seq <= gtid.seq && gtid.seq <= last.seq) return 'yes';
+  return 'unknown';
 }

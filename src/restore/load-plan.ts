@@ -3,7 +3,8 @@ import { buildCatalog } from '../archive/catalog.js';
 import { BinlogScanner } from '../engines/mysql/binlog/index.js';
 import { locateStop, planChain, PlanError } from './plan.js';
 import { stopWindow } from './stop-window.js';
-import type { RestorePlan } from './plan.js';
+import type { ChainPlan, RestorePlan } from './plan.js';
+import type { LogMetadata } from '../archive/metadata.js';
 import type { RestoreTarget } from './target.js';
 
 /**
@@ -14,7 +15,7 @@ export async function loadPlan(archive: Archive, systemId: string, target: Resto
   await archive.assertMounted();
   const [archived, snapshots] = await Promise.all([archive.listLogs(systemId), archive.listSnapshots(systemId)]);
   const catalog = buildCatalog(archived);
-  const chain = planChain({ snapshots, logs: catalog.logs, target, snapshotId });
+  const chain = await planWithRanges(archive, systemId, catalog.logs, (logs) => planChain({ snapshots, logs, target, snapshotId }));
   const lastLog = chain.logs[chain.logs.length - 1]!;
   const boundaryMeta = catalog.logs.find((log) => log.name === lastLog.name);
   if (!chain.boundaryLog) return locateStop(chain, [], boundaryMeta);
@@ -37,4 +38,27 @@ export async function loadPlan(archive: Archive, systemId: string, target: Resto
   const scanner = new BinlogScanner({ keepTransactions: true });
   for await (const chunk of archive.openLog(systemId, lastLog)) scanner.push(chunk as Buffer);
   return { ...locateStop(chain, scanner.finish().transactions, boundaryMeta), boundaryBytesScanned: lastLog.size };
+}
+
+/**
+ * Phase one, and for GTID targets over logs shipped before per-domain GTID ranges were recorded: read each
+ * log the planner names (once, whole), add its ranges to the metadata in memory, and plan again. Logs shipped
+ * since carry the ranges and are never read here.
+ */
+async function planWithRanges(archive: Archive, systemId: string, logs: LogMetadata[], plan: (logs: LogMetadata[]) => ChainPlan): Promise<ChainPlan> {
+  const known = new Map(logs.map((log) => [log.name, log]));
+  for (;;) {
+    try {
+      return plan([...known.values()]);
+    } catch (error) {
+      const unindexed = error instanceof PlanError ? error.unindexedLogs?.filter((name) => !known.get(name)?.gtidRanges) : undefined;
+      if (!unindexed?.length) throw error;
+      for (const name of unindexed) {
+        const meta = known.get(name)!;
+        const scanner = new BinlogScanner({ keepTransactions: false });
+        for await (const chunk of archive.openLog(systemId, meta)) scanner.push(chunk as Buffer);
+        known.set(name, { ...meta, gtidRanges: scanner.finish().gtidRanges });
+      }
+    }
+  }
 }

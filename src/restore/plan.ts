@@ -2,7 +2,8 @@ import type { LogMetadata } from '../archive/metadata.js';
 import type { SnapshotRecord } from '../archive/snapshot-record.js';
 import { SnaplogError } from '../errors.js';
 import type { RestoreTarget } from './target.js';
-import { gtidIncluded, gtidWithin, parseGtid } from './gtid.js';
+import { GtidSet, gtidIncluded, logMayHold, parseGtid } from './gtid.js';
+import type { ParsedGtid } from './gtid.js';
 
 /** A transaction boundary in a log (from the binlog reader's index). */
 export interface TransactionBoundary {
@@ -30,7 +31,7 @@ export interface StopPoint {
   /** Offset where replay stops: everything before it is applied, nothing from it on. */
   position: number;
   /** The last transaction applied, and the first one left out (when known). */
-  lastApplied?: { gtid?: string; commitTime?: string; endPosition: number };
+  lastApplied?: { gtid?: string; commitTime?: string; endPosition: number; /** When it is in the log before `file`. */ file?: string };
   firstExcluded?: { gtid?: string; commitTime?: string; startPosition: number };
   /** Replay to the end of the chain (no transaction after the target exists in the archive). */
   endOfChain: boolean;
@@ -42,7 +43,30 @@ export interface ChainPlan {
   logs: PlannedLog[];
   /** The log in which the stop position must be found from its transaction index; absent for end-of-chain targets. */
   boundaryLog?: string;
-  restorable: { from: string; to: string };
+  /** GTID position targets: the GTID state where replay of the boundary log starts (snapshot + the logs before it). */
+  positionBefore?: string;
+  /** The last transaction of the log before the boundary log (from its metadata), for a stop at the boundary log's start. */
+  lastBeforeBoundary?: { file: string; gtid?: string; endPosition: number };
+  restorable: RestorableWindow;
+}
+
+/**
+ * How far a snapshot can be rolled forward. `to` is the later of the snapshot time and the last commit stamp
+ * (so `--to <to>` replays everything); commit stamps are whole seconds, so when the last commits share the
+ * snapshot's second, `to` equals `from` although there are transactions after the snapshot:
+ * `transactionsAfterSnapshot`, `lastTransaction` and `lastCommit` say so.
+ */
+export interface RestorableWindow {
+  from: string;
+  to: string;
+  /** Commit stamp (whole second) of the last archived transaction of the chain. */
+  lastCommit?: string;
+  /** GTID of the last archived transaction of the chain (log order). */
+  lastTransaction?: string;
+  /** Whether the chain holds transactions after the snapshot (undefined: the metadata cannot tell). */
+  transactionsAfterSnapshot?: boolean;
+  /** The GTID position at the end of the chain (MariaDB: as @@gtid_binlog_pos would say); a --to-gtid value. */
+  lastPosition?: string;
 }
 
 export interface RestorePlan extends ChainPlan {
@@ -54,7 +78,13 @@ export interface RestorePlan extends ChainPlan {
 }
 
 export class PlanError extends SnaplogError {
-  constructor(message: string, hint: string, readonly restorable?: { from: string; to: string }) {
+  constructor(
+    message: string,
+    hint: string,
+    readonly restorable?: { from: string; to: string },
+    /** Logs shipped before per-domain GTID ranges were recorded: read them, add their ranges, and plan again. */
+    readonly unindexedLogs?: string[],
+  ) {
     super(message, { hint });
   }
 }
@@ -85,20 +115,82 @@ function chainFrom(snapshot: SnapshotRecord, logs: LogMetadata[]): { chain: LogM
   return { chain };
 }
 
-function lastCommitOf(chain: LogMetadata[], snapshot: SnapshotRecord): string {
-  for (let i = chain.length - 1; i >= 0; i--) if (chain[i]!.lastCommitTime) return chain[i]!.lastCommitTime!;
-  return snapshot.time;
+/**
+ * Pure: the restorable window of a snapshot over the unbroken chain from its position. Whether there are
+ * transactions after the snapshot: from the GTIDs (the chain's per-stream ranges against the snapshot's GTID
+ * position), else from transactions in logs after the snapshot's own.
+ */
+export function restorableWindow(snapshot: SnapshotRecord, logs: LogMetadata[]): RestorableWindow {
+  const { chain } = chainFrom(snapshot, [...logs].sort((a, b) => a.sequence - b.sequence));
+  let lastCommit: string | undefined;
+  let lastTransaction: string | undefined;
+  for (let i = chain.length - 1; i >= 0 && (!lastCommit || !lastTransaction); i--) {
+    lastCommit ??= chain[i]!.lastCommitTime;
+    if (chain[i]!.transactionCount !== 0) lastTransaction ??= chain[i]!.lastTransaction;
+  }
+  const window: RestorableWindow = { from: snapshot.time, to: lastCommit && lastCommit > snapshot.time ? lastCommit : snapshot.time };
+  if (lastCommit) window.lastCommit = lastCommit;
+  if (lastTransaction) window.lastTransaction = lastTransaction;
+  const after = transactionsAfter(snapshot, chain);
+  if (after !== undefined) window.transactionsAfterSnapshot = after;
+  const lastPosition = positionAtEnd(snapshot, chain);
+  if (lastPosition) window.lastPosition = lastPosition;
+  return window;
 }
 
-function windowOf(snapshot: SnapshotRecord, logs: LogMetadata[]): { from: string; to: string } {
-  const { chain } = chainFrom(snapshot, logs);
-  const to = lastCommitOf(chain, snapshot);
-  return { from: snapshot.time, to: to > snapshot.time ? to : snapshot.time };
+/** The snapshot's GTID position plus every archived transaction of the chain, when the metadata tells (MariaDB high-water marks; MySQL contiguous ranges). */
+function positionAtEnd(snapshot: SnapshotRecord, chain: LogMetadata[]): string | undefined {
+  if (!snapshot.position?.gtid || chain.some((log) => log.transactionCount !== 0 && !log.gtidRanges)) return undefined;
+  try {
+    const position = GtidSet.parse(snapshot.position.gtid);
+    for (const log of chain) {
+      for (const [stream, range] of Object.entries(log.gtidRanges ?? {})) {
+        if (stream.includes('-') && range.count !== range.last - range.first + 1) return undefined;
+        position.addRange(stream, range);
+      }
+    }
+    return position.format();
+  } catch {
+    return undefined;
+  }
+}
+
+function transactionsAfter(snapshot: SnapshotRecord, chain: LogMetadata[]): boolean | undefined {
+  if (chain.slice(1).some((log) => (log.transactionCount ?? (log.lastCommitTime ? 1 : 0)) > 0)) return true;
+  const first = chain[0];
+  if (!first || first.transactionCount === 0) return first ? false : undefined;
+  if (!snapshot.position?.gtid || !first.gtidRanges) return undefined;
+  let position: GtidSet;
+  try {
+    position = GtidSet.parse(snapshot.position.gtid);
+  } catch {
+    return undefined;
+  }
+  return Object.entries(first.gtidRanges).some(([stream, range]) => !position.includes({ stream, seq: range.last }));
 }
 
 function describeWindows(snapshots: SnapshotRecord[], logs: LogMetadata[]): string {
   if (snapshots.length === 0) return 'no usable snapshot is recorded (run snaplog freeze with each snapshot)';
-  return snapshots.map((snapshot) => `${snapshot.id}: ${windowOf(snapshot, logs).from} .. ${windowOf(snapshot, logs).to}`).join('; ');
+  return snapshots.map((snapshot) => `${snapshot.id}: ${windowText(restorableWindow(snapshot, logs))}`).join('; ');
+}
+
+/**
+ * One line for a window: `from .. to`, and what lies after the snapshot — the last transaction, and its commit
+ * stamp when `to` cannot show it (stamps are whole seconds: commits in the snapshot's second leave to = from).
+ */
+export function windowText(window: RestorableWindow): string {
+  const range = `${window.from} .. ${window.to}`;
+  if (window.transactionsAfterSnapshot === false) return `${range} (no transaction after the snapshot yet)`;
+  if (window.transactionsAfterSnapshot && window.to === window.from) {
+    const last = window.lastTransaction ? `the last, ${window.lastTransaction},` : 'the last';
+    return `${range} (transactions after the snapshot, none stamped after its second; ${last} is stamped ${window.lastCommit ?? '?'})`;
+  }
+  return window.lastTransaction ? `${range} (last ${window.lastTransaction})` : range;
+}
+
+function positionsOf(snapshots: SnapshotRecord[]): string {
+  const positions = snapshots.map((candidate) => `${candidate.id}: ${candidate.position?.gtid ?? '?'}`).join('; ');
+  return `a GTID position must contain the snapshot's own (${positions}), every domain included`;
 }
 
 /** Is the target at or after the snapshot's position (so replay from the snapshot can reach it)? */
@@ -112,6 +204,12 @@ function snapshotPrecedes(snapshot: SnapshotRecord, target: RestoreTarget, logs:
       const gtid = parseGtid(target.gtid);
       return gtid !== undefined && !gtidIncluded(position.gtid, gtid);
     }
+    case 'gtid-position':
+      try {
+        return GtidSet.parse(target.position).covers(GtidSet.parse(position.gtid));
+      } catch {
+        return false;
+      }
     case 'position': {
       const at = positionKey(logs, position.file, position.position);
       const goal = positionKey(logs, target.file, target.position);
@@ -122,34 +220,100 @@ function snapshotPrecedes(snapshot: SnapshotRecord, target: RestoreTarget, logs:
   }
 }
 
-/** Which log of the chain holds the stop position; undefined = replay the whole chain. */
-function boundaryLogFor(target: RestoreTarget, chain: LogMetadata[], snapshot: SnapshotRecord, window: { from: string; to: string }): string | undefined {
+/** Where the stop must be looked for: the log (undefined = replay the whole chain) and, for GTID positions, the state before it. */
+interface Boundary {
+  log?: string;
+  positionBefore?: string;
+}
+
+/** Which log of the chain holds the stop position. */
+function boundaryFor(target: RestoreTarget, chain: LogMetadata[], snapshot: SnapshotRecord, window: RestorableWindow): Boundary {
   switch (target.kind) {
     case 'latest':
-      return undefined;
+      return {};
     case 'time': {
       // The stop lies before the first transaction committed after the target time.
       const log = chain.find((candidate) => candidate.lastCommitTime !== undefined && unix(candidate.lastCommitTime)! > target.time);
-      if (log) return log.name;
+      if (log) return { log: log.name };
+      // No archived transaction is stamped after TIME: commits stamped up to TIME may still be in a log not shipped yet.
       throw new PlanError(
-        `--to ${iso(target.time)} is after the last archived commit (${window.to})`,
-        `the restorable window of snapshot ${snapshot.id} is ${window.from} .. ${window.to}; ship the newer logs (snaplog ship --once on the server) or pick a time inside the window`,
+        `--to ${target.instant ?? iso(target.time)} is at or after the last archived commit (stamped ${window.lastCommit ?? window.to}): ` +
+          'the archive cannot show that every transaction up to it was shipped',
+        'ship the newer logs (snaplog ship --once on the server) and plan again; to apply everything archived, use --latest' +
+          `${window.lastPosition ? ` or --to-gtid ${window.lastPosition}` : ''}; the restorable window of snapshot ${snapshot.id} is ${windowText(window)}`,
         window,
       );
     }
     case 'gtid':
-    case 'before-gtid': {
-      const gtid = parseGtid(target.gtid)!;
-      const log = chain.find((candidate) => gtidWithin(gtid, candidate.firstTransaction, candidate.lastTransaction));
-      if (log) return log.name;
-      throw new PlanError(`GTID ${target.gtid} is in none of the archived logs after snapshot ${snapshot.id}`, `check the GTID (snaplog find --query … prints them); the restorable window is ${window.from} .. ${window.to}`, window);
-    }
+    case 'before-gtid':
+      return { log: logHolding(parseGtid(target.gtid)!, target.gtid, chain, snapshot, window) };
+    case 'gtid-position':
+      return positionBoundary(target.position, chain, snapshot, window);
     case 'position': {
       const log = chain.find((candidate) => candidate.name === target.file);
-      if (log) return log.name;
+      if (log) return { log: log.name };
       throw new PlanError(`${target.file} is not in the archived chain after snapshot ${snapshot.id}`, `the chain is ${chain[0]?.name} .. ${chain[chain.length - 1]?.name}`, window);
     }
   }
+}
+
+/**
+ * The log that holds one GTID, by that GTID's own stream range in each log (a log's first and last
+ * transactions may be of other domains). Logs shipped before the ranges were recorded answer by the old
+ * first/last check when it is conclusive; otherwise they are read (PlanError.unindexedLogs, see loadPlan).
+ */
+function logHolding(gtid: ParsedGtid, text: string, chain: LogMetadata[], snapshot: SnapshotRecord, window: RestorableWindow): string {
+  const answers = chain.map((log) => ({ log, holds: logMayHold(log, gtid) }));
+  const found = answers.find((answer) => answer.holds === 'yes');
+  if (found) return found.log.name;
+  const unknown = answers.filter((answer) => answer.holds === 'unknown').map((answer) => answer.log.name);
+  if (unknown.length) {
+    throw new PlanError(`the archived metadata of ${unknown.join(', ')} does not say which GTIDs they hold`, 'read them to find out', window, unknown);
+  }
+  throw new PlanError(
+    `GTID ${text} is in none of the archived logs after snapshot ${snapshot.id}`,
+    `check the GTID (snaplog find --query … prints them); snapshot ${snapshot.id} is at ${snapshot.position?.gtid ?? '?'}; ` +
+      `the restorable window is ${windowText(window)}`,
+    window,
+  );
+}
+
+/**
+ * A GTID position target: walks the chain's per-stream ranges from the snapshot's GTID state. Logs whose every
+ * transaction is in the position are replayed whole; the first log that may hold a transaction outside the
+ * position, or in which the position is reached, is the boundary: its transaction index decides (locateStop).
+ */
+function positionBoundary(text: string, chain: LogMetadata[], snapshot: SnapshotRecord, window: RestorableWindow): Boundary {
+  const goal = GtidSet.parse(text);
+  const state = GtidSet.parse(snapshot.position?.gtid);
+  for (const log of chain) {
+    if (state.covers(goal)) break;
+    if (log.transactionCount === 0) continue;
+    if (!log.gtidRanges) {
+      throw new PlanError(`the archived metadata of ${log.name} does not say which GTIDs it holds`, 'read it to find out', window, [log.name]);
+    }
+    const before = state.format();
+    let whollyIncluded = true;
+    for (const [stream, range] of Object.entries(log.gtidRanges)) {
+      const contiguous = range.count === range.last - range.first + 1;
+      const included = stream.includes('-')
+        ? contiguous && goal.covers(GtidSet.parse(`${stream}:${range.first}-${range.last}`))
+        : goal.includes({ stream, seq: range.last });
+      if (!included) whollyIncluded = false;
+      state.addRange(stream, range);
+    }
+    if (!whollyIncluded || state.covers(goal)) return { log: log.name, positionBefore: before };
+  }
+  if (state.covers(goal)) return { log: chain[0]!.name, positionBefore: snapshot.position?.gtid ?? '' };
+  const missing = goal.streamNames
+    .filter((stream) => state.highest(stream) < goal.highest(stream))
+    .map((stream) => (stream.includes('-') ? stream : `domain ${stream}`));
+  throw new PlanError(
+    `GTID position ${text} goes beyond the archived logs after snapshot ${snapshot.id}: they reach ${state.format() || 'nothing'}` +
+      `${missing.length ? ` (short in ${missing.join(', ')})` : ''}`,
+    `ship the newer logs (snaplog ship --once on the server), or pick a position inside the window ${windowText(window)}`,
+    window,
+  );
 }
 
 /**
@@ -160,6 +324,12 @@ function boundaryLogFor(target: RestoreTarget, chain: LogMetadata[], snapshot: S
 export function planChain(input: { snapshots: SnapshotRecord[]; logs: LogMetadata[]; target: RestoreTarget; snapshotId?: string }): ChainPlan {
   const logs = [...input.logs].sort((a, b) => a.sequence - b.sequence);
   const usable = usableSnapshots(input.snapshots);
+  const target = input.target;
+  if (target.kind === 'position' && !logs.some((log) => log.name === target.file)) {
+    // Not "before the oldest snapshot": the position cannot be placed at all.
+    const archived = logs.length ? `the archive holds ${logs[0]!.name} .. ${logs[logs.length - 1]!.name}` : 'the archive holds no log';
+    throw new PlanError(`${target.file} is not in the archive`, `${archived}; ship it first (snaplog ship --once on the server) or pick a position in an archived log`);
+  }
   let snapshot: SnapshotRecord | undefined;
   if (input.snapshotId) {
     snapshot = input.snapshots.find((candidate) => candidate.id === input.snapshotId);
@@ -171,26 +341,27 @@ export function planChain(input: { snapshots: SnapshotRecord[]; logs: LogMetadat
     if (!snapshot) {
       throw new PlanError(
         usable.length ? 'the target is before the oldest usable snapshot' : 'no usable snapshot in the archive',
-        `restorable windows: ${describeWindows(usable, logs)}`,
+        `restorable windows: ${describeWindows(usable, logs)}${input.target.kind === 'gtid-position' ? `; ${positionsOf(usable)}` : ''}`,
       );
     }
   }
   const { chain, brokenBefore } = chainFrom(snapshot, logs);
   if (chain.length === 0) throw new PlanError(`log ${snapshot.position!.file}, where snapshot ${snapshot.id} stands, is not in the archive`, 'run snaplog verify; the snapshot cannot be rolled forward without it');
-  const window = windowOf(snapshot, logs);
-  let boundaryLog: string | undefined;
+  const window = restorableWindow(snapshot, logs);
+  let boundary: Boundary;
   try {
-    boundaryLog = boundaryLogFor(input.target, chain, snapshot, window);
+    boundary = boundaryFor(input.target, chain, snapshot, window);
   } catch (error) {
-    if (brokenBefore && error instanceof PlanError) {
+    if (brokenBefore && error instanceof PlanError && !error.unindexedLogs) {
       throw new PlanError(
         `the archive has a gap after ${chain[chain.length - 1]!.name} (next archived: ${brokenBefore.name}): the target cannot be reached from snapshot ${snapshot.id}`,
-        `restorable window: ${window.from} .. ${window.to}; a newer snapshot after the gap may reach the target (snaplog list)`,
+        `restorable window: ${windowText(window)}; a newer snapshot after the gap may reach the target (snaplog list)`,
         window,
       );
     }
     throw error;
   }
+  const boundaryLog = boundary.log;
   const last = boundaryLog ? chain.findIndex((log) => log.name === boundaryLog) : chain.length - 1;
   const planned = chain.slice(0, last + 1).map((log, i) => ({
     name: log.name,
@@ -201,7 +372,12 @@ export function planChain(input: { snapshots: SnapshotRecord[]; logs: LogMetadat
     compression: log.compression,
     from: i === 0 ? snapshot.position!.position : (log.startPosition ?? 4),
   }));
-  return { snapshot, target: input.target, logs: planned, boundaryLog, restorable: window };
+  const positionBefore = boundary.positionBefore !== undefined ? { positionBefore: boundary.positionBefore } : {};
+  const previous = last > 0 ? chain[last - 1]! : undefined;
+  const lastBeforeBoundary = previous?.lastTransaction
+    ? { lastBeforeBoundary: { file: previous.name, gtid: previous.lastTransaction, endPosition: previous.lastCompleteTransactionEnd ?? previous.size } }
+    : {};
+  return { snapshot, target: input.target, logs: planned, boundaryLog, ...positionBefore, ...lastBeforeBoundary, restorable: window };
 }
 
 /**
@@ -220,11 +396,12 @@ export function locateStop(chain: ChainPlan, index: TransactionBoundary[], bound
   const stopBefore = (i: number): StopPoint => {
     const excluded = transactions[i]!;
     const applied = transactions[i - 1];
+    const before = i === 0 && chain.logs.length > 1 ? chain.lastBeforeBoundary : undefined;
     return {
       file: lastLog.name,
       position: excluded.startPosition,
       firstExcluded: { ...describe(excluded), startPosition: excluded.startPosition },
-      ...(applied ? { lastApplied: { ...describe(applied), endPosition: applied.endPosition } } : {}),
+      ...(applied ? { lastApplied: { ...describe(applied), endPosition: applied.endPosition } } : before ? { lastApplied: before } : {}),
       endOfChain: false,
     };
   };
@@ -252,11 +429,13 @@ export function locateStop(chain: ChainPlan, index: TransactionBoundary[], bound
     }
     case 'gtid':
     case 'before-gtid': {
-      const i = transactions.findIndex((transaction) => transaction.gtid === target.gtid);
-      if (i < 0) throw new PlanError(`GTID ${target.gtid} is not a transaction of ${lastLog.name} after the snapshot position`, 'check the GTID with snaplog find');
+      const i = transactionIndexOf(transactions, target.gtid, lastLog.name);
       stop = target.kind === 'gtid' ? stopAfter(i) : stopBefore(i);
       break;
     }
+    case 'gtid-position':
+      stop = positionStop(target.position, chain.positionBefore, transactions, lastLog.name, from, stopAfter);
+      break;
     case 'position': {
       const i = transactions.findIndex((transaction) => transaction.endPosition === target.position);
       if (i < 0) {
@@ -270,4 +449,79 @@ export function locateStop(chain: ChainPlan, index: TransactionBoundary[], bound
   const logs = chain.logs.map((log, i) => (i === chain.logs.length - 1 ? { ...log, to: stop.position } : log));
   const bytesToReplay = logs.reduce((sum, log) => sum + Math.max(0, (log.to ?? log.size) - log.from), 0);
   return { ...chain, logs, stop, bytesToReplay, gaps: [] };
+}
+
+/** The transaction with this GTID (matched by domain/uuid and number; a different server id in the text is an error that names the real one). */
+function transactionIndexOf(transactions: TransactionBoundary[], text: string, log: string): number {
+  const exact = transactions.findIndex((transaction) => transaction.gtid === text);
+  if (exact >= 0) return exact;
+  const wanted = parseGtid(text);
+  const same = wanted && transactions.find((transaction) => {
+    const gtid = transaction.gtid ? parseGtid(transaction.gtid) : undefined;
+    return gtid?.stream === wanted.stream && gtid.seq === wanted.seq;
+  });
+  if (same) throw new PlanError(`GTID ${text} is not in ${log}: ${same.gtid} is (same domain and sequence number, another server id)`, `use ${same.gtid}`);
+  throw new PlanError(`GTID ${text} is not a transaction of ${log} after the snapshot position`, 'check the GTID with snaplog find');
+}
+
+/**
+ * A GTID position target in its boundary log: replay is linear in log order, so the stop is right after the
+ * transaction that completes the position, and every transaction before it must be in the position. One that
+ * is not means the position is not a point of the log order: refused, with the nearest exact positions.
+ */
+function positionStop(
+  text: string,
+  positionBefore: string | undefined,
+  transactions: TransactionBoundary[],
+  log: string,
+  from: number,
+  stopAfter: (i: number) => StopPoint,
+): StopPoint {
+  const goal = GtidSet.parse(text);
+  const state = GtidSet.parse(positionBefore);
+  if (state.covers(goal)) return { file: log, position: from, endOfChain: false };
+  for (let i = 0; i < transactions.length; i++) {
+    const transaction = transactions[i]!;
+    const gtid = transaction.gtid ? parseGtid(transaction.gtid) : undefined;
+    if (!gtid) {
+      const where = `${log}:${transaction.startPosition}`;
+      throw new PlanError(`the transaction at ${where} has no GTID: a GTID position cannot be placed in this log`, 'use --to-position FILE:POS or --to TIME');
+    }
+    if (!goal.includes(gtid)) throw notAPrefix(text, goal, state, transactions, i, log);
+    state.add(gtid);
+    if (state.covers(goal)) return stopAfter(i);
+  }
+  throw new PlanError(
+    `GTID position ${text} is not complete at the end of ${log}, although its metadata says it is`,
+    'run snaplog verify: the metadata and the log disagree',
+  );
+}
+
+function notAPrefix(text: string, goal: GtidSet, state: GtidSet, transactions: TransactionBoundary[], i: number, log: string): PlanError {
+  const outsider = transactions[i]!;
+  const below = state.format();
+  // Keep going in this log, applying everything, until the position is complete: the nearest exact position above.
+  const above = state.clone();
+  const extra: string[] = [];
+  let reached: TransactionBoundary | undefined;
+  for (let j = i; j < transactions.length && !reached; j++) {
+    const gtid = parseGtid(transactions[j]!.gtid ?? '');
+    if (!gtid) break;
+    if (!goal.includes(gtid)) extra.push(transactions[j]!.gtid!);
+    above.add(gtid);
+    if (above.covers(goal)) reached = transactions[j];
+  }
+  const options = [
+    `--to-gtid ${below || '(the snapshot itself)'} (stops before ${outsider.gtid})`,
+    reached
+      ? `--to-gtid ${above.format()} (stops after ${reached.gtid}; also applies ${extra.length} transaction${extra.length === 1 ? '' : 's'} ` +
+        `outside your position: ${extra.slice(0, 3).join(', ')}${extra.length > 3 ? ', …' : ''})`
+      : 'a single --to-gtid of the last transaction you need ' +
+        `(replay stops right after it and applies everything before it in log order, ${outsider.gtid} included)`,
+  ];
+  return new PlanError(
+    `GTID position ${text} is not a point in the log order: ${outsider.gtid} (${log}:${outsider.startPosition}) is not in it ` +
+      'but comes before the position is complete',
+    `replay applies transactions in log order and cannot skip one; the nearest exact positions: ${options.join(', or ')}`,
+  );
 }

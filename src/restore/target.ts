@@ -1,9 +1,18 @@
 import { UsageError } from '../errors.js';
+import { GtidSet, parseGtid } from './gtid.js';
+import { localIso, localTimeZone, parseInstant } from './time-text.js';
 
-/** What the DBA asked for. Times are unix seconds (commit timestamps have whole-second resolution). */
+/**
+ * What the DBA asked for. Times are unix seconds, rounded down (commit stamps have whole-second resolution);
+ * `instant` keeps the exact time given (ISO, UTC) for display.
+ * `gtid` is one transaction: replay stops right after it in log order (other domains' transactions before
+ * it are applied too). `gtid-position` is a GTID position list (`0-1-3712,7-1-97`, as @@gtid_binlog_pos) or a
+ * MySQL GTID set: exactly the transactions in it, none after it in any domain.
+ */
 export type RestoreTarget =
-  | { kind: 'time'; time: number; text: string }
+  | { kind: 'time'; time: number; text: string; instant?: string }
   | { kind: 'gtid'; gtid: string }
+  | { kind: 'gtid-position'; position: string }
   | { kind: 'before-gtid'; gtid: string }
   | { kind: 'position'; file: string; position: number }
   | { kind: 'latest' };
@@ -16,39 +25,47 @@ export interface TargetFlags {
   latest?: boolean;
 }
 
-const ZONE = /(Z|[+-]\d{2}:?\d{2})$/i;
-const DATE_ONLY = /^(\d{4})-(\d{2})-(\d{2})$/;
+export { parseTargetTime } from './time-text.js';
 
-/** ISO-8601; without a zone it is local time (as the DBA's wall clock). Pure apart from the local zone. */
-export function parseTargetTime(text: string): number {
-  const trimmed = text.trim();
-  const dateOnly = DATE_ONLY.exec(trimmed);
-  const ms = dateOnly ? new Date(Number(dateOnly[1]), Number(dateOnly[2]) - 1, Number(dateOnly[3])).getTime() : Date.parse(ZONE.test(trimmed) ? trimmed : trimmed.replace(' ', 'T'));
-  if (!Number.isFinite(ms)) {
-    throw new UsageError(`--to ${JSON.stringify(text)} is not an ISO-8601 time`, 'write it like 2026-11-22T14:05:00 (local time) or 2026-11-22T13:05:00Z');
-  }
-  return Math.floor(ms / 1000);
-}
-
-const MARIADB_GTID = /^\d+-\d+-\d+$/;
-const MYSQL_GTID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}:\d+$/i;
+const GTID_FORMS = 'MariaDB: domain-server-sequence, e.g. 0-1-4711; MySQL: uuid:number; snaplog find --query … prints the GTID of a statement';
 
 function checkGtid(flag: string, gtid: string): string {
   const trimmed = gtid.trim();
-  if (!MARIADB_GTID.test(trimmed) && !MYSQL_GTID.test(trimmed)) {
-    throw new UsageError(`${flag} ${JSON.stringify(gtid)} is not a single GTID`, 'MariaDB: domain-server-sequence, e.g. 0-1-4711; MySQL: uuid:number; snaplog find --query … prints the GTID of a statement');
-  }
+  if (!parseGtid(trimmed)) throw new UsageError(`${flag} ${JSON.stringify(gtid)} is not a single GTID`, GTID_FORMS);
   return trimmed;
 }
 
+/** --to-gtid: one GTID, or a position list / GTID set (normalised: one entry per domain, as the server prints it). */
+function gtidTarget(text: string): RestoreTarget {
+  const trimmed = text.trim();
+  if (parseGtid(trimmed)) return { kind: 'gtid', gtid: trimmed };
+  let set: GtidSet;
+  try {
+    set = GtidSet.parse(trimmed);
+  } catch (error) {
+    throw new UsageError(
+      `--to-gtid ${JSON.stringify(text)} is neither a GTID nor a GTID position: ${error instanceof Error ? error.message : String(error)}`,
+      `one GTID (${GTID_FORMS}) or a position list as @@gtid_binlog_pos prints it, e.g. 0-1-3712,7-1-97`,
+    );
+  }
+  if (set.streamNames.length === 0) throw new UsageError('--to-gtid is empty', 'give a GTID such as 0-1-4711 or a position such as 0-1-3712,7-1-97');
+  return { kind: 'gtid-position', position: set.format() };
+}
+
 /** Exactly one target flag; pure. */
-export function parseTarget(flags: TargetFlags): RestoreTarget {
+export function parseTarget(flags: TargetFlags, timeZone = localTimeZone()): RestoreTarget {
   const given = [flags.to, flags.toGtid, flags.toPosition, flags.beforeGtid, flags.latest ? 'latest' : undefined].filter((value) => value !== undefined);
   if (given.length !== 1) {
-    throw new UsageError('give exactly one target: --to TIME, --to-gtid GTID, --to-position FILE:POS, --before-gtid GTID or --latest', 'e.g. snaplog plan --to 2026-11-22T14:05:00');
+    throw new UsageError(
+      'give exactly one target: --to TIME, --to-gtid GTID[,GTID…], --to-position FILE:POS, --before-gtid GTID or --latest',
+      'e.g. snaplog plan --to 2026-11-22T14:05:00',
+    );
   }
-  if (flags.to !== undefined) return { kind: 'time', time: parseTargetTime(flags.to), text: flags.to };
-  if (flags.toGtid !== undefined) return { kind: 'gtid', gtid: checkGtid('--to-gtid', flags.toGtid) };
+  if (flags.to !== undefined) {
+    const ms = parseInstant(flags.to, '--to', timeZone);
+    return { kind: 'time', time: Math.floor(ms / 1000), text: flags.to, instant: new Date(ms).toISOString() };
+  }
+  if (flags.toGtid !== undefined) return gtidTarget(flags.toGtid);
   if (flags.beforeGtid !== undefined) return { kind: 'before-gtid', gtid: checkGtid('--before-gtid', flags.beforeGtid) };
   if (flags.toPosition !== undefined) {
     const match = /^([^:]+):(\d+)$/.exec(flags.toPosition.trim());
@@ -58,10 +75,14 @@ export function parseTarget(flags: TargetFlags): RestoreTarget {
   return { kind: 'latest' };
 }
 
-export function describeTarget(target: RestoreTarget): Record<string, unknown> {
+export function describeTarget(target: RestoreTarget, timeZone = localTimeZone()): Record<string, unknown> {
   switch (target.kind) {
-    case 'time':
-      return { kind: 'time', time: new Date(target.time * 1000).toISOString(), given: target.text };
+    case 'time': {
+      const ms = target.instant ? Date.parse(target.instant) : target.time * 1000;
+      return { kind: 'time', time: new Date(ms).toISOString(), local: localIso(ms, timeZone), timeZone, given: target.text };
+    }
+    case 'gtid-position':
+      return { kind: 'gtid-position', position: target.position };
     case 'gtid':
     case 'before-gtid':
       return { kind: target.kind, gtid: target.gtid };

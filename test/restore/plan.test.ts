@@ -73,6 +73,8 @@ describe('restore plan (pure)', () => {
     expect(locateStop(chain, index3).stop.position).toBe(656);
     const bad = planChain({ snapshots, logs, target: parseTarget({ toPosition: 'mysql-bin.000003:650' }) });
     expect(() => locateStop(bad, index3)).toThrow(/not the end of a transaction/);
+    // A log that is not archived (yet) is named as such, not as "before the oldest snapshot".
+    expect(() => planChain({ snapshots, logs, target: parseTarget({ toPosition: 'mysql-bin.000099:4' }) })).toThrow(/mysql-bin\.000099 is not in the archive/);
   });
 
   it('a target before the oldest snapshot is an error that lists the restorable windows', () => {
@@ -86,7 +88,8 @@ describe('restore plan (pure)', () => {
     } catch (error) {
       expect(error).toBeInstanceOf(PlanError);
       expect((error as PlanError).message).toMatch(/after the last archived commit/);
-      expect((error as PlanError).restorable).toEqual({ from: iso(T0 + 15), to: iso(T0 + 39) });
+      const window = { from: iso(T0 + 15), to: iso(T0 + 39), lastTransaction: '0-1-40', transactionsAfterSnapshot: true };
+      expect((error as PlanError).restorable).toMatchObject(window);
     }
   });
 
@@ -106,6 +109,7 @@ describe('restore plan (pure)', () => {
     expect(parseTargetTime('2026-11-22T10:00:00')).toBe(new Date(2026, 10, 22, 10, 0, 0).getTime() / 1000);
     expect(() => parseTarget({ to: 'yesterday' })).toThrow(/ISO-8601/);
     expect(() => parseTarget({ to: '2026-11-22', toGtid: '0-1-2' })).toThrow(/exactly one target/);
-    expect(() => parseTarget({ toGtid: '0-1' })).toThrow(/not a single GTID/);
+    expect(() => parseTarget({ toGtid: '0-1' })).toThrow(/neither a GTID nor a GTID position/);
+    expect(() => parseTarget({ beforeGtid: '0-1-2,7-1-3' })).toThrow(/not a single GTID/);
   });
 });

@@ -18,6 +18,7 @@ export function factsFromScan(scan: BinlogScan): LogFacts {
     firstTransaction: scan.firstGtid,
     lastTransaction: scan.lastGtid,
     previousTransactions: scan.previousGtids,
+    ...(Object.keys(scan.gtidRanges).length ? { gtidRanges: scan.gtidRanges } : {}),
     serverId: scan.serverId,
     serverVersion: scan.serverVersion,
     cleanClose: !scan.inUseFlag,

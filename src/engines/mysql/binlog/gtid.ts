@@ -133,3 +133,75 @@ export function decodePreviousGtids(body: Buffer): string {
   }
   return parts.join(',');
 }
+
+/** The GTIDs of one stream (MariaDB domain id, MySQL source uuid) in one log: lowest and highest sequence number, and how many. */
+export interface GtidStreamRange {
+  first: number;
+  last: number;
+  count: number;
+  /** MariaDB: the server id of the domain's highest GTID (so a position can be written out from the ranges). */
+  server?: number;
+  /** Set when a sequence number went down in log order (MariaDB without gtid_strict_mode): the log order is not the sequence order. */
+  outOfOrder?: true;
+}
+
+/** Stream key of a GTID text: the domain id of `domain-server-seq`, the uuid of `uuid:n`; with its sequence number. */
+export function gtidStreamOf(gtid: string): { stream: string; seq: number; server?: number } | undefined {
+  const colon = gtid.lastIndexOf(':');
+  if (colon > 0) return { stream: gtid.slice(0, colon).toLowerCase(), seq: Number(gtid.slice(colon + 1)) };
+  const dash = gtid.indexOf('-');
+  const last = gtid.lastIndexOf('-');
+  if (dash <= 0 || last === dash) return undefined;
+  return { stream: gtid.slice(0, dash), seq: Number(gtid.slice(last + 1)), server: Number(gtid.slice(dash + 1, last)) };
+}
+
+interface OpenRange extends GtidStreamRange {
+  previous: number;
+}
+
+/**
+ * Per-stream GTID ranges of a log, fed each committed transaction's GTID in log order. On the scanner's hot
+ * path: numbers in (no text parsing), and consecutive transactions of one stream skip the map lookup.
+ */
+export class GtidRangeRecorder {
+  private readonly ranges = new Map<number | string, OpenRange>();
+  private lastStream: number | string | undefined;
+  private last: OpenRange | undefined;
+
+  /** `stream`: a MariaDB domain id (number) or a MySQL source uuid. */
+  add(stream: number | string, seq: number, server?: number): void {
+    let range = this.lastStream === stream ? this.last : this.ranges.get(stream);
+    if (range === undefined) {
+      range = { first: seq, last: seq, count: 0, previous: seq };
+      if (server !== undefined) range.server = server;
+      this.ranges.set(stream, range);
+    } else {
+      if (seq < range.previous) range.outOfOrder = true;
+      if (seq < range.first) range.first = seq;
+      if (seq > range.last) {
+        range.last = seq;
+        if (server !== undefined) range.server = server;
+      }
+    }
+    range.previous = seq;
+    range.count++;
+    this.lastStream = stream;
+    this.last = range;
+  }
+
+  /** The same from a GTID's text (`0-1-42`, `uuid:42`). */
+  addText(gtid: string): void {
+    const parsed = gtidStreamOf(gtid);
+    if (!parsed || !Number.isFinite(parsed.seq)) return;
+    this.add(parsed.stream.includes('-') ? parsed.stream : Number(parsed.stream), parsed.seq, parsed.server);
+  }
+
+  /** Streams (as text keys) in the order they first appeared. */
+  result(): Record<string, GtidStreamRange> {
+    const result: Record<string, GtidStreamRange> = {};
+    for (const [stream, { first, last, count, server, outOfOrder }] of this.ranges) {
+      result[String(stream)] = { first, last, count, ...(server === undefined ? {} : { server }), ...(outOfOrder ? { outOfOrder } : {}) };
+    }
+    return result;
+  }
+}

@@ -4,7 +4,7 @@ import { classifyStatement, decodeEventDetails, decodeRotate, queryTextOffset } 
 import { splitServerVersion } from './format-description.js';
 import { EventFramer, framedBody } from './framer.js';
 import type { FramedEvent } from './framer.js';
-import { decodeGtidList, decodeMysqlGtid, decodePreviousGtids, formatGtidList, mariadbGtidText } from './gtid.js';
+import { GtidRangeRecorder, decodeGtidList, decodeMysqlGtid, decodePreviousGtids, formatGtidList, mariadbGtidText } from './gtid.js';
 import { TransactionTracker } from './transactions.js';
 import type { BinlogTransaction } from './transactions.js';
 import type { BinlogEvent, BinlogProblem, BinlogScan, ScannerOptions } from './types.js';
@@ -107,6 +107,11 @@ export class BinlogScanner {
   private maxCommit = -Infinity;
   private transactionCount = 0;
   private readonly transactions: BinlogTransaction[] = [];
+  private readonly gtidRanges = new GtidRangeRecorder();
+  /** Domain id, sequence number and server id of the last MariaDB GTID event (domain -1: none, or a MySQL GTID). */
+  private openDomain = -1;
+  private openSeq = 0;
+  private openServer = 0;
   private readonly scan: BinlogScan = {
     size: 0,
     serverVersion: '',
@@ -122,6 +127,7 @@ export class BinlogScanner {
     eventCount: 0,
     transactionCount: 0,
     transactions: [],
+    gtidRanges: {},
     problems: [],
   };
   private sawFormat = false;
@@ -183,6 +189,7 @@ export class BinlogScanner {
       scan.lastCommitTime = this.maxCommit;
     }
     scan.transactionCount = this.transactionCount;
+    scan.gtidRanges = this.gtidRanges.result();
     scan.transactions = this.transactions;
     const openStart = this.tracker.openStart ?? this.tracker.pendingContextStart;
     scan.lastCompleteTransactionEnd = openStart === undefined ? scan.endPosition : Math.min(openStart, scan.endPosition);
@@ -218,6 +225,9 @@ export class BinlogScanner {
     if (transaction.gtid !== undefined) {
       this.scan.firstGtid ??= transaction.gtid;
       this.scan.lastGtid = transaction.gtid;
+      // The committed group is the one the last GTID event opened: its numbers are still at hand.
+      if (this.openDomain >= 0) this.gtidRanges.add(this.openDomain, this.openSeq, this.openServer);
+      else this.gtidRanges.addText(transaction.gtid);
     }
   }
 
@@ -279,11 +289,16 @@ export class BinlogScanner {
         const bodyLength = event.header.eventSize - (at - event.offset) - (event.format?.checksum === 'crc32' ? CHECKSUM_LENGTH : 0);
         if (bodyLength < 13) throw new BinlogDecodeError(`MariaDB GTID event: body has ${bodyLength} bytes, needs 13`);
         scan.gtidFlavor = 'mariadb';
-        tracker.gtid(position, mariadbGtidText(event.buffer, at, event.header.serverId), event.buffer[at + 12]! & MariadbGtidFlag.STANDALONE ? 'standalone' : 'group');
+        const buffer = event.buffer;
+        this.openDomain = buffer.readUInt32LE(at + 8);
+        this.openSeq = buffer.readUInt32LE(at + 4) * 0x100000000 + buffer.readUInt32LE(at);
+        this.openServer = event.header.serverId;
+        tracker.gtid(position, mariadbGtidText(buffer, at, event.header.serverId), buffer[at + 12]! & MariadbGtidFlag.STANDALONE ? 'standalone' : 'group');
         return;
       }
       case Action.MysqlGtid: {
         const gtid = decodeMysqlGtid(framedBody(event), event.header.type === EventType.MYSQL_ANONYMOUS_GTID);
+        this.openDomain = -1;
         scan.gtidFlavor ??= 'mysql';
         tracker.gtid(position, gtid.gtid, 'gtid-mysql');
         return;

@@ -1,6 +1,7 @@
 import type { EventHeader } from './event-header.js';
 import type { EventDetails } from './events.js';
 import type { BinlogTransaction } from './transactions.js';
+import type { GtidStreamRange } from './gtid.js';
 
 export type { BinlogTransaction } from './transactions.js';
 
@@ -45,6 +46,8 @@ export interface BinlogScan {
   /** GTIDs of the first and last complete transactions. */
   firstGtid?: string;
   lastGtid?: string;
+  /** Per GTID stream (MariaDB domain id, MySQL source uuid): lowest and highest sequence number of the complete transactions, and how many. */
+  gtidRanges: Record<string, GtidStreamRange>;
   /** MariaDB GTID_LIST (`0-1-10,1-2-5`) or MySQL PREVIOUS_GTIDS (`uuid:1-10`) at the start of the file. */
   previousGtids?: string;
   /** From the ROTATE event that closes the file. */
