@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Archive } from './archive.js';
 import { buildCatalog } from './catalog.js';
+import { lineageBreak } from './lineage.js';
 import type { Catalog } from './catalog.js';
 import type { LogFacts, LogMetadata, LogObserver } from './metadata.js';
 import { digestArchivedLog } from './push.js';
@@ -30,6 +31,16 @@ export type SourceLogsForVerify = { logs: { name: string; path: string }[]; clos
 export interface FormatChecker {
   observer(metadata: LogMetadata): LogObserver | undefined;
   problemsIn(facts: LogFacts, metadata: LogMetadata): string[];
+}
+
+/** Logs of one stream whose sequence numbers follow each other. */
+function consecutivePairs(logs: LogMetadata[]): [LogMetadata, LogMetadata][] {
+  const pairs: [LogMetadata, LogMetadata][] = [];
+  for (let i = 1; i < logs.length; i++) {
+    const [previous, next] = [logs[i - 1]!, logs[i]!];
+    if ((previous.stream ?? '') === (next.stream ?? '') && next.sequence === previous.sequence + 1) pairs.push([previous, next]);
+  }
+  return pairs;
 }
 
 /** Re-reads every archived log: checksum, size, format (via the engine), continuity of the chain; lists refused entries. */
@@ -70,6 +81,10 @@ export async function verifyArchive(archive: Archive, systemId: string, checker?
     }
   }
   for (const gap of catalog.gaps) problems.push({ file: gap.before, problem: `gap: logs ${gap.missingSequences} between ${gap.after} and ${gap.before} are missing` });
+  for (const [previous, next] of consecutivePairs(catalog.logs)) {
+    const reason = lineageBreak(previous, next);
+    if (reason) problems.push({ file: next.name, problem: `does not continue ${previous.name}: ${reason} (another server or history shipped into this system folder)` });
+  }
   const sourceCheck = await compareWithSource(copies, source, problems);
   return { ok: problems.length === 0, checked, problems, ranges: catalog.ranges, gaps: catalog.gaps, sourceCheck };
 }

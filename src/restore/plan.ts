@@ -1,3 +1,4 @@
+import { lineageBreak } from '../archive/lineage.js';
 import type { LogMetadata } from '../archive/metadata.js';
 import type { SnapshotRecord } from '../archive/snapshot-record.js';
 import { SnaplogError } from '../errors.js';
@@ -103,13 +104,17 @@ function positionKey(logs: LogMetadata[], file: string, position: number): numbe
 }
 
 /** The unbroken chain of archived logs starting at the snapshot's log; stops at the first gap. */
-function chainFrom(snapshot: SnapshotRecord, logs: LogMetadata[]): { chain: LogMetadata[]; brokenBefore?: LogMetadata } {
+function chainFrom(snapshot: SnapshotRecord, logs: LogMetadata[]): { chain: LogMetadata[]; brokenBefore?: LogMetadata; lineage?: string } {
   const startIndex = logs.findIndex((log) => log.name === snapshot.position!.file);
   if (startIndex < 0) return { chain: [] };
   const chain: LogMetadata[] = [logs[startIndex]!];
   for (let i = startIndex + 1; i < logs.length; i++) {
     const log = logs[i]!;
-    if (log.sequence !== chain[chain.length - 1]!.sequence + 1) return { chain, brokenBefore: log };
+    const previous = chain[chain.length - 1]!;
+    if (log.sequence !== previous.sequence + 1) return { chain, brokenBefore: log };
+    // Numbers that follow each other are not enough: the log must continue the same server's history.
+    const lineage = lineageBreak(previous, log);
+    if (lineage) return { chain, brokenBefore: log, lineage };
     chain.push(log);
   }
   return { chain };
@@ -345,13 +350,21 @@ export function planChain(input: { snapshots: SnapshotRecord[]; logs: LogMetadat
       );
     }
   }
-  const { chain, brokenBefore } = chainFrom(snapshot, logs);
+  const { chain, brokenBefore, lineage } = chainFrom(snapshot, logs);
   if (chain.length === 0) throw new PlanError(`log ${snapshot.position!.file}, where snapshot ${snapshot.id} stands, is not in the archive`, 'run snaplog verify; the snapshot cannot be rolled forward without it');
   const window = restorableWindow(snapshot, logs);
   let boundary: Boundary;
   try {
     boundary = boundaryFor(input.target, chain, snapshot, window);
   } catch (error) {
+    if (brokenBefore && lineage && error instanceof PlanError && !error.unindexedLogs) {
+      throw new PlanError(
+        `the archived logs stop connecting after ${chain[chain.length - 1]!.name}: ${lineage}; the target cannot be reached from snapshot ${snapshot.id}`,
+        `the logs from ${brokenBefore.name} on come from another server or history (a clone, or a restored or failed-over server shipping into the same system folder): ` +
+          `run snaplog verify, restore to a target inside ${windowText(window)}, and give each server its own [archive] system_id`,
+        window,
+      );
+    }
     if (brokenBefore && error instanceof PlanError && !error.unindexedLogs) {
       throw new PlanError(
         `the archive has a gap after ${chain[chain.length - 1]!.name} (next archived: ${brokenBefore.name}): the target cannot be reached from snapshot ${snapshot.id}`,

@@ -1,4 +1,4 @@
-import type { LogMetadata } from '../archive/metadata.js';
+import type { LogMetadata } from './metadata.js';
 
 /**
  * Pure: does `next` continue `previous` — the same server's history, with nothing between them? Numbers
