@@ -6,6 +6,7 @@ import { binlogKeyFromKeyFile, decodeStartEncryption, decryptEvent } from '../..
 import type { BinlogEncryption, BinlogKey } from '../../src/engines/mysql/binlog/decrypt.js';
 import { EventType } from '../../src/engines/mysql/binlog/constants.js';
 import { DecryptingFramer } from '../../src/engines/mysql/binlog/decrypting-stream.js';
+import { BinlogScanner, scanBinlogFile } from '../../src/engines/mysql/binlog/index.js';
 import { makeTempDir, removeDirs, startMariadb, stopAllMariadb } from '../support/mariadb.js';
 import type { MariadbServer } from '../support/mariadb.js';
 
@@ -78,6 +79,30 @@ describe('MariaDB binlog decryption against a real server with encrypt_binlog=ON
     framer.push(file.subarray(0, file.length - 10));
     framer.finish();
     expect(Buffer.concat(torn).length).toBe(file.length - 10);
+  });
+
+  it('the reader, given the key, indexes every transaction of the encrypted binlog; without it, it says which key to set', async () => {
+    const key = binlogKeyFromKeyFile(await readFile(join(dir, 'keys'), 'utf8'));
+    const path = join(server.binlogDir, 'mysql-bin.000001');
+    const scan = await scanBinlogFile(path, { key });
+    expect(scan.problems).toEqual([]);
+    expect(scan.encrypted).toBe(true);
+    expect(scan.transactions.filter((transaction) => transaction.gtid?.startsWith('0-1-'))).toHaveLength(scan.transactionCount);
+    expect(scan.transactionCount).toBeGreaterThanOrEqual(42);
+    expect(scan.rotateTo?.file).toBe('mysql-bin.000002');
+    const blind = await scanBinlogFile(path);
+    expect(blind.problems[0]?.problem).toMatch(/set \[mysql\] binlog_key_file/);
+
+    // The planner reads the head, then jumps to a recorded transaction start: decryption follows the jump.
+    const file = await readFile(path);
+    const from = scan.transactions[20]!.startPosition;
+    const scanner = new BinlogScanner({ key });
+    scanner.push(file.subarray(0, scan.transactions[0]!.startPosition));
+    scanner.skipTo(from);
+    scanner.push(file.subarray(from));
+    const tail = scanner.finish();
+    expect(tail.problems).toEqual([]);
+    expect(tail.transactions.map((transaction) => transaction.gtid)).toEqual(scan.transactions.slice(20).map((transaction) => transaction.gtid));
   });
 
   it('with the wrong key the events do not check out (so a wrong key can never pass as data)', async () => {

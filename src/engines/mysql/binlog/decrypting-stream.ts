@@ -40,6 +40,12 @@ export class DecryptingFramer {
     this.pending = Buffer.from(data.subarray(at));
   }
 
+  /** The next chunk starts at `position`, an event boundary (the encryption state of the head is kept). */
+  skipTo(position: number): void {
+    this.pending = Buffer.alloc(0);
+    this.position = position;
+  }
+
   finish(): void {
     if (this.pending.length) this.emit(this.pending);
     this.pending = Buffer.alloc(0);

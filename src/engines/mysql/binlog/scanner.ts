@@ -1,3 +1,4 @@
+import { DecryptingFramer } from './decrypting-stream.js';
 import { CHECKSUM_LENGTH, EVENT_HEADER_LENGTH, EventFlag, EventType, MariadbGtidFlag, eventTypeName, isRowsEvent } from './constants.js';
 import { BinlogDecodeError } from './errors.js';
 import { classifyStatement, decodeEventDetails, decodeRotate, queryTextOffset } from './events.js';
@@ -136,8 +137,11 @@ export class BinlogScanner {
   private committed: BinlogTransaction | undefined;
   private readonly onTransaction: ((transaction: BinlogTransaction) => void) | undefined;
   private finished: BinlogScan | undefined;
+  /** Present for an encrypted binlog read with its key: raw chunks go through it, plain ones come out. */
+  private readonly decrypting: DecryptingFramer | undefined;
 
   constructor(options: ScannerOptions = {}) {
+    this.decrypting = options.key ? new DecryptingFramer(options.key, (plain) => this.pushPlain(plain)) : undefined;
     this.keepTransactions = options.keepTransactions ?? true;
     this.onEvent = options.onEvent;
     this.onTransaction = options.onTransaction;
@@ -157,6 +161,7 @@ export class BinlogScanner {
 
   /** Reads on from `position` (a transaction boundary recorded at ship time) after the log's head was pushed. */
   skipTo(position: number): void {
+    this.decrypting?.skipTo(position);
     this.framer.skipTo(position);
   }
 
@@ -164,12 +169,18 @@ export class BinlogScanner {
     if (this.finished) throw new Error('BinlogScanner.push after finish()');
     const buffer = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
     this.size += buffer.length;
+    if (this.decrypting) this.decrypting.push(buffer);
+    else this.pushPlain(buffer);
+  }
+
+  private pushPlain(buffer: Buffer): void {
     if (!this.fatal) this.framer.push(buffer);
   }
 
   finish(): BinlogScan {
     if (this.finished) return this.finished;
     const scan = this.scan;
+    this.decrypting?.finish();
     const end = this.framer.finish();
     if (this.size === 0) this.fail(0, 'empty file');
     scan.size = this.size;
@@ -334,7 +345,8 @@ export class BinlogScanner {
         return;
       case Action.StartEncryption:
         scan.encrypted = true;
-        this.fail(position, `encrypted binlog (START_ENCRYPTION event at ${position}): the events after it can be read only with the server's encryption key, which snaplog does not use`);
+        if (this.decrypting) return void tracker.outside();
+        this.fail(position, `encrypted binlog (START_ENCRYPTION event at ${position}): the events after it can be read only with the server's key: set [mysql] binlog_key_file`);
         return;
       case Action.Incident:
         scan.problems.push({ position, problem: `INCIDENT event at ${position}: the server recorded that changes may be missing from the binlog here` });

@@ -1,3 +1,4 @@
+import type { BinlogKey } from './decrypt.js';
 import type { EventHeader } from './event-header.js';
 import type { EventDetails } from './events.js';
 import type { BinlogTransaction } from './transactions.js';
@@ -85,4 +86,6 @@ export interface ScannerOptions {
   checkLogPos?: boolean;
   /** Called for every complete transaction, in log order (whether or not the index is kept). */
   onTransaction?: (transaction: BinlogTransaction) => void;
+  /** The key of an encrypted MariaDB binlog (encrypt_binlog = ON): events after START_ENCRYPTION are decrypted in memory. */
+  key?: BinlogKey;
 }
