@@ -166,6 +166,13 @@ describe('private replay server options and binlog tool per source (pure)', () =
     expect(v8025).not.toContain('--enforce-gtid-consistency=ON');
     expect(dialectFromVersion('5.7.44').privateServerArgs({ serverId: 7 })).toContain('--skip-slave-start');
     expect(dialectFromVersion('8.4.3').privateServerArgs({ serverId: 7 })).toContain('--skip-replica-start');
+    expect(['5.7.44', '8.0.25', '8.0.26', '8.4.3', '10.11.19-MariaDB'].map((v) => dialectFromVersion(v).skipReplicaStart)).toEqual([
+      '--skip-slave-start',
+      '--skip-slave-start',
+      '--skip-replica-start',
+      '--skip-replica-start',
+      '--skip-slave-start',
+    ]);
     const mysql = dialectFromVersion('8.4.3');
     expect([mysql.serverBinary, mysql.binlogTool, mysql.clientTool]).toEqual(['mysqld', 'mysqlbinlog', 'mysql']);
     expect(() => mysql.privateServerArgs({ serverId: 0 })).toThrow(/server id/);

@@ -92,6 +92,36 @@ async function configFor(model: ScriptedMysqlModel): Promise<Setup> {
   return { dir, configPath, archivePath };
 }
 
+describe('config check --database against the scripted MySQL model (fake server per version)', () => {
+  for (const [version, probe] of [
+    ['5.7.44-log', 'SHOW MASTER STATUS'],
+    ['8.4.3', 'SHOW BINARY LOG STATUS'],
+  ] as const) {
+    it(`MySQL ${version}: RELOAD and REPLICATION CLIENT, tried with ${probe}`, async () => {
+      await withModel(version, async (model) => {
+        const setup = await configFor(model);
+        try {
+          const check = await snaplog(['config', 'check', '--database', '--json', '--config', setup.configPath]);
+          expect(check.stderr).toBe('');
+          expect(check.code).toBe(0);
+          const report = JSON.parse(check.stdout) as { ok: boolean; privileges: { server: string; checks: { grant: string; neededBy: string[]; ok: boolean }[] } };
+          expect(report.ok).toBe(true);
+          expect(report.privileges.server).toBe(version);
+          expect(report.privileges.checks.map((c) => [c.grant, c.ok])).toEqual([
+            ['RELOAD', true],
+            ['REPLICATION CLIENT', true],
+          ]);
+          expect(report.privileges.checks[1]!.neededBy.join(' ')).toContain(probe);
+          expect(model.statements.map((s) => s.sql)).toContain(probe);
+          expect(model.statements.filter((s) => s.error)).toEqual([]);
+        } finally {
+          await rm(setup.dir, { recursive: true, force: true });
+        }
+      });
+    });
+  }
+});
+
 describe('freeze and thaw through snaplog against the scripted MySQL model (fake server per version)', () => {
   const cases = [
     { version: '5.7.44-log', status: 'SHOW MASTER STATUS' },

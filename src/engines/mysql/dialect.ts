@@ -97,6 +97,8 @@ export interface ServerDialect {
   /** The grant that allows the binlog status statement. */
   binlogMonitorGrant: 'BINLOG MONITOR' | 'REPLICATION CLIENT';
   replica: ReplicaControl;
+  /** The option that keeps a private server's replica threads from starting by themselves (crash recovery, replay). */
+  skipReplicaStart: '--skip-slave-start' | '--skip-replica-start';
   /** The server binary a private (restore) server of this flavor runs. */
   serverBinary: 'mariadbd' | 'mysqld';
   /** Reads this flavor's binlogs for the pipe method (mariadb-binlog cannot read MySQL 8 compressed transactions). */
@@ -261,6 +263,7 @@ export function dialectFromVersion(versionString: string): ServerDialect {
       // BINLOG MONITOR from 10.5.2; REPLICATION CLIENT is its alias there.
       binlogMonitorGrant: atLeast(version, 10, 5) ? 'BINLOG MONITOR' : 'REPLICATION CLIENT',
       replica: mariadbReplica(),
+      skipReplicaStart: '--skip-slave-start',
       serverBinary: 'mariadbd',
       binlogTool: 'mariadb-binlog',
       clientTool: 'mariadb',
@@ -286,6 +289,7 @@ export function dialectFromVersion(versionString: string): ServerDialect {
     },
     binlogMonitorGrant: 'REPLICATION CLIENT',
     replica: mysqlReplica(version),
+    skipReplicaStart: atLeast(version, 8, 0, 26) ? '--skip-replica-start' : '--skip-slave-start',
     serverBinary: 'mysqld',
     binlogTool: 'mysqlbinlog',
     clientTool: 'mysql',
