@@ -122,6 +122,24 @@ describe('config check --database against the scripted MySQL model (fake server 
   }
 });
 
+describe('status against the scripted MySQL model (fake server)', () => {
+  it('MySQL 8.4: the server GTID comes from gtid_executed, and nothing MariaDB-only is asked', async () => {
+    await withModel('8.4.3', async (model) => {
+      const setup = await configFor(model);
+      try {
+        const status = await snaplog(['status', '--json', '--config', setup.configPath]);
+        const report = JSON.parse(status.stdout) as { server: { reachable: boolean; openLog: string; transactionId: string } };
+        expect(report.server).toMatchObject({ reachable: true, openLog: 'mysql-bin.000001', transactionId: model.position.gtid });
+        expect(model.statements.map((s) => s.sql)).toContain("SHOW GLOBAL VARIABLES LIKE 'gtid_executed'");
+        expect(model.statements.filter((s) => /gtid_binlog_pos|MASTER|SLAVE/i.test(s.sql))).toEqual([]);
+        expect(model.statements.filter((s) => s.error)).toEqual([]);
+      } finally {
+        await rm(setup.dir, { recursive: true, force: true });
+      }
+    });
+  });
+});
+
 describe('freeze and thaw through snaplog against the scripted MySQL model (fake server per version)', () => {
   const cases = [
     { version: '5.7.44-log', status: 'SHOW MASTER STATUS' },
