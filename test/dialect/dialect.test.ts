@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { chooseFreezeMethod, dialectFromVersion, parseVersion, readReplicaStatus, versionFromServerBinaryOutput } from '../../src/engines/mysql/dialect.js';
+import { chooseFreezeMethod, dialectFromVersion, parseVersion, readReplicaStatus, sourceGtidsOf, versionFromServerBinaryOutput } from '../../src/engines/mysql/dialect.js';
 import type { ReplicaControl } from '../../src/engines/mysql/dialect.js';
 
 /** What a relay-log replay sends for one restore target, in order (see ReplicaControl). */
@@ -176,5 +176,21 @@ describe('private replay server options and binlog tool per source (pure)', () =
     const mysql = dialectFromVersion('8.4.3');
     expect([mysql.serverBinary, mysql.binlogTool, mysql.clientTool]).toEqual(['mysqld', 'mysqlbinlog', 'mysql']);
     expect(() => mysql.privateServerArgs({ serverId: 0 })).toThrow(/server id/);
+  });
+
+  it('gtid_mode of the private server follows the archived logs: ON, OFF, or ON_PERMISSIVE for a mix', () => {
+    const uuid = '3e11fa47-71ca-11e1-9e33-c80aa9429562';
+    const tagged = { transactionCount: 2, firstTransaction: `${uuid}:1`, lastTransaction: `${uuid}:2` };
+    const anonymous = { transactionCount: 2 };
+    const empty = { transactionCount: 0 };
+    expect(sourceGtidsOf([tagged, empty, tagged])).toBe(true);
+    expect(sourceGtidsOf([anonymous, empty])).toBe(false);
+    expect(sourceGtidsOf([empty])).toBe(false);
+    expect(sourceGtidsOf([anonymous, tagged])).toBe('mixed');
+    expect(sourceGtidsOf([{ transactionCount: 3, firstTransaction: `${uuid}:5` }])).toBe('mixed');
+    const args = (sourceGtids: boolean | 'mixed'): string[] => dialectFromVersion('8.0.40').privateServerArgs({ serverId: 9, sourceGtids }).filter((a) => /gtid/.test(a));
+    expect(args(true)).toEqual(['--gtid-mode=ON', '--enforce-gtid-consistency=ON']);
+    expect(args(false)).toEqual(['--gtid-mode=OFF']);
+    expect(args('mixed')).toEqual(['--gtid-mode=ON_PERMISSIVE']);
   });
 });

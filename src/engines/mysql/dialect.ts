@@ -81,8 +81,12 @@ export interface PrivateServerArgsOptions {
   serverId: number;
   /** Relay log base name in the data directory. */
   relayLog?: string;
-  /** MySQL: whether the source's binlogs carry GTIDs (gtid_mode = ON); a GTID event on a gtid_mode = OFF server stops the applier. */
-  sourceGtids?: boolean;
+  /**
+   * MySQL: whether the source's binlogs carry GTIDs (see sourceGtidsOf). A GTID transaction stops the applier of a
+   * gtid_mode = OFF server and an anonymous one that of an ON server; 'mixed' (a source that changed gtid_mode) gets
+   * ON_PERMISSIVE, which applies both.
+   */
+  sourceGtids?: boolean | 'mixed';
 }
 
 export interface ServerDialect {
@@ -227,7 +231,7 @@ function mysqlPrivateServerArgs(version: ServerVersion, options: PrivateServerAr
     // One applier thread: UNTIL RELAY_LOG_POS stops exactly there only on a single-threaded applier (8.0.27+ defaults to 4 workers).
     replicaNames ? '--replica-parallel-workers=0' : '--slave-parallel-workers=0',
     // gtid_mode must match the relay logs: a GTID event on a gtid_mode=OFF server stops the applier, an anonymous one on ON too.
-    ...(options.sourceGtids ? ['--gtid-mode=ON', '--enforce-gtid-consistency=ON'] : ['--gtid-mode=OFF']),
+    ...(options.sourceGtids === 'mixed' ? ['--gtid-mode=ON_PERMISSIVE'] : options.sourceGtids ? ['--gtid-mode=ON', '--enforce-gtid-consistency=ON'] : ['--gtid-mode=OFF']),
   ];
 }
 
@@ -325,4 +329,25 @@ export function readReplicaStatus(row: Record<string, unknown>, control: Replica
     errno: Number(row[f.errno] ?? 0),
     error: String(row[f.error] ?? ''),
   };
+}
+
+/** What the archive records per log (LogMetadata): enough to tell whether a MySQL source wrote GTIDs. */
+export interface LogGtidFacts {
+  transactionCount?: number;
+  firstTransaction?: string;
+  lastTransaction?: string;
+}
+
+/**
+ * Pure: whether the MySQL logs a replay applies carry GTIDs: true when every log that holds transactions
+ * starts and ends with a GTID, false when none has one, 'mixed' otherwise (gtid_mode changed on the source,
+ * or anonymous transactions between GTID ones). Logs without transactions say nothing.
+ */
+export function sourceGtidsOf(logs: LogGtidFacts[]): boolean | 'mixed' {
+  const withTransactions = logs.filter((log) => (log.transactionCount ?? 0) > 0);
+  const tagged = withTransactions.filter((log) => log.firstTransaction && log.lastTransaction);
+  const untagged = withTransactions.filter((log) => !log.firstTransaction && !log.lastTransaction);
+  if (tagged.length === withTransactions.length && tagged.length > 0) return true;
+  if (untagged.length === withTransactions.length) return false;
+  return 'mixed';
 }
