@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { chooseFreezeMethod, dialectFromVersion, parseVersion, readReplicaStatus, sourceGtidsOf, versionFromServerBinaryOutput } from '../../src/engines/mysql/dialect.js';
 import type { ReplicaControl } from '../../src/engines/mysql/dialect.js';
+import { BinlogBuilder } from '../../src/engines/mysql/binlog/builder.js';
+import { scanBinlogBuffer } from '../../src/engines/mysql/binlog/index.js';
+import { factsFromScan } from '../../src/engines/mysql/log-facts.js';
 
 /** What a relay-log replay sends for one restore target, in order (see ReplicaControl). */
 function replaySequence(control: ReplicaControl, target: { stopAt?: number }): string[] {
@@ -61,6 +64,17 @@ describe('server dialect from the version string (pure)', () => {
     expect(dialectFromVersion('10.11.19-MariaDB').binlogStatus.gtidVariable).toBe('gtid_binlog_pos');
     expect(dialectFromVersion('10.4.34-MariaDB').binlogMonitorGrant).toBe('REPLICATION CLIENT');
     expect(dialectFromVersion('10.5.2-MariaDB').binlogMonitorGrant).toBe('BINLOG MONITOR');
+  });
+});
+
+describe('the dialect in a shipped log\'s metadata (pure)', () => {
+  it('serverFlavor from the format description event\'s server version', () => {
+    const facts = (flavor: 'mysql' | 'mariadb', serverVersion: string, checksum = true) =>
+      factsFromScan(scanBinlogBuffer(new BinlogBuilder({ flavor, serverVersion, checksum }).toBuffer()));
+    expect(facts('mysql', '8.4.3')).toMatchObject({ serverVersion: '8.4.3', serverFlavor: 'mysql' });
+    expect(facts('mysql', '5.7.44-log')).toMatchObject({ serverVersion: '5.7.44-log', serverFlavor: 'mysql' });
+    expect(facts('mariadb', '10.11.19-MariaDB-log')).toMatchObject({ serverVersion: '10.11.19-MariaDB-log', serverFlavor: 'mariadb' });
+    expect(facts('mysql', 'garbage', false).serverFlavor).toBeUndefined();
   });
 });
 
