@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { chooseFreezeMethod, dialectFromVersion, parseVersion, readReplicaStatus, sourceGtidsOf, versionFromServerBinaryOutput } from '../../src/engines/mysql/dialect.js';
+import {
+  chooseFreezeMethod,
+  dialectFromVersion,
+  parseVersion,
+  readReplicaStatus,
+  sourceGtidsOf,
+  versionFromServerBinaryOutput,
+} from '../../src/engines/mysql/dialect.js';
 import type { ReplicaControl } from '../../src/engines/mysql/dialect.js';
 import { BinlogBuilder } from '../../src/engines/mysql/binlog/builder.js';
 import { scanBinlogBuffer } from '../../src/engines/mysql/binlog/index.js';
@@ -49,7 +56,8 @@ describe('server dialect from the version string (pure)', () => {
     expect(chooseFreezeMethod(dialectFromVersion('10.3.39-MariaDB'), 'auto')).toBe('ftwrl');
     for (const version of ['5.7.44', '8.0.21', '8.0.23', '8.4.3', '9.1.0']) {
       const mysql = dialectFromVersion(version);
-      expect(mysql.freezeStatements(chooseFreezeMethod(mysql, 'auto'))).toEqual({ method: 'ftwrl', lock: ['FLUSH TABLES WITH READ LOCK'], unlock: 'UNLOCK TABLES' });
+      const statements = mysql.freezeStatements(chooseFreezeMethod(mysql, 'auto'));
+      expect(statements).toEqual({ method: 'ftwrl', lock: ['FLUSH TABLES WITH READ LOCK'], unlock: 'UNLOCK TABLES' });
       expect(() => chooseFreezeMethod(mysql, 'backup-stage')).toThrow(/needs MariaDB 10.4 or later; this server is MySQL/);
     }
   });
@@ -142,11 +150,26 @@ describe('replica control for each restore target (pure)', () => {
 
   it('reads a status row by the dialect\'s column names; refuses a position that is not a binlog offset', () => {
     const mysql = dialectFromVersion('8.4.3').replica;
-    const row = { Replica_SQL_Running: 'No', Replica_SQL_Running_State: 'Replica has read all relay log; waiting for more updates', Relay_Log_File: 'relay-bin.000002', Relay_Log_Pos: '4711', Last_SQL_Errno: '1062', Last_SQL_Error: 'Duplicate entry' };
-    expect(readReplicaStatus(row, mysql)).toEqual({ sqlRunning: false, state: row.Replica_SQL_Running_State, relayFile: 'relay-bin.000002', relayPos: 4711, errno: 1062, error: 'Duplicate entry' });
+    const row = {
+      Replica_SQL_Running: 'No',
+      Replica_SQL_Running_State: 'Replica has read all relay log; waiting for more updates',
+      Relay_Log_File: 'relay-bin.000002',
+      Relay_Log_Pos: '4711',
+      Last_SQL_Errno: '1062',
+      Last_SQL_Error: 'Duplicate entry',
+    };
+    expect(readReplicaStatus(row, mysql)).toEqual({
+      sqlRunning: false,
+      state: row.Replica_SQL_Running_State,
+      relayFile: 'relay-bin.000002',
+      relayPos: 4711,
+      errno: 1062,
+      error: 'Duplicate entry',
+    });
     expect(mysql.caughtUp.test(row.Replica_SQL_Running_State)).toBe(true);
     const mariadb = dialectFromVersion('10.11.19-MariaDB').replica;
-    expect(readReplicaStatus({ Slave_SQL_Running: 'Yes', Relay_Log_File: 'relay-bin.000001', Relay_Log_Pos: 99 }, mariadb)).toMatchObject({ sqlRunning: true, relayPos: 99, errno: 0 });
+    const slaveRow = { Slave_SQL_Running: 'Yes', Relay_Log_File: 'relay-bin.000001', Relay_Log_Pos: 99 };
+    expect(readReplicaStatus(slaveRow, mariadb)).toMatchObject({ sqlRunning: true, relayPos: 99, errno: 0 });
     expect(mariadb.caughtUp.test('Slave has read all relay log; waiting for more updates')).toBe(true);
     expect(() => mysql.startUntil('relay-bin.000001', 0)).toThrow(/not a binlog offset/);
     expect(mariadb.startAt("x' OR '1", 4)).toContain("RELAY_LOG_FILE='x\\' OR \\'1'");
@@ -172,7 +195,8 @@ describe('private replay server options and binlog tool per source (pure)', () =
 
   it('MySQL: --skip-replica-start from 8.0.26 (--skip-slave-start before), one applier thread, gtid_mode matching the source, mysqlbinlog', () => {
     const v8026 = dialectFromVersion('8.0.26').privateServerArgs({ serverId: 7, sourceGtids: true });
-    expect(v8026).toEqual(expect.arrayContaining(['--server-id=7', '--relay-log=relay-bin', '--skip-replica-start', '--replica-parallel-workers=0', '--skip-log-bin']));
+    const expected = ['--server-id=7', '--relay-log=relay-bin', '--skip-replica-start', '--replica-parallel-workers=0', '--skip-log-bin'];
+    expect(v8026).toEqual(expect.arrayContaining(expected));
     expect(v8026).toEqual(expect.arrayContaining(['--gtid-mode=ON', '--enforce-gtid-consistency=ON']));
     expect(v8026).not.toContain('--skip-slave-start');
     const v8025 = dialectFromVersion('8.0.25').privateServerArgs({ serverId: 7, sourceGtids: false });
@@ -202,7 +226,10 @@ describe('private replay server options and binlog tool per source (pure)', () =
     expect(sourceGtidsOf([empty])).toBe(false);
     expect(sourceGtidsOf([anonymous, tagged])).toBe('mixed');
     expect(sourceGtidsOf([{ transactionCount: 3, firstTransaction: `${uuid}:5` }])).toBe('mixed');
-    const args = (sourceGtids: boolean | 'mixed'): string[] => dialectFromVersion('8.0.40').privateServerArgs({ serverId: 9, sourceGtids }).filter((a) => /gtid/.test(a));
+    const args = (sourceGtids: boolean | 'mixed'): string[] =>
+      dialectFromVersion('8.0.40')
+        .privateServerArgs({ serverId: 9, sourceGtids })
+        .filter((a) => /gtid/.test(a));
     expect(args(true)).toEqual(['--gtid-mode=ON', '--enforce-gtid-consistency=ON']);
     expect(args(false)).toEqual(['--gtid-mode=OFF']);
     expect(args('mixed')).toEqual(['--gtid-mode=ON_PERMISSIVE']);

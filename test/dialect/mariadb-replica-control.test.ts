@@ -62,7 +62,8 @@ describe('replica control of the dialect on a real MariaDB', () => {
     for (let polls = 0; polls < 1200; polls++) {
       const [rows] = await connection.query(control.status);
       const status = readReplicaStatus((rows as Record<string, unknown>[])[0]!, control);
-      if (status.errno !== 0 || !status.sqlRunning || (untilEnd && status.relayFile === 'relay-bin.000002' && control.caughtUp.test(status.state))) return status;
+      const caughtUp = untilEnd && status.relayFile === 'relay-bin.000002' && control.caughtUp.test(status.state);
+      if (status.errno !== 0 || !status.sqlRunning || caughtUp) return status;
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
     throw new Error('the SQL thread neither stopped nor caught up within 60 s');

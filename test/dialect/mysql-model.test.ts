@@ -104,7 +104,8 @@ describe('config check --database against the scripted MySQL model (fake server 
           const check = await snaplog(['config', 'check', '--database', '--json', '--config', setup.configPath]);
           expect(check.stderr).toBe('');
           expect(check.code).toBe(0);
-          const report = JSON.parse(check.stdout) as { ok: boolean; privileges: { server: string; checks: { grant: string; neededBy: string[]; ok: boolean }[] } };
+          type Check = { grant: string; neededBy: string[]; ok: boolean };
+          const report = JSON.parse(check.stdout) as { ok: boolean; privileges: { server: string; checks: Check[] } };
           expect(report.ok).toBe(true);
           expect(report.privileges.server).toBe(version);
           expect(report.privileges.checks.map((c) => [c.grant, c.ok])).toEqual([
@@ -166,7 +167,8 @@ describe('freeze and thaw through snaplog against the scripted MySQL model (fake
   });
 
   for (const { version, status } of cases) {
-    it(`MySQL ${version}: FLUSH BINARY LOGS, ship, FLUSH TABLES WITH READ LOCK and ${status} under the lock, UNLOCK TABLES at thaw; never read_only`, async () => {
+    const title = `MySQL ${version}: FLUSH BINARY LOGS, ship, FLUSH TABLES WITH READ LOCK and ${status} under the lock, UNLOCK TABLES at thaw; never read_only`;
+    it(title, async () => {
       const dir = await mkdtemp(join(tmpdir(), 'snaplog-mysql-model-'));
       cleanup.push(dir);
       model = new ScriptedMysqlModel(version, dir);
@@ -178,7 +180,8 @@ describe('freeze and thaw through snaplog against the scripted MySQL model (fake
       const freeze = await snaplog(['freeze', '--json', '--config', setup.configPath], { timeoutMs: 120_000 });
       expect(freeze.stderr).toBe('');
       expect(freeze.code).toBe(0);
-      const result = JSON.parse(freeze.stdout) as { snapshotId: string; position: { file: string; position: number; gtid?: string }; method: string; closedLog: string };
+      type FreezeResult = { snapshotId: string; position: { file: string; position: number; gtid?: string }; method: string; closedLog: string };
+      const result = JSON.parse(freeze.stdout) as FreezeResult;
       // The freeze closed mysql-bin.000001 and the position is the model's, read while the lock was held.
       expect(result.closedLog).toBe('mysql-bin.000001');
       expect(result.method).toBe('ftwrl');

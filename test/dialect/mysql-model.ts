@@ -175,7 +175,11 @@ export class ScriptedMysqlModel {
       connection.writeError({ code, message });
     };
     const parseError = (): void =>
-      fail(ER_PARSE_ERROR, `You have an error in your SQL syntax; check the manual that corresponds to your MySQL server version for the right syntax to use near '${sql.slice(0, 40)}' at line 1`);
+      fail(
+        ER_PARSE_ERROR,
+        'You have an error in your SQL syntax; check the manual that corresponds to your MySQL server version ' +
+          `for the right syntax to use near '${sql.slice(0, 40)}' at line 1`,
+      );
     const rows = (result: Record<string, string | null>[], names: string[]): void => connection.writeTextResult(result, names.map(column));
     const known = this.knownInThisVersion(sql);
     if (!known) return parseError();
@@ -237,14 +241,15 @@ export class ScriptedMysqlModel {
       if (!this.replica.configured) return rows([], ['Relay_Log_File']);
       const words = atLeast(this.version, 8, 0, 22) ? 'Replica' : 'Slave';
       const state = `${words} has read all relay log; waiting for more updates`;
-      return rows([{ [`${words}_SQL_Running`]: 'No', [`${words}_SQL_Running_State`]: state, Relay_Log_File: this.replica.file, Relay_Log_Pos: String(this.replica.pos), Last_SQL_Errno: '0', Last_SQL_Error: '' }], [
-        `${words}_SQL_Running`,
-        `${words}_SQL_Running_State`,
-        'Relay_Log_File',
-        'Relay_Log_Pos',
-        'Last_SQL_Errno',
-        'Last_SQL_Error',
-      ]);
+      const row = {
+        [`${words}_SQL_Running`]: 'No',
+        [`${words}_SQL_Running_State`]: state,
+        Relay_Log_File: this.replica.file,
+        Relay_Log_Pos: String(this.replica.pos),
+        Last_SQL_Errno: '0',
+        Last_SQL_Error: '',
+      };
+      return rows([row], Object.keys(row));
     }
     if (/^STOP (SLAVE|REPLICA)$/i.test(sql)) return connection.writeOk();
     if (/^RESET (SLAVE|REPLICA) ALL$/i.test(sql)) {
@@ -296,7 +301,8 @@ export class ScriptedMysqlModel {
   /** Two small transactions per binlog; the same file is rewritten whole (never torn) when it closes. */
   private async writeBinlog(number: number, open: boolean): Promise<void> {
     const firstGno = (number - 1) * 2 + 1;
-    const builder = new BinlogBuilder({ flavor: 'mysql', serverVersion: this.versionString, serverId: this.options.serverId ?? 1, inUse: open, time: 1_790_000_000 + number * 60 });
+    const serverId = this.options.serverId ?? 1;
+    const builder = new BinlogBuilder({ flavor: 'mysql', serverVersion: this.versionString, serverId, inUse: open, time: 1_790_000_000 + number * 60 });
     builder.previousGtids(this.gtids && firstGno > 1 ? { [MODEL_UUID]: [[1, firstGno - 1]] } : {});
     for (const gno of [firstGno, firstGno + 1]) {
       builder.mysqlGtid(MODEL_UUID, gno, !this.gtids);

@@ -160,13 +160,14 @@ export const REPLAY_SOURCE_HOST = 'snaplog-replay';
 
 function mariadbReplica(): ReplicaControl {
   return {
-    startAt: (file, pos) => `CHANGE MASTER TO MASTER_HOST='${REPLAY_SOURCE_HOST}', RELAY_LOG_FILE=${sqlString(file)}, RELAY_LOG_POS=${relayPosition(pos)}, MASTER_USE_GTID=no`,
+    startAt: (file, pos) =>
+      `CHANGE MASTER TO MASTER_HOST='${REPLAY_SOURCE_HOST}', RELAY_LOG_FILE=${sqlString(file)}, RELAY_LOG_POS=${relayPosition(pos)}, MASTER_USE_GTID=no`,
     startUntil: (file, pos) => `START SLAVE SQL_THREAD UNTIL RELAY_LOG_FILE=${sqlString(file)}, RELAY_LOG_POS=${relayPosition(pos)}`,
     startToEnd: 'START SLAVE SQL_THREAD',
     status: 'SHOW SLAVE STATUS',
     stop: 'STOP SLAVE',
     reset: 'RESET SLAVE ALL',
-    fields: slaveFields(),
+    fields: statusFields('Slave'),
     appliedGtids: 'SELECT @@gtid_slave_pos AS pos',
     caughtUp: /read all relay log/i,
   };
@@ -186,16 +187,21 @@ function mysqlReplica(version: ServerVersion): ReplicaControl {
     status: `SHOW ${verb} STATUS`,
     stop: `STOP ${verb}`,
     reset: `RESET ${verb} ALL`,
-    fields: replicaWords
-      ? { sqlRunning: 'Replica_SQL_Running', sqlState: 'Replica_SQL_Running_State', relayFile: 'Relay_Log_File', relayPos: 'Relay_Log_Pos', errno: 'Last_SQL_Errno', error: 'Last_SQL_Error' }
-      : slaveFields(),
+    fields: statusFields(replicaWords ? 'Replica' : 'Slave'),
     appliedGtids: 'SELECT @@GLOBAL.gtid_executed AS pos',
     caughtUp: /read all relay log/i,
   };
 }
 
-function slaveFields(): ReplicaStatusFields {
-  return { sqlRunning: 'Slave_SQL_Running', sqlState: 'Slave_SQL_Running_State', relayFile: 'Relay_Log_File', relayPos: 'Relay_Log_Pos', errno: 'Last_SQL_Errno', error: 'Last_SQL_Error' };
+function statusFields(words: 'Slave' | 'Replica'): ReplicaStatusFields {
+  return {
+    sqlRunning: `${words}_SQL_Running`,
+    sqlState: `${words}_SQL_Running_State`,
+    relayFile: 'Relay_Log_File',
+    relayPos: 'Relay_Log_Pos',
+    errno: 'Last_SQL_Errno',
+    error: 'Last_SQL_Error',
+  };
 }
 
 /** The options every private replay server gets, whatever its flavor (verified on MariaDB 10.11; documented for MySQL). */
@@ -231,8 +237,13 @@ function mysqlPrivateServerArgs(version: ServerVersion, options: PrivateServerAr
     // One applier thread: UNTIL RELAY_LOG_POS stops exactly there only on a single-threaded applier (8.0.27+ defaults to 4 workers).
     replicaNames ? '--replica-parallel-workers=0' : '--slave-parallel-workers=0',
     // gtid_mode must match the relay logs: a GTID event on a gtid_mode=OFF server stops the applier, an anonymous one on ON too.
-    ...(options.sourceGtids === 'mixed' ? ['--gtid-mode=ON_PERMISSIVE'] : options.sourceGtids ? ['--gtid-mode=ON', '--enforce-gtid-consistency=ON'] : ['--gtid-mode=OFF']),
+    ...gtidModeArgs(options.sourceGtids ?? false),
   ];
+}
+
+function gtidModeArgs(sourceGtids: boolean | 'mixed'): string[] {
+  if (sourceGtids === 'mixed') return ['--gtid-mode=ON_PERMISSIVE'];
+  return sourceGtids ? ['--gtid-mode=ON', '--enforce-gtid-consistency=ON'] : ['--gtid-mode=OFF'];
 }
 
 function freezeStatementsFor(backupStageAvailable: boolean, label: string) {
