@@ -36,6 +36,8 @@ export interface LogMetadata {
   gtidRanges?: Record<string, { first: number; last: number; count: number; server?: number; outOfOrder?: true }>;
   serverId?: number;
   serverVersion?: string;
+  /** MySQL-family logs: 'mysql' or 'mariadb', from serverVersion (the dialect a restore from this log speaks). */
+  serverFlavor?: string;
   /** false when the log was closed by a crash: bytes after lastCompleteTransactionEnd are absent, not corrupt. */
   cleanClose?: boolean;
   nextLog?: string;

@@ -22,6 +22,8 @@ export interface SnapshotRecord {
   product?: string;
   host: string;
   serverVersion?: string;
+  /** MySQL-family servers: 'mysql' or 'mariadb', the dialect a restore of this snapshot speaks (with serverVersion). */
+  serverFlavor?: string;
   method?: string;
   error?: string;
   details?: Record<string, unknown>;

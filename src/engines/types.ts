@@ -41,6 +41,8 @@ export type CloseState = 'clean' | 'crash-closed';
 export interface Quiesced {
   position: LogPosition;
   serverVersion: string;
+  /** The server's dialect family where the version alone does not say it plainly (MySQL: 'mysql', MariaDB: 'mariadb'). */
+  serverFlavor?: string;
   method: string;
   release(): Promise<void>;
   /**

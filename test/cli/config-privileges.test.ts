@@ -2,17 +2,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { grantStatement, privilegeNeeds, quoteAccount } from '../../src/engines/mysql/privileges.js';
-import { parseServerVersion } from '../../src/engines/mysql/quiesce.js';
+import { dialectFromVersion } from '../../src/engines/mysql/dialect.js';
 import { startMariadb, stopAllMariadb, writeSnaplogConfig, removeDirs } from '../support/mariadb.js';
 import type { MariadbServer, SnaplogTestSetup } from '../support/mariadb.js';
 import { snaplog } from '../support/cli.js';
 
 describe('privileges snaplog needs (pure)', () => {
   it('MariaDB 10.11: RELOAD (FLUSH BINARY LOGS, BACKUP STAGE) and BINLOG MONITOR; MySQL: REPLICATION CLIENT', () => {
-    const mariadb = privilegeNeeds(parseServerVersion('10.11.19-MariaDB'), { shipSwitchesLogs: true, freezeMethod: 'backup-stage' });
+    const mariadb = privilegeNeeds(dialectFromVersion('10.11.19-MariaDB'), { shipSwitchesLogs: true, freezeMethod: 'backup-stage' });
     expect(mariadb.map((need) => need.grant)).toEqual(['RELOAD', 'BINLOG MONITOR']);
     expect(mariadb[0]!.neededBy.join(' ')).toMatch(/ship .*max_log_age.*freeze .*FLUSH BINARY LOGS.*BACKUP STAGE/);
-    const mysql = privilegeNeeds(parseServerVersion('8.4.3'), { shipSwitchesLogs: false, freezeMethod: 'ftwrl' });
+    const mysql = privilegeNeeds(dialectFromVersion('8.4.3'), { shipSwitchesLogs: false, freezeMethod: 'ftwrl' });
     expect(mysql.map((need) => need.grant)).toEqual(['RELOAD', 'REPLICATION CLIENT']);
     expect(mysql[0]!.neededBy.join(' ')).not.toMatch(/ship/);
     expect(mysql[1]!.probe).toBe('SHOW BINARY LOG STATUS');

@@ -15,6 +15,8 @@ import type { BinlogIndexEntry } from './binlog-index.js';
 import { binlogCloseMarker, settleBinlogClose } from './binlog-close-flag.js';
 import { binlogObserver, firstTransactionAgeSeconds } from './log-facts.js';
 import { lastCommitInBinlog } from './live-state.js';
+import { dialectFromVersion } from './dialect.js';
+import type { ServerDialect } from './dialect.js';
 
 export interface MysqlEngineOptions {
   endpoint: MysqlEndpoint;
@@ -159,11 +161,15 @@ export class MysqlEngine implements Engine {
     return lastCommitInBinlog(log.path);
   }
 
+  /** The server's dialect (flavor, version, the statements it accepts), from the version it reports. */
+  async dialect(): Promise<ServerDialect> {
+    return dialectFromVersion((await this.serverFacts()).version);
+  }
+
   /** Needs no privilege: @@gtid_binlog_pos (MariaDB) or @@gtid_executed (MySQL) is readable by any user. */
   async currentTransactionId(): Promise<string | undefined> {
-    return this.withConnection(async (connection) => {
-      return (await globalVariable(connection, 'gtid_binlog_pos')) ?? (await globalVariable(connection, 'gtid_executed'));
-    });
+    const variable = (await this.dialect()).binlogStatus.gtidVariable;
+    return this.withConnection(async (connection) => (await globalVariable(connection, variable))?.trim() || undefined);
   }
 
   checkPrivileges(uses: { shipSwitchesLogs: boolean }): Promise<PrivilegeReport> {

@@ -3,6 +3,7 @@ import type { LogFacts, LogObserver } from '../../archive/metadata.js';
 import { unixToIso } from '../../archive/metadata.js';
 import { BinlogScanner, scanBinlogBuffer } from './binlog/index.js';
 import type { BinlogScan } from './binlog/index.js';
+import { parseVersion } from './dialect.js';
 
 /** Maps what the binlog reader found to the archive's metadata fields. Pure. */
 export function factsFromScan(scan: BinlogScan): LogFacts {
@@ -21,6 +22,7 @@ export function factsFromScan(scan: BinlogScan): LogFacts {
     ...(Object.keys(scan.gtidRanges).length ? { gtidRanges: scan.gtidRanges } : {}),
     serverId: scan.serverId,
     serverVersion: scan.serverVersion,
+    serverFlavor: flavorOf(scan.serverVersion),
     cleanClose: !scan.inUseFlag,
     nextLog: scan.rotateTo?.file,
     details: {
@@ -32,6 +34,15 @@ export function factsFromScan(scan: BinlogScan): LogFacts {
       problems: scan.problems,
     },
   };
+}
+
+/** The flavor a binlog's format description names; undefined when its version string is not a server version. */
+function flavorOf(serverVersion: string): string | undefined {
+  try {
+    return serverVersion ? parseVersion(serverVersion).flavor : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Learns a binlog's facts from the chunks that the archive copies; keeps no transaction index in memory. */

@@ -3,63 +3,48 @@ import { SnaplogError } from '../../errors.js';
 import type { FreezeMethod } from '../../config/index.js';
 import type { Quiesced } from '../types.js';
 import { globalVariable, queryRows } from './connection.js';
+import { chooseFreezeMethod, dialectFromVersion } from './dialect.js';
+import type { ServerDialect } from './dialect.js';
 
-export interface ServerFlavour {
-  mariadb: boolean;
-  major: number;
-  minor: number;
-  version: string;
+/** The server's dialect, from its version (readable by any user). */
+export async function serverDialect(connection: Connection): Promise<ServerDialect> {
+  const [row] = await queryRows(connection, 'SELECT VERSION() AS version');
+  return dialectFromVersion(String(row?.['version'] ?? ''));
 }
 
-/** Pure: "10.11.19-MariaDB-0+deb12u1" → MariaDB 10.11; "8.0.36" → MySQL 8.0. */
-export function parseServerVersion(version: string): ServerFlavour {
-  const match = /^(\d+)\.(\d+)/.exec(version);
-  return { mariadb: /mariadb/i.test(version), major: Number(match?.[1] ?? 0), minor: Number(match?.[2] ?? 0), version };
+/** The binlog file, offset and GTID position, read by the dialect's statement; call it while the lock is held. */
+export async function readBinlogPosition(connection: Connection, dialect: ServerDialect): Promise<{ file: string; position: number; gtid?: string }> {
+  const query = dialect.binlogStatus;
+  const [status] = await queryRows(connection, query.statement);
+  if (!status) throw new SnaplogError('the server reports no binlog position (is binary logging on?)', { hint: 'enable log_bin on the server' });
+  const fromRow = query.gtidColumn ? status[query.gtidColumn] : undefined;
+  const gtid = fromRow !== undefined && fromRow !== null ? String(fromRow) : await globalVariable(connection, query.gtidVariable);
+  return { file: String(status[query.fileColumn]), position: Number(status[query.positionColumn]), gtid: gtid?.trim() || undefined };
 }
-
-/** Pure: MariaDB ≥ 10.4 has BACKUP STAGE; MySQL and older MariaDB use FLUSH TABLES WITH READ LOCK. */
-export function chooseFreezeMethod(flavour: ServerFlavour, configured: FreezeMethod): 'backup-stage' | 'ftwrl' {
-  const backupStageAvailable = flavour.mariadb && (flavour.major > 10 || (flavour.major === 10 && flavour.minor >= 4));
-  if (configured === 'backup-stage' && !backupStageAvailable) {
-    throw new SnaplogError(`freeze_method = backup-stage needs MariaDB 10.4 or later; this server is ${flavour.version}`, {
-      exitCode: 2,
-      hint: 'set [mysql] freeze_method = ftwrl (or auto)',
-    });
-  }
-  if (configured === 'ftwrl') return 'ftwrl';
-  return backupStageAvailable ? 'backup-stage' : 'ftwrl';
-}
-
-/** MySQL ≥ 8.2 renamed SHOW MASTER STATUS (8.4 removed it). */
-export function binlogStatusStatement(flavour: ServerFlavour): string {
-  if (!flavour.mariadb && (flavour.major > 8 || (flavour.major === 8 && flavour.minor >= 2))) return 'SHOW BINARY LOG STATUS';
-  return 'SHOW MASTER STATUS';
-}
-
-const BACKUP_STAGES = ['START', 'FLUSH', 'BLOCK_DDL', 'BLOCK_COMMIT'] as const;
 
 /**
  * Takes the lock on this session and reads the exact binlog position while it is held. The lock belongs
- * to the connection: if the process holding it dies, the server releases it. No global state is set.
+ * to the connection: if the process holding it dies, the server releases it. No global state is set
+ * (no read_only): nothing outlives the session.
  */
 export async function quiesceMysql(connection: Connection, configured: FreezeMethod): Promise<Quiesced> {
-  const version = (await globalVariable(connection, 'version')) ?? 'unknown';
-  const flavour = parseServerVersion(version);
-  const method = chooseFreezeMethod(flavour, configured);
-  if (method === 'backup-stage') {
-    for (const stage of BACKUP_STAGES) await connection.query(`BACKUP STAGE ${stage}`);
-  } else {
-    await connection.query('FLUSH TABLES WITH READ LOCK');
+  const dialect = await serverDialect(connection);
+  const statements = dialect.freezeStatements(chooseFreezeMethod(dialect, configured));
+  try {
+    for (const statement of statements.lock) await connection.query(statement);
+    const position = await readBinlogPosition(connection, dialect);
+    return {
+      position,
+      serverVersion: dialect.versionString,
+      serverFlavor: dialect.flavor,
+      method: statements.method,
+      release: async () => {
+        await connection.query(statements.unlock);
+      },
+    };
+  } catch (error) {
+    // A lock taken before the failure must not wait for the session to end.
+    await connection.query(statements.unlock).catch(() => undefined);
+    throw error;
   }
-  const [status] = await queryRows(connection, binlogStatusStatement(flavour));
-  if (!status) throw new SnaplogError('the server reports no binlog position (is binary logging on?)', { hint: 'enable log_bin on the server' });
-  const gtid = flavour.mariadb ? await globalVariable(connection, 'gtid_binlog_pos') : String(status['Executed_Gtid_Set'] ?? '');
-  return {
-    position: { file: String(status['File']), position: Number(status['Position']), gtid: gtid || undefined },
-    serverVersion: version,
-    method,
-    release: async () => {
-      await connection.query(method === 'backup-stage' ? 'BACKUP STAGE END' : 'UNLOCK TABLES');
-    },
-  };
 }
