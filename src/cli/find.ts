@@ -1,3 +1,4 @@
+import { loadBinlogKey } from '../engines/mysql/binlog-key.js';
 import { Command } from 'commander';
 import { UsageError } from '../errors.js';
 import { findStatements } from '../restore/find.js';
@@ -28,7 +29,7 @@ export function findCommand(): Command {
       const systemId = await resolveSystemId(archive, config, options.system);
       const since = options.since ? parseTargetTime(options.since, '--since') : undefined;
       const until = options.until ? parseTargetTime(options.until, '--until') : undefined;
-      const found = await findStatements({ archive, systemId, pattern, since, until, limit });
+      const found = await findStatements({ archive, systemId, pattern, since, until, limit, key: await loadBinlogKey(config) });
       if (options.json) return printJson({ matches: found });
       if (found.length === 0) process.stdout.write('no match\n');
       for (const match of found) process.stdout.write(`${match.time}  ${match.log}:${match.position}  ${match.gtid ?? '-'}  ${match.text.replace(/\s+/g, ' ').slice(0, 200)}\n`);

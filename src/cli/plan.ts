@@ -1,3 +1,4 @@
+import { loadBinlogKey } from '../engines/mysql/binlog-key.js';
 import { Command } from 'commander';
 import { UsageError } from '../errors.js';
 import { loadPlan } from '../restore/load-plan.js';
@@ -117,7 +118,7 @@ export function planCommand(): Command {
         else process.stdout.write(`snapshot ${plan.snapshot.id} (${plan.snapshot.time}) at SCN ${plan.snapshotScn}\nthreads  ${plan.threads.join(', ')}\nlogs     ${plan.logs.map((log) => log.name).join(' ')}\n`);
         return;
       }
-      const plan = await loadPlan(archive, systemId, target, options.snapshot);
+      const plan = await loadPlan(archive, systemId, target, options.snapshot, await loadBinlogKey(config));
       if (options.json) printJson(planJson(plan));
       else process.stdout.write(`${describePlan(plan)}\n`);
     });

@@ -3,6 +3,7 @@ import { verifyArchive } from '../archive/verify.js';
 import type { SourceLogsForVerify } from '../archive/verify.js';
 import type { SnaplogConfig } from '../config/index.js';
 import { createEngine, formatChecker, isMysqlFamily } from '../engines/create.js';
+import { loadBinlogKey } from '../engines/mysql/binlog-key.js';
 import { withConfigOption, withJsonOption, printJson } from './common.js';
 import { loadContext, openArchive, resolveSystemId } from './context.js';
 
@@ -25,7 +26,7 @@ says it skipped that comparison.`,
       const logs = (await archive.scanLogs(systemId)).found;
       const engine = logs.find((log) => log.metadata)?.metadata?.engine ?? 'mysql';
       const source = await serverLogs(config, systemId);
-      const report = await verifyArchive(archive, systemId, formatChecker(engine), source);
+      const report = await verifyArchive(archive, systemId, formatChecker(engine, await loadBinlogKey(config)), source);
       await events.emit('verify', report.ok ? 'info' : 'alert', { systemId, ok: report.ok, checked: report.checked, problems: report.problems.length });
       if (options.json) printJson(report);
       else {

@@ -6,7 +6,9 @@ import type { Engine } from './types.js';
 import { stableSystemId } from '../events/system-id.js';
 import { MysqlEngine } from './mysql/engine.js';
 import type { MysqlEndpoint } from './mysql/connection.js';
-import { binlogObserver, binlogProblems } from './mysql/log-facts.js';
+import { binlogObserver, binlogProblems, CHECKPOINT_BYTES } from './mysql/log-facts.js';
+import { loadBinlogKey } from './mysql/binlog-key.js';
+import type { BinlogKey } from './mysql/binlog/decrypt.js';
 import { oracleFormatChecker } from './oracle/redo-header.js';
 
 export function isMysqlFamily(config: SnaplogConfig): boolean {
@@ -33,6 +35,7 @@ export async function createEngine(config: SnaplogConfig): Promise<Engine> {
       binlogBasename: config.mysql?.binlogBasename,
       systemId: config.archive.systemId ?? (() => stableSystemId(config.workload.ipcFolder)),
       freezeMethod: config.mysql?.freezeMethod ?? 'auto',
+      binlogKey: await loadBinlogKey(config),
     });
   }
   if (config.workload.name === 'oracle') return (await import('./oracle/index.js')).createOracleEngine(config);
@@ -44,11 +47,11 @@ export async function createEngine(config: SnaplogConfig): Promise<Engine> {
 }
 
 /** The format check `verify` runs over each archived log of this engine. */
-export function formatChecker(engine: string): FormatChecker | undefined {
+export function formatChecker(engine: string, binlogKey?: BinlogKey): FormatChecker | undefined {
   if (engine === 'oracle') return oracleFormatChecker;
   if (engine !== 'mysql') return undefined;
   return {
-    observer: () => binlogObserver(),
+    observer: () => binlogObserver(CHECKPOINT_BYTES, binlogKey),
     problemsIn: (facts, metadata) => binlogProblems(facts, metadata),
   };
 }

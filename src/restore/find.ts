@@ -1,3 +1,4 @@
+import type { BinlogKey } from '../engines/mysql/binlog/decrypt.js';
 import type { Archive } from '../archive/archive.js';
 import { readBinlogEvents } from '../engines/mysql/binlog/index.js';
 
@@ -19,6 +20,8 @@ export interface FindRequest {
   since?: number;
   until?: number;
   limit?: number;
+  /** The key of encrypted binlogs ([mysql] binlog_key_file). */
+  key?: BinlogKey;
 }
 
 /**
@@ -34,7 +37,7 @@ export async function findStatements(request: FindRequest): Promise<FoundStateme
     if (request.since !== undefined && last !== undefined && last < request.since) continue;
     if (request.until !== undefined && first !== undefined && first > request.until) continue;
     let lastTable = '';
-    for await (const event of readBinlogEvents(request.archive.openLog(request.systemId, log) as AsyncIterable<Buffer>)) {
+    for await (const event of readBinlogEvents(request.archive.openLog(request.systemId, log) as AsyncIterable<Buffer>, { key: request.key })) {
       if (request.since !== undefined && event.timestamp < request.since) continue;
       if (request.until !== undefined && event.timestamp > request.until) continue;
       const time = new Date(event.timestamp * 1000).toISOString();

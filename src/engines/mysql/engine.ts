@@ -13,7 +13,8 @@ import type { MysqlEndpoint } from './connection.js';
 import { binlogSequence, parseBinlogIndex } from './binlog-index.js';
 import type { BinlogIndexEntry } from './binlog-index.js';
 import { binlogCloseMarker, settleBinlogClose } from './binlog-close-flag.js';
-import { binlogObserver, firstTransactionAgeSeconds } from './log-facts.js';
+import { binlogObserver, CHECKPOINT_BYTES, firstTransactionAgeSeconds } from './log-facts.js';
+import type { BinlogKey } from './binlog/decrypt.js';
 import { lastCommitInBinlog } from './live-state.js';
 import { dialectFromVersion } from './dialect.js';
 import type { ServerDialect } from './dialect.js';
@@ -27,6 +28,8 @@ export interface MysqlEngineOptions {
   /** `[archive] system_id`, or how to get the id snaplog chose for this VM. */
   systemId: string | (() => Promise<string>);
   freezeMethod: FreezeMethod;
+  /** The key of `[mysql] binlog_key_file`: the binlogs are encrypted (encrypt_binlog = ON) and read with it. */
+  binlogKey?: BinlogKey;
 }
 
 interface ServerFacts {
@@ -145,7 +148,7 @@ export class MysqlEngine implements Engine {
   }
 
   observeLog(): LogObserver {
-    return binlogObserver();
+    return binlogObserver(CHECKPOINT_BYTES, this.options.binlogKey);
   }
 
   async switchLog(): Promise<void> {
@@ -154,11 +157,11 @@ export class MysqlEngine implements Engine {
 
   firstTransactionAgeSeconds(log: SourceLog): Promise<number | undefined> {
     if (log.refused) return Promise.resolve(undefined);
-    return firstTransactionAgeSeconds(log.path);
+    return firstTransactionAgeSeconds(log.path, Date.now(), this.options.binlogKey);
   }
 
   lastCommitIn(log: SourceLog): Promise<{ time: string; estimated: boolean } | undefined> {
-    return lastCommitInBinlog(log.path);
+    return lastCommitInBinlog(log.path, this.options.binlogKey);
   }
 
   /** The server's dialect (flavor, version, the statements it accepts), from the version it reports. */

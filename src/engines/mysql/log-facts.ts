@@ -1,3 +1,4 @@
+import type { BinlogKey } from './binlog/decrypt.js';
 import { open } from 'node:fs/promises';
 import type { LogFacts, LogObserver } from '../../archive/metadata.js';
 import { unixToIso } from '../../archive/metadata.js';
@@ -65,9 +66,9 @@ export class CheckpointRecorder {
   }
 }
 
-export function binlogObserver(checkpointBytes = CHECKPOINT_BYTES): LogObserver {
+export function binlogObserver(checkpointBytes = CHECKPOINT_BYTES, key?: BinlogKey): LogObserver {
   const recorder = new CheckpointRecorder(checkpointBytes);
-  const scanner = new BinlogScanner({ keepTransactions: false, onTransaction: (transaction) => recorder.add(transaction) });
+  const scanner = new BinlogScanner({ keepTransactions: false, onTransaction: (transaction) => recorder.add(transaction), key });
   return {
     push: (chunk) => scanner.push(chunk),
     finish: () => ({ ...factsFromScan(scanner.finish()), ...(recorder.checkpoints.length ? { checkpoints: recorder.checkpoints } : {}) }),
@@ -77,7 +78,7 @@ export function binlogObserver(checkpointBytes = CHECKPOINT_BYTES): LogObserver 
 const PREFIX_BYTES = 1 << 20;
 
 /** Age of the first transaction in a binlog, from its first MiB; undefined when it holds none yet. */
-export async function firstTransactionAgeSeconds(path: string, now = Date.now()): Promise<number | undefined> {
+export async function firstTransactionAgeSeconds(path: string, now = Date.now(), key?: BinlogKey): Promise<number | undefined> {
   const handle = await open(path, 'r');
   let prefix: Buffer;
   let size: number;
@@ -88,7 +89,7 @@ export async function firstTransactionAgeSeconds(path: string, now = Date.now())
   } finally {
     await handle.close();
   }
-  const scan = scanBinlogBuffer(prefix);
+  const scan = scanBinlogBuffer(prefix, { key });
   const firstCommit = scan.transactions[0]?.commitTime;
   if (firstCommit !== undefined) return Math.max(0, now / 1000 - firstCommit);
   // A first transaction larger than the prefix: the file's creation time bounds its age.

@@ -1,3 +1,4 @@
+import type { BinlogKey } from './decrypt.js';
 import { open } from 'node:fs/promises';
 import { BinlogFormatError } from './errors.js';
 import { BinlogScanner } from './scanner.js';
@@ -63,6 +64,8 @@ export interface ReadEventsOptions {
   name?: string;
   chunkSize?: number;
   checkLogPos?: boolean;
+  /** The key of an encrypted MariaDB binlog. */
+  key?: BinlogKey;
 }
 
 /**
@@ -76,6 +79,7 @@ export async function* readBinlogEvents(source: string | AsyncIterable<Buffer | 
   const scanner = new BinlogScanner({
     keepTransactions: false,
     onEvent: (event) => pending.push(event),
+    key: options.key,
     ...(options.checkLogPos === undefined ? {} : { checkLogPos: options.checkLogPos }),
   });
   const chunks = typeof source === 'string' ? readFileChunks(source, options.chunkSize) : source;
