@@ -1,6 +1,8 @@
+import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
-import { lstat, mkdir, open, unlink } from 'node:fs/promises';
+import { lstat, mkdir, open, rename, unlink } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import { SnaplogError } from './errors.js';
 
 /**
@@ -57,4 +59,39 @@ export async function ensurePrivateDir(path: string, uid = process.getuid?.() ??
   if (!info.isDirectory()) throw new SnaplogError(`${path} is not a directory (a symlink or a file is in its place)`, { hint: `remove ${path}; snaplog creates it` });
   if (info.uid !== uid) throw new SnaplogError(`${path} is owned by uid ${info.uid}, not ${uid}`, { hint: `remove ${path} or chown it to uid ${uid}; snaplog trusts only its own folder` });
   if ((info.mode & 0o077) !== 0) throw new SnaplogError(`${path} is open to other users (mode ${(info.mode & 0o777).toString(8)})`, { hint: `chmod 700 ${path}` });
+}
+
+/** fsync of a folder: a rename or create in it is durable once this returns. */
+export async function fsyncFolder(path: string): Promise<void> {
+  const handle = await open(path, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * A fresh temp file beside `target` (O_EXCL|O_NOFOLLOW) → content, mode, owner, fsync → rename over the
+ * target → fsync the folder. A reader never sees half a file, and a symlink at `target` is replaced, not followed.
+ */
+export async function writeFileAtomic(target: string, content: string | Buffer, options: { mode: number; owner?: { uid: number; gid: number } }): Promise<void> {
+  const folder = dirname(target);
+  const temp = join(folder, `.${basename(target)}.snaplog-tmp-${process.pid}-${randomBytes(6).toString('hex')}`);
+  const handle = await createNewFile(temp, 0o600);
+  try {
+    try {
+      await handle.writeFile(content);
+      await handle.chmod(options.mode);
+      if (options.owner) await handle.chown(options.owner.uid, options.owner.gid);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await rename(temp, target);
+  } catch (error) {
+    await unlink(temp).catch(() => undefined);
+    throw error;
+  }
+  await fsyncFolder(folder);
 }

@@ -7,11 +7,11 @@
  *   --force moved aside to `<name>.snaplog-backup-<timestamp>` first;
  * - re-installing is idempotent; uninstall removes only snaplog's files and puts a backup back.
  */
-import { randomBytes } from 'node:crypto';
-import { chmod, chown, lstat, mkdir, open, readFile, readdir, rename, rmdir, stat, unlink } from 'node:fs/promises';
+import { chmod, chown, lstat, mkdir, readFile, readdir, rename, rmdir, stat, unlink } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { SnaplogError } from '../errors.js';
+import { fsyncFolder, writeFileAtomic } from '../safe-files.js';
 import { AZURE_WORKLOAD_CONF } from './azure.js';
 import { AZURE_DIVERTING_WORKLOADS, azureWorkloadName } from './checks.js';
 import { readGcpSnapshotSettings } from './gcp-agent.js';
@@ -138,36 +138,6 @@ export function onDiskPath(root: string, path: string): string {
   return root === '/' ? path : join(root, path);
 }
 
-async function fsyncDir(path: string): Promise<void> {
-  const handle = await open(path, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
-
-/** Temp file in the same folder → content, mode, owner, fsync → rename over the target → fsync the folder. */
-async function writeFileAtomic(target: string, content: string, mode: number, chownRoot: boolean): Promise<void> {
-  const folder = dirname(target);
-  const temp = join(folder, `.${basename(target)}.snaplog-tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
-  const handle = await open(temp, 'wx', 0o600);
-  try {
-    try {
-      await handle.writeFile(content, 'utf8');
-      await handle.chmod(mode);
-      if (chownRoot) await handle.chown(0, 0);
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await rename(temp, target);
-  } catch (error) {
-    await unlink(temp).catch(() => undefined);
-    throw error;
-  }
-  await fsyncDir(folder);
-}
 
 function backupStamp(date: Date): string {
   return date.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
@@ -290,18 +260,18 @@ export async function installHooks(plan: HookPlan, options: InstallOptions = {})
         files.push({ ...base, outcome: 'unchanged' });
         continue;
       }
-      await writeFileAtomic(onDisk, file.content, file.mode, chownRoot);
+      await writeFileAtomic(onDisk, file.content, { mode: file.mode, ...(chownRoot ? { owner: { uid: 0, gid: 0 } } : {}) });
       files.push({ ...base, outcome: 'updated' });
       continue;
     }
     if (state.kind === 'foreign') {
       const backup = await freeBackupName(onDisk, now());
       await rename(onDisk, backup);
-      await writeFileAtomic(onDisk, file.content, file.mode, chownRoot);
+      await writeFileAtomic(onDisk, file.content, { mode: file.mode, ...(chownRoot ? { owner: { uid: 0, gid: 0 } } : {}) });
       files.push({ ...base, outcome: 'replaced', backup });
       continue;
     }
-    await writeFileAtomic(onDisk, file.content, file.mode, chownRoot);
+    await writeFileAtomic(onDisk, file.content, { mode: file.mode, ...(chownRoot ? { owner: { uid: 0, gid: 0 } } : {}) });
     files.push({ ...base, outcome: 'created' });
   }
 
@@ -342,7 +312,7 @@ export async function uninstallHooks(plan: HookPlan, options: HookFsOptions = {}
     if (state.kind === 'managed') await unlink(onDisk);
     const backup = await newestBackup(onDisk);
     if (backup !== undefined) await rename(backup, onDisk);
-    if (state.kind === 'managed' || backup !== undefined) await fsyncDir(dirname(onDisk));
+    if (state.kind === 'managed' || backup !== undefined) await fsyncFolder(dirname(onDisk));
     const installedFor = state.kind === 'managed' && state.meta ? { installedFor: state.meta.product } : {};
     if (backup !== undefined) files.push({ path: file.path, onDisk, outcome: 'restored', restoredFrom: backup, ...installedFor });
     else files.push({ path: file.path, onDisk, outcome: state.kind === 'managed' ? 'removed' : 'absent', ...installedFor });

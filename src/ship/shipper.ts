@@ -9,7 +9,7 @@ import { headDigest, pushLog } from '../archive/push.js';
 import type { EventChannel } from '../events/channel.js';
 import type { Engine, SourceLog } from '../engines/types.js';
 import { readSourceFile, sourceFileSize } from '../engines/source-file.js';
-import type { PushResult } from '../archive/push.js';
+import type { PushRequest, PushResult } from '../archive/push.js';
 import { planRound } from './round-plan.js';
 import type { ArchivedIdentity, SequenceGap } from './round-plan.js';
 
@@ -97,11 +97,8 @@ export class Shipper {
     };
   }
 
-  private async shipOne(systemId: string, log: SourceLog): Promise<LogMetadata> {
-    const started = Date.now();
-    // Ship the final file: the server may still be finishing the close (MariaDB clears the in-use flag after indexing the successor).
-    const closeState = await this.engine.settleClosedLog?.(log);
-    const result = await pushLog(this.archive, {
+  private pushRequest(systemId: string, log: SourceLog): PushRequest {
+    return {
       systemId,
       engine: this.engine.kind,
       name: log.name,
@@ -111,7 +108,15 @@ export class Shipper {
       compression: this.options.compression,
       observer: this.engine.observeLog(log),
       closeMarker: this.engine.closeMarker,
-    });
+    };
+  }
+
+  private async shipOne(systemId: string, log: SourceLog): Promise<LogMetadata> {
+    const started = Date.now();
+    // Ship the final file: the server may still be finishing the close (MariaDB clears the in-use flag after indexing the successor).
+    const closeState = await this.engine.settleClosedLog?.(log);
+    const result = await pushLog(this.archive, this.pushRequest(systemId, log));
+    const durationMs = Date.now() - started;
     const { metadata } = result;
     if (isSettled(metadata)) this.confirmed.add(log.name);
     await this.reportReplacement(systemId, result);
@@ -123,9 +128,8 @@ export class Shipper {
       lastCommitTime: metadata.lastCommitTime,
       outcome: result.outcome,
       ...(closeState ? { closeState } : {}),
-      durationMs: Date.now() - started,
+      durationMs,
     });
-    const durationMs = Date.now() - started;
     if (result.outcome === 'shipped' && isSlowCopy(metadata.size, durationMs)) {
       await this.events.emit('archive-slow', 'warning', { systemId, log: log.name, size: metadata.size, durationMs, mibPerSecond: Number((metadata.size / 1048576 / (durationMs / 1000)).toFixed(2)) });
     }
@@ -150,17 +154,7 @@ export class Shipper {
     }
     try {
       await this.engine.settleClosedLog?.(log);
-      const result = await pushLog(this.archive, {
-        systemId,
-        engine: this.engine.kind,
-        name: log.name,
-        sequence: log.sequence,
-        stream: log.stream,
-        sourcePath: log.path,
-        compression: this.options.compression,
-        observer: this.engine.observeLog(log),
-        closeMarker: this.engine.closeMarker,
-      });
+      const result = await pushLog(this.archive, this.pushRequest(systemId, log));
       await this.reportReplacement(systemId, result);
       if (isSettled(result.metadata)) this.confirmed.add(log.name);
     } catch (error) {
