@@ -1,10 +1,12 @@
 import { Command, Option } from 'commander';
 import { join, resolve } from 'node:path';
 import { rm } from 'node:fs/promises';
-import { UsageError } from '../errors.js';
+import { SnaplogError, UsageError } from '../errors.js';
 import { mysqlEndpoint } from '../engines/create.js';
 import { loadPlan } from '../restore/load-plan.js';
-import { defaultStagingDir, describeRestoreCommands, runRestore } from '../restore/restore.js';
+import { defaultStagingDir, describeRestoreCommands, openStaging, runRestore } from '../restore/restore.js';
+import { preflightDatadir } from '../restore/preflight.js';
+import { identifyDatadirSnapshot } from './datadir-snapshot.js';
 import type { ReplayMethod } from '../restore/restore.js';
 import { copyDatadir, exportTables, parseTableList, scratchPaths } from '../restore/partial.js';
 import type { TargetFlags } from '../restore/target.js';
@@ -72,14 +74,18 @@ Examples:
       if (method === 'relay' && options.targetSocket) throw new UsageError('--method relay needs --datadir (a private server); use --method pipe with --target-socket');
 
       const { config, events } = context;
-      const archive = await openArchive(config);
-      const systemId = await resolveSystemId(archive, config, options.system);
-      const plan = await loadPlan(archive, systemId, target, options.snapshot);
-      const stagingDir = resolve(options.staging ?? defaultStagingDir(options.datadir, plan.snapshot.id));
       const quiet = options.json;
       const say = (line: string): void => {
         if (!quiet) process.stdout.write(`${line}\n`);
       };
+      // Checked before anything is fetched or changed (a dry run only reads the archive).
+      const facts = options.datadir && !options.dryRun ? await preflightDatadir(options.datadir, { write: !tables }) : undefined;
+      const archive = await openArchive(config);
+      const systemId = await resolveSystemId(archive, config, options.system);
+      const identity = facts ? await identifyDatadirSnapshot(archive, systemId, facts, options.snapshot) : undefined;
+      if (identity) say(identity.line);
+      const plan = await loadPlan(archive, systemId, target, identity?.snapshotId ?? options.snapshot);
+      const stagingDir = resolve(options.staging ?? defaultStagingDir(facts?.datadir ?? options.datadir, plan.snapshot.id, config.workload.ipcFolder));
 
       if (options.dryRun) {
         if (options.json) return printJson({ dryRun: true, method, stagingDir, plan: planJson(plan), commands: describeRestoreCommands(plan, method, stagingDir) });
@@ -89,14 +95,24 @@ Examples:
         return;
       }
       say(describePlan(plan));
-      const progress = process.stderr.isTTY ? (line: string) => process.stderr.write(`\r${line.padEnd(79)}`) : undefined;
-      let datadir = options.datadir ? resolve(options.datadir) : undefined;
+      // Progress lines on a terminal, or whenever asked for (a supervisor watching the replay).
+      const progress = process.stderr.isTTY || process.env['SNAPLOG_PROGRESS'] ? (line: string) => process.stderr.write(process.stderr.isTTY ? `\r${line.padEnd(79)}` : `${line}\n`) : undefined;
+      let datadir = facts?.datadir;
       const scratch = tables ? scratchPaths(stagingDir) : undefined;
       if (scratch && datadir) {
+        await openStaging(stagingDir);
         say(`copying ${datadir} to the scratch ${scratch.datadir} (the restored data directory stays as it is)`);
         await copyDatadir(datadir, scratch.datadir);
         datadir = scratch.datadir;
       }
+      const stopping = new AbortController();
+      const onSignal = (signal: NodeJS.Signals): void => {
+        if (stopping.signal.aborted) return;
+        process.stderr.write(`\nsnaplog: ${signal}: stopping the replay between two transactions and shutting the private server down …\n`);
+        stopping.abort();
+      };
+      process.on('SIGINT', onSignal);
+      process.on('SIGTERM', onSignal);
       const result = await runRestore({
         archive,
         systemId,
@@ -109,10 +125,16 @@ Examples:
         resume: options.resume,
         replayServerId: config.mysql?.serverId,
         serverArgs: options.serverArg,
+        owner: facts?.owner,
+        signal: stopping.signal,
         say,
         progress,
+      }).finally(() => {
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
       });
-      if (progress) process.stderr.write('\n');
+      if (stopping.signal.aborted) throw new SnaplogError('restore interrupted', { hint: 'run the same snaplog restore command with --resume' });
+      if (progress && process.stderr.isTTY) process.stderr.write('\n');
       if (tables && scratch && options.export) {
         const exportFile = resolve(options.export);
         await exportTables(scratch.datadir, scratch.runDir, tables, exportFile);
@@ -121,7 +143,8 @@ Examples:
         say(`exported ${tables.map((table) => `${table.database}.${table.table}`).join(', ')} as of the target to ${exportFile}`);
       }
       await events.emit('restore-summary', 'info', { snapshotId: plan.snapshot.id, method, elapsedMs: result.elapsedMs, bytes: result.bytesReplayed });
-      if (options.json) printJson({ ...result, plan: planJson(plan) });
+      if (options.json) printJson({ ...result, ...(identity ? { datadirSnapshot: identity.json } : {}), plan: planJson(plan) });
+      else if (result.outcome === 'already-restored') say(`already restored to this target: nothing replayed${result.gtidSlavePos ? `; last applied GTID ${result.gtidSlavePos}` : ''}`);
       else say(`restored: ${(result.bytesReplayed / 1048576).toFixed(1)} MB replayed by ${method} in ${(result.elapsedMs / 1000).toFixed(1)} s${result.gtidSlavePos ? `; last applied GTID ${result.gtidSlavePos}` : ''}; staging ${join(result.stagingDir)}`);
     });
 }

@@ -49,7 +49,7 @@ async function holdUntilThaw(options: HolderOptions, listener: EndingListener): 
 
   let quiesced: Quiesced;
   try {
-    quiesced = await withDeadline(options.engine.quiesce(), deadlineMs, 'taking the lock', timeoutSeconds);
+    quiesced = await withDeadline(options.engine.quiesce({ snapshotId }), deadlineMs, 'taking the lock', timeoutSeconds);
   } catch (error) {
     await writeFreezeState(ipcFolder, { ...base, systemId, state: 'failed', message: describeError(error) });
     return 1;

@@ -3,6 +3,7 @@ import { SnaplogError } from '../../errors.js';
 import type { FreezeMethod } from '../../config/index.js';
 import type { Quiesced } from '../types.js';
 import { globalVariable, queryRows } from './connection.js';
+import { removeSnapshotMarker, writeSnapshotMarker } from './snapshot-marker.js';
 
 export interface ServerFlavour {
   mariadb: boolean;
@@ -41,8 +42,10 @@ const BACKUP_STAGES = ['START', 'FLUSH', 'BLOCK_DDL', 'BLOCK_COMMIT'] as const;
 /**
  * Takes the lock on this session and reads the exact binlog position while it is held. The lock belongs
  * to the connection: if the process holding it dies, the server releases it. No global state is set.
+ * With `markSnapshot` (a server on this machine) the position is also left in the data directory
+ * (snaplog-snapshot.json) until the release, so a disk copied meanwhile says which snapshot it is.
  */
-export async function quiesceMysql(connection: Connection, configured: FreezeMethod): Promise<Quiesced> {
+export async function quiesceMysql(connection: Connection, configured: FreezeMethod, markSnapshot?: string): Promise<Quiesced> {
   const version = (await globalVariable(connection, 'version')) ?? 'unknown';
   const flavour = parseServerVersion(version);
   const method = chooseFreezeMethod(flavour, configured);
@@ -54,11 +57,16 @@ export async function quiesceMysql(connection: Connection, configured: FreezeMet
   const [status] = await queryRows(connection, binlogStatusStatement(flavour));
   if (!status) throw new SnaplogError('the server reports no binlog position (is binary logging on?)', { hint: 'enable log_bin on the server' });
   const gtid = flavour.mariadb ? await globalVariable(connection, 'gtid_binlog_pos') : String(status['Executed_Gtid_Set'] ?? '');
+  const position = { file: String(status['File']), position: Number(status['Position']), gtid: gtid || undefined };
+  const datadir = markSnapshot ? await globalVariable(connection, 'datadir') : undefined;
+  // Best effort: the marker is one of several clues to a copy's identity (restore also reads the binlogs).
+  const marked = datadir ? await writeSnapshotMarker(datadir, markSnapshot!, position).then(() => true, () => false) : false;
   return {
-    position: { file: String(status['File']), position: Number(status['Position']), gtid: gtid || undefined },
+    position,
     serverVersion: version,
     method,
     release: async () => {
+      if (marked) await removeSnapshotMarker(datadir!).catch(() => undefined);
       await connection.query(method === 'backup-stage' ? 'BACKUP STAGE END' : 'UNLOCK TABLES');
     },
   };

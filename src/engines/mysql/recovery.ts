@@ -1,6 +1,8 @@
 import { copyFile, mkdir, open, rm, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startPrivateServer } from './private-server.js';
+import { chownOwnFile, makeOwnFolder } from './own-files.js';
+import type { Owner } from './own-files.js';
 import { LOG_EVENT_BINLOG_IN_USE_F } from './binlog/constants.js';
 
 /** Byte offset of the format description event's flags: 4 (magic) + 17 (header up to flags). */
@@ -19,6 +21,9 @@ export interface CrashRecoveryRequest {
    */
   earlierLogs?: { path: string; name: string }[];
   serverArgs?: string[];
+  /** The data directory's owner: the server runs as it and gets the recovery binlogs (handed over files first, then the folder). */
+  owner?: Owner;
+  signal?: AbortSignal;
 }
 
 /**
@@ -32,7 +37,8 @@ export interface CrashRecoveryRequest {
 export async function recoverSnapshotDatadir(request: CrashRecoveryRequest): Promise<void> {
   const binlogDir = join(request.runDir, 'recovery-binlog');
   await rm(binlogDir, { recursive: true, force: true });
-  await mkdir(binlogDir, { recursive: true, mode: 0o700 });
+  await mkdir(request.runDir, { recursive: true, mode: 0o711 });
+  await makeOwnFolder(binlogDir);
   const copy = join(binlogDir, request.snapshotLogName);
   await copyFile(request.snapshotLogPath, copy);
   await truncate(copy, request.snapshotPosition);
@@ -55,9 +61,22 @@ export async function recoverSnapshotDatadir(request: CrashRecoveryRequest): Pro
   }
   files.push(copy);
   await writeFile(index, `${files.join('\n')}\n`, { mode: 0o600 });
+  if (request.owner) {
+    for (const file of [...files, index]) await chownOwnFile(file, request.owner);
+    const folder = await open(binlogDir, 'r');
+    try {
+      await folder.chown(request.owner.uid, request.owner.gid);
+    } finally {
+      await folder.close();
+    }
+  }
+  const runDir = join(request.runDir, 'recovery');
+  await rm(runDir, { recursive: true, force: true });
   const server = await startPrivateServer({
-    runDir: join(request.runDir, 'recovery'),
+    runDir,
     datadir: request.datadir,
+    owner: request.owner,
+    signal: request.signal,
     args: [`--log-bin=${join(binlogDir, base)}`, `--log-bin-index=${index}`, '--server-id=4000000002', '--skip-slave-start', ...(request.serverArgs ?? [])],
   });
   await server.stop();
