@@ -4,6 +4,7 @@ import { rm } from 'node:fs/promises';
 import { SnaplogError, UsageError } from '../errors.js';
 import { mysqlEndpoint } from '../engines/create.js';
 import { loadPlan } from '../restore/load-plan.js';
+import { PlanError } from '../restore/plan.js';
 import { defaultStagingDir, describeRestoreCommands, openStaging, runRestore } from '../restore/restore.js';
 import { preflightDatadir } from '../restore/preflight.js';
 import { identifyDatadirSnapshot } from './datadir-snapshot.js';
@@ -84,7 +85,12 @@ Examples:
       const systemId = await resolveSystemId(archive, config, options.system);
       const identity = facts ? await identifyDatadirSnapshot(archive, systemId, facts, options.snapshot) : undefined;
       if (identity) say(identity.line);
-      const plan = await loadPlan(archive, systemId, target, identity?.snapshotId ?? options.snapshot);
+      const plan = await loadPlan(archive, systemId, target, identity?.snapshotId ?? options.snapshot).catch((error: unknown) => {
+        if (!identity || !(error instanceof PlanError) || !/target is before snapshot/.test(error.message)) throw error;
+        throw new SnaplogError(`the target is before snapshot ${identity.snapshotId}, which the data directory is: before the oldest usable snapshot for it`, {
+          hint: 'to go back further, restore the disk of an older snapshot (snaplog list shows the snapshots and their windows)',
+        });
+      });
       const stagingDir = resolve(options.staging ?? defaultStagingDir(facts?.datadir ?? options.datadir, plan.snapshot.id, config.workload.ipcFolder));
 
       if (options.dryRun) {

@@ -8,7 +8,7 @@ import { queryRows } from '../engines/mysql/connection.js';
 import { startPrivateServer } from '../engines/mysql/private-server.js';
 import type { PrivateServer } from '../engines/mysql/private-server.js';
 import { lastCheckpointLog, recoverSnapshotDatadir } from '../engines/mysql/recovery.js';
-import { applyThroughRelay, prepareRelayLogs, relayServerArgs, ReplayError, ReplayInterruptedError } from '../engines/mysql/replay/relay-apply.js';
+import { applyThroughRelay, prepareRelayLogs, relayServerArgs, removeReplayFiles, ReplayError, ReplayInterruptedError } from '../engines/mysql/replay/relay-apply.js';
 import { applyThroughPipe, binlogDumpArgs } from '../engines/mysql/replay/pipe-apply.js';
 import { readOwnFile, writeOwnFile } from '../engines/mysql/own-files.js';
 import type { Owner } from '../engines/mysql/own-files.js';
@@ -177,6 +177,7 @@ async function restoreDatadir(request: RestoreRequest, datadir: string): Promise
     let from: BinlogPoint = start.kind === 'continue' ? start.from : { file: fetched[0]!.name, position: fetched[0]!.from };
     if (start.kind === 'fresh' || (start.kind === 'resume' && start.record.status === 'recovering')) {
       await writeRestoreRecord(datadir, record);
+      await removeReplayFiles(datadir);
       const first = fetched[0]!;
       say(`crash recovery of ${datadir} against ${first.name} cut at the snapshot position ${first.from}`);
       await recoverSnapshotDatadir({
@@ -193,6 +194,8 @@ async function restoreDatadir(request: RestoreRequest, datadir: string): Promise
       interrupted(signal, 'after crash recovery');
     }
     const serverId = request.replayServerId ?? 4_000_000_000;
+    // An interrupted run's relay files: the server must not open them (RESET SLAVE would delete the new ones).
+    await removeReplayFiles(datadir);
     server = await startPrivateServer({
       runDir: join(runDir, 'replay'),
       datadir,

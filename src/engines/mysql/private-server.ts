@@ -124,7 +124,8 @@ export async function startPrivateServer(options: PrivateServerOptions): Promise
     `--tmpdir=${join(privateFiles, 'tmp')}`,
     ...(options.args ?? []),
   ];
-  const child = spawn(options.binary ?? 'mariadbd', args, { stdio: 'ignore' });
+  // Its own process group: a Ctrl-C in the terminal reaches snaplog, which stops the server in order.
+  const child = spawn(options.binary ?? 'mariadbd', args, { stdio: 'ignore', detached: true });
   const removeFiles = (): Promise<void> => rm(privateFiles, { recursive: true, force: true }).catch(() => undefined);
   const exited = (): boolean => child.exitCode !== null || child.signalCode !== null;
   const server: PrivateServer = {

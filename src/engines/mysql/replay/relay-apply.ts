@@ -82,8 +82,7 @@ export function relayServerArgs(serverId: number): string[] {
  * followed; the files are handed to the server's user through their descriptors.
  */
 export async function prepareRelayLogs(relayDir: string, logs: RelayLogInput[], owner?: Owner): Promise<void> {
-  for (const entry of await readdir(relayDir)) if (/^relay-bin\.\d{6,}$/.test(entry)) await removeOwnFile(join(relayDir, entry));
-  for (const name of REPLAY_CONTROL_FILES) await removeOwnFile(join(relayDir, name));
+  await removeReplayFiles(relayDir);
   const lines: string[] = [];
   for (const [i, log] of logs.entries()) {
     const target = join(relayDir, relayName(i));
@@ -93,6 +92,15 @@ export async function prepareRelayLogs(relayDir: string, logs: RelayLogInput[], 
     lines.push(`./${relayName(i)}`);
   }
   await writeOwnFile(join(relayDir, 'relay-bin.index'), `${lines.join('\n')}\n`, { mode: 0o600, owner });
+}
+
+/**
+ * Removes relay logs, their index and the replication info files from a data directory (never following
+ * a link planted there): done before any server starts on a restored disk, which would read them.
+ */
+export async function removeReplayFiles(datadir: string): Promise<void> {
+  for (const entry of await readdir(datadir)) if (/^relay-bin\.\d{6,}$/.test(entry)) await removeOwnFile(join(datadir, entry));
+  for (const name of REPLAY_CONTROL_FILES) await removeOwnFile(join(datadir, name));
 }
 
 interface SlaveStatus {
