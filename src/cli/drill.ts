@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { join, resolve } from 'node:path';
-import { lstat, mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { chmod, lstat, mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { execa } from 'execa';
 import { SnaplogError, UsageError } from '../errors.js';
 import { attach, detach } from '../attach/attach.js';
@@ -104,11 +104,16 @@ export function drillCommand(): Command {
  * folder with anything in it is refused: the drill never deletes what it did not create.
  */
 async function openScratch(given: string | undefined): Promise<{ scratch: string; createdScratch: boolean }> {
-  if (!given) return { scratch: await mkdtemp(resolve('snaplog-drill-')), createdScratch: true };
+  // 0711: the private server runs as the data directory's owner and must reach the copy inside.
+  if (!given) {
+    const scratch = await mkdtemp(resolve('snaplog-drill-'));
+    await chmod(scratch, 0o711);
+    return { scratch, createdScratch: true };
+  }
   const scratch = resolve(given);
   const existing = await lstat(scratch).catch(() => undefined);
   if (!existing) {
-    await mkdir(scratch, { mode: 0o700 });
+    await mkdir(scratch, { mode: 0o711 });
     return { scratch, createdScratch: true };
   }
   if (!existing.isDirectory() || (await readdir(scratch)).length > 0) {

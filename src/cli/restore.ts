@@ -50,13 +50,18 @@ export function restoreCommand(): Command {
     .addOption(new Option('--method <method>', 'relay: through the SQL thread (fast, default with --datadir); pipe: mariadb-binlog | mariadb').choices(['relay', 'pipe']))
     .option('--staging <dir>', 'where fetched logs and restore state go (default: next to the data directory)')
     .option('--dry-run', 'print the plan and the commands, change nothing')
-    .option('--resume', 'continue a failed restore from its last applied position')
+    .option('--resume', 'finish an interrupted or failed restore from where the data directory stands (@@gtid_slave_pos)')
     .option('--tables <list>', 'partial restore: only these DB.TABLE (with --datadir and --export); the data directory is not changed')
     .option('--export <file>', 'partial restore: write the tables as SQL here')
     .option('--server-arg <option...>', 'extra mariadbd options for the private server (e.g. --innodb-log-file-size=512M)')
     .addHelpText(
       'after',
       `
+With --datadir, restore starts from the snapshot the data directory is (the marker freeze leaves in it,
+its newest binlog, InnoDB's recorded position); a --snapshot that disagrees is refused. It checks the data
+directory before fetching anything, keeps a record in it (the same restore again does nothing, a later
+target goes on from there), and on Ctrl-C stops between two transactions: --resume finishes.
+
 Examples:
   snaplog restore --to 2026-11-22T14:05:00 --datadir /mnt/restore/var/lib/mysql
   snaplog restore --before-gtid 0-1-4711 --datadir /mnt/restore/var/lib/mysql     (undo a DROP)

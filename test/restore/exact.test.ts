@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFile, execFileSync, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { lstat, mkdir, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { chmod, lstat, mkdir, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startMariadb, stopAllMariadb, writeSnaplogConfig, makeTempDir, removeDirs } from '../support/mariadb.js';
 import type { MariadbServer, SnaplogTestSetup } from '../support/mariadb.js';
@@ -93,6 +93,8 @@ describe('a restore is exact or it fails: which snapshot a data directory is, pr
   beforeAll(async () => {
     disk = await createMountedImage(768, 'exact');
     work = await makeTempDir('exact-work');
+    // The private server runs as the data directory's owner: a copy owned by mysql must be reachable.
+    await chmod(work, 0o711);
     server = await startMariadb({ datadir: join(disk.mount, 'mysql'), binlogDir: join(disk.mount, 'binlog'), args: ['--innodb-flush-log-at-trx-commit=2'] });
     setup = await writeSnaplogConfig(server, { workload: 'timeout = 120' });
     expect((await snaplog(['archive', 'init', '--config', setup.configPath])).code).toBe(0);
@@ -229,7 +231,7 @@ describe('a restore is exact or it fails: which snapshot a data directory is, pr
     const code = await new Promise<number | null>((resolve) => child.once('exit', (exitCode) => resolve(exitCode)));
     expect(sent).toBe(true);
     expect(code).toBe(1);
-    expect(stderr).toMatch(/replay interrupted .* between two transactions/);
+    expect(stderr).toMatch(/replay interrupted in mysql-bin\.\d+ \(relay copy\) at offset \d+ \(between two transactions\)/);
     expect(stderr).toMatch(/HINT: .*--resume/);
     // Nothing runs on the data directory any more.
     expect(await holdersOf(join(datadir, 'ibdata1'))).toEqual([]);
@@ -270,6 +272,22 @@ describe('a restore is exact or it fails: which snapshot a data directory is, pr
       expect((await lstat(join(datadir, name)).catch(() => undefined))?.isSymbolicLink() ?? false).toBe(false);
     }
     expect((await checksumsOf(datadir, join(work, 'planted-check'))).sums).toEqual(atEnd.sums);
+  });
+
+  it("a data directory owned by mysql is replayed by a server running as mysql: every file it made is mysql's", async () => {
+    const datadir = await copyOfA('owned');
+    execFileSync('chown', ['-R', 'mysql:mysql', join(datadir, '..')]);
+    const result = await restore(['--latest', '--datadir', datadir]);
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    const uid = Number(execFileSync('id', ['-u', 'mysql']).toString());
+    const rootOwned = (await readdir(datadir, { recursive: true }))
+      .map(String)
+      .filter((entry) => !entry.startsWith('snaplog-'));
+    const foreign: string[] = [];
+    for (const entry of rootOwned) if ((await lstat(join(datadir, entry))).uid !== uid) foreign.push(entry);
+    expect(foreign).toEqual([]);
+    expect((await checksumsOf(datadir, join(work, 'owned-check'))).sums).toEqual(atEnd.sums);
   });
 
   describe('preflight: one clear error each, before any fetch, and nothing created', () => {
@@ -327,7 +345,7 @@ describe('a restore is exact or it fails: which snapshot a data directory is, pr
       const used = Number(execFileSync('du', ['-sm', join(source, '..')]).toString().split('\t')[0]);
       execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${used + 24}m`, 'tmpfs', small]);
       try {
-        execFileSync('cp', ['-a', join(source, '..', '.'), small]);
+        execFileSync('cp', ['-a', `${join(source, '..')}/.`, small]);
         await expectRefusedCleanly(join(small, 'mysql'), /not enough room for the replay/);
       } finally {
         await new Promise((resolve) => execFile('umount', [small], resolve));
