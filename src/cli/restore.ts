@@ -122,8 +122,11 @@ Examples:
         process.stderr.write(`\nsnaplog: ${signal}: stopping the replay between two transactions and shutting the private server down …\n`);
         stopping.abort();
       };
-      process.on('SIGINT', onSignal);
-      process.on('SIGTERM', onSignal);
+      // A replay onto a data directory stops in order; a pipe into a running server is left to the default.
+      if (datadir) {
+        process.on('SIGINT', onSignal);
+        process.on('SIGTERM', onSignal);
+      }
       const result = await runRestore({
         archive,
         systemId,

@@ -10,7 +10,7 @@ import type { PrivateServer } from '../engines/mysql/private-server.js';
 import { lastCheckpointLog, recoverSnapshotDatadir } from '../engines/mysql/recovery.js';
 import { applyThroughRelay, prepareRelayLogs, relayServerArgs, removeReplayFiles, ReplayError, ReplayInterruptedError } from '../engines/mysql/replay/relay-apply.js';
 import { applyThroughPipe, binlogDumpArgs } from '../engines/mysql/replay/pipe-apply.js';
-import { readOwnFile, writeOwnFile } from '../engines/mysql/own-files.js';
+import { readOwnFile, removeOwnFile, writeOwnFile } from '../engines/mysql/own-files.js';
 import type { Owner } from '../engines/mysql/own-files.js';
 import { comparePositions } from '../engines/mysql/snapshot-identity.js';
 import mysql from 'mysql2/promise';
@@ -19,7 +19,7 @@ import type { FetchedLog } from './fetch.js';
 import type { RestorePlan } from './plan.js';
 import { describeTarget } from './target.js';
 import { bytesDone, formatProgress } from './progress.js';
-import { decideRestoreStart, readRestoreRecord, writeRestoreRecord } from './restore-record.js';
+import { decideRestoreStart, readRestoreRecord, RESTORE_RECORD, writeRestoreRecord } from './restore-record.js';
 import type { BinlogPoint, RestoreRecord } from './restore-record.js';
 import { findAppliedPoint } from './applied-point.js';
 import { checkRoom } from './preflight.js';
@@ -173,6 +173,7 @@ async function restoreDatadir(request: RestoreRequest, datadir: string): Promise
 
   const runDir = join(stagingDir, 'run');
   let server: PrivateServer | undefined;
+  let forgetRecord = false;
   try {
     let from: BinlogPoint = start.kind === 'continue' ? start.from : { file: fetched[0]!.name, position: fetched[0]!.from };
     if (start.kind === 'fresh' || (start.kind === 'resume' && start.record.status === 'recovering')) {
@@ -180,7 +181,7 @@ async function restoreDatadir(request: RestoreRequest, datadir: string): Promise
       await removeReplayFiles(datadir);
       const first = fetched[0]!;
       say(`crash recovery of ${datadir} against ${first.name} cut at the snapshot position ${first.from}`);
-      await recoverSnapshotDatadir({
+      const recovered = await recoverSnapshotDatadir({
         datadir,
         runDir,
         snapshotLogPath: first.path,
@@ -191,6 +192,16 @@ async function restoreDatadir(request: RestoreRequest, datadir: string): Promise
         owner,
         signal,
       });
+      const snapshotAt = plan.snapshot.position;
+      if (recovered.innodbBinlog && snapshotAt && comparePositions(recovered.innodbBinlog, snapshotAt) > 0) {
+        // Only redo was applied (what any server start does): the data directory can still be restored from the right snapshot.
+        await removeOwnFile(join(datadir, RESTORE_RECORD));
+        forgetRecord = true;
+        throw new SnaplogError(
+          `InnoDB in the data directory has commits up to ${recovered.innodbBinlog.file}:${recovered.innodbBinlog.position}, after snapshot ${plan.snapshot.id}'s position ${snapshotAt.file}:${snapshotAt.position}: it is a later copy`,
+          { hint: 'give the --snapshot the disk was restored from (snaplog list; snaplog attach names it)' },
+        );
+      }
       interrupted(signal, 'after crash recovery');
     }
     const serverId = request.replayServerId ?? 4_000_000_000;
@@ -236,9 +247,10 @@ async function restoreDatadir(request: RestoreRequest, datadir: string): Promise
     await events.emit('restore-done', 'info', { snapshotId: plan.snapshot.id, stop: plan.stop, gtidSlavePos: finalGtid, elapsedMs: Date.now() - started });
     return result('restored', finalGtid || undefined);
   } catch (error) {
-    record.status = error instanceof ReplayInterruptedError || signal?.aborted ? 'interrupted' : record.status === 'recovering' ? 'recovering' : 'failed';
+    // Stopped before the replay began: crash recovery is run again by --resume (it is idempotent).
+    record.status = record.status === 'recovering' ? 'recovering' : error instanceof ReplayInterruptedError || signal?.aborted ? 'interrupted' : 'failed';
     record.error = describeError(error);
-    await writeRestoreRecord(datadir, record).catch(() => undefined);
+    if (!forgetRecord) await writeRestoreRecord(datadir, record).catch(() => undefined);
     await events.emit('restore-failed', 'alert', { snapshotId: plan.snapshot.id, message: describeError(error), status: record.status });
     throw error;
   } finally {

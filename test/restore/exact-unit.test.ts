@@ -3,6 +3,7 @@ import type { SnapshotRecord } from '../../src/archive/snapshot-record.js';
 import { identifySnapshot, snapshotForDatadir } from '../../src/engines/mysql/snapshot-identity.js';
 import { parseSnapshotMarker } from '../../src/engines/mysql/snapshot-marker.js';
 import { hintForServerErrors } from '../../src/engines/mysql/private-server.js';
+import { lastInnodbBinlog } from '../../src/engines/mysql/recovery.js';
 import { decideRestoreStart } from '../../src/restore/restore-record.js';
 import type { RestoreRecord } from '../../src/restore/restore-record.js';
 import { lastAppliedIn } from '../../src/restore/applied-point.js';
@@ -109,6 +110,11 @@ describe('preflight rules (pure)', () => {
   it('room: the logs and about as much again, plus a margin', () => {
     expect(roomNeeded(100 << 20, 80 << 20, true).datadir).toBe((180 << 20) + (64 << 20));
     expect(roomNeeded(100 << 20, 80 << 20, false).staging).toBe(100 << 20);
+  });
+  it("InnoDB's recovered binlog position is read from the recovery server's log", () => {
+    const log = "2026-11-30  1:25:08 0 [Note] InnoDB: Last binlog file '/tmp/x/bl/mysql-bin.000002', position 597\n";
+    expect(lastInnodbBinlog(log)).toEqual({ file: 'mysql-bin.000002', position: 597 });
+    expect(lastInnodbBinlog('nothing')).toBeUndefined();
   });
   it('a server that would not start gets a hint that names the cause', () => {
     expect(hintForServerErrors('InnoDB: Unable to lock ./ibdata1 error: 11', 'e.log')).toMatch(/another server/);

@@ -124,6 +124,8 @@ describe('a restore is exact or it fails: which snapshot a data directory is, pr
     const freezeB = await snaplog(['freeze', '--json', '--config', setup.configPath]);
     expect(freezeB.code).toBe(0);
     snapshotB = JSON.parse(freezeB.stdout).snapshotId;
+    await mkdir(join(work, 'B'));
+    copyFrozen(disk.mount, join(work, 'B'));
     expect((await snaplog(['thaw', '--config', setup.configPath])).code).toBe(0);
 
     // After B: small transactions around one large one (the replay spends seconds inside it: an interrupt lands there).
@@ -191,6 +193,21 @@ describe('a restore is exact or it fails: which snapshot a data directory is, pr
     expect(later.code).toBe(0);
     expect(later.stdout).not.toMatch(/crash recovery/);
     expect((await checksumsOf(datadir, join(work, 'anonymous-check'))).sums).toEqual(atEnd.sums);
+  });
+
+  it("B's copy with nothing on it but InnoDB's own record, given --snapshot A, is refused as a later copy; with --snapshot B it is exact", async () => {
+    const dir = join(work, `laterB-${++copies}`);
+    execFileSync('cp', ['-a', join(work, 'B'), dir]);
+    const datadir = join(dir, 'mysql');
+    await rm(join(datadir, 'snaplog-snapshot.json'));
+    await rm(join(dir, 'binlog'), { recursive: true });
+    const refused = await restore(['--latest', '--snapshot', snapshotA, '--datadir', datadir]);
+    expectOneClearError(refused, new RegExp(`InnoDB in the data directory .* after snapshot ${snapshotA}'s position .*: it is a later copy`));
+    expect(existsSync(join(datadir, 'snaplog-restore.json'))).toBe(false);
+    const right = await restore(['--latest', '--snapshot', snapshotB, '--datadir', datadir]);
+    expect(right.stderr).toBe('');
+    expect(right.code).toBe(0);
+    expect((await checksumsOf(datadir, join(work, 'laterB-check'))).sums).toEqual(atEnd.sums);
   });
 
   it("drill on A's copy rolls forward from A; an existing, non-empty --scratch is refused and left alone", async () => {

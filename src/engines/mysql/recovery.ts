@@ -1,4 +1,4 @@
-import { copyFile, mkdir, open, rm, truncate, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, open, readFile, rm, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startPrivateServer } from './private-server.js';
 import { chownOwnFile, makeOwnFolder } from './own-files.js';
@@ -34,7 +34,7 @@ export interface CrashRecoveryRequest {
  * event's CRC): a private server started on it commits exactly the transactions before the position and
  * rolls back the rest, then shuts down cleanly. The live server's own binlogs are never touched.
  */
-export async function recoverSnapshotDatadir(request: CrashRecoveryRequest): Promise<void> {
+export async function recoverSnapshotDatadir(request: CrashRecoveryRequest): Promise<{ innodbBinlog?: { file: string; position: number } }> {
   const binlogDir = join(request.runDir, 'recovery-binlog');
   await rm(binlogDir, { recursive: true, force: true });
   await mkdir(request.runDir, { recursive: true, mode: 0o711 });
@@ -80,6 +80,15 @@ export async function recoverSnapshotDatadir(request: CrashRecoveryRequest): Pro
     args: [`--log-bin=${join(binlogDir, base)}`, `--log-bin-index=${index}`, '--server-id=4000000002', '--skip-slave-start', ...(request.serverArgs ?? [])],
   });
   await server.stop();
+  const innodbBinlog = lastInnodbBinlog(await readFile(server.errorLog, 'utf8').catch(() => ''));
+  return innodbBinlog ? { innodbBinlog } : {};
+}
+
+/** Pure: InnoDB's "Last binlog file '…/mysql-bin.000002', position 640" (printed after its redo is applied: exact). */
+export function lastInnodbBinlog(errorLog: string): { file: string; position: number } | undefined {
+  const matches = [...errorLog.matchAll(/Last binlog file '([^']*)', position (\d+)/g)];
+  const last = matches[matches.length - 1];
+  return last ? { file: last[1]!.split('/').pop()!, position: Number(last[2]) } : undefined;
 }
 
 const BINLOG_CHECKPOINT_EVENT = 161;

@@ -41,7 +41,8 @@ export function identifySnapshot(records: SnapshotRecord[], facts: Facts): Snaps
   const fromMarker = marker ? records.find((record) => record.id === marker.snapshotId) : undefined;
   if (marker) {
     if (!fromMarker) return { kind: 'unusable', snapshotId: marker.snapshotId, status: 'not in the archive', evidence };
-    if (fromMarker.position && at(fromMarker.position) !== at(marker.position)) {
+    const gtidsDiffer = fromMarker.position?.gtid && marker.position.gtid && fromMarker.position.gtid !== marker.position.gtid;
+    if (fromMarker.position && (at(fromMarker.position) !== at(marker.position) || gtidsDiffer)) {
       return { kind: 'unknown', reason: `snaplog-snapshot.json says ${at(marker.position)} but the archive's record of snapshot ${marker.snapshotId} says ${at(fromMarker.position)}`, evidence };
     }
   }
