@@ -1,6 +1,7 @@
 import { Command, Option } from 'commander';
 import { join, resolve } from 'node:path';
 import { rm } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
 import { SnaplogError, UsageError } from '../errors.js';
 import { mysqlEndpoint } from '../engines/create.js';
 import { loadPlan } from '../restore/load-plan.js';
@@ -85,7 +86,9 @@ Examples:
         if (!quiet) process.stdout.write(`${line}\n`);
       };
       // Checked before anything is fetched or changed (a dry run only reads the archive).
-      const facts = options.datadir && !options.dryRun ? await preflightDatadir(options.datadir, { write: !tables }) : undefined;
+      // A dry run of a data directory that is not there yet (the disk not attached) still shows the plan.
+      const checkDatadir = options.datadir && (!options.dryRun || existsSync(options.datadir));
+      const facts = checkDatadir ? await preflightDatadir(options.datadir!, { write: !tables && !options.dryRun }) : undefined;
       const archive = await openArchive(config);
       const systemId = await resolveSystemId(archive, config, options.system);
       const identity = facts ? await identifyDatadirSnapshot(archive, systemId, facts, options.snapshot) : undefined;
@@ -99,7 +102,7 @@ Examples:
       const stagingDir = resolve(options.staging ?? defaultStagingDir(facts?.datadir ?? options.datadir, plan.snapshot.id, config.workload.ipcFolder));
 
       if (options.dryRun) {
-        if (options.json) return printJson({ dryRun: true, method, stagingDir, plan: planJson(plan), commands: describeRestoreCommands(plan, method, stagingDir) });
+        if (options.json) return printJson({ dryRun: true, method, stagingDir, ...(identity ? { datadirSnapshot: identity.json } : {}), plan: planJson(plan), commands: describeRestoreCommands(plan, method, stagingDir) });
         say(describePlan(plan));
         say(`\nwould run (${method}, staging ${stagingDir}):`);
         for (const line of describeRestoreCommands(plan, method, stagingDir)) say(`  ${line}`);

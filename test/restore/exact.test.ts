@@ -106,7 +106,10 @@ describe('a restore is exact or it fails: which snapshot a data directory is, pr
     await c.query('INSERT INTO app.doomed VALUES (1), (2)');
     for (let i = 1; i <= 20; i++) await c.query('INSERT INTO app.accounts VALUES (?, ?)', [i, i * 10]);
 
-    // Snapshot A.
+    // Snapshot A. A symlink the mysql user planted at the marker's name must not make root write through it.
+    const victim = join(work, 'victim-marker');
+    await writeFile(victim, 'precious\n');
+    await symlink(victim, join(disk.mount, 'mysql', 'snaplog-snapshot.json'));
     const freezeA = await snaplog(['freeze', '--json', '--config', setup.configPath]);
     expect(freezeA.code).toBe(0);
     snapshotA = JSON.parse(freezeA.stdout).snapshotId;
@@ -117,6 +120,8 @@ describe('a restore is exact or it fails: which snapshot a data directory is, pr
     // The marker lives in the data directory only while the lock is held.
     expect(existsSync(join(work, 'A', 'mysql', 'snaplog-snapshot.json'))).toBe(true);
     expect(existsSync(join(disk.mount, 'mysql', 'snaplog-snapshot.json'))).toBe(false);
+    expect(await readFile(victim, 'utf8')).toBe('precious\n');
+    expect((await lstat(join(work, 'A', 'mysql', 'snaplog-snapshot.json'))).isFile()).toBe(true);
 
     // About 30 transactions and a DROP after A, then snapshot B.
     for (let i = 1; i <= 30; i++) await c.query('UPDATE app.accounts SET balance = balance + 1 WHERE id = ?', [(i % 20) + 1]);
