@@ -47,6 +47,11 @@ export function drillCommand(): Command {
         if (!options.json) process.stdout.write(`${line}\n`);
       };
       let mount: string | undefined;
+      // Ctrl-C / SIGTERM: the replay stops between transactions and the private server shuts down before the drill ends.
+      const stopping = new AbortController();
+      const onSignal = (): void => stopping.abort();
+      process.on('SIGINT', onSignal);
+      process.on('SIGTERM', onSignal);
       try {
         let source = options.datadir ? resolve(options.datadir) : undefined;
         if (options.image) {
@@ -65,7 +70,8 @@ export function drillCommand(): Command {
           mount = undefined;
         }
         const plan = await loadPlan(archive, systemId, { kind: 'latest' }, identity.snapshotId);
-        const result = await runRestore({ archive, systemId, plan, events, datadir, method: 'relay', stagingDir: join(scratch, 'staging'), say });
+        const result = await runRestore({ archive, systemId, plan, events, datadir, method: 'relay', stagingDir: join(scratch, 'staging'), say, signal: stopping.signal });
+        if (stopping.signal.aborted) throw new SnaplogError('drill interrupted', { hint: 'run the drill again' });
         const server = await startPrivateServer({ runDir: join(scratch, 'check-run'), datadir, args: ['--skip-log-bin', '--skip-slave-start', '--server-id=4000000003'] });
         let check;
         try {
@@ -90,6 +96,8 @@ export function drillCommand(): Command {
         else say(`drill ${ok ? 'OK' : 'FAILED'}: snapshot ${report.snapshot} + ${report.logsReplayed} logs → recovery point ${report.recoveryPoint.lastCommit} (GTID ${report.recoveryPoint.gtid ?? '?'}); CHECK TABLE ${failures.length ? failures.join('; ') : 'clean'}`);
         if (!ok) process.exitCode = 1;
       } finally {
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
         if (mount) await detach(mount).catch(() => undefined);
         if (!options.keep) {
           if (createdScratch) await rm(scratch, { recursive: true, force: true });

@@ -85,8 +85,8 @@ Examples:
       const say = (line: string): void => {
         if (!quiet) process.stdout.write(`${line}\n`);
       };
-      // Checked before anything is fetched or changed (a dry run only reads the archive).
-      // A dry run of a data directory that is not there yet (the disk not attached) still shows the plan.
+      // Checked before anything is fetched or changed. A dry run only reads: it also plans for a data
+      // directory that is not there yet (the disk not attached).
       const checkDatadir = options.datadir && (!options.dryRun || existsSync(options.datadir));
       const facts = checkDatadir ? await preflightDatadir(options.datadir!, { write: !tables && !options.dryRun }) : undefined;
       const archive = await openArchive(config);
@@ -161,7 +161,6 @@ Examples:
       }
       await events.emit('restore-summary', 'info', { snapshotId: plan.snapshot.id, method, elapsedMs: result.elapsedMs, bytes: result.bytesReplayed });
       if (options.json) printJson({ ...result, ...(identity ? { datadirSnapshot: identity.json } : {}), plan: planJson(plan) });
-      else if (result.outcome === 'already-restored') say(`already restored to this target: nothing replayed${result.gtidSlavePos ? `; last applied GTID ${result.gtidSlavePos}` : ''}`);
-      else say(`restored: ${(result.bytesReplayed / 1048576).toFixed(1)} MB replayed by ${method} in ${(result.elapsedMs / 1000).toFixed(1)} s${result.gtidSlavePos ? `; last applied GTID ${result.gtidSlavePos}` : ''}; staging ${join(result.stagingDir)}`);
+      else if (result.outcome === 'restored') say(`restored: ${(result.bytesReplayed / 1048576).toFixed(1)} MB replayed by ${method} in ${(result.elapsedMs / 1000).toFixed(1)} s${result.gtidSlavePos ? `; last applied GTID ${result.gtidSlavePos}` : ''}; staging ${join(result.stagingDir)}`);
     });
 }
