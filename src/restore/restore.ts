@@ -173,11 +173,13 @@ async function restoreDatadir(request: RestoreRequest, datadir: string): Promise
 
   const runDir = join(stagingDir, 'run');
   let server: PrivateServer | undefined;
-  let forgetRecord = false;
+  // Until this run writes the record, an earlier run's record (done, interrupted …) stays as it is.
+  let touched = false;
   try {
     let from: BinlogPoint = start.kind === 'continue' ? start.from : { file: fetched[0]!.name, position: fetched[0]!.from };
     if (start.kind === 'fresh' || (start.kind === 'resume' && start.record.status === 'recovering')) {
       await writeRestoreRecord(datadir, record);
+      touched = true;
       await removeReplayFiles(datadir);
       const first = fetched[0]!;
       say(`crash recovery of ${datadir} against ${first.name} cut at the snapshot position ${first.from}`);
@@ -196,7 +198,7 @@ async function restoreDatadir(request: RestoreRequest, datadir: string): Promise
       if (recovered.innodbBinlog && snapshotAt && comparePositions(recovered.innodbBinlog, snapshotAt) > 0) {
         // Only redo was applied (what any server start does): the data directory can still be restored from the right snapshot.
         await removeOwnFile(join(datadir, RESTORE_RECORD));
-        forgetRecord = true;
+        touched = false;
         throw new SnaplogError(
           `InnoDB in the data directory has commits up to ${recovered.innodbBinlog.file}:${recovered.innodbBinlog.position}, after snapshot ${plan.snapshot.id}'s position ${snapshotAt.file}:${snapshotAt.position}: it is a later copy`,
           { hint: 'give the --snapshot the disk was restored from (snaplog list; snaplog attach names it)' },
@@ -225,12 +227,13 @@ async function restoreDatadir(request: RestoreRequest, datadir: string): Promise
     } else {
       record.baselineGtid = currentGtid;
     }
-    if (comparePositions(from, stop) >= 0 && !plan.stop.endOfChain) {
+    if (comparePositions(from, stop) >= 0) {
       if (comparePositions(from, stop) > 0) throw new SnaplogError(`the data directory is already past this target (${from.file}:${from.position})`, { hint: 'restore a fresh copy of the snapshot\'s disk for an earlier target' });
     } else {
       record.replayFrom = from;
       record.status = 'replaying';
       await writeRestoreRecord(datadir, record);
+      touched = true;
       await replayFrom(request, server, fetched, from, started, owner);
     }
     const finalGtid = await gtidSlavePos(server.socket);
@@ -250,7 +253,7 @@ async function restoreDatadir(request: RestoreRequest, datadir: string): Promise
     // Stopped before the replay began: crash recovery is run again by --resume (it is idempotent).
     record.status = record.status === 'recovering' ? 'recovering' : error instanceof ReplayInterruptedError || signal?.aborted ? 'interrupted' : 'failed';
     record.error = describeError(error);
-    if (!forgetRecord) await writeRestoreRecord(datadir, record).catch(() => undefined);
+    if (touched) await writeRestoreRecord(datadir, record).catch(() => undefined);
     await events.emit('restore-failed', 'alert', { snapshotId: plan.snapshot.id, message: describeError(error), status: record.status });
     throw error;
   } finally {
