@@ -122,3 +122,27 @@ describe('preflight rules (pure)', () => {
     expect(hintForServerErrors('something else', 'e.log')).toMatch(/e\.log/);
   });
 });
+
+describe("snaplog's own files in a folder it does not trust (real files, a temp folder)", () => {
+  it('a symlink at the name is replaced, never written through; an existing folder is not taken over', async () => {
+    const { mkdtemp, readFile, symlink, writeFile, lstat, rm, mkdir } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { makeOwnFolder, readOwnFile, writeOwnFile } = await import('../../src/engines/mysql/own-files.js');
+    const dir = await mkdtemp(join(tmpdir(), 'snaplog-test-own-files-'));
+    try {
+      await writeFile(join(dir, 'victim'), 'precious');
+      await symlink(join(dir, 'victim'), join(dir, 'relay-bin.index'));
+      await expect(readOwnFile(join(dir, 'relay-bin.index'))).rejects.toThrow(/symbolic link/);
+      await writeOwnFile(join(dir, 'relay-bin.index'), './relay-bin.000001\n');
+      expect(await readFile(join(dir, 'victim'), 'utf8')).toBe('precious');
+      expect((await lstat(join(dir, 'relay-bin.index'))).isFile()).toBe(true);
+      await mkdir(join(dir, 'taken'));
+      await expect(makeOwnFolder(join(dir, 'taken'))).rejects.toThrow(/EEXIST/);
+      await mkdir(join(dir, 'master.info'));
+      await expect(writeOwnFile(join(dir, 'master.info'), 'x')).rejects.toThrow(/is a folder/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
