@@ -125,7 +125,7 @@ async function openScratch(given: string | undefined): Promise<{ scratch: string
     return { scratch, createdScratch: true };
   }
   if (!existing.isDirectory() || (await readdir(scratch)).length > 0) {
-    throw new UsageError(`--scratch ${given} exists and is not an empty folder`, 'give a new folder (the drill creates it) or an empty one; it never deletes what it did not create');
+    throw new UsageError(`--scratch ${given} exists and is not an empty folder`, 'give a new folder (the drill creates it) or an empty one: it deletes only what it created');
   }
   return { scratch, createdScratch: false };
 }

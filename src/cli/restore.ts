@@ -102,7 +102,8 @@ Examples:
       const stagingDir = resolve(options.staging ?? defaultStagingDir(facts?.datadir ?? options.datadir, plan.snapshot.id, config.workload.ipcFolder));
 
       if (options.dryRun) {
-        if (options.json) return printJson({ dryRun: true, method, stagingDir, ...(identity ? { datadirSnapshot: identity.json } : {}), plan: planJson(plan), commands: describeRestoreCommands(plan, method, stagingDir) });
+        const commands = describeRestoreCommands(plan, method, stagingDir);
+        if (options.json) return printJson({ dryRun: true, method, stagingDir, ...(identity ? { datadirSnapshot: identity.json } : {}), plan: planJson(plan), commands });
         say(describePlan(plan));
         say(`\nwould run (${method}, staging ${stagingDir}):`);
         for (const line of describeRestoreCommands(plan, method, stagingDir)) say(`  ${line}`);
@@ -110,7 +111,8 @@ Examples:
       }
       say(describePlan(plan));
       // Progress lines on a terminal, or whenever asked for (a supervisor watching the replay).
-      const progress = process.stderr.isTTY || process.env['SNAPLOG_PROGRESS'] ? (line: string) => process.stderr.write(process.stderr.isTTY ? `\r${line.padEnd(79)}` : `${line}\n`) : undefined;
+      const showProgress = process.stderr.isTTY || process.env['SNAPLOG_PROGRESS'];
+      const progress = showProgress ? (line: string) => process.stderr.write(process.stderr.isTTY ? `\r${line.padEnd(79)}` : `${line}\n`) : undefined;
       let datadir = facts?.datadir;
       const scratch = tables ? scratchPaths(stagingDir) : undefined;
       if (scratch && datadir) {

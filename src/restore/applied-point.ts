@@ -8,10 +8,20 @@ import { gtidSetMaxima, parseGtid } from './gtid.js';
  * Only the GTID streams that moved since the replay began count (a restored replica has its own).
  * `logs` are in replay order; returns the index of the log and the offset just after that transaction.
  */
-export function lastAppliedIn(logs: { from: number; transactions: BinlogTransaction[] }[], baselineGtid: string | undefined, currentGtid: string | undefined): { fileIndex: number; position: number; gtid: string } | undefined {
+export interface AppliedPoint {
+  fileIndex: number;
+  position: number;
+  gtid: string;
+}
+
+export function lastAppliedIn(
+  logs: { from: number; transactions: BinlogTransaction[] }[],
+  baselineGtid: string | undefined,
+  currentGtid: string | undefined,
+): AppliedPoint | undefined {
   const before = gtidSetMaxima(baselineGtid);
   const now = gtidSetMaxima(currentGtid);
-  let last: { fileIndex: number; position: number; gtid: string } | undefined;
+  let last: AppliedPoint | undefined;
   logs.forEach((log, fileIndex) => {
     for (const transaction of log.transactions) {
       if (transaction.startPosition < log.from || !transaction.gtid) continue;
@@ -25,7 +35,11 @@ export function lastAppliedIn(logs: { from: number; transactions: BinlogTransact
 }
 
 /** Scans the fetched logs of a replay for their transaction boundaries and finds where the server stands. */
-export async function findAppliedPoint(logs: { path: string; from: number }[], baselineGtid: string | undefined, currentGtid: string | undefined): Promise<{ fileIndex: number; position: number; gtid: string } | undefined> {
+export async function findAppliedPoint(
+  logs: { path: string; from: number }[],
+  baselineGtid: string | undefined,
+  currentGtid: string | undefined,
+): Promise<AppliedPoint | undefined> {
   const scanned = [];
   for (const log of logs) scanned.push({ from: log.from, transactions: (await scanBinlogFile(log.path, { keepTransactions: true })).transactions });
   return lastAppliedIn(scanned, baselineGtid, currentGtid);

@@ -63,30 +63,46 @@ async function localServerVersion(): Promise<string | undefined> {
 export async function preflightDatadir(given: string, options: { write: boolean }): Promise<DatadirFacts> {
   const info = await lstat(given).catch(() => undefined);
   if (!info) {
-    throw new PreflightError(`--datadir ${given} does not exist`, { hint: 'attach the restored disk first (snaplog attach --device …) and give the data directory it prints' });
+    throw new PreflightError(`--datadir ${given} does not exist`, {
+      hint: 'attach the restored disk first (snaplog attach --device …) and give the data directory it prints',
+    });
   }
   const datadir = await realpath(given);
-  if (!(await stat(datadir)).isDirectory()) throw new PreflightError(`--datadir ${given} is not a folder`, { hint: 'give the folder that holds ibdata1 and the mysql folder' });
+  if (!(await stat(datadir)).isDirectory()) {
+    throw new PreflightError(`--datadir ${given} is not a folder`, {
+      hint: 'give the folder that holds ibdata1 and the mysql folder',
+    });
+  }
   const entries = new Set(await readdir(datadir));
   if (!entries.has('mysql') || !(entries.has('ibdata1') || entries.has('mysql.ibd'))) {
-    throw new PreflightError(`${given} is not a MariaDB/MySQL data directory (no ibdata1 and mysql folder in it)`, { hint: 'give the folder that holds ibdata1 and the mysql folder; snaplog attach finds it on a restored disk' });
+    throw new PreflightError(`${given} is not a MariaDB/MySQL data directory (no ibdata1 and mysql folder in it)`, {
+      hint: 'give the folder that holds ibdata1 and the mysql folder; snaplog attach finds it on a restored disk',
+    });
   }
   const facts = await readDatadirFacts(datadir);
   const serverVersion = await localServerVersion();
   const problem = serverVersion ? versionProblem(facts, serverVersion) : undefined;
-  if (problem) throw new PreflightError(`the local server cannot open ${given}: ${problem}`, { hint: 'restore on a machine with the same (or a newer) server version as the database' });
+  if (problem) {
+    throw new PreflightError(`the local server cannot open ${given}: ${problem}`, {
+      hint: 'restore on a machine with the same (or a newer) server version as the database',
+    });
+  }
   for (const file of ['ibdata1', 'aria_log_control']) {
     const holders = entries.has(file) ? await holdersOf(join(datadir, file)) : [];
     if (holders.length) {
       const who = holders.map((holder) => `${holder.command} (pid ${holder.pid})`).join(', ');
-      throw new PreflightError(`${given} is in use: ${who} holds ${file} open`, { hint: 'stop that server first (systemctl stop mariadb), or restore onto a copy of the data directory' });
+      throw new PreflightError(`${given} is in use: ${who} holds ${file} open`, {
+        hint: 'stop that server first (systemctl stop mariadb), or restore onto a copy of the data directory',
+      });
     }
   }
   if (options.write) {
     const denied = await access(datadir, constants.W_OK).then(() => undefined, (error: NodeJS.ErrnoException) => error.code);
     if (denied) {
       const why = denied === 'EROFS' ? 'on a read-only file system' : 'not writable';
-      throw new PreflightError(`${given} is ${why}: a restore replays onto it in place`, { hint: `mount it read-write (snaplog attach without --read-only), ${COPY_HINT}` });
+      throw new PreflightError(`${given} is ${why}: a restore replays onto it in place`, {
+        hint: `mount it read-write (snaplog attach without --read-only), ${COPY_HINT}`,
+      });
     }
   }
   return facts;
@@ -129,6 +145,8 @@ export async function checkRoom(datadir: string, stagingDir: string, bytesToFetc
     });
   }
   if (staging.free < needed.staging) {
-    throw new PreflightError(`not enough room for the fetched logs in ${stagingDir}: ${mb(staging.free)} free, ${mb(needed.staging)} needed`, { hint: 'give --staging DIR on a disk with more room' });
+    throw new PreflightError(`not enough room for the fetched logs in ${stagingDir}: ${mb(staging.free)} free, ${mb(needed.staging)} needed`, {
+      hint: 'give --staging DIR on a disk with more room',
+    });
   }
 }

@@ -37,11 +37,14 @@ export async function readRestoreRecord(datadir: string): Promise<RestoreRecord 
   if (text === undefined) return undefined;
   try {
     const record = JSON.parse(text) as RestoreRecord;
-    if (record.formatVersion === 1 && typeof record.snapshotId === 'string' && typeof record.status === 'string' && record.stop && typeof record.stop.position === 'number') return record;
+    const valid = record.formatVersion === 1 && typeof record.snapshotId === 'string' && typeof record.status === 'string';
+    if (valid && record.stop && typeof record.stop.position === 'number') return record;
   } catch {
     // fall through
   }
-  throw new SnaplogError(`${join(datadir, RESTORE_RECORD)} is not a snaplog restore record`, { hint: 'restore a fresh copy of the snapshot\'s disk (this one was changed by something else)' });
+  throw new SnaplogError(`${join(datadir, RESTORE_RECORD)} is not a snaplog restore record`, {
+    hint: "restore a fresh copy of the snapshot's disk (this one was changed by something else)",
+  });
 }
 
 export async function writeRestoreRecord(datadir: string, record: RestoreRecord): Promise<void> {
@@ -62,28 +65,39 @@ export type RestoreStart =
 const at = (point: BinlogPoint): string => `${point.file}:${point.position}`;
 
 /** Pure: the decision table for a data directory that may have been restored before. */
-export function decideRestoreStart(record: RestoreRecord | undefined, plan: { snapshotId: string; stop: BinlogPoint; method: ReplayMethod }, resume: boolean): RestoreStart {
+export function decideRestoreStart(
+  record: RestoreRecord | undefined,
+  plan: { snapshotId: string; stop: BinlogPoint; method: ReplayMethod },
+  resume: boolean,
+): RestoreStart {
+  const refuse = (message: string, hint: string): RestoreStart => ({ kind: 'refuse', message, hint });
+  const freshCopy = "start again from a fresh copy of the snapshot's disk";
   if (!record || (record.status === 'done' && record.snapshotId !== plan.snapshotId)) {
-    return resume ? { kind: 'refuse', message: 'nothing to resume: snaplog has not restored this data directory', hint: 'run the restore without --resume' } : { kind: 'fresh' };
+    return resume ? refuse('nothing to resume: snaplog has not restored this data directory', 'run the restore without --resume') : { kind: 'fresh' };
   }
   if (record.snapshotId !== plan.snapshotId) {
-    return { kind: 'refuse', message: `an unfinished restore from snapshot ${record.snapshotId} is in this data directory; this plan starts from ${plan.snapshotId}`, hint: `resume it with --resume --snapshot ${record.snapshotId}, or start again from a fresh copy of the snapshot's disk` };
+    return refuse(
+      `an unfinished restore from snapshot ${record.snapshotId} is in this data directory; this plan starts from ${plan.snapshotId}`,
+      `resume it with --resume --snapshot ${record.snapshotId}, or ${freshCopy}`,
+    );
   }
   if (record.status === 'done') {
     const order = comparePositions(plan.stop, record.stop);
     if (order === 0) return { kind: 'done', record };
     if (order > 0) return { kind: 'continue', record, from: record.stop };
-    return { kind: 'refuse', message: `the data directory is already restored to ${at(record.stop)}, past this target (${at(plan.stop)})`, hint: 'a restore cannot go back: restore a fresh copy of the snapshot\'s disk for an earlier target' };
+    return refuse(`the data directory is already restored to ${at(record.stop)}, past this target (${at(plan.stop)})`, `a restore cannot go back: ${freshCopy}`);
   }
   if (!resume) {
-    return {
-      kind: 'refuse',
-      message: `an earlier restore of this data directory did not finish (${record.status}${record.error ? `: ${record.error.split('\n')[0]}` : ''})`,
-      hint: 'run the same command with --resume to finish it (the same or a later target), or start again from a fresh copy of the snapshot\'s disk',
-    };
+    return refuse(
+      `an earlier restore of this data directory did not finish (${record.status}${record.error ? `: ${record.error.split('\n')[0]}` : ''})`,
+      `run the same command with --resume to finish it (the same or a later target), or ${freshCopy}`,
+    );
   }
   if (record.method === 'pipe' && record.status !== 'recovering') {
-    return { kind: 'refuse', message: 'a replay through mariadb-binlog | mariadb cannot be resumed exactly: where it stopped is not known', hint: 'start again from a fresh copy of the snapshot\'s disk (the default --method relay can be resumed)' };
+    return refuse(
+      'a replay through mariadb-binlog | mariadb cannot be resumed exactly: where it stopped is not known',
+      `${freshCopy} (--method relay, the default, can be resumed)`,
+    );
   }
   return { kind: 'resume', record };
 }

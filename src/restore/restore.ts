@@ -8,7 +8,8 @@ import { queryRows } from '../engines/mysql/connection.js';
 import { startPrivateServer } from '../engines/mysql/private-server.js';
 import type { PrivateServer } from '../engines/mysql/private-server.js';
 import { lastCheckpointLog, recoverSnapshotDatadir } from '../engines/mysql/recovery.js';
-import { applyThroughRelay, prepareRelayLogs, relayServerArgs, removeReplayFiles, ReplayError, ReplayInterruptedError } from '../engines/mysql/replay/relay-apply.js';
+import { applyThroughRelay, prepareRelayLogs, relayServerArgs, removeReplayFiles } from '../engines/mysql/replay/relay-apply.js';
+import { ReplayError, ReplayInterruptedError } from '../engines/mysql/replay/relay-apply.js';
 import { applyThroughPipe, binlogDumpArgs } from '../engines/mysql/replay/pipe-apply.js';
 import { readOwnFile, removeOwnFile, writeOwnFile } from '../engines/mysql/own-files.js';
 import type { Owner } from '../engines/mysql/own-files.js';
@@ -84,9 +85,12 @@ export async function openStaging(stagingDir: string): Promise<boolean> {
     return true;
   }
   const uid = process.getuid?.() ?? 0;
-  const ours = existing.isDirectory() && existing.uid === uid && (existing.mode & 0o022) === 0 && (await readOwnFile(join(stagingDir, STAGING_MARK)).catch(() => undefined)) !== undefined;
+  const marked = async (): Promise<boolean> => (await readOwnFile(join(stagingDir, STAGING_MARK)).catch(() => undefined)) !== undefined;
+  const ours = existing.isDirectory() && existing.uid === uid && (existing.mode & 0o022) === 0 && (await marked());
   if (!ours) {
-    throw new SnaplogError(`the staging folder ${stagingDir} already exists and was not made by snaplog (or is writable by others)`, { hint: 'give --staging with a new folder, or remove that one if it is yours' });
+    throw new SnaplogError(`the staging folder ${stagingDir} already exists and was not made by snaplog (or is writable by others)`, {
+      hint: 'give --staging with a new folder, or remove that one if it is yours',
+    });
   }
   return false;
 }
@@ -117,7 +121,11 @@ export async function runRestore(request: RestoreRequest): Promise<RestoreResult
   return request.datadir ? restoreDatadir(request, request.datadir) : restoreIntoTarget(request);
 }
 
-const pointOf = (plan: RestorePlan): BinlogPoint & { gtid?: string } => ({ file: plan.stop.file, position: plan.stop.position, ...(plan.stop.lastApplied?.gtid ? { gtid: plan.stop.lastApplied.gtid } : {}) });
+const pointOf = (plan: RestorePlan): BinlogPoint & { gtid?: string } => ({
+  file: plan.stop.file,
+  position: plan.stop.position,
+  ...(plan.stop.lastApplied?.gtid ? { gtid: plan.stop.lastApplied.gtid } : {}),
+});
 
 async function restoreDatadir(request: RestoreRequest, datadir: string): Promise<RestoreResult> {
   const { plan, events, say, signal } = request;
@@ -135,13 +143,15 @@ async function restoreDatadir(request: RestoreRequest, datadir: string): Promise
   });
   if (start.kind === 'refuse') throw new SnaplogError(start.message, { hint: start.hint });
   if (start.kind === 'done') {
-    say(`already restored: an earlier snaplog restore brought ${datadir} to ${stop.file}:${stop.position}${start.record.lastAppliedGtid ? ` (GTID ${start.record.lastAppliedGtid})` : ''}; nothing to do`);
+    const gtid = start.record.lastAppliedGtid ? ` (GTID ${start.record.lastAppliedGtid})` : '';
+    say(`already restored: an earlier snaplog restore brought ${datadir} to ${stop.file}:${stop.position}${gtid}; nothing to do`);
     return result('already-restored', start.record.lastAppliedGtid, 0);
   }
   const owner: Owner = request.owner ?? (await lstat(datadir).then((info) => ({ uid: info.uid, gid: info.gid })));
   const stagingDir = request.stagingDir;
   // Where this run's logs begin: a later target goes on from the last one, a resume from where the last replay began.
-  const fetchFrom = start.kind === 'continue' ? start.from.file : start.kind === 'resume' && start.record.replayFrom ? start.record.replayFrom.file : plan.logs[0]!.name;
+  const resumeFile = start.kind === 'resume' ? start.record.replayFrom?.file : undefined;
+  const fetchFrom = start.kind === 'continue' ? start.from.file : (resumeFile ?? plan.logs[0]!.name);
   const firstIndex = Math.max(0, plan.logs.findIndex((log) => log.name === fetchFrom));
   await checkRoom(datadir, stagingDir, plan.logs.slice(firstIndex).reduce((sum, log) => sum + log.size, 0), plan.bytesToReplay);
   const created = await openStaging(stagingDir);
@@ -159,8 +169,10 @@ async function restoreDatadir(request: RestoreRequest, datadir: string): Promise
   let fetched: FetchedLog[];
   let earlier: FetchedLog[] = [];
   try {
-    await events.emit('restore-start', 'info', { snapshotId: plan.snapshot.id, stop: plan.stop, method: request.method, logs: plan.logs.length, bytes: plan.bytesToReplay, start: start.kind });
-    fetched = await fetchLogs(request.archive, request.systemId, plan.logs.slice(firstIndex), join(stagingDir, 'logs'), (log) => say(`fetched and checked ${log.name} (sha256 ok)`));
+    const { id: snapshotId } = plan.snapshot;
+    await events.emit('restore-start', 'info', { snapshotId, stop: plan.stop, method: request.method, logs: plan.logs.length, bytes: plan.bytesToReplay, start: start.kind });
+    const announce = (log: FetchedLog): void => say(`fetched and checked ${log.name} (sha256 ok)`);
+    fetched = await fetchLogs(request.archive, request.systemId, plan.logs.slice(firstIndex), join(stagingDir, 'logs'), announce);
     const recover = start.kind === 'fresh' || (start.kind === 'resume' && start.record.status === 'recovering');
     if (recover) earlier = await fetchRecoveryLogs(request, fetched[0]!, stagingDir);
     await events.emit('restore-logs-fetched', 'info', { snapshotId: plan.snapshot.id, logs: fetched.map((log) => log.name) });
@@ -200,7 +212,8 @@ async function restoreDatadir(request: RestoreRequest, datadir: string): Promise
         await removeOwnFile(join(datadir, RESTORE_RECORD));
         touched = false;
         throw new SnaplogError(
-          `InnoDB in the data directory has commits up to ${recovered.innodbBinlog.file}:${recovered.innodbBinlog.position}, after snapshot ${plan.snapshot.id}'s position ${snapshotAt.file}:${snapshotAt.position}: it is a later copy`,
+          `InnoDB in the data directory has commits up to ${recovered.innodbBinlog.file}:${recovered.innodbBinlog.position}, ` +
+            `after snapshot ${plan.snapshot.id}'s position ${snapshotAt.file}:${snapshotAt.position}: it is a later copy`,
           { hint: 'give the --snapshot the disk was restored from (snaplog list; snaplog attach names it)' },
         );
       }
@@ -228,7 +241,11 @@ async function restoreDatadir(request: RestoreRequest, datadir: string): Promise
       record.baselineGtid = currentGtid;
     }
     if (comparePositions(from, stop) >= 0) {
-      if (comparePositions(from, stop) > 0) throw new SnaplogError(`the data directory is already past this target (${from.file}:${from.position})`, { hint: 'restore a fresh copy of the snapshot\'s disk for an earlier target' });
+      if (comparePositions(from, stop) > 0) {
+        throw new SnaplogError(`the data directory is already past this target (${from.file}:${from.position})`, {
+          hint: 'restore a fresh copy of the snapshot\'s disk for an earlier target',
+        });
+      }
     } else {
       record.replayFrom = from;
       record.status = 'replaying';
@@ -275,7 +292,11 @@ async function gtidSlavePos(socket: string): Promise<string> {
 async function replayFrom(request: RestoreRequest, server: PrivateServer, fetched: FetchedLog[], from: BinlogPoint, started: number, owner: Owner): Promise<void> {
   const { plan } = request;
   const index = fetched.findIndex((log) => log.name === from.file);
-  if (index < 0) throw new SnaplogError(`${from.file}, where the replay stands, is not in this plan`, { hint: 'give the same --snapshot and a target at or after the earlier one' });
+  if (index < 0) {
+    throw new SnaplogError(`${from.file}, where the replay stands, is not in this plan`, {
+      hint: 'give the same --snapshot and a target at or after the earlier one',
+    });
+  }
   const logs = fetched.slice(index).map((log, i) => (i === 0 ? { ...log, from: from.position } : log));
   const offset = plan.logs.findIndex((log) => log.name === from.file);
   const last = logs[logs.length - 1]!;

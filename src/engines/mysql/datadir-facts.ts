@@ -26,7 +26,9 @@ export interface DatadirFacts {
 async function binlogIndexes(datadir: string): Promise<string[]> {
   const isBinlogIndex = (name: string): boolean => name.endsWith('.index') && !/relay/i.test(name);
   const found: string[] = [];
-  for (const entry of await readdir(datadir, { withFileTypes: true }).catch(() => [])) if (entry.isFile() && isBinlogIndex(entry.name)) found.push(join(datadir, entry.name));
+  for (const entry of await readdir(datadir, { withFileTypes: true }).catch(() => [])) {
+    if (entry.isFile() && isBinlogIndex(entry.name)) found.push(join(datadir, entry.name));
+  }
   if (found.length) return found;
   const parent = dirname(datadir);
   for (const sibling of await readdir(parent, { withFileTypes: true }).catch(() => [])) {

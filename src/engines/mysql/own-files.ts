@@ -13,6 +13,7 @@ export interface Owner {
 }
 
 const { O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW, O_RDONLY, O_DIRECTORY } = constants;
+const NOT_THE_DATABASE = 'it is not part of the database';
 
 /** Removes a file, symlink or socket at `path` without following it; a folder there is an error. */
 export async function removeOwnFile(path: string): Promise<void> {
@@ -22,7 +23,9 @@ export async function removeOwnFile(path: string): Promise<void> {
   });
   if (!info) return;
   if (info.isDirectory()) {
-    throw new SnaplogError(`${path} is a folder where snaplog keeps a file of its own`, { hint: 'move that folder away (it is not part of the database) and run the command again' });
+    throw new SnaplogError(`${path} is a folder where snaplog keeps a file of its own`, {
+      hint: `move that folder away (${NOT_THE_DATABASE}) and run the command again`,
+    });
   }
   await unlink(path);
 }
@@ -48,12 +51,20 @@ export async function readOwnFile(path: string, maxBytes = 1 << 20): Promise<str
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return undefined;
-    if (code === 'ELOOP') throw new SnaplogError(`${path} is a symbolic link, not a file snaplog wrote`, { hint: 'remove it (it is not part of the database) and run the command again' });
+    if (code === 'ELOOP') {
+      throw new SnaplogError(`${path} is a symbolic link, not a file snaplog wrote`, {
+        hint: `remove it (${NOT_THE_DATABASE}) and run the command again`,
+      });
+    }
     throw error;
   }
   try {
     const info = await handle.stat();
-    if (!info.isFile() || info.size > maxBytes) throw new SnaplogError(`${path} is not a small regular file`, { hint: 'remove it (it is not part of the database) and run the command again' });
+    if (!info.isFile() || info.size > maxBytes) {
+      throw new SnaplogError(`${path} is not a small regular file`, {
+        hint: `remove it (${NOT_THE_DATABASE}) and run the command again`,
+      });
+    }
     return await handle.readFile('utf8');
   } finally {
     await handle.close();

@@ -62,17 +62,29 @@ async function waitUntil(check: () => Promise<boolean>, timeoutMs: number, child
   throw new SnaplogError(`timed out waiting for ${what}`);
 }
 
+/** [ERROR] lines of a server that would not start, and what to do about each cause. */
+const SERVER_ERROR_HINTS: [RegExp, string][] = [
+  [
+    /Unable to lock .*ibdata1|Check that you do not already have another mariadbd/i,
+    'another server is running on this data directory: stop it (systemctl stop mariadb) or restore onto a copy of the data directory',
+  ],
+  [/Read-only file system|errno: 30\b/i, 'the data directory is read-only: mount it read-write, copy it to a writable disk first, or use --tables DB.T --export FILE'],
+  [/Can't change to run as user/i, "the data directory's owner has no account here: create the mysql user with that uid, or chown the data directory to mysql"],
+  [/No space left on device|errno: 28\b/i, 'the disk is full: free space on it (or on the staging folder) and run the command again with --resume'],
+  [
+    /Found \d+ prepared transactions|tc-heuristic-recover/i,
+    'the data directory needs crash recovery against its binlog: restore it with snaplog restore (which runs it), not by starting a server by hand',
+  ],
+  [
+    /Incorrect file format|Table .* doesn't exist in engine|Unknown storage engine/i,
+    'check that it is a MariaDB data directory of this server version or older, and that no other server uses it',
+  ],
+];
+
 /** Pure: what to do about the [ERROR] lines of a server that would not start. */
 export function hintForServerErrors(lines: string, errorLog: string): string {
-  if (/Unable to lock .*ibdata1|Check that you do not already have another mariadbd/i.test(lines)) {
-    return 'another server is running on this data directory: stop it (systemctl stop mariadb) or restore onto a copy of the data directory';
-  }
-  if (/Read-only file system|errno: 30\b/i.test(lines)) return 'the data directory is read-only: mount it read-write, copy it to a writable disk first, or use --tables DB.T --export FILE';
-  if (/Can't change to run as user|Fatal error: Can't change/i.test(lines)) return 'the data directory\'s owner has no account here: create the mysql user with that uid, or chown the data directory to mysql';
-  if (/No space left on device|errno: 28\b/i.test(lines)) return 'the disk is full: free space on it (or on the staging folder) and run the command again with --resume';
-  if (/Found \d+ prepared transactions|tc-heuristic-recover/i.test(lines)) return 'the data directory needs crash recovery against its binlog: restore it with snaplog restore (which runs it), not by starting a server by hand';
-  if (/Incorrect file format|Table .* doesn't exist in engine|Unknown storage engine/i.test(lines)) return `the data directory does not start with this server (${errorLog}): check that it is a MariaDB data directory of this version or older and not in use`;
-  return `the whole log is ${errorLog}`;
+  const known = SERVER_ERROR_HINTS.find(([pattern]) => pattern.test(lines));
+  return known ? `${known[1]} (the server's log: ${errorLog})` : `the whole log is ${errorLog}`;
 }
 
 /** `--user` for mariadbd: the owner's account name (from /etc/passwd), else the numeric uid. */
@@ -92,7 +104,9 @@ async function prepareRunDir(runDir: string, owner: Owner): Promise<void> {
   }
   if (!existing.isDirectory()) throw new SnaplogError(`${runDir} is not a folder`, { hint: 'remove it and run the command again' });
   if (owner.uid !== 0 && existing.uid !== owner.uid) {
-    throw new SnaplogError(`${runDir} is not owned by the data directory's owner (uid ${owner.uid})`, { hint: 'remove that folder (snaplog creates it) and run the command again' });
+    throw new SnaplogError(`${runDir} is not owned by the data directory's owner (uid ${owner.uid})`, {
+      hint: 'remove that folder (snaplog creates it) and run the command again',
+    });
   }
 }
 

@@ -34,7 +34,10 @@ export function identifySnapshot(records: SnapshotRecord[], facts: Facts): Snaps
     const stale = newest && binlogSequence(newest.name) > binlogSequence(marker.position.file);
     const beyond = newest && !stale && (newest.name !== marker.position.file || newest.size < marker.position.position);
     if (stale) evidence.push(`snaplog-snapshot.json (snapshot ${marker.snapshotId}) is older than the newest binlog: ignored`);
-    else if (beyond) return { kind: 'unknown', reason: `snaplog-snapshot.json names ${at(marker.position)} but the newest binlog is ${newest.name} (${newest.size} bytes)`, evidence };
+    else if (beyond) {
+      const reason = `snaplog-snapshot.json names ${at(marker.position)} but the newest binlog is ${newest.name} (${newest.size} bytes)`;
+      return { kind: 'unknown', reason, evidence };
+    }
     else evidence.push(`snaplog-snapshot.json names snapshot ${marker.snapshotId} at ${at(marker.position)}`);
     if (stale) marker = undefined;
   }
@@ -43,7 +46,8 @@ export function identifySnapshot(records: SnapshotRecord[], facts: Facts): Snaps
     if (!fromMarker) return { kind: 'unusable', snapshotId: marker.snapshotId, status: 'not in the archive', evidence };
     const gtidsDiffer = fromMarker.position?.gtid && marker.position.gtid && fromMarker.position.gtid !== marker.position.gtid;
     if (fromMarker.position && (at(fromMarker.position) !== at(marker.position) || gtidsDiffer)) {
-      return { kind: 'unknown', reason: `snaplog-snapshot.json says ${at(marker.position)} but the archive's record of snapshot ${marker.snapshotId} says ${at(fromMarker.position)}`, evidence };
+      const reason = `snaplog-snapshot.json says ${at(marker.position)} but the archive's record of snapshot ${marker.snapshotId} says ${at(fromMarker.position)}`;
+      return { kind: 'unknown', reason, evidence };
     }
   }
   const byBinlog = newest ? records.filter((record) => record.position?.file === newest.name && record.position.position <= newest.size) : [];
@@ -80,7 +84,8 @@ export function snapshotForDatadir(
   const record = 'snapshotId' in chosen ? context.records.find((candidate) => candidate.id === chosen.snapshotId) : undefined;
   if (record?.position && context.innodb && comparePositions(context.innodb, record.position) > 0) {
     return {
-      refusal: `InnoDB in the data directory recorded commits up to ${at(context.innodb)}, after snapshot ${record.id}'s position ${at(record.position)}: it is a later copy`,
+      refusal: `InnoDB in the data directory recorded commits up to ${at(context.innodb)}, after snapshot ${record.id}'s position ${at(record.position)}: \
+it is a later copy`,
       hint: 'give the --snapshot the disk was restored from, or restore that snapshot\'s disk (snaplog attach names it)',
     };
   }
@@ -104,7 +109,9 @@ function chooseSnapshot(identity: SnapshotIdentity, requested: string | undefine
         hint: 'restore the disk of another snapshot (snaplog list shows the usable ones)',
       };
     case 'unknown':
-      if (requested) return { snapshotId: requested, note: `which snapshot the data directory is could not be told (${identity.reason}); using --snapshot ${requested} as given` };
+      if (requested) {
+        return { snapshotId: requested, note: `which snapshot the data directory is could not be told (${identity.reason}); using --snapshot ${requested} as given` };
+      }
       return {
         refusal: `cannot tell which snapshot the data directory is: ${identity.reason}${clues}`,
         hint: 'give --snapshot ID of the snapshot this disk was restored from (snaplog list shows them; snaplog attach names the one it finds)',

@@ -42,7 +42,13 @@ export function parseSnapshotMarker(text: string): SnapshotMarker | { problem: s
   ) {
     return { problem: 'not a snaplog snapshot marker (formatVersion 1, snapshotId, position)' };
   }
-  return { formatVersion: 1, snapshotId: value.snapshotId, position: { file: position.file, position: position.position, ...(position.gtid ? { gtid: position.gtid } : {}) }, writtenAt: String(value.writtenAt ?? ''), host: String(value.host ?? '') };
+  return {
+    formatVersion: 1,
+    snapshotId: value.snapshotId,
+    position: { file: position.file, position: position.position, ...(position.gtid ? { gtid: position.gtid } : {}) },
+    writtenAt: String(value.writtenAt ?? ''),
+    host: String(value.host ?? ''),
+  };
 }
 
 /** Written by root into the live data directory: a new file, never through a link planted at the name. */

@@ -140,10 +140,15 @@ export async function applyThroughRelay(request: RelayApplyRequest): Promise<Rel
     await connection.query('STOP SLAVE').catch(() => undefined);
     await connection.query('RESET SLAVE ALL').catch(() => undefined);
     await connection
-      .query(`CHANGE MASTER TO MASTER_HOST='snaplog-replay', RELAY_LOG_FILE=${sqlString(relayName(0))}, RELAY_LOG_POS=${Number(request.logs[0]!.from)}, MASTER_USE_GTID=no`)
+      .query(
+        `CHANGE MASTER TO MASTER_HOST='snaplog-replay', RELAY_LOG_FILE=${sqlString(relayName(0))}, RELAY_LOG_POS=${Number(request.logs[0]!.from)}, ` +
+          'MASTER_USE_GTID=no',
+      )
       .catch((error: Error) => {
         throw new SnaplogError(`the private server would not take the relay logs: ${error.message}`, {
-          hint: 'snaplog writes relay-bin.*, relay-bin.index, master.info and relay-log.info in the data directory; check that it is writable by its owner and not full, then run the same command with --resume',
+          hint:
+            'snaplog writes relay-bin.*, relay-bin.index, master.info and relay-log.info in the data directory; ' +
+            'check that it is writable by its owner and not full, then run the same command with --resume',
         });
       });
     const untilEnd = request.stopPosition === undefined || request.stopPosition >= request.lastLogSize;
@@ -176,7 +181,8 @@ export async function applyThroughRelay(request: RelayApplyRequest): Promise<Rel
         const stopped = await slaveStatus(connection);
         if (stopped.relayPos >= request.stopPosition!) break;
         throw new ReplayError(
-          `replay read every relay log without reaching the stop offset ${request.stopPosition} (it stands at ${stopped.relayPos} in ${relayName(indexOf(stopped.relayFile))})`,
+          `replay read every relay log without reaching the stop offset ${request.stopPosition} ` +
+            `(it stands at ${stopped.relayPos} in ${relayName(indexOf(stopped.relayFile))})`,
           { fileIndex: indexOf(stopped.relayFile), position: stopped.relayPos },
           'the archived log is shorter than its metadata says: run snaplog verify; nothing after the offset above was applied',
         );
