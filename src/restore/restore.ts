@@ -222,6 +222,7 @@ async function restoreDatadir(request: RestoreRequest, datadir: string): Promise
     const serverId = request.replayServerId ?? 4_000_000_000;
     // An interrupted run's relay files: the server must not open them (RESET SLAVE would delete the new ones).
     await removeReplayFiles(datadir);
+    await rm(join(runDir, 'replay'), { recursive: true, force: true });
     server = await startPrivateServer({
       runDir: join(runDir, 'replay'),
       datadir,
