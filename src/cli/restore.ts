@@ -88,7 +88,7 @@ Examples:
       // Checked before anything is fetched or changed. A dry run only reads: it also plans for a data
       // directory that is not there yet (the disk not attached).
       const checkDatadir = options.datadir && (!options.dryRun || existsSync(options.datadir));
-      const facts = checkDatadir ? await preflightDatadir(options.datadir!, { write: !tables && !options.dryRun }) : undefined;
+      const facts = checkDatadir ? await preflightDatadir(options.datadir!, { write: !tables && !options.dryRun, say }) : undefined;
       const archive = await openArchive(config);
       const systemId = await resolveSystemId(archive, config, options.system);
       const identity = facts ? await identifyDatadirSnapshot(archive, systemId, facts, options.snapshot) : undefined;

@@ -5,6 +5,7 @@ import { execa } from 'execa';
 import { SnaplogError } from '../errors.js';
 import { readDatadirFacts } from '../engines/mysql/datadir-facts.js';
 import type { DatadirFacts } from '../engines/mysql/datadir-facts.js';
+import { readRestoreRecord } from './restore-record.js';
 
 /** A check that failed before anything was fetched or changed. */
 export class PreflightError extends SnaplogError {}
@@ -60,7 +61,7 @@ async function localServerVersion(): Promise<string | undefined> {
  * data directory this server can open, no server holds it, and (for a restore in place) it is writable.
  * Returns its facts (for the snapshot identity). Each failure is one error with what to do next.
  */
-export async function preflightDatadir(given: string, options: { write: boolean }): Promise<DatadirFacts> {
+export async function preflightDatadir(given: string, options: { write: boolean; say?: (line: string) => void }): Promise<DatadirFacts> {
   const info = await lstat(given).catch(() => undefined);
   if (!info) {
     throw new PreflightError(`--datadir ${given} does not exist`, {
@@ -89,6 +90,7 @@ export async function preflightDatadir(given: string, options: { write: boolean 
   }
   for (const file of ['ibdata1', 'aria_log_control']) {
     const holders = entries.has(file) ? await holdersOf(join(datadir, file)) : [];
+    if (holders.length && (await stopLeftoverServer(datadir, holders, options.say))) continue;
     if (holders.length) {
       const who = holders.map((holder) => `${holder.command} (pid ${holder.pid})`).join(', ');
       throw new PreflightError(`${given} is in use: ${who} holds ${file} open`, {
@@ -106,6 +108,33 @@ export async function preflightDatadir(given: string, options: { write: boolean 
     }
   }
   return facts;
+}
+
+/**
+ * A private server an earlier restore started and could not stop (snaplog was killed): the restore record
+ * names its pid, and its command line names this data directory and a socket in that restore's staging.
+ * It is shut down cleanly (the SQL thread stops between transactions), so --resume can go on.
+ */
+async function stopLeftoverServer(datadir: string, holders: { pid: number }[], say?: (line: string) => void): Promise<boolean> {
+  const record = await readRestoreRecord(datadir).catch(() => undefined);
+  const pid = record?.serverPid;
+  if (!record || !pid || holders.length !== 1 || holders[0]!.pid !== pid) return false;
+  const argv = (await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '')).split('\0');
+  const ours = argv.includes(`--datadir=${datadir}`) && argv.some((arg) => arg.startsWith(`--socket=${join(record.stagingDir, 'run')}/`));
+  if (!ours) return false;
+  say?.(`stopping the private server an interrupted restore left running on ${datadir} (pid ${pid})`);
+  process.kill(pid, 'SIGTERM');
+  for (let waited = 0; waited < 120_000 && (await running(pid)); waited += 100) await new Promise((resolve) => setTimeout(resolve, 100));
+  if (await running(pid)) process.kill(pid, 'SIGKILL');
+  for (let waited = 0; waited < 10_000 && (await running(pid)); waited += 100) await new Promise((resolve) => setTimeout(resolve, 100));
+  return !(await running(pid));
+}
+
+/** A process that still runs (an exited one waiting to be reaped counts as gone). */
+async function running(pid: number): Promise<boolean> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+  const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+  return stat !== '' && state !== 'Z' && state !== 'X';
 }
 
 /** Free bytes for an unprivileged writer on the file system of `path` (or of its nearest existing parent). */

@@ -27,6 +27,8 @@ export interface RestoreRecord {
   /** Everything up to here is applied (exact after a clean stop; see replayFrom after a crash). */
   appliedThrough?: BinlogPoint;
   lastAppliedGtid?: string;
+  /** The private server of the replay: if snaplog is killed it keeps running, and the next run stops it. */
+  serverPid?: number;
   stagingDir: string;
   updatedAt: string;
   error?: string;

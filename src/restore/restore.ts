@@ -249,6 +249,7 @@ async function restoreDatadir(request: RestoreRequest, datadir: string): Promise
       }
     } else {
       record.replayFrom = from;
+      record.serverPid = server.process.pid;
       record.status = 'replaying';
       await writeRestoreRecord(datadir, record);
       touched = true;
@@ -256,6 +257,7 @@ async function restoreDatadir(request: RestoreRequest, datadir: string): Promise
     }
     const finalGtid = await gtidSlavePos(server.socket);
     record.status = 'done';
+    delete record.serverPid;
     record.appliedThrough = stop;
     record.lastAppliedGtid = finalGtid || undefined;
     delete record.error;

@@ -277,6 +277,31 @@ describe('a restore is exact or it fails: which snapshot a data directory is, pr
     expect(done.stdout).toMatch(/already restored/);
   });
 
+  it('kill -9 of snaplog mid-replay: the next --resume stops the private server it left running and finishes exactly', async () => {
+    const datadir = await copyOfA('sigkill');
+    const child = spawn(process.execPath, [SNAPLOG_BIN, 'restore', '--latest', '--datadir', datadir, '--config', setup.configPath], { env: { ...process.env, SNAPLOG_PROGRESS: '1' } });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+      if (/replaying /.test(stderr)) child.kill('SIGKILL');
+    });
+    const signal = await new Promise<NodeJS.Signals | null>((resolve) => child.once('exit', (_code, killedBy) => resolve(killedBy)));
+    expect(signal).toBe('SIGKILL');
+    const left = await holdersOf(join(datadir, 'ibdata1'));
+    expect(left).toHaveLength(1);
+    expect(JSON.parse(await readFile(join(datadir, 'snaplog-restore.json'), 'utf8'))).toMatchObject({ status: 'replaying', serverPid: left[0]!.pid });
+
+    const resumed = await restore(['--latest', '--resume', '--datadir', datadir]);
+    expect(resumed.stderr).toBe('');
+    expect(resumed.code).toBe(0);
+    expect(resumed.stdout).toContain(`stopping the private server an interrupted restore left running on ${datadir} (pid ${left[0]!.pid})`);
+    expect(resumed.stdout).toMatch(/resuming: the data directory has every transaction up to/);
+    expect(await holdersOf(join(datadir, 'ibdata1'))).toEqual([]);
+    const restored = await checksumsOf(datadir, join(work, 'sigkill-check'));
+    expect(restored.sums).toEqual(atEnd.sums);
+    expect(restored.gtid).toBe(atEnd.gtid);
+  });
+
   it('a symlink planted at relay-bin.index, master.info or relay-log.info does not change its target', async () => {
     const datadir = await copyOfA('planted');
     const victims: Record<string, string> = {};
