@@ -152,7 +152,6 @@ Examples:
         process.off('SIGINT', onSignal);
         process.off('SIGTERM', onSignal);
       });
-      if (stopping.signal.aborted) throw new SnaplogError('restore interrupted', { hint: 'run the same snaplog restore command with --resume' });
       if (progress && process.stderr.isTTY) process.stderr.write('\n');
       if (tables && scratch && options.export) {
         const exportFile = resolve(options.export);
