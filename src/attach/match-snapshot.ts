@@ -1,14 +1,20 @@
 import type { SnapshotRecord } from '../archive/snapshot-record.js';
+import { readDatadirFacts } from '../engines/mysql/datadir-facts.js';
+import { identifySnapshot } from '../engines/mysql/snapshot-identity.js';
+import type { SnapshotIdentity } from '../engines/mysql/snapshot-identity.js';
 import type { FoundDatadir } from './find-datadir.js';
 
 /**
- * Pure: the snapshot records a restored volume can be. Freeze closes the open binlog before the lock, so
- * the volume's newest binlog is the one the snapshot's position stands in, at or after that offset.
+ * Which snapshot a data directory found on a restored volume is: the marker freeze left in it, InnoDB's
+ * recorded binlog position, and the newest binlog (in or beside the data directory, or anywhere on the
+ * volume as the walk found it). The same rules restore applies.
  */
-export function matchSnapshots(snapshots: SnapshotRecord[], found: FoundDatadir): SnapshotRecord[] {
-  const newest = found.newestBinlog;
-  if (!newest) return [];
-  return snapshots
-    .filter((snapshot) => snapshot.position?.file === newest.name && snapshot.position.position <= newest.size)
-    .sort((a, b) => b.time.localeCompare(a.time));
+export async function identifyFoundDatadir(snapshots: SnapshotRecord[], found: FoundDatadir): Promise<SnapshotIdentity> {
+  const facts = await readDatadirFacts(found.datadir).catch(() => undefined);
+  return identifySnapshot(snapshots, {
+    marker: facts?.marker,
+    markerProblem: facts?.markerProblem,
+    newestBinlog: facts?.newestBinlog ?? (found.newestBinlog && found.binlogIndex ? { ...found.newestBinlog, index: found.binlogIndex } : undefined),
+    innodb: facts?.innodb,
+  });
 }

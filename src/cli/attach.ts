@@ -2,7 +2,8 @@ import { Command } from 'commander';
 import { UsageError, describeError } from '../errors.js';
 import { attach, detach } from '../attach/attach.js';
 import type { AttachSource } from '../attach/attach.js';
-import { matchSnapshots } from '../attach/match-snapshot.js';
+import { identifyFoundDatadir } from '../attach/match-snapshot.js';
+import type { SnapshotIdentity } from '../engines/mysql/snapshot-identity.js';
 import { withConfigOption, withJsonOption, printJson } from './common.js';
 import { loadContext, openArchive, resolveSystemId } from './context.js';
 
@@ -42,27 +43,44 @@ export function attachCommand(): Command {
             : { kind: 'iscsi-target', portal: options.iscsiPortal!, target: options.iscsiTarget! };
       const result = await attach(source, { mount: options.mount, readOnly: options.readOnly });
       const matches: Record<string, string[]> = {};
+      const identities: Record<string, SnapshotIdentity> = {};
       let archiveNote: string | undefined;
       try {
         const { config } = await loadContext(command);
         const archive = await openArchive(config);
         const snapshots = await archive.listSnapshots(await resolveSystemId(archive, config, options.system));
-        for (const found of result.datadirs) matches[found.datadir] = matchSnapshots(snapshots, found).map((snapshot) => snapshot.id);
+        for (const found of result.datadirs) {
+          const identity = await identifyFoundDatadir(snapshots, found);
+          identities[found.datadir] = identity;
+          matches[found.datadir] = identity.kind === 'identified' ? [identity.snapshot.id] : [];
+        }
       } catch (error) {
         archiveNote = `snapshot not matched: ${describeError(error).split('\n')[0]}`;
       }
-      if (options.json) return printJson({ ...result, snapshots: matches, ...(archiveNote ? { note: archiveNote } : {}) });
+      if (options.json) {
+        const identity = Object.fromEntries(Object.entries(identities).map(([datadir, found]) => [datadir, identityJson(found)]));
+        return printJson({ ...result, snapshots: matches, identity, ...(archiveNote ? { note: archiveNote } : {}) });
+      }
       const lines = [`attached ${result.mounts.join(', ')}${result.loopDevice ? ` (${result.loopDevice})` : ''}${result.readOnly ? ' read-only' : ''}`];
       if (result.datadirs.length === 0) lines.push('no MySQL/MariaDB data directory found on it');
       for (const found of result.datadirs) {
         lines.push(`data directory ${found.datadir}${found.newestBinlog ? ` (newest binlog ${found.newestBinlog.name}, ${found.newestBinlog.size} bytes)` : ''}`);
-        const ids = matches[found.datadir];
-        if (ids?.length) lines.push(`  snapshot: ${ids[0]}${ids.length > 1 ? ` (also possible: ${ids.slice(1).join(', ')})` : ''}  → snaplog restore --to TIME --snapshot ${ids[0]} --datadir ${found.datadir}`);
-        else if (ids) lines.push('  no snapshot record matches it: give --snapshot ID to restore');
+        const identity = identities[found.datadir];
+        if (identity?.kind === 'identified') {
+          lines.push(`  snapshot: ${identity.snapshot.id} (${identity.evidence.join('; ')})`);
+          lines.push(`  → snaplog restore --to TIME --datadir ${found.datadir}   (restore finds snapshot ${identity.snapshot.id} by itself)`);
+        } else if (identity?.kind === 'unusable') lines.push(`  snapshot: ${identity.snapshotId}, which is ${identity.status}: not usable for an exact restore`);
+        else if (identity) lines.push(`  snapshot: unknown (${identity.reason}): give --snapshot ID to restore`);
       }
       if (archiveNote) lines.push(archiveNote);
       process.stdout.write(`${lines.join('\n')}\n`);
     });
+}
+
+function identityJson(identity: SnapshotIdentity): Record<string, unknown> {
+  if (identity.kind === 'identified') return { kind: identity.kind, snapshot: identity.snapshot.id, evidence: identity.evidence };
+  if (identity.kind === 'unusable') return { kind: identity.kind, snapshot: identity.snapshotId, status: identity.status, evidence: identity.evidence };
+  return { kind: identity.kind, reason: identity.reason, evidence: identity.evidence };
 }
 
 export function detachCommand(): Command {

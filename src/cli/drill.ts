@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { join, resolve } from 'node:path';
-import { rm } from 'node:fs/promises';
+import { chmod, lstat, mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { execa } from 'execa';
 import { SnaplogError, UsageError } from '../errors.js';
 import { attach, detach } from '../attach/attach.js';
@@ -8,13 +8,16 @@ import { startPrivateServer } from '../engines/mysql/private-server.js';
 import { loadPlan } from '../restore/load-plan.js';
 import { runRestore } from '../restore/restore.js';
 import { copyDatadir } from '../restore/partial.js';
+import { preflightDatadir } from '../restore/preflight.js';
+import { identifyDatadirSnapshot } from './datadir-snapshot.js';
 import { withConfigOption, withJsonOption, printJson } from './common.js';
 import { loadContext, openArchive, resolveSystemId } from './context.js';
 
 interface DrillOptions {
   datadir?: string;
   image?: string;
-  scratch: string;
+  scratch?: string;
+  snapshot?: string;
   json?: boolean;
   system?: string;
   keep?: boolean;
@@ -29,20 +32,26 @@ export function drillCommand(): Command {
     .description('rehearse a restore: replay every archived log onto a scratch copy of a restored snapshot, CHECK every table, report the recovery point')
     .option('--datadir <dir>', "a restored snapshot's data directory (left unchanged: the drill works on a copy)")
     .option('--image <file>', "a restored snapshot's disk image (attached read-only for the copy)")
-    .option('--scratch <dir>', 'scratch folder (removed afterwards unless --keep)', 'snaplog-drill')
+    .option('--scratch <dir>', 'a new (or empty) scratch folder; default: a new snaplog-drill-* folder here. What the drill puts there is removed afterwards unless --keep')
     .option('--keep', 'keep the scratch folder')
+    .option('--snapshot <id>', 'the snapshot the data directory is, when snaplog cannot tell by itself')
     .option('--system <id>', 'system id in the archive')
     .action(async (options: DrillOptions, command: Command) => {
       if (!!options.datadir === !!options.image) throw new UsageError('give exactly one of --datadir DIR or --image FILE', 'the drill needs a restored snapshot to start from');
       const { config, events } = await loadContext(command);
       const archive = await openArchive(config);
       const systemId = await resolveSystemId(archive, config, options.system);
-      const scratch = resolve(options.scratch);
+      const { scratch, createdScratch } = await openScratch(options.scratch);
       const datadir = join(scratch, 'datadir');
       const say = (line: string): void => {
         if (!options.json) process.stdout.write(`${line}\n`);
       };
       let mount: string | undefined;
+      // Ctrl-C / SIGTERM: the replay stops between transactions and the private server shuts down before the drill ends.
+      const stopping = new AbortController();
+      const onSignal = (): void => stopping.abort();
+      process.on('SIGINT', onSignal);
+      process.on('SIGTERM', onSignal);
       try {
         let source = options.datadir ? resolve(options.datadir) : undefined;
         if (options.image) {
@@ -51,14 +60,18 @@ export function drillCommand(): Command {
           if (attached.datadirs.length !== 1) throw new SnaplogError(`found ${attached.datadirs.length} data directories on ${options.image}`, { hint: 'attach it yourself and pass --datadir' });
           source = attached.datadirs[0]!.datadir;
         }
+        const facts = await preflightDatadir(source!, { write: false });
+        const identity = await identifyDatadirSnapshot(archive, systemId, facts, options.snapshot);
+        say(identity.line);
         say(`copying ${source} to ${datadir}`);
-        await copyDatadir(source!, datadir);
+        await copyDatadir(facts.datadir, datadir);
         if (mount) {
           await detach(mount);
           mount = undefined;
         }
-        const plan = await loadPlan(archive, systemId, { kind: 'latest' });
-        const result = await runRestore({ archive, systemId, plan, events, datadir, method: 'relay', stagingDir: join(scratch, 'staging'), say });
+        const plan = await loadPlan(archive, systemId, { kind: 'latest' }, identity.snapshotId);
+        const result = await runRestore({ archive, systemId, plan, events, datadir, method: 'relay', stagingDir: join(scratch, 'staging'), say, signal: stopping.signal });
+        if (stopping.signal.aborted) throw new SnaplogError('drill interrupted', { hint: 'run the drill again' });
         const server = await startPrivateServer({ runDir: join(scratch, 'check-run'), datadir, args: ['--skip-log-bin', '--skip-slave-start', '--server-id=4000000003'] });
         let check;
         try {
@@ -71,6 +84,7 @@ export function drillCommand(): Command {
         const report = {
           ok,
           snapshot: plan.snapshot.id,
+          datadirSnapshot: identity.json,
           recoveryPoint: { gtid: result.gtidSlavePos ?? null, lastCommit: plan.restorable.to },
           logsReplayed: plan.logs.length,
           bytesReplayed: result.bytesReplayed,
@@ -82,8 +96,36 @@ export function drillCommand(): Command {
         else say(`drill ${ok ? 'OK' : 'FAILED'}: snapshot ${report.snapshot} + ${report.logsReplayed} logs → recovery point ${report.recoveryPoint.lastCommit} (GTID ${report.recoveryPoint.gtid ?? '?'}); CHECK TABLE ${failures.length ? failures.join('; ') : 'clean'}`);
         if (!ok) process.exitCode = 1;
       } finally {
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
         if (mount) await detach(mount).catch(() => undefined);
-        if (!options.keep) await rm(scratch, { recursive: true, force: true });
+        if (!options.keep) {
+          if (createdScratch) await rm(scratch, { recursive: true, force: true });
+          else for (const entry of ['datadir', 'staging', 'check-run', 'image-mnt']) await rm(join(scratch, entry), { recursive: true, force: true });
+        }
       }
     });
+}
+
+/**
+ * The drill's scratch folder: a new one, or an existing empty one (a mount point prepared for it). A
+ * folder with anything in it is refused: the drill never deletes what it did not create.
+ */
+async function openScratch(given: string | undefined): Promise<{ scratch: string; createdScratch: boolean }> {
+  // 0711: the private server runs as the data directory's owner and must reach the copy inside.
+  if (!given) {
+    const scratch = await mkdtemp(resolve('snaplog-drill-'));
+    await chmod(scratch, 0o711);
+    return { scratch, createdScratch: true };
+  }
+  const scratch = resolve(given);
+  const existing = await lstat(scratch).catch(() => undefined);
+  if (!existing) {
+    await mkdir(scratch, { mode: 0o711 });
+    return { scratch, createdScratch: true };
+  }
+  if (!existing.isDirectory() || (await readdir(scratch)).length > 0) {
+    throw new UsageError(`--scratch ${given} exists and is not an empty folder`, 'give a new folder (the drill creates it) or an empty one: it deletes only what it created');
+  }
+  return { scratch, createdScratch: false };
 }

@@ -1,10 +1,14 @@
 import { Command, Option } from 'commander';
 import { join, resolve } from 'node:path';
 import { rm } from 'node:fs/promises';
-import { UsageError } from '../errors.js';
+import { existsSync } from 'node:fs';
+import { SnaplogError, UsageError } from '../errors.js';
 import { mysqlEndpoint } from '../engines/create.js';
 import { loadPlan } from '../restore/load-plan.js';
-import { defaultStagingDir, describeRestoreCommands, runRestore } from '../restore/restore.js';
+import { PlanError } from '../restore/plan.js';
+import { defaultStagingDir, describeRestoreCommands, openStaging, runRestore } from '../restore/restore.js';
+import { preflightDatadir } from '../restore/preflight.js';
+import { identifyDatadirSnapshot } from './datadir-snapshot.js';
 import type { ReplayMethod } from '../restore/restore.js';
 import { copyDatadir, exportTables, parseTableList, scratchPaths } from '../restore/partial.js';
 import type { TargetFlags } from '../restore/target.js';
@@ -47,13 +51,18 @@ export function restoreCommand(): Command {
     .addOption(new Option('--method <method>', 'relay: through the SQL thread (fast, default with --datadir); pipe: mariadb-binlog | mariadb').choices(['relay', 'pipe']))
     .option('--staging <dir>', 'where fetched logs and restore state go (default: next to the data directory)')
     .option('--dry-run', 'print the plan and the commands, change nothing')
-    .option('--resume', 'continue a failed restore from its last applied position')
+    .option('--resume', 'finish an interrupted or failed restore from where the data directory stands (@@gtid_slave_pos)')
     .option('--tables <list>', 'partial restore: only these DB.TABLE (with --datadir and --export); the data directory is not changed')
     .option('--export <file>', 'partial restore: write the tables as SQL here')
     .option('--server-arg <option...>', 'extra mariadbd options for the private server (e.g. --innodb-log-file-size=512M)')
     .addHelpText(
       'after',
       `
+With --datadir, restore starts from the snapshot the data directory is (the marker freeze leaves in it,
+its newest binlog, InnoDB's recorded position); a --snapshot that disagrees is refused. It checks the data
+directory before fetching anything, keeps a record in it (the same restore again does nothing, a later
+target goes on from there), and on Ctrl-C stops between two transactions: --resume finishes.
+
 Examples:
   snaplog restore --to 2026-11-22T14:05:00 --datadir /mnt/restore/var/lib/mysql
   snaplog restore --before-gtid 0-1-4711 --datadir /mnt/restore/var/lib/mysql     (undo a DROP)
@@ -72,30 +81,56 @@ Examples:
       if (method === 'relay' && options.targetSocket) throw new UsageError('--method relay needs --datadir (a private server); use --method pipe with --target-socket');
 
       const { config, events } = context;
-      const archive = await openArchive(config);
-      const systemId = await resolveSystemId(archive, config, options.system);
-      const plan = await loadPlan(archive, systemId, target, options.snapshot);
-      const stagingDir = resolve(options.staging ?? defaultStagingDir(options.datadir, plan.snapshot.id));
       const quiet = options.json;
       const say = (line: string): void => {
         if (!quiet) process.stdout.write(`${line}\n`);
       };
+      // Checked before anything is fetched or changed. A dry run only reads: it also plans for a data
+      // directory that is not there yet (the disk not attached).
+      const checkDatadir = options.datadir && (!options.dryRun || existsSync(options.datadir));
+      const facts = checkDatadir ? await preflightDatadir(options.datadir!, { write: !tables && !options.dryRun, say }) : undefined;
+      const archive = await openArchive(config);
+      const systemId = await resolveSystemId(archive, config, options.system);
+      const identity = facts ? await identifyDatadirSnapshot(archive, systemId, facts, options.snapshot) : undefined;
+      if (identity) say(identity.line);
+      const plan = await loadPlan(archive, systemId, target, identity?.snapshotId ?? options.snapshot).catch((error: unknown) => {
+        if (!identity || !(error instanceof PlanError) || !/target is before snapshot/.test(error.message)) throw error;
+        throw new SnaplogError(`the target is before snapshot ${identity.snapshotId}, which the data directory is: before the oldest usable snapshot for it`, {
+          hint: 'to go back further, restore the disk of an older snapshot (snaplog list shows the snapshots and their windows)',
+        });
+      });
+      const stagingDir = resolve(options.staging ?? defaultStagingDir(facts?.datadir ?? options.datadir, plan.snapshot.id, config.workload.ipcFolder));
 
       if (options.dryRun) {
-        if (options.json) return printJson({ dryRun: true, method, stagingDir, plan: planJson(plan), commands: describeRestoreCommands(plan, method, stagingDir) });
+        const commands = describeRestoreCommands(plan, method, stagingDir);
+        if (options.json) return printJson({ dryRun: true, method, stagingDir, ...(identity ? { datadirSnapshot: identity.json } : {}), plan: planJson(plan), commands });
         say(describePlan(plan));
         say(`\nwould run (${method}, staging ${stagingDir}):`);
         for (const line of describeRestoreCommands(plan, method, stagingDir)) say(`  ${line}`);
         return;
       }
       say(describePlan(plan));
-      const progress = process.stderr.isTTY ? (line: string) => process.stderr.write(`\r${line.padEnd(79)}`) : undefined;
-      let datadir = options.datadir ? resolve(options.datadir) : undefined;
+      // Progress lines on a terminal, or whenever asked for (a supervisor watching the replay).
+      const showProgress = process.stderr.isTTY || process.env['SNAPLOG_PROGRESS'];
+      const progress = showProgress ? (line: string) => process.stderr.write(process.stderr.isTTY ? `\r${line.padEnd(79)}` : `${line}\n`) : undefined;
+      let datadir = facts?.datadir;
       const scratch = tables ? scratchPaths(stagingDir) : undefined;
       if (scratch && datadir) {
+        await openStaging(stagingDir);
         say(`copying ${datadir} to the scratch ${scratch.datadir} (the restored data directory stays as it is)`);
         await copyDatadir(datadir, scratch.datadir);
         datadir = scratch.datadir;
+      }
+      const stopping = new AbortController();
+      const onSignal = (signal: NodeJS.Signals): void => {
+        if (stopping.signal.aborted) return;
+        process.stderr.write(`\nsnaplog: ${signal}: stopping the replay between two transactions and shutting the private server down …\n`);
+        stopping.abort();
+      };
+      // A replay onto a data directory stops in order; a pipe into a running server is left to the default.
+      if (datadir) {
+        process.on('SIGINT', onSignal);
+        process.on('SIGTERM', onSignal);
       }
       const result = await runRestore({
         archive,
@@ -109,10 +144,15 @@ Examples:
         resume: options.resume,
         replayServerId: config.mysql?.serverId,
         serverArgs: options.serverArg,
+        owner: facts?.owner,
+        signal: stopping.signal,
         say,
         progress,
+      }).finally(() => {
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
       });
-      if (progress) process.stderr.write('\n');
+      if (progress && process.stderr.isTTY) process.stderr.write('\n');
       if (tables && scratch && options.export) {
         const exportFile = resolve(options.export);
         await exportTables(scratch.datadir, scratch.runDir, tables, exportFile);
@@ -121,7 +161,7 @@ Examples:
         say(`exported ${tables.map((table) => `${table.database}.${table.table}`).join(', ')} as of the target to ${exportFile}`);
       }
       await events.emit('restore-summary', 'info', { snapshotId: plan.snapshot.id, method, elapsedMs: result.elapsedMs, bytes: result.bytesReplayed });
-      if (options.json) printJson({ ...result, plan: planJson(plan) });
-      else say(`restored: ${(result.bytesReplayed / 1048576).toFixed(1)} MB replayed by ${method} in ${(result.elapsedMs / 1000).toFixed(1)} s${result.gtidSlavePos ? `; last applied GTID ${result.gtidSlavePos}` : ''}; staging ${join(result.stagingDir)}`);
+      if (options.json) printJson({ ...result, ...(identity ? { datadirSnapshot: identity.json } : {}), plan: planJson(plan) });
+      else if (result.outcome === 'restored') say(`restored: ${(result.bytesReplayed / 1048576).toFixed(1)} MB replayed by ${method} in ${(result.elapsedMs / 1000).toFixed(1)} s${result.gtidSlavePos ? `; last applied GTID ${result.gtidSlavePos}` : ''}; staging ${join(result.stagingDir)}`);
     });
 }

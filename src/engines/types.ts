@@ -100,9 +100,10 @@ export interface Engine {
   firstTransactionAgeSeconds(log: SourceLog): Promise<number | undefined>;
   /**
    * Quiesces the database for a snapshot. Called in the detached holder process, which keeps what this
-   * returns alive until thaw or timeout; session-bound locks die with that process.
+   * returns alive until thaw or timeout; session-bound locks die with that process. `snapshotId` lets an
+   * engine leave a note of the snapshot on the frozen disk (MySQL/MariaDB: in the data directory).
    */
-  quiesce(): Promise<Quiesced>;
+  quiesce(context?: { snapshotId: string }): Promise<Quiesced>;
   /**
    * Conditions the DBA should hear about while no freeze runs (Oracle: datafiles left in backup mode).
    * The ship service asks after each round and raises a warning event when the answer changes.

@@ -49,7 +49,7 @@ async function holdUntilThaw(options: HolderOptions, listener: EndingListener): 
 
   let quiesced: Quiesced;
   try {
-    quiesced = await withDeadline(options.engine.quiesce(), deadlineMs, 'taking the lock', timeoutSeconds);
+    quiesced = await withDeadline(options.engine.quiesce({ snapshotId }), deadlineMs, 'taking the lock', timeoutSeconds);
   } catch (error) {
     // stderr is <ipc_folder>/holder.log: the reason stays there after the pre-step has reported it.
     process.stderr.write(`${new Date().toISOString()} snapshot ${snapshotId}: could not take the lock: ${describeError(error)}\n`);

@@ -1,18 +1,29 @@
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { lstat, mkdir, readFile, rm } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import type { Archive } from '../archive/archive.js';
 import { describeError, SnaplogError } from '../errors.js';
 import type { EventChannel } from '../events/channel.js';
 import type { MysqlEndpoint } from '../engines/mysql/connection.js';
+import { queryRows } from '../engines/mysql/connection.js';
 import { startPrivateServer } from '../engines/mysql/private-server.js';
+import type { PrivateServer } from '../engines/mysql/private-server.js';
 import { lastCheckpointLog, recoverSnapshotDatadir } from '../engines/mysql/recovery.js';
-import { applyThroughRelay, prepareRelayLogs, relayServerArgs, ReplayError } from '../engines/mysql/replay/relay-apply.js';
+import { applyThroughRelay, prepareRelayLogs, relayServerArgs, removeReplayFiles } from '../engines/mysql/replay/relay-apply.js';
+import { ReplayError, ReplayInterruptedError } from '../engines/mysql/replay/relay-apply.js';
 import { applyThroughPipe, binlogDumpArgs } from '../engines/mysql/replay/pipe-apply.js';
+import { readOwnFile, removeOwnFile, writeOwnFile } from '../engines/mysql/own-files.js';
+import type { Owner } from '../engines/mysql/own-files.js';
+import { comparePositions } from '../engines/mysql/snapshot-identity.js';
+import mysql from 'mysql2/promise';
 import { fetchLogs } from './fetch.js';
 import type { FetchedLog } from './fetch.js';
 import type { RestorePlan } from './plan.js';
+import { describeTarget } from './target.js';
 import { bytesDone, formatProgress } from './progress.js';
+import { decideRestoreStart, readRestoreRecord, RESTORE_RECORD, writeRestoreRecord } from './restore-record.js';
+import type { BinlogPoint, RestoreRecord } from './restore-record.js';
+import { findAppliedPoint } from './applied-point.js';
+import { checkRoom } from './preflight.js';
 
 export type ReplayMethod = 'relay' | 'pipe';
 
@@ -21,22 +32,28 @@ export interface RestoreRequest {
   systemId: string;
   plan: RestorePlan;
   events: EventChannel;
-  /** A restored data directory (a private server is started on it) … */
+  /** A restored data directory (a private server is started on it, as its owner) … */
   datadir?: string;
   /** … or a server the DBA runs. */
   target?: MysqlEndpoint;
   method: ReplayMethod;
-  stagingDir?: string;
+  stagingDir: string;
   resume?: boolean;
   replayServerId?: number;
   /** Extra mariadbd options for the private server (e.g. the restored server's innodb settings). */
   serverArgs?: string[];
+  /** The data directory's owner (default: read from it): the private server runs as this user. */
+  owner?: Owner;
+  /** SIGINT/SIGTERM: the replay stops between transactions, the private server shuts down, --resume goes on. */
+  signal?: AbortSignal;
   say: (line: string) => void;
   progress?: (line: string) => void;
 }
 
 export interface RestoreResult {
   method: ReplayMethod;
+  /** restored: replayed now; already-restored: an earlier run reached this very target, nothing was done. */
+  outcome: 'restored' | 'already-restored';
   appliedThrough: RestorePlan['stop'];
   gtidSlavePos?: string;
   bytesReplayed: number;
@@ -44,31 +61,38 @@ export interface RestoreResult {
   stagingDir: string;
 }
 
-interface RestoreState {
-  planStop: RestorePlan['stop'];
-  snapshotId: string;
-  method: ReplayMethod;
-  status: 'fetching' | 'replaying' | 'failed' | 'done';
-  /** Where the replay stood when it failed: --resume continues from here. */
-  resumeFrom?: { logIndex: number; position: number };
-  error?: string;
+/** Marks a staging folder as snaplog's: an existing folder without it is never used (nor removed). */
+const STAGING_MARK = '.snaplog-staging';
+
+/**
+ * Next to the data directory (same file system: relay logs are hard links); for a restore into a running
+ * server, in snaplog's private folder (never a predictable name in a shared temp folder).
+ */
+export function defaultStagingDir(datadir: string | undefined, snapshotId: string, privateFolder: string): string {
+  return datadir ? join(dirname(resolve(datadir)), `${resolve(datadir).split('/').pop()}.snaplog-restore`) : join(privateFolder, `restore-${snapshotId}`);
 }
 
-/** Next to the data directory (same file system: relay logs are hard links), else in the temp folder. */
-export function defaultStagingDir(datadir: string | undefined, snapshotId: string): string {
-  return datadir ? join(dirname(resolve(datadir)), `${resolve(datadir).split('/').pop()}.snaplog-restore`) : join(tmpdir(), `snaplog-restore-${snapshotId}`);
-}
-
-async function readState(stagingDir: string): Promise<RestoreState | undefined> {
-  try {
-    return JSON.parse(await readFile(join(stagingDir, 'restore-state.json'), 'utf8')) as RestoreState;
-  } catch {
-    return undefined;
+/**
+ * The staging folder: created new (non-recursive mkdir, 0711 so the server's user can reach its run
+ * folder), or an earlier run's, which must carry snaplog's mark, be owned by root and writable by no one
+ * else. Returns whether it was created now.
+ */
+export async function openStaging(stagingDir: string): Promise<boolean> {
+  const existing = await lstat(stagingDir).catch(() => undefined);
+  if (!existing) {
+    await mkdir(stagingDir, { mode: 0o711 });
+    await writeOwnFile(join(stagingDir, STAGING_MARK), 'snaplog restore staging\n');
+    return true;
   }
-}
-
-async function writeState(stagingDir: string, state: RestoreState): Promise<void> {
-  await writeFile(join(stagingDir, 'restore-state.json'), `${JSON.stringify(state, null, 2)}\n`, { mode: 0o600 });
+  const uid = process.getuid?.() ?? 0;
+  const marked = async (): Promise<boolean> => (await readOwnFile(join(stagingDir, STAGING_MARK)).catch(() => undefined)) !== undefined;
+  const ours = existing.isDirectory() && existing.uid === uid && (existing.mode & 0o022) === 0 && (await marked());
+  if (!ours) {
+    throw new SnaplogError(`the staging folder ${stagingDir} already exists and was not made by snaplog (or is writable by others)`, {
+      hint: 'give --staging with a new folder, or remove that one if it is yours',
+    });
+  }
+  return false;
 }
 
 /** The commands a restore would run, for --dry-run. Pure. */
@@ -78,11 +102,15 @@ export function describeRestoreCommands(plan: RestorePlan, method: ReplayMethod,
   const last = `relay-bin.${String(plan.logs.length).padStart(6, '0')}`;
   return [
     `link ${plan.logs.length} fetched logs into the data directory as relay-bin.000001 … ${last} (+ relay-bin.index)`,
-    'mariadbd --skip-networking --skip-log-bin --innodb-flush-log-at-trx-commit=0 --relay-log=relay-bin --skip-slave-start …',
+    'mariadbd --user=<data directory owner> --skip-networking --skip-log-bin --skip-symbolic-links --secure-file-priv=<private> --relay-log=relay-bin --skip-slave-start …',
     `CHANGE MASTER TO MASTER_HOST='snaplog-replay', RELAY_LOG_FILE='relay-bin.000001', RELAY_LOG_POS=${plan.logs[0]!.from}, MASTER_USE_GTID=no`,
     plan.stop.endOfChain ? 'START SLAVE SQL_THREAD  (until every relay log is read)' : `START SLAVE SQL_THREAD UNTIL RELAY_LOG_FILE='${last}', RELAY_LOG_POS=${plan.stop.position}`,
     'STOP SLAVE; RESET SLAVE ALL; clean shutdown',
   ];
+}
+
+function interrupted(signal: AbortSignal | undefined, where: string): void {
+  if (signal?.aborted) throw new SnaplogError(`restore interrupted ${where}`, { hint: 'run the same snaplog restore command with --resume to finish it' });
 }
 
 /**
@@ -90,102 +118,269 @@ export function describeRestoreCommands(plan: RestorePlan, method: ReplayMethod,
  * private server) or into the DBA's server, stopping exactly at the planned position.
  */
 export async function runRestore(request: RestoreRequest): Promise<RestoreResult> {
-  const { plan, events } = request;
+  return request.datadir ? restoreDatadir(request, request.datadir) : restoreIntoTarget(request);
+}
+
+const pointOf = (plan: RestorePlan): BinlogPoint & { gtid?: string } => ({
+  file: plan.stop.file,
+  position: plan.stop.position,
+  ...(plan.stop.lastApplied?.gtid ? { gtid: plan.stop.lastApplied.gtid } : {}),
+});
+
+async function restoreDatadir(request: RestoreRequest, datadir: string): Promise<RestoreResult> {
+  const { plan, events, say, signal } = request;
   const started = Date.now();
-  const stagingDir = request.stagingDir ?? defaultStagingDir(request.datadir, plan.snapshot.id);
-  await mkdir(stagingDir, { recursive: true, mode: 0o700 });
-  const previous = request.resume ? await readState(stagingDir) : undefined;
-  if (request.resume && (!previous || previous.status !== 'failed')) {
-    throw new SnaplogError(`nothing to resume in ${stagingDir}${previous ? ` (last restore is ${previous.status})` : ''}`, { exitCode: 2, hint: 'run the restore without --resume' });
+  const stop = pointOf(plan);
+  const start = decideRestoreStart(await readRestoreRecord(datadir), { snapshotId: plan.snapshot.id, stop, method: request.method }, request.resume ?? false);
+  const result = (outcome: RestoreResult['outcome'], gtidSlavePos?: string, bytes = plan.bytesToReplay): RestoreResult => ({
+    method: request.method,
+    outcome,
+    appliedThrough: plan.stop,
+    gtidSlavePos,
+    bytesReplayed: bytes,
+    elapsedMs: Date.now() - started,
+    stagingDir: request.stagingDir,
+  });
+  if (start.kind === 'refuse') throw new SnaplogError(start.message, { hint: start.hint });
+  if (start.kind === 'done') {
+    const gtid = start.record.lastAppliedGtid ? ` (GTID ${start.record.lastAppliedGtid})` : '';
+    say(`already restored: an earlier snaplog restore brought ${datadir} to ${stop.file}:${stop.position}${gtid}; nothing to do`);
+    return result('already-restored', start.record.lastAppliedGtid, 0);
   }
-  if (previous && previous.snapshotId !== plan.snapshot.id) {
-    throw new SnaplogError(`the interrupted restore in ${stagingDir} used snapshot ${previous.snapshotId}, this plan uses ${plan.snapshot.id}`, { exitCode: 2, hint: 'give the same target and --snapshot as the first run' });
-  }
-  const state: RestoreState = { planStop: plan.stop, snapshotId: plan.snapshot.id, method: request.method, status: 'fetching' };
-  await writeState(stagingDir, state);
-  await events.emit('restore-start', 'info', { snapshotId: plan.snapshot.id, stop: plan.stop, method: request.method, logs: plan.logs.length, bytes: plan.bytesToReplay, resume: request.resume ?? false });
-
-  const fetched = await fetchLogs(request.archive, request.systemId, plan.logs, join(stagingDir, 'logs'), (log) => request.say(`fetched and checked ${log.name} (sha256 ok)`));
-  await events.emit('restore-logs-fetched', 'info', { snapshotId: plan.snapshot.id, logs: fetched.map((log) => log.name) });
-
-  const resumeFrom = previous?.resumeFrom;
-  const toApply = resumeFrom ? fetched.slice(resumeFrom.logIndex).map((log, i) => (i === 0 ? { ...log, from: resumeFrom.position } : log)) : fetched;
-  const offset = resumeFrom?.logIndex ?? 0;
-  state.status = 'replaying';
-  await writeState(stagingDir, state);
+  const owner: Owner = request.owner ?? (await lstat(datadir).then((info) => ({ uid: info.uid, gid: info.gid })));
+  const stagingDir = request.stagingDir;
+  // Where this run's logs begin: a later target goes on from the last one, a resume from where the last replay began.
+  const resumeFile = start.kind === 'resume' ? start.record.replayFrom?.file : undefined;
+  const fetchFrom = start.kind === 'continue' ? start.from.file : (resumeFile ?? plan.logs[0]!.name);
+  const firstIndex = Math.max(0, plan.logs.findIndex((log) => log.name === fetchFrom));
+  await checkRoom(datadir, stagingDir, plan.logs.slice(firstIndex).reduce((sum, log) => sum + log.size, 0), plan.bytesToReplay);
+  const created = await openStaging(stagingDir);
+  const record: RestoreRecord = {
+    formatVersion: 1,
+    snapshotId: plan.snapshot.id,
+    method: request.method,
+    status: 'recovering',
+    target: describeTarget(plan.target),
+    stop,
+    stagingDir,
+    updatedAt: '',
+    ...(start.kind === 'resume' ? { replayFrom: start.record.replayFrom, baselineGtid: start.record.baselineGtid } : {}),
+  };
+  let fetched: FetchedLog[];
+  let earlier: FetchedLog[] = [];
   try {
-    const result = request.datadir ? await replayOnDatadir(request, toApply, stagingDir, offset, started) : await replayIntoTarget(request, toApply);
-    state.status = 'done';
-    delete state.resumeFrom;
-    await writeState(stagingDir, state);
+    const { id: snapshotId } = plan.snapshot;
+    await events.emit('restore-start', 'info', { snapshotId, stop: plan.stop, method: request.method, logs: plan.logs.length, bytes: plan.bytesToReplay, start: start.kind });
+    const announce = (log: FetchedLog): void => say(`fetched and checked ${log.name} (sha256 ok)`);
+    fetched = await fetchLogs(request.archive, request.systemId, plan.logs.slice(firstIndex), join(stagingDir, 'logs'), announce);
+    const recover = start.kind === 'fresh' || (start.kind === 'resume' && start.record.status === 'recovering');
+    if (recover) earlier = await fetchRecoveryLogs(request, fetched[0]!, stagingDir);
+    await events.emit('restore-logs-fetched', 'info', { snapshotId: plan.snapshot.id, logs: fetched.map((log) => log.name) });
+    interrupted(signal, 'while fetching logs (the data directory is unchanged)');
+  } catch (error) {
+    // Nothing in the data directory was touched yet: leave nothing behind either.
+    if (created) await rm(stagingDir, { recursive: true, force: true });
+    throw error;
+  }
+
+  const runDir = join(stagingDir, 'run');
+  let server: PrivateServer | undefined;
+  // Until this run writes the record, an earlier run's record (done, interrupted …) stays as it is.
+  let touched = false;
+  try {
+    let from: BinlogPoint = start.kind === 'continue' ? start.from : { file: fetched[0]!.name, position: fetched[0]!.from };
+    if (start.kind === 'fresh' || (start.kind === 'resume' && start.record.status === 'recovering')) {
+      await writeRestoreRecord(datadir, record);
+      touched = true;
+      await removeReplayFiles(datadir);
+      const first = fetched[0]!;
+      say(`crash recovery of ${datadir} against ${first.name} cut at the snapshot position ${first.from}`);
+      const recovered = await recoverSnapshotDatadir({
+        datadir,
+        runDir,
+        snapshotLogPath: first.path,
+        snapshotLogName: first.name,
+        snapshotPosition: first.from,
+        earlierLogs: earlier.map((log) => ({ path: log.path, name: log.name })),
+        serverArgs: request.serverArgs,
+        owner,
+        signal,
+      });
+      const snapshotAt = plan.snapshot.position;
+      if (recovered.innodbBinlog && snapshotAt && comparePositions(recovered.innodbBinlog, snapshotAt) > 0) {
+        // Only redo was applied (what any server start does): the data directory can still be restored from the right snapshot.
+        await removeOwnFile(join(datadir, RESTORE_RECORD));
+        touched = false;
+        throw new SnaplogError(
+          `InnoDB in the data directory has commits up to ${recovered.innodbBinlog.file}:${recovered.innodbBinlog.position}, ` +
+            `after snapshot ${plan.snapshot.id}'s position ${snapshotAt.file}:${snapshotAt.position}: it is a later copy`,
+          { hint: 'give the --snapshot the disk was restored from (snaplog list; snaplog attach names it)' },
+        );
+      }
+      interrupted(signal, 'after crash recovery');
+    }
+    const serverId = request.replayServerId ?? 4_000_000_000;
+    // An interrupted run's relay files: the server must not open them (RESET SLAVE would delete the new ones).
+    await removeReplayFiles(datadir);
+    await rm(join(runDir, 'replay'), { recursive: true, force: true });
+    server = await startPrivateServer({
+      runDir: join(runDir, 'replay'),
+      datadir,
+      owner,
+      signal,
+      args: [...(request.method === 'relay' ? relayServerArgs(serverId) : [`--server-id=${serverId}`, '--skip-log-bin', '--innodb-flush-log-at-trx-commit=0', '--skip-slave-start']), ...(request.serverArgs ?? [])],
+    });
+    say(`private server on ${datadir} (socket ${server.socket}, networking off, as uid ${owner.uid})`);
+    const currentGtid = await gtidSlavePos(server.socket);
+    if (start.kind === 'resume' && start.record.status !== 'recovering' && start.record.replayFrom) {
+      const scanFrom = fetched.findIndex((log) => log.name === start.record.replayFrom!.file);
+      const logs = fetched.slice(scanFrom).map((log, i) => ({ path: log.path, from: i === 0 ? start.record.replayFrom!.position : log.from }));
+      const point = await findAppliedPoint(logs, start.record.baselineGtid, currentGtid);
+      from = point ? { file: fetched[scanFrom + point.fileIndex]!.name, position: point.position } : start.record.replayFrom;
+      say(`resuming: the data directory has every transaction up to ${from.file}:${from.position}${point ? ` (GTID ${point.gtid})` : ''}`);
+    } else {
+      record.baselineGtid = currentGtid;
+    }
+    if (comparePositions(from, stop) >= 0) {
+      if (comparePositions(from, stop) > 0) {
+        throw new SnaplogError(`the data directory is already past this target (${from.file}:${from.position})`, {
+          hint: 'restore a fresh copy of the snapshot\'s disk for an earlier target',
+        });
+      }
+    } else {
+      record.replayFrom = from;
+      record.serverPid = server.process.pid;
+      record.status = 'replaying';
+      await writeRestoreRecord(datadir, record);
+      touched = true;
+      await replayFrom(request, server, fetched, from, started, owner);
+    }
+    const finalGtid = await gtidSlavePos(server.socket);
+    record.status = 'done';
+    delete record.serverPid;
+    record.appliedThrough = stop;
+    record.lastAppliedGtid = finalGtid || undefined;
+    delete record.error;
+    await writeRestoreRecord(datadir, record);
+    await server.stop();
+    server = undefined;
     // The fetched copies are only kept for --resume.
     await rm(join(stagingDir, 'logs'), { recursive: true, force: true });
-    await events.emit('restore-done', 'info', { snapshotId: plan.snapshot.id, stop: plan.stop, gtidSlavePos: result.gtidSlavePos, elapsedMs: Date.now() - started });
-    return { method: request.method, appliedThrough: plan.stop, gtidSlavePos: result.gtidSlavePos, bytesReplayed: plan.bytesToReplay, elapsedMs: Date.now() - started, stagingDir };
+    await rm(runDir, { recursive: true, force: true });
+    await events.emit('restore-done', 'info', { snapshotId: plan.snapshot.id, stop: plan.stop, gtidSlavePos: finalGtid, elapsedMs: Date.now() - started });
+    return result('restored', finalGtid || undefined);
   } catch (error) {
-    state.status = 'failed';
-    state.error = describeError(error);
-    if (error instanceof ReplayError) state.resumeFrom = { logIndex: offset + error.failedAt.fileIndex, position: error.failedAt.position };
-    await writeState(stagingDir, state);
-    await events.emit('restore-failed', 'alert', { snapshotId: plan.snapshot.id, message: describeError(error), resumeFrom: state.resumeFrom });
+    // Stopped before the replay began: crash recovery is run again by --resume (it is idempotent).
+    record.status = record.status === 'recovering' ? 'recovering' : error instanceof ReplayInterruptedError || signal?.aborted ? 'interrupted' : 'failed';
+    record.error = describeError(error);
+    if (touched) await writeRestoreRecord(datadir, record).catch(() => undefined);
+    await events.emit('restore-failed', 'alert', { snapshotId: plan.snapshot.id, message: describeError(error), status: record.status });
+    throw error;
+  } finally {
+    await server?.stop();
+  }
+}
+
+async function gtidSlavePos(socket: string): Promise<string> {
+  const connection = await mysql.createConnection({ socketPath: socket, user: 'root' });
+  try {
+    const [row] = await queryRows(connection, 'SELECT @@gtid_slave_pos AS pos');
+    return row?.['pos'] ? String(row['pos']) : '';
+  } finally {
+    await connection.end().catch(() => connection.destroy());
+  }
+}
+
+/** Replays the fetched logs from `from` to the planned stop on the private server. */
+async function replayFrom(request: RestoreRequest, server: PrivateServer, fetched: FetchedLog[], from: BinlogPoint, started: number, owner: Owner): Promise<void> {
+  const { plan } = request;
+  const index = fetched.findIndex((log) => log.name === from.file);
+  if (index < 0) {
+    throw new SnaplogError(`${from.file}, where the replay stands, is not in this plan`, {
+      hint: 'give the same --snapshot and a target at or after the earlier one',
+    });
+  }
+  const logs = fetched.slice(index).map((log, i) => (i === 0 ? { ...log, from: from.position } : log));
+  const offset = plan.logs.findIndex((log) => log.name === from.file);
+  const last = logs[logs.length - 1]!;
+  const stopPosition = plan.stop.endOfChain ? undefined : plan.stop.position;
+  if (request.method === 'pipe') {
+    await applyThroughPipe({ endpoint: { socket: server.socket, port: 0, user: 'root', credentialSource: 'the private replay server' }, paths: logs.map((log) => log.path), startPosition: from.position, stopPosition });
+    return;
+  }
+  await prepareRelayLogs(request.datadir!, logs, owner);
+  try {
+    await applyThroughRelay({
+      socket: server.socket,
+      relayDir: request.datadir!,
+      logs,
+      stopPosition,
+      lastLogSize: last.size,
+      signal: request.signal,
+      onProgress: ({ fileIndex, position }) => {
+        const log = logs[fileIndex];
+        if (log) request.progress?.(formatProgress({ doneBytes: bytesDone(plan.logs, offset + fileIndex, position), totalBytes: plan.bytesToReplay, currentLog: log.name }, Date.now() - started));
+      },
+    });
+  } catch (error) {
+    if (error instanceof ReplayError) {
+      const log = logs[error.failedAt.fileIndex];
+      if (log) error.message = error.message.replace(/relay-bin\.\d+/, `${log.name} (relay copy)`);
+    }
     throw error;
   }
 }
 
-async function replayOnDatadir(request: RestoreRequest, logs: FetchedLog[], stagingDir: string, offset: number, started: number): Promise<{ gtidSlavePos?: string }> {
-  const relayDir = request.datadir!;
-  const serverId = request.replayServerId ?? 4_000_000_000;
-  if (offset === 0) {
-    const first = logs[0]!;
-    const earlier = await fetchRecoveryLogs(request, first, stagingDir);
-    request.say(`crash recovery of ${request.datadir} against ${first.name} cut at the snapshot position ${first.from}`);
-    await recoverSnapshotDatadir({
-      datadir: request.datadir!,
-      runDir: join(stagingDir, 'run'),
-      snapshotLogPath: first.path,
-      snapshotLogName: first.name,
-      snapshotPosition: first.from,
-      earlierLogs: earlier.map((log) => ({ path: log.path, name: log.name })),
-      serverArgs: request.serverArgs,
-    });
-  }
-  const server = await startPrivateServer({
-    runDir: join(stagingDir, 'run'),
-    datadir: request.datadir!,
-    args: [...(request.method === 'relay' ? relayServerArgs(serverId) : [`--server-id=${serverId}`, '--skip-log-bin', '--innodb-flush-log-at-trx-commit=0', '--skip-slave-start']), ...(request.serverArgs ?? [])],
-  });
-  request.say(`private server on ${request.datadir} (socket ${server.socket}, networking off)`);
-  try {
-    const last = logs[logs.length - 1]!;
-    const stopPosition = request.plan.stop.endOfChain ? undefined : request.plan.stop.position;
-    if (request.method === 'relay') {
-      await prepareRelayLogs(relayDir, logs);
-      const result = await applyThroughRelay({
-        socket: server.socket,
-        relayDir,
-        logs,
-        stopPosition,
-        lastLogSize: last.size,
-        onProgress: ({ fileIndex, position }) => {
-          const log = logs[fileIndex];
-          if (log) request.progress?.(formatProgress({ doneBytes: bytesDone(request.plan.logs, offset + fileIndex, position), totalBytes: request.plan.bytesToReplay, currentLog: log.name }, Date.now() - started));
-        },
-      });
-      return { gtidSlavePos: result.gtidSlavePos };
-    }
-    await applyThroughPipe({ endpoint: { socket: server.socket, port: 0, user: 'root', credentialSource: 'the private replay server' }, paths: logs.map((log) => log.path), startPosition: logs[0]!.from, stopPosition });
-    return {};
-  } finally {
-    await server.stop();
-  }
+interface TargetState {
+  planStop: RestorePlan['stop'];
+  snapshotId: string;
+  method: ReplayMethod;
+  status: 'fetching' | 'replaying' | 'failed' | 'done';
+  error?: string;
 }
 
-async function replayIntoTarget(request: RestoreRequest, logs: FetchedLog[]): Promise<{ gtidSlavePos?: string }> {
+async function readTargetState(stagingDir: string): Promise<TargetState | undefined> {
+  const text = await readOwnFile(join(stagingDir, 'restore-state.json')).catch(() => undefined);
+  return text ? (JSON.parse(text) as TargetState) : undefined;
+}
+
+/** Into the DBA's running server, through mariadb-binlog | mariadb. A failed pipe cannot be resumed exactly. */
+async function restoreIntoTarget(request: RestoreRequest): Promise<RestoreResult> {
+  const { plan, events, stagingDir } = request;
+  const started = Date.now();
   if (request.method === 'relay') {
     throw new SnaplogError('the relay-log path needs a private server on the restored data directory', { exitCode: 2, hint: 'use --datadir DIR, or --method pipe with --target-socket' });
   }
-  await applyThroughPipe({ endpoint: request.target!, paths: logs.map((log) => log.path), startPosition: logs[0]!.from, stopPosition: request.plan.stop.endOfChain ? undefined : request.plan.stop.position });
-  return {};
+  await mkdir(dirname(stagingDir), { recursive: true, mode: 0o700 });
+  await openStaging(stagingDir);
+  const previous = await readTargetState(stagingDir);
+  if (request.resume) {
+    throw new SnaplogError(`a replay into a running server cannot be resumed exactly${previous ? ` (the last one in ${stagingDir} is ${previous.status})` : ''}`, {
+      exitCode: 2,
+      hint: 'restore onto a data directory (--datadir) to be able to resume, or restore the target server again and run without --resume',
+    });
+  }
+  const state: TargetState = { planStop: plan.stop, snapshotId: plan.snapshot.id, method: request.method, status: 'fetching' };
+  const save = (): Promise<void> => writeOwnFile(join(stagingDir, 'restore-state.json'), `${JSON.stringify(state, null, 2)}\n`);
+  await save();
+  await events.emit('restore-start', 'info', { snapshotId: plan.snapshot.id, stop: plan.stop, method: request.method, logs: plan.logs.length, bytes: plan.bytesToReplay });
+  const fetched = await fetchLogs(request.archive, request.systemId, plan.logs, join(stagingDir, 'logs'), (log) => request.say(`fetched and checked ${log.name} (sha256 ok)`));
+  state.status = 'replaying';
+  await save();
+  try {
+    await applyThroughPipe({ endpoint: request.target!, paths: fetched.map((log) => log.path), startPosition: fetched[0]!.from, stopPosition: plan.stop.endOfChain ? undefined : plan.stop.position });
+  } catch (error) {
+    state.status = 'failed';
+    state.error = describeError(error);
+    await save();
+    await events.emit('restore-failed', 'alert', { snapshotId: plan.snapshot.id, message: describeError(error) });
+    throw error;
+  }
+  state.status = 'done';
+  await save();
+  await rm(join(stagingDir, 'logs'), { recursive: true, force: true });
+  await events.emit('restore-done', 'info', { snapshotId: plan.snapshot.id, stop: plan.stop, elapsedMs: Date.now() - started });
+  return { method: request.method, outcome: 'restored', appliedThrough: plan.stop, bytesReplayed: plan.bytesToReplay, elapsedMs: Date.now() - started, stagingDir };
 }
 
 /** The archived logs crash recovery reads before the snapshot's: from its last binlog checkpoint on. */

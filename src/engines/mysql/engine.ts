@@ -180,10 +180,11 @@ export class MysqlEngine implements Engine {
   }
 
   /** Uses its own connection: the lock must live exactly as long as the holder keeps it. */
-  async quiesce(): Promise<Quiesced> {
+  async quiesce(context?: { snapshotId: string }): Promise<Quiesced> {
     const connection = await connectMysql(this.options.endpoint);
     try {
-      const quiesced = await quiesceMysql(connection, this.options.freezeMethod);
+      // A server reached over its socket runs here: its data directory gets the snapshot marker.
+      const quiesced = await quiesceMysql(connection, this.options.freezeMethod, this.options.endpoint.socket ? context?.snapshotId : undefined);
       return {
         ...quiesced,
         release: async () => {

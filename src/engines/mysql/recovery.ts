@@ -1,6 +1,8 @@
-import { copyFile, mkdir, open, rm, truncate, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, open, readFile, rm, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startPrivateServer } from './private-server.js';
+import { chownOwnFile, makeOwnFolder } from './own-files.js';
+import type { Owner } from './own-files.js';
 import { LOG_EVENT_BINLOG_IN_USE_F } from './binlog/constants.js';
 
 /** Byte offset of the format description event's flags: 4 (magic) + 17 (header up to flags). */
@@ -19,6 +21,9 @@ export interface CrashRecoveryRequest {
    */
   earlierLogs?: { path: string; name: string }[];
   serverArgs?: string[];
+  /** The data directory's owner: the server runs as it and gets the recovery binlogs (handed over files first, then the folder). */
+  owner?: Owner;
+  signal?: AbortSignal;
 }
 
 /**
@@ -29,10 +34,11 @@ export interface CrashRecoveryRequest {
  * event's CRC): a private server started on it commits exactly the transactions before the position and
  * rolls back the rest, then shuts down cleanly. The live server's own binlogs are never touched.
  */
-export async function recoverSnapshotDatadir(request: CrashRecoveryRequest): Promise<void> {
+export async function recoverSnapshotDatadir(request: CrashRecoveryRequest): Promise<{ innodbBinlog?: { file: string; position: number } }> {
   const binlogDir = join(request.runDir, 'recovery-binlog');
   await rm(binlogDir, { recursive: true, force: true });
-  await mkdir(binlogDir, { recursive: true, mode: 0o700 });
+  await mkdir(request.runDir, { recursive: true, mode: 0o711 });
+  await makeOwnFolder(binlogDir);
   const copy = join(binlogDir, request.snapshotLogName);
   await copyFile(request.snapshotLogPath, copy);
   await truncate(copy, request.snapshotPosition);
@@ -55,12 +61,34 @@ export async function recoverSnapshotDatadir(request: CrashRecoveryRequest): Pro
   }
   files.push(copy);
   await writeFile(index, `${files.join('\n')}\n`, { mode: 0o600 });
+  if (request.owner) {
+    for (const file of [...files, index]) await chownOwnFile(file, request.owner);
+    const folder = await open(binlogDir, 'r');
+    try {
+      await folder.chown(request.owner.uid, request.owner.gid);
+    } finally {
+      await folder.close();
+    }
+  }
+  const runDir = join(request.runDir, 'recovery');
+  await rm(runDir, { recursive: true, force: true });
   const server = await startPrivateServer({
-    runDir: join(request.runDir, 'recovery'),
+    runDir,
     datadir: request.datadir,
+    owner: request.owner,
+    signal: request.signal,
     args: [`--log-bin=${join(binlogDir, base)}`, `--log-bin-index=${index}`, '--server-id=4000000002', '--skip-slave-start', ...(request.serverArgs ?? [])],
   });
   await server.stop();
+  const innodbBinlog = lastInnodbBinlog(await readFile(server.errorLog, 'utf8').catch(() => ''));
+  return innodbBinlog ? { innodbBinlog } : {};
+}
+
+/** Pure: InnoDB's "Last binlog file '…/mysql-bin.000002', position 640" (printed after its redo is applied: exact). */
+export function lastInnodbBinlog(errorLog: string): { file: string; position: number } | undefined {
+  const matches = [...errorLog.matchAll(/Last binlog file '([^']*)', position (\d+)/g)];
+  const last = matches[matches.length - 1];
+  return last ? { file: last[1]!.split('/').pop()!, position: Number(last[2]) } : undefined;
 }
 
 const BINLOG_CHECKPOINT_EVENT = 161;

@@ -1,9 +1,11 @@
-import { link, copyFile, writeFile, rm } from 'node:fs/promises';
+import { link, copyFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Connection } from 'mysql2/promise';
 import mysql from 'mysql2/promise';
 import { SnaplogError } from '../../../errors.js';
 import { queryRows } from '../connection.js';
+import { chownOwnFile, removeOwnFile, writeOwnFile } from '../own-files.js';
+import type { Owner } from '../own-files.js';
 
 /** One log to apply through the SQL thread, already fetched and checked. */
 export interface RelayLogInput {
@@ -23,6 +25,8 @@ export interface RelayApplyRequest {
   lastLogSize: number;
   onProgress?: (progress: RelayProgress) => void;
   pollMs?: number;
+  /** SIGINT/SIGTERM of the restore: the SQL thread is stopped between transactions and the replay ends with ReplayInterruptedError. */
+  signal?: AbortSignal;
 }
 
 export interface RelayProgress {
@@ -46,6 +50,12 @@ export class ReplayError extends SnaplogError {
   }
 }
 
+/** The replay was stopped on request, between two transactions; `failedAt` is where it stands. */
+export class ReplayInterruptedError extends ReplayError {}
+
+/** snaplog's replication files in the data directory (besides the relay logs themselves). */
+export const REPLAY_CONTROL_FILES = ['relay-bin.index', 'master.info', 'relay-log.info'];
+
 export function relayName(index: number): string {
   return `relay-bin.${String(index + 1).padStart(6, '0')}`;
 }
@@ -67,17 +77,30 @@ export function relayServerArgs(serverId: number): string[] {
 
 /**
  * Links (or copies) the fetched logs into the data directory as relay-bin.000001 … and writes the index
- * with `./` names, the layout the server itself writes (verified on MariaDB 10.11).
+ * with `./` names, the layout the server itself writes (verified on MariaDB 10.11). What was at those
+ * names (an older replay's files, a symlink planted on the restored disk) is removed first, never
+ * followed; the files are handed to the server's user through their descriptors.
  */
-export async function prepareRelayLogs(relayDir: string, logs: RelayLogInput[]): Promise<void> {
+export async function prepareRelayLogs(relayDir: string, logs: RelayLogInput[], owner?: Owner): Promise<void> {
+  await removeReplayFiles(relayDir);
   const lines: string[] = [];
   for (const [i, log] of logs.entries()) {
     const target = join(relayDir, relayName(i));
-    await rm(target, { force: true });
-    await link(log.path, target).catch(() => copyFile(log.path, target));
+    // link() and copyFile(COPYFILE_EXCL) create the name and never follow a link there.
+    await link(log.path, target).catch(() => copyFile(log.path, target, 1));
+    if (owner) await chownOwnFile(target, owner);
     lines.push(`./${relayName(i)}`);
   }
-  await writeFile(join(relayDir, 'relay-bin.index'), `${lines.join('\n')}\n`, { mode: 0o600 });
+  await writeOwnFile(join(relayDir, 'relay-bin.index'), `${lines.join('\n')}\n`, { mode: 0o600, owner });
+}
+
+/**
+ * Removes relay logs, their index and the replication info files from a data directory (never following
+ * a link planted there): done before any server starts on a restored disk, which would read them.
+ */
+export async function removeReplayFiles(datadir: string): Promise<void> {
+  for (const entry of await readdir(datadir)) if (/^relay-bin\.\d{6,}$/.test(entry)) await removeOwnFile(join(datadir, entry));
+  for (const name of REPLAY_CONTROL_FILES) await removeOwnFile(join(datadir, name));
 }
 
 interface SlaveStatus {
@@ -116,13 +139,31 @@ export async function applyThroughRelay(request: RelayApplyRequest): Promise<Rel
   try {
     await connection.query('STOP SLAVE').catch(() => undefined);
     await connection.query('RESET SLAVE ALL').catch(() => undefined);
-    await connection.query(
-      `CHANGE MASTER TO MASTER_HOST='snaplog-replay', RELAY_LOG_FILE=${sqlString(relayName(0))}, RELAY_LOG_POS=${Number(request.logs[0]!.from)}, MASTER_USE_GTID=no`,
-    );
+    await connection
+      .query(
+        `CHANGE MASTER TO MASTER_HOST='snaplog-replay', RELAY_LOG_FILE=${sqlString(relayName(0))}, RELAY_LOG_POS=${Number(request.logs[0]!.from)}, ` +
+          'MASTER_USE_GTID=no',
+      )
+      .catch((error: Error) => {
+        throw new SnaplogError(`the private server would not take the relay logs: ${error.message}`, {
+          hint:
+            'snaplog writes relay-bin.*, relay-bin.index, master.info and relay-log.info in the data directory; ' +
+            'check that it is writable by its owner and not full, then run the same command with --resume',
+        });
+      });
     const untilEnd = request.stopPosition === undefined || request.stopPosition >= request.lastLogSize;
     await connection.query(untilEnd ? 'START SLAVE SQL_THREAD' : `START SLAVE SQL_THREAD UNTIL RELAY_LOG_FILE=${sqlString(lastFile)}, RELAY_LOG_POS=${Number(request.stopPosition)}`);
     for (;;) {
       await new Promise((resolve) => setTimeout(resolve, request.pollMs ?? 50));
+      if (request.signal?.aborted) {
+        await connection.query('STOP SLAVE SQL_THREAD');
+        const stopped = await slaveStatus(connection);
+        throw new ReplayInterruptedError(
+          `replay interrupted in ${relayName(indexOf(stopped.relayFile))} at offset ${stopped.relayPos} (between two transactions)`,
+          { fileIndex: indexOf(stopped.relayFile), position: stopped.relayPos },
+          'the transactions before it are applied; run the same snaplog restore command with --resume to finish',
+        );
+      }
       const status = await slaveStatus(connection);
       request.onProgress?.({ fileIndex: indexOf(status.relayFile), position: status.relayPos });
       if (status.errno !== 0) {
@@ -134,7 +175,18 @@ export async function applyThroughRelay(request: RelayApplyRequest): Promise<Rel
       }
       if (!status.sqlRunning) break;
       // The thread waits for more events at the end of the last log instead of stopping.
-      if (untilEnd && indexOf(status.relayFile) === lastIndex && /read all relay log/i.test(status.state)) break;
+      if (indexOf(status.relayFile) === lastIndex && /read all relay log/i.test(status.state)) {
+        if (untilEnd) break;
+        await connection.query('STOP SLAVE SQL_THREAD');
+        const stopped = await slaveStatus(connection);
+        if (stopped.relayPos >= request.stopPosition!) break;
+        throw new ReplayError(
+          `replay read every relay log without reaching the stop offset ${request.stopPosition} ` +
+            `(it stands at ${stopped.relayPos} in ${relayName(indexOf(stopped.relayFile))})`,
+          { fileIndex: indexOf(stopped.relayFile), position: stopped.relayPos },
+          'the archived log is shorter than its metadata says: run snaplog verify; nothing after the offset above was applied',
+        );
+      }
     }
     const final = await slaveStatus(connection);
     const [gtidRow] = await queryRows(connection, 'SELECT @@gtid_slave_pos AS pos');
