@@ -97,7 +97,7 @@ describe('a restore is exact or it fails: which snapshot a data directory is, pr
     await chmod(work, 0o711);
     server = await startMariadb({ datadir: join(disk.mount, 'mysql'), binlogDir: join(disk.mount, 'binlog'), args: ['--innodb-flush-log-at-trx-commit=2'] });
     setup = await writeSnaplogConfig(server, { workload: 'timeout = 120' });
-    expect((await snaplog(['archive', 'init', '--config', setup.configPath])).code).toBe(0);
+    expect((await snaplog(['archive', 'init', '--force', '--config', setup.configPath])).code).toBe(0);
 
     const c = await server.connect();
     await c.query('CREATE DATABASE app');

@@ -64,7 +64,7 @@ describe('GTID targets with two domains interleaved: real MariaDB, restored exac
     work = await makeTempDir('multidomain-work');
     server = await startMariadb({ datadir: join(disk.mount, 'mysql'), binlogDir: join(disk.mount, 'binlog'), args: ['--innodb-flush-log-at-trx-commit=1'] });
     setup = await writeSnaplogConfig(server, { workload: 'timeout = 60' });
-    expect((await snaplog(['archive', 'init', '--config', setup.configPath])).code).toBe(0);
+    expect((await snaplog(['archive', 'init', '--force', '--config', setup.configPath])).code).toBe(0);
 
     const d0 = await server.connect();
     const d7 = await server.connect();

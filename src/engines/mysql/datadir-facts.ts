@@ -1,5 +1,5 @@
 import { lstat, readdir, stat } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { readInnodbBinlogPosition } from './innodb-binlog-position.js';
 import type { InnodbBinlogPosition } from './innodb-binlog-position.js';
 import { readSnapshotMarker } from './snapshot-marker.js';
