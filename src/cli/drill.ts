@@ -1,3 +1,4 @@
+import { loadBinlogKeys } from '../engines/mysql/binlog-key.js';
 import { Command } from 'commander';
 import { join, resolve } from 'node:path';
 import { chmod, lstat, mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
@@ -69,8 +70,10 @@ export function drillCommand(): Command {
           await detach(mount);
           mount = undefined;
         }
-        const plan = await loadPlan(archive, systemId, { kind: 'latest' }, identity.snapshotId);
-        const result = await runRestore({ archive, systemId, plan, events, datadir, method: 'relay', stagingDir: join(scratch, 'staging'), say, signal: stopping.signal });
+        const keys = await loadBinlogKeys(config);
+        const plan = await loadPlan(archive, systemId, { kind: 'latest' }, identity.snapshotId, keys?.reader);
+        const stagingDir = join(scratch, 'staging');
+        const result = await runRestore({ archive, systemId, plan, events, datadir, method: 'relay', stagingDir, binlogKeys: keys, say, signal: stopping.signal });
         if (stopping.signal.aborted) throw new SnaplogError('drill interrupted', { hint: 'run the drill again' });
         const server = await startPrivateServer({ runDir: join(scratch, 'check-run'), datadir, args: ['--skip-log-bin', '--skip-slave-start', '--server-id=4000000003'] });
         let check;

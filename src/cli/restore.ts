@@ -1,3 +1,4 @@
+import { loadBinlogKeys } from '../engines/mysql/binlog-key.js';
 import { Command, Option } from 'commander';
 import { join, resolve } from 'node:path';
 import { rm } from 'node:fs/promises';
@@ -81,6 +82,13 @@ Examples:
       if (method === 'relay' && options.targetSocket) throw new UsageError('--method relay needs --datadir (a private server); use --method pipe with --target-socket');
 
       const { config, events } = context;
+      const binlogKeys = await loadBinlogKeys(config);
+      if (binlogKeys && method === 'pipe') {
+        throw new UsageError(
+          '[mysql] binlog_key_file is set: the binlogs are encrypted, and mariadb-binlog cannot read an encrypted binlog file',
+          'restore onto the restored data directory with --datadir (the relay method loads the key into the private server)',
+        );
+      }
       const quiet = options.json;
       const say = (line: string): void => {
         if (!quiet) process.stdout.write(`${line}\n`);
@@ -93,7 +101,7 @@ Examples:
       const systemId = await resolveSystemId(archive, config, options.system);
       const identity = facts ? await identifyDatadirSnapshot(archive, systemId, facts, options.snapshot) : undefined;
       if (identity) say(identity.line);
-      const plan = await loadPlan(archive, systemId, target, identity?.snapshotId ?? options.snapshot).catch((error: unknown) => {
+      const plan = await loadPlan(archive, systemId, target, identity?.snapshotId ?? options.snapshot, binlogKeys?.reader).catch((error: unknown) => {
         if (!identity || !(error instanceof PlanError) || !/target is before snapshot/.test(error.message)) throw error;
         throw new SnaplogError(`the target is before snapshot ${identity.snapshotId}, which the data directory is: before the oldest usable snapshot for it`, {
           hint: 'to go back further, restore the disk of an older snapshot (snaplog list shows the snapshots and their windows)',
@@ -144,6 +152,7 @@ Examples:
         resume: options.resume,
         replayServerId: config.mysql?.serverId,
         serverArgs: options.serverArg,
+        binlogKeys,
         owner: facts?.owner,
         signal: stopping.signal,
         say,

@@ -6,6 +6,7 @@ import type { ConfigResult } from './types.js';
 import { resolveConfig } from './validate.js';
 
 export type {
+  BinlogKeyAlgorithm,
   ArchiveConfig,
   Compression,
   ConfigResult,

@@ -1,3 +1,4 @@
+import type { BinlogKey } from '../engines/mysql/binlog/decrypt.js';
 import { scanBinlogFile } from '../engines/mysql/binlog/index.js';
 import type { BinlogTransaction } from '../engines/mysql/binlog/index.js';
 import { GtidSet, parseGtid } from './gtid.js';
@@ -39,8 +40,9 @@ export async function findAppliedPoint(
   logs: { path: string; from: number }[],
   baselineGtid: string | undefined,
   currentGtid: string | undefined,
+  key?: BinlogKey,
 ): Promise<AppliedPoint | undefined> {
   const scanned = [];
-  for (const log of logs) scanned.push({ from: log.from, transactions: (await scanBinlogFile(log.path, { keepTransactions: true })).transactions });
+  for (const log of logs) scanned.push({ from: log.from, transactions: (await scanBinlogFile(log.path, { keepTransactions: true, key })).transactions });
   return lastAppliedIn(scanned, baselineGtid, currentGtid);
 }

@@ -6,6 +6,7 @@ import type { EventChannel } from '../events/channel.js';
 import type { MysqlEndpoint } from '../engines/mysql/connection.js';
 import { queryRows } from '../engines/mysql/connection.js';
 import { startPrivateServer } from '../engines/mysql/private-server.js';
+import type { BinlogKeys } from '../engines/mysql/binlog-key.js';
 import type { PrivateServer } from '../engines/mysql/private-server.js';
 import { lastCheckpointLog, recoverSnapshotDatadir } from '../engines/mysql/recovery.js';
 import { applyThroughRelay, prepareRelayLogs, relayServerArgs, removeReplayFiles } from '../engines/mysql/replay/relay-apply.js';
@@ -42,6 +43,8 @@ export interface RestoreRequest {
   replayServerId?: number;
   /** Extra mariadbd options for the private server (e.g. the restored server's innodb settings). */
   serverArgs?: string[];
+  /** Encrypted binlogs ([mysql] binlog_key_file): snaplog reads them with the key, the private servers load the same key file. */
+  binlogKeys?: BinlogKeys;
   /** The data directory's owner (default: read from it): the private server runs as this user. */
   owner?: Owner;
   /** SIGINT/SIGTERM: the replay stops between transactions, the private server shuts down, --resume goes on. */
@@ -203,6 +206,7 @@ async function restoreDatadir(request: RestoreRequest, datadir: string): Promise
         snapshotPosition: first.from,
         earlierLogs: earlier.map((log) => ({ path: log.path, name: log.name })),
         serverArgs: request.serverArgs,
+        binlogKey: request.binlogKeys?.server,
         owner,
         signal,
       });
@@ -228,6 +232,7 @@ async function restoreDatadir(request: RestoreRequest, datadir: string): Promise
       datadir,
       owner,
       signal,
+      binlogKey: request.binlogKeys?.server,
       args: [...(request.method === 'relay' ? relayServerArgs(serverId) : [`--server-id=${serverId}`, '--skip-log-bin', '--innodb-flush-log-at-trx-commit=0', '--skip-slave-start']), ...(request.serverArgs ?? [])],
     });
     say(`private server on ${datadir} (socket ${server.socket}, networking off, as uid ${owner.uid})`);
@@ -235,7 +240,7 @@ async function restoreDatadir(request: RestoreRequest, datadir: string): Promise
     if (start.kind === 'resume' && start.record.status !== 'recovering' && start.record.replayFrom) {
       const scanFrom = fetched.findIndex((log) => log.name === start.record.replayFrom!.file);
       const logs = fetched.slice(scanFrom).map((log, i) => ({ path: log.path, from: i === 0 ? start.record.replayFrom!.position : log.from }));
-      const point = await findAppliedPoint(logs, start.record.baselineGtid, currentGtid);
+      const point = await findAppliedPoint(logs, start.record.baselineGtid, currentGtid, request.binlogKeys?.reader);
       from = point ? { file: fetched[scanFrom + point.fileIndex]!.name, position: point.position } : start.record.replayFrom;
       say(`resuming: the data directory has every transaction up to ${from.file}:${from.position}${point ? ` (GTID ${point.gtid})` : ''}`);
     } else {
@@ -386,7 +391,7 @@ async function restoreIntoTarget(request: RestoreRequest): Promise<RestoreResult
 /** The archived logs crash recovery reads before the snapshot's: from its last binlog checkpoint on. */
 async function fetchRecoveryLogs(request: RestoreRequest, first: FetchedLog, stagingDir: string): Promise<FetchedLog[]> {
   const head = (await readFile(first.path)).subarray(0, first.from);
-  const checkpoint = lastCheckpointLog(head);
+  const checkpoint = lastCheckpointLog(head, request.binlogKeys?.reader);
   if (!checkpoint || checkpoint === first.name) return [];
   const archived = (await request.archive.listLogs(request.systemId)).flatMap((log) => (log.metadata ? [log.metadata] : []));
   const from = archived.find((log) => log.name === checkpoint);

@@ -5,6 +5,11 @@ import { join } from 'node:path';
 import { makeTempDir, removeDirs, startMariadb, stopAllMariadb, writeSnaplogConfig } from '../support/mariadb.js';
 import type { MariadbServer, SnaplogTestSetup } from '../support/mariadb.js';
 import { snaplog } from '../support/cli.js';
+import { createMountedImage, loopDevicesUnder, snapshotImage } from '../support/disk-image.js';
+import type { MountedImage } from '../support/disk-image.js';
+import { tableChecksums } from '../support/workload.js';
+import { startPrivateServer } from '../../src/engines/mysql/private-server.js';
+import mysql from 'mysql2/promise';
 
 const sha256 = (bytes: Buffer): string => createHash('sha256').update(bytes).digest('hex');
 const KEY_HEX = '7c'.repeat(16) + '3a'.repeat(16);
@@ -29,17 +34,28 @@ describe('encrypted MariaDB binlogs (encrypt_binlog=ON, file_key_management) shi
   let keyFile: string;
   let target: string;
   let lastIncluded: string;
+  let disk: MountedImage;
+  let snapshotCopy: string;
+  let atTarget: Record<string, string>;
 
   beforeAll(async () => {
     dir = await makeTempDir('encrypted-pitr');
     keyFile = join(dir, 'keys');
     await writeFile(keyFile, `1;${KEY_HEX}\n`, { mode: 0o600 });
-    server = await startMariadb({ args: ['--plugin-load-add=file_key_management', `--file-key-management-filename=${keyFile}`, '--encrypt-binlog=ON'] });
+    disk = await createMountedImage(256, 'encpitr');
+    server = await startMariadb({
+      datadir: join(disk.mount, 'mysql'),
+      binlogDir: join(disk.mount, 'binlog'),
+      args: ['--plugin-load-add=file_key_management', `--file-key-management-filename=${keyFile}`, '--encrypt-binlog=ON', '--innodb-flush-log-at-trx-commit=1'],
+    });
     setup = await writeSnaplogConfig(server, { mysql: `binlog_key_file = ${keyFile}` });
     expect((await snaplog(['archive', 'init', '--force', '--config', setup.configPath])).code).toBe(0);
     await server.query('CREATE DATABASE shop; CREATE TABLE shop.orders (id INT PRIMARY KEY, note VARCHAR(60))');
+    await server.query("INSERT INTO shop.orders VALUES (100, 'before the snapshot')");
     const freeze = await snaplog(['freeze', '--config', setup.configPath]);
     expect(freeze.code, freeze.stderr).toBe(0);
+    snapshotCopy = join(dir, 'snapshot.img');
+    snapshotImage(disk, snapshotCopy);
     expect((await snaplog(['thaw', '--config', setup.configPath])).code).toBe(0);
     for (let i = 1; i <= 5; i++) await server.query('INSERT INTO shop.orders VALUES (?, ?)', [i, `order ${i}`]);
     await server.query('FLUSH BINARY LOGS');
@@ -48,6 +64,7 @@ describe('encrypted MariaDB binlogs (encrypt_binlog=ON, file_key_management) shi
     const [{ now, pos }] = await server.query<{ now: string; pos: string }>('SELECT UNIX_TIMESTAMP() AS now, @@gtid_binlog_pos AS pos');
     target = new Date(Number(now) * 1000).toISOString();
     lastIncluded = pos;
+    atTarget = await tableChecksums(server, ['shop']);
     await waitForNextSecond();
     await server.query('DROP TABLE shop.orders');
     await server.query('FLUSH BINARY LOGS');
@@ -56,6 +73,8 @@ describe('encrypted MariaDB binlogs (encrypt_binlog=ON, file_key_management) shi
   }, 120_000);
   afterAll(async () => {
     await stopAllMariadb();
+    await disk?.cleanup();
+    expect(loopDevicesUnder(dir)).toEqual([]);
     await removeDirs(server?.base, setup?.dir, dir);
   });
 
@@ -98,6 +117,37 @@ describe('encrypted MariaDB binlogs (encrypt_binlog=ON, file_key_management) shi
     expect(plan.code, plan.stderr).toBe(0);
     const stop = (JSON.parse(plan.stdout) as { stop: { lastApplied?: { gtid?: string } } }).stop;
     expect(stop.lastApplied?.gtid).toBe(lastIncluded);
+  });
+
+  it('restore --to onto the snapshot’s disk is exact: the private servers read the encrypted logs with the key', async () => {
+    const mount = join(dir, 'restored');
+    const attached = await snaplog(['attach', '--image', snapshotCopy, '--mount', mount, '--json', '--config', setup.configPath]);
+    expect(attached.code, attached.stderr).toBe(0);
+    try {
+      const datadir = (JSON.parse(attached.stdout) as { datadirs: { datadir: string }[] }).datadirs[0]!.datadir;
+      const pipe = await snaplog(['restore', '--to', target, '--method', 'pipe', '--datadir', datadir, '--config', setup.configPath]);
+      expect(pipe.code).toBe(2);
+      expect(pipe.stderr).toMatch(/mariadb-binlog cannot read an encrypted binlog file[\s\S]*HINT: /);
+      const result = await snaplog(['restore', '--to', target, '--datadir', datadir, '--config', setup.configPath]);
+      expect(result.code, result.stderr + result.stdout).toBe(0);
+      expect(result.stdout + result.stderr).not.toContain(KEY_HEX);
+      const check = await startPrivateServer({ runDir: join(dir, 'check-run'), datadir, args: ['--skip-log-bin', '--skip-slave-start', '--server-id=98'] });
+      try {
+        const query = async <T>(sql: string, values: unknown[] = []): Promise<T[]> => {
+          const connection = await mysql.createConnection({ socketPath: check.socket, user: 'root', supportBigNumbers: true, bigNumberStrings: true });
+          try {
+            return (await connection.query(sql, values))[0] as T[];
+          } finally {
+            await connection.end();
+          }
+        };
+        expect(await tableChecksums({ query } as never, ['shop'])).toEqual(atTarget);
+      } finally {
+        await check.stop();
+      }
+    } finally {
+      expect((await snaplog(['detach', '--mount', mount])).code).toBe(0);
+    }
   });
 
   it('the key never appears in the ipc folder, the archive or any output', async () => {

@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import mysql from 'mysql2/promise';
 import { SnaplogError } from '../../errors.js';
-import { makeOwnFolder } from './own-files.js';
+import { makeOwnFolder, writeOwnFile } from './own-files.js';
+import type { BinlogKeyAlgorithm } from '../../config/index.js';
 import type { Owner } from './own-files.js';
 
 const execFileAsync = promisify(execFile);
@@ -26,6 +27,14 @@ export interface PrivateServerOptions {
   owner?: Owner;
   /** Ends the wait for the server to come up (a SIGINT of the restore): the server is killed. */
   signal?: AbortSignal;
+  /** Encrypted binlogs (encrypt_binlog = ON): the server's file_key_management key file, to read them as relay logs. */
+  binlogKey?: ServerKeyFile;
+}
+
+export interface ServerKeyFile {
+  /** The key file's text (`id;hex` lines): written 0600 for the server's user into its private folder, removed with it. */
+  text: string;
+  algorithm: BinlogKeyAlgorithm;
 }
 
 export interface PrivateServer {
@@ -122,6 +131,7 @@ export async function startPrivateServer(options: PrivateServerOptions): Promise
   await chmod(privateFiles, 0o711);
   await makeOwnFolder(join(privateFiles, 'tmp'), ownerInfo);
   await makeOwnFolder(join(privateFiles, 'io'), ownerInfo);
+  const keyArgs = options.binlogKey ? await keyPluginArgs(join(privateFiles, 'binlog-keys'), options.binlogKey, ownerInfo) : [];
   const socket = join(options.runDir, 'mysqld.sock');
   const errorLog = join(options.runDir, 'error.log');
   const args = [
@@ -136,6 +146,7 @@ export async function startPrivateServer(options: PrivateServerOptions): Promise
     '--skip-symbolic-links',
     `--secure-file-priv=${join(privateFiles, 'io')}`,
     `--tmpdir=${join(privateFiles, 'tmp')}`,
+    ...keyArgs,
     ...(options.args ?? []),
   ];
   // Its own process group: a Ctrl-C in the terminal reaches snaplog, which stops the server in order.
@@ -194,6 +205,12 @@ export async function startPrivateServer(options: PrivateServerOptions): Promise
     throw new SnaplogError(reasons ? `${message}: ${reasons}` : `${message} (see ${errorLog})`, { hint: hintForServerErrors(reasons ?? '', errorLog) });
   }
   return server;
+}
+
+/** The key file for the server's user (never on its command line: only the file's name is), and the plugin options that read it. */
+async function keyPluginArgs(path: string, key: ServerKeyFile, owner: Owner): Promise<string[]> {
+  await writeOwnFile(path, key.text, { mode: 0o600, owner });
+  return ['--plugin-load-add=file_key_management', `--file-key-management-filename=${path}`, `--file-key-management-encryption-algorithm=${key.algorithm}`];
 }
 
 function waitForExit(child: ChildProcess, timeoutMs: number): Promise<void> {

@@ -1,6 +1,9 @@
+import type { BinlogKey } from './binlog/decrypt.js';
+import { DecryptingFramer } from './binlog/decrypting-stream.js';
 import { copyFile, mkdir, open, readFile, rm, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startPrivateServer } from './private-server.js';
+import type { ServerKeyFile } from './private-server.js';
 import { chownOwnFile, makeOwnFolder } from './own-files.js';
 import type { Owner } from './own-files.js';
 import { LOG_EVENT_BINLOG_IN_USE_F } from './binlog/constants.js';
@@ -21,6 +24,8 @@ export interface CrashRecoveryRequest {
    */
   earlierLogs?: { path: string; name: string }[];
   serverArgs?: string[];
+  /** Encrypted binlogs: the key the recovering server reads the snapshot's binlog with. */
+  binlogKey?: ServerKeyFile;
   /** The data directory's owner: the server runs as it and gets the recovery binlogs (handed over files first, then the folder). */
   owner?: Owner;
   signal?: AbortSignal;
@@ -77,6 +82,7 @@ export async function recoverSnapshotDatadir(request: CrashRecoveryRequest): Pro
     datadir: request.datadir,
     owner: request.owner,
     signal: request.signal,
+    binlogKey: request.binlogKey,
     args: [`--log-bin=${join(binlogDir, base)}`, `--log-bin-index=${index}`, '--server-id=4000000002', '--skip-slave-start', ...(request.serverArgs ?? [])],
   });
   await server.stop();
@@ -98,7 +104,8 @@ const BINLOG_CHECKPOINT_EVENT = 161;
  * snapshot position) — the oldest log whose transactions crash recovery may still need. Walks event
  * headers only (type at +4, size at +9; the body starts with the name's length).
  */
-export function lastCheckpointLog(head: Buffer): string | undefined {
+export function lastCheckpointLog(stored: Buffer, key?: BinlogKey): string | undefined {
+  const head = key ? decryptedCopy(stored, key) : stored;
   let name: string | undefined;
   for (let at = 4; at + 19 <= head.length; ) {
     const size = head.readUInt32LE(at + 9);
@@ -110,4 +117,13 @@ export function lastCheckpointLog(head: Buffer): string | undefined {
     at += size;
   }
   return name;
+}
+
+/** The plain bytes of an encrypted binlog's head (the checkpoint events are encrypted like the rest). */
+function decryptedCopy(stored: Buffer, key: BinlogKey): Buffer {
+  const parts: Buffer[] = [];
+  const framer = new DecryptingFramer(key, (chunk) => parts.push(Buffer.from(chunk)));
+  framer.push(stored);
+  framer.finish();
+  return Buffer.concat(parts);
 }
