@@ -8,7 +8,7 @@
 //
 // For each set and each path, a fresh copy of the set's snapshot is replayed from the snapshot position
 // to the end of the set's binlogs:
-//   relay   snaplog's default: the binlogs linked in as relay logs of a private server (relayServerArgs:
+//   relay   snaplog's default: the binlogs linked in as relay logs of a private server (the dialect's privateServerArgs:
 //           --skip-log-bin, innodb-flush-log-at-trx-commit=0), applied by its SQL thread (applyThroughRelay)
 //   pipe    snaplog's --method pipe: applyThroughPipe (one mariadb-binlog | mariadb session) into a private
 //           server with relaxed durability (--skip-log-bin --innodb-flush-log-at-trx-commit=0)
@@ -57,7 +57,7 @@ function setLogs(all, start, beforeFile) {
 function pathArgs(path, dir) {
   switch (path) {
     case 'relay':
-      return null; // relayServerArgs, loaded from dist
+      return null; // the dialect's privateServerArgs, loaded from dist
     case 'pipe':
       return [`--server-id=${REPLAY_SERVER_ID}`, '--skip-log-bin', '--innodb-flush-log-at-trx-commit=0', '--skip-slave-start'];
     case 'plain':
@@ -130,7 +130,9 @@ await runBench(
     const relay = await importDist('engines/mysql/replay/relay-apply.js');
     const pipe = await importDist('engines/mysql/replay/pipe-apply.js');
     const { scanBinlogFile } = await importDist('engines/mysql/binlog/index.js');
-    const dist = { ...relay, ...pipe };
+    const { localServerDialect } = await importDist('engines/mysql/private-server.js');
+    const dialect = await localServerDialect();
+    const dist = { ...relay, ...pipe, relayServerArgs: (serverId) => dialect.privateServerArgs({ serverId }) };
 
     const base = makeRunDir('replay');
     const binlogDir = join(base, 'source', 'binlog');

@@ -1,3 +1,5 @@
+import { dialectFromVersion } from '../engines/mysql/dialect.js';
+import type { ServerDialect } from '../engines/mysql/dialect.js';
 import { lstat, mkdir, readFile, rm } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import type { Archive } from '../archive/archive.js';
@@ -5,11 +7,11 @@ import { describeError, SnaplogError } from '../errors.js';
 import type { EventChannel } from '../events/channel.js';
 import type { MysqlEndpoint } from '../engines/mysql/connection.js';
 import { queryRows } from '../engines/mysql/connection.js';
-import { startPrivateServer } from '../engines/mysql/private-server.js';
+import { localServerDialect, startPrivateServer } from '../engines/mysql/private-server.js';
 import type { BinlogKeys } from '../engines/mysql/binlog-key.js';
 import type { PrivateServer } from '../engines/mysql/private-server.js';
 import { lastCheckpointLog, recoverSnapshotDatadir } from '../engines/mysql/recovery.js';
-import { applyThroughRelay, prepareRelayLogs, relayServerArgs, removeReplayFiles } from '../engines/mysql/replay/relay-apply.js';
+import { applyThroughRelay, prepareRelayLogs, removeReplayFiles } from '../engines/mysql/replay/relay-apply.js';
 import { ReplayError, ReplayInterruptedError } from '../engines/mysql/replay/relay-apply.js';
 import { applyThroughPipe, binlogDumpArgs } from '../engines/mysql/replay/pipe-apply.js';
 import { readOwnFile, removeOwnFile, writeOwnFile } from '../engines/mysql/own-files.js';
@@ -101,14 +103,17 @@ export async function openStaging(stagingDir: string): Promise<boolean> {
 /** The commands a restore would run, for --dry-run. Pure. */
 export function describeRestoreCommands(plan: RestorePlan, method: ReplayMethod, stagingDir: string): string[] {
   const paths = plan.logs.map((log) => join(stagingDir, 'logs', log.name));
-  if (method === 'pipe') return [`mariadb-binlog ${binlogDumpArgs({ paths, startPosition: plan.logs[0]!.from, stopPosition: plan.stop.endOfChain ? undefined : plan.stop.position }).join(' ')} | mariadb --binary-mode`];
+  const dialect = sourceDialect(plan);
+  const stopPosition = plan.stop.endOfChain ? undefined : plan.stop.position;
+  if (method === 'pipe') return [`${dialect.binlogTool} ${binlogDumpArgs({ paths, startPosition: plan.logs[0]!.from, stopPosition }).join(' ')} | ${dialect.clientTool} --binary-mode`];
   const last = `relay-bin.${String(plan.logs.length).padStart(6, '0')}`;
+  const control = dialect.replica;
   return [
     `link ${plan.logs.length} fetched logs into the data directory as relay-bin.000001 … ${last} (+ relay-bin.index)`,
-    'mariadbd --user=<data directory owner> --skip-networking --skip-log-bin --skip-symbolic-links --secure-file-priv=<private> --relay-log=relay-bin --skip-slave-start …',
-    `CHANGE MASTER TO MASTER_HOST='snaplog-replay', RELAY_LOG_FILE='relay-bin.000001', RELAY_LOG_POS=${plan.logs[0]!.from}, MASTER_USE_GTID=no`,
-    plan.stop.endOfChain ? 'START SLAVE SQL_THREAD  (until every relay log is read)' : `START SLAVE SQL_THREAD UNTIL RELAY_LOG_FILE='${last}', RELAY_LOG_POS=${plan.stop.position}`,
-    'STOP SLAVE; RESET SLAVE ALL; clean shutdown',
+    `${dialect.serverBinary} --user=<data directory owner> --skip-networking --skip-log-bin --skip-symbolic-links --secure-file-priv=<private> --relay-log=relay-bin ${dialect.skipReplicaStart} …`,
+    control.startAt('relay-bin.000001', plan.logs[0]!.from),
+    stopPosition === undefined ? `${control.startToEnd}  (until every relay log is read)` : control.startUntil(last, stopPosition),
+    `${control.stop}; ${control.reset}; clean shutdown`,
   ];
 }
 
@@ -227,13 +232,15 @@ async function restoreDatadir(request: RestoreRequest, datadir: string): Promise
     // An interrupted run's relay files: the server must not open them (RESET SLAVE would delete the new ones).
     await removeReplayFiles(datadir);
     await rm(join(runDir, 'replay'), { recursive: true, force: true });
+    const dialect = await localServerDialect();
+    const relayArgs = dialect.privateServerArgs({ serverId, sourceGtids: Boolean(plan.snapshot.position?.gtid) });
     server = await startPrivateServer({
       runDir: join(runDir, 'replay'),
       datadir,
       owner,
       signal,
       binlogKey: request.binlogKeys?.server,
-      args: [...(request.method === 'relay' ? relayServerArgs(serverId) : [`--server-id=${serverId}`, '--skip-log-bin', '--innodb-flush-log-at-trx-commit=0', '--skip-slave-start']), ...(request.serverArgs ?? [])],
+      args: [...(request.method === 'relay' ? relayArgs : [`--server-id=${serverId}`, '--skip-log-bin', '--innodb-flush-log-at-trx-commit=0', dialect.skipReplicaStart]), ...(request.serverArgs ?? [])],
     });
     say(`private server on ${datadir} (socket ${server.socket}, networking off, as uid ${owner.uid})`);
     const currentGtid = await gtidSlavePos(server.socket);
@@ -286,6 +293,15 @@ async function restoreDatadir(request: RestoreRequest, datadir: string): Promise
   }
 }
 
+/** The dialect of the server that wrote the logs (the snapshot records its version); MariaDB's when unknown. */
+function sourceDialect(plan: RestorePlan): ServerDialect {
+  try {
+    return dialectFromVersion(plan.snapshot.serverVersion ?? '');
+  } catch {
+    return dialectFromVersion('10.11.0-MariaDB');
+  }
+}
+
 async function gtidSlavePos(socket: string): Promise<string> {
   const connection = await mysql.createConnection({ socketPath: socket, user: 'root' });
   try {
@@ -310,7 +326,7 @@ async function replayFrom(request: RestoreRequest, server: PrivateServer, fetche
   const last = logs[logs.length - 1]!;
   const stopPosition = plan.stop.endOfChain ? undefined : plan.stop.position;
   if (request.method === 'pipe') {
-    await applyThroughPipe({ endpoint: { socket: server.socket, port: 0, user: 'root', credentialSource: 'the private replay server' }, paths: logs.map((log) => log.path), startPosition: from.position, stopPosition });
+    await applyThroughPipe({ endpoint: { socket: server.socket, port: 0, user: 'root', credentialSource: 'the private replay server' }, paths: logs.map((log) => log.path), startPosition: from.position, stopPosition, tools: sourceDialect(plan) });
     return;
   }
   await prepareRelayLogs(request.datadir!, logs, owner);
@@ -373,7 +389,7 @@ async function restoreIntoTarget(request: RestoreRequest): Promise<RestoreResult
   state.status = 'replaying';
   await save();
   try {
-    await applyThroughPipe({ endpoint: request.target!, paths: fetched.map((log) => log.path), startPosition: fetched[0]!.from, stopPosition: plan.stop.endOfChain ? undefined : plan.stop.position });
+    await applyThroughPipe({ endpoint: request.target!, paths: fetched.map((log) => log.path), startPosition: fetched[0]!.from, stopPosition: plan.stop.endOfChain ? undefined : plan.stop.position, tools: sourceDialect(plan) });
   } catch (error) {
     state.status = 'failed';
     state.error = describeError(error);

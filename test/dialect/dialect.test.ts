@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { describeRestoreCommands } from '../../src/restore/restore.js';
+import type { RestorePlan } from '../../src/restore/plan.js';
 import {
   chooseFreezeMethod,
   dialectFromVersion,
@@ -233,5 +235,32 @@ describe('private replay server options and binlog tool per source (pure)', () =
     expect(args(true)).toEqual(['--gtid-mode=ON', '--enforce-gtid-consistency=ON']);
     expect(args(false)).toEqual(['--gtid-mode=OFF']);
     expect(args('mixed')).toEqual(['--gtid-mode=ON_PERMISSIVE']);
+  });
+});
+
+describe('restore --dry-run speaks the dialect of the server that wrote the logs (pure)', () => {
+  const plan = (serverVersion: string) =>
+    ({
+      snapshot: { id: 's1', serverVersion },
+      logs: [
+        { name: 'binlog.000041', from: 1234 },
+        { name: 'binlog.000042', from: 4 },
+      ],
+      stop: { file: 'binlog.000042', position: 5678, endOfChain: false },
+    }) as unknown as RestorePlan;
+
+  it('MySQL 8.4: CHANGE REPLICATION SOURCE, START REPLICA … UNTIL, mysqlbinlog | mysql', () => {
+    const relay = describeRestoreCommands(plan('8.4.3'), 'relay', '/staging');
+    expect(relay).toContain("CHANGE REPLICATION SOURCE TO SOURCE_HOST='snaplog-replay', RELAY_LOG_FILE='relay-bin.000001', RELAY_LOG_POS=1234");
+    expect(relay).toContain("START REPLICA SQL_THREAD UNTIL RELAY_LOG_FILE='relay-bin.000002', RELAY_LOG_POS=5678");
+    expect(relay.join('\n')).not.toMatch(/SLAVE|MASTER/);
+    expect(describeRestoreCommands(plan('8.4.3'), 'pipe', '/staging')[0]).toMatch(/^mysqlbinlog .* \| mysql --binary-mode$/);
+  });
+
+  it('MariaDB (and an unknown version): today’s statements and tools', () => {
+    for (const version of ['10.11.19-MariaDB-0+deb12u1', '']) {
+      expect(describeRestoreCommands(plan(version), 'relay', '/staging')).toContain("START SLAVE SQL_THREAD UNTIL RELAY_LOG_FILE='relay-bin.000002', RELAY_LOG_POS=5678");
+      expect(describeRestoreCommands(plan(version), 'pipe', '/staging')[0]).toMatch(/^mariadb-binlog .* \| mariadb --binary-mode$/);
+    }
   });
 });

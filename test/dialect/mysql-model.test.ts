@@ -188,10 +188,11 @@ describe('freeze and thaw through snaplog against the scripted MySQL model (fake
       expect(result.position).toEqual(model.position);
       expect(result.position.file).toBe('mysql-bin.000002');
 
-      // The holder is the connection that took the lock; it sent exactly this, and still holds the lock.
+      // The holder is the connection that took the lock; it sent exactly this (the data directory is asked for the
+      // snapshot marker freeze leaves in it), and still holds the lock.
       const holder = model.statements.find((s) => s.sql === 'FLUSH TABLES WITH READ LOCK')!.connection;
       expect(model.lockedBy).toBe(holder);
-      expect(model.sentBy(holder)).toEqual(['SELECT VERSION() AS version', 'FLUSH TABLES WITH READ LOCK', status]);
+      expect(model.sentBy(holder)).toEqual(['SELECT VERSION() AS version', 'FLUSH TABLES WITH READ LOCK', status, "SHOW GLOBAL VARIABLES LIKE 'datadir'"]);
       const flushAt = model.statements.findIndex((s) => s.sql === 'FLUSH BINARY LOGS');
       expect(flushAt).toBeGreaterThanOrEqual(0);
       expect(flushAt).toBeLessThan(model.statements.findIndex((s) => s.sql === 'FLUSH TABLES WITH READ LOCK'));
@@ -205,7 +206,7 @@ describe('freeze and thaw through snaplog against the scripted MySQL model (fake
 
       const thaw = await snaplog(['thaw', '--config', setup.configPath]);
       expect(thaw.code).toBe(0);
-      expect(model.sentBy(holder)).toEqual(['SELECT VERSION() AS version', 'FLUSH TABLES WITH READ LOCK', status, 'UNLOCK TABLES']);
+      expect(model.sentBy(holder)).toEqual(['SELECT VERSION() AS version', 'FLUSH TABLES WITH READ LOCK', status, "SHOW GLOBAL VARIABLES LIKE 'datadir'", 'UNLOCK TABLES']);
       expect(model.lockedBy).toBeUndefined();
       // Nothing global was set, and no statement this version does not know was sent.
       expect(model.statements.filter((s) => /read_only/i.test(s.sql))).toEqual([]);

@@ -8,6 +8,8 @@ import { promisify } from 'node:util';
 import mysql from 'mysql2/promise';
 import { SnaplogError } from '../../errors.js';
 import { makeOwnFolder, writeOwnFile } from './own-files.js';
+import { dialectFromVersion, versionFromServerBinaryOutput } from './dialect.js';
+import type { ServerDialect } from './dialect.js';
 import type { BinlogKeyAlgorithm } from '../../config/index.js';
 import type { Owner } from './own-files.js';
 
@@ -46,6 +48,22 @@ export interface PrivateServer {
   /** Clean shutdown (SIGTERM, as mariadb-admin shutdown), SIGKILL after the timeout. */
   stop(timeoutMs?: number): Promise<void>;
   kill(): Promise<void>;
+}
+
+let localDialect: Promise<ServerDialect> | undefined;
+
+/** The server binary on this machine and its dialect: mariadbd, else mysqld (a MySQL restore host). */
+export function localServerDialect(): Promise<ServerDialect> {
+  localDialect ??= (async () => {
+    for (const binary of ['mariadbd', 'mysqld']) {
+      const output = await execFileAsync(binary, ['--version']).then(({ stdout }) => stdout, () => undefined);
+      if (output) return dialectFromVersion(versionFromServerBinaryOutput(output));
+    }
+    throw new SnaplogError('no MariaDB or MySQL server binary (mariadbd, mysqld) on this machine: a restore replays through a private server', {
+      hint: 'install the server package of the version the database runs (apt-get install mariadb-server, or MySQL’s mysql-server)',
+    });
+  })();
+  return localDialect;
 }
 
 /** Creates the system tables of a new data directory (mariadb-install-db). */
@@ -150,7 +168,8 @@ export async function startPrivateServer(options: PrivateServerOptions): Promise
     ...(options.args ?? []),
   ];
   // Its own process group: a Ctrl-C in the terminal reaches snaplog, which stops the server in order.
-  const child = spawn(options.binary ?? 'mariadbd', args, { stdio: 'ignore', detached: true });
+  const binary = options.binary ?? (await localServerDialect()).serverBinary;
+  const child = spawn(binary, args, { stdio: 'ignore', detached: true });
   const removeFiles = (): Promise<void> => rm(privateFiles, { recursive: true, force: true }).catch(() => undefined);
   const exited = (): boolean => child.exitCode !== null || child.signalCode !== null;
   const server: PrivateServer = {

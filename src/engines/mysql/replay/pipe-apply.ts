@@ -1,3 +1,4 @@
+import type { ServerDialect } from '../dialect.js';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,6 +17,8 @@ export interface PipeApplyRequest {
   /** Do not write the replayed statements to the target's own binlog. */
   disableLogBin?: boolean;
   commandPath?: string;
+  /** The source's tools (a MySQL source: mysqlbinlog | mysql — mariadb-binlog cannot read MySQL 8 compressed transactions). */
+  tools?: Pick<ServerDialect, 'binlogTool' | 'clientTool'>;
 }
 
 /** The `mariadb-binlog` argv for one continuous replay: start offset applies to the first file, stop to the last. */
@@ -64,17 +67,18 @@ export async function applyThroughPipe(request: PipeApplyRequest): Promise<void>
   const bin = (name: string): string => (request.commandPath ? join(request.commandPath, name) : name);
   const options = await clientOptionsFile(request.endpoint);
   try {
-    const dump = spawn(bin('mariadb-binlog'), binlogDumpArgs(request), { stdio: ['ignore', 'pipe', 'pipe'] });
-    const client = spawn(bin('mariadb'), [`--defaults-extra-file=${options.path}`, '--binary-mode', '--batch'], { stdio: [dump.stdout!, 'ignore', 'pipe'] });
+    const tools = request.tools ?? { binlogTool: 'mariadb-binlog', clientTool: 'mariadb' };
+    const dump = spawn(bin(tools.binlogTool), binlogDumpArgs(request), { stdio: ['ignore', 'pipe', 'pipe'] });
+    const client = spawn(bin(tools.clientTool), [`--defaults-extra-file=${options.path}`, '--binary-mode', '--batch'], { stdio: [dump.stdout!, 'ignore', 'pipe'] });
     // The client owns the pipe now; the parent's end would keep the dump from ever closing.
     dump.stdout!.destroy();
     const [dumped, applied] = await Promise.all([exitOf(dump), exitOf(client)]);
     if (applied.code !== 0) {
-      throw new SnaplogError(`replay through mariadb failed: ${applied.stderr.trim()}`, {
+      throw new SnaplogError(`replay through ${tools.clientTool} failed: ${applied.stderr.trim()}`, {
         hint: 'the statements before the failing one are applied; fix the cause, then re-run with --resume',
       });
     }
-    if (dumped.code !== 0) throw new SnaplogError(`mariadb-binlog failed: ${dumped.stderr.trim()}`, { hint: 'run snaplog verify on the archive' });
+    if (dumped.code !== 0) throw new SnaplogError(`${tools.binlogTool} failed: ${dumped.stderr.trim()}`, { hint: 'run snaplog verify on the archive' });
   } finally {
     await options.cleanup();
   }

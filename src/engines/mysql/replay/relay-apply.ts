@@ -4,6 +4,9 @@ import type { Connection } from 'mysql2/promise';
 import mysql from 'mysql2/promise';
 import { SnaplogError } from '../../../errors.js';
 import { queryRows } from '../connection.js';
+import { readReplicaStatus } from '../dialect.js';
+import type { ReplicaControl, ReplicaStatus } from '../dialect.js';
+import { serverDialect } from '../quiesce.js';
 import { chownOwnFile, removeOwnFile, writeOwnFile } from '../own-files.js';
 import type { Owner } from '../own-files.js';
 
@@ -60,21 +63,6 @@ export function relayName(index: number): string {
   return `relay-bin.${String(index + 1).padStart(6, '0')}`;
 }
 
-/** The mariadbd options a private replay server needs for the relay-log path (networking is off separately). */
-export function relayServerArgs(serverId: number): string[] {
-  return [
-    `--server-id=${serverId}`,
-    '--relay-log=relay-bin',
-    '--relay-log-index=relay-bin.index',
-    '--skip-slave-start',
-    '--relay-log-purge=0',
-    '--relay-log-recovery=0',
-    '--skip-log-bin',
-    '--innodb-flush-log-at-trx-commit=0',
-    '--sync-binlog=0',
-  ];
-}
-
 /**
  * Links (or copies) the fetched logs into the data directory as relay-bin.000001 … and writes the index
  * with `./` names, the layout the server itself writes (verified on MariaDB 10.11). What was at those
@@ -103,29 +91,11 @@ export async function removeReplayFiles(datadir: string): Promise<void> {
   for (const name of REPLAY_CONTROL_FILES) await removeOwnFile(join(datadir, name));
 }
 
-interface SlaveStatus {
-  sqlRunning: boolean;
-  relayFile: string;
-  relayPos: number;
-  errno: number;
-  error: string;
-  state: string;
+async function replicaStatus(connection: Connection, control: ReplicaControl): Promise<ReplicaStatus> {
+  const [row] = await queryRows(connection, control.status);
+  if (!row) throw new SnaplogError(`${control.status} returned nothing: the replay channel is not configured`, { hint: 'run the same snaplog restore command with --resume' });
+  return readReplicaStatus(row, control);
 }
-
-async function slaveStatus(connection: Connection): Promise<SlaveStatus> {
-  const [row] = await queryRows(connection, 'SHOW SLAVE STATUS');
-  if (!row) throw new SnaplogError('SHOW SLAVE STATUS returned nothing: the replay channel is not configured');
-  return {
-    sqlRunning: String(row['Slave_SQL_Running']) === 'Yes',
-    relayFile: String(row['Relay_Log_File'] ?? ''),
-    relayPos: Number(row['Relay_Log_Pos'] ?? 0),
-    errno: Number(row['Last_SQL_Errno'] ?? 0),
-    error: String(row['Last_SQL_Error'] ?? ''),
-    state: String(row['Slave_SQL_Running_State'] ?? ''),
-  };
-}
-
-const sqlString = (value: string): string => `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
 
 /**
  * Replays through the private server's replication SQL thread (no client round trips): the relay logs
@@ -137,13 +107,14 @@ export async function applyThroughRelay(request: RelayApplyRequest): Promise<Rel
   const lastFile = relayName(lastIndex);
   const indexOf = (file: string): number => Number(/\.(\d+)$/.exec(file)?.[1] ?? 1) - 1;
   try {
-    await connection.query('STOP SLAVE').catch(() => undefined);
-    await connection.query('RESET SLAVE ALL').catch(() => undefined);
+    // The private server's own dialect: MariaDB's SLAVE words, MySQL 8.0.22+'s REPLICA, 8.0.23+'s SOURCE.
+    const control = (await serverDialect(connection)).replica;
+    const status = (): Promise<ReplicaStatus> => replicaStatus(connection, control);
+    const stopSqlThread = `${control.stop} SQL_THREAD`;
+    await connection.query(control.stop).catch(() => undefined);
+    await connection.query(control.reset).catch(() => undefined);
     await connection
-      .query(
-        `CHANGE MASTER TO MASTER_HOST='snaplog-replay', RELAY_LOG_FILE=${sqlString(relayName(0))}, RELAY_LOG_POS=${Number(request.logs[0]!.from)}, ` +
-          'MASTER_USE_GTID=no',
-      )
+      .query(control.startAt(relayName(0), Number(request.logs[0]!.from)))
       .catch((error: Error) => {
         throw new SnaplogError(`the private server would not take the relay logs: ${error.message}`, {
           hint:
@@ -152,33 +123,33 @@ export async function applyThroughRelay(request: RelayApplyRequest): Promise<Rel
         });
       });
     const untilEnd = request.stopPosition === undefined || request.stopPosition >= request.lastLogSize;
-    await connection.query(untilEnd ? 'START SLAVE SQL_THREAD' : `START SLAVE SQL_THREAD UNTIL RELAY_LOG_FILE=${sqlString(lastFile)}, RELAY_LOG_POS=${Number(request.stopPosition)}`);
+    await connection.query(untilEnd ? control.startToEnd : control.startUntil(lastFile, Number(request.stopPosition)));
     for (;;) {
       await new Promise((resolve) => setTimeout(resolve, request.pollMs ?? 50));
       if (request.signal?.aborted) {
-        await connection.query('STOP SLAVE SQL_THREAD');
-        const stopped = await slaveStatus(connection);
+        await connection.query(stopSqlThread);
+        const stopped = await status();
         throw new ReplayInterruptedError(
           `replay interrupted in ${relayName(indexOf(stopped.relayFile))} at offset ${stopped.relayPos} (between two transactions)`,
           { fileIndex: indexOf(stopped.relayFile), position: stopped.relayPos },
           'the transactions before it are applied; run the same snaplog restore command with --resume to finish',
         );
       }
-      const status = await slaveStatus(connection);
-      request.onProgress?.({ fileIndex: indexOf(status.relayFile), position: status.relayPos });
-      if (status.errno !== 0) {
+      const now = await status();
+      request.onProgress?.({ fileIndex: indexOf(now.relayFile), position: now.relayPos });
+      if (now.errno !== 0) {
         throw new ReplayError(
-          `replay failed in ${relayName(indexOf(status.relayFile))} at offset ${status.relayPos}: error ${status.errno}: ${status.error}`,
-          { fileIndex: indexOf(status.relayFile), position: status.relayPos },
+          `replay failed in ${relayName(indexOf(now.relayFile))} at offset ${now.relayPos}: error ${now.errno}: ${now.error}`,
+          { fileIndex: indexOf(now.relayFile), position: now.relayPos },
           'the transactions before it are applied; fix the cause on the restored server, then run the same snaplog restore command with --resume',
         );
       }
-      if (!status.sqlRunning) break;
+      if (!now.sqlRunning) break;
       // The thread waits for more events at the end of the last log instead of stopping.
-      if (indexOf(status.relayFile) === lastIndex && /read all relay log/i.test(status.state)) {
+      if (indexOf(now.relayFile) === lastIndex && control.caughtUp.test(now.state)) {
         if (untilEnd) break;
-        await connection.query('STOP SLAVE SQL_THREAD');
-        const stopped = await slaveStatus(connection);
+        await connection.query(stopSqlThread);
+        const stopped = await status();
         if (stopped.relayPos >= request.stopPosition!) break;
         throw new ReplayError(
           `replay read every relay log without reaching the stop offset ${request.stopPosition} ` +
@@ -188,10 +159,10 @@ export async function applyThroughRelay(request: RelayApplyRequest): Promise<Rel
         );
       }
     }
-    const final = await slaveStatus(connection);
-    const [gtidRow] = await queryRows(connection, 'SELECT @@gtid_slave_pos AS pos');
-    await connection.query('STOP SLAVE');
-    await connection.query('RESET SLAVE ALL');
+    const final = await status();
+    const [gtidRow] = await queryRows(connection, control.appliedGtids);
+    await connection.query(control.stop);
+    await connection.query(control.reset);
     return { gtidSlavePos: gtidRow?.['pos'] ? String(gtidRow['pos']) : undefined, lastFile: relayName(indexOf(final.relayFile)), lastPosition: final.relayPos };
   } finally {
     await connection.end().catch(() => connection.destroy());
