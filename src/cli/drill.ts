@@ -118,7 +118,7 @@ async function openScratch(given: string | undefined): Promise<{ scratch: string
   // 0711: the private server runs as the data directory's owner and must reach the copy inside.
   if (!given) {
     const scratch = await mkdtemp(resolve('snaplog-drill-'));
-    await chmod(scratch, 0o711);
+    await chmod(scratch, 0o711); // trusted: a new or empty folder, checked above
     return { scratch, createdScratch: true };
   }
   const scratch = resolve(given);

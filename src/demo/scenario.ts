@@ -26,7 +26,7 @@ export function demoSystemId(now = new Date()): string {
 
 async function writeDemoConfig(workDir: string, socket: string, archivePath: string, systemId: string): Promise<string> {
   const configPath = join(workDir, 'snaplog.conf');
-  await writeFile(
+  await writeFile( // trusted: the demo's own throwaway folder
     configPath,
     [
       '[workload]',
@@ -47,7 +47,7 @@ async function writeDemoConfig(workDir: string, socket: string, archivePath: str
       '',
     ].join('\n'),
   );
-  await chmod(configPath, 0o600);
+  await chmod(configPath, 0o600); // trusted: the demo's own throwaway folder
   return configPath;
 }
 
@@ -162,7 +162,7 @@ export async function runDemo(options: DemoOptions): Promise<void> {
 
       options.say('8. restore: attach the snapshot copy like a restored disk, replay to just before the DROP');
       const restoredImage = join(workDir, 'restored.img');
-      await copyFile(snapshotCopy, restoredImage);
+      await copyFile(snapshotCopy, restoredImage); // trusted: the demo's own throwaway folder
       await rm(snapshotCopy, { force: true });
       expectOk('attach', await run(['attach', '--image', restoredImage, '--mount', restoreMount]));
       attached = true;

@@ -195,8 +195,8 @@ async function ensureDirs(plan: HookPlan, root: string, chownRoot: boolean): Pro
     const stats = await lstatOrUndefined(onDisk);
     if (stats === undefined) {
       await mkdir(onDisk, { recursive: true, mode: 0o755 });
-      await chmod(onDisk, dir.mode);
-      if (chownRoot) await chown(onDisk, 0, 0);
+      await chmod(onDisk, dir.mode); // trusted: the products' folders under /etc and /usr/sbin are root's
+      if (chownRoot) await chown(onDisk, 0, 0); // trusted: as above
       done.push({ path: dir.path, onDisk, mode: dir.mode, outcome: 'created' });
       continue;
     }
@@ -210,7 +210,7 @@ async function ensureDirs(plan: HookPlan, root: string, chownRoot: boolean): Pro
       continue;
     }
     if (dir.enforceMode && (stats.mode & 0o7777) !== dir.mode) {
-      await chmod(onDisk, dir.mode);
+      await chmod(onDisk, dir.mode); // trusted: a root-owned product folder
       done.push({ path: dir.path, onDisk, mode: dir.mode, outcome: 'mode-fixed' });
       continue;
     }

@@ -146,7 +146,7 @@ export async function startPrivateServer(options: PrivateServerOptions): Promise
   const ownerInfo = options.owner ?? (await stat(options.datadir).then((info) => ({ uid: info.uid, gid: info.gid }), () => ({ uid: 0, gid: 0 })));
   await prepareRunDir(options.runDir, ownerInfo);
   const privateFiles = await mkdtemp(join(options.runDir, 'files-'));
-  await chmod(privateFiles, 0o711);
+  await chmod(privateFiles, 0o711); // trusted: the folder mkdtemp just made
   await makeOwnFolder(join(privateFiles, 'tmp'), ownerInfo);
   await makeOwnFolder(join(privateFiles, 'io'), ownerInfo);
   const keyArgs = options.binlogKey ? await keyPluginArgs(join(privateFiles, 'binlog-keys'), options.binlogKey, ownerInfo) : [];

@@ -1,10 +1,11 @@
 import type { BinlogKey } from './binlog/decrypt.js';
 import { DecryptingFramer } from './binlog/decrypting-stream.js';
-import { copyFile, mkdir, open, readFile, rm, truncate, writeFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { copyFile, mkdir, open, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startPrivateServer } from './private-server.js';
 import type { ServerKeyFile } from './private-server.js';
-import { chownOwnFile, makeOwnFolder } from './own-files.js';
+import { chownOwnFile, makeOwnFolder, writeOwnFile } from './own-files.js';
 import type { Owner } from './own-files.js';
 import { LOG_EVENT_BINLOG_IN_USE_F } from './binlog/constants.js';
 
@@ -45,14 +46,15 @@ export async function recoverSnapshotDatadir(request: CrashRecoveryRequest): Pro
   await mkdir(request.runDir, { recursive: true, mode: 0o711 });
   await makeOwnFolder(binlogDir);
   const copy = join(binlogDir, request.snapshotLogName);
-  await copyFile(request.snapshotLogPath, copy);
-  await truncate(copy, request.snapshotPosition);
-  const handle = await open(copy, 'r+');
+  // A fresh folder of ours; still, the names are created exclusively and never followed.
+  await copyFile(request.snapshotLogPath, copy, constants.COPYFILE_EXCL); // trusted: O_EXCL creates the name
+  const handle = await open(copy, constants.O_RDWR | constants.O_NOFOLLOW);
   try {
     const flags = Buffer.alloc(2);
     await handle.read(flags, 0, 2, FDE_FLAGS_OFFSET);
     flags.writeUInt16LE(flags.readUInt16LE(0) | LOG_EVENT_BINLOG_IN_USE_F, 0);
     await handle.write(flags, 0, 2, FDE_FLAGS_OFFSET);
+    await handle.truncate(request.snapshotPosition);
   } finally {
     await handle.close();
   }
@@ -61,11 +63,11 @@ export async function recoverSnapshotDatadir(request: CrashRecoveryRequest): Pro
   const files: string[] = [];
   for (const log of request.earlierLogs ?? []) {
     const earlier = join(binlogDir, log.name);
-    await copyFile(log.path, earlier);
+    await copyFile(log.path, earlier, constants.COPYFILE_EXCL); // trusted: O_EXCL creates the name
     files.push(earlier);
   }
   files.push(copy);
-  await writeFile(index, `${files.join('\n')}\n`, { mode: 0o600 });
+  await writeOwnFile(index, `${files.join('\n')}\n`, { mode: 0o600 });
   if (request.owner) {
     for (const file of [...files, index]) await chownOwnFile(file, request.owner);
     const folder = await open(binlogDir, 'r');

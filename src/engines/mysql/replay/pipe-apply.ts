@@ -1,5 +1,6 @@
 import type { ServerDialect } from '../dialect.js';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { writeNewFile } from '../../../safe-files.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
@@ -39,7 +40,7 @@ async function clientOptionsFile(endpoint: MysqlEndpoint): Promise<{ path: strin
   if (endpoint.password !== undefined) lines.push(`password="${endpoint.password.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`);
   if (endpoint.socket) lines.push(`socket=${endpoint.socket}`);
   else lines.push(`host=${endpoint.host ?? '127.0.0.1'}`, `port=${endpoint.port}`, 'protocol=TCP');
-  await writeFile(path, `${lines.join('\n')}\n`, { mode: 0o600 });
+  await writeNewFile(path, `${lines.join('\n')}\n`, 0o600);
   return { path, cleanup: () => rm(dir, { recursive: true, force: true }) };
 }
 

@@ -1,3 +1,4 @@
+import { constants } from 'node:fs';
 import { link, copyFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Connection } from 'mysql2/promise';
@@ -74,8 +75,8 @@ export async function prepareRelayLogs(relayDir: string, logs: RelayLogInput[], 
   const lines: string[] = [];
   for (const [i, log] of logs.entries()) {
     const target = join(relayDir, relayName(i));
-    // link() and copyFile(COPYFILE_EXCL) create the name and never follow a link there.
-    await link(log.path, target).catch(() => copyFile(log.path, target, 1));
+    // link() and an exclusive copy (COPYFILE_EXCL) create the name and never follow a link there.
+    await link(log.path, target).catch(() => copyFile(log.path, target, constants.COPYFILE_EXCL)); // trusted: O_EXCL creates the name
     if (owner) await chownOwnFile(target, owner);
     lines.push(`./${relayName(i)}`);
   }
