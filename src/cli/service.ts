@@ -15,6 +15,7 @@ export function serviceCommand(): Command {
   service.addCommand(
     withConfigOption(new Command('install'))
       .description(`write ${UNIT_PATH} (hardened: ProtectSystem=strict, write access only to the archive and the ipc folder)`)
+      .addHelpText('after', '\nThe service runs as root (as the freeze hooks do): the ipc folder stays root-owned 0700 and the credential files 0600.\n[workload] linux_user is the user the database tools (sqlplus, rman, iris/csession) run as, through runuser.')
       .option('--root <dir>', 'install under DIR (packaging, tests)')
       .option('--force', 'replace a unit that snaplog did not write')
       .action(async (options: { root?: string; force?: boolean }, command: Command) => {
@@ -24,7 +25,7 @@ export function serviceCommand(): Command {
         const unit = shipServiceUnit({
           snaplogCommand: [process.execPath, bin],
           configPath: configPath ? resolve(configPath) : undefined,
-          user: config.workload.linuxUser,
+          databaseUser: config.workload.linuxUser,
           writablePaths: [...(config.archive.path ? [config.archive.path] : []), config.workload.ipcFolder],
           readablePaths: config.mysql?.binlogDir ? [config.mysql.binlogDir] : undefined,
         });

@@ -46,9 +46,10 @@ export interface Engine {
   firstTransactionAgeSeconds(log: SourceLog): Promise<number | undefined>;
   /**
    * Quiesces the database for a snapshot. Called in the detached holder process, which keeps what this
-   * returns alive until thaw or timeout; session-bound locks die with that process.
+   * returns alive until thaw or timeout; session-bound locks die with that process. `deadlineMs` is the
+   * pre-step's own deadline: the freeze call must have given up (and undone itself) by then.
    */
-  quiesce(): Promise<Quiesced>;
+  quiesce(budget?: { deadlineMs: number }): Promise<Quiesced>;
   /**
    * Conditions the DBA should hear about while no freeze runs (Oracle: datafiles left in backup mode).
    * The ship service asks after each round and raises a warning event when the answer changes.
@@ -56,5 +57,10 @@ export interface Engine {
   warningsWhenNotFrozen?(): Promise<string[]>;
   /** Ends a global freeze from any process (the watchdog's last resort); absent for session-bound locks. */
   forceRelease?(): Promise<void>;
+  /**
+   * The database's own answer to "is a global freeze in force right now?" (IRIS IsWDSuspended, Oracle
+   * V$BACKUP ACTIVE): a description when it is, undefined when not. `thaw` asks before it says "nothing frozen".
+   */
+  globalFreezeInForce?(): Promise<string | undefined>;
   close(): Promise<void>;
 }

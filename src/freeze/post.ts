@@ -20,18 +20,37 @@ export interface ThawResult {
 
 const RELEASE_WAIT_MS = 30_000;
 
-/** The post-step: tell the holder to release and report how long the database was frozen. */
+export interface ThawOptions {
+  /** Release and mark the snapshot failed (the snapshot itself failed). */
+  failed?: boolean;
+  /**
+   * Ends a global freeze (IRIS ExternalFreeze, Oracle BEGIN BACKUP) from this process: used only when no
+   * holder or watchdog is there to end it.
+   */
+  forceRelease?: () => Promise<void>;
+  /** The database's own answer (global freezes only): a description when a freeze is in force, else undefined. */
+  freezeInForce?: () => Promise<string | undefined>;
+}
+
 /**
- * `forceRelease` ends a global freeze (IRIS ExternalFreeze, Oracle BEGIN BACKUP) from this process: used
- * only when the holder and its watchdog are both gone.
+ * The post-step: tell the holder to release and report how long the database was frozen. With no holder
+ * to tell, a database with a global freeze is asked whether it is still frozen before thaw says
+ * "nothing frozen": a freeze left on is ended (when it is snaplog's) and reported as a failure, and so
+ * (once) is a freeze whose pre-step failed.
  */
-export async function thaw(config: SnaplogConfig, events: EventChannel, options: { failed?: boolean; forceRelease?: () => Promise<void> } = {}): Promise<ThawResult> {
+export async function thaw(config: SnaplogConfig, events: EventChannel, options: ThawOptions = {}): Promise<ThawResult> {
   const ipcFolder = config.workload.ipcFolder;
   const state = await readFreezeState(ipcFolder);
+  const holderAlive = await isHolderProcess(state?.holderPid, state?.snapshotId ?? '');
+  const settled = !state || state.state === 'thawed' || state.state === 'timed-out' || state.releasedBy === 'watchdog' || (state.state === 'failed' && !holderAlive);
+  if (settled && options.freezeInForce) {
+    const checked = await checkDatabase(config, events, state, options);
+    if (checked) return checked;
+  }
   if (state?.releasedBy === 'watchdog') {
     return { outcome: 'holder-died', snapshotId: state.snapshotId, message: `snapshot ${state.snapshotId}: ${state.message ?? 'the watchdog ended the freeze'}` };
   }
-  if (!state || state.state === 'thawed' || (state.state === 'failed' && !(await isHolderProcess(state.holderPid, state.snapshotId)))) {
+  if (!state || state.state === 'thawed' || (state.state === 'failed' && !holderAlive)) {
     const message = state ? `nothing frozen (the last freeze, ${state.snapshotId}, is ${state.state}): nothing to do` : 'nothing frozen: nothing to do';
     await events.emit('thaw-noop', 'info', { snapshotId: state?.snapshotId, lastState: state?.state });
     return { outcome: 'nothing-frozen', snapshotId: state?.snapshotId, message };
@@ -59,6 +78,57 @@ export async function thaw(config: SnaplogConfig, events: EventChannel, options:
     }
     await sleep(10);
   }
+}
+
+/**
+ * No holder holds a freeze: asks the database whether one is in force all the same. A freeze left on after
+ * snaplog's own failed or timed-out freeze is ended here; one after a clean thaw (or with no snaplog
+ * freeze on record) belongs to someone else and is only reported. Either is a failure; so is, the first
+ * time a thaw sees it, a freeze whose pre-step failed. Undefined: nothing to add, thaw goes on as before.
+ */
+async function checkDatabase(config: SnaplogConfig, events: EventChannel, state: FreezeState | undefined, options: ThawOptions): Promise<ThawResult | undefined> {
+  const snapshotId = state?.snapshotId;
+  let inForce: string | undefined;
+  try {
+    inForce = await options.freezeInForce!();
+  } catch (error) {
+    const message = `could not ask the database whether it is still frozen: ${describeError(error)}. Check it by hand (IRIS: Backup.General IsWDSuspended; Oracle: V$BACKUP)`;
+    await events.emit('thaw-failed', 'alert', { snapshotId, message });
+    return { outcome: 'failed', snapshotId, message };
+  }
+  if (inForce) {
+    const ours = state !== undefined && state.state !== 'thawed';
+    let message: string;
+    if (!ours) {
+      message = `the database is frozen: ${inForce}, but not by snaplog (${state ? `its last freeze, ${state.snapshotId}, was thawed` : 'no snaplog freeze on record'}). Another tool froze it: end it by hand if no backup is running`;
+    } else {
+      try {
+        if (!options.forceRelease) throw new Error('this thaw has no way to reach the database');
+        await options.forceRelease();
+        const after = await options.freezeInForce!().catch((error: unknown) => `unknown (${describeError(error)})`);
+        if (after) throw new Error(`still frozen after ending it: ${after}`);
+        message = `the database was still frozen with no snaplog holder (${inForce}) after snapshot ${state.snapshotId} ended ${state.state}: snaplog thaw ended the freeze; the snapshot is not application-consistent`;
+      } catch (error) {
+        message = `the database is still frozen with no snaplog holder (${inForce}) and snaplog thaw could not end it: ${describeError(error)}. The database may still be frozen: end it by hand`;
+      }
+      await writeFreezeState(config.workload.ipcFolder, { ...state, state: state.state === 'timed-out' ? 'timed-out' : 'failed', message, failureReported: true, releasedAt: state.releasedAt ?? new Date().toISOString() });
+    }
+    await events.emit('thaw-failed', 'alert', { snapshotId, message });
+    return { outcome: 'failed', snapshotId, message };
+  }
+  if (state?.state === 'failed' && !state.failureReported && state.releasedBy !== 'watchdog') {
+    await writeFreezeState(config.workload.ipcFolder, { ...state, failureReported: true });
+    const message = `the freeze of snapshot ${state.snapshotId} failed (${reasonOf(state.message)}). The database is not frozen now (asked); the snapshot is not application-consistent`;
+    await events.emit('freeze-failed-reported', 'alert', { snapshotId, message });
+    return { outcome: 'failed', snapshotId, message };
+  }
+  return undefined;
+}
+
+/** Pure: a recorded failure as one line for the post-step's report (no error class, no hint). */
+export function reasonOf(message: string | undefined): string {
+  const line = (message ?? 'no reason recorded').split('\n')[0]!;
+  return line.replace(/^[A-Z][A-Za-z]*Error: /, '');
 }
 
 /** The holder is gone without a word: its session ended, so the server released the lock. Say so. */

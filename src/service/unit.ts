@@ -2,7 +2,8 @@
 export interface UnitOptions {
   snaplogCommand: readonly string[];
   configPath?: string;
-  user: string;
+  /** [workload] linux_user: the database's own tools (sqlplus, iris) run as this user; the service itself runs as root. */
+  databaseUser: string;
   writablePaths: string[];
   /** Where the database's binlogs are (read-only to the service). */
   readablePaths?: string[];
@@ -21,7 +22,10 @@ Wants=network-online.target
 
 [Service]
 Type=simple
-User=${options.user}
+# Runs as root, like the freeze hooks and thaw: it reads the 0600 credential files and owns the ipc folder
+# (0700, root; snaplog refuses one another user owns). [workload] linux_user = ${options.databaseUser} is used
+# only for the database's own tools (sqlplus, rman, iris), which snaplog starts through runuser.
+User=root
 ExecStart=${exec}
 # SIGTERM: the file in flight is finished, then the service exits 0.
 KillSignal=SIGTERM

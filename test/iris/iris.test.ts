@@ -240,6 +240,75 @@ describe('IRIS with a fake `iris` terminal (scripted instance: no IRIS can run h
     expect((await calls()).filter((call) => call.entry).map((call) => call.entry)).toEqual(['##Class(Backup.General).ExternalFreeze()', '##Class(Backup.General).ExternalThaw()']);
   });
 
+  /** Live processes started for this test's fake instance (their command line names its fake `iris`). */
+  const fakeProcessesLeft = async (): Promise<number[]> => {
+    const left: number[] = [];
+    for (const entry of await readdir('/proc')) {
+      if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+      const cmdline = await readFile(`/proc/${entry}/cmdline`, 'utf8').catch(() => '');
+      const status = await readFile(`/proc/${entry}/stat`, 'utf8').catch(() => '');
+      if (cmdline.split('\0').includes(join(dir, 'bin', 'iris')) && !/\) Z /.test(status)) left.push(Number(entry));
+    }
+    return left;
+  };
+
+  it('default timeouts (timeout 90, call_timeout 120), fake ExternalFreeze that freezes and hangs: the watchdog runs before the call, the pre-step gives up at its own 90 s deadline, kills the hung call, the instance ends thawed, thaw reports the failure', async () => {
+    await writeConfig({ workload: '' });
+    const check = await cli(['config', 'check']);
+    expect(check.stdout).toMatch(/"timeoutSeconds": 90\b/);
+    await setState({ freezeDelayMs: 600_000 });
+    const freezing = cli(['freeze'], 200_000);
+    // While ExternalFreeze hangs, the watchdog is already there.
+    await waitFor('the fake ExternalFreeze to hang', async () => (await calls()).some((call) => (call as { slow?: boolean }).slow), 60_000);
+    const during = JSON.parse(await readFile(join(ipcFolder, 'freeze.json'), 'utf8')) as { state: string; watchdogPid?: number };
+    expect(during.state).toBe('freezing');
+    expect(during.watchdogPid).toBeGreaterThan(0);
+    expect((await readFile(`/proc/${during.watchdogPid}/cmdline`, 'utf8')).split('\0')).toContain('__freeze-watchdog');
+    expect((await state()).frozen).toBe(true);
+
+    const freeze = await freezing;
+    expect(freeze.code).toBe(1);
+    // The pre-step's own deadline (90 s from its start) ended it, not the 120 s call timeout.
+    expect(freeze.stderr).toMatch(/did not finish within the freeze timeout \(90 s\)/);
+    expect(freeze.stderr).toMatch(/HINT/);
+    expect(await fakeProcessesLeft()).toEqual([]);
+    expect((await state()).frozen).toBe(false);
+    const entries = (await calls()).filter((call) => call.entry).map((call) => call.entry);
+    expect(entries[0]).toBe('##Class(Backup.General).ExternalFreeze()');
+    expect(entries.slice(1).every((entry) => entry === '##Class(Backup.General).ExternalThaw()')).toBe(true);
+
+    const thaw = await cli(['thaw']);
+    expect(thaw.code).toBe(1);
+    expect(thaw.stderr).toMatch(/the freeze of snapshot \S+ failed \(taking the lock did not finish within the freeze timeout \(90 s\)\)\. The database is not frozen now/);
+    // Reported once: the next post-step has nothing to say.
+    const again = await cli(['thaw']);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stdout).toMatch(/nothing frozen/);
+  }, 300_000);
+
+  it('thaw asks the instance (IsWDSuspended) before "nothing frozen": a freeze left on after a failed snaplog freeze is ended and reported; one after a clean thaw is only reported', async () => {
+    expect((await cli(['thaw'])).stdout).toMatch(/nothing frozen/);
+    expect((await calls()).some((call) => !call.entry)).toBe(true);
+    // A failed freeze whose ExternalThaw did not stick: the instance is still frozen, no holder is left.
+    await setState({ freezeExit: 3, thawExit: 3 });
+    expect((await cli(['freeze'])).code).toBe(1);
+    await setState({ freezeExit: undefined, thawExit: undefined, frozen: true });
+    const thaw = await cli(['thaw']);
+    expect(thaw.code).toBe(1);
+    expect(thaw.stderr).toMatch(/still frozen with no snaplog holder .*IsWDSuspended = 1.*snaplog thaw ended the freeze/);
+    expect((await state()).frozen).toBe(false);
+
+    // A clean freeze and thaw, then someone else freezes the instance: reported, not ended.
+    expect((await cli(['freeze'])).code).toBe(0);
+    expect((await cli(['thaw'])).code).toBe(0);
+    await setState({ frozen: true });
+    const foreign = await cli(['thaw']);
+    expect(foreign.code).toBe(1);
+    expect(foreign.stderr).toMatch(/frozen: .*but not by snaplog/);
+    expect((await state()).frozen).toBe(true);
+    await setState({ frozen: false });
+  });
+
   it('ExternalThaw answering 3: thaw exits 1, says the database may still be frozen, and a thaw-failed alert is raised', async () => {
     expect((await cli(['freeze'])).code).toBe(0);
     await setState({ thawExit: 3 });
@@ -289,7 +358,7 @@ describe('IRIS with a fake `iris` terminal (scripted instance: no IRIS can run h
   });
 
   it('the holder hung (SIGSTOP) past the timeout: the watchdog kills it and calls ExternalThaw', async () => {
-    await writeConfig({ workload: 'timeout = 5' });
+    await writeConfig({ workload: 'timeout = 15' });
     expect((await cli(['freeze'])).code).toBe(0);
     const frozen = JSON.parse(await readFile(join(ipcFolder, 'freeze.json'), 'utf8')) as { holderPid: number; watchdogPid?: number };
     process.kill(frozen.holderPid, 'SIGSTOP');

@@ -193,6 +193,7 @@ interface OracleModel {
   rmanFail?: boolean;
   noCreateJob?: boolean;
   clockSkewMs?: number;
+  beginBackupHangMs?: number;
   jobs?: { name: string; afterSeconds: number; action: string }[];
   jobRuns?: { name: string }[];
 }
@@ -209,6 +210,17 @@ describe('Oracle end to end against a scripted Oracle model (fake sqlplus and rm
   const setModel = async (patch: Partial<OracleModel>): Promise<void> => writeFile(statePath, JSON.stringify({ ...(await model()), ...patch }));
   const calls = async (): Promise<{ statements: string[]; connect?: string; argv: string[] }[]> => (await readFile(join(dir, 'calls.jsonl'), 'utf8').catch(() => '')).split('\n').filter(Boolean).map((line) => JSON.parse(line));
   const systemDir = async () => join(archivePath, (await readdir(archivePath)).filter((entry) => !entry.startsWith('.'))[0]!);
+  /** Live processes started for this test's fake database (their command line names its fake `sqlplus`). */
+  const fakeProcessesLeft = async (): Promise<number[]> => {
+    const left: number[] = [];
+    for (const entry of await readdir('/proc')) {
+      if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+      const cmdline = await readFile(`/proc/${entry}/cmdline`, 'utf8').catch(() => '');
+      const status = await readFile(`/proc/${entry}/stat`, 'utf8').catch(() => '');
+      if (cmdline.split('\0').includes(join(dir, 'bin', 'sqlplus')) && !/\) Z /.test(status)) left.push(Number(entry));
+    }
+    return left;
+  };
 
   async function writeConfig(workload = 'timeout = 30', oracle = ''): Promise<void> {
     await writeFile(configPath, ['[workload]', 'workload_name = oracle', `configuration_path = ${join(dir, 'oratab')}`, `command_path = ${join(dir, 'bin')}`, `ipc_folder = ${ipcFolder}`, `linux_user = ${userInfo().username}`, workload, '', '[archive]', `path = ${archivePath}`, '', '[oracle]', oracle, ''].join('\n'));
@@ -314,6 +326,42 @@ describe('Oracle end to end against a scripted Oracle model (fake sqlplus and rm
     expect(thawStatements[0]).toBe('ALTER DATABASE END BACKUP;');
     expect(thawStatements[1]).toMatch(/^BEGIN FOR j IN \(SELECT job_name FROM user_scheduler_jobs .*DBMS_SCHEDULER\.DROP_JOB/);
     expect(thawStatements[2]).toBe('ALTER SYSTEM ARCHIVE LOG CURRENT;');
+  });
+
+  it('default timeouts (timeout 90, call_timeout 120), BEGIN BACKUP that turns backup mode on and hangs: the watchdog runs before it, the pre-step gives up at its own 90 s deadline, the hung sqlplus is killed, END BACKUP runs, thaw reports the failure', async () => {
+    await writeConfig('');
+    expect((await cli(['config', 'check'])).stdout).toMatch(/"timeoutSeconds": 90\b/);
+    await setModel({ beginBackupHangMs: 600_000 });
+    const freezing = snaplog(['freeze', '--config', configPath], { env: env(), timeoutMs: 200_000 });
+    await waitFor('BEGIN BACKUP to hang', async () => (await calls()).some((call) => (call as { hung?: boolean }).hung), 60_000);
+    const during = JSON.parse(await readFile(join(ipcFolder, 'freeze.json'), 'utf8')) as { state: string; watchdogPid?: number };
+    expect(during.state).toBe('freezing');
+    expect((await readFile(`/proc/${during.watchdogPid}/cmdline`, 'utf8')).split('\0')).toContain('__freeze-watchdog');
+    expect((await model()).backupActive).toBe(true);
+
+    const freeze = await freezing;
+    expect(freeze.code).toBe(1);
+    expect(freeze.stderr).toMatch(/did not finish within the freeze timeout \(90 s\)/);
+    expect(await fakeProcessesLeft()).toEqual([]);
+    expect((await model()).backupActive).toBe(false);
+    expect((await calls()).flatMap((call) => call.statements)).toContain('ALTER DATABASE END BACKUP;');
+
+    await setModel({ beginBackupHangMs: undefined });
+    const thaw = await cli(['thaw']);
+    expect(thaw.code).toBe(1);
+    expect(thaw.stderr).toMatch(/the freeze of snapshot \S+ failed \(taking the lock did not finish within the freeze timeout \(90 s\)\)\. The database is not frozen now/);
+  }, 300_000);
+
+  it('thaw reads V$BACKUP before "nothing frozen": backup mode left on after a failed snaplog freeze is ended and reported', async () => {
+    await setModel({ fail: { match: 'BEGIN BACKUP', error: 'ORA-01031: insufficient privileges' } });
+    expect((await cli(['freeze'])).code).toBe(1);
+    await setModel({ fail: undefined, backupActive: true });
+    const thaw = await cli(['thaw']);
+    expect(thaw.code).toBe(1);
+    expect(thaw.stderr).toMatch(/still frozen with no snaplog holder \(4 datafile\(s\) are in backup mode \(V\$BACKUP status ACTIVE\)\).*snaplog thaw ended the freeze/);
+    expect((await model()).backupActive).toBe(false);
+    const again = await cli(['thaw']);
+    expect(again.code, again.stderr).toBe(0);
   });
 
   it('holder and watchdog both killed -9: the guard job in the (fake) database ends backup mode once its time comes', async () => {
