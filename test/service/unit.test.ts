@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { chmod, chown, lstat, mkdir, readdir, readFile, stat, symlink, writeFile } from 'node:fs/promises';
+import { chmod, chown, lstat, mkdir, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { makeTempDir, removeDirs, writeSnaplogConfig } from '../support/mariadb.js';
@@ -93,6 +93,7 @@ describe('the ship service with [workload] linux_user (a fake `iris` instance: n
     expect(unit).toMatch(/linux_user = nobody is used\n# only for the database's own tools/);
     expect(unit).toContain(`ReadWritePaths=${archivePath} ${ipcFolder}`);
     const verify = spawnSync('systemd-analyze', ['verify', unitPath], { encoding: 'utf8' });
+    if (!verify.error) expect(verify.status, verify.stderr).toBe(0);
     if (!verify.error) expect(`${verify.stdout}${verify.stderr}`.split('\n').filter((line) => line.includes('snaplog-ship.service'))).toEqual([]);
 
     // ExecStart as systemd would run it (root), once.
@@ -108,7 +109,7 @@ describe('the ship service with [workload] linux_user (a fake `iris` instance: n
   });
 
   it('an ipc folder owned by another user is refused with what to do; symlinks planted in the ipc folder are never followed', async () => {
-    await mkdir(ipcFolder, { mode: 0o700 });
+    await mkdir(ipcFolder, { recursive: true, mode: 0o700 });
     await chown(ipcFolder, 65534, 65534);
     const refused = await cli(['freeze']);
     expect(refused.code).toBe(1);
@@ -121,6 +122,7 @@ describe('the ship service with [workload] linux_user (a fake `iris` instance: n
     const victims = ['freeze.json', 'events.jsonl', 'holder.log', 'ship-status.json'];
     for (const name of victims) {
       await writeFile(join(dir, `victim-${name}`), 'not yours\n');
+      await rm(join(ipcFolder, name), { force: true });
       await symlink(join(dir, `victim-${name}`), join(ipcFolder, name));
     }
     await cli(['status']);
