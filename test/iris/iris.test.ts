@@ -11,7 +11,7 @@ import { buildInvocation } from '../../src/engines/iris/client.js';
 import { irisRestoreScript, utcHorolog } from '../../src/engines/iris/restore-script.js';
 import { parseCredentials } from '../../src/engines/iris/credentials.js';
 import { planIrisChain } from '../../src/engines/iris/restore.js';
-import { parsePasswdLine } from '../../src/engines/iris/staging-owner.js';
+import { parsePasswdLine, stagedFileName } from '../../src/engines/staging.js';
 import type { LogMetadata } from '../../src/archive/metadata.js';
 import type { SnapshotRecord } from '../../src/archive/snapshot-record.js';
 import type { RestoreTarget } from '../../src/restore/target.js';
@@ -62,6 +62,11 @@ describe('IRIS journals, terminal calls and restore scripts (pure)', () => {
     // 20261123.002 is missing: the chain cannot reach a target after 20261123.001.
     expect(() => planIrisChain({ snapshots: [snapshot], logs, target: { kind: 'time', time: Date.parse('2026-11-23T01:30:00Z') / 1000 } as RestoreTarget })).toThrow(/gap after 20261123.001/);
   });
+  it('a log name from the archive is used in the staging folder only as a plain file name', () => {
+    for (const name of ['20261122.004', '20261122.004z', 'MIRRORA-20261122.001', '1_41_1093456789.arc']) expect(stagedFileName(name)).toBe(name);
+    for (const name of ['../../etc/cron.d/x', '/etc/passwd', '.hidden', 'a/b', '..', '20261122..001', '']) expect(() => stagedFileName(name)).toThrow(/not a plain file name/);
+  });
+
   it('the instance owner’s ids come from its passwd line', () => {
     expect(parsePasswdLine('irisowner:x:51773:51773:InterSystems IRIS owner:/home/irisowner:/bin/bash', 'irisowner')).toEqual({ uid: 51773, gid: 51773 });
     expect(parsePasswdLine('irisusr:x:51774:51774::/:/bin/false', 'irisowner')).toBeUndefined();
@@ -466,6 +471,11 @@ describe('IRIS with a fake `iris` terminal (scripted instance: no IRIS can run h
       const handed = await cli(['restore', '--latest', '--staging', staging('owner'), '--iris-script', join(dir, 'owner.os')]);
       expect(handed.code, handed.stderr).toBe(0);
       for (const name of ['', snapshotFile, 'journal.log']) expect((await stat(join(staging('owner'), name))).uid).toBe(65534);
+      for (const name of ['', snapshotFile, 'journal.log']) expect((await stat(join(staging('owner'), name))).mode & 0o777).toBe(name ? 0o640 : 0o750);
+      // The same --staging again: it exists, so it is refused; what is in it stays as it was.
+      const again = await cli(['restore', '--latest', '--staging', staging('owner'), '--iris-script', join(dir, 'owner-again.os')]);
+      expect(again.code).toBe(1);
+      expect(again.stderr).toMatch(/already exists: the staging folder is always created new/);
       await writeConfig({ workload: 'timeout = 30\nlinux_user = no-such-user-x' });
       const unknownUser = await cli(['restore', '--latest', '--staging', staging('nouser'), '--iris-script', join(dir, 'nouser.os')]);
       expect(unknownUser.code).toBe(1);

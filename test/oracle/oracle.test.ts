@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { chmod, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { chmod, chown, lstat, mkdir, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { userInfo } from 'node:os';
+import { tmpdir, userInfo } from 'node:os';
 import { makeTempDir, removeDirs } from '../support/mariadb.js';
 import { snaplog } from '../support/cli.js';
 import { readEvents, waitFor } from '../support/observe.js';
@@ -504,7 +504,7 @@ describe('Oracle end to end against a scripted Oracle model (fake sqlplus and rm
     for (const name of ['1_2_1093456789.arc', '1_3_1093456789.arc', '2_1_1093456789.arc', '2_2_1093456789.arc']) expect(await readFile(join(staging, name))).toEqual(await readFile(join(arch, name)));
 
     await setModel({ fail: { match: 'RECOVER AUTOMATIC', error: "ORA-00308: cannot open archived log '/x/1_4.arc'" } });
-    const failed = await cli(['restore', ...target]);
+    const failed = await cli(['restore', ...target.slice(0, -1), `${staging}-again`]);
     expect(failed.code).toBe(1);
     expect(failed.stderr).toMatch(/SQL\*Plus recovery failed: ORA-00308: cannot open archived log/);
     const noTime = await cli(['restore', '--snapshot-time', '2026-11-22T11:15:00Z', '--latest', '--dry-run']);
@@ -557,8 +557,48 @@ describe('Oracle end to end against a scripted Oracle model (fake sqlplus and rm
     expect(fetched.length).toBeGreaterThan(0);
     for (const name of fetched) expect(await readFile(join(staging, name))).toEqual(await readFile(join(dir, 'arch', name)));
 
+    // A staging folder someone else made first, with links inside to a file outside: refused, nothing touched.
+    const planted = join(dir, 'planted');
+    await mkdir(planted);
+    const victim = join(dir, 'victim.txt');
+    await writeFile(victim, 'untouched\n');
+    await symlink(victim, join(planted, 'recover.rman'));
+    await symlink(victim, join(planted, fetched[0]!));
+    await chown(planted, 65534, 65534);
+    const refused = await cli(['restore', '--to-scn', String(targetScn), '--staging', planted]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/--staging \S+planted already exists: the staging folder is always created new/);
+    expect(refused.stderr).toMatch(/HINT: give a path that does not exist yet/);
+    expect(await readFile(victim, 'utf8')).toBe('untouched\n');
+    expect((await readdir(planted)).sort()).toEqual([fetched[0]!, 'recover.rman'].sort());
+    // A new folder inside one another user can change (and so swap under snaplog): refused before anything is made.
+    const foreign = join(dir, 'foreign');
+    await mkdir(foreign);
+    await chown(foreign, 65534, 65534);
+    const inForeign = await cli(['restore', '--to-scn', String(targetScn), '--staging', join(foreign, 'new')]);
+    expect(inForeign.code).toBe(1);
+    expect(inForeign.stderr).toMatch(/which another user can change \(owner uid 65534/);
+    expect(await readdir(foreign)).toEqual([]);
+    // No --staging: a new folder with a random name under the temp folder, private to snaplog, files not writable by others.
+    const fresh = [await cli(['restore', '--to-scn', String(targetScn)]), await cli(['restore', '--to-scn', String(targetScn)])];
+    const freshDirs = fresh.map((result) => {
+      expect(result.code, result.stderr).toBe(0);
+      return /staging folder (\S+)/.exec(result.stdout)![1]!;
+    });
+    try {
+      expect(freshDirs[0]).not.toBe(freshDirs[1]);
+      for (const folder of freshDirs) {
+        expect(folder.startsWith(join(tmpdir(), 'snaplog-oracle-restore-'))).toBe(true);
+        const info = await lstat(folder);
+        expect([info.isDirectory(), info.uid, info.mode & 0o777]).toEqual([true, process.getuid!(), 0o750]);
+        for (const name of await readdir(folder)) expect((await lstat(join(folder, name))).mode & 0o777).toBe(0o640);
+      }
+    } finally {
+      for (const folder of freshDirs) await rm(folder, { recursive: true, force: true });
+    }
+
     await setModel({ rmanFail: true });
-    const failed = await cli(['restore', '--latest', '--staging', staging]);
+    const failed = await cli(['restore', '--latest', '--staging', `${staging}-failed`]);
     expect(failed.code).toBe(1);
     expect(failed.stderr).toMatch(/RMAN recovery failed .*RMAN-03002/);
     const gtid = await cli(['restore', '--to-gtid', '0-1-1', '--dry-run']);
