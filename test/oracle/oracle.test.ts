@@ -8,7 +8,7 @@ import { readEvents, waitFor } from '../support/observe.js';
 import { parseOratab } from '../../src/engines/oracle/oratab.js';
 import { parseSequenceTarget, planOracleRecovery, planStorageSnapshotRecovery } from '../../src/engines/oracle/restore-plan.js';
 import { rmanRecoveryScript, sqlplusSnapshotRecoveryScript } from '../../src/engines/oracle/restore-script.js';
-import { clientInvocation, parseSqlplusRows, sqlplusQueryScript, sqlplusStatement, ThinSession } from '../../src/engines/oracle/session.js';
+import { callBudgetMs, clientInvocation, parseSqlplusRows, sqlplusQueryScript, sqlplusStatement, ThinSession } from '../../src/engines/oracle/session.js';
 import { armGuardBlock, createGuardJobBlock, dropGuardJobsBlock, guardJobName } from '../../src/engines/oracle/backup-guard.js';
 import type { LogMetadata } from '../../src/archive/metadata.js';
 import { parseRedoHeader, redoProblems } from '../../src/engines/oracle/redo-header.js';
@@ -34,6 +34,14 @@ describe('Oracle planning, scripts and parsing (pure)', () => {
     meta(2, 8, 1200, 1450, '2026-11-22T12:00:00Z', '2026-11-22T14:30:00Z'),
   ];
   const snapshots = [snapshot('s1', '2026-11-22T10:30:00Z', 1050), snapshot('s2', '2026-11-22T12:30:00Z', 1250)];
+
+  it('a call during the freeze gets call_timeout or what is left before the pre-step\'s deadline, whichever is less; none left is an error', () => {
+    const now = 1_000_000;
+    expect(callBudgetMs(120, undefined, now)).toBe(120_000);
+    expect(callBudgetMs(120, now + 87_000, now)).toBe(87_000);
+    expect(callBudgetMs(5, now + 87_000, now)).toBe(5_000);
+    expect(() => callBudgetMs(120, now + 400, now)).toThrow(/no time left before the freeze deadline/);
+  });
 
   it('oratab: SIDs with their homes; comments, ASM and blank lines skipped', () => {
     expect(parseOratab('# comment\n+ASM:/u01/grid:N\nORCL:/u01/app/oracle/product/19c:Y\n\nTEST:/u01/test:N # trailing\n')).toEqual([

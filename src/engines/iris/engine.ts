@@ -120,8 +120,9 @@ export class IrisEngine implements Engine {
     }
     const dir = await this.journalDir(before);
     const newestBefore = await newestJournal(dir);
+    const freezeBudget = secondsLeft();
     try {
-      await this.client.runEntry(EXTERNAL_FREEZE, 'ExternalFreeze', secondsLeft());
+      await this.client.runEntry(EXTERNAL_FREEZE, 'ExternalFreeze', freezeBudget);
     } catch (freezeError) {
       try {
         await this.client.runEntry(EXTERNAL_THAW, 'ExternalThaw after a failed ExternalFreeze');
