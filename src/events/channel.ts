@@ -1,4 +1,4 @@
-import { chmod, lstat, mkdir, open, readFile, rename, stat } from 'node:fs/promises';
+import { chmod, lstat, mkdir, open, readFile, rename } from 'node:fs/promises';
 import { constants, watch } from 'node:fs';
 import { join } from 'node:path';
 import { hostname, userInfo } from 'node:os';
@@ -67,7 +67,7 @@ export class EventChannel {
 
   private async rotateIfLarge(): Promise<void> {
     try {
-      const info = await stat(this.path);
+      const info = await lstat(this.path);
       if (info.size >= this.maxBytes) await rename(this.path, `${this.path}.1`);
     } catch {
       // no file yet
@@ -132,7 +132,7 @@ export function parseEventLines(text: string): SnaplogEvent[] {
 export async function followEvents(path: string, onLine: (line: string) => void, signal: AbortSignal): Promise<void> {
   let offset = 0;
   try {
-    offset = (await stat(path)).size;
+    offset = (await lstat(path)).size;
   } catch {
     offset = 0;
   }
@@ -140,7 +140,7 @@ export async function followEvents(path: string, onLine: (line: string) => void,
   const readMore = async (): Promise<void> => {
     let size: number;
     try {
-      size = (await stat(path)).size;
+      size = (await lstat(path)).size;
     } catch {
       return;
     }
