@@ -378,13 +378,13 @@ describe('IRIS with a fake `iris` terminal (scripted instance: no IRIS can run h
   });
 
   it('no thaw within the timeout: the holder calls ExternalThaw itself and the snapshot is marked timed-out', async () => {
-    await writeConfig({ workload: 'timeout = 8' });
+    await writeConfig({ workload: 'timeout = 15' });
     expect((await cli(['freeze'])).code).toBe(0);
-    await waitFor('the timeout thaw', async () => (await state()).frozen === false, 30_000);
+    await waitFor('the timeout thaw', async () => (await state()).frozen === false, 60_000);
     const thaw = await cli(['thaw']);
     expect(thaw.code).toBe(1);
     expect(thaw.stderr).toMatch(/not application-consistent/);
-  });
+  }, 120_000);
 
   it('with a 0600 credentials file the login goes through stdin: never in any argv the fake saw; a 0644 file is refused', async () => {
     const cred = join(dir, 'iris.cred');

@@ -410,12 +410,12 @@ describe('Oracle end to end against a scripted Oracle model (fake sqlplus and rm
     await waitFor('the watchdog to record what it did', async () => JSON.parse(await readFile(join(ipcFolder, 'freeze.json'), 'utf8')).releasedBy === 'watchdog', 15_000);
     expect((await cli(['thaw'])).code).toBe(1);
 
-    await writeConfig('timeout = 8');
+    await writeConfig('timeout = 15');
     const second = await cli(['freeze']);
     expect(second.code, second.stderr).toBe(0);
     expect((await model()).backupActive).toBe(true);
-    await waitFor('the timeout to end backup mode', async () => (await model()).backupActive === false, 30_000);
-  });
+    await waitFor('the timeout to end backup mode', async () => (await model()).backupActive === false, 60_000);
+  }, 150_000);
 
   it('the ship service watches the archive destination: a newly archived log ships without waiting for the rescan', async () => {
     await writeFile(configPath, (await readFile(configPath, 'utf8')).replace('[archive]', '[ship]\nrescan_interval = 300s\n\n[archive]'));
