@@ -52,12 +52,18 @@ RECOVER AUTOMATIC FROM '<staging>' DATABASE UNTIL TIME … SNAPSHOT TIME … ins
       const snapshotTime = parseTargetTime(String(options.snapshotTime));
       const plan = planStorageSnapshotRecovery({ logs, snapshotTime, targetTime: target.time });
       say(`storage snapshot at ${new Date(snapshotTime * 1000).toISOString()} (no backup mode); threads ${plan.threads.join(', ')}`);
-      recovery = { logs: plan.logs, script: (stagingDir) => sqlplusSnapshotRecoveryScript({ stagingDir, targetTime: plan.targetTime, snapshotTime, open }), tool: 'sqlplus', label: `storage snapshot ${new Date(snapshotTime * 1000).toISOString()}` };
+      recovery = {
+        logs: plan.logs,
+        script: (stagingDir) => sqlplusSnapshotRecoveryScript({ stagingDir, targetTime: plan.targetTime, snapshotTime, open }),
+        tool: 'sqlplus',
+        label: `storage snapshot ${new Date(snapshotTime * 1000).toISOString()}`,
+      };
     } else {
       const target = oracleTarget(options, parseTarget, parseSequenceTarget);
       const plan = planOracleRecovery({ snapshots: await archive.listSnapshots(systemId), logs, target, snapshotId: options.snapshot as string | undefined });
       say(`snapshot ${plan.snapshot.id} (${plan.snapshot.time}) at SCN ${plan.snapshotScn}; threads ${plan.threads.join(', ')}`);
-      recovery = { logs: plan.logs, script: (stagingDir) => rmanRecoveryScript({ stagingDir, target: plan.target, open }), tool: 'rman', label: plan.snapshot.id };
+      const script = (stagingDir: string): string => rmanRecoveryScript({ stagingDir, target: plan.target, open });
+      recovery = { logs: plan.logs, script, tool: 'rman', label: plan.snapshot.id };
     }
     say(`archived logs: ${recovery.logs.map((log) => log.name).join(' ')}`);
     if (options.dryRun) {
@@ -67,7 +73,8 @@ RECOVER AUTOMATIC FROM '<staging>' DATABASE UNTIL TIME … SNAPSHOT TIME … ins
     }
     await events.emit('restore-start', 'info', { engine: 'oracle', snapshot: recovery.label, logs: recovery.logs.length });
     try {
-      await runOracleRecovery({ config, archive, systemId, logs: recovery.logs, stagingDir: requestedStaging, script: recovery.script, tool: recovery.tool, say });
+      const { logs: planned, script, tool } = recovery;
+      await runOracleRecovery({ config, archive, systemId, logs: planned, stagingDir: requestedStaging, script, tool, say });
       await events.emit('restore-done', 'info', { engine: 'oracle', snapshot: recovery.label });
     } catch (error) {
       await events.emit('restore-failed', 'alert', { engine: 'oracle', message: error instanceof Error ? error.message : String(error) });

@@ -15,7 +15,11 @@ export function serviceCommand(): Command {
   service.addCommand(
     withConfigOption(new Command('install'))
       .description(`write ${UNIT_PATH} (hardened: ProtectSystem=strict, write access only to the archive and the ipc folder)`)
-      .addHelpText('after', '\nThe service runs as root (as the freeze hooks do): the ipc folder stays root-owned 0700 and the credential files 0600.\n[workload] linux_user is the user the database tools (sqlplus, rman, iris/csession) run as, through runuser.')
+      .addHelpText(
+        'after',
+        '\nThe service runs as root (as the freeze hooks do): the ipc folder stays root-owned 0700 and the credential files 0600.\n' +
+          '[workload] linux_user is the user the database tools (sqlplus, rman, iris/csession) run as, through runuser.',
+      )
       .option('--root <dir>', 'install under DIR (packaging, tests)')
       .option('--force', 'replace a unit that snaplog did not write')
       .action(async (options: { root?: string; force?: boolean }, command: Command) => {

@@ -80,17 +80,21 @@ export async function createStaging(requested: string | undefined, label: string
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       if (code === 'EEXIST') {
-        throw new SnaplogError(`--staging ${path} already exists: the staging folder is always created new, so nothing another user put there (files, links) is used`, {
+        const why = 'the staging folder is always created new, so nothing another user put there (files, links) is used';
+        throw new SnaplogError(`--staging ${path} already exists: ${why}`, {
           hint: 'give a path that does not exist yet (its parent must), or leave --staging out for a new folder under the temp folder',
         });
       }
-      throw new SnaplogError(`could not create the staging folder ${path}: ${(error as Error).message}`, { hint: 'its parent folder must exist and be writable by root' });
+      throw new SnaplogError(`could not create the staging folder ${path}: ${(error as Error).message}`, {
+        hint: 'its parent folder must exist and be writable by root',
+      });
     }
   }
   const info = await lstat(path);
   const euid = process.geteuid?.() ?? info.uid;
   if (!info.isDirectory() || info.uid !== euid || (info.mode & 0o777) !== 0o700) {
-    throw new SnaplogError(`the staging folder ${path} is not the private folder snaplog just created (owner uid ${info.uid}, mode ${(info.mode & 0o777).toString(8)})`, {
+    const found = `owner uid ${info.uid}, mode ${(info.mode & 0o777).toString(8)}`;
+    throw new SnaplogError(`the staging folder ${path} is not the private folder snaplog just created (${found})`, {
       hint: 'another process is changing the parent folder: use --staging in a folder only root can write',
     });
   }
@@ -101,12 +105,15 @@ export async function createStaging(requested: string | undefined, label: string
 async function checkParent(path: string): Promise<void> {
   const parent = dirname(path);
   const info = await stat(parent).catch(() => undefined);
-  if (!info?.isDirectory()) throw new SnaplogError(`the parent of --staging ${path} is not a folder`, { hint: `create ${parent} first, or leave --staging out` });
+  if (!info?.isDirectory()) {
+    throw new SnaplogError(`the parent of --staging ${path} is not a folder`, { hint: `create ${parent} first, or leave --staging out` });
+  }
   const euid = process.geteuid?.() ?? info.uid;
   const sticky = (info.mode & 0o1000) !== 0;
   const othersMayWrite = (info.mode & 0o022) !== 0 && !sticky;
   if ((info.uid !== 0 && info.uid !== euid) || othersMayWrite) {
-    throw new SnaplogError(`--staging ${path} is in ${parent}, which another user can change (owner uid ${info.uid}, mode ${(info.mode & 0o7777).toString(8)})`, {
+    const found = `owner uid ${info.uid}, mode ${(info.mode & 0o7777).toString(8)}`;
+    throw new SnaplogError(`--staging ${path} is in ${parent}, which another user can change (${found})`, {
       hint: 'put the staging folder in a folder owned by root and writable only by it (or /tmp), or leave --staging out',
     });
   }
@@ -122,7 +129,13 @@ async function handOver(handle: FileHandle, staging: Staging, mode: number): Pro
  * Fetches the planned logs into the staging folder, one new file each, checking every sha256 before the
  * file is handed over; a log that does not match is removed and nothing is applied.
  */
-export async function fetchIntoStaging(archive: Archive, systemId: string, logs: PlannedLog[], staging: Staging, onFetched?: (log: FetchedLog) => void): Promise<FetchedLog[]> {
+export async function fetchIntoStaging(
+  archive: Archive,
+  systemId: string,
+  logs: PlannedLog[],
+  staging: Staging,
+  onFetched?: (log: FetchedLog) => void,
+): Promise<FetchedLog[]> {
   const fetched: FetchedLog[] = [];
   for (const log of logs) {
     const path = join(staging.path, stagedFileName(log.name));
@@ -184,7 +197,9 @@ export async function writeNewOutputFile(path: string, content: string, mode = 0
   try {
     handle = await open(path, CREATE_NEW, mode);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'EEXIST') throw new SnaplogError(`${path} already exists`, { hint: 'give a new file name; snaplog does not overwrite files' });
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') {
+      throw new SnaplogError(`${path} already exists`, { hint: 'give a new file name; snaplog does not overwrite files' });
+    }
     throw error;
   }
   try {

@@ -90,8 +90,12 @@ export async function ensurePrivateFolder(folder: string): Promise<void> {
     });
   }
   if (info.uid !== euid) {
-    throw new SnaplogError(`the ipc folder ${folder} is owned by uid ${info.uid}, not by ${userName(euid)} (uid ${euid}) that snaplog runs as: another user could plant files in it`, {
-      hint: `give it back: chown ${euid}:${process.getegid?.() ?? 0} ${folder} && chmod 0700 ${folder} (the ship service, hooks and thaw all run as ${userName(euid)}), or point [workload] ipc_folder at a new folder`,
+    const user = userName(euid);
+    const owner = `owned by uid ${info.uid}, not by ${user} (uid ${euid}) that snaplog runs as`;
+    throw new SnaplogError(`the ipc folder ${folder} is ${owner}: another user could plant files in it`, {
+      hint:
+        `give it back: chown ${euid}:${process.getegid?.() ?? 0} ${folder} && chmod 0700 ${folder} ` +
+        `(the ship service, hooks and thaw all run as ${user}), or point [workload] ipc_folder at a new folder`,
     });
   }
   if ((info.mode & 0o077) !== 0) await chmod(folder, 0o700);

@@ -67,7 +67,8 @@ async function holdUntilThaw(options: HolderOptions, listener: EndingListener): 
   const watchdogPid = global ? options.startWatchdog?.(freezeDeadlineMs) : undefined;
   const freezing: FreezeState = { ...base, systemId, ...(watchdogPid ? { watchdogPid } : {}) };
   if (global && !watchdogPid) {
-    await writeFreezeState(ipcFolder, { ...freezing, state: 'failed', message: 'could not start the freeze watchdog: a global freeze is never taken without one', releasedAt: new Date().toISOString() });
+    const message = 'could not start the freeze watchdog: a global freeze is never taken without one';
+    await writeFreezeState(ipcFolder, { ...freezing, state: 'failed', message, releasedAt: new Date().toISOString() });
     return 1;
   }
   await writeFreezeState(ipcFolder, freezing);

@@ -42,7 +42,8 @@ export async function thaw(config: SnaplogConfig, events: EventChannel, options:
   const ipcFolder = config.workload.ipcFolder;
   const state = await readFreezeState(ipcFolder);
   const holderAlive = await isHolderProcess(state?.holderPid, state?.snapshotId ?? '');
-  const settled = !state || state.state === 'thawed' || state.state === 'timed-out' || state.releasedBy === 'watchdog' || (state.state === 'failed' && !holderAlive);
+  const settled =
+    !state || state.state === 'thawed' || state.state === 'timed-out' || state.releasedBy === 'watchdog' || (state.state === 'failed' && !holderAlive);
   if (settled && options.freezeInForce) {
     const checked = await checkDatabase(config, events, state, options);
     if (checked) return checked;
@@ -86,13 +87,20 @@ export async function thaw(config: SnaplogConfig, events: EventChannel, options:
  * freeze on record) belongs to someone else and is only reported. Either is a failure; so is, the first
  * time a thaw sees it, a freeze whose pre-step failed. Undefined: nothing to add, thaw goes on as before.
  */
-async function checkDatabase(config: SnaplogConfig, events: EventChannel, state: FreezeState | undefined, options: ThawOptions): Promise<ThawResult | undefined> {
+async function checkDatabase(
+  config: SnaplogConfig,
+  events: EventChannel,
+  state: FreezeState | undefined,
+  options: ThawOptions,
+): Promise<ThawResult | undefined> {
   const snapshotId = state?.snapshotId;
   let inForce: string | undefined;
   try {
     inForce = await options.freezeInForce!();
   } catch (error) {
-    const message = `could not ask the database whether it is still frozen: ${describeError(error)}. Check it by hand (IRIS: Backup.General IsWDSuspended; Oracle: V$BACKUP)`;
+    const message =
+      `could not ask the database whether it is still frozen: ${describeError(error)}. ` +
+      'Check it by hand (IRIS: Backup.General IsWDSuspended; Oracle: V$BACKUP)';
     await events.emit('thaw-failed', 'alert', { snapshotId, message });
     return { outcome: 'failed', snapshotId, message };
   }
@@ -100,25 +108,34 @@ async function checkDatabase(config: SnaplogConfig, events: EventChannel, state:
     const ours = state !== undefined && state.state !== 'thawed';
     let message: string;
     if (!ours) {
-      message = `the database is frozen: ${inForce}, but not by snaplog (${state ? `its last freeze, ${state.snapshotId}, was thawed` : 'no snaplog freeze on record'}). Another tool froze it: end it by hand if no backup is running`;
+      const last = state ? `its last freeze, ${state.snapshotId}, was thawed` : 'no snaplog freeze on record';
+      message = `the database is frozen: ${inForce}, but not by snaplog (${last}). Another tool froze it: end it by hand if no backup is running`;
     } else {
       try {
         if (!options.forceRelease) throw new Error('this thaw has no way to reach the database');
         await options.forceRelease();
         const after = await options.freezeInForce!().catch((error: unknown) => `unknown (${describeError(error)})`);
         if (after) throw new Error(`still frozen after ending it: ${after}`);
-        message = `the database was still frozen with no snaplog holder (${inForce}) after snapshot ${state.snapshotId} ended ${state.state}: snaplog thaw ended the freeze; the snapshot is not application-consistent`;
+        message =
+          `the database was still frozen with no snaplog holder (${inForce}) after snapshot ${state.snapshotId} ended ${state.state}: ` +
+          'snaplog thaw ended the freeze; the snapshot is not application-consistent';
       } catch (error) {
-        message = `the database is still frozen with no snaplog holder (${inForce}) and snaplog thaw could not end it: ${describeError(error)}. The database may still be frozen: end it by hand`;
+        message =
+          `the database is still frozen with no snaplog holder (${inForce}) and snaplog thaw could not end it: ${describeError(error)}. ` +
+          'The database may still be frozen: end it by hand';
       }
-      await writeFreezeState(config.workload.ipcFolder, { ...state, state: state.state === 'timed-out' ? 'timed-out' : 'failed', message, failureReported: true, releasedAt: state.releasedAt ?? new Date().toISOString() });
+      const stateName = state.state === 'timed-out' ? 'timed-out' : 'failed';
+      const releasedAt = state.releasedAt ?? new Date().toISOString();
+      await writeFreezeState(config.workload.ipcFolder, { ...state, state: stateName, message, failureReported: true, releasedAt });
     }
     await events.emit('thaw-failed', 'alert', { snapshotId, message });
     return { outcome: 'failed', snapshotId, message };
   }
   if (state?.state === 'failed' && !state.failureReported && state.releasedBy !== 'watchdog') {
     await writeFreezeState(config.workload.ipcFolder, { ...state, failureReported: true });
-    const message = `the freeze of snapshot ${state.snapshotId} failed (${reasonOf(state.message)}). The database is not frozen now (asked); the snapshot is not application-consistent`;
+    const message =
+      `the freeze of snapshot ${state.snapshotId} failed (${reasonOf(state.message)}). ` +
+      'The database is not frozen now (asked); the snapshot is not application-consistent';
     await events.emit('freeze-failed-reported', 'alert', { snapshotId, message });
     return { outcome: 'failed', snapshotId, message };
   }

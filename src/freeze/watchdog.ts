@@ -51,7 +51,8 @@ export async function runWatchdog(options: WatchdogOptions): Promise<'released' 
       try {
         await options.engine.forceRelease!();
       } catch (error) {
-        message = `${why}, and the watchdog could not end the freeze: ${describeError(error)}. The database may still be frozen: run snaplog thaw, or end it by hand`;
+        const what = describeError(error);
+        message = `${why}, and the watchdog could not end the freeze: ${what}. The database may still be frozen: run snaplog thaw, or end it by hand`;
       }
       await writeFreezeState(ipcFolder, { ...state, state: 'failed', message, releasedAt: new Date().toISOString(), releasedBy: 'watchdog' });
       try {

@@ -109,7 +109,11 @@ export class IrisEngine implements Engine {
     const deadlineMs = budget?.deadlineMs ?? Date.now() + this.config.freezeTimeoutSeconds * 1000;
     const secondsLeft = (): number => {
       const left = Math.min(this.config.callTimeoutSeconds, (deadlineMs - Date.now()) / 1000);
-      if (left < 1) throw new SnaplogError('no time left before the freeze deadline to call ExternalFreeze', { hint: 'shipping took the whole [workload] timeout: check the archive, or raise the timeout' });
+      if (left < 1) {
+        throw new SnaplogError('no time left before the freeze deadline to call ExternalFreeze', {
+          hint: 'shipping took the whole [workload] timeout: check the archive, or raise the timeout',
+        });
+      }
       return left;
     };
     let before: InstanceInfo | undefined;
@@ -180,7 +184,9 @@ export class IrisEngine implements Engine {
     const answer = (await this.client.runScript(writeDaemonsSuspendedScript(), 'asking the instance whether it is frozen (IsWDSuspended)')).get('WDS');
     if (answer === '1') return 'the instance\'s write daemons are suspended (Backup.General IsWDSuspended = 1): an ExternalFreeze is in force';
     if (answer === '0') return undefined;
-    throw new SnaplogError(`the instance gave no clear answer to IsWDSuspended (${JSON.stringify(answer ?? null)})`, { hint: 'check the instance by hand: do ##class(Backup.General).IsWDSuspended() in a %SYS terminal' });
+    throw new SnaplogError(`the instance gave no clear answer to IsWDSuspended (${JSON.stringify(answer ?? null)})`, {
+      hint: 'check the instance by hand: write ##class(Backup.General).IsWDSuspended() in a %SYS terminal',
+    });
   }
 
   async close(): Promise<void> {

@@ -9,7 +9,8 @@ import type { Archive } from '../../archive/archive.js';
 import type { LogMetadata } from '../../archive/metadata.js';
 import type { SnaplogConfig } from '../../config/index.js';
 import { SnaplogError, UsageError } from '../../errors.js';
-import { createStaging, databaseUserIds, fetchIntoStaging, sealStaging, stagedFileName, stagingPlaceholder, writeNewOutputFile, writeStagingFile } from '../staging.js';
+import { createStaging, databaseUserIds, fetchIntoStaging, sealStaging, stagedFileName } from '../staging.js';
+import { stagingPlaceholder, writeNewOutputFile, writeStagingFile } from '../staging.js';
 import { planChain } from '../../restore/plan.js';
 import type { ChainPlan } from '../../restore/plan.js';
 import type { RestoreTarget } from '../../restore/target.js';
@@ -80,7 +81,8 @@ export async function restoreIris(options: IrisRestoreOptions): Promise<IrisRest
   if (target.kind === 'time') say(`stop: records stamped after ${new Date(target.time * 1000).toISOString()} are not applied (^ZJRNFILT)`);
 
   const stopTime = target.kind === 'time' ? target.time : undefined;
-  const scriptFor = (stagingDir: string): IrisRestoreScript => irisRestoreScript({ files: plan.logs.map((log) => join(stagingDir, stagedFileName(log.name))), stagingDir, stopTime });
+  const scriptFor = (stagingDir: string): IrisRestoreScript =>
+    irisRestoreScript({ files: plan.logs.map((log) => join(stagingDir, stagedFileName(log.name))), stagingDir, stopTime });
   if (options.dryRun) {
     const script = scriptFor(stagingPlaceholder(options.stagingDir, 'iris-restore'));
     say('--dry-run: nothing fetched, nothing applied. The restored instance would run (iris terminal <INSTANCE> -U%SYS):');

@@ -36,7 +36,11 @@ export function callBudgetMs(callTimeoutSeconds: number, deadlineMs: number | un
   const budget = callTimeoutSeconds * 1000;
   if (deadlineMs === undefined) return budget;
   const left = deadlineMs - now;
-  if (left < 1000) throw new SnaplogError('no time left before the freeze deadline for another database call', { hint: 'the pre-step took the whole [workload] timeout: check the archive and the database, or raise the timeout' });
+  if (left < 1000) {
+    throw new SnaplogError('no time left before the freeze deadline for another database call', {
+      hint: 'the pre-step took the whole [workload] timeout: check the archive and the database, or raise the timeout',
+    });
+  }
   return Math.min(budget, left);
 }
 
@@ -101,8 +105,11 @@ export class SqlplusSession implements OracleSession {
     const ora = findOraError(output);
     if (ora) throw oracleError(what, ora.code, ora.message);
     if (result.timedOut) {
-      const limit = budgetMs < this.config.callTimeoutSeconds * 1000 ? `by the freeze deadline (${Math.round(budgetMs / 1000)} s)` : `within ${this.config.callTimeoutSeconds} s`;
-      throw new OutcomeUnknownError(`${what}: sqlplus did not finish ${limit}; it may or may not have run`, { hint: 'check the instance (alert log); raise [workload] timeout or [oracle] call_timeout if it is only slow' });
+      const cut = budgetMs < this.config.callTimeoutSeconds * 1000;
+      const limit = cut ? `by the freeze deadline (${Math.round(budgetMs / 1000)} s)` : `within ${this.config.callTimeoutSeconds} s`;
+      throw new OutcomeUnknownError(`${what}: sqlplus did not finish ${limit}; it may or may not have run`, {
+        hint: 'check the instance (alert log); raise [workload] timeout or [oracle] call_timeout if it is only slow',
+      });
     }
     if (result.exitCode !== 0) {
       throw new SnaplogError(`${what}: sqlplus exited with ${result.exitCode ?? 'a signal'}: ${output.trim().split('\n').slice(-2).join(' / ') || 'no output'}`, {
