@@ -70,6 +70,7 @@ export async function thaw(config: SnaplogConfig, events: EventChannel, options:
       await waitForRecord(ipcFolder, state.snapshotId);
       if (current.state === 'thawed') return { outcome: 'thawed', snapshotId: state.snapshotId, frozenMs: current.frozenMs, message: `thawed snapshot ${state.snapshotId}: frozen for ${current.frozenMs} ms` };
       if (current.state === 'timed-out') return { outcome: 'timed-out', snapshotId: state.snapshotId, frozenMs: current.frozenMs, message: `snapshot ${state.snapshotId} is not application-consistent: the freeze timed out before thaw` };
+      await writeFreezeState(ipcFolder, { ...current, failureReported: true });
       return { outcome: 'failed', snapshotId: state.snapshotId, frozenMs: current.frozenMs, message: options.failed ? `released snapshot ${state.snapshotId} and marked it failed` : `snapshot ${state.snapshotId}: ${current.message ?? 'failed'}` };
     }
     if (!(await isHolderProcess(state.holderPid, state.snapshotId))) return holderDied(config, events, state, options.forceRelease);
@@ -192,7 +193,7 @@ async function isWatchdogProcess(pid: number | undefined, snapshotId: string): P
 }
 
 async function markHolderDied(config: SnaplogConfig, events: EventChannel, state: FreezeState, message: string): Promise<ThawResult> {
-  await writeFreezeState(config.workload.ipcFolder, { ...state, state: 'failed', message, releasedAt: new Date().toISOString() });
+  await writeFreezeState(config.workload.ipcFolder, { ...state, state: 'failed', message, releasedAt: new Date().toISOString(), failureReported: true });
   try {
     const archive = await openConfiguredArchive(config);
     if (state.systemId) {

@@ -350,6 +350,10 @@ describe('IRIS with a fake `iris` terminal (scripted instance: no IRIS can run h
     expect(thaw.stderr).toMatch(/snaplog thaw ended the global freeze/);
     expect((await state()).frozen).toBe(false);
     expect((await calls()).filter((call) => call.entry?.includes('ExternalThaw')).length).toBe(1);
+    // Reported once; the next post-step asks the instance and finds nothing frozen.
+    const again = await cli(['thaw']);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stdout).toMatch(/nothing frozen/);
   });
 
   it('holder killed -9 and thaw at once: thaw leaves ExternalThaw to the live watchdog and reports it', async () => {
