@@ -1,5 +1,6 @@
 import { chmod, lstat, mkdir, open, readFile, rename } from 'node:fs/promises';
 import { constants, watch } from 'node:fs';
+import type { Stats } from 'node:fs';
 import { join } from 'node:path';
 import { hostname, userInfo } from 'node:os';
 import { SnaplogError } from '../errors.js';
@@ -82,7 +83,19 @@ export class EventChannel {
  */
 export async function ensurePrivateFolder(folder: string): Promise<void> {
   await mkdir(folder, { recursive: true, mode: 0o700 });
-  const info = await lstat(folder);
+  const info = await checkIpcFolder(folder);
+  if (info && (info.mode & 0o077) !== 0) await chmod(folder, 0o700);
+}
+
+/** The ipc folder's lstat when it is a real folder owned by snaplog's user; undefined when missing; else an error saying what to do. */
+export async function checkIpcFolder(folder: string): Promise<Stats | undefined> {
+  let info: Stats;
+  try {
+    info = await lstat(folder);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
   const euid = process.geteuid?.() ?? info.uid;
   if (!info.isDirectory()) {
     throw new SnaplogError(`the ipc folder ${folder} is ${info.isSymbolicLink() ? 'a symbolic link' : 'not a folder'}`, {
@@ -98,7 +111,7 @@ export async function ensurePrivateFolder(folder: string): Promise<void> {
         `(the ship service, hooks and thaw all run as ${user}), or point [workload] ipc_folder at a new folder`,
     });
   }
-  if ((info.mode & 0o077) !== 0) await chmod(folder, 0o700);
+  return info;
 }
 
 function userName(uid: number): string {

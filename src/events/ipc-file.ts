@@ -1,7 +1,7 @@
 import { constants, openSync } from 'node:fs';
 import { open, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { APPEND_NO_FOLLOW, ensurePrivateFolder, READ_NO_FOLLOW } from './channel.js';
+import { APPEND_NO_FOLLOW, checkIpcFolder, ensurePrivateFolder, READ_NO_FOLLOW } from './channel.js';
 
 const CREATE_NEW = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
 
@@ -28,8 +28,12 @@ export async function writeIpcJson(ipcFolder: string, name: string, value: unkno
   await rename(temp, path);
 }
 
-/** A state file from the ipc folder; undefined when it is missing, torn, or not a plain file (a symlink). */
+/**
+ * A state file from the ipc folder; undefined when it is missing, torn, or not a plain file (a symlink).
+ * An ipc folder another user owns is an error: its state could be forged.
+ */
 export async function readIpcJson<T>(ipcFolder: string, name: string): Promise<T | undefined> {
+  if (!(await checkIpcFolder(ipcFolder))) return undefined;
   try {
     const handle = await open(join(ipcFolder, name), READ_NO_FOLLOW);
     try {

@@ -117,6 +117,14 @@ describe('the ship service with [workload] linux_user (a fake `iris` instance: n
     expect(refused.stderr).toMatch(/HINT: give it back: chown 0:0/);
     expect(refused.stderr).not.toMatch(/\n\s+at /);
     expect(JSON.parse(await readFile(statePath, 'utf8')).frozen).toBeUndefined();
+    // Its state is not believed either: thaw and status say what is wrong instead of reading it.
+    await writeFile(join(ipcFolder, 'freeze.json'), JSON.stringify({ state: 'frozen', snapshotId: 'forged', holderPid: process.pid }));
+    for (const command of ['thaw', 'status']) {
+      const result = await cli([command]);
+      expect(result.code, command).toBe(1);
+      expect(result.stderr).toMatch(/the ipc folder .* is owned by uid 65534/);
+    }
+    await rm(join(ipcFolder, 'freeze.json'));
 
     await chown(ipcFolder, 0, 0);
     const victims = ['freeze.json', 'events.jsonl', 'holder.log', 'ship-status.json'];
