@@ -5,6 +5,7 @@ import { join, resolve } from 'node:path';
 import { makeTempDir, removeDirs, writeSnaplogConfig } from '../support/mariadb.js';
 import type { SnaplogTestSetup } from '../support/mariadb.js';
 import { snaplog } from '../support/cli.js';
+import { shipServiceUnit, startsDatabaseTools } from '../../src/service/unit.js';
 
 describe('snaplog service install', () => {
   let root: string;
@@ -34,6 +35,17 @@ describe('snaplog service install', () => {
       }
     })();
     expect(verify).not.toMatch(/Unknown (key|section)/);
+  });
+
+  it('the sandbox is kept unless the service starts the database\'s own programs (IRIS/Caché, Oracle with OS authentication)', () => {
+    expect(startsDatabaseTools('mariadb', undefined)).toBe(false);
+    expect(startsDatabaseTools('iris', undefined)).toBe(true);
+    expect(startsDatabaseTools('cache', undefined)).toBe(true);
+    expect(startsDatabaseTools('oracle', { sid: 'ORCL' })).toBe(true);
+    expect(startsDatabaseTools('oracle', { PASSWORD_FILE: '/etc/snaplog/oracle.pw', connect_string: 'db:1521/ORCL' })).toBe(false);
+    const options = { snaplogCommand: ['/usr/bin/node', '/opt/snaplog/bin/snaplog'], databaseUser: 'oracle', writablePaths: ['/mnt/archive', '/var/lib/snaplog/ipc'] };
+    expect(shipServiceUnit({ ...options, startsDatabaseTools: false })).toMatch(/^ProtectSystem=strict\nProtectHome=read-only\nReadWritePaths=\/mnt\/archive \/var\/lib\/snaplog\/ipc$/m);
+    expect(shipServiceUnit({ ...options, startsDatabaseTools: true })).not.toMatch(/ProtectSystem|NoNewPrivileges=/);
   });
 
   it('refuses to replace a foreign unit without --force', async () => {
@@ -91,7 +103,10 @@ describe('the ship service with [workload] linux_user (a fake `iris` instance: n
     const unit = await readFile(unitPath, 'utf8');
     expect(unit).toMatch(/^User=root$/m);
     expect(unit).toMatch(/linux_user = nobody is used\n# only for the database's own tools/);
-    expect(unit).toContain(`ReadWritePaths=${archivePath} ${ipcFolder}`);
+    // iris terminal (maybe setuid) runs from the service and reaches the instance's files: no sandbox that would stop it.
+    expect(unit).not.toMatch(/^(NoNewPrivileges|ProtectSystem|ProtectHome|PrivateTmp|ReadWritePaths)=/m);
+    expect(unit).toMatch(/^# No file-system sandbox and no NoNewPrivileges: the database's own client programs run from here/m);
+    expect(unit).toMatch(/^ProtectKernelTunables=yes$/m);
     const verify = spawnSync('systemd-analyze', ['verify', unitPath], { encoding: 'utf8' });
     if (!verify.error) expect(verify.status, verify.stderr).toBe(0);
     if (!verify.error) expect(`${verify.stdout}${verify.stderr}`.split('\n').filter((line) => line.includes('snaplog-ship.service'))).toEqual([]);
