@@ -40,8 +40,7 @@ export interface ThawOptions {
  */
 export async function thaw(config: SnaplogConfig, events: EventChannel, options: ThawOptions = {}): Promise<ThawResult> {
   const ipcFolder = config.workload.ipcFolder;
-  const state = await readFreezeState(ipcFolder);
-  const holderAlive = await isHolderProcess(state?.holderPid, state?.snapshotId ?? '');
+  const { state, holderAlive } = await stateAndHolder(ipcFolder);
   const settled =
     !state || state.state === 'thawed' || state.state === 'timed-out' || state.releasedBy === 'watchdog' || (state.state === 'failed' && !holderAlive);
   if (settled && options.freezeInForce) {
@@ -59,11 +58,13 @@ export async function thaw(config: SnaplogConfig, events: EventChannel, options:
   if (state.state === 'timed-out') {
     return { outcome: 'timed-out', snapshotId: state.snapshotId, frozenMs: state.frozenMs, message: `snapshot ${state.snapshotId} is not application-consistent: the freeze timed out after ${state.frozenMs ?? '?'} ms, before thaw` };
   }
-  if (!(await isHolderProcess(state.holderPid, state.snapshotId))) return holderDied(config, events, state, options.forceRelease);
+  if (!holderAlive) return holderDied(config, events, state, options.forceRelease);
 
   process.kill(state.holderPid!, options.failed ? FAIL_SIGNAL : THAW_SIGNAL);
   const deadline = Date.now() + RELEASE_WAIT_MS;
   for (;;) {
+    // Alive first, state second: a holder that lets go and exits in between is seen letting go, not dying.
+    const alive = await isHolderProcess(state.holderPid, state.snapshotId);
     const current = await readFreezeState(ipcFolder);
     if (current?.snapshotId === state.snapshotId && current.state !== 'frozen' && current.state !== 'freezing') {
       // The lock is gone; give the holder a moment to mark the snapshot record (a hung archive must not hold the hook).
@@ -73,13 +74,22 @@ export async function thaw(config: SnaplogConfig, events: EventChannel, options:
       await writeFreezeState(ipcFolder, { ...current, failureReported: true });
       return { outcome: 'failed', snapshotId: state.snapshotId, frozenMs: current.frozenMs, message: options.failed ? `released snapshot ${state.snapshotId} and marked it failed` : `snapshot ${state.snapshotId}: ${current.message ?? 'failed'}` };
     }
-    if (!(await isHolderProcess(state.holderPid, state.snapshotId))) return holderDied(config, events, state, options.forceRelease);
+    if (!alive) return holderDied(config, events, state, options.forceRelease);
     if (Date.now() > deadline) {
       process.kill(state.holderPid!, 'SIGKILL');
       return holderDied(config, events, state, options.forceRelease);
     }
     await sleep(10);
   }
+}
+
+/** The freeze state and whether its holder lives; a holder seen gone is read again for what it wrote before it went. */
+async function stateAndHolder(ipcFolder: string): Promise<{ state: FreezeState | undefined; holderAlive: boolean }> {
+  const first = await readFreezeState(ipcFolder);
+  if (!first) return { state: undefined, holderAlive: false };
+  if (await isHolderProcess(first.holderPid, first.snapshotId)) return { state: first, holderAlive: true };
+  const again = await readFreezeState(ipcFolder);
+  return { state: again?.snapshotId === first.snapshotId ? again : first, holderAlive: false };
 }
 
 /**

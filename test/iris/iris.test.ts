@@ -312,8 +312,10 @@ describe('IRIS with a fake `iris` terminal (scripted instance: no IRIS can run h
     expect((await state()).frozen).toBe(false);
 
     // A clean freeze and thaw, then someone else freezes the instance: reported, not ended.
-    expect((await cli(['freeze'])).code).toBe(0);
-    expect((await cli(['thaw'])).code).toBe(0);
+    const clean = await cli(['freeze']);
+    expect(clean.code, clean.stderr).toBe(0);
+    const cleanThaw = await cli(['thaw']);
+    expect(cleanThaw.code, cleanThaw.stderr).toBe(0);
     await setState({ frozen: true });
     const foreign = await cli(['thaw']);
     expect(foreign.code).toBe(1);
