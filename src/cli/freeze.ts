@@ -110,7 +110,11 @@ export function thawCommand(): Command {
         return;
       }
       const failed = options.failed === true || nested.failed;
-      const result = await thaw(config, events, { failed, forceRelease: () => forceReleaseWithEngine(config) });
+      const result = await thaw(config, events, {
+        failed,
+        forceRelease: () => forceReleaseWithEngine(config),
+        ...(hasGlobalFreeze(config) ? { freezeInForce: () => freezeInForceWithEngine(config) } : {}),
+      });
       if (options.json) printJson(result);
       const ok = result.outcome === 'thawed' || result.outcome === 'nothing-frozen' || (result.outcome === 'failed' && failed);
       if (!options.json) {
@@ -153,13 +157,31 @@ async function forceReleaseWithEngine(config: SnaplogConfig): Promise<void> {
   }
 }
 
+/** IRIS/Caché (ExternalFreeze) and Oracle (BEGIN BACKUP) freeze the whole database, beyond any session. */
+function hasGlobalFreeze(config: SnaplogConfig): boolean {
+  return ['oracle', 'iris', 'cache'].includes(config.workload.name);
+}
+
+/** The database's own answer to whether a global freeze is in force; the engine is loaded only then. */
+async function freezeInForceWithEngine(config: SnaplogConfig): Promise<string | undefined> {
+  const { createEngine } = await import('../engines/create.js');
+  const engine = await createEngine(config);
+  try {
+    if (!engine.globalFreezeInForce) throw new Error(`the ${engine.kind} engine cannot tell whether it is frozen`);
+    return await engine.globalFreezeInForce();
+  } finally {
+    await engine.close();
+  }
+}
+
 /** The detached process that owns the lock; started by freeze, never by hand. */
 export function holderCommand(): Command {
   return withConfigOption(new Command('__freeze-holder'))
     .requiredOption('--snapshot <id>')
+    .option('--deadline <ms>', 'the pre-step\'s deadline (ms since the epoch): the freeze call ends by then')
     .option('--product <name>')
     .option('--disks <list>')
-    .action(async (options: { snapshot: string; product?: string; disks?: string }, command: Command) => {
+    .action(async (options: { snapshot: string; deadline?: string; product?: string; disks?: string }, command: Command) => {
       const { config, events } = await loadContext(command);
       const [{ createEngine }, { runHolder }] = await Promise.all([import('../engines/create.js'), import('../freeze/holder.js')]);
       const engine = await createEngine(config);
@@ -172,6 +194,7 @@ export function holderCommand(): Command {
           ipcFolder: config.workload.ipcFolder,
           snapshotId: options.snapshot,
           timeoutSeconds: config.workload.timeoutSeconds,
+          freezeDeadlineMs: options.deadline && /^\d+$/.test(options.deadline) ? Number(options.deadline) : undefined,
           product: options.product,
           disks: options.disks?.split(',').filter(Boolean),
         });

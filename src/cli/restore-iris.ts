@@ -19,7 +19,8 @@ export const irisRestoreCli: EngineRestoreCli = {
         'after',
         `
 IRIS/Caché (workload_name = iris | cache): only --to TIME or --latest. The journals are fetched into
---staging (default: a folder under ${tmpdir()}; the instance's user must be able to read it), then the
+--staging (a new folder: it must not exist yet; default: a new random folder under ${tmpdir()}), handed to
+[workload] linux_user (files first, then the folder; never through a link), then the
 restored instance (started, databases mounted, users kept out) runs Journal.Restore from the file
 ExternalFreeze switched to, with a ^ZJRNFILT filter that drops records stamped after TIME; the filter
 is removed afterwards. --dry-run prints the ObjectScript and changes nothing.`,
@@ -29,7 +30,7 @@ is removed afterwards. --dry-run prints the ObjectScript and changes nothing.`,
     const { config, events } = context;
     const archive = await openArchive(config);
     const systemId = await resolveSystemId(archive, config, options.system as string | undefined);
-    const staging = resolve((options.staging as string | undefined) ?? `${tmpdir()}/snaplog-iris-restore-${Date.now()}`);
+    const staging = options.staging as string | undefined;
     const scriptOut = options.irisScript as string | undefined;
     const say = (line: string): void => void process.stdout.write(`${line}\n`);
     const dryRun = options.dryRun === true;

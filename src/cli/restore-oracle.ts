@@ -1,7 +1,7 @@
 import { Option } from 'commander';
 import type { Command } from 'commander';
 import { tmpdir } from 'node:os';
-import { resolve } from 'node:path';
+import { stagingPlaceholder } from '../engines/staging.js';
 import { UsageError } from '../errors.js';
 import type { EngineRestoreCli } from './engine-restore.js';
 import type { OracleTarget } from '../engines/oracle/restore-plan.js';
@@ -26,8 +26,8 @@ export const oracleRestoreCli: EngineRestoreCli = {
         `
 Oracle (workload_name = oracle): --to TIME, --to-scn SCN, --to-sequence [THREAD:]SEQ or --latest (the last
 SCN every redo thread's archived logs reach). The restored database must be MOUNTED
-(not open). The archived logs are fetched into --staging (default: a folder under ${tmpdir()}; it must be
-readable by the oracle user), verified, then RMAN runs: CATALOG START WITH '<staging>/' NOPROMPT;
+(not open). The archived logs are fetched into --staging (a new folder: it must not exist yet; default: a new random
+folder under ${tmpdir()}), verified, handed to [workload] linux_user (files first, then the folder), then RMAN runs: CATALOG START WITH '<staging>/' NOPROMPT;
 RUN { SET UNTIL …; RECOVER DATABASE; } ALTER DATABASE OPEN RESETLOGS. --dry-run prints the script.
 For a snapshot not taken by snaplog's freeze (no backup mode), give --snapshot-time and --to: SQL*Plus runs
 RECOVER AUTOMATIC FROM '<staging>' DATABASE UNTIL TIME … SNAPSHOT TIME … instead.`,
@@ -44,30 +44,37 @@ RECOVER AUTOMATIC FROM '<staging>' DATABASE UNTIL TIME … SNAPSHOT TIME … ins
     const logs = (await archive.listLogs(systemId)).flatMap((log) => (log.metadata ? [log.metadata] : []));
     const say = (line: string): void => void process.stdout.write(`${line}\n`);
     const open = options.open !== false;
-    let recovery: { logs: LogMetadata[]; script: string; tool: RecoveryTool; stagingDir: string; label: string };
+    const requestedStaging = options.staging as string | undefined;
+    let recovery: { logs: LogMetadata[]; script: (stagingDir: string) => string; tool: RecoveryTool; label: string };
     if (options.snapshotTime !== undefined) {
       const target = oracleTarget(options, parseTarget, parseSequenceTarget);
       if (target.kind !== 'time') throw new UsageError('--snapshot-time recovers to a time: give --to TIME', 'e.g. snaplog restore --snapshot-time 2026-11-22T02:00:00Z --to 2026-11-22T14:05:00Z');
       const snapshotTime = parseTargetTime(String(options.snapshotTime), '--snapshot-time');
       const plan = planStorageSnapshotRecovery({ logs, snapshotTime, targetTime: target.time });
-      const stagingDir = resolve((options.staging as string | undefined) ?? `${tmpdir()}/snaplog-oracle-restore-${snapshotTime}`);
       say(`storage snapshot at ${new Date(snapshotTime * 1000).toISOString()} (no backup mode); threads ${plan.threads.join(', ')}`);
-      recovery = { logs: plan.logs, script: sqlplusSnapshotRecoveryScript({ stagingDir, targetTime: plan.targetTime, snapshotTime, open }), tool: 'sqlplus', stagingDir, label: `storage snapshot ${new Date(snapshotTime * 1000).toISOString()}` };
+      recovery = {
+        logs: plan.logs,
+        script: (stagingDir) => sqlplusSnapshotRecoveryScript({ stagingDir, targetTime: plan.targetTime, snapshotTime, open }),
+        tool: 'sqlplus',
+        label: `storage snapshot ${new Date(snapshotTime * 1000).toISOString()}`,
+      };
     } else {
       const target = oracleTarget(options, parseTarget, parseSequenceTarget);
       const plan = planOracleRecovery({ snapshots: await archive.listSnapshots(systemId), logs, target, snapshotId: options.snapshot as string | undefined });
-      const stagingDir = resolve((options.staging as string | undefined) ?? `${tmpdir()}/snaplog-oracle-restore-${plan.snapshot.id}`);
       say(`snapshot ${plan.snapshot.id} (${plan.snapshot.time}) at SCN ${plan.snapshotScn}; threads ${plan.threads.join(', ')}`);
-      recovery = { logs: plan.logs, script: rmanRecoveryScript({ stagingDir, target: plan.target, open }), tool: 'rman', stagingDir, label: plan.snapshot.id };
+      const script = (stagingDir: string): string => rmanRecoveryScript({ stagingDir, target: plan.target, open });
+      recovery = { logs: plan.logs, script, tool: 'rman', label: plan.snapshot.id };
     }
     say(`archived logs: ${recovery.logs.map((log) => log.name).join(' ')}`);
     if (options.dryRun) {
-      say(`--dry-run: nothing fetched, nothing run. ${recovery.tool === 'rman' ? 'rman target /' : "sqlplus '/ as sysdba'"} would run:\n${recovery.script}`);
+      const script = recovery.script(stagingPlaceholder(requestedStaging, 'oracle-restore'));
+      say(`--dry-run: nothing fetched, nothing run. ${recovery.tool === 'rman' ? 'rman target /' : "sqlplus '/ as sysdba'"} would run:\n${script}`);
       return;
     }
     await events.emit('restore-start', 'info', { engine: 'oracle', snapshot: recovery.label, logs: recovery.logs.length });
     try {
-      await runOracleRecovery({ config, archive, systemId, logs: recovery.logs, stagingDir: recovery.stagingDir, script: recovery.script, tool: recovery.tool, say });
+      const { logs: planned, script, tool } = recovery;
+      await runOracleRecovery({ config, archive, systemId, logs: planned, stagingDir: requestedStaging, script, tool, say });
       await events.emit('restore-done', 'info', { engine: 'oracle', snapshot: recovery.label });
     } catch (error) {
       await events.emit('restore-failed', 'alert', { engine: 'oracle', message: error instanceof Error ? error.message : String(error) });

@@ -4,7 +4,7 @@ import { dirname, join, resolve } from 'node:path';
 import { existsSync, realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { SnaplogError } from '../errors.js';
-import { shipServiceUnit } from '../service/unit.js';
+import { shipServiceUnit, startsDatabaseTools } from '../service/unit.js';
 import { withConfigOption, configPathOf } from './common.js';
 import { loadContext } from './context.js';
 
@@ -14,7 +14,14 @@ export function serviceCommand(): Command {
   const service = new Command('service').description('the systemd unit of the shipping service');
   service.addCommand(
     withConfigOption(new Command('install'))
-      .description(`write ${UNIT_PATH} (hardened: ProtectSystem=strict, write access only to the archive and the ipc folder)`)
+      .description(`write ${UNIT_PATH} (hardened: ProtectSystem=strict, write access only to the archive and the ipc folder; see below for IRIS and Oracle)`)
+      .addHelpText(
+        'after',
+        '\nThe service runs as root (as the freeze hooks do): the ipc folder stays root-owned 0700 and the credential files 0600.\n' +
+          '[workload] linux_user is the user the database tools (sqlplus, rman, iris/csession) run as, through runuser.\n' +
+          'When the service starts those tools (IRIS/Caché; Oracle without [oracle] password_file), the unit has no file-system sandbox\n' +
+          'and no NoNewPrivileges: the processes they start write the database\'s own files and may be setuid.',
+      )
       .option('--root <dir>', 'install under DIR (packaging, tests)')
       .option('--force', 'replace a unit that snaplog did not write')
       .action(async (options: { root?: string; force?: boolean }, command: Command) => {
@@ -24,9 +31,10 @@ export function serviceCommand(): Command {
         const unit = shipServiceUnit({
           snaplogCommand: [process.execPath, bin],
           configPath: configPath ? resolve(configPath) : undefined,
-          user: config.workload.linuxUser,
+          databaseUser: config.workload.linuxUser,
           writablePaths: [...(config.archive.path ? [config.archive.path] : []), config.workload.ipcFolder],
           readablePaths: config.mysql?.binlogDir ? [config.mysql.binlogDir] : undefined,
+          startsDatabaseTools: startsDatabaseTools(config.workload.name, config.oracle),
         });
         const target = join(options.root ?? '/', UNIT_PATH);
         if (existsSync(target) && !options.force && !(await readFile(target, 'utf8')).startsWith('# snaplog-managed unit')) {

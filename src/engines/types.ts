@@ -72,6 +72,12 @@ export interface PrivilegeReport {
   fix?: string;
 }
 
+/** What the freeze protocol tells an engine when it quiesces it. */
+export interface QuiesceContext {
+  snapshotId?: string;
+  deadlineMs?: number;
+}
+
 /**
  * Everything the shipping loop, the freeze protocol and the planner ask of a database, and nothing else.
  * One adapter per database under src/engines/<name>/.
@@ -101,9 +107,10 @@ export interface Engine {
   /**
    * Quiesces the database for a snapshot. Called in the detached holder process, which keeps what this
    * returns alive until thaw or timeout; session-bound locks die with that process. `snapshotId` lets an
-   * engine leave a note of the snapshot on the frozen disk (MySQL/MariaDB: in the data directory).
+   * engine leave a note of the snapshot on the frozen disk (MySQL/MariaDB: in the data directory);
+   * `deadlineMs` is the pre-step's own deadline: the freeze call must have given up (and undone itself) by then.
    */
-  quiesce(context?: { snapshotId: string }): Promise<Quiesced>;
+  quiesce(context?: QuiesceContext): Promise<Quiesced>;
   /**
    * Conditions the DBA should hear about while no freeze runs (Oracle: datafiles left in backup mode).
    * The ship service asks after each round and raises a warning event when the answer changes.
@@ -123,5 +130,10 @@ export interface Engine {
   checkPrivileges?(uses: { shipSwitchesLogs: boolean }): Promise<PrivilegeReport>;
   /** Ends a global freeze from any process (the watchdog's last resort); absent for session-bound locks. */
   forceRelease?(): Promise<void>;
+  /**
+   * The database's own answer to "is a global freeze in force right now?" (IRIS IsWDSuspended, Oracle
+   * V$BACKUP ACTIVE): a description when it is, undefined when not. `thaw` asks before it says "nothing frozen".
+   */
+  globalFreezeInForce?(): Promise<string | undefined>;
   close(): Promise<void>;
 }

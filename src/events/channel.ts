@@ -1,7 +1,13 @@
-import { appendFile, chmod, mkdir, open, readFile, rename, stat } from 'node:fs/promises';
-import { watch } from 'node:fs';
+import { chmod, lstat, mkdir, open, readFile, rename } from 'node:fs/promises';
+import { constants, watch } from 'node:fs';
+import type { Stats } from 'node:fs';
 import { join } from 'node:path';
-import { hostname } from 'node:os';
+import { hostname, userInfo } from 'node:os';
+import { SnaplogError } from '../errors.js';
+
+/** Every file in the ipc folder is opened without following a symlink planted in its place. */
+export const APPEND_NO_FOLLOW = constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW;
+export const READ_NO_FOLLOW = constants.O_RDONLY | constants.O_NOFOLLOW;
 
 export type EventLevel = 'info' | 'warning' | 'alert';
 
@@ -52,7 +58,12 @@ export class EventChannel {
     try {
       await ensurePrivateFolder(this.folder);
       await this.rotateIfLarge();
-      await appendFile(this.path, `${JSON.stringify(event)}\n`, { mode: 0o600 });
+      const handle = await open(this.path, APPEND_NO_FOLLOW, 0o600);
+      try {
+        await handle.appendFile(`${JSON.stringify(event)}\n`);
+      } finally {
+        await handle.close();
+      }
     } catch (error) {
       // The channel must never stop shipping or a freeze: report it and go on.
       this.reportWriteError(`snaplog: could not write event ${type} to ${this.path}: ${(error as Error).message}`);
@@ -62,7 +73,7 @@ export class EventChannel {
 
   private async rotateIfLarge(): Promise<void> {
     try {
-      const info = await stat(this.path);
+      const info = await lstat(this.path);
       if (info.size >= this.maxBytes) await rename(this.path, `${this.path}.1`);
     } catch {
       // no file yet
@@ -70,17 +81,56 @@ export class EventChannel {
   }
 }
 
-/** Creates the folder 0700, or tightens it when it exists with looser bits. */
+/**
+ * Creates the folder 0700, or tightens it when it exists with looser bits. It must be a real folder (not
+ * a symlink) owned by the user snaplog runs as: a folder another user owns could be handed symlinks or
+ * forged state (a holder pid to signal), so it is refused, not used.
+ */
 export async function ensurePrivateFolder(folder: string): Promise<void> {
   await mkdir(folder, { recursive: true, mode: 0o700 });
-  const info = await stat(folder);
-  if ((info.mode & 0o077) !== 0) await chmod(folder, 0o700);
+  const info = await checkIpcFolder(folder);
+  if (info && (info.mode & 0o077) !== 0) await chmod(folder, 0o700);
+}
+
+/** The ipc folder's lstat when it is a real folder owned by snaplog's user; undefined when missing; else an error saying what to do. */
+export async function checkIpcFolder(folder: string): Promise<Stats | undefined> {
+  let info: Stats;
+  try {
+    info = await lstat(folder);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+  const euid = process.geteuid?.() ?? info.uid;
+  if (!info.isDirectory()) {
+    throw new SnaplogError(`the ipc folder ${folder} is ${info.isSymbolicLink() ? 'a symbolic link' : 'not a folder'}`, {
+      hint: 'set [workload] ipc_folder to a real folder path (no symlink), e.g. /var/lib/snaplog/ipc',
+    });
+  }
+  if (info.uid !== euid) {
+    const user = userName(euid);
+    const owner = `owned by uid ${info.uid}, not by ${user} (uid ${euid}) that snaplog runs as`;
+    throw new SnaplogError(`the ipc folder ${folder} is ${owner}: another user could plant files in it`, {
+      hint:
+        `give it back: chown ${euid}:${process.getegid?.() ?? 0} ${folder} && chmod 0700 ${folder} ` +
+        `(the ship service, hooks and thaw all run as ${user}), or point [workload] ipc_folder at a new folder`,
+    });
+  }
+  return info;
+}
+
+function userName(uid: number): string {
+  try {
+    return userInfo().uid === uid ? userInfo().username : `uid ${uid}`;
+  } catch {
+    return `uid ${uid}`;
+  }
 }
 
 export async function readEvents(path: string): Promise<SnaplogEvent[]> {
   let text = '';
   try {
-    text = await readFile(path, 'utf8');
+    text = await readFile(path, { encoding: 'utf8', flag: READ_NO_FOLLOW });
   } catch {
     return [];
   }
@@ -104,7 +154,7 @@ export function parseEventLines(text: string): SnaplogEvent[] {
 export async function followEvents(path: string, onLine: (line: string) => void, signal: AbortSignal): Promise<void> {
   let offset = 0;
   try {
-    offset = (await stat(path)).size;
+    offset = (await lstat(path)).size;
   } catch {
     offset = 0;
   }
@@ -112,13 +162,13 @@ export async function followEvents(path: string, onLine: (line: string) => void,
   const readMore = async (): Promise<void> => {
     let size: number;
     try {
-      size = (await stat(path)).size;
+      size = (await lstat(path)).size;
     } catch {
       return;
     }
     if (size < offset) offset = 0;
     if (size === offset) return;
-    const handle = await open(path, 'r');
+    const handle = await open(path, READ_NO_FOLLOW);
     try {
       const buffer = Buffer.alloc(size - offset);
       await handle.read(buffer, 0, buffer.length, offset);

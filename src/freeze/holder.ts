@@ -17,6 +17,8 @@ export interface HolderOptions {
   ipcFolder: string;
   snapshotId: string;
   timeoutSeconds: number;
+  /** The pre-step's deadline: the freeze call must be over (or undone) by then. Default: timeout from now. */
+  freezeDeadlineMs?: number;
   product?: string;
   disks?: string[];
 }
@@ -24,6 +26,18 @@ export interface HolderOptions {
 /** Signals the holder understands: thaw, thaw as failed (VMware freezeFail, a failing pre-step). */
 export const THAW_SIGNAL = 'SIGUSR2';
 export const FAIL_SIGNAL = 'SIGUSR1';
+
+/**
+ * Kills the holder and every process it started (a freeze call hanging in `iris` or `sqlplus`): the
+ * holder is a group leader (started detached). A group that is already gone is fine.
+ */
+export function killHolderGroup(holderPid: number): void {
+  try {
+    process.kill(-holderPid, 'SIGKILL');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error;
+  }
+}
 
 type Ending = 'thawed' | 'failed' | 'timed-out';
 
@@ -45,15 +59,39 @@ async function holdUntilThaw(options: HolderOptions, listener: EndingListener): 
   const previous = await readFreezeState(ipcFolder);
   const base: FreezeState = { ...(previous?.snapshotId === snapshotId ? previous : { startedAt: new Date().toISOString(), snapshotId }), state: 'freezing', holderPid: process.pid };
   const deadlineMs = Date.now() + timeoutSeconds * 1000;
+  const freezeDeadlineMs = options.freezeDeadlineMs ?? deadlineMs;
   const systemId = await options.engine.systemId();
+  // A global freeze outlives this process: its watchdog runs before the freeze is asked for, so a holder
+  // that dies or hangs inside the freeze call still leaves nothing frozen.
+  const global = options.engine.forceRelease !== undefined;
+  const watchdogPid = global ? options.startWatchdog?.(freezeDeadlineMs) : undefined;
+  const freezing: FreezeState = { ...base, systemId, ...(watchdogPid ? { watchdogPid } : {}) };
+  if (global && !watchdogPid) {
+    const message = 'could not start the freeze watchdog: a global freeze is never taken without one';
+    await writeFreezeState(ipcFolder, { ...freezing, state: 'failed', message, releasedAt: new Date().toISOString() });
+    return 1;
+  }
+  await writeFreezeState(ipcFolder, freezing);
 
   let quiesced: Quiesced;
   try {
-    quiesced = await withDeadline(options.engine.quiesce({ snapshotId }), deadlineMs, 'taking the lock', timeoutSeconds);
+    // A global freeze call bounds itself by the deadline and undoes itself on failure: waiting for it
+    // (rather than racing it) means nothing it started is still running when this process gives up.
+    const quiescing = options.engine.quiesce({ snapshotId, deadlineMs: freezeDeadlineMs });
+    quiesced = global ? await quiescing : await withDeadline(quiescing, freezeDeadlineMs, 'taking the lock', timeoutSeconds);
   } catch (error) {
     // stderr is <ipc_folder>/holder.log: the reason stays there after the pre-step has reported it.
     process.stderr.write(`${new Date().toISOString()} snapshot ${snapshotId}: could not take the lock: ${describeError(error)}\n`);
-    await writeFreezeState(ipcFolder, { ...base, systemId, state: 'failed', message: describeError(error) });
+    const failed: FreezeState = { ...freezing, state: 'failed', message: describeError(error) };
+    await writeFreezeState(ipcFolder, failed);
+    if (global) {
+      // The freeze call undoes itself; the database confirms it. Still frozen, or no answer: end it once more, and
+      // if that fails too the watchdog tries again once this process is gone.
+      const ask = options.engine.globalFreezeInForce?.bind(options.engine);
+      const inForce = ask ? await ask().catch(() => 'unknown') : 'unknown';
+      const ended = inForce === undefined || (await options.engine.forceRelease!().then(() => true, () => false));
+      if (ended) await writeFreezeState(ipcFolder, { ...failed, releasedAt: new Date().toISOString() });
+    }
     return 1;
   }
   const frozenAt = new Date();
@@ -69,11 +107,11 @@ async function holdUntilThaw(options: HolderOptions, listener: EndingListener): 
     product: options.product,
     host: hostname(),
     serverVersion: quiesced.serverVersion,
+    ...(quiesced.serverFlavor ? { serverFlavor: quiesced.serverFlavor } : {}),
     method: quiesced.method,
     ...(options.disks?.length ? { details: { disks: options.disks } } : {}),
   };
-  const watchdogPid = quiesced.global ? options.startWatchdog?.(deadlineMs) : undefined;
-  const frozen: FreezeState = { ...base, ...(watchdogPid ? { watchdogPid } : {}), systemId, state: 'frozen', frozenAt: record.time, deadline: new Date(deadlineMs).toISOString(), method: quiesced.method, position: quiesced.position, product: options.product };
+  const frozen: FreezeState = { ...freezing, state: 'frozen', frozenAt: record.time, deadline: new Date(deadlineMs).toISOString(), method: quiesced.method, position: quiesced.position, product: options.product };
   try {
     await withDeadline(options.archive.writeSnapshot(systemId, record), deadlineMs, 'writing the snapshot record to the archive', timeoutSeconds);
     await writeFreezeState(ipcFolder, frozen);

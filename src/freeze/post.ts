@@ -20,18 +20,37 @@ export interface ThawResult {
 
 const RELEASE_WAIT_MS = 30_000;
 
-/** The post-step: tell the holder to release and report how long the database was frozen. */
+export interface ThawOptions {
+  /** Release and mark the snapshot failed (the snapshot itself failed). */
+  failed?: boolean;
+  /**
+   * Ends a global freeze (IRIS ExternalFreeze, Oracle BEGIN BACKUP) from this process: used only when no
+   * holder or watchdog is there to end it.
+   */
+  forceRelease?: () => Promise<void>;
+  /** The database's own answer (global freezes only): a description when a freeze is in force, else undefined. */
+  freezeInForce?: () => Promise<string | undefined>;
+}
+
 /**
- * `forceRelease` ends a global freeze (IRIS ExternalFreeze, Oracle BEGIN BACKUP) from this process: used
- * only when the holder and its watchdog are both gone.
+ * The post-step: tell the holder to release and report how long the database was frozen. With no holder
+ * to tell, a database with a global freeze is asked whether it is still frozen before thaw says
+ * "nothing frozen": a freeze left on is ended (when it is snaplog's) and reported as a failure, and so
+ * (once) is a freeze whose pre-step failed.
  */
-export async function thaw(config: SnaplogConfig, events: EventChannel, options: { failed?: boolean; forceRelease?: () => Promise<void> } = {}): Promise<ThawResult> {
+export async function thaw(config: SnaplogConfig, events: EventChannel, options: ThawOptions = {}): Promise<ThawResult> {
   const ipcFolder = config.workload.ipcFolder;
-  const state = await readFreezeState(ipcFolder);
+  const { state, holderAlive } = await stateAndHolder(ipcFolder);
+  const settled =
+    !state || state.state === 'thawed' || state.state === 'timed-out' || state.releasedBy === 'watchdog' || (state.state === 'failed' && !holderAlive);
+  if (settled && options.freezeInForce) {
+    const checked = await checkDatabase(config, events, state, options);
+    if (checked) return checked;
+  }
   if (state?.releasedBy === 'watchdog') {
     return { outcome: 'holder-died', snapshotId: state.snapshotId, message: `snapshot ${state.snapshotId}: ${state.message ?? 'the watchdog ended the freeze'}` };
   }
-  if (!state || state.state === 'thawed' || (state.state === 'failed' && !(await isHolderProcess(state.holderPid, state.snapshotId)))) {
+  if (!state || state.state === 'thawed' || (state.state === 'failed' && !holderAlive)) {
     const message = state ? `nothing frozen (the last freeze, ${state.snapshotId}, is ${state.state}): nothing to do` : 'nothing frozen: nothing to do';
     await events.emit('thaw-noop', 'info', { snapshotId: state?.snapshotId, lastState: state?.state });
     return { outcome: 'nothing-frozen', snapshotId: state?.snapshotId, message };
@@ -39,26 +58,105 @@ export async function thaw(config: SnaplogConfig, events: EventChannel, options:
   if (state.state === 'timed-out') {
     return { outcome: 'timed-out', snapshotId: state.snapshotId, frozenMs: state.frozenMs, message: `snapshot ${state.snapshotId} is not application-consistent: the freeze timed out after ${state.frozenMs ?? '?'} ms, before thaw` };
   }
-  if (!(await isHolderProcess(state.holderPid, state.snapshotId))) return holderDied(config, events, state, options.forceRelease);
+  if (!holderAlive) return holderDied(config, events, state, options.forceRelease);
 
   process.kill(state.holderPid!, options.failed ? FAIL_SIGNAL : THAW_SIGNAL);
   const deadline = Date.now() + RELEASE_WAIT_MS;
   for (;;) {
+    // Alive first, state second: a holder that lets go and exits in between is seen letting go, not dying.
+    const alive = await isHolderProcess(state.holderPid, state.snapshotId);
     const current = await readFreezeState(ipcFolder);
     if (current?.snapshotId === state.snapshotId && current.state !== 'frozen' && current.state !== 'freezing') {
       // The lock is gone; give the holder a moment to mark the snapshot record (a hung archive must not hold the hook).
       await waitForRecord(ipcFolder, state.snapshotId);
       if (current.state === 'thawed') return { outcome: 'thawed', snapshotId: state.snapshotId, frozenMs: current.frozenMs, message: `thawed snapshot ${state.snapshotId}: frozen for ${current.frozenMs} ms` };
       if (current.state === 'timed-out') return { outcome: 'timed-out', snapshotId: state.snapshotId, frozenMs: current.frozenMs, message: `snapshot ${state.snapshotId} is not application-consistent: the freeze timed out before thaw` };
+      await writeFreezeState(ipcFolder, { ...current, failureReported: true });
       return { outcome: 'failed', snapshotId: state.snapshotId, frozenMs: current.frozenMs, message: options.failed ? `released snapshot ${state.snapshotId} and marked it failed` : `snapshot ${state.snapshotId}: ${current.message ?? 'failed'}` };
     }
-    if (!(await isHolderProcess(state.holderPid, state.snapshotId))) return holderDied(config, events, state, options.forceRelease);
+    if (!alive) return holderDied(config, events, state, options.forceRelease);
     if (Date.now() > deadline) {
       process.kill(state.holderPid!, 'SIGKILL');
       return holderDied(config, events, state, options.forceRelease);
     }
     await sleep(10);
   }
+}
+
+/** The freeze state and whether its holder lives; a holder seen gone is read again for what it wrote before it went. */
+async function stateAndHolder(ipcFolder: string): Promise<{ state: FreezeState | undefined; holderAlive: boolean }> {
+  const first = await readFreezeState(ipcFolder);
+  if (!first) return { state: undefined, holderAlive: false };
+  if (await isHolderProcess(first.holderPid, first.snapshotId)) return { state: first, holderAlive: true };
+  const again = await readFreezeState(ipcFolder);
+  return { state: again?.snapshotId === first.snapshotId ? again : first, holderAlive: false };
+}
+
+/**
+ * No holder holds a freeze: asks the database whether one is in force all the same. A freeze left on after
+ * snaplog's own failed or timed-out freeze is ended here; one after a clean thaw (or with no snaplog
+ * freeze on record) belongs to someone else and is only reported. Either is a failure; so is, the first
+ * time a thaw sees it, a freeze whose pre-step failed. Undefined: nothing to add, thaw goes on as before.
+ */
+async function checkDatabase(
+  config: SnaplogConfig,
+  events: EventChannel,
+  state: FreezeState | undefined,
+  options: ThawOptions,
+): Promise<ThawResult | undefined> {
+  const snapshotId = state?.snapshotId;
+  let inForce: string | undefined;
+  try {
+    inForce = await options.freezeInForce!();
+  } catch (error) {
+    const message =
+      `could not ask the database whether it is still frozen: ${describeError(error)}. ` +
+      'Check it by hand (IRIS: Backup.General IsWDSuspended; Oracle: V$BACKUP)';
+    await events.emit('thaw-failed', 'alert', { snapshotId, message });
+    return { outcome: 'failed', snapshotId, message };
+  }
+  if (inForce) {
+    const ours = state !== undefined && state.state !== 'thawed';
+    let message: string;
+    if (!ours) {
+      const last = state ? `its last freeze, ${state.snapshotId}, was thawed` : 'no snaplog freeze on record';
+      message = `the database is frozen: ${inForce}, but not by snaplog (${last}). Another tool froze it: end it by hand if no backup is running`;
+    } else {
+      try {
+        if (!options.forceRelease) throw new Error('this thaw has no way to reach the database');
+        await options.forceRelease();
+        const after = await options.freezeInForce!().catch((error: unknown) => `unknown (${describeError(error)})`);
+        if (after) throw new Error(`still frozen after ending it: ${after}`);
+        message =
+          `the database was still frozen with no snaplog holder (${inForce}) after snapshot ${state.snapshotId} ended ${state.state}: ` +
+          'snaplog thaw ended the freeze; the snapshot is not application-consistent';
+      } catch (error) {
+        message =
+          `the database is still frozen with no snaplog holder (${inForce}) and snaplog thaw could not end it: ${describeError(error)}. ` +
+          'The database may still be frozen: end it by hand';
+      }
+      const stateName = state.state === 'timed-out' ? 'timed-out' : 'failed';
+      const releasedAt = state.releasedAt ?? new Date().toISOString();
+      await writeFreezeState(config.workload.ipcFolder, { ...state, state: stateName, message, failureReported: true, releasedAt });
+    }
+    await events.emit('thaw-failed', 'alert', { snapshotId, message });
+    return { outcome: 'failed', snapshotId, message };
+  }
+  if (state?.state === 'failed' && !state.failureReported && state.releasedBy !== 'watchdog') {
+    await writeFreezeState(config.workload.ipcFolder, { ...state, failureReported: true });
+    const message =
+      `the freeze of snapshot ${state.snapshotId} failed (${reasonOf(state.message)}). ` +
+      'The database is not frozen now (asked); the snapshot is not application-consistent';
+    await events.emit('freeze-failed-reported', 'alert', { snapshotId, message });
+    return { outcome: 'failed', snapshotId, message };
+  }
+  return undefined;
+}
+
+/** Pure: a recorded failure as one line for the post-step's report (no error class, no hint). */
+export function reasonOf(message: string | undefined): string {
+  const line = (message ?? 'no reason recorded').split('\n')[0]!;
+  return line.replace(/^[A-Z][A-Za-z]*Error: /, '');
 }
 
 /** The holder is gone without a word: its session ended, so the server released the lock. Say so. */
@@ -105,7 +203,7 @@ async function isWatchdogProcess(pid: number | undefined, snapshotId: string): P
 }
 
 async function markHolderDied(config: SnaplogConfig, events: EventChannel, state: FreezeState, message: string): Promise<ThawResult> {
-  await writeFreezeState(config.workload.ipcFolder, { ...state, state: 'failed', message, releasedAt: new Date().toISOString() });
+  await writeFreezeState(config.workload.ipcFolder, { ...state, state: 'failed', message, releasedAt: new Date().toISOString(), failureReported: true });
   try {
     const archive = await openConfiguredArchive(config);
     if (state.systemId) {

@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
-import { openSync, closeSync } from 'node:fs';
+import { closeSync } from 'node:fs';
 import { join } from 'node:path';
+import { openIpcLogSync } from '../events/ipc-file.js';
 import type { SnaplogConfig } from '../config/index.js';
 import { openConfiguredArchive } from '../archive/open.js';
 import { describeError, SnaplogError } from '../errors.js';
@@ -13,7 +14,7 @@ import { canJoinFreeze, isActive, isHolderProcess, newSnapshotId, readFreezeStat
 import type { FreezeState } from './state.js';
 import { FreezeTimeoutError, freezeBudget, sleep, withDeadline } from './deadline.js';
 import type { FreezeBudget } from './deadline.js';
-import { FAIL_SIGNAL } from './holder.js';
+import { FAIL_SIGNAL, killHolderGroup } from './holder.js';
 
 export class FreezeInProgressError extends SnaplogError {
   constructor(state: FreezeState) {
@@ -121,7 +122,7 @@ export async function freeze(request: FreezeRequest): Promise<FreezeResult> {
     );
     await events.emit('logs-shipped', 'info', { snapshotId, through: closedLog, by: shipped.by });
 
-    holderPid = startHolder(request, snapshotId, ipcFolder);
+    holderPid = startHolder(request, snapshotId, ipcFolder, deadlineMs);
     await writeFreezeState(ipcFolder, { ...state, holderPid });
     step = 'taking the lock';
     const frozen = await withDeadline(waitForHolder(ipcFolder, snapshotId), deadlineMs, step, stepSeconds, budget);
@@ -131,7 +132,7 @@ export async function freeze(request: FreezeRequest): Promise<FreezeResult> {
     // A step's own timer (the shipping child's) may fire first at the agent's budget: say what really ran out.
     const budgetSpent = budget.limitedBy === 'agent-timeout' && Date.now() >= deadlineMs && !(caught instanceof FreezeTimeoutError) && !(caught instanceof FrozenTooLateError);
     const error = budgetSpent ? new FreezeTimeoutError(step, stepSeconds, budget) : caught;
-    await undo(ipcFolder, state, holderPid, error);
+    await undo(request, state, holderPid, error);
     await events.emit('freeze-failed', 'alert', { snapshotId, message: describeError(error) });
     throw error;
   }
@@ -169,12 +170,12 @@ async function joinFreeze(request: FreezeRequest, existing: FreezeState, started
   };
 }
 
-function startHolder(request: FreezeRequest, snapshotId: string, ipcFolder: string): number {
+function startHolder(request: FreezeRequest, snapshotId: string, ipcFolder: string, deadlineMs: number): number {
   const [executable, ...args] = request.holderCommand;
   if (!executable) throw new SnaplogError('no command to start the freeze holder');
-  const logFd = openSync(join(ipcFolder, 'holder.log'), 'a', 0o600);
+  const logFd = openIpcLogSync(ipcFolder, 'holder.log');
   try {
-    const child = spawn(executable, [...args, '__freeze-holder', '--snapshot', snapshotId, ...(request.product ? ['--product', request.product] : []), ...(request.disks?.length ? ['--disks', request.disks.join(',')] : [])], {
+    const child = spawn(executable, [...args, '__freeze-holder', '--snapshot', snapshotId, '--deadline', String(deadlineMs), ...(request.product ? ['--product', request.product] : []), ...(request.disks?.length ? ['--disks', request.disks.join(',')] : [])], {
       detached: true,
       stdio: ['ignore', logFd, logFd],
     });
@@ -208,12 +209,36 @@ function holderFailed(message: string | undefined, ipcFolder: string): SnaplogEr
   return new SnaplogError(`the freeze holder could not take the lock: ${reason}`, { hint });
 }
 
-async function undo(ipcFolder: string, state: FreezeState, holderPid: number | undefined, error: unknown): Promise<void> {
-  if (holderPid && (await isHolderProcess(holderPid, state.snapshotId))) {
-    process.kill(holderPid, FAIL_SIGNAL);
-    for (let i = 0; i < 100 && (await isHolderProcess(holderPid, state.snapshotId)); i++) await sleep(50);
-    if (await isHolderProcess(holderPid, state.snapshotId)) process.kill(holderPid, 'SIGKILL');
+/**
+ * Undoes a failed pre-step: asks the holder to let go, then kills its whole process group (a freeze call
+ * still hanging goes with it), then, for a global freeze (IRIS, Oracle) the holder did not end, ends it
+ * from here. The watchdog waits while this runs and steps in if it cannot finish.
+ */
+async function undo(request: FreezeRequest, state: FreezeState, holderPid: number | undefined, error: unknown): Promise<void> {
+  const ipcFolder = request.config.workload.ipcFolder;
+  const ours = async (): Promise<FreezeState> => {
+    const current = await readFreezeState(ipcFolder);
+    return current?.snapshotId === state.snapshotId ? current : state;
+  };
+  let message = describeError(error);
+  let releasedAt: string | undefined = new Date().toISOString();
+  if (holderPid) {
+    await writeFreezeState(ipcFolder, { ...(await ours()), undoPid: process.pid });
+    if (await isHolderProcess(holderPid, state.snapshotId)) {
+      process.kill(holderPid, FAIL_SIGNAL);
+      for (let i = 0; i < 100 && (await isHolderProcess(holderPid, state.snapshotId)); i++) await sleep(50);
+    }
+    killHolderGroup(holderPid);
+    const afterHolder = await ours();
+    if (request.engine.forceRelease && !afterHolder.releasedAt) {
+      try {
+        await request.engine.forceRelease();
+      } catch (releaseError) {
+        message = `${message}; ending the freeze failed too: ${describeError(releaseError)}. The database may still be frozen: run snaplog thaw`;
+        releasedAt = undefined;
+      }
+    }
   }
-  const current = await readFreezeState(ipcFolder);
-  await writeFreezeState(ipcFolder, { ...(current?.snapshotId === state.snapshotId ? current : state), state: 'failed', message: describeError(error), releasedAt: new Date().toISOString() });
+  const { undoPid: _undoPid, ...current } = await ours();
+  await writeFreezeState(ipcFolder, { ...current, state: 'failed', message, ...(releasedAt ? { releasedAt: current.releasedAt ?? releasedAt } : {}) });
 }

@@ -32,6 +32,10 @@ export interface FreezeState {
   watchdogPid?: number;
   /** Who ended the freeze when the holder could not: the watchdog. */
   releasedBy?: 'watchdog';
+  /** The pre-step while it undoes a failed freeze: the watchdog leaves ending the freeze to it. */
+  undoPid?: number;
+  /** A thaw has reported this failed freeze (the next one says "nothing frozen"). */
+  failureReported?: boolean;
 }
 
 export function readFreezeState(ipcFolder: string): Promise<FreezeState | undefined> {

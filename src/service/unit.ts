@@ -2,10 +2,23 @@
 export interface UnitOptions {
   snaplogCommand: readonly string[];
   configPath?: string;
-  user: string;
+  /** [workload] linux_user: the database's own tools (sqlplus, iris) run as this user; the service itself runs as root. */
+  databaseUser: string;
   writablePaths: string[];
   /** Where the database's binlogs are (read-only to the service). */
   readablePaths?: string[];
+  /**
+   * The service starts the database's own client programs (IRIS/Caché `iris terminal`/`csession`, Oracle
+   * `sqlplus` with OS authentication): they may be setuid, and the processes they start write the
+   * database's own files, so the file-system sandbox and NoNewPrivileges would break them.
+   */
+  startsDatabaseTools?: boolean;
+}
+
+/** Pure: whether `ship` starts the database's own programs (see UnitOptions.startsDatabaseTools). */
+export function startsDatabaseTools(workload: string, oracleSection: Record<string, string> | undefined): boolean {
+  if (workload === 'iris' || workload === 'cache') return true;
+  return workload === 'oracle' && !Object.keys(oracleSection ?? {}).some((key) => key.toLowerCase() === 'password_file');
 }
 
 const quote = (value: string): string => (/^[A-Za-z0-9_./:@=-]+$/.test(value) ? value : `"${value.replace(/(["\\])/g, '\\$1')}"`);
@@ -21,24 +34,38 @@ Wants=network-online.target
 
 [Service]
 Type=simple
-User=${options.user}
+# Runs as root, like the freeze hooks and thaw: it reads the 0600 credential files and owns the ipc folder
+# (0700, root; snaplog refuses one another user owns). [workload] linux_user = ${options.databaseUser} is used
+# only for the database's own tools (sqlplus, rman, iris), which snaplog starts through runuser.
+User=root
 ExecStart=${exec}
 # SIGTERM: the file in flight is finished, then the service exits 0.
 KillSignal=SIGTERM
 TimeoutStopSec=120
 Restart=on-failure
 RestartSec=5
-NoNewPrivileges=yes
-PrivateTmp=yes
-ProtectSystem=strict
-ProtectHome=read-only
-ProtectKernelTunables=yes
+${options.startsDatabaseTools ? toolsSandbox() : strictSandbox(options)}ProtectKernelTunables=yes
 ProtectControlGroups=yes
-RestrictSUIDSGID=yes
-ReadWritePaths=${options.writablePaths.map(quote).join(' ')}
-${options.readablePaths?.length ? `ReadOnlyPaths=${options.readablePaths.map(quote).join(' ')}\n` : ''}UMask=0027
+UMask=0027
 
 [Install]
 WantedBy=multi-user.target
+`;
+}
+
+/** Nothing but the archive and the ipc folder is writable; no privilege can be gained. */
+function strictSandbox(options: UnitOptions): string {
+  return `NoNewPrivileges=yes
+RestrictSUIDSGID=yes
+PrivateTmp=yes
+ProtectSystem=strict
+ProtectHome=read-only
+ReadWritePaths=${options.writablePaths.map(quote).join(' ')}
+${options.readablePaths?.length ? `ReadOnlyPaths=${options.readablePaths.map(quote).join(' ')}\n` : ''}`;
+}
+
+function toolsSandbox(): string {
+  return `# No file-system sandbox and no NoNewPrivileges: the database's own client programs run from here (sqlplus
+# starts the Oracle server process for / as sysdba; iris/csession may be setuid) and must reach its files.
 `;
 }

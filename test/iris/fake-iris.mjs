@@ -7,6 +7,7 @@
 // journal; a closed journal's mtime is set to the clock. Journal.Restore replays the staged journals
 // from FirstFile to LastFile into state.restored, applying the ^ZJRNFILT the script installed (its stop
 // evaluated as the instance would, in a UTC time zone). state.compress: a closed journal becomes <name>z.
+// IsWDSuspended answers 1 while frozen. state.freezeDelayMs: ExternalFreeze freezes, then hangs that long.
 import { appendFileSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
@@ -42,7 +43,7 @@ try {
   input = '';
 }
 const lines = input.split('\n').filter((line) => line !== '');
-const call = { argv: args, at: Date.now(), stdinLines: lines.length };
+const call = { argv: args, at: Date.now(), stdinLines: lines.length, uid: process.getuid() };
 
 // While this client runs, no process on the machine may show the password on its command line.
 if (state.login) {
@@ -167,6 +168,7 @@ if (entry?.includes('ExternalFreeze')) {
       STOP_LOCAL: '2026-11-22 14:05:00',
       FILTER: 'installed',
       RESTORE: state.restoreAnswer ?? 'OK',
+      WDS: state.frozen ? '1' : '0',
     }[key];
     if (value !== undefined) answers.push(`SNAPLOG:${key}=${value}`);
   }

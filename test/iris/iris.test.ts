@@ -11,7 +11,7 @@ import { buildInvocation } from '../../src/engines/iris/client.js';
 import { irisRestoreScript, utcHorolog } from '../../src/engines/iris/restore-script.js';
 import { parseCredentials } from '../../src/engines/iris/credentials.js';
 import { planIrisChain } from '../../src/engines/iris/restore.js';
-import { parsePasswdLine } from '../../src/engines/iris/staging-owner.js';
+import { parsePasswdLine, stagedFileName } from '../../src/engines/staging.js';
 import type { LogMetadata } from '../../src/archive/metadata.js';
 import type { SnapshotRecord } from '../../src/archive/snapshot-record.js';
 import type { RestoreTarget } from '../../src/restore/target.js';
@@ -62,6 +62,11 @@ describe('IRIS journals, terminal calls and restore scripts (pure)', () => {
     // 20261123.002 is missing: the chain cannot reach a target after 20261123.001.
     expect(() => planIrisChain({ snapshots: [snapshot], logs, target: { kind: 'time', time: Date.parse('2026-11-23T01:30:00Z') / 1000 } as RestoreTarget })).toThrow(/gap after 20261123.001/);
   });
+  it('a log name from the archive is used in the staging folder only as a plain file name', () => {
+    for (const name of ['20261122.004', '20261122.004z', 'MIRRORA-20261122.001', '1_41_1093456789.arc']) expect(stagedFileName(name)).toBe(name);
+    for (const name of ['../../etc/cron.d/x', '/etc/passwd', '.hidden', 'a/b', '..', '20261122..001', '']) expect(() => stagedFileName(name)).toThrow(/not a plain file name/);
+  });
+
   it('the instance owner’s ids come from its passwd line', () => {
     expect(parsePasswdLine('irisowner:x:51773:51773:InterSystems IRIS owner:/home/irisowner:/bin/bash', 'irisowner')).toEqual({ uid: 51773, gid: 51773 });
     expect(parsePasswdLine('irisusr:x:51774:51774::/:/bin/false', 'irisowner')).toBeUndefined();
@@ -240,6 +245,85 @@ describe('IRIS with a fake `iris` terminal (scripted instance: no IRIS can run h
     expect((await calls()).filter((call) => call.entry).map((call) => call.entry)).toEqual(['##Class(Backup.General).ExternalFreeze()', '##Class(Backup.General).ExternalThaw()']);
   });
 
+  /** Live processes started for this test's fake instance (their command line names its fake `iris`). */
+  const fakeProcessesLeft = async (): Promise<number[]> => {
+    const left: number[] = [];
+    for (const entry of await readdir('/proc')) {
+      if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+      const cmdline = await readFile(`/proc/${entry}/cmdline`, 'utf8').catch(() => '');
+      const status = await readFile(`/proc/${entry}/stat`, 'utf8').catch(() => '');
+      if (cmdline.split('\0').includes(join(dir, 'bin', 'iris')) && !/\) Z /.test(status)) left.push(Number(entry));
+    }
+    return left;
+  };
+
+  it('default timeouts (timeout 90, call_timeout 120), fake ExternalFreeze that freezes and hangs: the watchdog runs before the call, the pre-step gives up at its own 90 s deadline, kills the hung call, the instance ends thawed, thaw reports the failure', async () => {
+    await writeConfig({ workload: '' });
+    const check = await cli(['config', 'check']);
+    expect(check.stdout).toMatch(/"timeoutSeconds": 90\b/);
+    await setState({ freezeDelayMs: 600_000 });
+    const freezing = cli(['freeze'], 200_000);
+    // While ExternalFreeze hangs, the watchdog is already there.
+    await waitFor('the fake ExternalFreeze to hang', async () => (await calls()).some((call) => (call as { slow?: boolean }).slow), 60_000);
+    const during = JSON.parse(await readFile(join(ipcFolder, 'freeze.json'), 'utf8')) as { state: string; watchdogPid?: number };
+    expect(during.state).toBe('freezing');
+    expect(during.watchdogPid).toBeGreaterThan(0);
+    expect((await readFile(`/proc/${during.watchdogPid}/cmdline`, 'utf8')).split('\0')).toContain('__freeze-watchdog');
+    expect((await state()).frozen).toBe(true);
+    // The holder's freeze call and the watchdog run to the pre-step's own deadline: its start + timeout (90 s).
+    const record = JSON.parse(await readFile(join(ipcFolder, 'freeze.json'), 'utf8')) as { startedAt: string; holderPid: number; watchdogPid: number };
+    const deadlineOf = async (pid: number): Promise<number> => {
+      const argv = (await readFile(`/proc/${pid}/cmdline`, 'utf8')).split('\0');
+      return Number(argv[argv.indexOf('--deadline') + 1]);
+    };
+    expect(await deadlineOf(record.holderPid)).toBe(Date.parse(record.startedAt) + 90_000);
+    expect(await deadlineOf(record.watchdogPid)).toBe(Date.parse(record.startedAt) + 90_000);
+
+    const freeze = await freezing;
+    expect(freeze.code).toBe(1);
+    // The pre-step's own deadline (90 s from its start) ended it, not the 120 s call timeout.
+    expect(freeze.stderr).toMatch(/did not finish within the freeze timeout \(90 s\)/);
+    expect(freeze.stderr).toMatch(/HINT/);
+    expect(await fakeProcessesLeft()).toEqual([]);
+    expect((await state()).frozen).toBe(false);
+    const entries = (await calls()).filter((call) => call.entry).map((call) => call.entry);
+    expect(entries[0]).toBe('##Class(Backup.General).ExternalFreeze()');
+    expect(entries.slice(1).every((entry) => entry === '##Class(Backup.General).ExternalThaw()')).toBe(true);
+
+    const thaw = await cli(['thaw']);
+    expect(thaw.code).toBe(1);
+    expect(thaw.stderr).toMatch(/the freeze of snapshot \S+ failed \(taking the lock did not finish within the freeze timeout \(90 s\)\)\. The database is not frozen now/);
+    // Reported once: the next post-step has nothing to say.
+    const again = await cli(['thaw']);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stdout).toMatch(/nothing frozen/);
+  }, 300_000);
+
+  it('thaw asks the instance (IsWDSuspended) before "nothing frozen": a freeze left on after a failed snaplog freeze is ended and reported; one after a clean thaw is only reported', async () => {
+    expect((await cli(['thaw'])).stdout).toMatch(/nothing frozen/);
+    expect((await calls()).some((call) => !call.entry)).toBe(true);
+    // A failed freeze whose ExternalThaw did not stick: the instance is still frozen, no holder is left.
+    await setState({ freezeExit: 3, thawExit: 3 });
+    expect((await cli(['freeze'])).code).toBe(1);
+    await setState({ freezeExit: undefined, thawExit: undefined, frozen: true });
+    const thaw = await cli(['thaw']);
+    expect(thaw.code).toBe(1);
+    expect(thaw.stderr).toMatch(/still frozen with no snaplog holder .*IsWDSuspended = 1.*snaplog thaw ended the freeze/);
+    expect((await state()).frozen).toBe(false);
+
+    // A clean freeze and thaw, then someone else freezes the instance: reported, not ended.
+    const clean = await cli(['freeze']);
+    expect(clean.code, clean.stderr).toBe(0);
+    const cleanThaw = await cli(['thaw']);
+    expect(cleanThaw.code, cleanThaw.stderr).toBe(0);
+    await setState({ frozen: true });
+    const foreign = await cli(['thaw']);
+    expect(foreign.code).toBe(1);
+    expect(foreign.stderr).toMatch(/frozen: .*but not by snaplog/);
+    expect((await state()).frozen).toBe(true);
+    await setState({ frozen: false });
+  });
+
   it('ExternalThaw answering 3: thaw exits 1, says the database may still be frozen, and a thaw-failed alert is raised', async () => {
     expect((await cli(['freeze'])).code).toBe(0);
     await setState({ thawExit: 3 });
@@ -276,6 +360,10 @@ describe('IRIS with a fake `iris` terminal (scripted instance: no IRIS can run h
     expect(thaw.stderr).toMatch(/snaplog thaw ended the global freeze/);
     expect((await state()).frozen).toBe(false);
     expect((await calls()).filter((call) => call.entry?.includes('ExternalThaw')).length).toBe(1);
+    // Reported once; the next post-step asks the instance and finds nothing frozen.
+    const again = await cli(['thaw']);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stdout).toMatch(/nothing frozen/);
   });
 
   it('holder killed -9 and thaw at once: thaw leaves ExternalThaw to the live watchdog and reports it', async () => {
@@ -289,7 +377,7 @@ describe('IRIS with a fake `iris` terminal (scripted instance: no IRIS can run h
   });
 
   it('the holder hung (SIGSTOP) past the timeout: the watchdog kills it and calls ExternalThaw', async () => {
-    await writeConfig({ workload: 'timeout = 5' });
+    await writeConfig({ workload: 'timeout = 15' });
     expect((await cli(['freeze'])).code).toBe(0);
     const frozen = JSON.parse(await readFile(join(ipcFolder, 'freeze.json'), 'utf8')) as { holderPid: number; watchdogPid?: number };
     process.kill(frozen.holderPid, 'SIGSTOP');
@@ -304,13 +392,13 @@ describe('IRIS with a fake `iris` terminal (scripted instance: no IRIS can run h
   });
 
   it('no thaw within the timeout: the holder calls ExternalThaw itself and the snapshot is marked timed-out', async () => {
-    await writeConfig({ workload: 'timeout = 8' });
+    await writeConfig({ workload: 'timeout = 15' });
     expect((await cli(['freeze'])).code).toBe(0);
-    await waitFor('the timeout thaw', async () => (await state()).frozen === false, 30_000);
+    await waitFor('the timeout thaw', async () => (await state()).frozen === false, 60_000);
     const thaw = await cli(['thaw']);
     expect(thaw.code).toBe(1);
     expect(thaw.stderr).toMatch(/not application-consistent/);
-  });
+  }, 120_000);
 
   it('with a 0600 credentials file the login goes through stdin: never in any argv the fake saw; a 0644 file is refused', async () => {
     const cred = join(dir, 'iris.cred');
@@ -397,6 +485,11 @@ describe('IRIS with a fake `iris` terminal (scripted instance: no IRIS can run h
       const handed = await cli(['restore', '--latest', '--staging', staging('owner'), '--iris-script', join(dir, 'owner.os')]);
       expect(handed.code, handed.stderr).toBe(0);
       for (const name of ['', snapshotFile, 'journal.log']) expect((await stat(join(staging('owner'), name))).uid).toBe(65534);
+      for (const name of ['', snapshotFile, 'journal.log']) expect((await stat(join(staging('owner'), name))).mode & 0o777).toBe(name ? 0o640 : 0o750);
+      // The same --staging again: it exists, so it is refused; what is in it stays as it was.
+      const again = await cli(['restore', '--latest', '--staging', staging('owner'), '--iris-script', join(dir, 'owner-again.os')]);
+      expect(again.code).toBe(1);
+      expect(again.stderr).toMatch(/already exists: the staging folder is always created new/);
       await writeConfig({ workload: 'timeout = 30\nlinux_user = no-such-user-x' });
       const unknownUser = await cli(['restore', '--latest', '--staging', staging('nouser'), '--iris-script', join(dir, 'nouser.os')]);
       expect(unknownUser.code).toBe(1);

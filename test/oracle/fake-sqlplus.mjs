@@ -1,7 +1,8 @@
 // A scripted Oracle model behind a fake `sqlplus -S /nolog` (no Oracle server can run here). State: the JSON
 // file named by $FAKE_ORACLE_STATE; every call is appended to calls.jsonl beside it. It answers the
 // statements snaplog sends (V$ARCHIVED_LOG, V$DATABASE, ARCHIVE LOG CURRENT, BEGIN/END BACKUP) from the model.
-import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
+// state.beginBackupHangMs: BEGIN BACKUP turns backup mode on, then the session hangs that long.
+import { appendFileSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
 const statePath = process.env.FAKE_ORACLE_STATE;
@@ -12,7 +13,11 @@ const input = scriptArg ? `CONNECT ${process.argv.slice(2).find((arg) => /as sys
 const lines = input.split('\n').map((line) => line.trim()).filter(Boolean);
 const statements = lines.filter((line) => !/^(WHENEVER|SET |CONNECT|EXIT|\/$)/i.test(line));
 const record = (extra) => appendFileSync(join(dirname(statePath), 'calls.jsonl'), `${JSON.stringify({ tool: 'sqlplus', argv: process.argv.slice(2), sid: process.env.ORACLE_SID, home: process.env.ORACLE_HOME, connect: lines.find((line) => /^CONNECT/i.test(line)), statements, ...extra })}\n`);
-const save = () => writeFileSync(statePath, JSON.stringify(state, null, 2));
+// Written whole (rename), so a session reading at the same time never sees half a model.
+const save = () => {
+  writeFileSync(`${statePath}.${process.pid}`, JSON.stringify(state, null, 2));
+  renameSync(`${statePath}.${process.pid}`, statePath);
+};
 const fail = (error) => {
   record({ error });
   save();
@@ -79,6 +84,13 @@ for (const statement of statements) {
     if (state.logMode !== 'ARCHIVELOG') fail('ORA-01123: cannot start online backup; media recovery not enabled');
     if (state.backupActive) fail('ORA-01146: cannot start online backup - file 1 is already in backup');
     state.backupActive = true;
+    if (state.beginBackupHangMs) {
+      // Backup mode is on, but the session never answers (a hung instance): the caller must give up and end it.
+      save();
+      record({ hung: true });
+      const until = Date.now() + state.beginBackupHangMs;
+      while (Date.now() < until) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50);
+    }
   } else if (/END BACKUP/i.test(statement)) {
     if (!state.backupActive) fail('ORA-01142: cannot end online backup - none of the files are in backup');
     state.backupActive = false;

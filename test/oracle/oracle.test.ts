@@ -1,14 +1,14 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { chmod, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { chmod, chown, lstat, mkdir, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { userInfo } from 'node:os';
+import { tmpdir, userInfo } from 'node:os';
 import { makeTempDir, removeDirs } from '../support/mariadb.js';
 import { snaplog } from '../support/cli.js';
 import { readEvents, waitFor } from '../support/observe.js';
 import { parseOratab } from '../../src/engines/oracle/oratab.js';
 import { parseSequenceTarget, planOracleRecovery, planStorageSnapshotRecovery } from '../../src/engines/oracle/restore-plan.js';
 import { rmanRecoveryScript, sqlplusSnapshotRecoveryScript } from '../../src/engines/oracle/restore-script.js';
-import { clientInvocation, parseSqlplusRows, sqlplusQueryScript, sqlplusStatement, ThinSession } from '../../src/engines/oracle/session.js';
+import { callBudgetMs, clientInvocation, parseSqlplusRows, sqlplusQueryScript, sqlplusStatement, ThinSession } from '../../src/engines/oracle/session.js';
 import { armGuardBlock, createGuardJobBlock, dropGuardJobsBlock, guardJobName } from '../../src/engines/oracle/backup-guard.js';
 import type { LogMetadata } from '../../src/archive/metadata.js';
 import { parseRedoHeader, redoProblems } from '../../src/engines/oracle/redo-header.js';
@@ -34,6 +34,14 @@ describe('Oracle planning, scripts and parsing (pure)', () => {
     meta(2, 8, 1200, 1450, '2026-11-22T12:00:00Z', '2026-11-22T14:30:00Z'),
   ];
   const snapshots = [snapshot('s1', '2026-11-22T10:30:00Z', 1050), snapshot('s2', '2026-11-22T12:30:00Z', 1250)];
+
+  it('a call during the freeze gets call_timeout or what is left before the pre-step\'s deadline, whichever is less; none left is an error', () => {
+    const now = 1_000_000;
+    expect(callBudgetMs(120, undefined, now)).toBe(120_000);
+    expect(callBudgetMs(120, now + 87_000, now)).toBe(87_000);
+    expect(callBudgetMs(5, now + 87_000, now)).toBe(5_000);
+    expect(() => callBudgetMs(120, now + 400, now)).toThrow(/no time left before the freeze deadline/);
+  });
 
   it('oratab: SIDs with their homes; comments, ASM and blank lines skipped', () => {
     expect(parseOratab('# comment\n+ASM:/u01/grid:N\nORCL:/u01/app/oracle/product/19c:Y\n\nTEST:/u01/test:N # trailing\n')).toEqual([
@@ -193,6 +201,7 @@ interface OracleModel {
   rmanFail?: boolean;
   noCreateJob?: boolean;
   clockSkewMs?: number;
+  beginBackupHangMs?: number;
   jobs?: { name: string; afterSeconds: number; action: string }[];
   jobRuns?: { name: string }[];
 }
@@ -209,6 +218,17 @@ describe('Oracle end to end against a scripted Oracle model (fake sqlplus and rm
   const setModel = async (patch: Partial<OracleModel>): Promise<void> => writeFile(statePath, JSON.stringify({ ...(await model()), ...patch }));
   const calls = async (): Promise<{ statements: string[]; connect?: string; argv: string[] }[]> => (await readFile(join(dir, 'calls.jsonl'), 'utf8').catch(() => '')).split('\n').filter(Boolean).map((line) => JSON.parse(line));
   const systemDir = async () => join(archivePath, (await readdir(archivePath)).filter((entry) => !entry.startsWith('.'))[0]!);
+  /** Live processes started for this test's fake database (their command line names its fake `sqlplus`). */
+  const fakeProcessesLeft = async (): Promise<number[]> => {
+    const left: number[] = [];
+    for (const entry of await readdir('/proc')) {
+      if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+      const cmdline = await readFile(`/proc/${entry}/cmdline`, 'utf8').catch(() => '');
+      const status = await readFile(`/proc/${entry}/stat`, 'utf8').catch(() => '');
+      if (cmdline.split('\0').includes(join(dir, 'bin', 'sqlplus')) && !/\) Z /.test(status)) left.push(Number(entry));
+    }
+    return left;
+  };
 
   async function writeConfig(workload = 'timeout = 30', oracle = ''): Promise<void> {
     await writeFile(configPath, ['[workload]', 'workload_name = oracle', `configuration_path = ${join(dir, 'oratab')}`, `command_path = ${join(dir, 'bin')}`, `ipc_folder = ${ipcFolder}`, `linux_user = ${userInfo().username}`, workload, '', '[archive]', `path = ${archivePath}`, '', '[oracle]', oracle, ''].join('\n'));
@@ -316,6 +336,50 @@ describe('Oracle end to end against a scripted Oracle model (fake sqlplus and rm
     expect(thawStatements[2]).toBe('ALTER SYSTEM ARCHIVE LOG CURRENT;');
   });
 
+  it('default timeouts (timeout 90, call_timeout 120), BEGIN BACKUP that turns backup mode on and hangs: the watchdog runs before it, the pre-step gives up at its own 90 s deadline, the hung sqlplus is killed, END BACKUP runs, thaw reports the failure', async () => {
+    await writeConfig('');
+    expect((await cli(['config', 'check'])).stdout).toMatch(/"timeoutSeconds": 90\b/);
+    await setModel({ beginBackupHangMs: 600_000 });
+    const freezing = snaplog(['freeze', '--config', configPath], { env: env(), timeoutMs: 200_000 });
+    await waitFor('BEGIN BACKUP to hang', async () => (await calls()).some((call) => (call as { hung?: boolean }).hung), 60_000);
+    const during = JSON.parse(await readFile(join(ipcFolder, 'freeze.json'), 'utf8')) as { state: string; watchdogPid?: number };
+    expect(during.state).toBe('freezing');
+    expect((await readFile(`/proc/${during.watchdogPid}/cmdline`, 'utf8')).split('\0')).toContain('__freeze-watchdog');
+    expect((await model()).backupActive).toBe(true);
+    // The holder's freeze call and the watchdog run to the pre-step's own deadline: its start + timeout (90 s).
+    const record = JSON.parse(await readFile(join(ipcFolder, 'freeze.json'), 'utf8')) as { startedAt: string; holderPid: number; watchdogPid: number };
+    const deadlineOf = async (pid: number): Promise<number> => {
+      const argv = (await readFile(`/proc/${pid}/cmdline`, 'utf8')).split('\0');
+      return Number(argv[argv.indexOf('--deadline') + 1]);
+    };
+    expect(await deadlineOf(record.holderPid)).toBe(Date.parse(record.startedAt) + 90_000);
+    expect(await deadlineOf(record.watchdogPid)).toBe(Date.parse(record.startedAt) + 90_000);
+
+    const freeze = await freezing;
+    expect(freeze.code).toBe(1);
+    expect(freeze.stderr).toMatch(/did not finish within the freeze timeout \(90 s\)/);
+    expect(await fakeProcessesLeft()).toEqual([]);
+    expect((await model()).backupActive).toBe(false);
+    expect((await calls()).flatMap((call) => call.statements)).toContain('ALTER DATABASE END BACKUP;');
+
+    await setModel({ beginBackupHangMs: undefined });
+    const thaw = await cli(['thaw']);
+    expect(thaw.code).toBe(1);
+    expect(thaw.stderr).toMatch(/the freeze of snapshot \S+ failed \(taking the lock did not finish within the freeze timeout \(90 s\)\)\. The database is not frozen now/);
+  }, 300_000);
+
+  it('thaw reads V$BACKUP before "nothing frozen": backup mode left on after a failed snaplog freeze is ended and reported', async () => {
+    await setModel({ fail: { match: 'BEGIN BACKUP', error: 'ORA-01031: insufficient privileges' } });
+    expect((await cli(['freeze'])).code).toBe(1);
+    await setModel({ fail: undefined, backupActive: true });
+    const thaw = await cli(['thaw']);
+    expect(thaw.code).toBe(1);
+    expect(thaw.stderr).toMatch(/still frozen with no snaplog holder \(4 datafile\(s\) are in backup mode \(V\$BACKUP status ACTIVE\)\).*snaplog thaw ended the freeze/);
+    expect((await model()).backupActive).toBe(false);
+    const again = await cli(['thaw']);
+    expect(again.code, again.stderr).toBe(0);
+  });
+
   it('holder and watchdog both killed -9: the guard job in the (fake) database ends backup mode once its time comes', async () => {
     expect((await cli(['freeze'])).code).toBe(0);
     const frozen = JSON.parse(await readFile(join(ipcFolder, 'freeze.json'), 'utf8')) as { holderPid: number; watchdogPid: number };
@@ -354,12 +418,12 @@ describe('Oracle end to end against a scripted Oracle model (fake sqlplus and rm
     await waitFor('the watchdog to record what it did', async () => JSON.parse(await readFile(join(ipcFolder, 'freeze.json'), 'utf8')).releasedBy === 'watchdog', 15_000);
     expect((await cli(['thaw'])).code).toBe(1);
 
-    await writeConfig('timeout = 8');
+    await writeConfig('timeout = 15');
     const second = await cli(['freeze']);
     expect(second.code, second.stderr).toBe(0);
     expect((await model()).backupActive).toBe(true);
-    await waitFor('the timeout to end backup mode', async () => (await model()).backupActive === false, 30_000);
-  });
+    await waitFor('the timeout to end backup mode', async () => (await model()).backupActive === false, 60_000);
+  }, 150_000);
 
   it('the ship service watches the archive destination: a newly archived log ships without waiting for the rescan', async () => {
     await writeFile(configPath, (await readFile(configPath, 'utf8')).replace('[archive]', '[ship]\nrescan_interval = 300s\n\n[archive]'));
@@ -456,7 +520,7 @@ describe('Oracle end to end against a scripted Oracle model (fake sqlplus and rm
     for (const name of ['1_2_1093456789.arc', '1_3_1093456789.arc', '2_1_1093456789.arc', '2_2_1093456789.arc']) expect(await readFile(join(staging, name))).toEqual(await readFile(join(arch, name)));
 
     await setModel({ fail: { match: 'RECOVER AUTOMATIC', error: "ORA-00308: cannot open archived log '/x/1_4.arc'" } });
-    const failed = await cli(['restore', ...target]);
+    const failed = await cli(['restore', ...target.slice(0, -1), `${staging}-again`]);
     expect(failed.code).toBe(1);
     expect(failed.stderr).toMatch(/SQL\*Plus recovery failed: ORA-00308: cannot open archived log/);
     const noTime = await cli(['restore', '--snapshot-time', '2026-11-22T11:15:00Z', '--latest', '--dry-run']);
@@ -509,8 +573,48 @@ describe('Oracle end to end against a scripted Oracle model (fake sqlplus and rm
     expect(fetched.length).toBeGreaterThan(0);
     for (const name of fetched) expect(await readFile(join(staging, name))).toEqual(await readFile(join(dir, 'arch', name)));
 
+    // A staging folder someone else made first, with links inside to a file outside: refused, nothing touched.
+    const planted = join(dir, 'planted');
+    await mkdir(planted);
+    const victim = join(dir, 'victim.txt');
+    await writeFile(victim, 'untouched\n');
+    await symlink(victim, join(planted, 'recover.rman'));
+    await symlink(victim, join(planted, fetched[0]!));
+    await chown(planted, 65534, 65534);
+    const refused = await cli(['restore', '--to-scn', String(targetScn), '--staging', planted]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/--staging \S+planted already exists: the staging folder is always created new/);
+    expect(refused.stderr).toMatch(/HINT: give a path that does not exist yet/);
+    expect(await readFile(victim, 'utf8')).toBe('untouched\n');
+    expect((await readdir(planted)).sort()).toEqual([fetched[0]!, 'recover.rman'].sort());
+    // A new folder inside one another user can change (and so swap under snaplog): refused before anything is made.
+    const foreign = join(dir, 'foreign');
+    await mkdir(foreign);
+    await chown(foreign, 65534, 65534);
+    const inForeign = await cli(['restore', '--to-scn', String(targetScn), '--staging', join(foreign, 'new')]);
+    expect(inForeign.code).toBe(1);
+    expect(inForeign.stderr).toMatch(/which another user can change \(owner uid 65534/);
+    expect(await readdir(foreign)).toEqual([]);
+    // No --staging: a new folder with a random name under the temp folder, private to snaplog, files not writable by others.
+    const fresh = [await cli(['restore', '--to-scn', String(targetScn)]), await cli(['restore', '--to-scn', String(targetScn)])];
+    const freshDirs = fresh.map((result) => {
+      expect(result.code, result.stderr).toBe(0);
+      return /staging folder (\S+)/.exec(result.stdout)![1]!;
+    });
+    try {
+      expect(freshDirs[0]).not.toBe(freshDirs[1]);
+      for (const folder of freshDirs) {
+        expect(folder.startsWith(join(tmpdir(), 'snaplog-oracle-restore-'))).toBe(true);
+        const info = await lstat(folder);
+        expect([info.isDirectory(), info.uid, info.mode & 0o777]).toEqual([true, process.getuid!(), 0o750]);
+        for (const name of await readdir(folder)) expect((await lstat(join(folder, name))).mode & 0o777).toBe(0o640);
+      }
+    } finally {
+      for (const folder of freshDirs) await rm(folder, { recursive: true, force: true });
+    }
+
     await setModel({ rmanFail: true });
-    const failed = await cli(['restore', '--latest', '--staging', staging]);
+    const failed = await cli(['restore', '--latest', '--staging', `${staging}-failed`]);
     expect(failed.code).toBe(1);
     expect(failed.stderr).toMatch(/RMAN recovery failed .*RMAN-03002/);
     const gtid = await cli(['restore', '--to-gtid', '0-1-1', '--dry-run']);

@@ -28,7 +28,12 @@ class FakeThinConnection implements ThinConnection {
   /** This statement runs, then the connection drops before the reply. */
   loseReplyOn?: string;
 
+  /** Set by the session before each call (node-oracledb's per-call limit); recorded with each statement. */
+  callTimeout?: number;
+  readonly limits: [string, number | undefined][] = [];
+
   async execute(sql: string): Promise<{ rows?: unknown[] }> {
+    this.limits.push([sql, this.callTimeout]);
     if (this.breakNext) {
       this.breakNext = false;
       throw new Error('NJS-500: connection to the Oracle Database was broken');
@@ -109,6 +114,25 @@ describe('Oracle engine against a scripted Oracle model behind a fake oracledb T
     await quiesced.release();
     expect(fake.backupActive).toBe(false);
     expect(writes().slice(2)).toEqual(['ALTER DATABASE END BACKUP', expect.stringMatching(/DROP_JOB/), 'ALTER SYSTEM ARCHIVE LOG CURRENT']);
+  });
+
+  it('during quiesce every call is limited by the pre-step\'s deadline (call_timeout when that is further); release afterwards is not', async () => {
+    const fake = new FakeThinConnection();
+    const engine = new OracleEngine(config, new ThinSession(fake, 4002, undefined, 120));
+    const deadlineMs = Date.now() + 40_000;
+    const quiesced = await engine.quiesce({ deadlineMs });
+    const begin = fake.limits.find(([sql]) => sql === 'ALTER DATABASE BEGIN BACKUP')!;
+    expect(begin[1]).toBeGreaterThan(0);
+    expect(begin[1]).toBeLessThanOrEqual(40_000);
+    expect(fake.limits.every(([, limit]) => limit !== undefined && limit > 0 && limit <= 40_000)).toBe(true);
+    await quiesced.release();
+    expect(fake.limits.find(([sql]) => sql === 'ALTER DATABASE END BACKUP')![1]).toBe(0);
+
+    // No time left at all: nothing is sent, and backup mode was never asked for.
+    const late = new FakeThinConnection();
+    const error = await new OracleEngine(config, new ThinSession(late, 4002)).quiesce({ deadlineMs: Date.now() + 100 }).catch((caught: unknown) => caught as Error);
+    expect(error.message).toMatch(/no time left before the freeze deadline/);
+    expect(late.sql.some((sql) => sql.includes('BACKUP'))).toBe(false);
   });
 
   it('BEGIN BACKUP refused (ORA-01146, already in backup): the guard is dropped again and the error says what to do', async () => {

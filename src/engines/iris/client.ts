@@ -91,7 +91,7 @@ export class IrisClient {
   async runEntry(entry: string, label: string, timeoutSeconds = this.config.callTimeoutSeconds): Promise<IrisCallResult> {
     const { result, credentials, what } = await this.call({ entry }, timeoutSeconds);
     if (result.exitCode === EXIT_SUCCESS) return result;
-    if (result.timedOut) throw new IrisCallError(`${label} did not finish within ${timeoutSeconds} s (${what})`, { hint: 'raise [iris] call_timeout or look at the instance (messages.log)' });
+    if (result.timedOut) throw new IrisCallError(`${label} did not finish within ${Math.round(timeoutSeconds)} s (${what})`, { hint: 'raise [iris] call_timeout or look at the instance (messages.log)' });
     if (result.exitCode === EXIT_FAILURE) {
       throw new IrisCallError(`${label} failed: the instance answered exit status 3 (${transcript(result, credentials)})`, { hint: 'see the instance messages.log; the user needs %Admin_Operate (set [iris] credentials_file if the terminal asks for a login)' });
     }
@@ -101,9 +101,9 @@ export class IrisClient {
   }
 
   /** Feeds ObjectScript lines on stdin and returns the SNAPLOG:KEY=value answers. */
-  async runScript(lines: string[], label: string): Promise<Map<string, string>> {
-    const { result, credentials, what } = await this.call({ lines });
-    if (result.timedOut) throw new IrisCallError(`${label} did not finish within ${this.config.callTimeoutSeconds} s (${what})`, { hint: 'raise [iris] call_timeout or look at the instance' });
+  async runScript(lines: string[], label: string, timeoutSeconds = this.config.callTimeoutSeconds): Promise<Map<string, string>> {
+    const { result, credentials, what } = await this.call({ lines }, timeoutSeconds);
+    if (result.timedOut) throw new IrisCallError(`${label} did not finish within ${Math.round(timeoutSeconds)} s (${what})`, { hint: 'raise [iris] call_timeout or look at the instance' });
     if (result.exitCode !== 0) throw new IrisCallError(`${label} failed: ${what} exited with ${result.exitCode ?? 'a signal'} (${transcript(result, credentials)})`, { hint: 'is the instance running (iris list)? is [iris] credentials_file right?' });
     const answers = parseAnswers(result.stdout);
     if (answers.size === 0) throw new IrisCallError(`${label}: the instance gave no answer (${transcript(result, credentials)})`, { hint: 'a login prompt not answered? set [iris] credentials_file' });

@@ -4,10 +4,10 @@ import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SnaplogError, describeError } from '../../errors.js';
 import type { LogObserver } from '../../archive/metadata.js';
-import type { Engine, Quiesced, SourceLog } from '../types.js';
+import type { Engine, QuiesceContext, Quiesced, SourceLog } from '../types.js';
 import type { IrisConfig } from './config.js';
 import type { IrisClient } from './client.js';
-import { EXTERNAL_FREEZE, EXTERNAL_THAW, instanceInfoScript, statusOf, switchJournalScript } from './objectscript.js';
+import { EXTERNAL_FREEZE, EXTERNAL_THAW, instanceInfoScript, statusOf, switchJournalScript, writeDaemonsSuspendedScript } from './objectscript.js';
 import { journalSourceLogs, listJournalNames } from './journal-files.js';
 import { journalObserver } from './log-facts.js';
 
@@ -36,8 +36,8 @@ export class IrisEngine implements Engine {
     return `${this.config.flavour}-${host}-${this.config.instance}`;
   }
 
-  private async instanceInfo(): Promise<InstanceInfo> {
-    const answers = await this.client.runScript(instanceInfoScript(), 'asking the instance for its journal');
+  private async instanceInfo(timeoutSeconds?: number): Promise<InstanceInfo> {
+    const answers = await this.client.runScript(instanceInfoScript(), 'asking the instance for its journal', timeoutSeconds);
     const info = { dir: answers.get('DIR') || undefined, current: answers.get('CUR') || undefined, version: answers.get('VER') || undefined };
     if (info.version) this.version = info.version;
     return info;
@@ -100,23 +100,33 @@ export class IrisEngine implements Engine {
    * switched to. A failed freeze is followed by ExternalThaw before the error is thrown, as the
    * published script does. Release = ExternalThaw.
    *
-   * Between ExternalFreeze and the watchdog's start nothing may hang: ExternalFreeze gets at most the
-   * freeze timeout (an answer later than that is undone), the new journal is read from the journal
-   * directory (no terminal session while frozen), and any failure there thaws at once.
+   * Every call here ends by the pre-step's deadline (and within call_timeout): ExternalFreeze gets the
+   * time left, an answer later than that is undone, the new journal is read from the journal directory
+   * (no terminal session while frozen), and any failure there thaws at once. The holder's watchdog runs
+   * before ExternalFreeze is called, so a holder killed mid-call leaves no freeze behind.
    */
-  async quiesce(): Promise<Quiesced> {
+  async quiesce(budget?: QuiesceContext): Promise<Quiesced> {
+    const deadlineMs = budget?.deadlineMs ?? Date.now() + this.config.freezeTimeoutSeconds * 1000;
+    const secondsLeft = (): number => {
+      const left = Math.min(this.config.callTimeoutSeconds, (deadlineMs - Date.now()) / 1000);
+      if (left < 1) {
+        throw new SnaplogError('no time left before the freeze deadline to call ExternalFreeze', {
+          hint: 'shipping took the whole [workload] timeout: check the archive, or raise the timeout',
+        });
+      }
+      return left;
+    };
     let before: InstanceInfo | undefined;
     try {
-      before = await this.instanceInfo();
+      before = await this.instanceInfo(secondsLeft());
     } catch {
       before = undefined; // the freeze below says what is wrong
     }
     const dir = await this.journalDir(before);
     const newestBefore = await newestJournal(dir);
-    const budgetSeconds = Math.min(this.config.callTimeoutSeconds, this.config.freezeTimeoutSeconds);
-    const started = Date.now();
+    const freezeBudget = secondsLeft();
     try {
-      await this.client.runEntry(EXTERNAL_FREEZE, 'ExternalFreeze', budgetSeconds);
+      await this.client.runEntry(EXTERNAL_FREEZE, 'ExternalFreeze', freezeBudget);
     } catch (freezeError) {
       try {
         await this.client.runEntry(EXTERNAL_THAW, 'ExternalThaw after a failed ExternalFreeze');
@@ -130,8 +140,8 @@ export class IrisEngine implements Engine {
     let file: string | undefined;
     try {
       // The freeze protocol has given up by now: a freeze it cannot release must not stay.
-      if (Date.now() - started > Math.max(1, budgetSeconds - 1) * 1000) {
-        throw new SnaplogError(`ExternalFreeze answered after ${((Date.now() - started) / 1000).toFixed(1)} s, past the freeze timeout: undone with ExternalThaw`, {
+      if (Date.now() > deadlineMs - 1000) {
+        throw new SnaplogError('ExternalFreeze answered at the freeze deadline, too late for the snapshot: undone with ExternalThaw', {
           hint: 'the instance was slow to freeze (messages.log); raise [workload] timeout if this repeats',
         });
       }
@@ -156,9 +166,27 @@ export class IrisEngine implements Engine {
     };
   }
 
-  /** ExternalFreeze suspends the write daemons for the whole instance: any process can (and the watchdog must) end it. */
+  /**
+   * ExternalFreeze suspends the write daemons for the whole instance: any process can (and the watchdog
+   * must) end it. Ending a freeze that is not in force is success: a failed ExternalThaw counts only
+   * while the instance still says its write daemons are suspended.
+   */
   async forceRelease(): Promise<void> {
-    await this.client.runEntry(EXTERNAL_THAW, 'ExternalThaw (watchdog)');
+    try {
+      await this.client.runEntry(EXTERNAL_THAW, 'ExternalThaw (watchdog)');
+    } catch (error) {
+      const inForce = await this.globalFreezeInForce().catch(() => 'unknown');
+      if (inForce !== undefined) throw error;
+    }
+  }
+
+  async globalFreezeInForce(): Promise<string | undefined> {
+    const answer = (await this.client.runScript(writeDaemonsSuspendedScript(), 'asking the instance whether it is frozen (IsWDSuspended)')).get('WDS');
+    if (answer === '1') return 'the instance\'s write daemons are suspended (Backup.General IsWDSuspended = 1): an ExternalFreeze is in force';
+    if (answer === '0') return undefined;
+    throw new SnaplogError(`the instance gave no clear answer to IsWDSuspended (${JSON.stringify(answer ?? null)})`, {
+      hint: 'check the instance by hand: write ##class(Backup.General).IsWDSuspended() in a %SYS terminal',
+    });
   }
 
   async close(): Promise<void> {

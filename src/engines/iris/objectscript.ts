@@ -29,6 +29,11 @@ export function parseAnswers(stdout: string): Map<string, string> {
 export const EXTERNAL_FREEZE = '##Class(Backup.General).ExternalFreeze()';
 export const EXTERNAL_THAW = '##Class(Backup.General).ExternalThaw()';
 
+/** Whether the write daemons are suspended right now (an ExternalFreeze in force): 1 or 0. */
+export function writeDaemonsSuspendedScript(): string[] {
+  return [answer('WDS', '##class(Backup.General).IsWDSuspended()')];
+}
+
 /** Journal directory, current journal file, version. */
 export function instanceInfoScript(): string[] {
   return [

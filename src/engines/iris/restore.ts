@@ -4,19 +4,19 @@
  * folder, and run the generated Journal.Restore (with the ^ZJRNFILT stop filter) on the restored
  * instance through its terminal. `dryRun` prints the script and changes nothing.
  */
-import { chmod, writeFile } from 'node:fs/promises';
+import { basename, join } from 'node:path';
 import type { Archive } from '../../archive/archive.js';
 import type { LogMetadata } from '../../archive/metadata.js';
 import type { SnaplogConfig } from '../../config/index.js';
 import { SnaplogError, UsageError } from '../../errors.js';
-import { fetchLogs } from '../../restore/fetch.js';
+import { createStaging, databaseUserIds, fetchIntoStaging, sealStaging, stagedFileName } from '../staging.js';
+import { stagingPlaceholder, writeNewOutputFile, writeStagingFile } from '../staging.js';
 import { planChain } from '../../restore/plan.js';
 import type { ChainPlan } from '../../restore/plan.js';
 import type { RestoreTarget } from '../../restore/target.js';
 import { irisClient } from './factory.js';
 import { consecutiveNumbers, journalGaps, parseJournalName } from './journal-names.js';
 import { irisRestoreScript } from './restore-script.js';
-import { handStagingTo } from './staging-owner.js';
 import type { IrisRestoreScript } from './restore-script.js';
 import type { IrisClient } from './client.js';
 
@@ -28,8 +28,8 @@ export interface IrisRestoreOptions {
   target: RestoreTarget;
   snapshotId?: string;
   dryRun: boolean;
-  /** Where the journals are fetched to; must be readable by the instance's user. */
-  stagingDir: string;
+  /** --staging: a new folder to fetch the journals to (must not exist); default a new random folder under the temp folder. */
+  stagingDir?: string;
   say: (line: string) => void;
   /** The restored instance to run the journal restore on (default: the configured one). */
   instance?: string;
@@ -81,26 +81,30 @@ export async function restoreIris(options: IrisRestoreOptions): Promise<IrisRest
   if (target.kind === 'time') say(`stop: records stamped after ${new Date(target.time * 1000).toISOString()} are not applied (^ZJRNFILT)`);
 
   const stopTime = target.kind === 'time' ? target.time : undefined;
-  const stagedPaths = plan.logs.map((log) => `${options.stagingDir}/${log.name}`);
-  const script = irisRestoreScript({ files: stagedPaths, stagingDir: options.stagingDir, stopTime });
+  const scriptFor = (stagingDir: string): IrisRestoreScript =>
+    irisRestoreScript({ files: plan.logs.map((log) => join(stagingDir, stagedFileName(log.name))), stagingDir, stopTime });
   if (options.dryRun) {
+    const script = scriptFor(stagingPlaceholder(options.stagingDir, 'iris-restore'));
     say('--dry-run: nothing fetched, nothing applied. The restored instance would run (iris terminal <INSTANCE> -U%SYS):');
     for (const line of script.lines) say(`  ${line}`);
     if (script.filterSource) {
       say('^ZJRNFILT as installed:');
       for (const line of script.filterSource) say(`  ${line}`);
     }
-    return { plan, script, files: stagedPaths, applied: false };
+    return { plan, script, files: script.journalLog.split('\n').filter(Boolean), applied: false };
   }
 
   const client = options.client ?? irisClient(options.config, options.instance);
-  const fetched = await fetchLogs(archive, systemId, plan.logs, options.stagingDir, (log) => say(`fetched and verified ${log.name}`));
-  await writeFile(script.journalLogPath, script.journalLog, { mode: 0o644 });
-  for (const log of fetched) await chmod(log.path, 0o640).catch(() => undefined);
-  await handStagingTo(options.config.workload.linuxUser, [options.stagingDir, script.journalLogPath, ...fetched.map((log) => log.path)]);
+  // A new private folder; the journals, then journal.log, then the folder go to the instance's owner.
+  const staging = await createStaging(options.stagingDir, 'iris-restore', await databaseUserIds(options.config.workload.linuxUser));
+  say(`staging folder ${staging.path}`);
+  const script = scriptFor(staging.path);
+  const fetched = await fetchIntoStaging(archive, systemId, plan.logs, staging, (log) => say(`fetched and verified ${log.name}`));
+  await writeStagingFile(staging, basename(script.journalLogPath), script.journalLog);
+  await sealStaging(staging);
 
   if (options.scriptOut) {
-    await writeFile(options.scriptOut, script.lines.map((line) => `${line}\n`).join(''), { mode: 0o644 });
+    await writeNewOutputFile(options.scriptOut, script.lines.map((line) => `${line}\n`).join(''));
     say(`wrote the journal restore to ${options.scriptOut}; nothing applied. Run it on the restored instance:`);
     say(`  iris terminal <INSTANCE> -U%SYS < ${options.scriptOut}     (Caché: csession <INSTANCE> -U%SYS < …)`);
     return { plan, script, files: fetched.map((log) => log.path), applied: false };

@@ -4,7 +4,7 @@ import type { Connection } from 'mysql2/promise';
 import { SnaplogError } from '../../errors.js';
 import type { LogObserver } from '../../archive/metadata.js';
 import type { FreezeMethod } from '../../config/index.js';
-import type { CloseState, Engine, PrivilegeReport, Quiesced, SourceLog } from '../types.js';
+import type { CloseState, Engine, PrivilegeReport, QuiesceContext, Quiesced, SourceLog } from '../types.js';
 import { checkMysqlPrivileges } from './privileges.js';
 import { readSourceFile } from '../source-file.js';
 import { quiesceMysql } from './quiesce.js';
@@ -180,7 +180,7 @@ export class MysqlEngine implements Engine {
   }
 
   /** Uses its own connection: the lock must live exactly as long as the holder keeps it. */
-  async quiesce(context?: { snapshotId: string }): Promise<Quiesced> {
+  async quiesce(context?: QuiesceContext): Promise<Quiesced> {
     const connection = await connectMysql(this.options.endpoint);
     try {
       // A server reached over its socket runs here: its data directory gets the snapshot marker.

@@ -2,7 +2,7 @@
 import { basename } from 'node:path';
 import { SnaplogError } from '../../errors.js';
 import type { LogFacts, LogObserver } from '../../archive/metadata.js';
-import type { Engine, Quiesced, SourceLog } from '../types.js';
+import type { Engine, QuiesceContext, Quiesced, SourceLog } from '../types.js';
 import type { OracleConfig } from './config.js';
 import type { OracleSession, Row } from './session.js';
 import { utcText } from './session.js';
@@ -170,27 +170,39 @@ export class OracleEngine implements Engine {
 
   /**
    * BEGIN BACKUP, then the SCN and time the snapshot stands at. Global: it outlives this session, so a
-   * guard job in the database is armed first (see backup-guard.ts) and the holder's watchdog stands by.
+   * guard job in the database is armed first (see backup-guard.ts) and the holder's watchdog stands by
+   * (it runs before this is called). Every call ends by the pre-step's deadline; a BEGIN BACKUP cut off
+   * there may or may not have run, so it is followed by END BACKUP.
    */
-  async quiesce(): Promise<Quiesced> {
-    // The snapshot stands just after the newest archived log: the record names it, so the archive
-    // catalog can tell its window and the planner its incarnation.
-    const newest = newestLog(await this.listSourceLogs(), this.known);
-    const guarded = await this.armGuard();
+  async quiesce(budget?: QuiesceContext): Promise<Quiesced> {
+    this.session.limitTo(budget?.deadlineMs);
+    let guarded = false;
+    let backupAsked = false;
+    let newest: string | undefined;
     let scn: string;
     let version: string;
     try {
-      // BEGIN BACKUP and the reads after it in one run: less time in backup mode before the snapshot.
-      const [scnRows, versionRows] = await this.session.batch('ALTER DATABASE BEGIN BACKUP', [{ columns: { SCN: 'current_scn' }, rest: 'v$database' }, { columns: { VERSION: 'version' }, rest: 'v$instance' }], 'ALTER DATABASE BEGIN BACKUP');
-      scn = scnRows?.[0]?.SCN ?? '';
-      version = versionRows?.[0]?.VERSION || 'unknown';
-      if (!/^\d+$/.test(scn)) throw new SnaplogError(`V$DATABASE gave no SCN (${JSON.stringify(scn)})`);
+      // The snapshot stands just after the newest archived log: the record names it, so the archive
+      // catalog can tell its window and the planner its incarnation.
+      newest = newestLog(await this.listSourceLogs(), this.known);
+      guarded = await this.armGuard();
+      try {
+        // BEGIN BACKUP and the reads after it in one run: less time in backup mode before the snapshot.
+        backupAsked = true;
+        const [scnRows, versionRows] = await this.session.batch('ALTER DATABASE BEGIN BACKUP', [{ columns: { SCN: 'current_scn' }, rest: 'v$database' }, { columns: { VERSION: 'version' }, rest: 'v$instance' }], 'ALTER DATABASE BEGIN BACKUP');
+        scn = scnRows?.[0]?.SCN ?? '';
+        version = versionRows?.[0]?.VERSION || 'unknown';
+        if (!/^\d+$/.test(scn)) throw new SnaplogError(`V$DATABASE gave no SCN (${JSON.stringify(scn)})`);
+      } finally {
+        this.session.limitTo(undefined);
+      }
     } catch (error) {
+      this.session.limitTo(undefined);
       // ORA-01146: backup mode was on before this freeze (another tool's): not ours to end. Any other
-      // failure may have left ours on (a read failed, the connection dropped): END BACKUP to be sure.
-      if (error instanceof OracleError && error.oraCode === 'ORA-01146') {
-        if (guarded) await this.disarmGuard();
-      } else await this.forceRelease().catch(() => undefined);
+      // failure may have left ours on (a read failed, the connection dropped, the call was cut off at the
+      // deadline): END BACKUP to be sure.
+      if (backupAsked && !(error instanceof OracleError && error.oraCode === 'ORA-01146')) await this.forceRelease().catch(() => undefined);
+      else if (guarded) await this.disarmGuard();
       throw error;
     }
     return {
@@ -241,6 +253,11 @@ export class OracleEngine implements Engine {
   async filesInBackupMode(): Promise<number> {
     const [row] = await this.session.query({ N: 'COUNT(*)' }, "v$backup WHERE status = 'ACTIVE'", 'reading V$BACKUP');
     return Number(row?.N ?? 0);
+  }
+
+  async globalFreezeInForce(): Promise<string | undefined> {
+    const active = await this.filesInBackupMode();
+    return active > 0 ? `${active} datafile(s) are in backup mode (V$BACKUP status ACTIVE)` : undefined;
   }
 
   async warningsWhenNotFrozen(): Promise<string[]> {

@@ -1,13 +1,11 @@
 /** Runs a planned Oracle recovery: fetch + verify the archived logs, then RMAN (or SQL*Plus) as linux_user with OS auth. */
-import { chmod, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { execa } from 'execa';
 import type { Archive } from '../../archive/archive.js';
 import type { LogMetadata } from '../../archive/metadata.js';
 import type { SnaplogConfig } from '../../config/index.js';
 import { SnaplogError } from '../../errors.js';
 import { currentUserName } from '../../processes.js';
-import { fetchLogs } from '../../restore/fetch.js';
+import { createStaging, databaseUserIds, fetchIntoStaging, sealStaging, writeStagingFile } from '../staging.js';
 import { oracleConfig } from './config.js';
 import { findOraError, oracleError } from './errors.js';
 import { clientInvocation } from './session.js';
@@ -19,15 +17,28 @@ export function recoveryArguments(tool: RecoveryTool, scriptPath: string): strin
   return tool === 'rman' ? ['target', '/', `cmdfile=${scriptPath}`] : ['-S', '-L', '/ as sysdba', `@${scriptPath}`];
 }
 
-export async function runOracleRecovery(input: { config: SnaplogConfig; archive: Archive; systemId: string; logs: LogMetadata[]; stagingDir: string; script: string; tool: RecoveryTool; say: (line: string) => void }): Promise<void> {
+/**
+ * Fetches the planned logs into a new private staging folder (--staging, or a random one under the temp
+ * folder), writes the script there, hands files then folder to linux_user, then runs the tool.
+ */
+export async function runOracleRecovery(input: {
+  config: SnaplogConfig;
+  archive: Archive;
+  systemId: string;
+  logs: LogMetadata[];
+  /** --staging: a path that must not exist yet; default a new random folder. */
+  stagingDir: string | undefined;
+  script: (stagingDir: string) => string;
+  tool: RecoveryTool;
+  say: (line: string) => void;
+}): Promise<void> {
   const oracle = await oracleConfig(input.config);
   const planned = input.logs.map((log) => ({ name: log.name, sequence: log.sequence, size: log.size, sha256: log.sha256, storedName: log.storedName, compression: log.compression, from: 0 }));
-  const fetched = await fetchLogs(input.archive, input.systemId, planned, input.stagingDir, (log) => input.say(`fetched and verified ${log.name}`));
-  // The oracle user reads the staging folder; nothing in it is secret.
-  await chmod(input.stagingDir, 0o755);
-  for (const log of fetched) await chmod(log.path, 0o644);
-  const scriptPath = join(input.stagingDir, input.tool === 'rman' ? 'recover.rman' : 'recover.sql');
-  await writeFile(scriptPath, input.script, { mode: 0o644 });
+  const staging = await createStaging(input.stagingDir, 'oracle-restore', await databaseUserIds(oracle.linuxUser));
+  input.say(`staging folder ${staging.path}`);
+  const fetched = await fetchIntoStaging(input.archive, input.systemId, planned, staging, (log) => input.say(`fetched and verified ${log.name}`));
+  const scriptPath = await writeStagingFile(staging, input.tool === 'rman' ? 'recover.rman' : 'recover.sql', input.script(staging.path));
+  await sealStaging(staging);
   const { file, args: argv } = clientInvocation(oracle, input.tool, recoveryArguments(input.tool, scriptPath), currentUserName());
   const result = await execa(file, argv, { reject: false, input: '', env: { ORACLE_SID: oracle.sid, ORACLE_HOME: oracle.oracleHome }, timeout: 24 * 3600 * 1000 });
   const output = `${result.stdout ?? ''}\n${result.stderr ?? ''}`;

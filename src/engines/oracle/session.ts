@@ -23,7 +23,25 @@ export interface OracleSession {
   /** An optional statement, then the queries, in one round trip where the client allows (one sqlplus run); stops at the first error. */
   batch(statement: string | undefined, queries: Query[], what: string): Promise<Row[][]>;
   execute(statement: string, what: string): Promise<void>;
+  /**
+   * Every call from now on ends by `deadlineMs` (the freeze pre-step's deadline) as well as within
+   * call_timeout; undefined lifts the limit.
+   */
+  limitTo(deadlineMs: number | undefined): void;
   close(): Promise<void>;
+}
+
+/** Pure: how long the next call may take, in ms: call_timeout, or less when a deadline comes first. */
+export function callBudgetMs(callTimeoutSeconds: number, deadlineMs: number | undefined, now = Date.now()): number {
+  const budget = callTimeoutSeconds * 1000;
+  if (deadlineMs === undefined) return budget;
+  const left = deadlineMs - now;
+  if (left < 1000) {
+    throw new SnaplogError('no time left before the freeze deadline for another database call', {
+      hint: 'the pre-step took the whole [workload] timeout: check the archive and the database, or raise the timeout',
+    });
+  }
+  return Math.min(budget, left);
 }
 
 /** Pure: a date column as UTC ISO text, using the server's own time zone (SYSTIMESTAMP's) for DATE values. */
@@ -64,22 +82,35 @@ const PREAMBLE = ['WHENEVER SQLERROR EXIT FAILURE', 'SET HEADING OFF FEEDBACK OF
 
 export class SqlplusSession implements OracleSession {
   private readonly currentUser = currentUserName();
+  private deadlineMs: number | undefined;
 
   constructor(private readonly config: OracleConfig) {}
+
+  limitTo(deadlineMs: number | undefined): void {
+    this.deadlineMs = deadlineMs;
+  }
 
   private async run(body: string, what: string): Promise<string> {
     const { file, args } = clientInvocation(this.config, 'sqlplus', ['-S', '-L', '/nolog'], this.currentUser);
     const input = ['CONNECT / AS SYSDBA', ...PREAMBLE, body, 'EXIT'].join('\n') + '\n';
+    const budgetMs = callBudgetMs(this.config.callTimeoutSeconds, this.deadlineMs);
     const result = await execa(file, args, {
       input,
       reject: false,
-      timeout: this.config.callTimeoutSeconds * 1000,
+      timeout: budgetMs,
+      forceKillAfterDelay: 2000,
       env: { ORACLE_SID: this.config.sid, ORACLE_HOME: this.config.oracleHome },
     });
     const output = `${result.stdout ?? ''}\n${result.stderr ?? ''}`;
     const ora = findOraError(output);
     if (ora) throw oracleError(what, ora.code, ora.message);
-    if (result.timedOut) throw new OutcomeUnknownError(`${what}: sqlplus did not finish within ${this.config.callTimeoutSeconds} s; it may or may not have run`, { hint: 'raise [oracle] call_timeout or check the instance' });
+    if (result.timedOut) {
+      const cut = budgetMs < this.config.callTimeoutSeconds * 1000;
+      const limit = cut ? `by the freeze deadline (${Math.round(budgetMs / 1000)} s)` : `within ${this.config.callTimeoutSeconds} s`;
+      throw new OutcomeUnknownError(`${what}: sqlplus did not finish ${limit}; it may or may not have run`, {
+        hint: 'check the instance (alert log); raise [workload] timeout or [oracle] call_timeout if it is only slow',
+      });
+    }
     if (result.exitCode !== 0) {
       throw new SnaplogError(`${what}: sqlplus exited with ${result.exitCode ?? 'a signal'}: ${output.trim().split('\n').slice(-2).join(' / ') || 'no output'}`, {
         hint: (result as { code?: string }).code === 'ENOENT' ? 'check [workload] command_path (the folder of sqlplus) or ORACLE_HOME in oratab' : 'is the instance up? does linux_user have OS authentication (dba group)?',
@@ -108,6 +139,8 @@ export class SqlplusSession implements OracleSession {
 /** What ThinSession needs of an oracledb Connection (a fake one in tests). */
 export interface ThinConnection {
   execute(sql: string, binds?: unknown[], options?: { outFormat?: number }): Promise<{ rows?: unknown[] }>;
+  /** node-oracledb's per-round-trip limit in ms (0 = none): how a deadline reaches a Thin call. */
+  callTimeout?: number;
   close(): Promise<void>;
 }
 
@@ -115,12 +148,19 @@ export interface ThinConnection {
 const isRepeatable = (statement: string): boolean => !/BEGIN BACKUP|CREATE_JOB/i.test(statement);
 
 export class ThinSession implements OracleSession {
+  private deadlineMs: number | undefined;
+
   constructor(
     private connection: ThinConnection,
     private readonly objectFormat: number,
     /** A new connection when the old one is lost (the watchdog's may sit idle for the whole timeout). */
     private readonly reconnect?: () => Promise<ThinConnection>,
+    private readonly callTimeoutSeconds = 120,
   ) {}
+
+  limitTo(deadlineMs: number | undefined): void {
+    this.deadlineMs = deadlineMs;
+  }
 
   private mapError(what: string, error: unknown): Error {
     if (error instanceof SnaplogError) return error;
@@ -132,6 +172,7 @@ export class ThinSession implements OracleSession {
   }
 
   private async call<T>(what: string, work: (connection: ThinConnection) => Promise<T>, repeatable: boolean): Promise<T> {
+    this.connection.callTimeout = this.deadlineMs === undefined ? 0 : callBudgetMs(this.callTimeoutSeconds, this.deadlineMs);
     try {
       return await work(this.connection);
     } catch (error) {
@@ -188,7 +229,7 @@ export async function openSession(config: OracleConfig, readPassword: () => Prom
       privilege: auth.privilege === 'sysbackup' ? oracledb.SYSBACKUP : oracledb.SYSDBA,
     })) as ThinConnection;
   try {
-    return new ThinSession(await connect(), oracledb.OUT_FORMAT_OBJECT, connect);
+    return new ThinSession(await connect(), oracledb.OUT_FORMAT_OBJECT, connect, config.callTimeoutSeconds);
   } catch (error) {
     if (error instanceof SnaplogError) throw error;
     const ora = findOraError((error as Error).message);
