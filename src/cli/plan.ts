@@ -19,7 +19,23 @@ export function planJson(plan: RestorePlan): Record<string, unknown> {
     bytesToReplay: plan.bytesToReplay,
     restorable: plan.restorable,
     gaps: plan.gaps,
+    preparedXa: plan.preparedXa ?? [],
+    ...(plan.xaIncomplete?.length ? { xaIncomplete: plan.xaIncomplete } : {}),
   };
+}
+
+/** Warning lines for XA transactions the stop leaves prepared (their XA COMMIT / ROLLBACK is after the stop). */
+export function preparedXaLines(plan: Pick<RestorePlan, 'preparedXa' | 'xaIncomplete'>): string[] {
+  const prepared = plan.preparedXa ?? [];
+  const lines = prepared.map(
+    (xa) =>
+      `warning  XA transaction ${xa.xid}${xa.gtid ? ` (GTID ${xa.gtid})` : ''}, prepared at ${xa.file}:${xa.position}, is committed or rolled back ` +
+      'after the stop: the restored server holds it prepared, with its locks, until you run XA COMMIT or XA ROLLBACK with that XID (XA RECOVER lists it)',
+  );
+  if (plan.xaIncomplete?.length) {
+    lines.push(`warning  ${plan.xaIncomplete.join(', ')} hold more XA transactions than their metadata lists: check XA RECOVER on the restored server`);
+  }
+  return lines;
 }
 
 /** How a target reads in text: a time in UTC and in local time (either can be pasted back into --to). */
@@ -72,6 +88,7 @@ export function describePlan(plan: RestorePlan): string {
     `stop     ${stopText(stop)}`,
     `replay   ${(plan.bytesToReplay / 1048576).toFixed(1)} MB`,
     ...windowLines(plan.restorable),
+    ...preparedXaLines(plan),
   ];
   return lines.join('\n');
 }
