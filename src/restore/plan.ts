@@ -565,16 +565,23 @@ function isoMicros(micros: number): string {
   return `${new Date(seconds * 1000).toISOString().slice(0, 19)}.${String(micros % 1_000_000).padStart(6, '0')}Z`;
 }
 
-/** The transaction with this GTID (matched by domain/uuid and number; a different server id in the text is an error that names the real one). */
+/**
+ * The transaction with this GTID, matched by stream and number: a MySQL uuid and tag in any letter case;
+ * a MariaDB GTID whose server id differs is an error that names the real one.
+ */
 function transactionIndexOf(transactions: TransactionBoundary[], text: string, log: string): number {
   const exact = transactions.findIndex((transaction) => transaction.gtid === text);
   if (exact >= 0) return exact;
   const wanted = parseGtid(text);
-  const same = wanted && transactions.find((transaction) => {
+  const same = wanted ? transactions.findIndex((transaction) => {
     const gtid = transaction.gtid ? parseGtid(transaction.gtid) : undefined;
     return gtid?.stream === wanted.stream && gtid.seq === wanted.seq;
-  });
-  if (same) throw new PlanError(`GTID ${text} is not in ${log}: ${same.gtid} is (same domain and sequence number, another server id)`, `use ${same.gtid}`);
+  }) : -1;
+  if (same >= 0 && wanted!.stream.includes('-')) return same;
+  if (same >= 0) {
+    const real = transactions[same]!.gtid;
+    throw new PlanError(`GTID ${text} is not in ${log}: ${real} is (same domain and sequence number, another server id)`, `use ${real}`);
+  }
   throw new PlanError(`GTID ${text} is not a transaction of ${log} after the snapshot position`, 'check the GTID with snaplog find');
 }
 
