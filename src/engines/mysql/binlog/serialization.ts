@@ -38,6 +38,7 @@ export class SerializedReader {
     return (first >> bytes) + rest * 2 ** (8 - bytes);
   }
 
+  /** Signed variable-length integer (exact up to ±2^52: the zig-zag form doubles it). */
   signed(what: string): number {
     const zigzag = this.unsigned(what);
     const magnitude = Math.floor(zigzag / 2);
