@@ -74,6 +74,12 @@ describe.skipIf(!existsSync('/usr/sbin/mariadbd') && !existsSync('/usr/bin/maria
     expect(text.code).toBe(0);
     expect(text.stdout).toContain(`warning  XA transaction ${XID} (GTID ${prepareGtid}), prepared at mysql-bin.000002:`);
     expect(text.stdout).toContain('XA COMMIT or XA ROLLBACK');
+    // restore prints the same plan before it replays anything (here --dry-run, which stops there).
+    const dry = await snaplog(['restore', '--before-gtid', commitGtid, '--datadir', join(setup.dir, 'restored'), '--dry-run', '--config', setup.configPath]);
+    expect(dry.code, dry.stderr).toBe(0);
+    expect(dry.stdout).toContain(`warning  XA transaction ${XID}`);
+    const dryJson = await snaplog(['restore', '--before-gtid', commitGtid, '--datadir', join(setup.dir, 'restored'), '--dry-run', '--json', '--config', setup.configPath]);
+    expect(JSON.parse(dryJson.stdout).plan.preparedXa.map((xa: { xid: string }) => xa.xid)).toEqual([XID]);
   });
 
   it('a stop after the XA COMMIT (or before the PREPARE) leaves nothing prepared', async () => {
