@@ -486,7 +486,10 @@ export function locateStop(
   const endOfLog = boundaryLogMeta?.lastCompleteTransactionEnd ?? lastLog.size;
   let stop: StopPoint;
   const describe = (transaction: TransactionBoundary | undefined) =>
-    transaction && { gtid: transaction.gtid, commitTime: transaction.commitTimeMicros !== undefined ? isoMicros(transaction.commitTimeMicros) : iso(transaction.commitTime) };
+    transaction && {
+      gtid: transaction.gtid,
+      commitTime: transaction.commitTimeMicros !== undefined ? isoMicros(transaction.commitTimeMicros) : iso(transaction.commitTime),
+    };
 
   const stopBefore = (i: number): StopPoint => {
     const excluded = transactions[i]!;
@@ -554,7 +557,9 @@ export function locateStop(
 function preparedAtStop(chain: ChainPlan, index: TransactionBoundary[], stop: StopPoint, meta?: Pick<LogMetadata, 'details'>): PreparedXa[] {
   const state = new Map((chain.xaPreparedBefore ?? []).map((prepared) => [prepared.xid, prepared]));
   const listed = xaRecordsOf(meta);
-  const steps = listed ?? index.flatMap((transaction) => (transaction.xa ? [{ ...transaction.xa, gtid: transaction.gtid, endPosition: transaction.endPosition }] : []));
+  const fromIndex = () =>
+    index.flatMap((transaction) => (transaction.xa ? [{ ...transaction.xa, gtid: transaction.gtid, endPosition: transaction.endPosition }] : []));
+  const steps = listed ?? fromIndex();
   applyXa(state, stop.file, steps.filter((step) => step.endPosition <= stop.position));
   return [...state.values()];
 }

@@ -152,7 +152,12 @@ export class BinlogBuilder {
    * sequence_number; with `commit` (MySQL 8.0.1+) the 7-byte immediate commit timestamp (bit 55 set when an
    * original one follows), the original one, transaction_length (packed, 0) and immediate_server_version.
    */
-  mysqlGtid(uuid: string, gno: number | bigint, anonymous = false, commit?: { immediateMicros: number; originalMicros?: number; serverVersion?: number }): number {
+  mysqlGtid(
+    uuid: string,
+    gno: number | bigint,
+    anonymous = false,
+    commit?: { immediateMicros: number; originalMicros?: number; serverVersion?: number },
+  ): number {
     const body = Buffer.alloc(42);
     body[0] = 1;
     Buffer.from(uuid.replace(/-/g, ''), 'hex').copy(body, 1);
@@ -175,7 +180,12 @@ export class BinlogBuilder {
    * MySQL 8.3+ GTID_TAGGED_LOG_EVENT in the serialization library format (see decodeTaggedGtid): the fields in
    * id order, original_commit_timestamp only when it differs from the immediate one (as the server writes it).
    */
-  mysqlTaggedGtid(uuid: string, tag: string, gno: number, options: { immediateMicros: number; originalMicros?: number; lastCommitted?: number; sequenceNumber?: number; serverVersion?: number }): number {
+  mysqlTaggedGtid(
+    uuid: string,
+    tag: string,
+    gno: number,
+    options: { immediateMicros: number; originalMicros?: number; lastCommitted?: number; sequenceNumber?: number; serverVersion?: number },
+  ): number {
     const uuidBytes = Buffer.from(uuid.replace(/-/g, ''), 'hex');
     const fields: Buffer[] = [
       encodeUnsigned(0), encodeUnsigned(0),
@@ -186,7 +196,9 @@ export class BinlogBuilder {
       encodeUnsigned(5), encodeSigned(options.sequenceNumber ?? 1),
       encodeUnsigned(6), encodeUnsigned(options.immediateMicros),
     ];
-    if (options.originalMicros !== undefined && options.originalMicros !== options.immediateMicros) fields.push(encodeUnsigned(7), encodeUnsigned(options.originalMicros));
+    if (options.originalMicros !== undefined && options.originalMicros !== options.immediateMicros) {
+      fields.push(encodeUnsigned(7), encodeUnsigned(options.originalMicros));
+    }
     fields.push(encodeUnsigned(8), encodeUnsigned(0), encodeUnsigned(9), encodeUnsigned(options.serverVersion ?? 80400));
     const payload = Buffer.concat(fields);
     // Field id 1 (the format version), then the size counted from the first byte (its own length included), then the last non-ignorable field id + 1.

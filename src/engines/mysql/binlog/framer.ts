@@ -1,4 +1,6 @@
-import { BINLOG_MAGIC, CHECKSUM_LENGTH, EVENT_HEADER_LENGTH, EventFlag, EventType, MAGIC_LENGTH, MYSQL_ENCRYPTED_BINLOG_MAGIC, eventTypeName } from './constants.js';
+import {
+  BINLOG_MAGIC, CHECKSUM_LENGTH, EVENT_HEADER_LENGTH, EventFlag, EventType, MAGIC_LENGTH, MYSQL_ENCRYPTED_BINLOG_MAGIC, eventTypeName,
+} from './constants.js';
 import { crc32Of } from './checksum.js';
 import type { EventHeader } from './event-header.js';
 import { decodeFormatDescription } from './format-description.js';
@@ -134,7 +136,8 @@ export class EventFramer {
       i = take;
       for (let k = 0; k < this.magicFill; k++) {
         if (this.magic[k] !== BINLOG_MAGIC[k]) {
-          this.fail(0, this.magicFill === MAGIC_LENGTH && this.magic.equals(MYSQL_ENCRYPTED_BINLOG_MAGIC) ? MYSQL_ENCRYPTED_PROBLEM : 'not a binlog file (bad magic number)');
+          const encrypted = this.magicFill === MAGIC_LENGTH && this.magic.equals(MYSQL_ENCRYPTED_BINLOG_MAGIC);
+          this.fail(0, encrypted ? MYSQL_ENCRYPTED_PROBLEM : 'not a binlog file (bad magic number)');
           return;
         }
       }

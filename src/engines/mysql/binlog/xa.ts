@@ -44,7 +44,10 @@ function partBytes(quoted: string | undefined, hex: string | undefined, hex0x: s
   return Buffer.from(digits.length % 2 ? `0${digits}` : digits, 'hex');
 }
 
-/** `XA COMMIT 'x'` / `XA ROLLBACK X'78',X'',1` → the step; undefined when the text is not one (or is `XA COMMIT … ONE PHASE`, which is written as its own prepare). */
+/**
+ * `XA COMMIT 'x'` / `XA ROLLBACK X'78',X'',1` → the step; undefined when the text is not one (`XA COMMIT … ONE PHASE`
+ * is never such a statement in a binlog: it is written as a prepare event with one_phase set).
+ */
 export function xaStepOfStatement(text: string): XaStep | undefined {
   const match = XA_END_STATEMENT.exec(text);
   if (!match) return undefined;
