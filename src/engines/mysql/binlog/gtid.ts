@@ -30,12 +30,10 @@ export interface MysqlGtid {
 const COMMIT_TIMESTAMP_AT = 42;
 /** The timestamps are 7 bytes; bit 55 of the immediate one says an original one follows (control_events.h, Gtid_event). */
 const TIMESTAMP_BYTES = 7;
-const ORIGINAL_FOLLOWS = 2 ** 55;
 
-/** A 7-byte little-endian microsecond stamp at `at` without its top flag bit, and whether the flag was set. */
-function commitStamp(body: Buffer, at: number): { micros: number; flagged: boolean } {
-  const high = body[at + 6]!;
-  return { micros: body.readUIntLE(at, 6) + (high & 0x7f) * 2 ** 48, flagged: (high & 0x80) !== 0 };
+/** A 7-byte little-endian microsecond stamp at `at`, without its top flag bit (read in place: once per transaction). */
+function commitStamp(body: Buffer, at: number): number {
+  return body.readUIntLE(at, 6) + (body[at + 6]! & 0x7f) * 2 ** 48;
 }
 
 /**
@@ -52,10 +50,11 @@ export function decodeMysqlGtid(body: Buffer, anonymous: boolean): MysqlGtid {
     result.sequenceNumber = body.readBigInt64LE(34);
     if (body.length >= COMMIT_TIMESTAMP_AT + TIMESTAMP_BYTES) {
       const immediate = commitStamp(body, COMMIT_TIMESTAMP_AT);
-      result.immediateCommitMicros = immediate.micros;
-      result.originalCommitMicros = immediate.micros;
-      if (immediate.flagged && body.length >= COMMIT_TIMESTAMP_AT + 2 * TIMESTAMP_BYTES) {
-        result.originalCommitMicros = commitStamp(body, COMMIT_TIMESTAMP_AT + TIMESTAMP_BYTES).micros;
+      result.immediateCommitMicros = immediate;
+      result.originalCommitMicros = immediate;
+      const originalFollows = (body[COMMIT_TIMESTAMP_AT + 6]! & 0x80) !== 0;
+      if (originalFollows && body.length >= COMMIT_TIMESTAMP_AT + 2 * TIMESTAMP_BYTES) {
+        result.originalCommitMicros = commitStamp(body, COMMIT_TIMESTAMP_AT + TIMESTAMP_BYTES);
       }
     }
   }
