@@ -10,6 +10,7 @@ import { decodeTransactionPayload } from '../../src/engines/mysql/binlog/events.
 import { factsFromScan } from '../../src/engines/mysql/log-facts.js';
 import { locateStop, planChain } from '../../src/restore/plan.js';
 import { parseTarget } from '../../src/restore/target.js';
+import { GtidSet, gtidIncluded, parseGtid } from '../../src/restore/gtid.js';
 import type { LogMetadata } from '../../src/archive/metadata.js';
 import type { SnapshotRecord } from '../../src/archive/snapshot-record.js';
 import { preparedXaLines } from '../../src/cli/plan.js';
@@ -169,6 +170,20 @@ describe('MySQL 8.3+ tagged GTIDs (GTID_TAGGED_LOG_EVENT, type 42)', () => {
     expect(parseTarget({ toGtid: `${UUID}:1-10:batch:1-4` })).toEqual({ kind: 'gtid-position', position: `${UUID}:1-10,${UUID}:batch:1-4` });
     expect(() => parseTarget({ toGtid: `${UUID}:1-10:batch` })).toThrow(/tag batch has no interval/);
     expect(() => parseTarget({ beforeGtid: `${UUID}:9bad:4` })).toThrow(/not a single GTID/);
+  });
+
+  it('tagged GTID sets as @@gtid_executed prints them: a tag applies to the intervals after it', () => {
+    expect(parseGtid(`${UUID}:Batch:4`)).toEqual({ stream: `${UUID}:batch`, seq: 4 });
+    const executed = GtidSet.parse(`${UUID.toUpperCase()}:1-10:batch:1-3:5,\n${UUID}:other:7`);
+    expect(executed.format()).toBe(`${UUID}:1-10,${UUID}:batch:1-3:5,${UUID}:other:7`);
+    expect(executed.includes(parseGtid(`${UUID}:batch:5`)!)).toBe(true);
+    expect(executed.includes(parseGtid(`${UUID}:batch:4`)!)).toBe(false);
+    expect(executed.includes(parseGtid(`${UUID}:4`)!)).toBe(true);
+    expect(executed.covers(GtidSet.parse(`${UUID}:batch:2-3`))).toBe(true);
+    expect(executed.covers(GtidSet.parse(`${UUID}:other:1-7`))).toBe(false);
+    // A snapshot taken at that state already holds uuid:batch:3, not uuid:batch:4.
+    expect(gtidIncluded(executed.format(), parseGtid(`${UUID}:batch:3`)!)).toBe(true);
+    expect(gtidIncluded(executed.format(), parseGtid(`${UUID}:batch:4`)!)).toBe(false);
   });
 
   it('plan finds a tagged GTID by its stream range and stops right after it', () => {
