@@ -33,7 +33,10 @@ export function preparedXaLines(plan: Pick<RestorePlan, 'preparedXa' | 'xaIncomp
       'after the stop: the restored server holds it prepared, with its locks, until you run XA COMMIT or XA ROLLBACK with that XID (XA RECOVER lists it)',
   );
   if (plan.xaIncomplete?.length) {
-    lines.push(`warning  ${plan.xaIncomplete.join(', ')} hold more XA transactions than their metadata lists: check XA RECOVER on the restored server`);
+    lines.push(
+      `note     ${plan.xaIncomplete.join(', ')} may hold XA transactions the plan cannot see (compressed MySQL transactions, or more XA ` +
+        'steps than the metadata lists): after the restore, XA RECOVER lists any left prepared',
+    );
   }
   return lines;
 }

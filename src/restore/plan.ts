@@ -73,7 +73,7 @@ export interface ChainPlan {
   lastBeforeBoundary?: { file: string; gtid?: string; endPosition: number };
   /** XA transactions still prepared at the end of the logs before the last planned one (from their metadata). */
   xaPreparedBefore?: PreparedXa[];
-  /** Logs whose XA steps the metadata does not list completely (more than the reader keeps). */
+  /** Logs whose XA steps the metadata may not list completely: more than the reader keeps, or MySQL compressed transactions. */
   xaIncomplete?: string[];
   restorable: RestorableWindow;
 }
@@ -459,13 +459,18 @@ function applyXa(state: Map<string, PreparedXa>, file: string, steps: Iterable<{
   }
 }
 
+/** XA steps the metadata cannot list: over the reader's limit, or inside MySQL compressed transactions (not decompressed). */
+function xaHidden(log: Pick<LogMetadata, 'details'> | undefined): boolean {
+  return Boolean(log?.details?.['xaOverflow']) || Number(log?.details?.['compressedTransactions'] ?? 0) > 0;
+}
+
 /** Pure: the XA transactions left prepared at the end of these logs (every archived log before the last planned one, in order). */
 export function xaStateBefore(logs: LogMetadata[]): { prepared: PreparedXa[]; incomplete: string[] } {
   const state = new Map<string, PreparedXa>();
   const incomplete: string[] = [];
   for (const log of [...logs].sort((a, b) => a.sequence - b.sequence)) {
     applyXa(state, log.name, xaRecordsOf(log) ?? []);
-    if (log.details?.['xaOverflow']) incomplete.push(log.name);
+    if (xaHidden(log)) incomplete.push(log.name);
   }
   return { prepared: [...state.values()], incomplete };
 }
@@ -546,7 +551,8 @@ export function locateStop(
   }
   const logs = chain.logs.map((log, i) => (i === chain.logs.length - 1 ? { ...log, to: stop.position } : log));
   const bytesToReplay = logs.reduce((sum, log) => sum + Math.max(0, (log.to ?? log.size) - log.from), 0);
-  return { ...chain, logs, stop, bytesToReplay, gaps: [], preparedXa: preparedAtStop(chain, index, stop, boundaryLogMeta) };
+  const xaIncomplete = [...(chain.xaIncomplete ?? []), ...(xaHidden(boundaryLogMeta) ? [lastLog.name] : [])];
+  return { ...chain, logs, stop, bytesToReplay, gaps: [], preparedXa: preparedAtStop(chain, index, stop, boundaryLogMeta), xaIncomplete };
 }
 
 /**

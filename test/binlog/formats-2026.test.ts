@@ -274,6 +274,17 @@ describe('TRANSACTION_PAYLOAD (type 40): one transaction inside, its GTID event 
     ]);
     const events = await eventsOf(bytes);
     expect(events.find((e) => e.typeName === 'TRANSACTION_PAYLOAD')).toMatchObject({ gtid: `${UUID}:5`, commits: true, transactionStart: start });
+
+    // An XA step inside a compressed transaction cannot be seen without decompressing: the plan says so instead of staying silent.
+    expect(scan.compressedTransactions).toBe(1);
+    const meta = metadataOf('binlog.000001', 1, bytes);
+    expect(meta.details?.['compressedTransactions']).toBe(1);
+    const chain = planChain({ snapshots: [snapshotAt1(start, `${UUID}:1-4`)], logs: [meta], target: parseTarget({ toGtid: `${UUID}:5` }) });
+    const plan = locateStop(chain, scan.transactions, meta);
+    expect(plan.stop.position).toBe(end);
+    expect(plan.preparedXa).toEqual([]);
+    expect(plan.xaIncomplete).toEqual(['binlog.000001']);
+    expect(preparedXaLines(plan)).toEqual([expect.stringMatching(/^note {5}binlog\.000001 may hold XA transactions the plan cannot see \(compressed MySQL/)]);
   });
 });
 

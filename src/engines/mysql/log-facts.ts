@@ -35,6 +35,7 @@ export function factsFromScan(scan: BinlogScan): LogFacts {
       // XA steps (prepare / commit / rollback with their positions): the planner names the XA transactions a stop leaves prepared.
       ...(scan.xa.length ? { xa: scan.xa } : {}),
       ...(scan.xaOverflow ? { xaOverflow: true } : {}),
+      ...(scan.compressedTransactions ? { compressedTransactions: scan.compressedTransactions } : {}),
     },
   };
 }

@@ -359,6 +359,7 @@ export class BinlogScanner {
         tracker.statement(position, end, time, 'other');
         return;
       case Action.Commit:
+        if (event.header.type === EventType.TRANSACTION_PAYLOAD) scan.compressedTransactions = (scan.compressedTransactions ?? 0) + 1;
         tracker.commitEvent(end, time);
         return;
       case Action.XaPrepare: {

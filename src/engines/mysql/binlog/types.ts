@@ -64,6 +64,11 @@ export interface BinlogScan {
   xa: XaRecord[];
   /** The log holds more XA steps than `xa` lists. */
   xaOverflow?: true;
+  /**
+   * MySQL TRANSACTION_PAYLOAD events (binlog_transaction_compression = ON): transactions whose events are
+   * zstd-compressed. The reader does not decompress them, so an XA step inside one is not in `xa`.
+   */
+  compressedTransactions?: number;
   /** Empty for a healthy file. */
   problems: BinlogProblem[];
 }
