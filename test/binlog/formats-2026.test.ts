@@ -412,5 +412,9 @@ describe('MySQL encrypted binlogs (binlog_encryption = ON)', () => {
     await expect(eventsOf(header)).rejects.toThrow(BinlogFormatError);
     await expect(eventsOf(header)).rejects.toThrow(/keyring/);
     expect(scanBinlogBuffer(Buffer.from([0xfc, 0x62, 0x69, 0x6e, 0, 0])).problems[0]!.problem).toMatch(/not a binlog/);
+    // Also when the bytes arrive one at a time.
+    const scanner = new BinlogScanner();
+    for (const byte of header.subarray(0, 8)) scanner.push(Buffer.from([byte]));
+    expect(scanner.finish().problems.map((p) => p.problem)).toEqual([expect.stringMatching(/MySQL encrypted binlog/)]);
   });
 });

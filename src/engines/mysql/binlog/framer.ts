@@ -134,12 +134,12 @@ export class EventFramer {
       chunk.copy(this.magic, this.magicFill, 0, take);
       this.magicFill += take;
       i = take;
-      for (let k = 0; k < this.magicFill; k++) {
-        if (this.magic[k] !== BINLOG_MAGIC[k]) {
-          const encrypted = this.magicFill === MAGIC_LENGTH && this.magic.equals(MYSQL_ENCRYPTED_BINLOG_MAGIC);
-          this.fail(0, encrypted ? MYSQL_ENCRYPTED_PROBLEM : 'not a binlog file (bad magic number)');
-          return;
-        }
+      const filled = this.magic.subarray(0, this.magicFill);
+      if (!filled.equals(BINLOG_MAGIC.subarray(0, this.magicFill))) {
+        // A MySQL encrypted binlog is told apart only once its four bytes are in (chunks may be smaller).
+        const encrypted = filled.equals(MYSQL_ENCRYPTED_BINLOG_MAGIC.subarray(0, this.magicFill));
+        if (!encrypted || this.magicFill === MAGIC_LENGTH) this.fail(0, encrypted ? MYSQL_ENCRYPTED_PROBLEM : 'not a binlog file (bad magic number)');
+        return;
       }
     }
     while (i < length && !this.stopped) {
