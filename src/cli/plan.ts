@@ -32,9 +32,11 @@ export function preparedXaLines(plan: Pick<RestorePlan, 'preparedXa' | 'xaIncomp
       `warning  XA transaction ${xa.xid}${xa.gtid ? ` (GTID ${xa.gtid})` : ''}, prepared at ${xa.file}:${xa.position}, is committed or rolled back ` +
       'after the stop: the restored server holds it prepared, with its locks, until you run XA COMMIT or XA ROLLBACK with that XID (XA RECOVER lists it)',
   );
-  if (plan.xaIncomplete?.length) {
+  const hidden = plan.xaIncomplete ?? [];
+  if (hidden.length) {
+    const names = hidden.length > 3 ? `${hidden.slice(0, 3).join(', ')} and ${hidden.length - 3} more logs` : hidden.join(', ');
     lines.push(
-      `note     ${plan.xaIncomplete.join(', ')} may hold XA transactions the plan cannot see (compressed MySQL transactions, or more XA ` +
+      `note     ${names} may hold XA transactions the plan cannot see (compressed MySQL transactions, or more XA ` +
         'steps than the metadata lists): after the restore, XA RECOVER lists any left prepared',
     );
   }

@@ -422,8 +422,7 @@ export function planChain(input: { snapshots: SnapshotRecord[]; logs: LogMetadat
   const lastBeforeBoundary = previous?.lastTransaction
     ? { lastBeforeBoundary: { file: previous.name, gtid: previous.lastTransaction, endPosition: previous.lastCompleteTransactionEnd ?? previous.size } }
     : {};
-  const lastPlanned = chain[last]!;
-  const xa = xaStateBefore(logs.filter((log) => log.sequence < lastPlanned.sequence));
+  const xa = xaStateBefore([...historyBefore(chain[0]!, logs), ...chain.slice(0, last)]);
   return {
     snapshot,
     target: input.target,
@@ -464,7 +463,23 @@ function xaHidden(log: Pick<LogMetadata, 'details'> | undefined): boolean {
   return Boolean(log?.details?.['xaOverflow']) || Number(log?.details?.['compressedTransactions'] ?? 0) > 0;
 }
 
-/** Pure: the XA transactions left prepared at the end of these logs (every archived log before the last planned one, in order). */
+/**
+ * The archived logs right before `first` that continue into it (numbers in a row, the same history): an XA
+ * transaction prepared in them and not finished is still prepared in a snapshot taken in `first`.
+ */
+function historyBefore(first: LogMetadata, logs: LogMetadata[]): LogMetadata[] {
+  const history: LogMetadata[] = [];
+  let next = first;
+  for (let i = logs.indexOf(first) - 1; i >= 0; i--) {
+    const log = logs[i]!;
+    if (log.sequence !== next.sequence - 1 || lineageBreak(log, next)) break;
+    history.unshift(log);
+    next = log;
+  }
+  return history;
+}
+
+/** Pure: the XA transactions left prepared at the end of these logs (the history before the last planned log, in order). */
 export function xaStateBefore(logs: LogMetadata[]): { prepared: PreparedXa[]; incomplete: string[] } {
   const state = new Map<string, PreparedXa>();
   const incomplete: string[] = [];

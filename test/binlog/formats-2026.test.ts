@@ -365,6 +365,40 @@ describe('XA: PREPARE and COMMIT are two transactions', () => {
   });
 });
 
+describe('XA prepared before the snapshot', () => {
+  /** A log holding one XA PREPARE of `gtrid` (never committed in it), as binlog.00000N. */
+  function preparedLog(sequence: number, gtrid: string): LogMetadata {
+    const b = new BinlogBuilder({ flavor: 'mysql', time: DAY });
+    b.previousGtids({ [UUID]: [[1, sequence * 10]] });
+    b.mysqlGtid(UUID, sequence * 10 + 1, false, { immediateMicros: (DAY + sequence) * 1e6 });
+    b.query(`XA START '${gtrid}'`);
+    b.query(`XA END '${gtrid}'`);
+    b.xaPrepare({ gtrid });
+    b.rotate(`binlog.${String(sequence + 1).padStart(6, '0')}`);
+    return metadataOf(`binlog.${String(sequence).padStart(6, '0')}`, sequence, b.toBuffer());
+  }
+
+  it('counts from the archived logs that lead into the snapshot\'s log, not from across a gap', () => {
+    const b = new BinlogBuilder({ flavor: 'mysql', time: DAY + 10 });
+    b.previousGtids({ [UUID]: [[1, 30]] });
+    const snapshotAt = b.position;
+    b.mysqlGtid(UUID, 31, false, { immediateMicros: (DAY + 11) * 1e6 });
+    rowTransaction(b, 1);
+    const snapshotLog = metadataOf('binlog.000003', 3, b.toBuffer());
+    const position = { file: 'binlog.000003', position: snapshotAt, gtid: `${UUID}:1-30` };
+    const snapshot: SnapshotRecord = { ...snapshotAt1(snapshotAt, position.gtid), position };
+    const prepared = (logs: LogMetadata[]) =>
+      locateStop(planChain({ snapshots: [snapshot], logs, target: parseTarget({ latest: true }) }), [], snapshotLog).preparedXa.map((xa) => [xa.xid, xa.file]);
+    // binlog.000002 leads into binlog.000003: its prepared XA is in the snapshot, still prepared.
+    expect(prepared([preparedLog(1, 'a'), preparedLog(2, 'b'), snapshotLog])).toEqual([
+      ["X'61',X'',1", 'binlog.000001'],
+      ["X'62',X'',1", 'binlog.000002'],
+    ]);
+    // With binlog.000002 missing, binlog.000001 is another stretch of history: it says nothing about the snapshot.
+    expect(prepared([preparedLog(1, 'a'), snapshotLog])).toEqual([]);
+  });
+});
+
 describe('MariaDB 12.3 PARTIAL_ROW_DATA (type 172)', () => {
   it('fragments of one row event stay inside their transaction, in any chunking; fields as documented', async () => {
     const b = new BinlogBuilder({ time: DAY });
