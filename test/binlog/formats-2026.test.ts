@@ -424,6 +424,7 @@ describe('MariaDB 12.3 PARTIAL_ROW_DATA (type 172)', () => {
       expect(scan.problems).toEqual([]);
       expect(scan.transactions.map((t) => [t.startPosition, t.endPosition, t.gtid])).toEqual([[start, end, '0-1-7'], [end, bytes.length, '0-1-8']]);
       expect(scan.eventCount).toBe(11);
+      expect(scan.partialRowEvents).toBe(3);
     }
     const events = await eventsOf(bytes);
     expect(events.filter((e) => e.typeName === 'PARTIAL_ROW_DATA').map((e) => [e.fragment, e.gtid, e.transactionStart])).toEqual([

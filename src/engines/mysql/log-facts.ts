@@ -36,6 +36,7 @@ export function factsFromScan(scan: BinlogScan): LogFacts {
       ...(scan.xa.length ? { xa: scan.xa } : {}),
       ...(scan.xaOverflow ? { xaOverflow: true } : {}),
       ...(scan.compressedTransactions ? { compressedTransactions: scan.compressedTransactions } : {}),
+      ...(scan.partialRowEvents ? { partialRowEvents: scan.partialRowEvents } : {}),
     },
   };
 }

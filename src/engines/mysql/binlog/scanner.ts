@@ -57,6 +57,7 @@ function decodingCapture(type: number, size: number): number {
 const enum Action {
   None,
   Context,
+  PartialRowData,
   Outside,
   FormatDescription,
   MariadbGtid,
@@ -79,6 +80,7 @@ const ACTIONS = (() => {
   const set = (action: Action, ...types: number[]) => types.forEach((type) => (actions[type] = action));
   set(Action.Context, EventType.TABLE_MAP, EventType.INTVAR, EventType.RAND, EventType.USER_VAR, EventType.ANNOTATE_ROWS, EventType.ROWS_QUERY, EventType.BEGIN_LOAD_QUERY, EventType.APPEND_BLOCK, EventType.CREATE_FILE);
   for (let type = 0; type < 256; type++) if (isRowDataEvent(type)) actions[type] = Action.Context;
+  set(Action.PartialRowData, EventType.PARTIAL_ROW_DATA);
   set(Action.Outside, EventType.BINLOG_CHECKPOINT, EventType.HEARTBEAT, EventType.HEARTBEAT_V2);
   set(Action.FormatDescription, EventType.FORMAT_DESCRIPTION);
   set(Action.MariadbGtid, EventType.MARIADB_GTID);
@@ -397,6 +399,11 @@ export class BinlogScanner {
         return;
       case Action.Outside:
         tracker.outside();
+        return;
+      case Action.PartialRowData:
+        // A piece of one row event too large to send whole (MariaDB 12.3): row data of the open transaction.
+        scan.partialRowEvents = (scan.partialRowEvents ?? 0) + 1;
+        tracker.context(position);
         return;
     }
   }

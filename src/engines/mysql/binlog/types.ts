@@ -69,6 +69,8 @@ export interface BinlogScan {
    * zstd-compressed. The reader does not decompress them, so an XA step inside one is not in `xa`.
    */
   compressedTransactions?: number;
+  /** MariaDB 12.3 PARTIAL_ROW_DATA events: fragments of row events, each inside its transaction. */
+  partialRowEvents?: number;
   /** Empty for a healthy file. */
   problems: BinlogProblem[];
 }
