@@ -20,7 +20,28 @@ export function planJson(plan: RestorePlan): Record<string, unknown> {
     bytesToReplay: plan.bytesToReplay,
     restorable: plan.restorable,
     gaps: plan.gaps,
+    preparedXa: plan.preparedXa ?? [],
+    ...(plan.xaIncomplete?.length ? { xaIncomplete: plan.xaIncomplete } : {}),
   };
+}
+
+/** Warning lines for XA transactions the stop leaves prepared (their XA COMMIT / ROLLBACK is after the stop). */
+export function preparedXaLines(plan: Pick<RestorePlan, 'preparedXa' | 'xaIncomplete'>): string[] {
+  const prepared = plan.preparedXa ?? [];
+  const lines = prepared.map(
+    (xa) =>
+      `warning  XA transaction ${xa.xid}${xa.gtid ? ` (GTID ${xa.gtid})` : ''}, prepared at ${xa.file}:${xa.position}, is committed or rolled back ` +
+      'after the stop: the restored server holds it prepared, with its locks, until you run XA COMMIT or XA ROLLBACK with that XID (XA RECOVER lists it)',
+  );
+  const hidden = plan.xaIncomplete ?? [];
+  if (hidden.length) {
+    const names = hidden.length > 3 ? `${hidden.slice(0, 3).join(', ')} and ${hidden.length - 3} more logs` : hidden.join(', ');
+    lines.push(
+      `note     ${names} may hold XA transactions the plan cannot see (compressed MySQL transactions, or more XA ` +
+        'steps than the metadata lists): after the restore, XA RECOVER lists any left prepared',
+    );
+  }
+  return lines;
 }
 
 /** How a target reads in text: a time in UTC and in local time (either can be pasted back into --to). */
@@ -73,6 +94,7 @@ export function describePlan(plan: RestorePlan): string {
     `stop     ${stopText(stop)}`,
     `replay   ${(plan.bytesToReplay / 1048576).toFixed(1)} MB`,
     ...windowLines(plan.restorable),
+    ...preparedXaLines(plan),
   ];
   return lines.join('\n');
 }

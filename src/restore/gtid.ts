@@ -1,9 +1,9 @@
 /**
  * GTID arithmetic for MariaDB (domain-server-seq, positions `0-1-40,7-1-5`) and MySQL (uuid:n, sets
- * `uuid:1-40:42,uuid2:1-3`). Pure.
+ * `uuid:1-40:42,uuid2:1-3`; MySQL 8.3+ tagged GTIDs `uuid:tag:n`, sets `uuid:1-40:tag:1-5`). Pure.
  *
- * A stream is a MariaDB domain id ("0", "7") or a MySQL source uuid (lower case): the same keys as the
- * archive's `gtidRanges`. A MariaDB position is a high-water mark per domain (every sequence number up
+ * A stream is a MariaDB domain id ("0", "7"), a MySQL source uuid or `uuid:tag` (lower case): the same keys
+ * as the archive's `gtidRanges`. A MariaDB position is a high-water mark per domain (every sequence number up
  * to n is in it, as in @@gtid_binlog_pos); a MySQL set is a list of intervals per uuid.
  */
 
@@ -15,15 +15,17 @@ export interface ParsedGtid {
 }
 
 const MARIADB_GTID = /^(\d+)-(\d+)-(\d+)$/;
-const MYSQL_GTID = /^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}):(\d+)$/i;
+const MYSQL_GTID = /^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})(?::([a-z_][a-z0-9_]{0,31}))?:(\d+)$/i;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** A MySQL 8.3+ GTID tag (case-insensitive; MySQL stores it lower case). */
+const TAG = /^[a-z_][a-z0-9_]{0,31}$/i;
 
 /** One GTID; undefined when the text is not exactly one. */
 export function parseGtid(gtid: string): ParsedGtid | undefined {
   const mariadb = MARIADB_GTID.exec(gtid.trim());
   if (mariadb) return { stream: mariadb[1]!, seq: Number(mariadb[3]), server: Number(mariadb[2]) };
   const mysql = MYSQL_GTID.exec(gtid.trim());
-  if (mysql) return { stream: mysql[1]!.toLowerCase(), seq: Number(mysql[2]) };
+  if (mysql) return { stream: mysql[2] ? `${mysql[1]!}:${mysql[2]}`.toLowerCase() : mysql[1]!.toLowerCase(), seq: Number(mysql[3]) };
   return undefined;
 }
 
@@ -45,7 +47,8 @@ export class GtidSet {
 
   /**
    * `0-1-3712,7-1-97` (MariaDB; a domain listed twice keeps its highest number, as in @@gtid_binlog_state)
-   * or `uuid:1-40:42,uuid2:1-3` (MySQL; whitespace and line breaks as MySQL prints them are ignored).
+   * or `uuid:1-40:42,uuid2:1-3` (MySQL; whitespace and line breaks as MySQL prints them are ignored; a tag
+   * applies to the intervals after it: `uuid:1-40:batch:1-5` is uuid 1-40 and uuid:batch 1-5).
    * Throws a plain Error naming the part it cannot read.
    */
   static parse(text: string | undefined): GtidSet {
@@ -59,14 +62,24 @@ export class GtidSet {
       }
       const [uuid, ...ranges] = part.split(':');
       if (!uuid || !UUID.test(uuid) || ranges.length === 0) throw new Error(`"${part}" is neither domain-server-sequence nor uuid:interval`);
+      let stream = uuid.toLowerCase();
+      let pendingTag: string | undefined;
       for (const range of ranges) {
+        if (TAG.test(range)) {
+          if (pendingTag !== undefined) throw new Error(`"${part}": the tag ${pendingTag} has no interval`);
+          pendingTag = range;
+          stream = `${uuid}:${range}`.toLowerCase();
+          continue;
+        }
         const match = /^(\d+)(?:-(\d+))?$/.exec(range);
-        if (!match) throw new Error(`"${part}": "${range}" is not a number or a range n-m`);
+        if (!match) throw new Error(`"${part}": "${range}" is not a number, a range n-m or a tag`);
         const low = Number(match[1]);
         const high = match[2] === undefined ? low : Number(match[2]);
         if (high < low) throw new Error(`"${part}": the range ${range} runs backwards`);
-        set.addInterval(uuid.toLowerCase(), low, high);
+        set.addInterval(stream, low, high);
+        pendingTag = undefined;
       }
+      if (pendingTag !== undefined) throw new Error(`"${part}": the tag ${pendingTag} has no interval`);
     }
     return set;
   }

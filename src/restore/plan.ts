@@ -11,7 +11,30 @@ export interface TransactionBoundary {
   startPosition: number;
   endPosition: number;
   commitTime: number;
+  /** MySQL 8.0.1+: the commit time in µs (the plan shows it; the stop is still chosen on whole seconds). */
+  commitTimeMicros?: number;
   gtid?: string;
+  /** An XA step (XA PREPARE, or the XA COMMIT / ROLLBACK of an earlier prepare). */
+  xa?: { phase: 'prepare' | 'commit' | 'rollback'; xid: string };
+}
+
+/** An XA transaction prepared before the stop and committed or rolled back after it (or never). */
+export interface PreparedXa {
+  /** As `XA COMMIT` takes it: X'gtrid',X'bqual',formatID. */
+  xid: string;
+  gtid?: string;
+  /** The log and the offset where its XA PREPARE transaction ends. */
+  file: string;
+  position: number;
+}
+
+/** One XA step of an archived log, from its metadata (`details.xa`, written at ship time). */
+interface XaRecord {
+  phase: 'prepare' | 'commit' | 'rollback';
+  xid: string;
+  gtid?: string;
+  startPosition: number;
+  endPosition: number;
 }
 
 export interface PlannedLog {
@@ -48,6 +71,10 @@ export interface ChainPlan {
   positionBefore?: string;
   /** The last transaction of the log before the boundary log (from its metadata), for a stop at the boundary log's start. */
   lastBeforeBoundary?: { file: string; gtid?: string; endPosition: number };
+  /** XA transactions still prepared at the end of the logs before the last planned one (from their metadata). */
+  xaPreparedBefore?: PreparedXa[];
+  /** Logs whose XA steps the metadata may not list completely: more than the reader keeps, or MySQL compressed transactions. */
+  xaIncomplete?: string[];
   restorable: RestorableWindow;
 }
 
@@ -76,6 +103,11 @@ export interface RestorePlan extends ChainPlan {
   gaps: never[];
   /** Bytes of the boundary log the planner read to find the stop (less than its size when its index helped). */
   boundaryBytesScanned?: number;
+  /**
+   * XA transactions prepared before the stop whose XA COMMIT / XA ROLLBACK is after it: the restored server
+   * holds them prepared (their locks too) until someone commits or rolls them back by XID.
+   */
+  preparedXa: PreparedXa[];
 }
 
 export class PlanError extends SnaplogError {
@@ -390,21 +422,94 @@ export function planChain(input: { snapshots: SnapshotRecord[]; logs: LogMetadat
   const lastBeforeBoundary = previous?.lastTransaction
     ? { lastBeforeBoundary: { file: previous.name, gtid: previous.lastTransaction, endPosition: previous.lastCompleteTransactionEnd ?? previous.size } }
     : {};
-  return { snapshot, target: input.target, logs: planned, boundaryLog, ...positionBefore, ...lastBeforeBoundary, restorable: window };
+  const xa = xaStateBefore([...historyBefore(chain[0]!, logs), ...chain.slice(0, last)]);
+  return {
+    snapshot,
+    target: input.target,
+    logs: planned,
+    boundaryLog,
+    ...positionBefore,
+    ...lastBeforeBoundary,
+    xaPreparedBefore: xa.prepared,
+    xaIncomplete: xa.incomplete,
+    restorable: window,
+  };
+}
+
+/** The XA steps a log's metadata lists, malformed entries dropped (archive metadata is input, not trusted). */
+function xaRecordsOf(log: Pick<LogMetadata, 'details'> | undefined): XaRecord[] | undefined {
+  const listed = log?.details?.['xa'];
+  if (!Array.isArray(listed)) return undefined;
+  return listed.filter(
+    (record): record is XaRecord =>
+      typeof record === 'object' && record !== null &&
+      ['prepare', 'commit', 'rollback'].includes((record as XaRecord).phase) &&
+      typeof (record as XaRecord).xid === 'string' &&
+      Number.isSafeInteger((record as XaRecord).endPosition) &&
+      ((record as XaRecord).gtid === undefined || typeof (record as XaRecord).gtid === 'string'),
+  );
+}
+
+/** Applies XA steps in log order: a prepare opens its XID, a commit or rollback closes it. */
+function applyXa(state: Map<string, PreparedXa>, file: string, steps: Iterable<{ phase: string; xid: string; gtid?: string; endPosition: number }>): void {
+  for (const step of steps) {
+    if (step.phase === 'prepare') state.set(step.xid, { xid: step.xid, ...(step.gtid ? { gtid: step.gtid } : {}), file, position: step.endPosition });
+    else state.delete(step.xid);
+  }
+}
+
+/** XA steps the metadata cannot list: over the reader's limit, or inside MySQL compressed transactions (not decompressed). */
+function xaHidden(log: Pick<LogMetadata, 'details'> | undefined): boolean {
+  return Boolean(log?.details?.['xaOverflow']) || Number(log?.details?.['compressedTransactions'] ?? 0) > 0;
+}
+
+/**
+ * The archived logs right before `first` that continue into it (numbers in a row, the same history): an XA
+ * transaction prepared in them and not finished is still prepared in a snapshot taken in `first`.
+ */
+function historyBefore(first: LogMetadata, logs: LogMetadata[]): LogMetadata[] {
+  const history: LogMetadata[] = [];
+  let next = first;
+  for (let i = logs.indexOf(first) - 1; i >= 0; i--) {
+    const log = logs[i]!;
+    if (log.sequence !== next.sequence - 1 || lineageBreak(log, next)) break;
+    history.unshift(log);
+    next = log;
+  }
+  return history;
+}
+
+/** Pure: the XA transactions left prepared at the end of these logs (the history before the last planned log, in order). */
+export function xaStateBefore(logs: LogMetadata[]): { prepared: PreparedXa[]; incomplete: string[] } {
+  const state = new Map<string, PreparedXa>();
+  const incomplete: string[] = [];
+  for (const log of [...logs].sort((a, b) => a.sequence - b.sequence)) {
+    applyXa(state, log.name, xaRecordsOf(log) ?? []);
+    if (xaHidden(log)) incomplete.push(log.name);
+  }
+  return { prepared: [...state.values()], incomplete };
 }
 
 /**
  * Phase two: the exact stop offset from the boundary log's transaction index — never a time cut
  * (mysqlbinlog's --stop-datetime stops at the first event stamped later, which cuts early).
  */
-export function locateStop(chain: ChainPlan, index: TransactionBoundary[], boundaryLogMeta?: Pick<LogMetadata, 'lastCompleteTransactionEnd' | 'size'>): RestorePlan {
+export function locateStop(
+  chain: ChainPlan,
+  index: TransactionBoundary[],
+  boundaryLogMeta?: Pick<LogMetadata, 'lastCompleteTransactionEnd' | 'size' | 'details'>,
+): RestorePlan {
   const lastLog = chain.logs[chain.logs.length - 1]!;
   const from = lastLog.from;
   const transactions = index.filter((transaction) => transaction.startPosition >= from);
   const target = chain.target;
   const endOfLog = boundaryLogMeta?.lastCompleteTransactionEnd ?? lastLog.size;
   let stop: StopPoint;
-  const describe = (transaction: TransactionBoundary | undefined) => transaction && { gtid: transaction.gtid, commitTime: iso(transaction.commitTime) };
+  const describe = (transaction: TransactionBoundary | undefined) =>
+    transaction && {
+      gtid: transaction.gtid,
+      commitTime: transaction.commitTimeMicros !== undefined ? isoMicros(transaction.commitTimeMicros) : iso(transaction.commitTime),
+    };
 
   const stopBefore = (i: number): StopPoint => {
     const excluded = transactions[i]!;
@@ -461,19 +566,48 @@ export function locateStop(chain: ChainPlan, index: TransactionBoundary[], bound
   }
   const logs = chain.logs.map((log, i) => (i === chain.logs.length - 1 ? { ...log, to: stop.position } : log));
   const bytesToReplay = logs.reduce((sum, log) => sum + Math.max(0, (log.to ?? log.size) - log.from), 0);
-  return { ...chain, logs, stop, bytesToReplay, gaps: [] };
+  const xaIncomplete = [...(chain.xaIncomplete ?? []), ...(xaHidden(boundaryLogMeta) ? [lastLog.name] : [])];
+  return { ...chain, logs, stop, bytesToReplay, gaps: [], preparedXa: preparedAtStop(chain, index, stop, boundaryLogMeta), xaIncomplete };
 }
 
-/** The transaction with this GTID (matched by domain/uuid and number; a different server id in the text is an error that names the real one). */
+/**
+ * The XA transactions prepared at the stop: those still prepared before the last planned log, then that
+ * log's XA steps up to the stop — from its metadata (every step of the whole log), or for a log shipped
+ * before the metadata listed them, from the transaction index the planner read.
+ */
+function preparedAtStop(chain: ChainPlan, index: TransactionBoundary[], stop: StopPoint, meta?: Pick<LogMetadata, 'details'>): PreparedXa[] {
+  const state = new Map((chain.xaPreparedBefore ?? []).map((prepared) => [prepared.xid, prepared]));
+  const listed = xaRecordsOf(meta);
+  const fromIndex = () =>
+    index.flatMap((transaction) => (transaction.xa ? [{ ...transaction.xa, gtid: transaction.gtid, endPosition: transaction.endPosition }] : []));
+  const steps = listed ?? fromIndex();
+  applyXa(state, stop.file, steps.filter((step) => step.endPosition <= stop.position));
+  return [...state.values()];
+}
+
+/** `2026-11-30T02:00:40.123456Z` from µs since the epoch. */
+function isoMicros(micros: number): string {
+  const seconds = Math.floor(micros / 1_000_000);
+  return `${new Date(seconds * 1000).toISOString().slice(0, 19)}.${String(micros % 1_000_000).padStart(6, '0')}Z`;
+}
+
+/**
+ * The transaction with this GTID, matched by stream and number: a MySQL uuid and tag in any letter case;
+ * a MariaDB GTID whose server id differs is an error that names the real one.
+ */
 function transactionIndexOf(transactions: TransactionBoundary[], text: string, log: string): number {
   const exact = transactions.findIndex((transaction) => transaction.gtid === text);
   if (exact >= 0) return exact;
   const wanted = parseGtid(text);
-  const same = wanted && transactions.find((transaction) => {
+  const same = wanted ? transactions.findIndex((transaction) => {
     const gtid = transaction.gtid ? parseGtid(transaction.gtid) : undefined;
     return gtid?.stream === wanted.stream && gtid.seq === wanted.seq;
-  });
-  if (same) throw new PlanError(`GTID ${text} is not in ${log}: ${same.gtid} is (same domain and sequence number, another server id)`, `use ${same.gtid}`);
+  }) : -1;
+  if (same >= 0 && wanted!.stream.includes('-')) return same;
+  if (same >= 0) {
+    const real = transactions[same]!.gtid;
+    throw new PlanError(`GTID ${text} is not in ${log}: ${real} is (same domain and sequence number, another server id)`, `use ${real}`);
+  }
   throw new PlanError(`GTID ${text} is not a transaction of ${log} after the snapshot position`, 'check the GTID with snaplog find');
 }
 

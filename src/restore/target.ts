@@ -27,7 +27,9 @@ export interface TargetFlags {
 
 export { parseTargetTime } from './time-text.js';
 
-const GTID_FORMS = 'MariaDB: domain-server-sequence, e.g. 0-1-4711; MySQL: uuid:number; snaplog find --query … prints the GTID of a statement';
+const GTID_FORMS =
+  'MariaDB: domain-server-sequence, e.g. 0-1-4711; MySQL: uuid:number, or uuid:tag:number for a tagged GTID (MySQL 8.3+); ' +
+  'snaplog find --query … prints the GTID of a statement';
 
 function checkGtid(flag: string, gtid: string): string {
   const trimmed = gtid.trim();

@@ -126,10 +126,11 @@ describe.skipIf(!haveFixtures || !haveTool)(`binlogs of other servers agree with
     const scan = await scanBinlogFile(path);
     const uuid = '76f3e7be-6720-11ed-9cad-0242ac110002';
     expect(scan).toMatchObject({ gtidFlavor: 'mysql', previousGtids: `${uuid}:1-10`, firstGtid: `${uuid}:11`, lastGtid: `${uuid}:13`, startPosition: 197, lastCompleteTransactionEnd: 1283 });
+    // Commit times from each GTID event's immediate_commit_timestamp (µs; MySQL 8.0.1+): their seconds match the header stamps here.
     expect(scan.transactions).toEqual([
-      { startPosition: 197, endPosition: 378, commitTime: 1668952357, gtid: `${uuid}:11` },
-      { startPosition: 378, endPosition: 651, commitTime: 1668952358, gtid: `${uuid}:12` },
-      { startPosition: 651, endPosition: 1283, commitTime: 1668952413, gtid: `${uuid}:13` },
+      { startPosition: 197, endPosition: 378, commitTime: 1668952357, commitTimeMicros: 1668952357630884, gtid: `${uuid}:11` },
+      { startPosition: 378, endPosition: 651, commitTime: 1668952358, commitTimeMicros: 1668952358419905, gtid: `${uuid}:12` },
+      { startPosition: 651, endPosition: 1283, commitTime: 1668952413, commitTimeMicros: 1668952413513328, gtid: `${uuid}:13` },
     ]);
     const events = await ourEvents(fixture('mysql-8.0.31.000057'));
     expect(events.find((e) => e.typeName === 'QUERY')).toMatchObject({ query: 'create table b(id int)', db: 'a', gtid: `${uuid}:11`, commits: true });

@@ -11,6 +11,7 @@ import { quiesceMysql } from './quiesce.js';
 import { asPrivilegeError, connectMysql, globalVariable } from './connection.js';
 import type { MysqlEndpoint } from './connection.js';
 import { binlogSequence, parseBinlogIndex } from './binlog-index.js';
+import { binlogInInnodb, innodbBinlogError } from './binlog-storage.js';
 import type { BinlogIndexEntry } from './binlog-index.js';
 import { binlogCloseMarker, settleBinlogClose } from './binlog-close-flag.js';
 import { binlogObserver, CHECKPOINT_BYTES, firstTransactionAgeSeconds } from './log-facts.js';
@@ -38,6 +39,8 @@ interface ServerFacts {
   indexPath: string;
   /** The folder of log_bin_basename: every binlog the index lists must be directly in it. */
   binlogDir: string;
+  /** MariaDB 12.3+: binlog_storage_engine (absent on other servers). */
+  binlogStorageEngine?: string;
 }
 
 /** MySQL and MariaDB: binlogs, FLUSH BINARY LOGS, server identity. One connection, opened lazily. */
@@ -82,11 +85,13 @@ export class MysqlEngine implements Engine {
       }
       const indexPath = (await globalVariable(connection, 'log_bin_index')) ?? '';
       const basename = await globalVariable(connection, 'log_bin_basename');
+      const binlogStorageEngine = await globalVariable(connection, 'binlog_storage_engine');
       return {
         binlogDir: basename && isAbsolute(basename) ? dirname(basename) : dirname(indexPath),
         serverId: (await globalVariable(connection, 'server_id')) ?? '0',
         version: (await globalVariable(connection, 'version')) ?? 'unknown',
         indexPath,
+        ...(binlogStorageEngine === undefined ? {} : { binlogStorageEngine }),
       };
     });
     return this.facts;
@@ -114,7 +119,9 @@ export class MysqlEngine implements Engine {
 
   /** Without [mysql] binlog_basename: the one index in the folder that is not a relay log's. */
   private async guessBinlogBasename(binlogDir: string): Promise<string> {
-    const indexes = (await readdir(binlogDir)).filter((entry) => entry.endsWith('.index') && !/relay/i.test(entry));
+    const names = await readdir(binlogDir);
+    const indexes = names.filter((entry) => entry.endsWith('.index') && !/relay/i.test(entry));
+    if (indexes.length === 0 && binlogInInnodb(undefined, names)) throw innodbBinlogError(`${binlogDir} holds .ibb files and no binlog index`);
     if (indexes.length !== 1) {
       throw new SnaplogError(`the server is down and ${binlogDir} holds ${indexes.length ? `${indexes.length} binlog index candidates (${indexes.join(', ')})` : 'no binlog index (*.index)'}`, {
         hint: 'set [mysql] binlog_basename to the name part of the server\'s log_bin_basename (e.g. mysql-bin for /var/lib/mysql/mysql-bin), and check [mysql] binlog_dir',
@@ -129,9 +136,11 @@ export class MysqlEngine implements Engine {
    */
   async listSourceLogs(): Promise<SourceLog[]> {
     const { indexPath, binlogDir } = await this.binlogIndex();
+    if (binlogInInnodb(this.facts?.binlogStorageEngine, [])) throw innodbBinlogError('the binlogs cannot be shipped');
     const chunks: Buffer[] = [];
     for await (const chunk of readSourceFile(indexPath)) chunks.push(chunk);
     const entries = parseBinlogIndex(Buffer.concat(chunks).toString('utf8'), indexPath, binlogDir);
+    if (binlogInInnodb(undefined, entries.map((entry) => entry.name))) throw innodbBinlogError(`${indexPath} lists .ibb files`);
     return Promise.all(
       entries.map(async (entry, i) => ({
         name: entry.name,

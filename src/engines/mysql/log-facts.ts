@@ -33,6 +33,11 @@ export function factsFromScan(scan: BinlogScan): LogFacts {
       eventCount: scan.eventCount,
       incompleteTail: scan.incompleteTail,
       problems: scan.problems,
+      // XA steps (prepare / commit / rollback with their positions): the planner names the XA transactions a stop leaves prepared.
+      ...(scan.xa.length ? { xa: scan.xa } : {}),
+      ...(scan.xaOverflow ? { xaOverflow: true } : {}),
+      ...(scan.compressedTransactions ? { compressedTransactions: scan.compressedTransactions } : {}),
+      ...(scan.partialRowEvents ? { partialRowEvents: scan.partialRowEvents } : {}),
     },
   };
 }

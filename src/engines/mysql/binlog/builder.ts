@@ -1,6 +1,7 @@
 import { BINLOG_MAGIC, CHECKSUM_LENGTH, ChecksumAlg, EVENT_HEADER_LENGTH, EventFlag, EventType, MariadbGtidFlag, DEFAULT_POST_HEADER_LENGTH } from './constants.js';
 import { crc32 } from './checksum.js';
 import { encodeEventHeader } from './event-header.js';
+import { encodeSigned, encodeText, encodeUnsigned } from './serialization.js';
 
 /**
  * Writes valid binlog byte streams: magic, a format description, then whatever events are asked for,
@@ -39,6 +40,17 @@ const POST_HEADER: Record<number, number> = {
 function versionHasAlg(version: string, flavor: 'mariadb' | 'mysql'): boolean {
   const [major = 0, minor = 0, patch = 0] = version.split(/[.-]/).map(Number);
   return flavor === 'mariadb' ? major > 5 || (major === 5 && minor >= 3) : major > 5 || (major === 5 && (minor > 6 || (minor === 6 && patch >= 1)));
+}
+
+/** MySQL net_store_length: < 251 in one byte, else 0xfc + u16, 0xfd + u24, 0xfe + u64. */
+function packedInteger(value: number): Buffer {
+  if (value < 251) return Buffer.from([value]);
+  if (value < 0x10000) return Buffer.from([0xfc, value & 0xff, value >> 8]);
+  if (value < 0x1000000) return Buffer.from([0xfd, value & 0xff, (value >> 8) & 0xff, value >> 16]);
+  const out = Buffer.alloc(9);
+  out[0] = 0xfe;
+  out.writeBigUInt64LE(BigInt(value), 1);
+  return out;
 }
 
 export class BinlogBuilder {
@@ -135,26 +147,121 @@ export class BinlogBuilder {
     return this.event(EventType.MARIADB_GTID, body, options.serverId === undefined ? {} : { serverId: options.serverId });
   }
 
-  mysqlGtid(uuid: string, gno: number | bigint, anonymous = false): number {
+  /**
+   * MySQL GTID_LOG_EVENT (ANONYMOUS_GTID_LOG_EVENT): flags, sid, gno, lt_type 2, last_committed,
+   * sequence_number; with `commit` (MySQL 8.0.1+) the 7-byte immediate commit timestamp (bit 55 set when an
+   * original one follows), the original one, transaction_length (packed, 0) and immediate_server_version.
+   */
+  mysqlGtid(
+    uuid: string,
+    gno: number | bigint,
+    anonymous = false,
+    commit?: { immediateMicros: number; originalMicros?: number; serverVersion?: number },
+  ): number {
     const body = Buffer.alloc(42);
     body[0] = 1;
     Buffer.from(uuid.replace(/-/g, ''), 'hex').copy(body, 1);
     body.writeBigInt64LE(BigInt(gno), 17);
     body[25] = 2;
-    return this.event(anonymous ? EventType.MYSQL_ANONYMOUS_GTID : EventType.MYSQL_GTID, body);
+    const parts = [body];
+    if (commit) {
+      const original = commit.originalMicros !== undefined && commit.originalMicros !== commit.immediateMicros;
+      const stamps = Buffer.alloc(16);
+      stamps.writeBigUInt64LE(BigInt(commit.immediateMicros) | (original ? 1n << 55n : 0n), 0); // 7 bytes kept
+      if (original) stamps.writeBigUInt64LE(BigInt(commit.originalMicros!), 7);
+      const version = Buffer.alloc(4);
+      version.writeUInt32LE(commit.serverVersion ?? 80031);
+      parts.push(stamps.subarray(0, original ? 14 : 7), Buffer.from([0]), version);
+    }
+    return this.event(anonymous ? EventType.MYSQL_ANONYMOUS_GTID : EventType.MYSQL_GTID, Buffer.concat(parts));
   }
 
-  /** MySQL PREVIOUS_GTIDS from `{ uuid: [[start, last], …] }`. */
-  previousGtids(sets: Record<string, [number, number][]>): number {
+  /**
+   * MySQL 8.3+ GTID_TAGGED_LOG_EVENT in the serialization library format (see decodeTaggedGtid): the fields in
+   * id order, original_commit_timestamp only when it differs from the immediate one (as the server writes it).
+   */
+  mysqlTaggedGtid(
+    uuid: string,
+    tag: string,
+    gno: number,
+    options: { immediateMicros: number; originalMicros?: number; lastCommitted?: number; sequenceNumber?: number; serverVersion?: number },
+  ): number {
+    const uuidBytes = Buffer.from(uuid.replace(/-/g, ''), 'hex');
+    const fields: Buffer[] = [
+      encodeUnsigned(0), encodeUnsigned(0),
+      encodeUnsigned(1), Buffer.concat([...uuidBytes].map((byte) => encodeUnsigned(byte))),
+      encodeUnsigned(2), encodeSigned(gno),
+      encodeUnsigned(3), encodeText(tag),
+      encodeUnsigned(4), encodeSigned(options.lastCommitted ?? 0),
+      encodeUnsigned(5), encodeSigned(options.sequenceNumber ?? 1),
+      encodeUnsigned(6), encodeUnsigned(options.immediateMicros),
+    ];
+    if (options.originalMicros !== undefined && options.originalMicros !== options.immediateMicros) {
+      fields.push(encodeUnsigned(7), encodeUnsigned(options.originalMicros));
+    }
+    fields.push(encodeUnsigned(8), encodeUnsigned(0), encodeUnsigned(9), encodeUnsigned(options.serverVersion ?? 80400));
+    const payload = Buffer.concat(fields);
+    // Field id 1 (the format version), then the size counted from the first byte (its own length included), then the last non-ignorable field id + 1.
+    const head = (size: number) => Buffer.concat([encodeUnsigned(1), encodeUnsigned(size), encodeUnsigned(10)]);
+    let size = payload.length + head(payload.length).length;
+    while (size !== payload.length + head(size).length) size = payload.length + head(size).length;
+    return this.event(EventType.MYSQL_GTID_TAGGED, Buffer.concat([head(size), payload]));
+  }
+
+  /** XA_PREPARE_LOG_EVENT: one_phase, formatID, gtrid_length, bqual_length (u32 each), then the XID's bytes. */
+  xaPrepare(xid: { gtrid: string | Buffer; bqual?: string | Buffer; formatId?: number }, onePhase = false): number {
+    const gtrid = Buffer.from(xid.gtrid);
+    const bqual = Buffer.from(xid.bqual ?? '');
+    const head = Buffer.alloc(13);
+    head[0] = onePhase ? 1 : 0;
+    head.writeInt32LE(xid.formatId ?? 1, 1);
+    head.writeUInt32LE(gtrid.length, 5);
+    head.writeUInt32LE(bqual.length, 9);
+    return this.event(EventType.XA_PREPARE, Buffer.concat([head, gtrid, bqual]));
+  }
+
+  /**
+   * MySQL 8.0.20+ TRANSACTION_PAYLOAD_EVENT: (type, length, value) fields in packed integers — 2 compression
+   * type, 1 payload size, 3 uncompressed size — the end mark 0, then `payload` (already compressed).
+   */
+  transactionPayload(payload: Buffer, options: { compression?: 'zstd' | 'none'; uncompressedSize?: number } = {}): number {
+    const field = (type: number, value: number) => Buffer.concat([Buffer.from([type]), packedInteger(packedInteger(value).length), packedInteger(value)]);
+    const compression = options.compression ?? 'zstd';
+    const header = [field(2, compression === 'zstd' ? 0 : 255), field(1, payload.length)];
+    if (compression === 'zstd') header.push(field(3, options.uncompressedSize ?? payload.length));
+    return this.event(EventType.TRANSACTION_PAYLOAD, Buffer.concat([...header, Buffer.from([0]), payload]));
+  }
+
+  /** MariaDB 12.3 PARTIAL_ROW_DATA_EVENT: total u32, sequence u32 (from 1), flags (1: the original size u64 follows), then a piece of the row event. */
+  partialRowData(total: number, sequence: number, chunk: Buffer, originalSize?: number): number {
+    const head = Buffer.alloc(originalSize === undefined ? 9 : 17);
+    head.writeUInt32LE(total, 0);
+    head.writeUInt32LE(sequence, 4);
+    head[8] = originalSize === undefined ? 0 : 1;
+    if (originalSize !== undefined) head.writeBigUInt64LE(BigInt(originalSize), 9);
+    return this.event(EventType.PARTIAL_ROW_DATA, Buffer.concat([head, chunk]));
+  }
+
+  /** MySQL PREVIOUS_GTIDS from `{ uuid: [[start, last], …] }`; `tagged` writes MySQL 8.3's tagged format (keys `uuid` or `uuid:tag`). */
+  previousGtids(sets: Record<string, [number, number][]>, tagged = false): number {
     const parts: Buffer[] = [];
     const count = Buffer.alloc(8);
-    count.writeBigUInt64LE(BigInt(Object.keys(sets).length));
+    const sids = Object.keys(sets).length;
+    if (tagged) {
+      count.writeUIntLE(sids, 1, 6);
+      count[0] = 1;
+      count[7] = 1;
+    } else {
+      count.writeBigUInt64LE(BigInt(sids));
+    }
     parts.push(count);
-    for (const [uuid, intervals] of Object.entries(sets)) {
-      const head = Buffer.alloc(24);
-      Buffer.from(uuid.replace(/-/g, ''), 'hex').copy(head, 0);
-      head.writeBigUInt64LE(BigInt(intervals.length), 16);
-      parts.push(head);
+    for (const [key, intervals] of Object.entries(sets)) {
+      const [uuid, tag = ''] = key.split(':');
+      parts.push(Buffer.from(uuid!.replace(/-/g, ''), 'hex'));
+      if (tagged) parts.push(encodeText(tag));
+      const n = Buffer.alloc(8);
+      n.writeBigUInt64LE(BigInt(intervals.length));
+      parts.push(n);
       for (const [start, last] of intervals) {
         const interval = Buffer.alloc(16);
         interval.writeBigInt64LE(BigInt(start), 0);

@@ -1,10 +1,15 @@
 /**
  * Binlog format constants: event type numbers, header layout, flags.
- * Numbers are MySQL's (0–42) and MariaDB's (160–171); both servers keep them stable forever.
+ * Numbers are MySQL's (0–42) and MariaDB's (160–172); both servers keep them stable forever.
  */
 
 /** `fe 62 69 6e`: the first four bytes of every binlog and relay log. */
 export const BINLOG_MAGIC = Buffer.from([0xfe, 0x62, 0x69, 0x6e]);
+/**
+ * `fd 62 69 6e`: a MySQL 8.0.14+ binlog written with binlog_encryption = ON (a 512-byte file header, then
+ * AES-CTR encrypted events; the file password is wrapped by the replication master key in the server's keyring).
+ */
+export const MYSQL_ENCRYPTED_BINLOG_MAGIC = Buffer.from([0xfd, 0x62, 0x69, 0x6e]);
 export const MAGIC_LENGTH = 4;
 
 /** v4 common header: timestamp u32, type u8, server_id u32, event_size u32, log_pos u32, flags u16. */
@@ -67,6 +72,8 @@ export const EventType = {
   WRITE_ROWS_COMPRESSED: 169,
   UPDATE_ROWS_COMPRESSED: 170,
   DELETE_ROWS_COMPRESSED: 171,
+  /** MariaDB 12.3+: one fragment of a row event larger than binlog_row_event_fragment_threshold (MDEV-32570). */
+  PARTIAL_ROW_DATA: 172,
 } as const;
 
 export type EventTypeName = keyof typeof EventType;
@@ -86,6 +93,11 @@ export function isRowsEvent(type: number): boolean {
     || (type >= EventType.WRITE_ROWS_V2 && type <= EventType.DELETE_ROWS_V2)
     || type === EventType.PARTIAL_UPDATE_ROWS
     || (type >= EventType.WRITE_ROWS_COMPRESSED_V1 && type <= EventType.DELETE_ROWS_COMPRESSED);
+}
+
+/** Row data inside a transaction: row events of every generation and MariaDB 12.3's fragments of oversized ones. */
+export function isRowDataEvent(type: number): boolean {
+  return isRowsEvent(type) || type === EventType.PARTIAL_ROW_DATA;
 }
 
 /** Event header flags. */

@@ -3,7 +3,9 @@ import { EventType, isRowsEvent } from './constants.js';
 import { BinlogDecodeError, needBytes } from './errors.js';
 import type { FormatDescription } from './format-description.js';
 import { postHeaderLength } from './format-description.js';
-import { decodeGtidList, decodeMariadbGtid, decodeMysqlGtid, decodePreviousGtids, formatGtidList } from './gtid.js';
+import { decodeGtidList, decodeMariadbGtid, decodeMysqlGtid, decodePreviousGtids, decodeTaggedGtid, formatGtidList } from './gtid.js';
+import type { MysqlGtid } from './gtid.js';
+import { decodeXaPrepare } from './xa.js';
 import type { EventHeader } from './event-header.js';
 
 /**
@@ -158,7 +160,13 @@ export interface TransactionPayload {
   uncompressedSize?: number;
 }
 
-/** MySQL 8.0.20+ TRANSACTION_PAYLOAD_EVENT header: (type, length, value) packed-integer fields up to type 0, then the payload. */
+/**
+ * MySQL 8.0.20+ TRANSACTION_PAYLOAD_EVENT (libbinlogevents control_events.h, Transaction_payload_event): a
+ * header of (type, length, value) fields in net_store_length packed integers — 1 payload size, 2 compression
+ * type (0 zstd, 255 none), 3 uncompressed size — ended by type 0, then the payload: every event of one
+ * transaction but its GTID event, which stays outside. The payload is not decompressed: the transaction's
+ * boundaries and GTID come from the events around it (the GTID event opens it, this event ends it).
+ */
 export function decodeTransactionPayload(body: Buffer): TransactionPayload {
   const result: TransactionPayload = { compression: 'none' };
   let at = 0;
@@ -176,6 +184,25 @@ export function decodeTransactionPayload(body: Buffer): TransactionPayload {
     at += length.value;
   }
   throw new BinlogDecodeError('TRANSACTION_PAYLOAD event header has no end mark');
+}
+
+/**
+ * MariaDB 12.3 PARTIAL_ROW_DATA_EVENT (type 172, MDEV-32570; MariaDB replication protocol docs,
+ * partial_row_data_event.md): total fragments u32, this fragment's number u32 (from 1), flags u8
+ * (0x01: the original row event's size follows, u64, in the first fragment), then a piece of the row event.
+ */
+export function decodePartialRowData(body: Buffer): { sequence: number; total: number } {
+  needBytes(body, 9, 'PARTIAL_ROW_DATA event');
+  return { total: body.readUInt32LE(0), sequence: body.readUInt32LE(4) };
+}
+
+function mysqlGtidDetails(gtid: MysqlGtid): EventDetails {
+  return {
+    ...(gtid.gtid ? { gtid: gtid.gtid } : {}),
+    gtidFlags: gtid.flags,
+    ...(gtid.tag ? { tag: gtid.tag } : {}),
+    ...(gtid.immediateCommitMicros === undefined ? {} : { immediateCommitMicros: gtid.immediateCommitMicros, originalCommitMicros: gtid.originalCommitMicros }),
+  };
 }
 
 /** The decoded, kind-specific part of an event, as `readBinlogEvents` reports it. */
@@ -196,6 +223,15 @@ export interface EventDetails {
   standalone?: boolean;
   xaXid?: string;
   xid?: string;
+  /** XA_PREPARE: `XA PREPARE` of xaXid, or `XA COMMIT … ONE PHASE` (onePhase). */
+  onePhase?: boolean;
+  /** MySQL 8.0.1+ GTID events: commit time on the server that wrote the binlog, µs since the epoch; and on the originating server. */
+  immediateCommitMicros?: number;
+  originalCommitMicros?: number;
+  /** MySQL 8.3+ tagged GTID events: the tag. */
+  tag?: string;
+  /** MariaDB 12.3 PARTIAL_ROW_DATA: this fragment's number (from 1) and how many the row event was split into. */
+  fragment?: { sequence: number; total: number };
   rotate?: { file: string; position: number };
   /** GTID_LIST (MariaDB) / PREVIOUS_GTIDS (MySQL) as text. */
   gtidList?: string;
@@ -235,10 +271,16 @@ function decodeDetails(header: EventHeader, body: Buffer, format: FormatDescript
     case EventType.TABLE_MAP:
       return decodeTableMap(body, format);
     case EventType.MYSQL_GTID:
-    case EventType.MYSQL_ANONYMOUS_GTID: {
-      const gtid = decodeMysqlGtid(body, type === EventType.MYSQL_ANONYMOUS_GTID);
-      return { ...(gtid.gtid ? { gtid: gtid.gtid } : {}), gtidFlags: gtid.flags };
+    case EventType.MYSQL_ANONYMOUS_GTID:
+      return mysqlGtidDetails(decodeMysqlGtid(body, type === EventType.MYSQL_ANONYMOUS_GTID));
+    case EventType.MYSQL_GTID_TAGGED:
+      return mysqlGtidDetails(decodeTaggedGtid(body));
+    case EventType.XA_PREPARE: {
+      const prepare = decodeXaPrepare(body);
+      return { xaXid: prepare.xid, onePhase: prepare.onePhase };
     }
+    case EventType.PARTIAL_ROW_DATA:
+      return { fragment: decodePartialRowData(body) };
     case EventType.MARIADB_GTID: {
       const gtid = decodeMariadbGtid(body, header.serverId);
       return { gtid: gtid.gtid, gtidFlags: gtid.flags, standalone: gtid.standalone, ...(gtid.xid ? { xaXid: gtid.xid } : {}) };

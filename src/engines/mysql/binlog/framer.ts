@@ -1,4 +1,6 @@
-import { BINLOG_MAGIC, CHECKSUM_LENGTH, EVENT_HEADER_LENGTH, EventFlag, EventType, MAGIC_LENGTH, eventTypeName } from './constants.js';
+import {
+  BINLOG_MAGIC, CHECKSUM_LENGTH, EVENT_HEADER_LENGTH, EventFlag, EventType, MAGIC_LENGTH, MYSQL_ENCRYPTED_BINLOG_MAGIC, eventTypeName,
+} from './constants.js';
 import { crc32Of } from './checksum.js';
 import type { EventHeader } from './event-header.js';
 import { decodeFormatDescription } from './format-description.js';
@@ -49,6 +51,12 @@ export interface FramerEnd {
   /** Bytes after endPosition that do not make a whole event (a crash or a copy of an open file). */
   incompleteTail: boolean;
 }
+
+/** What a MySQL binlog written with binlog_encryption = ON means for snaplog (the magic `fd 62 69 6e`). */
+export const MYSQL_ENCRYPTED_PROBLEM =
+  'MySQL encrypted binlog (binlog_encryption = ON; magic fd 62 69 6e): its events can be read only with the replication master key ' +
+  "in the source server's keyring (keyring component or plugin, e.g. component_keyring_file and its key file); snaplog ships such a " +
+  'file byte for byte but cannot index it, and a restore needs that keyring installed on the restoring server';
 
 /** Little-endian u32 without Buffer's argument validation (the caller knows the bytes are there). */
 function u32(buf: Buffer, at: number): number {
@@ -126,11 +134,12 @@ export class EventFramer {
       chunk.copy(this.magic, this.magicFill, 0, take);
       this.magicFill += take;
       i = take;
-      for (let k = 0; k < this.magicFill; k++) {
-        if (this.magic[k] !== BINLOG_MAGIC[k]) {
-          this.fail(0, 'not a binlog file (bad magic number)');
-          return;
-        }
+      const filled = this.magic.subarray(0, this.magicFill);
+      if (!filled.equals(BINLOG_MAGIC.subarray(0, this.magicFill))) {
+        // A MySQL encrypted binlog is told apart only once its four bytes are in (chunks may be smaller).
+        const encrypted = filled.equals(MYSQL_ENCRYPTED_BINLOG_MAGIC.subarray(0, this.magicFill));
+        if (!encrypted || this.magicFill === MAGIC_LENGTH) this.fail(0, encrypted ? MYSQL_ENCRYPTED_PROBLEM : 'not a binlog file (bad magic number)');
+        return;
       }
     }
     while (i < length && !this.stopped) {

@@ -1,5 +1,6 @@
 import { MariadbGtidFlag } from './constants.js';
 import { BinlogDecodeError, needBytes } from './errors.js';
+import { SerializedReader } from './serialization.js';
 
 /** Decoders of the GTID-related event bodies. `body` starts after the common header and excludes the CRC32. */
 
@@ -10,16 +11,36 @@ export function formatUuid(bytes: Buffer): string {
 }
 
 export interface MysqlGtid {
-  /** `uuid:gno`; undefined for ANONYMOUS_GTID events (gtid_mode=OFF), which still open a transaction. */
+  /** `uuid:gno` (`uuid:tag:gno` when tagged); undefined for ANONYMOUS_GTID events (gtid_mode=OFF), which still open a transaction. */
   gtid: string | undefined;
-  /** Bit 0: the transaction may commit in parallel (commit_flag). */
+  /** Bit 0: the transaction may contain statement-based changes (FLAG_MAY_HAVE_SBR). */
   flags: number;
   /** MySQL 5.7+: logical clock of group commit. */
   lastCommitted?: bigint;
   sequenceNumber?: bigint;
+  /** MySQL 8.0.1+: when the transaction committed on the server that wrote this binlog, microseconds since the epoch. */
+  immediateCommitMicros?: number;
+  /** … and on the server where it originated (the same unless it was replicated). */
+  originalCommitMicros?: number;
+  /** MySQL 8.3+ GTID_TAGGED_LOG_EVENT: the tag (lower case). */
+  tag?: string;
 }
 
-/** MySQL GTID_LOG_EVENT / ANONYMOUS_GTID_LOG_EVENT: flags u8, sid[16], gno i64, then (5.7+) lt_type, last_committed, sequence_number. */
+/** Body offset of immediate_commit_timestamp in GTID_LOG_EVENT: flags 1, sid 16, gno 8, lt_type 1, last_committed 8, sequence_number 8. */
+const COMMIT_TIMESTAMP_AT = 42;
+/** The timestamps are 7 bytes; bit 55 of the immediate one says an original one follows (control_events.h, Gtid_event). */
+const TIMESTAMP_BYTES = 7;
+
+/** A 7-byte little-endian microsecond stamp at `at`, without its top flag bit (read in place: once per transaction). */
+function commitStamp(body: Buffer, at: number): number {
+  return body.readUIntLE(at, 6) + (body[at + 6]! & 0x7f) * 2 ** 48;
+}
+
+/**
+ * MySQL GTID_LOG_EVENT / ANONYMOUS_GTID_LOG_EVENT (libbinlogevents control_events.h, Gtid_event): flags u8,
+ * sid[16], gno i64, then (5.7+) lt_type = 2, last_committed i64, sequence_number i64, then (8.0.1+)
+ * immediate_commit_timestamp (7 bytes; bit 55 set: original_commit_timestamp, 7 bytes, follows), …
+ */
 export function decodeMysqlGtid(body: Buffer, anonymous: boolean): MysqlGtid {
   needBytes(body, 25, 'GTID event');
   const flags = body[0]!;
@@ -27,8 +48,102 @@ export function decodeMysqlGtid(body: Buffer, anonymous: boolean): MysqlGtid {
   if (body.length >= 42 && body[25] === 2) {
     result.lastCommitted = body.readBigInt64LE(26);
     result.sequenceNumber = body.readBigInt64LE(34);
+    if (body.length >= COMMIT_TIMESTAMP_AT + TIMESTAMP_BYTES) {
+      const immediate = commitStamp(body, COMMIT_TIMESTAMP_AT);
+      result.immediateCommitMicros = immediate;
+      result.originalCommitMicros = immediate;
+      const originalFollows = (body[COMMIT_TIMESTAMP_AT + 6]! & 0x80) !== 0;
+      if (originalFollows && body.length >= COMMIT_TIMESTAMP_AT + 2 * TIMESTAMP_BYTES) {
+        result.originalCommitMicros = commitStamp(body, COMMIT_TIMESTAMP_AT + TIMESTAMP_BYTES);
+      }
+    }
   }
   return result;
+}
+
+/** Field ids of GTID_TAGGED_LOG_EVENT, in the order of Gtid_event::define_fields() (control_events.h, MySQL 8.3+). */
+const TaggedField = {
+  FLAGS: 0,
+  UUID: 1,
+  GNO: 2,
+  TAG: 3,
+  LAST_COMMITTED: 4,
+  SEQUENCE_NUMBER: 5,
+  IMMEDIATE_COMMIT_TIMESTAMP: 6,
+  ORIGINAL_COMMIT_TIMESTAMP: 7,
+  TRANSACTION_LENGTH: 8,
+  IMMEDIATE_SERVER_VERSION: 9,
+  ORIGINAL_SERVER_VERSION: 10,
+  COMMIT_GROUP_TICKET: 11,
+} as const;
+
+/** MySQL GTID tags: a letter or underscore, then up to 31 letters, digits or underscores (stored lower case). */
+export const GTID_TAG = /^[a-z_][a-z0-9_]{0,31}$/i;
+
+/**
+ * MySQL 8.3+ GTID_TAGGED_LOG_EVENT (type 42): one message of the serialization library — the format
+ * version as the message's field id (varlen, 1), the message size (varlen, counted from the body's first
+ * byte), the last non-ignorable field id (varlen), then (field id, value) pairs in id order, optional ones
+ * left out: flags (varlen), uuid (16 varlen bytes), gno (signed varlen), tag (string), last_committed and
+ * sequence_number (signed varlen), immediate_commit_timestamp (varlen µs), original_commit_timestamp
+ * (absent = immediate), transaction_length, immediate/original server version, commit_group_ticket.
+ */
+export function decodeTaggedGtid(body: Buffer): MysqlGtid {
+  const reader = new SerializedReader(body, 0);
+  const version = reader.unsigned('tagged GTID event format version');
+  if (version !== 1) throw new BinlogDecodeError(`tagged GTID event in serialization format ${version}, snaplog reads format 1`);
+  const size = reader.unsigned('tagged GTID event size');
+  const lastNonIgnorable = reader.unsigned('tagged GTID event field count');
+  if (size > body.length) throw new BinlogDecodeError(`tagged GTID event says it has ${size} bytes, its body has ${body.length}`);
+  reader.end = size;
+  let flags = 0;
+  let uuid: Buffer | undefined;
+  let gno: number | undefined;
+  let tag = '';
+  const result: Omit<MysqlGtid, 'gtid' | 'flags'> = {};
+  while (!reader.done) {
+    const field = reader.unsigned('tagged GTID field id');
+    switch (field) {
+      case TaggedField.FLAGS:
+        flags = reader.unsigned('GTID flags');
+        break;
+      case TaggedField.UUID:
+        uuid = reader.byteArray(16, 'GTID uuid');
+        break;
+      case TaggedField.GNO:
+        gno = reader.signed('GTID gno');
+        break;
+      case TaggedField.TAG:
+        tag = reader.text('GTID tag').toLowerCase();
+        break;
+      case TaggedField.LAST_COMMITTED:
+        result.lastCommitted = BigInt(reader.signed('last_committed'));
+        break;
+      case TaggedField.SEQUENCE_NUMBER:
+        result.sequenceNumber = BigInt(reader.signed('sequence_number'));
+        break;
+      case TaggedField.IMMEDIATE_COMMIT_TIMESTAMP:
+        result.immediateCommitMicros = reader.unsigned('immediate_commit_timestamp');
+        break;
+      case TaggedField.ORIGINAL_COMMIT_TIMESTAMP:
+        result.originalCommitMicros = reader.unsigned('original_commit_timestamp');
+        break;
+      case TaggedField.TRANSACTION_LENGTH:
+      case TaggedField.IMMEDIATE_SERVER_VERSION:
+      case TaggedField.ORIGINAL_SERVER_VERSION:
+      case TaggedField.COMMIT_GROUP_TICKET:
+        reader.unsigned('GTID event field');
+        break;
+      default:
+        // A newer server's field: its encoding is unknown, so nothing after it can be read.
+        if (field < lastNonIgnorable) throw new BinlogDecodeError(`tagged GTID event field ${field} is unknown and not ignorable`);
+        reader.at = reader.end;
+    }
+  }
+  if (!uuid || gno === undefined) throw new BinlogDecodeError('tagged GTID event without uuid or gno');
+  if (tag && !GTID_TAG.test(tag)) throw new BinlogDecodeError(`tagged GTID event with an invalid tag ${JSON.stringify(tag)}`);
+  if (result.immediateCommitMicros !== undefined) result.originalCommitMicros ??= result.immediateCommitMicros;
+  return { gtid: `${formatUuid(uuid)}${tag ? `:${tag}` : ''}:${gno}`, flags, ...result, ...(tag ? { tag } : {}) };
 }
 
 export interface MariadbGtid {
@@ -107,21 +222,34 @@ export function formatGtidList(list: MariadbGtidPosition[]): string {
 }
 
 /**
- * MySQL PREVIOUS_GTIDS_LOG_EVENT as a GTID set text (`uuid:1-10:12,uuid2:1-3`): n_sids u64, then per sid
- * uuid[16], n_intervals u64, (start, end-exclusive) i64 pairs. MySQL 8.3+ tagged GTID sets (a format byte
- * in the top byte of n_sids) are not decoded.
+ * MySQL PREVIOUS_GTIDS_LOG_EVENT as a GTID set text (`uuid:1-10:12,uuid2:1-3`, tagged streams as
+ * `uuid:tag:1-5`), from Gtid_set::encode (mysql-server sql/rpl_gtid_set.cc): an u64 whose top byte is the
+ * format (0 untagged: n_sids in the low 56 bits; 1 tagged, MySQL 8.3+: n_sids in bits 8–55), then per
+ * sid: uuid[16], (tagged format) the tag as a serialization-library string, n_intervals u64, and
+ * (start, end-exclusive) i64 pairs.
  */
 export function decodePreviousGtids(body: Buffer): string {
   needBytes(body, 8, 'PREVIOUS_GTIDS event');
-  if (body[7] !== 0) throw new BinlogDecodeError('PREVIOUS_GTIDS event in the tagged GTID format (MySQL 8.3+) is not supported');
-  const sids = Number(body.readBigUInt64LE(0));
+  const format = body[7]!;
+  if (format > 1) throw new BinlogDecodeError(`PREVIOUS_GTIDS event in an unknown GTID set format ${format}`);
+  const tagged = format === 1;
+  const sids = tagged ? body.readUIntLE(1, 6) : Number(body.readBigUInt64LE(0));
   const parts: string[] = [];
   let at = 8;
   for (let i = 0; i < sids; i++) {
-    needBytes(body, at + 24, 'PREVIOUS_GTIDS event');
+    needBytes(body, at + 16, 'PREVIOUS_GTIDS event');
     const uuid = formatUuid(body.subarray(at, at + 16));
-    const intervals = Number(body.readBigUInt64LE(at + 16));
-    at += 24;
+    at += 16;
+    let stream = uuid;
+    if (tagged) {
+      const reader = new SerializedReader(body, at);
+      const tag = reader.text('PREVIOUS_GTIDS tag').toLowerCase();
+      at = reader.at;
+      if (tag) stream = `${uuid}:${tag}`;
+    }
+    needBytes(body, at + 8, 'PREVIOUS_GTIDS event');
+    const intervals = Number(body.readBigUInt64LE(at));
+    at += 8;
     needBytes(body, at + intervals * 16, 'PREVIOUS_GTIDS event');
     const ranges: string[] = [];
     for (let j = 0; j < intervals; j++, at += 16) {
@@ -129,7 +257,7 @@ export function decodePreviousGtids(body: Buffer): string {
       const last = body.readBigInt64LE(at + 8) - 1n;
       ranges.push(start === last ? `${start}` : `${start}-${last}`);
     }
-    parts.push([uuid, ...ranges].join(':'));
+    parts.push([stream, ...ranges].join(':'));
   }
   return parts.join(',');
 }

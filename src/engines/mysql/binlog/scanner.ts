@@ -1,14 +1,15 @@
 import { DecryptingFramer } from './decrypting-stream.js';
-import { CHECKSUM_LENGTH, EVENT_HEADER_LENGTH, EventFlag, EventType, MariadbGtidFlag, eventTypeName, isRowsEvent } from './constants.js';
+import { CHECKSUM_LENGTH, EVENT_HEADER_LENGTH, EventFlag, EventType, MariadbGtidFlag, eventTypeName, isRowDataEvent } from './constants.js';
 import { BinlogDecodeError } from './errors.js';
 import { classifyStatement, decodeEventDetails, decodeRotate, queryTextOffset } from './events.js';
 import { splitServerVersion } from './format-description.js';
 import { EventFramer, framedBody } from './framer.js';
 import type { FramedEvent } from './framer.js';
-import { GtidRangeRecorder, decodeGtidList, decodeMysqlGtid, decodePreviousGtids, formatGtidList, mariadbGtidText } from './gtid.js';
+import { GtidRangeRecorder, decodeGtidList, decodeMysqlGtid, decodePreviousGtids, decodeTaggedGtid, formatGtidList, mariadbGtidText } from './gtid.js';
 import { TransactionTracker } from './transactions.js';
 import type { BinlogTransaction } from './transactions.js';
-import type { BinlogEvent, BinlogProblem, BinlogScan, ScannerOptions } from './types.js';
+import type { BinlogEvent, BinlogProblem, BinlogScan, ScannerOptions, XaRecord } from './types.js';
+import { decodeXaPrepare, xaStepOfStatement } from './xa.js';
 
 export type { BinlogEvent, BinlogProblem, BinlogScan, BinlogTransaction, ScannerOptions } from './types.js';
 
@@ -16,6 +17,9 @@ export type { BinlogEvent, BinlogProblem, BinlogScan, BinlogTransaction, Scanner
 const QUERY_CAPTURE = 80 * 1024;
 /** GTID, XID, ROTATE, GTID lists: small bodies captured whole up to this size. */
 const SMALL_EVENT_CAPTURE = 16 * 1024 * 1024;
+
+/** XA steps kept per log (the archive's metadata lists them for the planner); a log with more says so. */
+export const MAX_XA_RECORDS = 10_000;
 
 const LEADING_HEADER_EVENTS = new Set<number>([EventType.FORMAT_DESCRIPTION, EventType.PREVIOUS_GTIDS, EventType.GTID_LIST, EventType.BINLOG_CHECKPOINT]);
 
@@ -28,8 +32,10 @@ function scannerCapture(type: number, size: number): number {
     case EventType.FORMAT_DESCRIPTION:
     case EventType.MYSQL_GTID:
     case EventType.MYSQL_ANONYMOUS_GTID:
+    case EventType.MYSQL_GTID_TAGGED:
     case EventType.MARIADB_GTID:
     case EventType.XID:
+    case EventType.XA_PREPARE:
     case EventType.ROTATE:
     case EventType.GTID_LIST:
     case EventType.PREVIOUS_GTIDS:
@@ -42,7 +48,7 @@ function scannerCapture(type: number, size: number): number {
 
 /** For event decoding: everything but row images and compressed payloads. */
 function decodingCapture(type: number, size: number): number {
-  if (isRowsEvent(type)) return EVENT_HEADER_LENGTH + 64;
+  if (isRowDataEvent(type)) return EVENT_HEADER_LENGTH + 64;
   if (type === EventType.TRANSACTION_PAYLOAD) return EVENT_HEADER_LENGTH + 128;
   return size;
 }
@@ -51,13 +57,16 @@ function decodingCapture(type: number, size: number): number {
 const enum Action {
   None,
   Context,
+  PartialRowData,
   Outside,
   FormatDescription,
   MariadbGtid,
   MysqlGtid,
+  TaggedGtid,
   Query,
   OtherStatement,
   Commit,
+  XaPrepare,
   Rotate,
   Stop,
   GtidList,
@@ -70,14 +79,17 @@ const ACTIONS = (() => {
   const actions = new Uint8Array(256);
   const set = (action: Action, ...types: number[]) => types.forEach((type) => (actions[type] = action));
   set(Action.Context, EventType.TABLE_MAP, EventType.INTVAR, EventType.RAND, EventType.USER_VAR, EventType.ANNOTATE_ROWS, EventType.ROWS_QUERY, EventType.BEGIN_LOAD_QUERY, EventType.APPEND_BLOCK, EventType.CREATE_FILE);
-  for (let type = 0; type < 256; type++) if (isRowsEvent(type)) actions[type] = Action.Context;
+  for (let type = 0; type < 256; type++) if (isRowDataEvent(type)) actions[type] = Action.Context;
+  set(Action.PartialRowData, EventType.PARTIAL_ROW_DATA);
   set(Action.Outside, EventType.BINLOG_CHECKPOINT, EventType.HEARTBEAT, EventType.HEARTBEAT_V2);
   set(Action.FormatDescription, EventType.FORMAT_DESCRIPTION);
   set(Action.MariadbGtid, EventType.MARIADB_GTID);
   set(Action.MysqlGtid, EventType.MYSQL_GTID, EventType.MYSQL_ANONYMOUS_GTID);
+  set(Action.TaggedGtid, EventType.MYSQL_GTID_TAGGED);
   set(Action.Query, EventType.QUERY);
   set(Action.OtherStatement, EventType.QUERY_COMPRESSED, EventType.EXECUTE_LOAD_QUERY);
-  set(Action.Commit, EventType.XID, EventType.XA_PREPARE, EventType.TRANSACTION_PAYLOAD);
+  set(Action.Commit, EventType.XID, EventType.TRANSACTION_PAYLOAD);
+  set(Action.XaPrepare, EventType.XA_PREPARE);
   set(Action.Rotate, EventType.ROTATE);
   set(Action.Stop, EventType.STOP);
   set(Action.GtidList, EventType.GTID_LIST);
@@ -108,6 +120,7 @@ export class BinlogScanner {
   private maxCommit = -Infinity;
   private transactionCount = 0;
   private readonly transactions: BinlogTransaction[] = [];
+  private readonly xa: XaRecord[] = [];
   private readonly gtidRanges = new GtidRangeRecorder();
   /** Domain id, sequence number and server id of the last MariaDB GTID event (domain -1: none, or a MySQL GTID). */
   private openDomain = -1;
@@ -129,6 +142,7 @@ export class BinlogScanner {
     transactionCount: 0,
     transactions: [],
     gtidRanges: {},
+    xa: [],
     problems: [],
   };
   private sawFormat = false;
@@ -187,7 +201,7 @@ export class BinlogScanner {
     scan.eventCount = this.eventCount;
     scan.endPosition = this.endPosition;
     scan.startPosition = this.leading ? Math.min(this.startPosition, this.endPosition) : this.startPosition;
-    if (scan.problems.some((problem) => problem.position === 0 && /not a binlog|empty file/.test(problem.problem))) {
+    if (scan.problems.some((problem) => problem.position === 0 && /not a binlog|empty file|MySQL encrypted binlog/.test(problem.problem))) {
       scan.startPosition = 0;
       scan.endPosition = 0;
     }
@@ -202,6 +216,7 @@ export class BinlogScanner {
     scan.transactionCount = this.transactionCount;
     scan.gtidRanges = this.gtidRanges.result();
     scan.transactions = this.transactions;
+    scan.xa = this.xa;
     const openStart = this.tracker.openStart ?? this.tracker.pendingContextStart;
     scan.lastCompleteTransactionEnd = openStart === undefined ? scan.endPosition : Math.min(openStart, scan.endPosition);
     scan.incompleteTail = !this.fatal && (end.incompleteTail || openStart !== undefined);
@@ -231,6 +246,7 @@ export class BinlogScanner {
     if (this.keepTransactions) this.transactions.push(transaction);
     this.onTransaction?.(transaction);
     const time = transaction.commitTime;
+    if (transaction.xa) this.recordXa(transaction);
     if (time < this.minCommit) this.minCommit = time;
     if (time > this.maxCommit) this.maxCommit = time;
     if (transaction.gtid !== undefined) {
@@ -240,6 +256,17 @@ export class BinlogScanner {
       if (this.openDomain >= 0) this.gtidRanges.add(this.openDomain, this.openSeq, this.openServer);
       else this.gtidRanges.addText(transaction.gtid);
     }
+  }
+
+  private recordXa(transaction: BinlogTransaction): void {
+    if (this.xa.length >= MAX_XA_RECORDS) {
+      this.scan.xaOverflow = true;
+      return;
+    }
+    const { phase, xid } = transaction.xa!;
+    const record: XaRecord = { phase, xid, startPosition: transaction.startPosition, endPosition: transaction.endPosition };
+    if (transaction.gtid !== undefined) record.gtid = transaction.gtid;
+    this.xa.push(record);
   }
 
   private handle(event: FramedEvent): void {
@@ -311,20 +338,38 @@ export class BinlogScanner {
         const gtid = decodeMysqlGtid(framedBody(event), event.header.type === EventType.MYSQL_ANONYMOUS_GTID);
         this.openDomain = -1;
         scan.gtidFlavor ??= 'mysql';
-        tracker.gtid(position, gtid.gtid, 'gtid-mysql');
+        tracker.gtid(position, gtid.gtid, 'gtid-mysql', gtid.immediateCommitMicros ?? 0);
+        return;
+      }
+      case Action.TaggedGtid: {
+        const gtid = decodeTaggedGtid(framedBody(event));
+        this.openDomain = -1;
+        scan.gtidFlavor ??= 'mysql';
+        tracker.gtid(position, gtid.gtid, 'gtid-mysql', gtid.immediateCommitMicros ?? 0);
         return;
       }
       case Action.Query: {
         const body = framedBody(event);
-        tracker.statement(position, end, time, classifyStatement(body, queryTextOffset(body, event.format)));
+        const textAt = queryTextOffset(body, event.format);
+        const kind = classifyStatement(body, textAt);
+        // XA COMMIT / ROLLBACK are rare: only they pay for reading the statement text.
+        const xa = kind === 'xa-finish' ? xaStepOfStatement(body.toString('utf8', textAt, Math.min(body.length, textAt + 1024))) : undefined;
+        tracker.statement(position, end, time, kind, xa);
         return;
       }
       case Action.OtherStatement:
         tracker.statement(position, end, time, 'other');
         return;
       case Action.Commit:
+        if (event.header.type === EventType.TRANSACTION_PAYLOAD) scan.compressedTransactions = (scan.compressedTransactions ?? 0) + 1;
         tracker.commitEvent(end, time);
         return;
+      case Action.XaPrepare: {
+        const prepare = decodeXaPrepare(framedBody(event));
+        // XA COMMIT … ONE PHASE is written as a prepare event with one_phase set: an ordinary commit.
+        tracker.commitEvent(end, time, prepare.onePhase ? undefined : { phase: 'prepare', xid: prepare.xid });
+        return;
+      }
       case Action.Rotate:
         scan.rotateTo = decodeRotate(framedBody(event), event.format);
         tracker.outside();
@@ -354,6 +399,11 @@ export class BinlogScanner {
         return;
       case Action.Outside:
         tracker.outside();
+        return;
+      case Action.PartialRowData:
+        // A piece of one row event too large to send whole (MariaDB 12.3): row data of the open transaction.
+        scan.partialRowEvents = (scan.partialRowEvents ?? 0) + 1;
+        tracker.context(position);
         return;
     }
   }

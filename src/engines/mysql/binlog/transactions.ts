@@ -1,4 +1,5 @@
 import type { StatementKind } from './events.js';
+import type { XaStep } from './xa.js';
 
 /** One committed transaction (event group) of a binlog. */
 export interface BinlogTransaction {
@@ -6,10 +7,18 @@ export interface BinlogTransaction {
   startPosition: number;
   /** Offset just after its commit event (XID, COMMIT, the DDL statement itself, XA PREPARE, MySQL 8 payload). */
   endPosition: number;
-  /** Unix seconds: the timestamp of the commit event. */
+  /**
+   * Unix seconds: when it committed. MySQL 8.0.1+: the whole second of the GTID event's
+   * immediate_commit_timestamp; otherwise the header timestamp of the commit event (MariaDB stamps it with the
+   * time its COMMIT was issued; old MySQL with the statement's start).
+   */
   commitTime: number;
-  /** `0-1-42` (MariaDB) or `uuid:42` (MySQL); absent in binlogs without GTIDs. */
+  /** MySQL 8.0.1+: the GTID event's immediate_commit_timestamp, microseconds since the epoch. */
+  commitTimeMicros?: number;
+  /** `0-1-42` (MariaDB), `uuid:42` or `uuid:tag:42` (MySQL); absent in binlogs without GTIDs. */
   gtid?: string;
+  /** An XA step: `XA PREPARE` (the transaction stays prepared until its XA COMMIT / XA ROLLBACK, a transaction of its own). */
+  xa?: XaStep;
 }
 
 /**
@@ -24,6 +33,8 @@ interface OpenGroup {
   start: number;
   gtid: string | undefined;
   mode: GroupMode;
+  /** The GTID event's commit timestamp in µs (0: none). */
+  micros: number;
 }
 
 export interface TransactionSink {
@@ -58,31 +69,31 @@ export class TransactionTracker {
     return this.open?.gtid;
   }
 
-  /** A GTID event (MySQL GTID/ANONYMOUS_GTID, MariaDB GTID) at `position` begins a group. */
-  gtid(position: number, gtid: string | undefined, mode: GroupMode): void {
-    this.begin(position, gtid, mode);
+  /** A GTID event (MySQL GTID/ANONYMOUS_GTID/tagged GTID, MariaDB GTID) at `position` begins a group; `micros`: its commit timestamp (0: none). */
+  gtid(position: number, gtid: string | undefined, mode: GroupMode, micros = 0): void {
+    this.begin(position, gtid, mode, micros);
   }
 
-  /** A QUERY event. Returns true when it ended a transaction. */
-  statement(position: number, end: number, time: number, kind: StatementKind): boolean {
+  /** A QUERY event (`xa`: the XA COMMIT / ROLLBACK it is). Returns true when it ended a transaction. */
+  statement(position: number, end: number, time: number, kind: StatementKind, xa?: XaStep): boolean {
     const open = this.open;
     if (!open) {
       if (kind === 'begin') {
-        this.begin(position, undefined, 'group');
+        this.begin(position, undefined, 'group', 0);
         return false;
       }
       if (kind === 'commit' || kind === 'rollback') {
         // A commit with nothing open: only rows/context without BEGIN can precede it.
         if (this.contextStart === undefined) return false;
-        this.commit(this.contextStart, undefined, end, time);
+        this.commit(this.contextStart, undefined, end, time, 0, undefined);
         return true;
       }
-      this.commit(this.contextStart ?? position, undefined, end, time);
+      this.commit(this.contextStart ?? position, undefined, end, time, 0, xa);
       return true;
     }
     switch (open.mode) {
       case 'standalone':
-        this.commit(open.start, open.gtid, end, time);
+        this.commit(open.start, open.gtid, end, time, open.micros, xa);
         return true;
       case 'gtid-mysql':
         if (kind === 'begin') {
@@ -93,30 +104,30 @@ export class TransactionTracker {
           open.mode = 'group';
           return false;
         }
-        this.commit(open.start, open.gtid, end, time);
+        this.commit(open.start, open.gtid, end, time, open.micros, xa);
         return true;
       case 'group':
         if (kind === 'commit' || kind === 'rollback' || kind === 'xa-finish') {
-          this.commit(open.start, open.gtid, end, time);
+          this.commit(open.start, open.gtid, end, time, open.micros, xa);
           return true;
         }
         if (kind === 'begin' && open.gtid === undefined) {
-          this.begin(position, undefined, 'group');
+          this.begin(position, undefined, 'group', 0);
           return false;
         }
         return false;
     }
   }
 
-  /** XID, XA_PREPARE or a MySQL 8 TRANSACTION_PAYLOAD event: ends the open group. Returns true when it did. */
-  commitEvent(end: number, time: number): boolean {
+  /** XID, XA_PREPARE (`xa`: the XA PREPARE it is) or a MySQL 8 TRANSACTION_PAYLOAD event: ends the open group. Returns true when it did. */
+  commitEvent(end: number, time: number, xa?: XaStep): boolean {
     const open = this.open;
     if (open) {
-      this.commit(open.start, open.gtid, end, time);
+      this.commit(open.start, open.gtid, end, time, open.micros, xa);
       return true;
     }
     if (this.contextStart !== undefined) {
-      this.commit(this.contextStart, undefined, end, time);
+      this.commit(this.contextStart, undefined, end, time, 0, xa);
       return true;
     }
     return false;
@@ -132,17 +143,24 @@ export class TransactionTracker {
     this.contextStart = undefined;
   }
 
-  private begin(position: number, gtid: string | undefined, mode: GroupMode): void {
+  private begin(position: number, gtid: string | undefined, mode: GroupMode, micros: number): void {
     if (this.open) {
       this.sink.anomaly(this.open.start, `the transaction starting at ${this.open.start}${this.open.gtid ? ` (GTID ${this.open.gtid})` : ''} has no commit event before the next one at ${position}`);
     }
-    this.open = { start: position, gtid, mode };
+    this.open = { start: position, gtid, mode, micros };
     this.contextStart = undefined;
   }
 
-  private commit(start: number, gtid: string | undefined, end: number, time: number): void {
+  private commit(start: number, gtid: string | undefined, end: number, time: number, micros: number, xa: XaStep | undefined): void {
     this.open = undefined;
     this.contextStart = undefined;
-    this.sink.transaction(gtid === undefined ? { startPosition: start, endPosition: end, commitTime: time } : { startPosition: start, endPosition: end, commitTime: time, gtid });
+    const transaction: BinlogTransaction =
+      gtid === undefined ? { startPosition: start, endPosition: end, commitTime: time } : { startPosition: start, endPosition: end, commitTime: time, gtid };
+    if (micros > 0) {
+      transaction.commitTime = Math.floor(micros / 1_000_000);
+      transaction.commitTimeMicros = micros;
+    }
+    if (xa) transaction.xa = xa;
+    this.sink.transaction(transaction);
   }
 }

@@ -3,6 +3,7 @@ import type { EventHeader } from './event-header.js';
 import type { EventDetails } from './events.js';
 import type { BinlogTransaction } from './transactions.js';
 import type { GtidStreamRange } from './gtid.js';
+import type { XaStep } from './xa.js';
 
 export type { BinlogTransaction } from './transactions.js';
 
@@ -59,8 +60,26 @@ export interface BinlogScan {
   transactionCount: number;
   /** The transaction-boundary index (empty when scanned with keepTransactions: false). */
   transactions: BinlogTransaction[];
+  /** Every XA step (XA PREPARE, XA COMMIT, XA ROLLBACK) of the complete transactions, in log order (at most MAX_XA_RECORDS). */
+  xa: XaRecord[];
+  /** The log holds more XA steps than `xa` lists. */
+  xaOverflow?: true;
+  /**
+   * MySQL TRANSACTION_PAYLOAD events (binlog_transaction_compression = ON): transactions whose events are
+   * zstd-compressed. The reader does not decompress them, so an XA step inside one is not in `xa`.
+   */
+  compressedTransactions?: number;
+  /** MariaDB 12.3 PARTIAL_ROW_DATA events: fragments of row events, each inside its transaction. */
+  partialRowEvents?: number;
   /** Empty for a healthy file. */
   problems: BinlogProblem[];
+}
+
+/** One XA step of a log: which XID, what happened to it, and where its transaction is. */
+export interface XaRecord extends XaStep {
+  gtid?: string;
+  startPosition: number;
+  endPosition: number;
 }
 
 /** One event with its kind-specific fields decoded (for `snaplog find` and debugging). */
