@@ -65,8 +65,8 @@ describe('lineage: servers sharing one archive root never share a system folder 
       await cp(firstSetup.ipcFolder, clone.ipcFolder, { recursive: true });
       await runWorkload(second, { transactions: 3, rotations: 1 });
       const result = await snaplog(['ship', '--once', '--config', clone.configPath], { env: { SNAPLOG_MACHINE_ID_FILE: machineB } });
-      expect(result.code).toBe(2);
       expect(result.stderr).toMatch(/looks like a clone/);
+      expect(result.code, result.stderr).toBe(2);
       expect(result.stderr).toMatch(/HINT: a clone must ship into its own folder/);
       expect(await readdir(join(archivePath, idA, 'logs'))).toEqual(before);
     } finally {
