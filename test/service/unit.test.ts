@@ -89,7 +89,7 @@ describe('the ship service with [workload] linux_user (a fake `iris` instance: n
     archivePath = join(dir, 'archive');
     configPath = join(dir, 'snaplog.conf');
     await writeFile(configPath, ['[workload]', 'workload_name = iris', 'instance = IRIS', `command_path = ${join(dir, 'bin')}`, 'linux_user = nobody', `ipc_folder = ${ipcFolder}`, 'timeout = 30', '', '[archive]', `path = ${archivePath}`, ''].join('\n'));
-    expect((await cli(['archive', 'init'])).code).toBe(0);
+    expect((await cli(['archive', 'init', '--force'])).code).toBe(0);
   });
   afterEach(async () => {
     await cli(['thaw']);
