@@ -201,7 +201,8 @@ export class PosixDriver implements StorageDriver {
         const handle = await open(at(dir, temp), CREATE_FLAGS, FILE_MODE);
         try {
           await writeAll(handle, chunks);
-          await handle.sync();
+          // fdatasync: the data and the size a reader needs; the name is made durable by the fsync of the folder.
+          await handle.datasync();
         } catch (error) {
           await handle.close().catch(() => undefined);
           await unlink(at(dir, temp)).catch(() => undefined);
