@@ -11,7 +11,7 @@ export interface Digest {
 
 /** The sha256 of a whole stream: computed on the calling thread, or on the hashing thread (hash-thread.ts). */
 export interface WholeHash {
-  /** Returns a promise when the caller must wait before feeding more (the hashing thread is behind). */
+  /** Nothing, or a promise that resolves once the hash is done reading `chunk` (its memory may be reused then). */
   update(chunk: Buffer): void | Promise<void>;
   finish(): Promise<string>;
   /** Gives up the hash (after an error): frees what it holds. */

@@ -1,9 +1,11 @@
 import { Worker } from 'node:worker_threads';
 import type { WholeHash } from './digest.js';
 
+/** `update` names its memory by `slot` (one of the stream's `ring`, sent once) or carries it. */
 type HashRequest =
-  | { op: 'update'; stream: number; memory: SharedArrayBuffer; offset: number; length: number }
-  | { op: 'mark' | 'finish'; stream: number; id: number }
+  | { op: 'open'; stream: number; ring: SharedArrayBuffer[] }
+  | { op: 'update'; stream: number; id: number; slot: number; memory?: SharedArrayBuffer; offset: number; length: number }
+  | { op: 'finish'; stream: number; id: number }
   | { op: 'drop'; stream: number };
 interface HashReply {
   id: number;
@@ -17,20 +19,19 @@ interface HashReply {
 const THREAD_SOURCE = `
 const { parentPort } = require('node:worker_threads');
 const { createHash } = require('node:crypto');
-const hashes = new Map();
+const streams = new Map();
 parentPort.on('message', (request) => {
-  if (request.op === 'drop') return void hashes.delete(request.stream);
-  let hash = hashes.get(request.stream);
-  if (!hash) hashes.set(request.stream, (hash = createHash('sha256')));
-  if (request.op === 'update') return void hash.update(new Uint8Array(request.memory, request.offset, request.length));
-  if (request.op === 'finish') hashes.delete(request.stream);
-  parentPort.postMessage({ id: request.id, sha256: request.op === 'finish' ? hash.digest('hex') : undefined });
+  if (request.op === 'open') return void streams.set(request.stream, { hash: createHash('sha256'), ring: request.ring });
+  if (request.op === 'drop') return void streams.delete(request.stream);
+  const stream = streams.get(request.stream);
+  if (request.op === 'update') {
+    stream.hash.update(new Uint8Array(request.memory ?? stream.ring[request.slot], request.offset, request.length));
+    return parentPort.postMessage({ id: request.id });
+  }
+  streams.delete(request.stream);
+  parentPort.postMessage({ id: request.id, sha256: stream.hash.digest('hex') });
 });
 `;
-
-/** Bytes sent between two marks; a stream waits when more than MAX_MARKS marks are unanswered (bounds the memory a slow hash pins). */
-const MARK_BYTES = 4 << 20;
-const MAX_MARKS = 2;
 
 /** One hashing thread per process, shared by every stream; it keeps the process alive only while a stream uses it. */
 class HashThread {
@@ -63,12 +64,13 @@ class HashThread {
     this.worker.postMessage(request);
   }
 
-  ask(op: 'mark' | 'finish', stream: number): Promise<HashReply> {
+  /** Sends a request that gets a reply (`id` is filled in). */
+  ask(request: HashRequest & { id: number }): Promise<HashReply> {
     if (this.failure) return Promise.reject(this.failure);
-    const id = this.nextId++;
+    const id = (request.id = this.nextId++);
     return new Promise((resolve, reject) => {
       this.waiting.set(id, { resolve, reject });
-      this.worker.postMessage({ op, stream, id } satisfies HashRequest);
+      this.worker.postMessage(request);
     });
   }
 
@@ -97,35 +99,37 @@ function copyToShared(chunk: Buffer): Buffer {
 
 /**
  * The sha256 of one stream, computed on the hashing thread while the caller parses and writes the same
- * chunks. Chunks must not change after update() (they are read in place); chunks not in shared memory are copied.
+ * chunks. A chunk must not change until its update() resolves (it is read in place); chunks not in shared
+ * memory are copied.
  */
 export class ThreadHash implements WholeHash {
   private readonly thread: HashThread;
   private readonly stream = nextStream++;
-  private sinceMark = 0;
-  private readonly marks: Promise<HashReply>[] = [];
+  private readonly slots = new Map<ArrayBufferLike, number>();
   private closed = false;
 
-  constructor() {
+  /** `ring`: shared buffers the caller reuses for its chunks; handed to the thread once, then named by number. */
+  constructor(ring: Buffer[] = []) {
     this.thread = current ??= new HashThread();
     this.thread.acquire();
+    const memory = ring.map((buffer) => buffer.buffer).filter((buffer) => buffer instanceof SharedArrayBuffer);
+    memory.forEach((buffer, slot) => this.slots.set(buffer, slot));
+    this.thread.send({ op: 'open', stream: this.stream, ring: memory });
   }
 
-  update(chunk: Buffer): void | Promise<void> {
+  /** Resolves once the thread has hashed `chunk` (one reply per chunk; the thread works through them in order). */
+  update(chunk: Buffer): Promise<void> {
     const shared = chunk.buffer instanceof SharedArrayBuffer ? chunk : copyToShared(chunk);
-    this.thread.send({ op: 'update', stream: this.stream, memory: shared.buffer as SharedArrayBuffer, offset: shared.byteOffset, length: shared.length });
-    this.sinceMark += chunk.length;
-    if (this.sinceMark < MARK_BYTES) return;
-    this.sinceMark = 0;
-    const mark = this.thread.ask('mark', this.stream);
-    mark.catch(() => undefined);
-    this.marks.push(mark);
-    if (this.marks.length > MAX_MARKS) return this.marks.shift()!.then(() => undefined);
+    const slot = this.slots.get(shared.buffer) ?? -1;
+    const memory = slot < 0 ? { memory: shared.buffer as SharedArrayBuffer } : {};
+    const hashed = this.thread.ask({ op: 'update', stream: this.stream, id: 0, slot, ...memory, offset: shared.byteOffset, length: shared.length }).then(() => undefined);
+    hashed.catch(() => undefined);
+    return hashed;
   }
 
   async finish(): Promise<string> {
     try {
-      return (await this.thread.ask('finish', this.stream)).sha256!;
+      return (await this.thread.ask({ op: 'finish', stream: this.stream, id: 0 })).sha256!;
     } finally {
       this.close();
     }

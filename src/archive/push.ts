@@ -15,7 +15,7 @@ import type { MarkerDigests } from './close-marker-digest.js';
 import { HEAD_BYTES, StreamDigest } from './digest.js';
 import type { Digest } from './digest.js';
 import { SourcePass } from './source-pass.js';
-import type { Hashing } from './source-pass.js';
+import type { Hashing, SourcePassOptions } from './source-pass.js';
 
 /** Every read of a source log goes through one O_NOFOLLOW descriptor of a regular file. */
 function readSource(path: string): AsyncIterable<Buffer> {
@@ -52,6 +52,14 @@ export interface PushResult {
   metadata: LogMetadata;
   /** The metadata of the copy this push replaced ('replaced-closed-copy'). */
   replaced?: LogMetadata;
+}
+
+/** A pass that writes nothing holds no chunk: its buffers are reused at once. */
+const READ_ONLY: SourcePassOptions = { heldByConsumer: 0 };
+
+/** Chunks are handed straight to the driver only uncompressed: then the driver says how many it holds on to. */
+function passOptions(archive: Archive, compression: Compression, options: PushOptions = {}): SourcePassOptions {
+  return { hashing: options.hashing ?? 'auto', ...(compression === 'none' && archive.storage.heldChunks !== undefined ? { heldByConsumer: archive.storage.heldChunks } : {}) };
 }
 
 /** Digest and facts of any stream of chunks (an archived copy), on this thread. */
@@ -98,7 +106,7 @@ export async function pushLog(archive: Archive, request: PushRequest, options: P
   if (existing?.metadata) return compareWithArchived(archive, request, existing.metadata);
   if (existing?.dataEntry) return repairMetadata(archive, request, existing.dataEntry);
 
-  const pass = new SourcePass(request.sourcePath, request.observer, options.hashing);
+  const pass = new SourcePass(request.sourcePath, request.observer, passOptions(archive, request.compression, options));
   const dataPath = logDataPath(request.systemId, request.name, request.compression);
   let outcome: 'created' | 'exists';
   try {
@@ -119,7 +127,7 @@ export async function pushLog(archive: Archive, request: PushRequest, options: P
 }
 
 async function compareWithArchived(archive: Archive, request: PushRequest, archived: LogMetadata): Promise<PushResult> {
-  const { digest } = await new SourcePass(request.sourcePath).drain();
+  const { digest } = await new SourcePass(request.sourcePath, undefined, READ_ONLY).drain();
   if (digest.sha256 === archived.sha256) return { outcome: 'already-archived', metadata: archived };
   const detail = `archived sha256 ${archived.sha256.slice(0, 12)}…, source ${digest.sha256.slice(0, 12)}…`;
   if (!request.closeMarker) throw new ArchiveDuplicateError(request.name, detail);
@@ -150,7 +158,7 @@ async function settleCloseMarkerDifference(archive: Archive, request: PushReques
 
 /** Publishes the server's cleanly closed copy in place of the archived one (temp, fsync, rename, fsync of the folder). */
 async function replaceWithClosedCopy(archive: Archive, request: PushRequest, archived: LogMetadata, source: MarkerDigests): Promise<PushResult> {
-  const pass = new SourcePass(request.sourcePath, request.observer);
+  const pass = new SourcePass(request.sourcePath, request.observer, passOptions(archive, archived.compression));
   const dataPath = logDataPath(request.systemId, request.name, archived.compression);
   const checked = async function* (chunks: AsyncIterable<Buffer>): AsyncIterable<Buffer> {
     yield* chunks;
@@ -171,7 +179,7 @@ async function replaceWithClosedCopy(archive: Archive, request: PushRequest, arc
 }
 
 async function rewriteReplacedMetadata(archive: Archive, request: PushRequest, archived: LogMetadata, expectedSha256: string): Promise<LogMetadata> {
-  const source = await new SourcePass(request.sourcePath, request.observer).drain();
+  const source = await new SourcePass(request.sourcePath, request.observer, READ_ONLY).drain();
   if (source.digest.sha256 !== expectedSha256) {
     throw new SnaplogError(`${request.sourcePath} changed while snaplog was reading it`, { hint: 'nothing was written; snaplog ship tries again on its next round' });
   }
@@ -204,7 +212,7 @@ async function replaceMetadata(archive: Archive, request: PushRequest, metadata:
  */
 async function repairMetadata(archive: Archive, request: PushRequest, dataEntry: string): Promise<PushResult> {
   const compression: Compression = dataEntry.endsWith('.gz') ? 'gzip' : dataEntry.endsWith('.zst') ? 'zstd' : 'none';
-  const source = await new SourcePass(request.sourcePath).drain();
+  const source = await new SourcePass(request.sourcePath, undefined, READ_ONLY).drain();
   const archived = await digestOf(archive.openLog(request.systemId, { storedName: dataEntry, compression }));
   const stored = await archive.storage.stat(`${logsDir(request.systemId)}/${dataEntry}`);
   if (archived.digest.sha256 !== source.digest.sha256) {
@@ -213,7 +221,7 @@ async function repairMetadata(archive: Archive, request: PushRequest, dataEntry:
     const orphan = buildMetadata({ ...request, compression }, archived.digest, {}, stored?.size ?? 0);
     return settleCloseMarkerDifference(archive, request, request.closeMarker, { ...orphan, shippedAt: new Date(stored?.mtimeMs ?? Date.now()).toISOString() }, detail);
   }
-  const { digest, facts } = await new SourcePass(request.sourcePath, request.observer).drain();
+  const { digest, facts } = await new SourcePass(request.sourcePath, request.observer, READ_ONLY).drain();
   if (digest.sha256 !== archived.digest.sha256) {
     throw new SnaplogError(`${request.sourcePath} changed while snaplog was reading it`, { hint: 'nothing was written; snaplog ship tries again on its next round' });
   }

@@ -8,9 +8,20 @@ import type { LogFacts, LogObserver } from './metadata.js';
 const READ_CHUNK = 1 << 20;
 /** Below this size a source is hashed on the calling thread: handing the work over would cost more than it saves. */
 const THREAD_MIN_BYTES = 8 << 20;
+/** Chunks in flight (read, hashed, parsed, written) when the consumer does not say how many it holds. */
+const DEFAULT_RING = 8;
 
 /** Where the sha256 is computed: 'auto' picks the hashing thread for sources of THREAD_MIN_BYTES or more. */
 export type Hashing = 'auto' | 'thread' | 'inline';
+
+export interface SourcePassOptions {
+  hashing?: Hashing;
+  /**
+   * How many earlier chunks the consumer may still be using when it asks for the next one (StorageDriver.heldChunks).
+   * When known, the pass reads into a few buffers it reuses instead of fresh memory for every chunk.
+   */
+  heldByConsumer?: number;
+}
 
 /**
  * One pass over a source log, every byte read once through one O_NOFOLLOW descriptor: the next chunk is read
@@ -24,7 +35,7 @@ export class SourcePass {
   constructor(
     private readonly path: string,
     private readonly observer?: LogObserver,
-    private readonly hashing: Hashing = 'auto',
+    private readonly options: SourcePassOptions = {},
   ) {}
 
   async *chunks(): AsyncIterable<Buffer> {
@@ -32,19 +43,33 @@ export class SourcePass {
     let digest: StreamDigest | undefined;
     let reading: Promise<Buffer> | undefined;
     try {
-      const threaded = this.hashing === 'thread' || (this.hashing === 'auto' && (await handle.stat()).size >= THREAD_MIN_BYTES);
-      digest = new StreamDigest(threaded ? new ThreadHash() : undefined);
-      const allocate = threaded ? allocateShared : Buffer.allocUnsafe;
+      const hashing = this.options.hashing ?? 'auto';
+      const threaded = hashing === 'thread' || (hashing === 'auto' && (await handle.stat()).size >= THREAD_MIN_BYTES);
+      const allocate = threaded ? allocateShared : Buffer.allocUnsafeSlow;
+      const held = this.options.heldByConsumer;
+      // In use while chunk n is read: n itself, n − 1 (being hashed and parsed), the consumer's held ones; one spare.
+      const ring = held === undefined ? DEFAULT_RING : held + 3;
+      const buffers = held === undefined ? [] : Array.from({ length: ring }, () => allocate(READ_CHUNK));
+      digest = new StreamDigest(threaded ? new ThreadHash(buffers) : undefined);
+      const hashed: (Promise<void> | void)[] = new Array(ring);
+      const readAt = async (index: number, position: number): Promise<Buffer> => {
+        const slot = index % ring;
+        // The chunk that last used this slot must have left the hash before its memory is reused (or, when
+        // buffers are not reused, before more chunks pile up for the hashing thread).
+        await hashed[slot];
+        const buffer = buffers[slot] ?? allocate(READ_CHUNK);
+        return readChunk(handle, buffer, position);
+      };
       let position = 0;
-      reading = readChunk(handle, allocate(READ_CHUNK), position);
-      for (;;) {
+      reading = readAt(0, 0);
+      for (let index = 0; ; index++) {
         const chunk = await reading;
         reading = undefined;
         if (chunk.length === 0) break;
         position += chunk.length;
-        reading = readChunk(handle, allocate(READ_CHUNK), position);
+        reading = readAt(index + 1, position);
         reading.catch(() => undefined);
-        await digest.update(chunk);
+        hashed[index % ring] = digest.update(chunk);
         this.observer?.push(chunk);
         yield chunk;
       }
