@@ -8,11 +8,12 @@
 // binlogs from disk; if that is not allowed, the binlogs are read once before every run instead (warm),
 // for both. Rounds alternate the order (cp, ship | ship, cp | …). Goal: ship / cp ≥ 0.9.
 // Extras (same run, same cache mode, one run each): pushLog with concurrency 2 (the ship service's
-// default), and compression gzip / zstd; and the CPU ceilings of one pass over page-cached binlogs
+// default), with the sha256 on the calling thread instead of the hashing thread (inline), and compression
+// gzip / zstd; and the CPU ceilings of one pass over page-cached binlogs
 // (read only, sha256, observer, both) to show where ship's time goes.
 //
 // Env: SNAPLOG_BENCH_GIB (1), SNAPLOG_BENCH_SHIP_ROUNDS (3), SNAPLOG_BENCH_SHIP_EXTRAS
-// ("concurrency2,gzip,zstd"; empty for none), SNAPLOG_BENCH_SHIP_CACHE (cold | warm),
+// ("concurrency2,inline,gzip,zstd"; empty for none), SNAPLOG_BENCH_SHIP_CACHE (cold | warm),
 // SNAPLOG_BENCH_SHIP_DEST (folder under which the copies go, e.g. an NFS mount; default the temp folder).
 import { createHash } from 'node:crypto';
 import { createReadStream, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
@@ -38,7 +39,7 @@ async function sha256Of(path) {
 
 await runBench(NAME, async () => {
   const rounds = Math.max(1, Math.round(envNumber('SNAPLOG_BENCH_SHIP_ROUNDS', 3)));
-  const extras = envList('SNAPLOG_BENCH_SHIP_EXTRAS', ['concurrency2', 'gzip', 'zstd']);
+  const extras = envList('SNAPLOG_BENCH_SHIP_EXTRAS', ['concurrency2', 'inline', 'gzip', 'zstd']);
   const wantCold = (process.env.SNAPLOG_BENCH_SHIP_CACHE ?? 'cold') !== 'warm';
   const { Archive } = await importDist('archive/archive.js');
   const { pushLog } = await importDist('archive/push.js');
@@ -85,7 +86,7 @@ await runBench(NAME, async () => {
     return { ms };
   };
 
-  const runShip = async ({ compression = 'none', concurrency = 1 } = {}) => {
+  const runShip = async ({ compression = 'none', concurrency = 1, hashing = 'auto' } = {}) => {
     const dest = freshDir(`archive-${compression}-c${concurrency}`);
     const { archive } = await Archive.init(dest);
     await prepare();
@@ -95,7 +96,7 @@ await runBench(NAME, async () => {
     const worker = async () => {
       while (next < files.length) {
         const file = files[next++];
-        const result = await pushLog(archive, { systemId: SYSTEM_ID, engine: 'mysql', name: file.name, sequence: file.sequence, sourcePath: file.path, compression, observer: binlogObserver() });
+        const result = await pushLog(archive, { systemId: SYSTEM_ID, engine: 'mysql', name: file.name, sequence: file.sequence, sourcePath: file.path, compression, observer: binlogObserver() }, { hashing });
         results.push({ file, result });
       }
     };
@@ -165,13 +166,15 @@ await runBench(NAME, async () => {
 
   const extraResults = {};
   for (const extra of extras) {
-    const options = extra === 'concurrency2' ? { concurrency: 2 } : extra === 'gzip' || extra === 'zstd' ? { compression: extra } : undefined;
-    if (!options) throw new Error(`SNAPLOG_BENCH_SHIP_EXTRAS: unknown extra ${extra} (concurrency2, gzip, zstd)`);
+    const options = extra === 'concurrency2' ? { concurrency: 2 } : extra === 'inline' ? { hashing: 'inline' } : extra === 'gzip' || extra === 'zstd' ? { compression: extra } : undefined;
+    if (!options) throw new Error(`SNAPLOG_BENCH_SHIP_EXTRAS: unknown extra ${extra} (concurrency2, inline, gzip, zstd)`);
     const result = await runShip(options);
     const rate = mbps(totalBytes, result.ms);
     extraResults[extra] = { MBs: round(rate, 1), seconds: round(result.ms / 1000, 2), storedRatio: round(result.storedBytes / totalBytes, 3) };
     log(NAME, `extra ${extra.padEnd(12)} ${round(result.ms / 1000, 2)} s = ${round(rate, 1)} MB/s${options.compression ? `, stored ${round((100 * result.storedBytes) / totalBytes, 1)}% of the original` : ''}`);
-    figures.push(figure({ name: `ship ${options.compression ? `compression ${extra}` : 'concurrency 2'} vs cp+sync`, value: rate, unit: 'MB/s', baseline: cpMBs, ratio: rate / cpMBs, goal: 'info', note: options.compression ? `stored ${round((100 * result.storedBytes) / totalBytes, 1)}% of the original size` : 'the ship service default' }));
+    const label = options.compression ? `compression ${extra}` : options.hashing ? 'sha256 inline (no hashing thread)' : 'concurrency 2';
+    const note = options.compression ? `stored ${round((100 * result.storedBytes) / totalBytes, 1)}% of the original size` : options.hashing ? 'the serial-hash path; the figure above hashes on a second thread' : 'the ship service default';
+    figures.push(figure({ name: `ship ${label} vs cp+sync`, value: rate, unit: 'MB/s', baseline: cpMBs, ratio: rate / cpMBs, goal: 'info', note }));
   }
 
   rmSync(work, { recursive: true, force: true });

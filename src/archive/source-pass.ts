@@ -8,7 +8,9 @@ import type { LogFacts, LogObserver } from './metadata.js';
 const READ_CHUNK = 1 << 20;
 /** Below this size a source is hashed on the calling thread: handing the work over would cost more than it saves. */
 const THREAD_MIN_BYTES = 8 << 20;
-/** Chunks in flight (read, hashed, parsed, written) when the consumer does not say how many it holds. */
+/** Reads in flight ahead of the chunk being processed: a disk serves several requests at once. */
+const READS_AHEAD = 3;
+/** Chunks in flight (hashed, parsed, written) when the consumer does not say how many it holds. */
 const DEFAULT_RING = 8;
 
 /** Where the sha256 is computed: 'auto' picks the hashing thread for sources of THREAD_MIN_BYTES or more. */
@@ -41,34 +43,45 @@ export class SourcePass {
   async *chunks(): AsyncIterable<Buffer> {
     const handle = await openSourceFile(this.path);
     let digest: StreamDigest | undefined;
-    let reading: Promise<Buffer> | undefined;
+    const reads: Promise<Buffer>[] = [];
     try {
       const hashing = this.options.hashing ?? 'auto';
       const threaded = hashing === 'thread' || (hashing === 'auto' && (await handle.stat()).size >= THREAD_MIN_BYTES);
       const allocate = threaded ? allocateShared : Buffer.allocUnsafeSlow;
       const held = this.options.heldByConsumer;
-      // In use while chunk n is read: n itself, n − 1 (being hashed and parsed), the consumer's held ones; one spare.
-      const ring = held === undefined ? DEFAULT_RING : held + 3;
-      const buffers = held === undefined ? [] : Array.from({ length: ring }, () => allocate(READ_CHUNK));
-      digest = new StreamDigest(threaded ? new ThreadHash(buffers) : undefined);
+      // In use while chunk n is processed: the consumer's held ones, n, the reads ahead; one spare.
+      const ring = held === undefined ? DEFAULT_RING + READS_AHEAD : held + READS_AHEAD + 2;
+      // Reused buffers; the hashing thread is given them at the start, else they are made as they are needed (small logs).
+      const pooled = held !== undefined;
+      const buffers: (Buffer | undefined)[] = pooled && threaded ? Array.from({ length: ring }, () => allocate(READ_CHUNK)) : new Array(ring);
+      digest = new StreamDigest(threaded ? new ThreadHash(buffers.filter((buffer) => buffer !== undefined)) : undefined);
       const hashed: (Promise<void> | void)[] = new Array(ring);
       const readAt = async (index: number, position: number): Promise<Buffer> => {
         const slot = index % ring;
         // The chunk that last used this slot must have left the hash before its memory is reused (or, when
         // buffers are not reused, before more chunks pile up for the hashing thread).
         await hashed[slot];
-        const buffer = buffers[slot] ?? allocate(READ_CHUNK);
-        return readChunk(handle, buffer, position);
+        return readChunk(handle, pooled ? (buffers[slot] ??= allocate(READ_CHUNK)) : allocate(READ_CHUNK), position);
       };
+      // Reads ahead assume whole chunks; a short one (the end, or a file that changed size) drops those after it.
       let position = 0;
-      reading = readAt(0, 0);
+      let issued = 0;
+      const readAhead = () => {
+        while (reads.length < READS_AHEAD) {
+          const read = readAt(issued, position + reads.length * READ_CHUNK);
+          read.catch(() => undefined);
+          reads.push(read);
+          issued++;
+        }
+      };
+      readAhead();
       for (let index = 0; ; index++) {
-        const chunk = await reading;
-        reading = undefined;
+        const chunk = await reads.shift()!;
+        if (chunk.length < READ_CHUNK) await discard(reads);
         if (chunk.length === 0) break;
         position += chunk.length;
-        reading = readAt(index + 1, position);
-        reading.catch(() => undefined);
+        issued = index + 1 + reads.length;
+        readAhead();
         hashed[index % ring] = digest.update(chunk);
         this.observer?.push(chunk);
         yield chunk;
@@ -76,7 +89,7 @@ export class SourcePass {
       this.result = await digest.finish();
     } finally {
       digest?.close();
-      if (reading) await reading.catch(() => undefined);
+      await discard(reads);
       await handle.close();
     }
   }
@@ -96,6 +109,11 @@ export class SourcePass {
     for await (const chunk of this.chunks()) void chunk;
     return { digest: this.digest(), facts: this.facts() };
   }
+}
+
+/** Waits for reads that will not be used (nothing may still write into a buffer when it is reused or freed). */
+async function discard(reads: Promise<Buffer>[]): Promise<void> {
+  await Promise.allSettled(reads.splice(0));
 }
 
 async function readChunk(handle: FileHandle, buffer: Buffer, position: number): Promise<Buffer> {
