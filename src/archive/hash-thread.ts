@@ -91,6 +91,22 @@ export function allocateShared(size: number): Buffer {
   return Buffer.from(new SharedArrayBuffer(size));
 }
 
+/** Rings of shared buffers kept for the next pass (at most two: the ship service's concurrency): fresh shared memory costs more to fault in than to hash. */
+const spareRings: Buffer[][] = [];
+const SPARE_RINGS = 2;
+
+/** `count` shared buffers of `size` bytes, reused from an earlier pass when one is free. */
+export function takeSharedRing(count: number, size: number): Buffer[] {
+  const ring = (spareRings.pop() ?? []).filter((buffer) => buffer.length === size);
+  while (ring.length < count) ring.push(allocateShared(size));
+  return ring;
+}
+
+/** Gives a ring back once nothing reads into it any more; a stream hashing from it may still be dropped (its hash is discarded). */
+export function returnSharedRing(ring: Buffer[]): void {
+  if (spareRings.length < SPARE_RINGS) spareRings.push(ring);
+}
+
 function copyToShared(chunk: Buffer): Buffer {
   const copy = allocateShared(chunk.length);
   chunk.copy(copy);

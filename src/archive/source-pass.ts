@@ -2,7 +2,7 @@ import type { FileHandle } from 'node:fs/promises';
 import { openSourceFile } from '../engines/source-file.js';
 import { StreamDigest } from './digest.js';
 import type { Digest } from './digest.js';
-import { allocateShared, ThreadHash } from './hash-thread.js';
+import { allocateShared, returnSharedRing, takeSharedRing, ThreadHash } from './hash-thread.js';
 import type { LogFacts, LogObserver } from './metadata.js';
 
 const READ_CHUNK = 1 << 20;
@@ -10,6 +10,8 @@ const READ_CHUNK = 1 << 20;
 const THREAD_MIN_BYTES = 8 << 20;
 /** Reads in flight ahead of the chunk being processed: a disk serves several requests at once. */
 const READS_AHEAD = 3;
+/** Chunks the hashing thread may fall behind by before the reads wait for it. */
+const HASH_SLACK = 8;
 /** Chunks in flight (hashed, parsed, written) when the consumer does not say how many it holds. */
 const DEFAULT_RING = 8;
 
@@ -43,18 +45,21 @@ export class SourcePass {
   async *chunks(): AsyncIterable<Buffer> {
     const handle = await openSourceFile(this.path);
     let digest: StreamDigest | undefined;
+    let sharedRing: Buffer[] | undefined;
     const reads: Promise<Buffer>[] = [];
     try {
       const hashing = this.options.hashing ?? 'auto';
       const threaded = hashing === 'thread' || (hashing === 'auto' && (await handle.stat()).size >= THREAD_MIN_BYTES);
       const allocate = threaded ? allocateShared : Buffer.allocUnsafeSlow;
       const held = this.options.heldByConsumer;
-      // In use while chunk n is processed: the consumer's held ones, n, the reads ahead; one spare.
-      const ring = held === undefined ? DEFAULT_RING + READS_AHEAD : held + READS_AHEAD + 2;
-      // Reused buffers; the hashing thread is given them at the start, else they are made as they are needed (small logs).
+      // In use while chunk n is processed: the consumer's held ones, n, the reads ahead; one spare; and with the
+      // hashing thread, room for it to fall behind for a while (another process had the core) without stopping the reads.
+      const ring = held === undefined ? DEFAULT_RING + READS_AHEAD : held + READS_AHEAD + 2 + (threaded ? HASH_SLACK : 0);
+      // Reused buffers: the hashing thread is given its ring at the start; on this thread they are made as needed (small logs).
       const pooled = held !== undefined;
-      const buffers: (Buffer | undefined)[] = pooled && threaded ? Array.from({ length: ring }, () => allocate(READ_CHUNK)) : new Array(ring);
-      digest = new StreamDigest(threaded ? new ThreadHash(buffers.filter((buffer) => buffer !== undefined)) : undefined);
+      if (pooled && threaded) sharedRing = takeSharedRing(ring, READ_CHUNK);
+      const buffers: (Buffer | undefined)[] = sharedRing ?? new Array(ring);
+      digest = new StreamDigest(threaded ? new ThreadHash(sharedRing) : undefined);
       const hashed: (Promise<void> | void)[] = new Array(ring);
       const readAt = async (index: number, position: number): Promise<Buffer> => {
         const slot = index % ring;
@@ -90,6 +95,7 @@ export class SourcePass {
     } finally {
       digest?.close();
       await discard(reads);
+      if (sharedRing) returnSharedRing(sharedRing);
       await handle.close();
     }
   }
