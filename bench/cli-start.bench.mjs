@@ -1,8 +1,8 @@
 // Benchmark: CLI start-up, the bundled CLI against the unbundled build, side by side in one run.
 //
 //   baseline  `node bin/snaplog …` with SNAPLOG_UNBUNDLED=1: tsc's output, one module file at a time (the
-//             build as it was before the bundle); or, when SNAPLOG_BENCH_CLI_BASELINE names another
-//             build's bin/snaplog (e.g. a checkout of an older commit, built), that one
+//             build as it was before the bundle); and when SNAPLOG_BENCH_CLI_BASELINE names another
+//             build's bin/snaplog (e.g. a checkout of the commit before this work, built), that one too
 //   measured  `node bin/snaplog …`: the bundle in dist/bundle (`npm run build`)
 //
 // Commands: `--version` and `status` (with a config whose archive is an empty temp folder and whose
@@ -37,7 +37,10 @@ await runBench(NAME, async () => {
   if (!existsSync(join(ROOT, 'dist', 'bundle', 'main.js'))) throw new Error('dist/bundle/main.js is missing: build first (npm run build)');
   const external = process.env.SNAPLOG_BENCH_CLI_BASELINE;
   if (external && !existsSync(external)) throw new Error(`SNAPLOG_BENCH_CLI_BASELINE=${external}: no such file`);
-  const baseline = external ? { label: `build at ${external}`, bin: external, env: {} } : { label: 'unbundled (tsc output, SNAPLOG_UNBUNDLED=1)', bin: SNAPLOG_BIN, env: { SNAPLOG_UNBUNDLED: '1' } };
+  const baselines = [
+    { key: 'unbundled', label: 'unbundled (tsc output, SNAPLOG_UNBUNDLED=1)', bin: SNAPLOG_BIN, env: { SNAPLOG_UNBUNDLED: '1' } },
+    ...(external ? [{ key: 'earlier', label: `earlier build ${external}`, bin: external, env: {} }] : []),
+  ];
   const bundled = { label: 'bundled', bin: SNAPLOG_BIN, env: { SNAPLOG_UNBUNDLED: '' } };
 
   const dir = makeTempDir('cli-start');
@@ -50,7 +53,7 @@ await runBench(NAME, async () => {
 
   const figures = [];
   const details = {};
-  for (const command of commands) {
+  for (const command of commands) for (const baseline of baselines) {
     // One unmeasured run each: the page cache holds every file either way.
     const warm = [await timeRun(baseline.bin, command.args, baseline.env), await timeRun(bundled.bin, command.args, bundled.env)];
     if (warm[0].output.split('\n')[0] !== warm[1].output.split('\n')[0] || warm[0].code !== warm[1].code) {
@@ -71,7 +74,7 @@ await runBench(NAME, async () => {
     log(NAME, `${command.name}: bundled p50 ${round(p50.bundled, 1)} ms, ${baseline.label} p50 ${round(p50.baseline, 1)} ms, ratio ${round(ratio, 3)}`);
     figures.push(
       figure({
-        name: `CLI start: snaplog ${command.name}, wall time p50, bundled vs ${external ? 'an earlier build' : 'unbundled'}`,
+        name: `CLI start: snaplog ${command.name}, wall time p50, bundled vs ${baseline.key === 'earlier' ? 'the earlier build' : 'unbundled'}`,
         value: p50.bundled,
         unit: 'ms',
         baseline: p50.baseline,
@@ -81,7 +84,7 @@ await runBench(NAME, async () => {
         note: `${rounds} alternating rounds; p90 ${round(percentile(samples.bundled, 90), 1)} vs ${round(percentile(samples.baseline, 90), 1)} ms; baseline: ${baseline.label}`,
       }),
     );
-    details[command.name] = { bundledMs: samples.bundled.map((ms) => round(ms, 1)), baselineMs: samples.baseline.map((ms) => round(ms, 1)) };
+    details[`${command.name} vs ${baseline.key}`] = { bundledMs: samples.bundled.map((ms) => round(ms, 1)), baselineMs: samples.baseline.map((ms) => round(ms, 1)) };
   }
 
   // Node's own start-up, for scale: what no bundling can remove.
@@ -89,5 +92,5 @@ await runBench(NAME, async () => {
   for (let r = 0; r < rounds; r++) bare.push((await timeRun('-e', ['0'], {})).ms);
   const nodeOnly = median(bare);
   figures.push(figure({ name: 'CLI start: `node -e 0` (Node itself), wall time p50', value: nodeOnly, unit: 'ms', goal: 'info', note: 'the floor under both figures above' }));
-  return { figures, rounds, baseline: baseline.label, nodeOnlyMs: round(nodeOnly, 1), details };
+  return { figures, rounds, baselines: baselines.map((baseline) => baseline.label), nodeOnlyMs: round(nodeOnly, 1), details };
 });
