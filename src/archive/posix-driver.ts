@@ -39,29 +39,35 @@ const FLUSH_EVERY_BYTES = 32 << 20;
 /**
  * One write in flight while the next chunk is read, hashed and parsed: the copy is not serialised. Every
  * FLUSH_EVERY_BYTES a background fdatasync starts writing back what is already in the page cache, so the
- * final flush (the caller's) waits for the tail only, not for the whole file.
+ * final flush (the caller's) waits for the tail only, not for the whole file. A background flush's error is
+ * the copy's error: Linux reports a write-back error to one fsync only, so the final one could not see it.
  */
 async function writeAll(handle: FileHandle, chunks: AsyncIterable<Buffer>): Promise<void> {
   let inFlight: Promise<void> = Promise.resolve();
   let flushing: Promise<void> | undefined;
+  let flushError: unknown;
   let unflushed = 0;
   try {
     for await (const chunk of chunks) {
       await inFlight;
+      if (flushError) throw flushError;
       inFlight = writeFully(handle, chunk);
       inFlight.catch(() => undefined);
       unflushed += chunk.length;
       if (unflushed >= FLUSH_EVERY_BYTES && !flushing) {
         unflushed = 0;
-        flushing = handle.datasync().finally(() => (flushing = undefined));
-        flushing.catch(() => undefined);
+        flushing = handle.datasync().then(
+          () => void (flushing = undefined),
+          (error: unknown) => void ((flushError ??= error), (flushing = undefined)),
+        );
       }
     }
     await inFlight;
   } finally {
-    // Never leave a flush running on a descriptor the caller is about to close; its error, if any, the caller's own flush reports.
-    await flushing?.catch(() => undefined);
+    // Never leave a flush running on a descriptor the caller is about to close.
+    await flushing;
   }
+  if (flushError) throw flushError;
 }
 
 async function* once(content: Buffer | string): AsyncIterable<Buffer> {
