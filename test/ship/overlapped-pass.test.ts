@@ -53,12 +53,12 @@ describe('overlapped ship pass (read ahead, hashing thread, parse, write) on rea
     server = await startMariadb();
     // Small-event OLTP binlogs (one chunk each) ...
     await runWorkload(server, { transactions: 40, rotations: 2 });
-    // ... one of ~3 MiB (several chunks, below the hashing thread's threshold) and one of ~14 MiB (many
-    // chunks: every reused buffer goes round more than once).
+    // ... one of ~3 MiB (two chunks, below the hashing thread's threshold) and one of ~30 MiB (many
+    // chunks: every reused buffer, on either path, goes round more than once).
     await server.query('CREATE TABLE shop.blobs (id INT AUTO_INCREMENT PRIMARY KEY, payload LONGBLOB) ENGINE=InnoDB');
     for (const [rows, bytes] of [
       [12, 256 << 10],
-      [56, 256 << 10],
+      [120, 256 << 10],
     ] as const) {
       for (let row = 0; row < rows; row++) await server.query('INSERT INTO shop.blobs (payload) VALUES (CONCAT(RANDOM_BYTES(1024), REPEAT(?, ?)))', [String(row % 10), bytes]);
       await server.query('FLUSH BINARY LOGS');
@@ -70,7 +70,7 @@ describe('overlapped ship pass (read ahead, hashing thread, parse, write) on rea
       const path = join(server.binlogDir, name);
       binlogs.push({ name, path, size: (await stat(path)).size });
     }
-    expect(binlogs.some((log) => log.size > 12 << 20)).toBe(true);
+    expect(binlogs.some((log) => log.size > 24 << 20)).toBe(true);
     expect(binlogs.some((log) => log.size > 2 << 20 && log.size < 8 << 20)).toBe(true);
   }, 180_000);
   afterAll(async () => {
@@ -117,7 +117,7 @@ describe('overlapped ship pass (read ahead, hashing thread, parse, write) on rea
   }
 
   it('a parse that fails mid-way is an error, not a crash: nothing is published, and the next push works', async () => {
-    const big = binlogs.find((log) => log.size > 12 << 20)!;
+    const big = binlogs.find((log) => log.size > 24 << 20)!;
     const index = binlogs.indexOf(big);
     for (const hashing of ['thread', 'inline'] as Hashing[]) {
       const archive = await freshArchive();
