@@ -5,13 +5,17 @@ import type { Digest } from './digest.js';
 import { allocateShared, returnSharedRing, takeSharedRing, ThreadHash } from './hash-thread.js';
 import type { LogFacts, LogObserver } from './metadata.js';
 
-const READ_CHUNK = 2 << 20;
+/**
+ * 512 KiB: a chunk is still in the core's cache when it is parsed right after the read that filled it
+ * (measured side by side on a 2-core EPYC: 1 MiB chunks ship at ~0.85×, 2 MiB at ~0.5× the rate).
+ */
+const READ_CHUNK = 512 << 10;
 /** Below this size a source is hashed on the calling thread: handing the work over would cost more than it saves. */
 const THREAD_MIN_BYTES = 8 << 20;
 /** Reads in flight ahead of the chunk being processed: a disk serves several requests at once. */
 const READS_AHEAD = 3;
 /** Chunks the hashing thread may fall behind by before the reads wait for it. */
-const HASH_SLACK = 4;
+const HASH_SLACK = 16;
 /** Chunks in flight (hashed, parsed, written) when the consumer does not say how many it holds. */
 const DEFAULT_RING = 8;
 
