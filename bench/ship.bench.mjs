@@ -12,8 +12,11 @@
 // gzip / zstd; and the CPU ceilings of one pass over page-cached binlogs
 // (read only, sha256, observer, both) to show where ship's time goes.
 //
+// With SNAPLOG_BENCH_SHIP_EARLIER set to another build's dist/ folder (e.g. of the commit before a change),
+// that build's pushLog runs too, one run after the rounds, as an extra figure against the same cp+sync.
+//
 // Env: SNAPLOG_BENCH_GIB (1), SNAPLOG_BENCH_SHIP_ROUNDS (3), SNAPLOG_BENCH_SHIP_EXTRAS
-// ("concurrency2,inline,gzip,zstd"; empty for none), SNAPLOG_BENCH_SHIP_CACHE (cold | warm),
+// ("concurrency2,inline,gzip,zstd"; empty for none), SNAPLOG_BENCH_SHIP_EARLIER, SNAPLOG_BENCH_SHIP_CACHE (cold | warm),
 // SNAPLOG_BENCH_SHIP_DEST (folder under which the copies go, e.g. an NFS mount; default the temp folder).
 import { createHash } from 'node:crypto';
 import { createReadStream, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
@@ -86,7 +89,7 @@ await runBench(NAME, async () => {
     return { ms };
   };
 
-  const runShip = async ({ compression = 'none', concurrency = 1, hashing = 'auto' } = {}) => {
+  const runShip = async ({ compression = 'none', concurrency = 1, hashing = 'auto', push = pushLog } = {}) => {
     const dest = freshDir(`archive-${compression}-c${concurrency}`);
     const { archive } = await Archive.init(dest);
     await prepare();
@@ -96,7 +99,7 @@ await runBench(NAME, async () => {
     const worker = async () => {
       while (next < files.length) {
         const file = files[next++];
-        const result = await pushLog(archive, { systemId: SYSTEM_ID, engine: 'mysql', name: file.name, sequence: file.sequence, sourcePath: file.path, compression, observer: binlogObserver() }, { hashing });
+        const result = await push(archive, { systemId: SYSTEM_ID, engine: 'mysql', name: file.name, sequence: file.sequence, sourcePath: file.path, compression, observer: binlogObserver() }, { hashing });
         results.push({ file, result });
       }
     };
@@ -165,6 +168,15 @@ await runBench(NAME, async () => {
   figures[0].note += `; per-round ship/cp ${pairedRatios.map((ratio) => round(ratio, 2)).join(', ')}; one core's ceiling (warm, no writes): sha256 ${cpuCeilingMBs.sha256}, observer ${cpuCeilingMBs.observer}, both ${cpuCeilingMBs.sha256AndObserver} MB/s`;
 
   const extraResults = {};
+  const earlier = process.env.SNAPLOG_BENCH_SHIP_EARLIER;
+  if (earlier) {
+    const { pushLog: earlierPush } = await import(join(earlier, 'archive/push.js'));
+    const result = await runShip({ push: earlierPush });
+    const rate = mbps(totalBytes, result.ms);
+    extraResults.earlier = { MBs: round(rate, 1), seconds: round(result.ms / 1000, 2), dist: earlier };
+    log(NAME, `earlier build   ${round(result.ms / 1000, 2)} s = ${round(rate, 1)} MB/s`);
+    figures.push(figure({ name: 'ship, earlier build (pushLog, none, observer) vs cp+sync', value: rate, unit: 'MB/s', baseline: cpMBs, ratio: rate / cpMBs, goal: 'info', note: `${earlier}; one run` }));
+  }
   for (const extra of extras) {
     const options = extra === 'concurrency2' ? { concurrency: 2 } : extra === 'inline' ? { hashing: 'inline' } : extra === 'gzip' || extra === 'zstd' ? { compression: extra } : undefined;
     if (!options) throw new Error(`SNAPLOG_BENCH_SHIP_EXTRAS: unknown extra ${extra} (concurrency2, inline, gzip, zstd)`);
