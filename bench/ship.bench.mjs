@@ -89,9 +89,9 @@ await runBench(NAME, async () => {
     return { ms };
   };
 
-  const runShip = async ({ compression = 'none', concurrency = 1, hashing = 'auto', push = pushLog } = {}) => {
+  const runShip = async ({ compression = 'none', concurrency = 1, hashing = 'auto', push = pushLog, ArchiveOf = Archive } = {}) => {
     const dest = freshDir(`archive-${compression}-c${concurrency}`);
-    const { archive } = await Archive.init(dest);
+    const { archive } = await ArchiveOf.init(dest);
     await prepare();
     const results = [];
     const started = now();
@@ -170,8 +170,10 @@ await runBench(NAME, async () => {
   const extraResults = {};
   const earlier = process.env.SNAPLOG_BENCH_SHIP_EARLIER;
   if (earlier) {
+    // That build's archive code too (its storage driver writes the copy).
     const { pushLog: earlierPush } = await import(join(earlier, 'archive/push.js'));
-    const result = await runShip({ push: earlierPush });
+    const { Archive: EarlierArchive } = await import(join(earlier, 'archive/archive.js'));
+    const result = await runShip({ push: earlierPush, ArchiveOf: EarlierArchive });
     const rate = mbps(totalBytes, result.ms);
     extraResults.earlier = { MBs: round(rate, 1), seconds: round(result.ms / 1000, 2), dist: earlier };
     log(NAME, `earlier build   ${round(result.ms / 1000, 2)} s = ${round(rate, 1)} MB/s`);
