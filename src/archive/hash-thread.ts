@@ -1,4 +1,5 @@
 import { Worker } from 'node:worker_threads';
+import { SnaplogError } from '../errors.js';
 import type { WholeHash } from './digest.js';
 
 /** `update` names its memory by `slot` (one of the stream's `ring`, sent once) or carries it. */
@@ -48,8 +49,8 @@ class HashThread {
       this.waiting.delete(reply.id);
       waiter?.resolve(reply);
     });
-    this.worker.on('error', (error) => this.fail(error));
-    this.worker.on('exit', (code) => this.fail(new Error(`snaplog's hashing thread stopped (exit code ${code})`)));
+    this.worker.on('error', (error) => this.fail(stopped(error.message, error)));
+    this.worker.on('exit', (code) => this.fail(stopped(`exit code ${code}`)));
   }
 
   private fail(error: Error): void {
@@ -81,6 +82,13 @@ class HashThread {
   release(): void {
     if (--this.users === 0) this.worker.unref();
   }
+}
+
+function stopped(why: string, cause?: unknown): SnaplogError {
+  return new SnaplogError(`snaplog's hashing thread stopped (${why})`, {
+    hint: 'the copy in progress was discarded and nothing was published; snaplog ship starts a new thread and tries again on its next round',
+    cause,
+  });
 }
 
 let current: HashThread | undefined;
