@@ -57,7 +57,8 @@ await runBench(NAME, async () => {
     // One unmeasured run each: the page cache holds every file either way.
     const warm = [await timeRun(baseline.bin, command.args, baseline.env), await timeRun(bundled.bin, command.args, bundled.env)];
     if (warm[0].output.split('\n')[0] !== warm[1].output.split('\n')[0] || warm[0].code !== warm[1].code) {
-      throw new Error(`${command.name}: the bundled CLI answers differently:\n--- baseline (exit ${warm[0].code})\n${warm[0].output}\n--- bundled (exit ${warm[1].code})\n${warm[1].output}`);
+      const shown = (run, label) => `--- ${label} (exit ${run.code})\n${run.output}`;
+      throw new Error(`${command.name}: the bundled CLI answers differently:\n${shown(warm[0], 'baseline')}\n${shown(warm[1], 'bundled')}`);
     }
     const samples = { baseline: [], bundled: [] };
     for (let r = 0; r < rounds; r++) {
@@ -81,16 +82,19 @@ await runBench(NAME, async () => {
         ratio,
         goal: `ratio ≤ ${GOAL}`,
         pass: ratio <= GOAL,
-        note: `${rounds} alternating rounds; p90 ${round(percentile(samples.bundled, 90), 1)} vs ${round(percentile(samples.baseline, 90), 1)} ms; baseline: ${baseline.label}`,
+        note: `${rounds} alternating rounds; p90 ${round(percentile(samples.bundled, 90), 1)} vs ${round(percentile(samples.baseline, 90), 1)} ms; `
+          + `baseline: ${baseline.label}`,
       }),
     );
-    details[`${command.name} vs ${baseline.key}`] = { bundledMs: samples.bundled.map((ms) => round(ms, 1)), baselineMs: samples.baseline.map((ms) => round(ms, 1)) };
+    const rounded = (values) => values.map((ms) => round(ms, 1));
+    details[`${command.name} vs ${baseline.key}`] = { bundledMs: rounded(samples.bundled), baselineMs: rounded(samples.baseline) };
   }
 
   // Node's own start-up, for scale: what no bundling can remove.
   const bare = [];
   for (let r = 0; r < rounds; r++) bare.push((await timeRun('-e', ['0'], {})).ms);
   const nodeOnly = median(bare);
-  figures.push(figure({ name: 'CLI start: `node -e 0` (Node itself), wall time p50', value: nodeOnly, unit: 'ms', goal: 'info', note: 'the floor under both figures above' }));
+  const floor = 'CLI start: `node -e 0` (Node itself), wall time p50';
+  figures.push(figure({ name: floor, value: nodeOnly, unit: 'ms', goal: 'info', note: 'the floor under the figures above' }));
   return { figures, rounds, baselines: baselines.map((baseline) => baseline.label), nodeOnlyMs: round(nodeOnly, 1), details };
 });

@@ -146,7 +146,9 @@ export class ThreadHash implements WholeHash {
     const shared = chunk.buffer instanceof SharedArrayBuffer ? chunk : copyToShared(chunk);
     const slot = this.slots.get(shared.buffer) ?? -1;
     const memory = slot < 0 ? { memory: shared.buffer as SharedArrayBuffer } : {};
-    const hashed = this.thread.ask({ op: 'update', stream: this.stream, id: 0, slot, ...memory, offset: shared.byteOffset, length: shared.length }).then(() => undefined);
+    const where = { slot, ...memory, offset: shared.byteOffset, length: shared.length };
+    const request: HashRequest & { id: number } = { op: 'update', stream: this.stream, id: 0, ...where };
+    const hashed = this.thread.ask(request).then(() => undefined);
     hashed.catch(() => undefined);
     return hashed;
   }

@@ -59,7 +59,8 @@ const READ_ONLY: SourcePassOptions = { heldByConsumer: 0 };
 
 /** Chunks are handed straight to the driver only uncompressed: then the driver says how many it holds on to. */
 function passOptions(archive: Archive, compression: Compression, options: PushOptions = {}): SourcePassOptions {
-  return { hashing: options.hashing ?? 'auto', ...(compression === 'none' && archive.storage.heldChunks !== undefined ? { heldByConsumer: archive.storage.heldChunks } : {}) };
+  const held = compression === 'none' ? archive.storage.heldChunks : undefined;
+  return { hashing: options.hashing ?? 'auto', ...(held === undefined ? {} : { heldByConsumer: held }) };
 }
 
 /** Digest and facts of any stream of chunks (an archived copy), on this thread. */
@@ -173,7 +174,8 @@ async function replaceWithClosedCopy(archive: Archive, request: PushRequest, arc
     throw classifyWriteError(archive.location, error);
   }
   const stored = await archive.storage.stat(dataPath);
-  const metadata: LogMetadata = { ...buildMetadata({ ...request, compression: archived.compression }, pass.digest(), pass.facts(), stored?.size ?? 0), replaced: replacedRecord(archived) };
+  const built = buildMetadata({ ...request, compression: archived.compression }, pass.digest(), pass.facts(), stored?.size ?? 0);
+  const metadata: LogMetadata = { ...built, replaced: replacedRecord(archived) };
   await replaceMetadata(archive, request, metadata);
   return { outcome: 'replaced-closed-copy', metadata, replaced: archived };
 }

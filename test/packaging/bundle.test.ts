@@ -58,7 +58,10 @@ describe('the bundled CLI (dist/bundle, built by npm run build)', () => {
     const entry = (name: string) => `export async function run() { process.stdout.write('${name}\\n'); return 0; }\n`;
     await mkdir(join(tree, 'dist/cli'), { recursive: true });
     await writeFile(join(tree, 'dist/cli/main.js'), entry('compiled'));
-    const which = async (env: Record<string, string> = {}) => (await run(process.execPath, [join(tree, 'bin/snaplog')], { env: { ...process.env, ...env } })).stdout.trim();
+    const which = async (env: Record<string, string> = {}) => {
+      const { stdout } = await run(process.execPath, [join(tree, 'bin/snaplog')], { env: { ...process.env, ...env } });
+      return stdout.trim();
+    };
 
     expect(await which()).toBe('compiled');
     await mkdir(join(tree, 'dist/bundle'), { recursive: true });

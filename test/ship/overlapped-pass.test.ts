@@ -60,7 +60,9 @@ describe('overlapped ship pass (read ahead, hashing thread, parse, write) on rea
       [12, 256 << 10],
       [120, 256 << 10],
     ] as const) {
-      for (let row = 0; row < rows; row++) await server.query('INSERT INTO shop.blobs (payload) VALUES (CONCAT(RANDOM_BYTES(1024), REPEAT(?, ?)))', [String(row % 10), bytes]);
+      for (let row = 0; row < rows; row++) {
+        await server.query('INSERT INTO shop.blobs (payload) VALUES (CONCAT(RANDOM_BYTES(1024), REPEAT(?, ?)))', [String(row % 10), bytes]);
+      }
       await server.query('FLUSH BINARY LOGS');
     }
     const index = (await readFile(`${server.binlogBasename}.index`, 'utf8')).split('\n').filter(Boolean);
@@ -79,7 +81,8 @@ describe('overlapped ship pass (read ahead, hashing thread, parse, write) on rea
   });
 
   const freshArchive = async () => (await Archive.init(join(dir, `archive-${++archiveCount}`))).archive;
-  const request = (log: { name: string; path: string }, index: number, compression: PushRequest['compression'], observer: LogObserver = binlogObserver()): PushRequest => ({
+  type Compression = PushRequest['compression'];
+  const request = (log: { name: string; path: string }, index: number, compression: Compression, observer: LogObserver = binlogObserver()): PushRequest => ({
     systemId: 'sys',
     engine: 'mysql',
     name: log.name,
