@@ -5,8 +5,9 @@
 //             build's bin/snaplog (e.g. a checkout of the commit before this work, built), that one too
 //   measured  `node bin/snaplog …`: the bundle in dist/bundle (`npm run build`)
 //
-// Commands: `--version` and `status` (with a config whose archive is an empty temp folder and whose
-// database socket does not exist: status reports it, exit code ignored), wall time from spawn to exit.
+// Commands: `--version`, `status` (with a config whose archive is an empty temp folder and whose
+// database socket does not exist: status reports it, exit code ignored) and a no-op `thaw` (nothing
+// frozen), wall time from spawn to exit.
 // Rounds alternate the order (baseline, bundled | bundled, baseline). Goal: p50 bundled ≤ 60 % of baseline.
 // Every run's output is checked: the same version string, status output of the same shape.
 //
@@ -49,6 +50,8 @@ await runBench(NAME, async () => {
   const commands = [
     { name: '--version', args: ['--version'], check: (run) => /^\d+\.\d+\.\d+\s*$/.test(run.output) && run.code === 0 },
     { name: 'status', args: ['status', '--config', config], check: (run) => run.output.length > 0 && run.code !== null },
+    // What a backup agent's post hook starts while the database waits (nothing frozen here: a no-op).
+    { name: 'thaw', args: ['thaw', '--config', config], check: (run) => run.code === 0 },
   ];
 
   const figures = [];
