@@ -8,11 +8,15 @@
 // binlogs from disk; if that is not allowed, the binlogs are read once before every run instead (warm),
 // for both. Rounds alternate the order (cp, ship | ship, cp | …). Goal: ship / cp ≥ 0.9.
 // Extras (same run, same cache mode, one run each): pushLog with concurrency 2 (the ship service's
-// default), and compression gzip / zstd; and the CPU ceilings of one pass over page-cached binlogs
+// default), with the sha256 on the calling thread instead of the hashing thread (inline), and compression
+// gzip / zstd; and the CPU ceilings of one pass over page-cached binlogs
 // (read only, sha256, observer, both) to show where ship's time goes.
 //
+// With SNAPLOG_BENCH_SHIP_EARLIER set to another build's dist/ folder (e.g. of the commit before a change),
+// that build's pushLog runs too, one run after the rounds, as an extra figure against the same cp+sync.
+//
 // Env: SNAPLOG_BENCH_GIB (1), SNAPLOG_BENCH_SHIP_ROUNDS (3), SNAPLOG_BENCH_SHIP_EXTRAS
-// ("concurrency2,gzip,zstd"; empty for none), SNAPLOG_BENCH_SHIP_CACHE (cold | warm),
+// ("concurrency2,inline,gzip,zstd"; empty for none), SNAPLOG_BENCH_SHIP_EARLIER, SNAPLOG_BENCH_SHIP_CACHE (cold | warm),
 // SNAPLOG_BENCH_SHIP_DEST (folder under which the copies go, e.g. an NFS mount; default the temp folder).
 import { createHash } from 'node:crypto';
 import { createReadStream, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
@@ -38,7 +42,7 @@ async function sha256Of(path) {
 
 await runBench(NAME, async () => {
   const rounds = Math.max(1, Math.round(envNumber('SNAPLOG_BENCH_SHIP_ROUNDS', 3)));
-  const extras = envList('SNAPLOG_BENCH_SHIP_EXTRAS', ['concurrency2', 'gzip', 'zstd']);
+  const extras = envList('SNAPLOG_BENCH_SHIP_EXTRAS', ['concurrency2', 'inline', 'gzip', 'zstd']);
   const wantCold = (process.env.SNAPLOG_BENCH_SHIP_CACHE ?? 'cold') !== 'warm';
   const { Archive } = await importDist('archive/archive.js');
   const { pushLog } = await importDist('archive/push.js');
@@ -85,9 +89,9 @@ await runBench(NAME, async () => {
     return { ms };
   };
 
-  const runShip = async ({ compression = 'none', concurrency = 1 } = {}) => {
+  const runShip = async ({ compression = 'none', concurrency = 1, hashing = 'auto', push = pushLog, ArchiveOf = Archive } = {}) => {
     const dest = freshDir(`archive-${compression}-c${concurrency}`);
-    const { archive } = await Archive.init(dest);
+    const { archive } = await ArchiveOf.init(dest);
     await prepare();
     const results = [];
     const started = now();
@@ -95,7 +99,9 @@ await runBench(NAME, async () => {
     const worker = async () => {
       while (next < files.length) {
         const file = files[next++];
-        const result = await pushLog(archive, { systemId: SYSTEM_ID, engine: 'mysql', name: file.name, sequence: file.sequence, sourcePath: file.path, compression, observer: binlogObserver() });
+        const observer = binlogObserver();
+        const request = { systemId: SYSTEM_ID, engine: 'mysql', name: file.name, sequence: file.sequence, sourcePath: file.path, compression, observer };
+        const result = await push(archive, request, { hashing });
         results.push({ file, result });
       }
     };
@@ -164,14 +170,31 @@ await runBench(NAME, async () => {
   figures[0].note += `; per-round ship/cp ${pairedRatios.map((ratio) => round(ratio, 2)).join(', ')}; one core's ceiling (warm, no writes): sha256 ${cpuCeilingMBs.sha256}, observer ${cpuCeilingMBs.observer}, both ${cpuCeilingMBs.sha256AndObserver} MB/s`;
 
   const extraResults = {};
+  const earlier = process.env.SNAPLOG_BENCH_SHIP_EARLIER;
+  if (earlier) {
+    // That build's archive code too (its storage driver writes the copy).
+    const { pushLog: earlierPush } = await import(join(earlier, 'archive/push.js'));
+    const { Archive: EarlierArchive } = await import(join(earlier, 'archive/archive.js'));
+    const result = await runShip({ push: earlierPush, ArchiveOf: EarlierArchive });
+    const rate = mbps(totalBytes, result.ms);
+    extraResults.earlier = { MBs: round(rate, 1), seconds: round(result.ms / 1000, 2), dist: earlier };
+    log(NAME, `earlier build   ${round(result.ms / 1000, 2)} s = ${round(rate, 1)} MB/s`);
+    const name = 'ship, earlier build (pushLog, none, observer) vs cp+sync';
+    figures.push(figure({ name, value: rate, unit: 'MB/s', baseline: cpMBs, ratio: rate / cpMBs, goal: 'info', note: `${earlier}; one run` }));
+  }
   for (const extra of extras) {
-    const options = extra === 'concurrency2' ? { concurrency: 2 } : extra === 'gzip' || extra === 'zstd' ? { compression: extra } : undefined;
-    if (!options) throw new Error(`SNAPLOG_BENCH_SHIP_EXTRAS: unknown extra ${extra} (concurrency2, gzip, zstd)`);
+    const known = { concurrency2: { concurrency: 2 }, inline: { hashing: 'inline' }, gzip: { compression: 'gzip' }, zstd: { compression: 'zstd' } };
+    const options = Object.hasOwn(known, extra) ? known[extra] : undefined;
+    if (!options) throw new Error(`SNAPLOG_BENCH_SHIP_EXTRAS: unknown extra ${extra} (concurrency2, inline, gzip, zstd)`);
     const result = await runShip(options);
     const rate = mbps(totalBytes, result.ms);
     extraResults[extra] = { MBs: round(rate, 1), seconds: round(result.ms / 1000, 2), storedRatio: round(result.storedBytes / totalBytes, 3) };
     log(NAME, `extra ${extra.padEnd(12)} ${round(result.ms / 1000, 2)} s = ${round(rate, 1)} MB/s${options.compression ? `, stored ${round((100 * result.storedBytes) / totalBytes, 1)}% of the original` : ''}`);
-    figures.push(figure({ name: `ship ${options.compression ? `compression ${extra}` : 'concurrency 2'} vs cp+sync`, value: rate, unit: 'MB/s', baseline: cpMBs, ratio: rate / cpMBs, goal: 'info', note: options.compression ? `stored ${round((100 * result.storedBytes) / totalBytes, 1)}% of the original size` : 'the ship service default' }));
+    const label = options.compression ? `compression ${extra}` : options.hashing ? 'sha256 inline (no hashing thread)' : 'concurrency 2';
+    const stored = `stored ${round((100 * result.storedBytes) / totalBytes, 1)}% of the original size`;
+    const serial = 'the serial-hash path; the figure above hashes on a second thread';
+    const note = options.compression ? stored : options.hashing ? serial : 'the ship service default';
+    figures.push(figure({ name: `ship ${label} vs cp+sync`, value: rate, unit: 'MB/s', baseline: cpMBs, ratio: rate / cpMBs, goal: 'info', note }));
   }
 
   rmSync(work, { recursive: true, force: true });

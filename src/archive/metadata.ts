@@ -62,6 +62,7 @@ export interface LogMetadata {
 export type LogFacts = Omit<LogMetadata, 'formatVersion' | 'name' | 'engine' | 'replaced' | 'size' | 'sha256' | 'headSha256' | 'compression' | 'storedName' | 'storedSize' | 'shippedAt' | 'shippedBy' | 'sequence' | 'stream'>;
 
 export interface LogObserver {
+  /** `chunk` is valid during the call only (its memory is reused for later chunks): copy what you keep. */
   push(chunk: Buffer): void;
   finish(): LogFacts;
 }

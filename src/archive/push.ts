@@ -12,8 +12,15 @@ import type { CloseMarker } from '../engines/types.js';
 import { readSourceFile } from '../engines/source-file.js';
 import { markerDigests } from './close-marker-digest.js';
 import type { MarkerDigests } from './close-marker-digest.js';
+import { HEAD_BYTES, StreamDigest } from './digest.js';
+import type { Digest } from './digest.js';
+import { SourcePass } from './source-pass.js';
+import type { Hashing, SourcePassOptions } from './source-pass.js';
 
-const HEAD_BYTES = 4096;
+/** Every read of a source log goes through one O_NOFOLLOW descriptor of a regular file. */
+function readSource(path: string): AsyncIterable<Buffer> {
+  return readSourceFile(path);
+}
 
 export interface PushRequest {
   systemId: string;
@@ -32,6 +39,11 @@ export interface PushRequest {
   closeMarker?: CloseMarker;
 }
 
+export interface PushOptions {
+  /** Where the sha256 of the source is computed (default 'auto': the hashing thread for large logs). */
+  hashing?: Hashing;
+}
+
 /** 'replaced-closed-copy': the archived copy differed only in the close marker and now is the clean one. */
 export type PushOutcome = 'shipped' | 'already-archived' | 'metadata-repaired' | 'replaced-closed-copy';
 
@@ -42,66 +54,23 @@ export interface PushResult {
   replaced?: LogMetadata;
 }
 
-interface Digest {
-  size: number;
-  sha256: string;
-  headSha256: string;
+/** A pass that writes nothing holds no chunk: its buffers are reused at once. */
+const READ_ONLY: SourcePassOptions = { heldByConsumer: 0 };
+
+/** Chunks are handed straight to the driver only uncompressed: then the driver says how many it holds on to. */
+function passOptions(archive: Archive, compression: Compression, options: PushOptions = {}): SourcePassOptions {
+  const held = compression === 'none' ? archive.storage.heldChunks : undefined;
+  return { hashing: options.hashing ?? 'auto', ...(held === undefined ? {} : { heldByConsumer: held }) };
 }
 
-/** Hashes (whole and head) and observes every chunk as it passes, so the source is read exactly once. */
-class DigestingReader {
-  private readonly whole = createHash('sha256');
-  private readonly head = createHash('sha256');
-  private headBytes = 0;
-  private size = 0;
-
-  constructor(private readonly observer?: LogObserver) {}
-
-  async *pass(chunks: AsyncIterable<Buffer>): AsyncIterable<Buffer> {
-    for await (const chunk of chunks) {
-      this.take(chunk);
-      yield chunk;
-    }
-  }
-
-  async drain(chunks: AsyncIterable<Buffer>): Promise<void> {
-    for await (const chunk of chunks) this.take(chunk);
-  }
-
-  private take(chunk: Buffer): void {
-    this.whole.update(chunk);
-    if (this.headBytes < HEAD_BYTES) {
-      const part = chunk.subarray(0, HEAD_BYTES - this.headBytes);
-      this.head.update(part);
-      this.headBytes += part.length;
-    }
-    this.size += chunk.length;
-    this.observer?.push(chunk);
-  }
-
-  /** The whole-file sha256 so far, without ending the hash. */
-  peekSha256(): string {
-    return this.whole.copy().digest('hex');
-  }
-
-  digest(): Digest {
-    return { size: this.size, sha256: this.whole.digest('hex'), headSha256: this.head.digest('hex') };
-  }
-
-  facts(): LogFacts {
-    return this.observer?.finish() ?? {};
-  }
-}
-
-/** Every read of a source log goes through one O_NOFOLLOW descriptor of a regular file. */
-function readSource(path: string): AsyncIterable<Buffer> {
-  return readSourceFile(path);
-}
-
+/** Digest and facts of any stream of chunks (an archived copy), on this thread. */
 async function digestOf(chunks: AsyncIterable<Buffer> | Readable, observer?: LogObserver): Promise<{ digest: Digest; facts: LogFacts }> {
-  const reader = new DigestingReader(observer);
-  await reader.drain(chunks as AsyncIterable<Buffer>);
-  return { digest: reader.digest(), facts: reader.facts() };
+  const digest = new StreamDigest();
+  for await (const chunk of chunks as AsyncIterable<Buffer>) {
+    digest.update(chunk);
+    observer?.push(chunk);
+  }
+  return { digest: await digest.finish(), facts: observer?.finish() ?? {} };
 }
 
 function buildMetadata(request: PushRequest, digest: Digest, facts: LogFacts, storedSize: number): LogMetadata {
@@ -132,24 +101,24 @@ async function writeMetadata(archive: Archive, request: PushRequest, metadata: L
  * then write the metadata. An existing log with the same checksum is skipped; one that differs only in its
  * close marker (copied before the server finished closing it) is replaced by the clean one; any other is refused.
  */
-export async function pushLog(archive: Archive, request: PushRequest): Promise<PushResult> {
+export async function pushLog(archive: Archive, request: PushRequest, options: PushOptions = {}): Promise<PushResult> {
   await archive.assertMounted();
   const existing = (await archive.listLogs(request.systemId)).find((log) => log.name === request.name);
   if (existing?.metadata) return compareWithArchived(archive, request, existing.metadata);
   if (existing?.dataEntry) return repairMetadata(archive, request, existing.dataEntry);
 
-  const reader = new DigestingReader(request.observer);
+  const pass = new SourcePass(request.sourcePath, request.observer, passOptions(archive, request.compression, options));
   const dataPath = logDataPath(request.systemId, request.name, request.compression);
   let outcome: 'created' | 'exists';
   try {
     await archive.storage.ensureDir(logsDir(request.systemId));
-    outcome = await archive.storage.createFromStream(dataPath, compressChunks(reader.pass(readSource(request.sourcePath)), request.compression));
+    outcome = await archive.storage.createFromStream(dataPath, compressChunks(pass.chunks(), request.compression));
   } catch (error) {
     throw classifyWriteError(archive.location, error);
   }
-  if (outcome === 'exists') return pushLog(archive, request);
+  if (outcome === 'exists') return pushLog(archive, request, options);
   const stored = await archive.storage.stat(dataPath);
-  const metadata = buildMetadata(request, reader.digest(), reader.facts(), stored?.size ?? 0);
+  const metadata = buildMetadata(request, pass.digest(), pass.facts(), stored?.size ?? 0);
   try {
     await writeMetadata(archive, request, metadata);
   } catch (error) {
@@ -159,7 +128,7 @@ export async function pushLog(archive: Archive, request: PushRequest): Promise<P
 }
 
 async function compareWithArchived(archive: Archive, request: PushRequest, archived: LogMetadata): Promise<PushResult> {
-  const { digest } = await digestOf(readSource(request.sourcePath));
+  const { digest } = await new SourcePass(request.sourcePath, undefined, READ_ONLY).drain();
   if (digest.sha256 === archived.sha256) return { outcome: 'already-archived', metadata: archived };
   const detail = `archived sha256 ${archived.sha256.slice(0, 12)}…, source ${digest.sha256.slice(0, 12)}…`;
   if (!request.closeMarker) throw new ArchiveDuplicateError(request.name, detail);
@@ -190,28 +159,29 @@ async function settleCloseMarkerDifference(archive: Archive, request: PushReques
 
 /** Publishes the server's cleanly closed copy in place of the archived one (temp, fsync, rename, fsync of the folder). */
 async function replaceWithClosedCopy(archive: Archive, request: PushRequest, archived: LogMetadata, source: MarkerDigests): Promise<PushResult> {
-  const reader = new DigestingReader(request.observer);
+  const pass = new SourcePass(request.sourcePath, request.observer, passOptions(archive, archived.compression));
   const dataPath = logDataPath(request.systemId, request.name, archived.compression);
   const checked = async function* (chunks: AsyncIterable<Buffer>): AsyncIterable<Buffer> {
     yield* chunks;
     // Refuse to publish unless what was written is exactly what was compared: a throw here discards the temp file.
-    if (reader.peekSha256() !== source.actual) {
+    if (pass.digest().sha256 !== source.actual) {
       throw new SnaplogError(`${request.sourcePath} changed while snaplog was copying it`, { hint: 'nothing was replaced; snaplog ship tries again on its next round' });
     }
   };
   try {
-    await archive.storage.replaceFromStream(dataPath, compressChunks(checked(reader.pass(readSource(request.sourcePath))), archived.compression));
+    await archive.storage.replaceFromStream(dataPath, compressChunks(checked(pass.chunks()), archived.compression));
   } catch (error) {
     throw classifyWriteError(archive.location, error);
   }
   const stored = await archive.storage.stat(dataPath);
-  const metadata: LogMetadata = { ...buildMetadata({ ...request, compression: archived.compression }, reader.digest(), reader.facts(), stored?.size ?? 0), replaced: replacedRecord(archived) };
+  const built = buildMetadata({ ...request, compression: archived.compression }, pass.digest(), pass.facts(), stored?.size ?? 0);
+  const metadata: LogMetadata = { ...built, replaced: replacedRecord(archived) };
   await replaceMetadata(archive, request, metadata);
   return { outcome: 'replaced-closed-copy', metadata, replaced: archived };
 }
 
 async function rewriteReplacedMetadata(archive: Archive, request: PushRequest, archived: LogMetadata, expectedSha256: string): Promise<LogMetadata> {
-  const source = await digestOf(readSource(request.sourcePath), request.observer);
+  const source = await new SourcePass(request.sourcePath, request.observer, READ_ONLY).drain();
   if (source.digest.sha256 !== expectedSha256) {
     throw new SnaplogError(`${request.sourcePath} changed while snaplog was reading it`, { hint: 'nothing was written; snaplog ship tries again on its next round' });
   }
@@ -244,7 +214,7 @@ async function replaceMetadata(archive: Archive, request: PushRequest, metadata:
  */
 async function repairMetadata(archive: Archive, request: PushRequest, dataEntry: string): Promise<PushResult> {
   const compression: Compression = dataEntry.endsWith('.gz') ? 'gzip' : dataEntry.endsWith('.zst') ? 'zstd' : 'none';
-  const source = await digestOf(readSource(request.sourcePath));
+  const source = await new SourcePass(request.sourcePath, undefined, READ_ONLY).drain();
   const archived = await digestOf(archive.openLog(request.systemId, { storedName: dataEntry, compression }));
   const stored = await archive.storage.stat(`${logsDir(request.systemId)}/${dataEntry}`);
   if (archived.digest.sha256 !== source.digest.sha256) {
@@ -253,7 +223,7 @@ async function repairMetadata(archive: Archive, request: PushRequest, dataEntry:
     const orphan = buildMetadata({ ...request, compression }, archived.digest, {}, stored?.size ?? 0);
     return settleCloseMarkerDifference(archive, request, request.closeMarker, { ...orphan, shippedAt: new Date(stored?.mtimeMs ?? Date.now()).toISOString() }, detail);
   }
-  const { digest, facts } = await digestOf(readSource(request.sourcePath), request.observer);
+  const { digest, facts } = await new SourcePass(request.sourcePath, request.observer, READ_ONLY).drain();
   if (digest.sha256 !== archived.digest.sha256) {
     throw new SnaplogError(`${request.sourcePath} changed while snaplog was reading it`, { hint: 'nothing was written; snaplog ship tries again on its next round' });
   }

@@ -27,6 +27,11 @@ export interface StorageDriver {
   openRead(path: string, range?: { start: number; end: number }): Readable;
   /** Writes the chunks to a temp name, makes them durable, then publishes them under `path` unless it exists. */
   createFromStream(path: string, chunks: AsyncIterable<Buffer>): Promise<'created' | 'exists'>;
+  /**
+   * How many earlier chunks of createFromStream/replaceFromStream the driver may still be using when it asks
+   * for the next one; undefined when it may keep any (then a source never reuses a chunk's memory).
+   */
+  readonly heldChunks?: number;
   createFile(path: string, content: Buffer | string): Promise<'created' | 'exists'>;
   /** For files that are meant to change (snapshot records, partial copies): atomic replace. */
   replaceFile(path: string, content: Buffer | string): Promise<void>;

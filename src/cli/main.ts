@@ -52,6 +52,9 @@ export async function buildProgram(argv: readonly string[] = []): Promise<Comman
     .version('0.1.0')
     .enablePositionalOptions(false);
   const name = commandNameIn(argv);
+  // `snaplog --version` needs no command: nothing is loaded.
+  const asks = (...words: string[]) => argv.some((word) => words.includes(word));
+  if (name === undefined && asks('--version', '-V') && !asks('--help', '-h')) return program;
   if (name === HOLDER_COMMAND || name === WATCHDOG_COMMAND) {
     const freeze = await import('./freeze.js');
     program.addCommand(name === HOLDER_COMMAND ? freeze.holderCommand() : freeze.watchdogCommand(), { hidden: true });

@@ -1,4 +1,3 @@
-import mysql from 'mysql2/promise';
 import type { Connection, RowDataPacket } from 'mysql2/promise';
 import { SnaplogError } from '../../errors.js';
 
@@ -56,6 +55,8 @@ export function describeEndpoint(endpoint: MysqlEndpoint): string {
 }
 
 export async function connectMysql(endpoint: MysqlEndpoint): Promise<Connection> {
+  // Loaded on first use: commands that never connect (status, thaw, --version) do not pay for the driver.
+  const { default: mysql } = await import('mysql2/promise');
   try {
     return await mysql.createConnection({
       ...(endpoint.socket ? { socketPath: endpoint.socket } : { host: endpoint.host ?? '127.0.0.1', port: endpoint.port }),
