@@ -80,7 +80,8 @@ describe('fault: a very slow archive (FUSE passthrough that delays writes, stand
       return closed.every((name) => names.includes(`${name}.json`));
     });
     for (const name of closed) expect(await digest(join(logsDir, name))).toBe(await digest(join(server.binlogDir, name)));
-    expect((await snaplog(['verify', '--config', setup.configPath])).code).toBe(0);
+    const verify = await snaplog(['verify', '--config', setup.configPath]);
+    expect(verify.code, verify.stdout + verify.stderr).toBe(0);
     const shippedTwice = (await events(setup)).filter((event) => event.type === 'log-shipped').map((event) => event.log);
     expect(new Set(shippedTwice).size).toBe(shippedTwice.length);
   }, 240_000);
