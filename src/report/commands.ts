@@ -25,8 +25,8 @@ function isMysqlFamily(engine: string | undefined): boolean {
  * (`--latest` from that snapshot: replay stops at the end of its unbroken chain of logs) or a time inside it.
  * Pure.
  */
-export function restoreCommands(input: { systemId: string; snapshotId: string; engine?: string; to?: string }): RestoreCommands {
-  const target = input.to === undefined ? ['--latest'] : ['--to', input.to];
+export function restoreCommands(input: { systemId: string; snapshotId: string; engine?: string; to?: string; toPosition?: string }): RestoreCommands {
+  const target = input.to !== undefined ? ['--to', input.to] : input.toPosition !== undefined ? ['--to-position', word(input.toPosition)] : ['--latest'];
   const common = ['--system', word(input.systemId), '--snapshot', word(input.snapshotId), ...target];
   const into = isMysqlFamily(input.engine) ? ['--datadir', '/mnt/restored/var/lib/mysql'] : [];
   return { plan: ['snaplog', 'plan', ...common].join(' '), restore: ['snaplog', 'restore', ...common, ...into].join(' ') };

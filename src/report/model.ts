@@ -3,7 +3,7 @@ import { buildCatalog, snapshotWindows } from '../archive/catalog.js';
 import type { Catalog, CatalogGap } from '../archive/catalog.js';
 import type { LogMetadata } from '../archive/metadata.js';
 import type { LogPosition, SnapshotRecord, SnapshotStatus } from '../archive/snapshot-record.js';
-import { planChain } from '../restore/plan.js';
+import { PlanError, planChain } from '../restore/plan.js';
 import { restoreCommands, TIME_PLACEHOLDER } from './commands.js';
 import type { RestoreCommands } from './commands.js';
 import { durationInWords, utcInWords } from './words.js';
@@ -184,8 +184,15 @@ function timelineGap(gap: CatalogGap, byName: Map<string, LogMetadata>): Timelin
 }
 
 /** Restorable windows the way `snaplog plan` computes them (MySQL/MariaDB); the catalog's for engines with several streams. */
-function windowsOf(snapshots: SnapshotRecord[], catalog: Catalog, engine: string | undefined): Map<string, { window?: { from: string; to: string }; problem?: string }> {
-  const result = new Map<string, { window?: { from: string; to: string }; problem?: string }>();
+interface SnapshotWindow {
+  window?: { from: string; to: string };
+  /** The chain ends at a break (a gap, a foreign or unreadable log): the window's end as an exact position, for the command. */
+  endPosition?: string;
+  problem?: string;
+}
+
+function windowsOf(snapshots: SnapshotRecord[], catalog: Catalog, engine: string | undefined): Map<string, SnapshotWindow> {
+  const result = new Map<string, SnapshotWindow>();
   if (engine === 'oracle' || engine === 'iris' || engine === 'cache') {
     for (const { snapshot, restorable, problem } of snapshotWindows(snapshots, catalog)) result.set(snapshot.id, { ...(restorable && !problem ? { window: restorable } : {}), ...(problem ? { problem } : {}) });
     return result;
@@ -194,7 +201,9 @@ function windowsOf(snapshots: SnapshotRecord[], catalog: Catalog, engine: string
     try {
       result.set(snapshot.id, { window: planChain({ snapshots, logs: catalog.logs, target: { kind: 'latest' }, snapshotId: snapshot.id }).restorable });
     } catch (error) {
-      result.set(snapshot.id, { problem: (error as Error).message });
+      // --latest is refused when the chain breaks before the archive's newest log: the window still stands, up to the break.
+      const reachable = error instanceof PlanError && error.restorable && error.reachableEnd ? { window: error.restorable, end: error.reachableEnd } : undefined;
+      result.set(snapshot.id, reachable ? { window: reachable.window, endPosition: `${reachable.end.file}:${reachable.end.position}` } : { problem: (error as Error).message });
     }
   }
   return result;
@@ -248,7 +257,7 @@ export function buildSystemTimeline(system: SystemArchive, options: TimelineOpti
   const windows = windowsOf(snapshots, catalog, engine);
 
   const timelineSnapshots: TimelineSnapshot[] = snapshots.map((snapshot) => {
-    const { window, problem } = windows.get(snapshot.id) ?? {};
+    const { window, endPosition, problem } = windows.get(snapshot.id) ?? {};
     const windowLogs = window ? windowLogsOf(snapshot, catalog.logs, indexByName) : undefined;
     return {
       id: snapshot.id,
@@ -266,7 +275,7 @@ export function buildSystemTimeline(system: SystemArchive, options: TimelineOpti
       ...(problem ? { problem } : {}),
       ...(window
         ? {
-            commands: restoreCommands({ systemId: system.systemId, snapshotId: snapshot.id, engine }),
+            commands: restoreCommands({ systemId: system.systemId, snapshotId: snapshot.id, engine, ...(endPosition ? { toPosition: endPosition } : {}) }),
             commandsAt: restoreCommands({ systemId: system.systemId, snapshotId: snapshot.id, engine, to: TIME_PLACEHOLDER }),
           }
         : {}),

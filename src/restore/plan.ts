@@ -117,6 +117,8 @@ export class PlanError extends SnaplogError {
     readonly restorable?: { from: string; to: string },
     /** Logs shipped before per-domain GTID ranges were recorded: read them, add their ranges, and plan again. */
     readonly unindexedLogs?: string[],
+    /** --latest refused at a break in the chain: the exact end it can reach (a --to-position target). */
+    readonly reachableEnd?: { file: string; position: number },
   ) {
     super(message, { hint });
   }
@@ -136,17 +138,40 @@ function positionKey(logs: LogMetadata[], file: string, position: number): numbe
 }
 
 /** The unbroken chain of archived logs starting at the snapshot's log; stops at the first gap. */
-function chainFrom(snapshot: SnapshotRecord, logs: LogMetadata[]): { chain: LogMetadata[]; brokenBefore?: LogMetadata; lineage?: string } {
+/** Why snaplog's reader could not read a log to its end (recorded at ship time); undefined when it could. */
+function unreadable(log: LogMetadata): string | undefined {
+  const from = log.details?.['unreadableFrom'];
+  if (typeof from !== 'number') return undefined;
+  const problems = (log.details?.['problems'] ?? []) as { position: number; problem: string }[];
+  const problem = problems.find((entry) => entry.position === from)?.problem ?? 'unreadable';
+  return `snaplog could not read ${log.name} from byte ${from} (${problem})`;
+}
+
+interface ChainBreak {
+  reason: string;
+  hint: string;
+}
+
+function chainFrom(snapshot: SnapshotRecord, logs: LogMetadata[]): { chain: LogMetadata[]; brokenBefore?: LogMetadata; lineage?: ChainBreak } {
   const startIndex = logs.findIndex((log) => log.name === snapshot.position!.file);
   if (startIndex < 0) return { chain: [] };
-  const chain: LogMetadata[] = [logs[startIndex]!];
+  const first = logs[startIndex]!;
+  const firstUnreadable = unreadable(first);
+  if (firstUnreadable) return { chain: [], lineage: { reason: firstUnreadable, hint: 'run snaplog verify; restore from another snapshot (snaplog list)' } };
+  const chain: LogMetadata[] = [first];
   for (let i = startIndex + 1; i < logs.length; i++) {
     const log = logs[i]!;
     const previous = chain[chain.length - 1]!;
     if (log.sequence !== previous.sequence + 1) return { chain, brokenBefore: log };
-    // Numbers that follow each other are not enough: the log must continue the same server's history.
-    const lineage = lineageBreak(previous, log);
-    if (lineage) return { chain, brokenBefore: log, lineage };
+    // Numbers that follow each other are not enough: the log must continue the same server's history,
+    // and snaplog must be able to read it whole (a stop is found only in what was read).
+    const foreign = lineageBreak(previous, log);
+    if (foreign) {
+      const hint = `the logs from ${log.name} on come from another server or history (a clone, or a restored or failed-over server shipping into the same system folder): run snaplog verify, and give each server its own [archive] system_id`;
+      return { chain, brokenBefore: log, lineage: { reason: foreign, hint } };
+    }
+    const unread = unreadable(log);
+    if (unread) return { chain, brokenBefore: log, lineage: { reason: unread, hint: `run snaplog verify; ${log.name} is in a format or state snaplog cannot replay exactly` } };
     chain.push(log);
   }
   return { chain };
@@ -383,17 +408,31 @@ export function planChain(input: { snapshots: SnapshotRecord[]; logs: LogMetadat
     }
   }
   const { chain, brokenBefore, lineage } = chainFrom(snapshot, logs);
+  if (chain.length === 0 && lineage) throw new PlanError(`${lineage.reason}: snapshot ${snapshot.id}, which stands in it, cannot be rolled forward exactly`, lineage.hint);
   if (chain.length === 0) throw new PlanError(`log ${snapshot.position!.file}, where snapshot ${snapshot.id} stands, is not in the archive`, 'run snaplog verify; the snapshot cannot be rolled forward without it');
   const window = restorableWindow(snapshot, logs);
+  if (input.target.kind === 'latest' && brokenBefore) {
+    // "The latest" would silently be the last log before the break, not the archive's latest: say so instead.
+    const last = chain[chain.length - 1]!;
+    const end = last.lastCompleteTransactionEnd ?? last.size;
+    throw new PlanError(
+      lineage
+        ? `--latest cannot reach the archive's newest logs: the chain from snapshot ${snapshot.id} ends after ${last.name} (${lineage.reason})`
+        : `--latest cannot reach the archive's newest logs: the archive has a gap after ${last.name} (next archived: ${brokenBefore.name})`,
+      `to restore everything up to the break, give --to-position ${last.name}:${end}; restorable window: ${windowText(window)}`,
+      window,
+      undefined,
+      { file: last.name, position: end },
+    );
+  }
   let boundary: Boundary;
   try {
     boundary = boundaryFor(input.target, chain, snapshot, window);
   } catch (error) {
     if (brokenBefore && lineage && error instanceof PlanError && !error.unindexedLogs) {
       throw new PlanError(
-        `the archived logs stop connecting after ${chain[chain.length - 1]!.name}: ${lineage}; the target cannot be reached from snapshot ${snapshot.id}`,
-        `the logs from ${brokenBefore.name} on come from another server or history (a clone, or a restored or failed-over server shipping into the same system folder): ` +
-          `run snaplog verify, restore to a target inside ${windowText(window)}, and give each server its own [archive] system_id`,
+        `the archived chain ends after ${chain[chain.length - 1]!.name}: ${lineage.reason}; the target cannot be reached from snapshot ${snapshot.id}`,
+        `${lineage.hint}; a target inside ${windowText(window)} can be restored`,
         window,
       );
     }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ArchivedLog } from '../../src/archive/archive.js';
-import { planChain } from '../../src/restore/plan.js';
+import { planChain, restorableWindow } from '../../src/restore/plan.js';
 import { restoreCommands, TIME_PLACEHOLDER } from '../../src/report/commands.js';
 import { renderReport } from '../../src/report/html.js';
 import { buildSystemTimeline, missingLogNames, snapshotKind, sortWorstFirst } from '../../src/report/model.js';
@@ -51,8 +51,7 @@ describe('report model (pure: archive metadata → timeline)', () => {
         expect(snapshot.commands).toBeUndefined();
         continue;
       }
-      const plan = planChain({ snapshots: system.snapshots, logs: system.logs, target: { kind: 'latest' }, snapshotId: snapshot.id });
-      expect(snapshot.window).toEqual(plan.restorable);
+      expect(snapshot.window).toEqual(restorableWindow(system.snapshots.find((record) => record.id === snapshot.id)!, system.logs));
     }
     const logTime = (name: string): string => system.logs.find((log) => log.name === name)!.lastCommitTime!;
     expect(timeline.snapshots[0]!.window!.to).toBe(logTime('mysql-bin.000039'));
@@ -79,7 +78,16 @@ describe('report model (pure: archive metadata → timeline)', () => {
         expect(chain.boundaryLog).toBeDefined();
       }
       expect(window.commandsAt.plan).toBe(`snaplog plan --system db-gapped --snapshot ${window.snapshotId} --to ${TIME_PLACEHOLDER}`);
-      expect(window.commands.restore).toBe(`snaplog restore --system db-gapped --snapshot ${window.snapshotId} --latest --datadir /mnt/restored/var/lib/mysql`);
+      // A window that ends at a gap cannot be reached with --latest (refused): its command names the exact end, and plan takes it.
+      const endsAtGap = window.logs?.last !== system.logs[system.logs.length - 1]!.name;
+      const end = window.commands.restore.match(/--to-position (\S+)/)?.[1];
+      const target = endsAtGap ? `--to-position ${end}` : '--latest';
+      expect(window.commands.restore).toBe(`snaplog restore --system db-gapped --snapshot ${window.snapshotId} ${target} --datadir /mnt/restored/var/lib/mysql`);
+      if (endsAtGap) {
+        const [file, position] = end!.split(':');
+        const chain = planChain({ snapshots: system.snapshots, logs: system.logs, target: { kind: 'position', file: file!, position: Number(position) }, snapshotId: window.snapshotId });
+        expect(chain.logs[chain.logs.length - 1]!.name).toBe(window.logs?.last);
+      }
     }
     const afterFirst = Math.floor(Date.parse(timeline.windows[0]!.whole.to) / 1000) + 600;
     expect(() => planChain({ snapshots: system.snapshots, logs: system.logs, target: { kind: 'time', time: afterFirst, text: '' }, snapshotId: 'snap-01' })).toThrow(/gap/);
@@ -147,7 +155,7 @@ describe('report rendering of hostile archive content', () => {
     const archive = asArchive({ ...system, systemId: hostileId });
     archive.snapshots = system.snapshots.map((snapshot, i) => (i === 1 ? { ...snapshot, error: evil } : snapshot));
     const timeline = buildSystemTimeline(archive, { now: NOW, days: 7 });
-    expect(timeline.windows[0]!.commands.plan).toBe(`snaplog plan --system 'db'\\''1<x>' --snapshot snap-01 --latest`);
+    expect(timeline.windows[0]!.commands.plan).toBe(`snaplog plan --system 'db'\\''1<x>' --snapshot snap-01 --to-position mysql-bin.000039:99956`);
     const html = renderReport({ archive: '/a', generatedAt: new Date(NOW).toISOString(), days: 7, systems: [timeline], fleet: true });
     expect(html).not.toContain('<script>alert');
     expect(html).not.toContain('<img');

@@ -113,3 +113,26 @@ describe('restore plan (pure)', () => {
     expect(() => parseTarget({ beforeGtid: '0-1-2,7-1-3' })).toThrow(/not a single GTID/);
   });
 });
+
+describe('a log snaplog could not read whole ends the chain (pure)', () => {
+  const unreadableAt = (entry: LogMetadata, at: number): LogMetadata => ({
+    ...entry,
+    details: { unreadableFrom: at, problems: [{ position: at, problem: 'a MySQL encrypted binlog: reading it needs the keyring' }] },
+  });
+
+  it('a target beyond it is refused with the reason; --latest stops before it', () => {
+    const damaged = [logs[0]!, logs[1]!, unreadableAt(logs[2]!, 4), logs[3]!];
+    expect(() => planChain({ snapshots, logs: damaged, target: { kind: 'time', time: T0 + 35, text: '' } })).toThrow(
+      /chain ends after mysql-bin\.000002: snaplog could not read mysql-bin\.000003 from byte 4 \(a MySQL encrypted binlog/,
+    );
+    // "Latest" would silently stop at the break: refused, with the explicit target that restores up to it.
+    expect(() => planChain({ snapshots, logs: damaged, target: { kind: 'latest' } })).toThrow(/--latest cannot reach the archive's newest logs/);
+    const upToBreak = planChain({ snapshots, logs: damaged, target: parseTarget({ toPosition: 'mysql-bin.000002:10000' }) });
+    expect(upToBreak.logs.map((entry) => entry.name)).toEqual(['mysql-bin.000002']);
+  });
+
+  it('the snapshot’s own log unreadable: no plan from that snapshot', () => {
+    const damaged = [logs[0]!, unreadableAt(logs[1]!, 4), logs[2]!, logs[3]!];
+    expect(() => planChain({ snapshots, logs: damaged, snapshotId: 'late', target: { kind: 'latest' } })).toThrow(/could not read mysql-bin\.000002 .*cannot be rolled forward exactly/);
+  });
+});

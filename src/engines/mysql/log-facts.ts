@@ -33,6 +33,7 @@ export function factsFromScan(scan: BinlogScan): LogFacts {
       eventCount: scan.eventCount,
       incompleteTail: scan.incompleteTail,
       problems: scan.problems,
+      ...(scan.unreadableFrom !== undefined ? { unreadableFrom: scan.unreadableFrom } : {}),
       // XA steps (prepare / commit / rollback with their positions): the planner names the XA transactions a stop leaves prepared.
       ...(scan.xa.length ? { xa: scan.xa } : {}),
       ...(scan.xaOverflow ? { xaOverflow: true } : {}),

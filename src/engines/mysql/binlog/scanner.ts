@@ -236,6 +236,7 @@ export class BinlogScanner {
 
   private fail(position: number, problem: string): void {
     this.scan.problems.push({ position, problem });
+    this.scan.unreadableFrom ??= position;
     this.fatal = true;
     this.framer.stop();
   }

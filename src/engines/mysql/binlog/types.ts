@@ -73,6 +73,8 @@ export interface BinlogScan {
   partialRowEvents?: number;
   /** Empty for a healthy file. */
   problems: BinlogProblem[];
+  /** Where a problem stopped the reader: nothing from here on was read (an unreadable format, damage). */
+  unreadableFrom?: number;
 }
 
 /** One XA step of a log: which XID, what happened to it, and where its transaction is. */
