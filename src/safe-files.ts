@@ -9,7 +9,7 @@ import { SnaplogError } from './errors.js';
  * File access for folders someone else can write (archive, restored disk, staging, ipc): never through a
  * symlink, new files never over an existing name. Every write goes through an open descriptor.
  */
-const { O_RDONLY, O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW } = constants;
+const { O_RDONLY, O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW, O_DIRECTORY } = constants;
 
 /** Reads a regular file without following a symlink at its last component. */
 export async function readFileNoFollow(path: string): Promise<Buffer> {
@@ -34,14 +34,6 @@ export async function writeNewFile(path: string, content: string | Buffer, mode 
   }
 }
 
-/** Replaces whatever is at `path` (file or symlink, never followed) with a new file. */
-export async function replaceWithNewFile(path: string, content: string | Buffer, mode = 0o600): Promise<void> {
-  await unlink(path).catch((error: NodeJS.ErrnoException) => {
-    if (error.code !== 'ENOENT') throw error;
-  });
-  await writeNewFile(path, content, mode);
-}
-
 /** Opens a new file for streaming writes: O_EXCL|O_NOFOLLOW. */
 export function createNewFile(path: string, mode = 0o600): Promise<FileHandle> {
   return open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode);
@@ -63,7 +55,7 @@ export async function ensurePrivateDir(path: string, uid = process.getuid?.() ??
 
 /** fsync of a folder: a rename or create in it is durable once this returns. */
 export async function fsyncFolder(path: string): Promise<void> {
-  const handle = await open(path, 'r');
+  const handle = await open(path, O_RDONLY | O_DIRECTORY);
   try {
     await handle.sync();
   } finally {

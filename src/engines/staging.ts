@@ -5,6 +5,7 @@
  * is created with O_EXCL|O_NOFOLLOW and checked against its sha256, and ownership goes to the database
  * user through fchown on open descriptors, files first, the folder last: no path is ever followed.
  */
+import { writeNewFile } from '../safe-files.js';
 import { createHash } from 'node:crypto';
 import { constants } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
@@ -193,18 +194,8 @@ export function stagingPlaceholder(requested: string | undefined, label: string)
 
 /** A file the user names for output (--iris-script): created new, never through a symlink, never over another file. */
 export async function writeNewOutputFile(path: string, content: string, mode = 0o644): Promise<void> {
-  let handle: FileHandle;
-  try {
-    handle = await open(path, CREATE_NEW, mode);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'EEXIST') {
-      throw new SnaplogError(`${path} already exists`, { hint: 'give a new file name; snaplog does not overwrite files' });
-    }
-    throw error;
-  }
-  try {
-    await handle.writeFile(content);
-  } finally {
-    await handle.close();
-  }
+  await writeNewFile(path, content, mode).catch((error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EEXIST') throw error;
+    throw new SnaplogError(`${path} already exists`, { hint: 'give a new file name; snaplog does not overwrite files' });
+  });
 }

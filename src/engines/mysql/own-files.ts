@@ -86,16 +86,6 @@ export async function makeOwnFolder(path: string, owner?: Owner, mode = 0o700): 
   }
 }
 
-/** fsync of a folder, so a file just created in it survives a crash (or is in a snapshot taken next). */
-export async function syncFolder(path: string): Promise<void> {
-  const handle = await open(path, O_RDONLY | O_DIRECTORY);
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
-
 /** fchown of an existing regular file reached without following a symlink at its last component. */
 export async function chownOwnFile(path: string, owner: Owner): Promise<void> {
   const handle = await open(path, O_RDONLY | O_NOFOLLOW);

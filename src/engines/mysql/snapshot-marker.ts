@@ -1,7 +1,8 @@
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { LogPosition } from '../../archive/snapshot-record.js';
-import { readOwnFile, removeOwnFile, syncFolder, writeOwnFile } from './own-files.js';
+import { readOwnFile, removeOwnFile, writeOwnFile } from './own-files.js';
+import { fsyncFolder } from '../../safe-files.js';
 
 /**
  * The note `freeze` leaves in the data directory while the lock is held (removed again at thaw): a copy
@@ -55,7 +56,7 @@ export function parseSnapshotMarker(text: string): SnapshotMarker | { problem: s
 export async function writeSnapshotMarker(datadir: string, snapshotId: string, position: LogPosition): Promise<void> {
   const marker: SnapshotMarker = { formatVersion: 1, snapshotId, position, writtenAt: new Date().toISOString(), host: hostname() };
   await writeOwnFile(join(datadir, SNAPSHOT_MARKER), `${JSON.stringify(marker, null, 2)}\n`, { mode: 0o644 });
-  await syncFolder(datadir);
+  await fsyncFolder(datadir);
 }
 
 export async function removeSnapshotMarker(datadir: string): Promise<void> {
