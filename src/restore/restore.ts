@@ -1,4 +1,4 @@
-import { dialectFromVersion } from '../engines/mysql/dialect.js';
+import { defaultApplierThreads, dialectFromVersion } from '../engines/mysql/dialect.js';
 import type { ServerDialect } from '../engines/mysql/dialect.js';
 import { lstat, mkdir, readFile, rm } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
@@ -8,6 +8,7 @@ import type { EventChannel } from '../events/channel.js';
 import type { MysqlEndpoint } from '../engines/mysql/connection.js';
 import { queryRows } from '../engines/mysql/connection.js';
 import { localServerDialect, startPrivateServer } from '../engines/mysql/private-server.js';
+import { availableParallelism } from 'node:os';
 import type { BinlogKeys } from '../engines/mysql/binlog-key.js';
 import type { PrivateServer } from '../engines/mysql/private-server.js';
 import { lastCheckpointLog, recoverSnapshotDatadir } from '../engines/mysql/recovery.js';
@@ -246,7 +247,7 @@ async function restoreDatadir(request: RestoreRequest, datadir: string): Promise
     await removeReplayFiles(datadir);
     await rm(join(runDir, 'replay'), { recursive: true, force: true });
     const dialect = await localServerDialect();
-    const relayArgs = dialect.privateServerArgs({ serverId, sourceGtids: Boolean(plan.snapshot.position?.gtid) });
+    const relayArgs = dialect.privateServerArgs({ serverId, sourceGtids: Boolean(plan.snapshot.position?.gtid), applierThreads: defaultApplierThreads(availableParallelism()) });
     server = await startPrivateServer({
       runDir: join(runDir, 'replay'),
       datadir,

@@ -91,16 +91,20 @@ export interface PrivateServerArgsOptions {
    * ON_PERMISSIVE, which applies both.
    */
   sourceGtids?: boolean | 'mixed';
-  /** MariaDB: parallel applier threads (slave_parallel_threads); 0 = the single SQL thread. Default REPLAY_APPLIER_THREADS. */
+  /** MariaDB: parallel applier threads (slave_parallel_threads); 0 = the single SQL thread. Default 0 (see defaultApplierThreads). */
   applierThreads?: number;
 }
 
 /**
- * Parallel applier threads of a MariaDB replay server. Measured on MariaDB 10.11.19 (runbooks/replay-notes.md): the UNTIL
- * stop stays exact with workers (the driver thread stops queueing at the UNTIL position; only groups before it run) and
- * commits stay in source order (MASTER_USE_GTID=no puts every domain in one in-order stream).
+ * Parallel applier threads for a MariaDB replay server on a host with `cpus` CPUs. Exactness does not depend on it
+ * (runbooks/replay-notes.md: the UNTIL stop stays exact with workers, commits stay in source order). Speed does: on the
+ * 2-core machine every measured worker setting applied OLTP and bulk binlogs slower than the single SQL thread (the apply
+ * is CPU-bound with innodb_flush_log_at_trx_commit=0, and the SQL driver thread already takes one core), so up to 2 CPUs
+ * the replay keeps one applier; with more, one worker per CPU beyond the driver's, at most 8 (not measured here).
  */
-export const REPLAY_APPLIER_THREADS = 4;
+export function defaultApplierThreads(cpus: number): number {
+  return cpus <= 2 ? 0 : Math.min(8, cpus - 1);
+}
 
 export interface ServerDialect {
   flavor: ServerFlavor;
@@ -235,13 +239,13 @@ function mariadbPrivateServerArgs(options: PrivateServerArgsOptions): string[] {
     '--skip-log-bin',
     '--innodb-flush-log-at-trx-commit=0',
     '--sync-binlog=0',
-    ...mariadbApplierArgs(options.applierThreads ?? REPLAY_APPLIER_THREADS),
+    ...mariadbApplierArgs(options.applierThreads ?? 0),
   ];
 }
 
 function mariadbApplierArgs(threads: number): string[] {
   if (!Number.isSafeInteger(threads) || threads < 0 || threads > 256) throw new Error(`applier threads ${threads} is out of range (0–256)`);
-  if (threads === 0) return ['--slave-parallel-threads=0'];
+  // The mode and queue also apply when a DBA turns workers on with --server-arg=--slave-parallel-threads=N.
   return [
     `--slave-parallel-threads=${threads}`,
     // PARALLEL_MODE_CHOICE
