@@ -199,6 +199,7 @@ await runBench(
       [...dialect.privateServerArgs({ serverId, applierThreads }), ...(applierThreads === 0 ? [] : applierOverride)];
     const parallelThreads = Math.max(1, Math.round(envNumber('SNAPLOG_BENCH_REPLAY_THREADS', 4)));
     const dist = { ...relay, ...pipe, relayServerArgs, parallelThreads };
+    const { defaultApplierThreads } = await importDist('engines/mysql/dialect.js');
     const { createMountedImage } = await importDist('demo/disk-image.js');
 
     const base = makeRunDir('replay');
@@ -354,26 +355,30 @@ await runBench(
         note: `${oltp.MiB} MiB, ${oltp.transactions} transactions from ${lanes} connections (${oltp.transactionsInGroups} in ${oltp.groups} commit groups); ratio = plain total / restore wall time`,
       }));
     }
+    // The goal is judged on the applier snaplog restore picks for this host (defaultApplierThreads), the other one beside it.
+    const hostThreads = defaultApplierThreads(os.availableParallelism());
+    const workers = dist.relayServerArgs(1, parallelThreads).filter((arg) => /^--slave-parallel-(threads|mode)/.test(arg)).join(' ');
     for (const [set, goalMBs] of [[oltp, 25], [bulk, 100]]) {
       if (!set) continue;
       const name = set === oltp ? 'oltp' : 'bulk';
-      if (set.runs.relay) {
+      const [mine, other] = hostThreads === 0 ? ['serial', 'relay'] : ['relay', 'serial'];
+      if (set.runs[mine]) {
         figures.push(figure({
-          name: `${name}: apply rate, parallel relay (${dist.relayServerArgs(1, parallelThreads).filter((arg) => /^--slave-parallel-(threads|mode)/.test(arg)).join(' ')}) vs serial relay`,
-          value: set.runs.relay.applyMBs,
+          name: `${name}: apply rate of snaplog's applier for this host (${mine === 'serial' ? 'one applier thread' : workers}) vs ${other === 'serial' ? 'one applier thread' : workers}`,
+          value: set.runs[mine].applyMBs,
           unit: 'MB/s',
-          baseline: set.runs.serial?.applyMBs,
-          ratio: set.ratios.parallelToSerialApply,
+          baseline: set.runs[other]?.applyMBs,
+          ratio: set.runs[other] ? round(set.runs[other].applySeconds / set.runs[mine].applySeconds, 2) : undefined,
           goal: `≥ ${goalMBs} MB/s`,
-          pass: set.runs.relay.applyMBs >= goalMBs,
-          note: `${set.MiB} MiB, ${set.transactions} transactions; parallel ${set.runs.relay.applySeconds} s (${set.runs.relay.transactionsPerSecond} tx/s over start+apply+stop) vs serial ${set.runs.serial?.applySeconds} s; both checked by CHECKSUM TABLE`,
+          pass: set.runs[mine].applyMBs >= goalMBs,
+          note: `${set.MiB} MiB, ${set.transactions} transactions; ${mine} ${set.runs[mine].applySeconds} s vs ${other} ${set.runs[other]?.applySeconds} s (apply only); both checked by CHECKSUM TABLE`,
         }));
       }
       if (!set.runs.plain) continue;
       for (const path of ['relay', 'serial', 'pipe']) {
         if (!set.runs[path]) continue;
         figures.push(figure({
-          name: `${name}: ${{ relay: 'relay, parallel (default)', serial: 'relay, one applier thread', pipe: 'pipe, relaxed durability' }[path]} vs plain mariadb-binlog | mariadb`,
+          name: `${name}: ${{ relay: `relay, ${workers}`, serial: 'relay, one applier thread', pipe: 'pipe, relaxed durability' }[path]} vs plain mariadb-binlog | mariadb`,
           value: set.runs[path].totalMBs,
           unit: 'MB/s',
           baseline: set.runs.plain.totalMBs,
@@ -391,6 +396,7 @@ await runBench(
       oltpRestoreToPlain: oltp?.ratios.restoreToPlain,
       oltpRelayToPlain: oltp?.ratios.relayToPlain,
       oltpParallelToSerialApply: oltp?.ratios.parallelToSerialApply,
+      hostApplierThreads: hostThreads,
       bulkParallelToSerialApply: bulk?.ratios.parallelToSerialApply,
       goal: 'whole restore ≥ 30× plain on OLTP; apply ≥ 25 MB/s OLTP, ≥ 100 MB/s bulk',
       pass: goals.length ? goals.every((entry) => entry.pass) : undefined,

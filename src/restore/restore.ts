@@ -123,7 +123,7 @@ export function describeRestoreCommands(plan: RestorePlan, method: ReplayMethod,
   return [
     `link ${plan.logs.length} fetched logs into the data directory as relay-bin.000001 … ${last} (+ relay-bin.index)`,
     `${dialect.serverBinary} --user=<data directory owner> --skip-networking --skip-log-bin --skip-symbolic-links --secure-file-priv=<private> --relay-log=relay-bin ${dialect.skipReplicaStart} …`,
-    control.startAt('relay-bin.000001', plan.logs[0]!.from),
+    control.startAt('relay-bin.000001', plan.logs[0]!.from, { file: plan.logs[0]!.name, position: plan.logs[0]!.from }),
     stopPosition === undefined ? `${control.startToEnd}  (until every relay log is read)` : control.startUntil(last, stopPosition),
     `${control.stop}; ${control.reset}; clean shutdown`,
   ];
