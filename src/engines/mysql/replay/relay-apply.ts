@@ -118,9 +118,10 @@ function sourceLogName(log: RelayLogInput): string {
   return log.name && /^[\w.-]{1,200}\.\d{1,10}$/.test(log.name) ? log.name : 'snaplog-source.000001';
 }
 
-/** MariaDB's parallel workers that hold an event group (any state but waiting for one); 0 on a server without workers. */
-const BUSY_WORKERS =
-  "SELECT COUNT(*) AS busy FROM information_schema.PROCESSLIST WHERE COMMAND = 'Slave_worker' AND STATE <> 'Waiting for work from SQL thread'";
+/** MariaDB's parallel workers, and those holding an event group (any state but waiting for one); 0 and 0 without workers. */
+const WORKERS =
+  "SELECT COUNT(*) AS workers, COALESCE(SUM(STATE <> 'Waiting for work from SQL thread'), 0) AS busy " +
+  "FROM information_schema.PROCESSLIST WHERE COMMAND = 'Slave_worker'";
 
 const PROGRESS_EVERY_MS = 1000;
 
@@ -148,9 +149,9 @@ export async function applyThroughRelay(request: RelayApplyRequest): Promise<Rel
       const [row] = await queryRows(connection, control.appliedGtids);
       return row?.['pos'] ? String(row['pos']) : undefined;
     };
-    const busyWorkers = async (): Promise<number> => {
-      const [row] = await queryRows(connection, BUSY_WORKERS).catch(() => [{ busy: 0 }]);
-      return Number(row?.['busy'] ?? 0);
+    const workers = async (): Promise<{ workers: number; busy: number }> => {
+      const [row] = await queryRows(connection, WORKERS).catch(() => [{ workers: 0, busy: 0 }]);
+      return { workers: Number(row?.['workers'] ?? 0), busy: Number(row?.['busy'] ?? 0) };
     };
     const stopSqlThread = `${control.stop} SQL_THREAD`;
     await connection.query(control.stop).catch(() => undefined);
@@ -200,12 +201,23 @@ export async function applyThroughRelay(request: RelayApplyRequest): Promise<Rel
         if ((inLast && now.relayPos >= endPosition) || indexOf(now.relayFile) > lastIndex) break;
         // Everything read, no worker holding a group, nothing committed since the last poll: stop and look where it stands.
         const still = previous?.relayFile === now.relayFile && previous.relayPos === now.relayPos;
-        if (inLast && control.caughtUp.test(now.state) && still && (await busyWorkers()) === 0) {
+        const pool = inLast && control.caughtUp.test(now.state) && still ? await workers() : undefined;
+        if (pool && pool.busy === 0) {
           await connection.query(stopSqlThread);
           const stopped = await status();
-          // A second look with no progress since the first: nothing is left to apply (the log ends in events that are no transaction).
           if (indexOf(stopped.relayFile) > lastIndex) break;
-          if (indexOf(stopped.relayFile) === lastIndex && (stopped.relayPos >= endPosition || stopped.relayPos === checkedAt)) break;
+          if (indexOf(stopped.relayFile) === lastIndex && stopped.relayPos >= endPosition) break;
+          // One SQL thread has applied all it read: short of the end means the log is shorter than its metadata says.
+          // With workers, a second look with no progress since the first: nothing is left (the log ends in events that are no transaction).
+          if (pool.workers === 0 || (indexOf(stopped.relayFile) === lastIndex && stopped.relayPos === checkedAt)) {
+            if (pool.workers > 0) break;
+            throw new ReplayError(
+              `replay read every relay log without reaching the end of the last transaction at offset ${endPosition} ` +
+                `(it stands at ${stopped.relayPos} in ${relayName(indexOf(stopped.relayFile))})`,
+              { fileIndex: indexOf(stopped.relayFile), position: stopped.relayPos },
+              'the archived log is shorter than its metadata says: run snaplog verify; nothing after the offset above was applied',
+            );
+          }
           checkedAt = stopped.relayPos;
           await connection.query(control.startToEnd);
         } else if (!now.sqlRunning) {
