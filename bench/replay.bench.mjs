@@ -37,12 +37,15 @@
 // each set spans several files), SNAPLOG_BENCH_ACCOUNTS (20000), SNAPLOG_BENCH_PATHS (relay,serial,restore,pipe,plain),
 // SNAPLOG_BENCH_LIMIT_S (240: the run stops itself, kills its servers and removes its folders). Default
 // run: ~70 s on the 2-core machine (plain OLTP replay ~32 s of it).
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
 import { mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { checkpoint, envNumber, figure, importDist, log, machine, makeRunDir, MiB, mbps, now, onCleanup, round, runBench, envScaled, SNAPLOG_BIN } from './support/common.mjs';
+import {
+  checkpoint, envNumber, figure, forgetPid, importDist, log, machine, makeRunDir, MiB, mbps, now, onCleanup, registerPid, round, runBench, envScaled, SNAPLOG_BIN,
+} from './support/common.mjs';
 import { checksums, masterStatus, rowCounts, startServer } from './support/mariadb.mjs';
 import { createSchema, runBulk, runOltp, TABLES } from './support/workload.mjs';
 
@@ -146,16 +149,39 @@ async function cli(args, what) {
   return result;
 }
 
+/** Runs the snaplog CLI and stamps each line it prints (seconds since the start): where the time of a restore goes. */
+function stampedCli(args) {
+  return new Promise((resolve, reject) => {
+    const t0 = now();
+    const child = spawn(process.execPath, [SNAPLOG_BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    registerPid(child.pid, 'snaplog restore');
+    const lines = [];
+    let stderr = '';
+    createInterface({ input: child.stdout }).on('line', (line) => lines.push({ at: round((now() - t0) / 1000, 2), line }));
+    child.stderr.on('data', (chunk) => (stderr += chunk));
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      forgetPid(child.pid);
+      if (code !== 0) reject(new Error(`snaplog restore exited ${code}: ${stderr.trim().slice(0, 400)}`));
+      else resolve({ lines, ms: now() - t0 });
+    });
+  });
+}
+
 /** The whole `snaplog restore --latest` of the frozen copy: the wall time of the CLI, then the checksums (not timed). */
 async function restoreOnce({ base, set, snapshot, configPath, commonArgs }) {
   checkpoint();
   const dir = join(base, 'run-oltp-restore');
   await copyDir(snapshot.dir, dir);
   const datadir = join(dir, 'data');
-  const t0 = now();
-  const run = await cli(['restore', '--latest', '--snapshot', snapshot.id, '--datadir', datadir, '--json', '--config', configPath, ...commonArgs.map((arg) => `--server-arg=${arg}`)], 'restore');
-  const totalMs = now() - t0;
-  const report = JSON.parse(run.stdout);
+  const run = await stampedCli(['restore', '--latest', '--snapshot', snapshot.id, '--datadir', datadir, '--config', configPath, ...commonArgs.map((arg) => `--server-arg=${arg}`)]);
+  const totalMs = run.ms;
+  const final = run.lines.map(({ line }) => /^restored: ([\d.]+) MB .*\(apply ([\d.]+) s: (?:(\d+) transactions, )?([\d.]+) MB\/s(?:, (\d+) transactions\/s)?\)/.exec(line)).find(Boolean);
+  if (!final) throw new Error(`snaplog restore printed no "restored: … (apply …)" line: ${run.lines.map(({ line }) => line).join(' | ').slice(0, 400)}`);
+  const report = {
+    bytesReplayed: Number(final[1]) * 1048576,
+    replay: { applyMs: Number(final[2]) * 1000, transactions: final[3] && Number(final[3]), mbPerSecond: Number(final[4]), transactionsPerSecond: final[5] && Number(final[5]) },
+  };
   const server = await startServer({ datadir, runDir: join(dir, 'check'), args: ['--skip-log-bin', '--skip-slave-start', `--server-id=${REPLAY_SERVER_ID}`, ...commonArgs] });
   const got = await checksums(server, TABLES);
   await server.stop();
@@ -169,9 +195,12 @@ async function restoreOnce({ base, set, snapshot, configPath, commonArgs }) {
     applyMBs: report.replay?.mbPerSecond,
     transactions: report.replay?.transactions,
     transactionsPerSecond: report.replay?.transactionsPerSecond,
+    // When each step's line appeared (s since the CLI started): fetch, crash recovery, replay server, apply, end.
+    timeline: run.lines.filter(({ line }) => !/^replaying /.test(line)).map(({ at, line }) => `${at} s ${line.slice(0, 90)}`),
     checksumsMatch: mismatched.length === 0,
     ...(mismatched.length ? { mismatched: Object.fromEntries(mismatched.map((table) => [table, { expected: set.expected[table], got: got[table] }])) } : {}),
   };
+  for (const step of result.timeline) log(NAME, `  restore ${step}`);
   log(NAME, `oltp restore: whole CLI ${result.totalSeconds} s (apply ${result.applySeconds} s, ${result.applyMBs} MB/s, ${result.transactionsPerSecond} tx/s)${result.checksumsMatch ? ', checksums equal' : ', CHECKSUM MISMATCH'}`);
   return result;
 }
