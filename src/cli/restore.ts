@@ -174,7 +174,8 @@ Examples:
       if (options.json) printJson({ ...result, ...(identity ? { datadirSnapshot: identity.json } : {}), plan: planJson(plan) });
       else if (result.outcome === 'restored') {
         const apply = result.replay
-          ? ` (apply ${(result.replay.applyMs / 1000).toFixed(1)} s: ${result.replay.transactions !== undefined ? `${result.replay.transactions} transactions, ` : ''}${formatRates(result.replay)})`
+          ? ` (apply ${(result.replay.applyMs / 1000).toFixed(1)} s: ` +
+            `${result.replay.transactions !== undefined ? `${result.replay.transactions} transactions, ` : ''}${formatRates(result.replay)})`
           : '';
         say(
           `restored: ${(result.bytesReplayed / 1048576).toFixed(1)} MB replayed by ${method} in ${(result.elapsedMs / 1000).toFixed(1)} s${apply}` +

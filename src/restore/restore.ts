@@ -247,7 +247,11 @@ async function restoreDatadir(request: RestoreRequest, datadir: string): Promise
     await removeReplayFiles(datadir);
     await rm(join(runDir, 'replay'), { recursive: true, force: true });
     const dialect = await localServerDialect();
-    const relayArgs = dialect.privateServerArgs({ serverId, sourceGtids: Boolean(plan.snapshot.position?.gtid), applierThreads: defaultApplierThreads(availableParallelism()) });
+    const relayArgs = dialect.privateServerArgs({
+      serverId,
+      sourceGtids: Boolean(plan.snapshot.position?.gtid),
+      applierThreads: defaultApplierThreads(availableParallelism()),
+    });
     server = await startPrivateServer({
       runDir: join(runDir, 'replay'),
       datadir,

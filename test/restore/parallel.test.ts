@@ -97,12 +97,20 @@ describe('parallel relay replay stops exactly inside a commit group and equals s
     server = await startMariadb({
       datadir: join(disk.mount, 'mysql'),
       binlogDir: join(disk.mount, 'binlog'),
-      args: ['--innodb-flush-log-at-trx-commit=1', '--sync-binlog=1', '--binlog-commit-wait-count=4', '--binlog-commit-wait-usec=20000', '--max-binlog-size=65536'],
+      args: [
+        '--innodb-flush-log-at-trx-commit=1',
+        '--sync-binlog=1',
+        '--binlog-commit-wait-count=4',
+        '--binlog-commit-wait-usec=20000',
+        '--max-binlog-size=65536',
+      ],
     });
     setup = await writeSnaplogConfig(server, { workload: 'timeout = 120' });
     expect((await snaplog(['archive', 'init', '--force', '--config', setup.configPath])).code).toBe(0);
     await server.query(`CREATE DATABASE app`);
-    await server.query('CREATE TABLE app.t (id INT AUTO_INCREMENT PRIMARY KEY, lane INT NOT NULL, seq INT NOT NULL, note VARCHAR(100), UNIQUE KEY (lane, seq)) ENGINE=InnoDB');
+    await server.query(
+      'CREATE TABLE app.t (id INT AUTO_INCREMENT PRIMARY KEY, lane INT NOT NULL, seq INT NOT NULL, note VARCHAR(100), UNIQUE KEY (lane, seq)) ENGINE=InnoDB',
+    );
     await server.query('CREATE TABLE app.lanes (lane INT PRIMARY KEY, total BIGINT NOT NULL) ENGINE=InnoDB');
     await server.query('CREATE TABLE app.chain (id INT PRIMARY KEY, v CHAR(40) NOT NULL) ENGINE=InnoDB');
     await server.query(`INSERT INTO app.lanes SELECT seq, 0 FROM app.seq_0_to_${LANES - 1}`);
@@ -157,7 +165,9 @@ describe('parallel relay replay stops exactly inside a commit group and equals s
 
   it('a --to-position inside a group commit: parallel and serial apply give the same tables, and the stop is exact', async () => {
     // Group commit made groups of several transactions (same cid); the stop goes between two of one group, mid-stream.
-    const inGroup = stream.map((event, i) => ({ event, i })).filter(({ event, i }) => i > 0 && event.cid !== undefined && stream[i - 1]!.cid === event.cid && stream[i - 1]!.file === event.file);
+    const sameGroup = (event: LoggedGtid, before: LoggedGtid | undefined): boolean =>
+      event.cid !== undefined && before?.cid === event.cid && before.file === event.file;
+    const inGroup = stream.map((event, i) => ({ event, i })).filter(({ event, i }) => i > 0 && sameGroup(event, stream[i - 1]));
     expect(inGroup.length).toBeGreaterThan(LANES);
     const { event: firstExcluded, i } = inGroup[Math.floor(inGroup.length / 2)]!;
     const lastIncluded = stream[i - 1]!;

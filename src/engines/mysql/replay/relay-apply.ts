@@ -186,7 +186,8 @@ export async function applyThroughRelay(request: RelayApplyRequest): Promise<Rel
       const now = await status();
       if (request.onProgress && Date.now() - lastProgress >= PROGRESS_EVERY_MS) {
         lastProgress = Date.now();
-        request.onProgress({ fileIndex: indexOf(now.relayFile), position: now.relayPos, transactions: transactionsSince(request.baselineGtids, await appliedGtids()) });
+        const transactions = transactionsSince(request.baselineGtids, await appliedGtids());
+        request.onProgress({ fileIndex: indexOf(now.relayFile), position: now.relayPos, transactions });
       }
       if (now.errno !== 0) {
         throw new ReplayError(
@@ -249,9 +250,11 @@ export async function applyThroughRelay(request: RelayApplyRequest): Promise<Rel
     const wrongStop = untilEnd ? indexOf(final.relayFile) < lastIndex : indexOf(final.relayFile) !== lastIndex || final.relayPos !== request.stopPosition;
     if (wrongStop) {
       throw new ReplayError(
-        `the replay stopped in ${relayName(indexOf(final.relayFile))} at offset ${final.relayPos}, not at the planned stop ${lastFile}:${request.stopPosition ?? endPosition}`,
+        `the replay stopped in ${relayName(indexOf(final.relayFile))} at offset ${final.relayPos}, ` +
+          `not at the planned stop ${lastFile}:${request.stopPosition ?? endPosition}`,
         { fileIndex: indexOf(final.relayFile), position: final.relayPos },
-        'the restored data is not at the target: restore the snapshot\'s disk again and rerun with --server-arg=--slave-parallel-threads=0 (one applier thread)',
+        'the restored data is not at the target: restore the snapshot\'s disk again ' +
+          'and rerun with --server-arg=--slave-parallel-threads=0 (one applier thread)',
       );
     }
     const gtids = await appliedGtids();
