@@ -183,7 +183,16 @@ export async function applyThroughRelay(request: RelayApplyRequest): Promise<Rel
           'the transactions before it are applied; run the same snaplog restore command with --resume to finish',
         );
       }
-      const now = await status();
+      const now = await status().catch((error: Error & { code?: string }) => {
+        if (error.code !== 'PROTOCOL_CONNECTION_LOST' && error.code !== 'ECONNREFUSED' && error.code !== 'ECONNRESET') throw error;
+        const at = previous ?? { relayFile: relayName(0), relayPos: Number(first.from) };
+        throw new ReplayError(
+          `the private server stopped during the replay (it had applied up to ${relayName(indexOf(at.relayFile))} offset ${at.relayPos} when last asked)`,
+          { fileIndex: indexOf(at.relayFile), position: at.relayPos },
+          'look at the private server\'s error log (a crash or a kill); then run the same snaplog restore command with --resume, ' +
+            'adding --server-arg=--slave-parallel-threads=0 if it was a crash of a parallel worker',
+        );
+      });
       if (request.onProgress && Date.now() - lastProgress >= PROGRESS_EVERY_MS) {
         lastProgress = Date.now();
         const transactions = transactionsSince(request.baselineGtids, await appliedGtids());
@@ -231,6 +240,7 @@ export async function applyThroughRelay(request: RelayApplyRequest): Promise<Rel
         previous = now;
         continue;
       }
+      previous = now;
       if (!now.sqlRunning) break;
       // The thread waits for more events at the end of the last log instead of stopping.
       if (inLast && control.caughtUp.test(now.state)) {
