@@ -28,15 +28,17 @@
 // shutdown (which flushes the buffer pool: the restore is durable only then). Ratios are throughput
 // ratios against the plain pipe of the same run, on the total time (apply-only ratios are given too).
 // The OLTP `restore` figure is the plain pipe's total time over the whole CLI's wall time (goal ≥ 30×);
-// apply rates: relay on OLTP (goal ≥ 25 MB/s) and on bulk (goal ≥ 100 MB/s), serial beside them.
+// apply rates on OLTP (goal ≥ 25 MB/s) and bulk (goal ≥ 100 MB/s) of the applier snaplog picks for this host
+// (defaultApplierThreads), with the other applier (parallel workers or one thread) beside it.
 // After every replay CHECKSUM TABLE of all tables must equal the source's: a mismatch is an error.
 //
 // Sizes: SNAPLOG_BENCH_OLTP_MIB (default 40; the nominal OLTP size is 1 GiB, but the plain pipe applies
 // small transactions at only ~1 MB/s here, so 1 GiB would take ~20 min for the baseline alone),
 // SNAPLOG_BENCH_BULK_MIB (default 100), SNAPLOG_BENCH_BINLOG_MIB (max-binlog-size, default 16, so that
 // each set spans several files), SNAPLOG_BENCH_ACCOUNTS (20000), SNAPLOG_BENCH_PATHS (relay,serial,restore,pipe,plain),
-// SNAPLOG_BENCH_LIMIT_S (240: the run stops itself, kills its servers and removes its folders). Default
-// run: ~70 s on the 2-core machine (plain OLTP replay ~32 s of it).
+// SNAPLOG_BENCH_REPLAY_LANES (8 OLTP connections), SNAPLOG_BENCH_REPLAY_THREADS (4 workers on the parallel path),
+// SNAPLOG_BENCH_LIMIT_S (240: the run stops itself, kills its servers, detaches its loop device and removes its
+// folders). Default run: ~115 s on the 2-core machine (OLTP generation ~30 s, plain OLTP replay ~40 s).
 import { execFile, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
