@@ -9,6 +9,7 @@ import { loadPlan } from '../restore/load-plan.js';
 import { PlanError } from '../restore/plan.js';
 import { defaultStagingDir, describeRestoreCommands, openStaging, runRestore } from '../restore/restore.js';
 import { preflightDatadir } from '../restore/preflight.js';
+import { formatRates } from '../restore/progress.js';
 import { identifyDatadirSnapshot } from './datadir-snapshot.js';
 import type { ReplayMethod } from '../restore/restore.js';
 import { copyDatadir, exportTables, parseTableList, scratchPaths } from '../restore/partial.js';
@@ -171,6 +172,15 @@ Examples:
       }
       await events.emit('restore-summary', 'info', { snapshotId: plan.snapshot.id, method, elapsedMs: result.elapsedMs, bytes: result.bytesReplayed });
       if (options.json) printJson({ ...result, ...(identity ? { datadirSnapshot: identity.json } : {}), plan: planJson(plan) });
-      else if (result.outcome === 'restored') say(`restored: ${(result.bytesReplayed / 1048576).toFixed(1)} MB replayed by ${method} in ${(result.elapsedMs / 1000).toFixed(1)} s${result.gtidSlavePos ? `; last applied GTID ${result.gtidSlavePos}` : ''}; staging ${join(result.stagingDir)}`);
+      else if (result.outcome === 'restored') {
+        const apply = result.replay
+          ? ` (apply ${(result.replay.applyMs / 1000).toFixed(1)} s: ` +
+            `${result.replay.transactions !== undefined ? `${result.replay.transactions} transactions, ` : ''}${formatRates(result.replay)})`
+          : '';
+        say(
+          `restored: ${(result.bytesReplayed / 1048576).toFixed(1)} MB replayed by ${method} in ${(result.elapsedMs / 1000).toFixed(1)} s${apply}` +
+            `${result.gtidSlavePos ? `; last applied GTID ${result.gtidSlavePos}` : ''}; staging ${join(result.stagingDir)}`,
+        );
+      }
     });
 }

@@ -1,4 +1,4 @@
-import { dialectFromVersion } from '../engines/mysql/dialect.js';
+import { defaultApplierThreads, dialectFromVersion } from '../engines/mysql/dialect.js';
 import type { ServerDialect } from '../engines/mysql/dialect.js';
 import { lstat, mkdir, readFile, rm } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
@@ -8,6 +8,7 @@ import type { EventChannel } from '../events/channel.js';
 import type { MysqlEndpoint } from '../engines/mysql/connection.js';
 import { queryRows } from '../engines/mysql/connection.js';
 import { localServerDialect, startPrivateServer } from '../engines/mysql/private-server.js';
+import { availableParallelism } from 'node:os';
 import type { BinlogKeys } from '../engines/mysql/binlog-key.js';
 import type { PrivateServer } from '../engines/mysql/private-server.js';
 import { lastCheckpointLog, recoverSnapshotDatadir } from '../engines/mysql/recovery.js';
@@ -22,7 +23,7 @@ import { fetchLogs } from './fetch.js';
 import type { FetchedLog } from './fetch.js';
 import type { RestorePlan } from './plan.js';
 import { describeTarget } from './target.js';
-import { bytesDone, formatProgress } from './progress.js';
+import { bytesDone, formatProgress, replayRates } from './progress.js';
 import { decideRestoreStart, readRestoreRecord, RESTORE_RECORD, writeRestoreRecord } from './restore-record.js';
 import type { BinlogPoint, RestoreRecord } from './restore-record.js';
 import { findAppliedPoint } from './applied-point.js';
@@ -64,6 +65,17 @@ export interface RestoreResult {
   bytesReplayed: number;
   elapsedMs: number;
   stagingDir: string;
+  /** The replay itself (not fetch, recovery, server start and stop): its time and apply rates. Absent when nothing was replayed now. */
+  replay?: ReplayStats;
+}
+
+export interface ReplayStats {
+  bytes: number;
+  /** From the GTID positions before and after (MariaDB); absent when they cannot tell. */
+  transactions?: number;
+  applyMs: number;
+  mbPerSecond: number;
+  transactionsPerSecond?: number;
 }
 
 /** Marks a staging folder as snaplog's: an existing folder without it is never used (nor removed). */
@@ -111,7 +123,7 @@ export function describeRestoreCommands(plan: RestorePlan, method: ReplayMethod,
   return [
     `link ${plan.logs.length} fetched logs into the data directory as relay-bin.000001 … ${last} (+ relay-bin.index)`,
     `${dialect.serverBinary} --user=<data directory owner> --skip-networking --skip-log-bin --skip-symbolic-links --secure-file-priv=<private> --relay-log=relay-bin ${dialect.skipReplicaStart} …`,
-    control.startAt('relay-bin.000001', plan.logs[0]!.from),
+    control.startAt('relay-bin.000001', plan.logs[0]!.from, { file: plan.logs[0]!.name, position: plan.logs[0]!.from }),
     stopPosition === undefined ? `${control.startToEnd}  (until every relay log is read)` : control.startUntil(last, stopPosition),
     `${control.stop}; ${control.reset}; clean shutdown`,
   ];
@@ -140,6 +152,7 @@ async function restoreDatadir(request: RestoreRequest, datadir: string): Promise
   const started = Date.now();
   const stop = pointOf(plan);
   const start = decideRestoreStart(await readRestoreRecord(datadir), { snapshotId: plan.snapshot.id, stop, method: request.method }, request.resume ?? false);
+  let replay: ReplayStats | undefined;
   const result = (outcome: RestoreResult['outcome'], gtidSlavePos?: string, bytes = plan.bytesToReplay): RestoreResult => ({
     method: request.method,
     outcome,
@@ -148,6 +161,7 @@ async function restoreDatadir(request: RestoreRequest, datadir: string): Promise
     bytesReplayed: bytes,
     elapsedMs: Date.now() - started,
     stagingDir: request.stagingDir,
+    ...(replay ? { replay } : {}),
   });
   if (start.kind === 'refuse') throw new SnaplogError(start.message, { hint: start.hint });
   if (start.kind === 'done') {
@@ -233,7 +247,11 @@ async function restoreDatadir(request: RestoreRequest, datadir: string): Promise
     await removeReplayFiles(datadir);
     await rm(join(runDir, 'replay'), { recursive: true, force: true });
     const dialect = await localServerDialect();
-    const relayArgs = dialect.privateServerArgs({ serverId, sourceGtids: Boolean(plan.snapshot.position?.gtid) });
+    const relayArgs = dialect.privateServerArgs({
+      serverId,
+      sourceGtids: Boolean(plan.snapshot.position?.gtid),
+      applierThreads: defaultApplierThreads(availableParallelism()),
+    });
     server = await startPrivateServer({
       runDir: join(runDir, 'replay'),
       datadir,
@@ -265,7 +283,7 @@ async function restoreDatadir(request: RestoreRequest, datadir: string): Promise
       record.status = 'replaying';
       await writeRestoreRecord(datadir, record);
       touched = true;
-      await replayFrom(request, server, fetched, from, started, owner);
+      replay = await replayFrom(request, server, fetched, from, currentGtid || plan.snapshot.position?.gtid, owner);
     }
     const finalGtid = await gtidSlavePos(server.socket);
     record.status = 'done';
@@ -312,8 +330,18 @@ async function gtidSlavePos(socket: string): Promise<string> {
   }
 }
 
-/** Replays the fetched logs from `from` to the planned stop on the private server. */
-async function replayFrom(request: RestoreRequest, server: PrivateServer, fetched: FetchedLog[], from: BinlogPoint, started: number, owner: Owner): Promise<void> {
+/**
+ * Replays the fetched logs from `from` to the planned stop on the private server; `baselineGtids` is the GTID position
+ * before `from` (to count transactions). Returns the apply time and rates.
+ */
+async function replayFrom(
+  request: RestoreRequest,
+  server: PrivateServer,
+  fetched: FetchedLog[],
+  from: BinlogPoint,
+  baselineGtids: string | undefined,
+  owner: Owner,
+): Promise<ReplayStats> {
   const { plan } = request;
   const index = fetched.findIndex((log) => log.name === from.file);
   if (index < 0) {
@@ -325,24 +353,36 @@ async function replayFrom(request: RestoreRequest, server: PrivateServer, fetche
   const offset = plan.logs.findIndex((log) => log.name === from.file);
   const last = logs[logs.length - 1]!;
   const stopPosition = plan.stop.endOfChain ? undefined : plan.stop.position;
+  const bytes = bytesDone(plan.logs, plan.logs.length, 0) - bytesDone(plan.logs, offset, from.position);
+  const replayStarted = Date.now();
+  const stats = (transactions: number | undefined): ReplayStats => {
+    const applyMs = Date.now() - replayStarted;
+    return { bytes, ...(transactions !== undefined ? { transactions } : {}), applyMs, ...replayRates(bytes, transactions, applyMs) };
+  };
   if (request.method === 'pipe') {
     await applyThroughPipe({ endpoint: { socket: server.socket, port: 0, user: 'root', credentialSource: 'the private replay server' }, paths: logs.map((log) => log.path), startPosition: from.position, stopPosition, tools: sourceDialect(plan) });
-    return;
+    // The client's transactions leave the private server's GTID position as it was: no count.
+    return stats(undefined);
   }
   await prepareRelayLogs(request.datadir!, logs, owner);
   try {
-    await applyThroughRelay({
+    const applied = await applyThroughRelay({
       socket: server.socket,
       relayDir: request.datadir!,
       logs,
       stopPosition,
       lastLogSize: last.size,
+      // To the end of the chain the plan stops where the last complete transaction ends.
+      endPosition: plan.stop.endOfChain ? plan.stop.position : undefined,
+      baselineGtids,
       signal: request.signal,
-      onProgress: ({ fileIndex, position }) => {
+      onProgress: ({ fileIndex, position, transactions }) => {
         const log = logs[fileIndex];
-        if (log) request.progress?.(formatProgress({ doneBytes: bytesDone(plan.logs, offset + fileIndex, position), totalBytes: plan.bytesToReplay, currentLog: log.name }, Date.now() - started));
+        const doneBytes = bytesDone(plan.logs, offset + fileIndex, position) - bytesDone(plan.logs, offset, from.position);
+        if (log) request.progress?.(formatProgress({ doneBytes, totalBytes: bytes, currentLog: log.name, transactions }, Date.now() - replayStarted));
       },
     });
+    return stats(applied.transactions);
   } catch (error) {
     if (error instanceof ReplayError) {
       const log = logs[error.failedAt.fileIndex];

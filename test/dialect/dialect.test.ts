@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { describeRestoreCommands } from '../../src/restore/restore.js';
 import type { RestorePlan } from '../../src/restore/plan.js';
 import {
+  defaultApplierThreads,
   chooseFreezeMethod,
   dialectFromVersion,
   parseVersion,
@@ -191,8 +192,27 @@ describe('private replay server options and binlog tool per source (pure)', () =
       '--skip-log-bin',
       '--innodb-flush-log-at-trx-commit=0',
       '--sync-binlog=0',
+      '--slave-parallel-threads=0',
+      '--slave-parallel-mode=optimistic',
+      '--slave-parallel-max-queued=16777216',
     ]);
+    expect(mariadb.privateServerArgs({ serverId: 5, applierThreads: 4 })).toContain('--slave-parallel-threads=4');
+    expect(() => mariadb.privateServerArgs({ serverId: 5, applierThreads: -1 })).toThrow(/out of range/);
     expect([mariadb.serverBinary, mariadb.binlogTool, mariadb.clientTool]).toEqual(['mariadbd', 'mariadb-binlog', 'mariadb']);
+  });
+
+  it('MariaDB applier threads per host: one applier up to 2 CPUs (measured faster there), then one worker per extra CPU, at most 8', () => {
+    expect([1, 2, 3, 4, 16].map(defaultApplierThreads)).toEqual([0, 0, 2, 3, 8]);
+  });
+
+  it("MariaDB: the replay names the source binlog with the relay log (parallel workers crash without one); MySQL's statement is unchanged", () => {
+    const mariadb = dialectFromVersion('10.11.19-MariaDB').replica;
+    expect(mariadb.startAt('relay-bin.000001', 1234, { file: 'mysql-bin.000042', position: 1234 })).toBe(
+      "CHANGE MASTER TO MASTER_HOST='snaplog-replay', MASTER_LOG_FILE='mysql-bin.000042', MASTER_LOG_POS=1234, " +
+        "RELAY_LOG_FILE='relay-bin.000001', RELAY_LOG_POS=1234, MASTER_USE_GTID=no",
+    );
+    expect(mariadb.startAt('relay-bin.000001', 4)).not.toContain('MASTER_LOG_FILE');
+    expect(dialectFromVersion('8.4.3').replica.startAt('relay-bin.000001', 4, { file: 'binlog.000001', position: 4 })).not.toContain('SOURCE_LOG_FILE');
   });
 
   it('MySQL: --skip-replica-start from 8.0.26 (--skip-slave-start before), one applier thread, gtid_mode matching the source, mysqlbinlog', () => {

@@ -61,8 +61,12 @@ export interface ReplicaStatusFields {
 
 /** What the relay-log replay sends to the private server, in this order: stop, reset, startAt, startUntil|startToEnd, status…, stop, reset. */
 export interface ReplicaControl {
-  /** Points the applier at a relay log offset (the snapshot's position in the first relay log). */
-  startAt(relayFile: string, relayPos: number): string;
+  /**
+   * Points the applier at a relay log offset (the snapshot's position in the first relay log). `sourceLog` names the
+   * binlog that relay log is a copy of: MariaDB's parallel workers compare source log names and crash on an empty one
+   * (10.11.19, compare_log_name in inc_group_relay_log_pos), so the replay always gives it.
+   */
+  startAt(relayFile: string, relayPos: number, sourceLog?: { file: string; position: number }): string;
   /** Starts the SQL thread and stops it before the event at relayPos in relayFile. */
   startUntil(relayFile: string, relayPos: number): string;
   /** Starts the SQL thread with no stop (apply every relay log). */
@@ -87,6 +91,19 @@ export interface PrivateServerArgsOptions {
    * ON_PERMISSIVE, which applies both.
    */
   sourceGtids?: boolean | 'mixed';
+  /** MariaDB: parallel applier threads (slave_parallel_threads); 0 = the single SQL thread. Default 0 (see defaultApplierThreads). */
+  applierThreads?: number;
+}
+
+/**
+ * Parallel applier threads for a MariaDB replay server on a host with `cpus` CPUs. Exactness does not depend on it
+ * (runbooks/replay-notes.md: the UNTIL stop stays exact with workers, commits stay in source order). Speed does: on the
+ * 2-core machine every measured worker setting applied OLTP and bulk binlogs slower than the single SQL thread (the apply
+ * is CPU-bound with innodb_flush_log_at_trx_commit=0, and the SQL driver thread already takes one core), so up to 2 CPUs
+ * the replay keeps one applier; with more, one worker per CPU beyond the driver's, at most 8 (not measured here).
+ */
+export function defaultApplierThreads(cpus: number): number {
+  return cpus <= 2 ? 0 : Math.min(8, cpus - 1);
 }
 
 export interface ServerDialect {
@@ -160,8 +177,10 @@ export const REPLAY_SOURCE_HOST = 'snaplog-replay';
 
 function mariadbReplica(): ReplicaControl {
   return {
-    startAt: (file, pos) =>
-      `CHANGE MASTER TO MASTER_HOST='${REPLAY_SOURCE_HOST}', RELAY_LOG_FILE=${sqlString(file)}, RELAY_LOG_POS=${relayPosition(pos)}, MASTER_USE_GTID=no`,
+    startAt: (file, pos, sourceLog) =>
+      `CHANGE MASTER TO MASTER_HOST='${REPLAY_SOURCE_HOST}', ` +
+      (sourceLog ? `MASTER_LOG_FILE=${sqlString(sourceLog.file)}, MASTER_LOG_POS=${relayPosition(sourceLog.position)}, ` : '') +
+      `RELAY_LOG_FILE=${sqlString(file)}, RELAY_LOG_POS=${relayPosition(pos)}, MASTER_USE_GTID=no`,
     startUntil: (file, pos) => `START SLAVE SQL_THREAD UNTIL RELAY_LOG_FILE=${sqlString(file)}, RELAY_LOG_POS=${relayPosition(pos)}`,
     startToEnd: 'START SLAVE SQL_THREAD',
     status: 'SHOW SLAVE STATUS',
@@ -220,6 +239,19 @@ function mariadbPrivateServerArgs(options: PrivateServerArgsOptions): string[] {
     '--skip-log-bin',
     '--innodb-flush-log-at-trx-commit=0',
     '--sync-binlog=0',
+    ...mariadbApplierArgs(options.applierThreads ?? 0),
+  ];
+}
+
+function mariadbApplierArgs(threads: number): string[] {
+  if (!Number.isSafeInteger(threads) || threads < 0 || threads > 256) throw new Error(`applier threads ${threads} is out of range (0–256)`);
+  // The mode and queue also apply when a DBA turns workers on with --server-arg=--slave-parallel-threads=N.
+  return [
+    `--slave-parallel-threads=${threads}`,
+    // PARALLEL_MODE_CHOICE
+    '--slave-parallel-mode=optimistic',
+    // Events a worker may hold queued (default 128 KiB): large row events of bulk loads would otherwise serialise on it.
+    '--slave-parallel-max-queued=16777216',
   ];
 }
 

@@ -6,6 +6,7 @@ import mysql from 'mysql2/promise';
 import { SnaplogError } from '../../../errors.js';
 import { queryRows } from '../connection.js';
 import { readReplicaStatus } from '../dialect.js';
+import { transactionsSince } from '../../../restore/progress.js';
 import type { ReplicaControl, ReplicaStatus } from '../dialect.js';
 import { serverDialect } from '../quiesce.js';
 import { chownOwnFile, removeOwnFile, writeOwnFile } from '../own-files.js';
@@ -16,6 +17,8 @@ export interface RelayLogInput {
   path: string;
   /** Replay starts here in the first log. */
   from: number;
+  /** The source binlog's own name ("mysql-bin.000042"): the applier's source log name (MariaDB's parallel workers need one). */
+  name?: string;
 }
 
 export interface RelayApplyRequest {
@@ -27,6 +30,14 @@ export interface RelayApplyRequest {
   stopPosition?: number;
   /** Size of the last log: an UNTIL at its very end would never fire. */
   lastLogSize: number;
+  /**
+   * Without stopPosition: where the last complete transaction of the last log ends (default lastLogSize). The replay is
+   * done when the applier has committed up to there: with parallel workers the SQL thread reads the whole log before
+   * its workers have committed it, so "read all relay log" alone does not mean applied.
+   */
+  endPosition?: number;
+  /** The GTID position before `from` (MariaDB), to count applied transactions for the progress. */
+  baselineGtids?: string;
   onProgress?: (progress: RelayProgress) => void;
   pollMs?: number;
   /** SIGINT/SIGTERM of the restore: the SQL thread is stopped between transactions and the replay ends with ReplayInterruptedError. */
@@ -35,13 +46,18 @@ export interface RelayApplyRequest {
 
 export interface RelayProgress {
   fileIndex: number;
+  /** Where the applier has committed up to (in order: with parallel workers too). */
   position: number;
+  /** Transactions committed since `from` (from the GTID position; undefined when it cannot tell). */
+  transactions?: number;
 }
 
 export interface RelayApplyResult {
   gtidSlavePos?: string;
   lastFile: string;
   lastPosition: number;
+  /** Transactions applied (from the GTID positions; undefined when they cannot tell). */
+  transactions?: number;
 }
 
 export class ReplayError extends SnaplogError {
@@ -98,24 +114,51 @@ async function replicaStatus(connection: Connection, control: ReplicaControl): P
   return readReplicaStatus(row, control);
 }
 
+/** The applier's name for the source log: the archived binlog's own name when it looks like one. */
+function sourceLogName(log: RelayLogInput): string {
+  return log.name && /^[\w.-]{1,200}\.\d{1,10}$/.test(log.name) ? log.name : 'snaplog-source.000001';
+}
+
+/** MariaDB's parallel workers, and those holding an event group (any state but waiting for one); 0 and 0 without workers. */
+const WORKERS =
+  "SELECT COUNT(*) AS workers, COALESCE(SUM(STATE <> 'Waiting for work from SQL thread'), 0) AS busy " +
+  "FROM information_schema.PROCESSLIST WHERE COMMAND = 'Slave_worker'";
+
+const PROGRESS_EVERY_MS = 1000;
+
 /**
- * Replays through the private server's replication SQL thread (no client round trips): the relay logs
- * start at the snapshot offset and stop exactly at the planned position (START SLAVE … UNTIL).
+ * Replays through the private server's replication applier (no client round trips): the relay logs start at the
+ * snapshot offset and stop exactly at the planned position (START SLAVE … UNTIL).
+ *
+ * With parallel workers (MariaDB slave_parallel_threads > 0; runbooks/replay-notes.md) the SQL thread stops queueing
+ * at the UNTIL position and its workers finish only what was queued before it, committing in source order, so the
+ * stop stays exact; `Relay_Log_Pos` is then where the workers have committed up to. What this function checks before
+ * it returns: an UNTIL replay stands exactly at the stop offset; a replay to the end has committed through the last
+ * transaction (the SQL thread reads the last log before its workers have applied it).
  */
 export async function applyThroughRelay(request: RelayApplyRequest): Promise<RelayApplyResult> {
   const connection = await mysql.createConnection({ socketPath: request.socket, user: 'root' });
   const lastIndex = request.logs.length - 1;
   const lastFile = relayName(lastIndex);
   const indexOf = (file: string): number => Number(/\.(\d+)$/.exec(file)?.[1] ?? 1) - 1;
+  const first = request.logs[0]!;
   try {
     // The private server's own dialect: MariaDB's SLAVE words, MySQL 8.0.22+'s REPLICA, 8.0.23+'s SOURCE.
     const control = (await serverDialect(connection)).replica;
     const status = (): Promise<ReplicaStatus> => replicaStatus(connection, control);
+    const appliedGtids = async (): Promise<string | undefined> => {
+      const [row] = await queryRows(connection, control.appliedGtids);
+      return row?.['pos'] ? String(row['pos']) : undefined;
+    };
+    const workers = async (): Promise<{ workers: number; busy: number }> => {
+      const [row] = await queryRows(connection, WORKERS).catch(() => [{ workers: 0, busy: 0 }]);
+      return { workers: Number(row?.['workers'] ?? 0), busy: Number(row?.['busy'] ?? 0) };
+    };
     const stopSqlThread = `${control.stop} SQL_THREAD`;
     await connection.query(control.stop).catch(() => undefined);
     await connection.query(control.reset).catch(() => undefined);
     await connection
-      .query(control.startAt(relayName(0), Number(request.logs[0]!.from)))
+      .query(control.startAt(relayName(0), Number(first.from), { file: sourceLogName(first), position: Number(first.from) }))
       .catch((error: Error) => {
         throw new SnaplogError(`the private server would not take the relay logs: ${error.message}`, {
           hint:
@@ -124,7 +167,12 @@ export async function applyThroughRelay(request: RelayApplyRequest): Promise<Rel
         });
       });
     const untilEnd = request.stopPosition === undefined || request.stopPosition >= request.lastLogSize;
-    await connection.query(untilEnd ? control.startToEnd : control.startUntil(lastFile, Number(request.stopPosition)));
+    const endPosition = Math.min(request.endPosition ?? request.lastLogSize, request.lastLogSize);
+    const start = untilEnd ? control.startToEnd : control.startUntil(lastFile, Number(request.stopPosition));
+    await connection.query(start);
+    let lastProgress = 0;
+    let previous: ReplicaStatus | undefined;
+    let checkedAt: number | undefined;
     for (;;) {
       await new Promise((resolve) => setTimeout(resolve, request.pollMs ?? 50));
       if (request.signal?.aborted) {
@@ -136,8 +184,21 @@ export async function applyThroughRelay(request: RelayApplyRequest): Promise<Rel
           'the transactions before it are applied; run the same snaplog restore command with --resume to finish',
         );
       }
-      const now = await status();
-      request.onProgress?.({ fileIndex: indexOf(now.relayFile), position: now.relayPos });
+      const now = await status().catch((error: Error & { code?: string }) => {
+        if (error.code !== 'PROTOCOL_CONNECTION_LOST' && error.code !== 'ECONNREFUSED' && error.code !== 'ECONNRESET') throw error;
+        const at = previous ?? { relayFile: relayName(0), relayPos: Number(first.from) };
+        throw new ReplayError(
+          `the private server stopped during the replay (it had applied up to ${relayName(indexOf(at.relayFile))} offset ${at.relayPos} when last asked)`,
+          { fileIndex: indexOf(at.relayFile), position: at.relayPos },
+          'look at the private server\'s error log (a crash or a kill); then run the same snaplog restore command with --resume, ' +
+            'adding --server-arg=--slave-parallel-threads=0 if it was a crash of a parallel worker',
+        );
+      });
+      if (request.onProgress && Date.now() - lastProgress >= PROGRESS_EVERY_MS) {
+        lastProgress = Date.now();
+        const transactions = transactionsSince(request.baselineGtids, await appliedGtids());
+        request.onProgress({ fileIndex: indexOf(now.relayFile), position: now.relayPos, transactions });
+      }
       if (now.errno !== 0) {
         throw new ReplayError(
           `replay failed in ${relayName(indexOf(now.relayFile))} at offset ${now.relayPos}: error ${now.errno}: ${now.error}`,
@@ -145,10 +206,45 @@ export async function applyThroughRelay(request: RelayApplyRequest): Promise<Rel
           'the transactions before it are applied; fix the cause on the restored server, then run the same snaplog restore command with --resume',
         );
       }
+      const inLast = indexOf(now.relayFile) === lastIndex;
+      if (untilEnd) {
+        // Past the last log: the applier moved on to the server's own (empty) relay log after a source log's Stop event.
+        if ((inLast && now.relayPos >= endPosition) || indexOf(now.relayFile) > lastIndex) break;
+        // Everything read, no worker holding a group, nothing committed since the last poll: stop and look where it stands.
+        const still = previous?.relayFile === now.relayFile && previous.relayPos === now.relayPos;
+        const pool = inLast && control.caughtUp.test(now.state) && still ? await workers() : undefined;
+        if (pool && pool.busy === 0) {
+          await connection.query(stopSqlThread);
+          const stopped = await status();
+          if (indexOf(stopped.relayFile) > lastIndex) break;
+          if (indexOf(stopped.relayFile) === lastIndex && stopped.relayPos >= endPosition) break;
+          // One SQL thread has applied all it read: short of the end means the log is shorter than its metadata says.
+          // With workers, a second look with no progress since the first: nothing is left (the log ends in events that are no transaction).
+          if (pool.workers === 0 || (indexOf(stopped.relayFile) === lastIndex && stopped.relayPos === checkedAt)) {
+            if (pool.workers > 0) break;
+            throw new ReplayError(
+              `replay read every relay log without reaching the end of the last transaction at offset ${endPosition} ` +
+                `(it stands at ${stopped.relayPos} in ${relayName(indexOf(stopped.relayFile))})`,
+              { fileIndex: indexOf(stopped.relayFile), position: stopped.relayPos },
+              'the archived log is shorter than its metadata says: run snaplog verify; nothing after the offset above was applied',
+            );
+          }
+          checkedAt = stopped.relayPos;
+          await connection.query(control.startToEnd);
+        } else if (!now.sqlRunning) {
+          throw new ReplayError(
+            `the replay stopped in ${relayName(indexOf(now.relayFile))} at offset ${now.relayPos} before the end of the last log`,
+            { fileIndex: indexOf(now.relayFile), position: now.relayPos },
+            'the transactions before it are applied; look at the private server\'s error log, then run the same snaplog restore command with --resume',
+          );
+        }
+        previous = now;
+        continue;
+      }
+      previous = now;
       if (!now.sqlRunning) break;
       // The thread waits for more events at the end of the last log instead of stopping.
-      if (indexOf(now.relayFile) === lastIndex && control.caughtUp.test(now.state)) {
-        if (untilEnd) break;
+      if (inLast && control.caughtUp.test(now.state)) {
         await connection.query(stopSqlThread);
         const stopped = await status();
         if (stopped.relayPos >= request.stopPosition!) break;
@@ -160,11 +256,27 @@ export async function applyThroughRelay(request: RelayApplyRequest): Promise<Rel
         );
       }
     }
-    const final = await status();
-    const [gtidRow] = await queryRows(connection, control.appliedGtids);
     await connection.query(control.stop);
+    const final = await status();
+    const wrongStop = untilEnd ? indexOf(final.relayFile) < lastIndex : indexOf(final.relayFile) !== lastIndex || final.relayPos !== request.stopPosition;
+    if (wrongStop) {
+      throw new ReplayError(
+        `the replay stopped in ${relayName(indexOf(final.relayFile))} at offset ${final.relayPos}, ` +
+          `not at the planned stop ${lastFile}:${request.stopPosition ?? endPosition}`,
+        { fileIndex: indexOf(final.relayFile), position: final.relayPos },
+        'the restored data is not at the target: restore the snapshot\'s disk again ' +
+          'and rerun with --server-arg=--slave-parallel-threads=0 (one applier thread)',
+      );
+    }
+    const gtids = await appliedGtids();
     await connection.query(control.reset);
-    return { gtidSlavePos: gtidRow?.['pos'] ? String(gtidRow['pos']) : undefined, lastFile: relayName(indexOf(final.relayFile)), lastPosition: final.relayPos };
+    const beyond = indexOf(final.relayFile) > lastIndex;
+    return {
+      gtidSlavePos: gtids,
+      lastFile: beyond ? lastFile : relayName(indexOf(final.relayFile)),
+      lastPosition: beyond ? request.lastLogSize : final.relayPos,
+      transactions: transactionsSince(request.baselineGtids, gtids),
+    };
   } finally {
     await connection.end().catch(() => connection.destroy());
   }
