@@ -4,9 +4,11 @@ import type { SnapshotRecord, SnapshotStatus } from '../archive/snapshot-record.
 import { describeError } from '../errors.js';
 import type { EventChannel } from '../events/channel.js';
 import type { Engine, Quiesced } from '../engines/types.js';
-import { readFreezeState, writeFreezeState } from './state.js';
+import { readFreezeState, readNestedFreeze, writeFreezeState } from './state.js';
 import type { FreezeState, FreezeStateName } from './state.js';
 import { withDeadline } from './deadline.js';
+import { ThawFifo } from './thaw-fifo.js';
+import type { FifoMessage } from './thaw-fifo.js';
 
 export interface HolderOptions {
   engine: Engine;
@@ -72,6 +74,8 @@ async function holdUntilThaw(options: HolderOptions, listener: EndingListener): 
     return 1;
   }
   await writeFreezeState(ipcFolder, freezing);
+  // The post hook's fast path (see thaw-fifo.ts), made ready while the lock is being taken.
+  const fifoReady = listener.openFifo(ipcFolder, snapshotId);
 
   let quiesced: Quiesced;
   try {
@@ -114,6 +118,8 @@ async function holdUntilThaw(options: HolderOptions, listener: EndingListener): 
   const frozen: FreezeState = { ...freezing, state: 'frozen', frozenAt: record.time, deadline: new Date(deadlineMs).toISOString(), method: quiesced.method, position: quiesced.position, product: options.product };
   try {
     await withDeadline(options.archive.writeSnapshot(systemId, record), deadlineMs, 'writing the snapshot record to the archive', timeoutSeconds);
+    // The hook writes to the FIFO only once the state says frozen: it exists (or failed to) by then.
+    await fifoReady;
     await writeFreezeState(ipcFolder, frozen);
   } catch (error) {
     await quiesced.release().catch(() => undefined);
@@ -141,7 +147,9 @@ async function holdUntilThaw(options: HolderOptions, listener: EndingListener): 
       : ending === 'failed'
         ? 'released on request and marked failed'
         : undefined;
-  const released: FreezeState = { ...frozen, state: stateName, releasedAt: releasedAt.toISOString(), frozenMs, ...(message ? { message } : {}) };
+  listener.closeFifo();
+  const releasedVia = listener.via === 'fifo' ? { releasedVia: 'fifo' as const } : {};
+  const released: FreezeState = { ...frozen, state: stateName, releasedAt: releasedAt.toISOString(), frozenMs, ...releasedVia, ...(message ? { message } : {}) };
   await writeFreezeState(ipcFolder, released);
   const status: SnapshotStatus = stillFrozen ? 'failed' : ending;
   await withDeadline(
@@ -150,7 +158,11 @@ async function holdUntilThaw(options: HolderOptions, listener: EndingListener): 
     'updating the snapshot record',
     30,
   ).then(
-    () => writeFreezeState(ipcFolder, { ...released, recordUpdated: true }),
+    async () => {
+      // Keep what a thaw may have added meanwhile (its report of a fast-path release).
+      const current = await readFreezeState(ipcFolder);
+      await writeFreezeState(ipcFolder, { ...released, ...(current?.snapshotId === snapshotId ? current : {}), recordUpdated: true });
+    },
     async (error) => {
       await events.emit('snapshot-record-failed', 'alert', { snapshotId, message: describeError(error), hint: 'the snapshot record in the archive still says frozen: restore cannot use this snapshot' });
     },
@@ -168,9 +180,13 @@ async function holdUntilThaw(options: HolderOptions, listener: EndingListener): 
 /** Listens from the holder's first moment, so a thaw that arrives early is not lost (nor kills the process). */
 class EndingListener {
   private ending: Ending | undefined;
+  /** How the ending arrived: a signal (snaplog thaw, the pre-step's undo) or the post hook's FIFO. */
+  via: 'signal' | 'fifo' | undefined;
   private notify: ((ending: Ending) => void) | undefined;
-  private readonly onThaw = (): void => this.end('thawed');
-  private readonly onFail = (): void => this.end('failed');
+  private fifo: ThawFifo | undefined;
+  private closed = false;
+  private readonly onThaw = (): void => this.end('thawed', 'signal');
+  private readonly onFail = (): void => this.end('failed', 'signal');
 
   constructor() {
     process.on(THAW_SIGNAL, this.onThaw);
@@ -179,9 +195,42 @@ class EndingListener {
     process.on('SIGINT', this.onFail);
   }
 
-  private end(ending: Ending): void {
-    this.ending ??= ending;
+  private end(ending: Ending, via?: 'signal' | 'fifo'): void {
+    if (!this.ending) {
+      this.ending = ending;
+      this.via = via;
+    }
     this.notify?.(this.ending);
+  }
+
+  /**
+   * Creates the FIFO and acts on a message naming this snapshot, unless another product's hook joined the
+   * freeze (the last of their thaws releases: that is snaplog thaw's call). Anything else is logged and ignored.
+   * A FIFO that cannot be made leaves the signal path, which always works.
+   */
+  async openFifo(ipcFolder: string, snapshotId: string): Promise<void> {
+    const ignore = (why: string): void => {
+      process.stderr.write(`${new Date().toISOString()} snapshot ${snapshotId}: ignored a thaw message on the FIFO: ${why}\n`);
+    };
+    const onMessage = (message: FifoMessage | undefined, line: string): void => {
+      if (!message) return ignore(`not a thaw message: ${JSON.stringify(line)}`);
+      if (message.snapshotId !== snapshotId) return ignore(`it names snapshot ${message.snapshotId}`);
+      void readNestedFreeze(ipcFolder, snapshotId).then(
+        (nested) => (nested ? ignore('another product\'s hook joined this freeze: snaplog thaw decides') : this.end(message.request === 'fail' ? 'failed' : 'thawed', 'fifo')),
+        () => ignore('could not read the nested-freeze record'),
+      );
+    };
+    try {
+      this.fifo = await ThawFifo.open(ipcFolder, onMessage);
+      if (this.closed) this.closeFifo();
+    } catch (error) {
+      process.stderr.write(`${new Date().toISOString()} snapshot ${snapshotId}: no thaw FIFO (the post hook falls back to snaplog thaw): ${describeError(error)}\n`);
+    }
+  }
+
+  closeFifo(): void {
+    this.fifo?.close();
+    this.fifo = undefined;
   }
 
   wait(deadlineMs: number): Promise<Ending> {
@@ -196,6 +245,8 @@ class EndingListener {
   }
 
   close(): void {
+    this.closed = true;
+    this.closeFifo();
     process.off(THAW_SIGNAL, this.onThaw);
     process.off(FAIL_SIGNAL, this.onFail);
     process.off('SIGTERM', this.onFail);

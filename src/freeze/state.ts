@@ -30,6 +30,10 @@ export interface FreezeState {
   agentDeadline?: string;
   /** The watchdog process of a global freeze (IRIS, Oracle) while it watches. */
   watchdogPid?: number;
+  /** The holder released on the post hook's FIFO message, before snaplog thaw ran. */
+  releasedVia?: 'fifo';
+  /** snaplog thaw has reported that release (the next thaw says "nothing frozen"). */
+  thawReported?: boolean;
   /** Who ended the freeze when the holder could not: the watchdog. */
   releasedBy?: 'watchdog';
   /** The pre-step while it undoes a failed freeze: the watchdog leaves ending the freeze to it. */
