@@ -23,6 +23,11 @@ export interface HolderOptions {
   freezeDeadlineMs?: number;
   product?: string;
   disks?: string[];
+  /**
+   * Started early by the pre-step (while the log ships): everything up to the lock is made ready, then the
+   * holder waits for `go` on stdin. End of stdin or a failure signal before it: nothing was done, exit 1.
+   */
+  waitForGo?: boolean;
 }
 
 /** Signals the holder understands: thaw, thaw as failed (VMware freezeFail, a failing pre-step). */
@@ -58,11 +63,13 @@ export async function runHolder(options: HolderOptions): Promise<number> {
 
 async function holdUntilThaw(options: HolderOptions, listener: EndingListener): Promise<number> {
   const { ipcFolder, snapshotId, timeoutSeconds, events } = options;
+  const systemId = await options.engine.systemId();
+  if (options.waitForGo && !(await listener.waitForGo(options.freezeDeadlineMs ?? Date.now() + timeoutSeconds * 1000))) return 1;
   const previous = await readFreezeState(ipcFolder);
   const base: FreezeState = { ...(previous?.snapshotId === snapshotId ? previous : { startedAt: new Date().toISOString(), snapshotId }), state: 'freezing', holderPid: process.pid };
   const deadlineMs = Date.now() + timeoutSeconds * 1000;
   const freezeDeadlineMs = options.freezeDeadlineMs ?? deadlineMs;
-  const systemId = await options.engine.systemId();
+  const lockAskedAt = performance.now();
   // A global freeze outlives this process: its watchdog runs before the freeze is asked for, so a holder
   // that dies or hangs inside the freeze call still leaves nothing frozen.
   const global = options.engine.forceRelease !== undefined;
@@ -99,6 +106,7 @@ async function holdUntilThaw(options: HolderOptions, listener: EndingListener): 
     return 1;
   }
   const frozenAt = new Date();
+  const lockMs = Math.round(performance.now() - lockAskedAt);
   const record: SnapshotRecord = {
     formatVersion: 1,
     id: snapshotId,
@@ -115,7 +123,7 @@ async function holdUntilThaw(options: HolderOptions, listener: EndingListener): 
     method: quiesced.method,
     ...(options.disks?.length ? { details: { disks: options.disks } } : {}),
   };
-  const frozen: FreezeState = { ...freezing, state: 'frozen', frozenAt: record.time, deadline: new Date(deadlineMs).toISOString(), method: quiesced.method, position: quiesced.position, product: options.product };
+  const frozen: FreezeState = { ...freezing, state: 'frozen', lockMs, frozenAt: record.time, deadline: new Date(deadlineMs).toISOString(), method: quiesced.method, position: quiesced.position, product: options.product };
   try {
     await withDeadline(options.archive.writeSnapshot(systemId, record), deadlineMs, 'writing the snapshot record to the archive', timeoutSeconds);
     // The hook writes to the FIFO only once the state says frozen: it exists (or failed to) by then.
@@ -201,6 +209,32 @@ class EndingListener {
       this.via = via;
     }
     this.notify?.(this.ending);
+    this.stopWaitingForGo?.(false);
+  }
+
+  private stopWaitingForGo: ((go: boolean) => void) | undefined;
+
+  /** True on a `go` line on stdin; false at its end, on a failure signal or at the deadline. */
+  waitForGo(deadlineMs: number): Promise<boolean> {
+    return new Promise((resolve) => {
+      let read = '';
+      const timer = setTimeout(() => finish(false), Math.max(0, deadlineMs - Date.now()));
+      const onData = (chunk: Buffer): void => {
+        read += chunk.toString('utf8');
+        if (read.includes('\n')) finish(read.startsWith('go\n'));
+      };
+      const onEnd = (): void => finish(false);
+      const finish = (go: boolean): void => {
+        clearTimeout(timer);
+        this.stopWaitingForGo = undefined;
+        process.stdin.off('data', onData).off('end', onEnd).off('error', onEnd);
+        process.stdin.destroy();
+        resolve(go);
+      };
+      this.stopWaitingForGo = finish;
+      if (this.ending) return finish(false);
+      process.stdin.on('data', onData).on('end', onEnd).on('error', onEnd);
+    });
   }
 
   /**

@@ -20,6 +20,8 @@ export interface FreezeState {
   deadline?: string;
   releasedAt?: string;
   frozenMs?: number;
+  /** How long the database took to grant the lock (the holder's freeze call). */
+  lockMs?: number;
   method?: string;
   position?: LogPosition;
   product?: string;

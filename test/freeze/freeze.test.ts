@@ -1,6 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { readdir, readFile, rename, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { execFileSync } from 'node:child_process';
 import { startMariadb, stopAllMariadb, writeSnaplogConfig, removeDirs } from '../support/mariadb.js';
 import type { MariadbServer, SnaplogTestSetup } from '../support/mariadb.js';
 import { readEvents, waitFor } from '../support/observe.js';
@@ -80,7 +81,13 @@ describe('freeze and thaw on a real MariaDB', () => {
 
     const [master] = await server.query<{ File: string; Position: string }>('SHOW MASTER STATUS');
     const [{ gtid }] = await server.query<{ gtid: string }>('SELECT @@gtid_binlog_pos AS gtid');
-    expect(result.position).toEqual({ file: master!.File, position: Number(master!.Position), gtid });
+    // Exact: nothing but binlog housekeeping (the new file's asynchronous Binlog checkpoint event, written once
+    // InnoDB has flushed) follows the recorded position; not one transaction.
+    expect(result.position).toMatchObject({ file: master!.File, gtid });
+    expect(result.position.position).toBeLessThanOrEqual(Number(master!.Position));
+    const binlogAfter = execFileSync('mariadb-binlog', [`--start-position=${result.position.position}`, join(dirname(server.binlogBasename), master!.File)], { encoding: 'utf8' });
+    const eventsAfter = binlogAfter.split('\n').filter((line) => /^#\d{6} .* server id /.test(line)).map((line) => line.replace(/^.*end_log_pos \d+\s+(CRC32 0x[0-9a-f]+\s+)?/, ''));
+    expect(eventsAfter.filter((event) => !/^(Start: binlog|Binlog checkpoint|Gtid list|Rotate|Stop)\b/.test(event))).toEqual([]);
 
     // Every binlog before the snapshot's position is already in the archive when freeze returns.
     const index = (await readFile(`${server.binlogBasename}.index`, 'utf8')).split('\n').filter(Boolean).map((line) => line.split('/').pop()!);
