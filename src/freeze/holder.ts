@@ -8,6 +8,7 @@ import { readFreezeState, readNestedFreeze, writeFreezeState } from './state.js'
 import type { FreezeState, FreezeStateName } from './state.js';
 import { withDeadline } from './deadline.js';
 import { ThawFifo } from './thaw-fifo.js';
+import { waitForGoLine } from './go-line.js';
 import type { FifoMessage } from './thaw-fifo.js';
 
 export interface HolderOptions {
@@ -209,32 +210,17 @@ class EndingListener {
       this.via = via;
     }
     this.notify?.(this.ending);
-    this.stopWaitingForGo?.(false);
+    this.stopWaitingForGo?.();
   }
 
-  private stopWaitingForGo: ((go: boolean) => void) | undefined;
+  private stopWaitingForGo: (() => void) | undefined;
 
   /** True on a `go` line on stdin; false at its end, on a failure signal or at the deadline. */
   waitForGo(deadlineMs: number): Promise<boolean> {
-    return new Promise((resolve) => {
-      let read = '';
-      const timer = setTimeout(() => finish(false), Math.max(0, deadlineMs - Date.now()));
-      const onData = (chunk: Buffer): void => {
-        read += chunk.toString('utf8');
-        if (read.includes('\n')) finish(read.startsWith('go\n'));
-      };
-      const onEnd = (): void => finish(false);
-      const finish = (go: boolean): void => {
-        clearTimeout(timer);
-        this.stopWaitingForGo = undefined;
-        process.stdin.off('data', onData).off('end', onEnd).off('error', onEnd);
-        process.stdin.destroy();
-        resolve(go);
-      };
-      this.stopWaitingForGo = finish;
-      if (this.ending) return finish(false);
-      process.stdin.on('data', onData).on('end', onEnd).on('error', onEnd);
-    });
+    if (this.ending) return Promise.resolve(false);
+    const waiting = waitForGoLine(process.stdin, deadlineMs);
+    this.stopWaitingForGo = waiting.cancel;
+    return waiting.go;
   }
 
   /**

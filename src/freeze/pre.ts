@@ -9,7 +9,8 @@ import type { EventChannel } from '../events/channel.js';
 import { ensurePrivateFolder } from '../events/channel.js';
 import type { Engine } from '../engines/types.js';
 import type { LogPosition } from '../archive/snapshot-record.js';
-import { shipThrough } from './ship-through.js';
+import { isServiceShipping, prepareShipOnce, shipThrough } from './ship-through.js';
+import type { PreparedShip } from './ship-through.js';
 import { canJoinFreeze, FREEZE_STATE_FILE, isActive, isHolderProcess, newSnapshotId, readFreezeState, readNestedFreeze, writeFreezeState, writeNestedFreeze } from './state.js';
 import type { FreezeState } from './state.js';
 import { FreezeTimeoutError, freezeBudget, sleep, withDeadline } from './deadline.js';
@@ -106,11 +107,14 @@ export async function freeze(request: FreezeRequest): Promise<FreezeResult> {
   });
 
   let holderPid: number | undefined;
+  let prepared: PreparedShip | undefined;
   let step = 'starting the freeze holder';
   try {
     // The holder's runtime start, config and connection overlap the log's close and ship; it takes the lock on `go`.
     const holder = startHolder(request, snapshotId, ipcFolder, deadlineMs);
     holderPid = holder.pid;
+    // So does the shipping child's (unless the ship service ships the closed log first: then it is cancelled).
+    if (!(await isServiceShipping(ipcFolder))) prepared = prepareShipOnce(request.holderCommand, deadlineMs);
     await writeFreezeState(ipcFolder, { ...state, holderPid });
     const lap = stopwatch();
     step = 'opening the archive';
@@ -129,7 +133,7 @@ export async function freeze(request: FreezeRequest): Promise<FreezeResult> {
 
     step = `shipping ${closedLog} to the archive`;
     const shipped = await withDeadline(
-      shipThrough({ engine, archive, ipcFolder, snaplogCommand: request.holderCommand, closedLog, deadlineMs }),
+      shipThrough({ engine, archive, ipcFolder, snaplogCommand: request.holderCommand, closedLog, deadlineMs, prepared }),
       deadlineMs,
       step,
       stepSeconds,
@@ -149,6 +153,7 @@ export async function freeze(request: FreezeRequest): Promise<FreezeResult> {
     // A step's own timer (the shipping child's) may fire first at the agent's budget: say what really ran out.
     const budgetSpent = budget.limitedBy === 'agent-timeout' && Date.now() >= deadlineMs && !(caught instanceof FreezeTimeoutError) && !(caught instanceof FrozenTooLateError);
     const error = budgetSpent ? new FreezeTimeoutError(step, stepSeconds, budget) : caught;
+    prepared?.cancel();
     await undo(request, state, holderPid, error);
     await events.emit('freeze-failed', 'alert', { snapshotId, message: describeError(error) });
     throw error;
