@@ -4,7 +4,7 @@ import type { SnapshotRecord, SnapshotStatus } from '../archive/snapshot-record.
 import { describeError } from '../errors.js';
 import type { EventChannel } from '../events/channel.js';
 import type { Engine, Quiesced } from '../engines/types.js';
-import { readFreezeState, readNestedFreeze, writeFreezeState } from './state.js';
+import { hasNestedFreezeSync, readFreezeState, writeFreezeState } from './state.js';
 import type { FreezeState, FreezeStateName } from './state.js';
 import { withDeadline } from './deadline.js';
 import { ThawFifo } from './thaw-fifo.js';
@@ -235,10 +235,8 @@ class EndingListener {
     const onMessage = (message: FifoMessage | undefined, line: string): void => {
       if (!message) return ignore(`not a thaw message: ${JSON.stringify(line)}`);
       if (message.snapshotId !== snapshotId) return ignore(`it names snapshot ${message.snapshotId}`);
-      void readNestedFreeze(ipcFolder, snapshotId).then(
-        (nested) => (nested ? ignore('another product\'s hook joined this freeze: snaplog thaw decides') : this.end(message.request === 'fail' ? 'failed' : 'thawed', 'fifo')),
-        () => ignore('could not read the nested-freeze record'),
-      );
+      if (hasNestedFreezeSync(ipcFolder, snapshotId)) return ignore("another product's hook joined this freeze: snaplog thaw decides");
+      this.end(message.request === 'fail' ? 'failed' : 'thawed', 'fifo');
     };
     try {
       this.fifo = await ThawFifo.open(ipcFolder, onMessage);

@@ -1,4 +1,7 @@
+import { closeSync, openSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { READ_NO_FOLLOW } from '../events/channel.js';
 import type { LogPosition } from '../archive/snapshot-record.js';
 import { readIpcJson, writeIpcJson } from '../events/ipc-file.js';
 import { isProcessAlive } from '../processes.js';
@@ -104,6 +107,30 @@ export interface NestedFreeze {
 export async function readNestedFreeze(ipcFolder: string, snapshotId: string): Promise<NestedFreeze | undefined> {
   const nested = await readIpcJson<NestedFreeze>(ipcFolder, NESTED_FREEZE_FILE);
   return nested?.snapshotId === snapshotId && Array.isArray(nested.participants) ? nested : undefined;
+}
+
+/**
+ * Does a nested freeze record name `snapshotId`? Synchronous (the holder asks it on the post hook's FIFO
+ * message, where each async hop delays the release). A record that cannot be read counts as yes: then
+ * snaplog thaw, not the fast path, decides.
+ */
+export function hasNestedFreezeSync(ipcFolder: string, snapshotId: string): boolean {
+  let text: string;
+  try {
+    const fd = openSync(join(ipcFolder, NESTED_FREEZE_FILE), READ_NO_FOLLOW);
+    try {
+      text = readFileSync(fd, 'utf8');
+    } finally {
+      closeSync(fd);
+    }
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code !== 'ENOENT';
+  }
+  try {
+    return (JSON.parse(text) as Partial<NestedFreeze>).snapshotId === snapshotId;
+  } catch {
+    return true;
+  }
 }
 
 export function writeNestedFreeze(ipcFolder: string, nested: NestedFreeze): Promise<void> {

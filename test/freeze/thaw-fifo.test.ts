@@ -1,6 +1,32 @@
 import { describe, expect, it } from 'vitest';
 import { parseFifoMessage } from '../../src/freeze/thaw-fifo.js';
 import { HOOK_PRODUCTS, planHooks } from '../../src/hooks/index.js';
+import { hasNestedFreezeSync } from '../../src/freeze/state.js';
+import { mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+describe('the holder asks whether a nested freeze names its snapshot before acting on the FIFO', () => {
+  it('no record or another snapshot: no; this snapshot, a torn record or a symlink: yes (snaplog thaw decides)', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'snaplog-test-nested-'));
+    try {
+      const file = join(dir, 'freeze-nested.json');
+      expect(hasNestedFreezeSync(dir, 'S1')).toBe(false);
+      await writeFile(file, JSON.stringify({ snapshotId: 'S0', owner: 'veeam', participants: [] }));
+      expect(hasNestedFreezeSync(dir, 'S1')).toBe(false);
+      await writeFile(file, JSON.stringify({ snapshotId: 'S1', owner: 'veeam', participants: [{ product: 'vmware' }] }));
+      expect(hasNestedFreezeSync(dir, 'S1')).toBe(true);
+      await writeFile(file, '{"snapshotId": "S');
+      expect(hasNestedFreezeSync(dir, 'S1')).toBe(true);
+      await rm(file);
+      await writeFile(join(dir, 'elsewhere.json'), JSON.stringify({ snapshotId: 'S0' }));
+      await symlink(join(dir, 'elsewhere.json'), file);
+      expect(hasNestedFreezeSync(dir, 'S1')).toBe(true);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
 
 describe('the thaw FIFO message (pure)', () => {
   it('reads `thaw ID` and `fail ID`, with or without the newline', () => {
