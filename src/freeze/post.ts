@@ -68,7 +68,8 @@ export async function thaw(config: SnaplogConfig, events: EventChannel, options:
     // Alive first, state second: a holder that lets go and exits in between is seen letting go, not dying.
     const alive = await isHolderProcess(state.holderPid, state.snapshotId);
     const current = await readFreezeState(ipcFolder);
-    if (current?.snapshotId === state.snapshotId && current.state !== 'frozen' && current.state !== 'freezing') return reportRelease(ipcFolder, current, options.failed);
+    const letGo = current?.snapshotId === state.snapshotId && current.state !== 'frozen' && current.state !== 'freezing';
+    if (letGo) return reportRelease(ipcFolder, current, options.failed);
     if (!alive) return holderDied(config, events, state, options.forceRelease);
     if (Date.now() > deadline) {
       process.kill(state.holderPid!, 'SIGKILL');

@@ -147,7 +147,15 @@ export async function freeze(request: FreezeRequest): Promise<FreezeResult> {
     const frozen = await withDeadline(waitForHolder(ipcFolder, snapshotId, holder), deadlineMs, step, stepSeconds, budget);
     const lockMs = lap();
     if (budget.agentDeadlineMs !== undefined && Date.now() >= budget.agentDeadlineMs) throw new FrozenTooLateError(budget);
-    const stepsMs = { start: Math.round(started - performance.timeOrigin), archive: archiveMs, list: listMs, flush: flushMs, ship: shipMs, lock: lockMs, ...(frozen.lockMs === undefined ? {} : { lockGranted: frozen.lockMs }) };
+    const stepsMs = {
+      start: Math.round(started - performance.timeOrigin),
+      archive: archiveMs,
+      list: listMs,
+      flush: flushMs,
+      ship: shipMs,
+      lock: lockMs,
+      ...(frozen.lockMs === undefined ? {} : { lockGranted: frozen.lockMs }),
+    };
     return { snapshotId, position: frozen.position!, method: frozen.method ?? '', closedLog, shippedBy: shipped.by, preStepMs: Date.now() - started, stepsMs };
   } catch (caught) {
     // A step's own timer (the shipping child's) may fire first at the agent's budget: say what really ran out.
@@ -218,7 +226,17 @@ function startHolder(request: FreezeRequest, snapshotId: string, ipcFolder: stri
   try {
     const child = spawn(
       executable,
-      [...args, '__freeze-holder', '--snapshot', snapshotId, '--deadline', String(deadlineMs), '--wait-go', ...(request.product ? ['--product', request.product] : []), ...(request.disks?.length ? ['--disks', request.disks.join(',')] : [])],
+      [
+        ...args,
+        '__freeze-holder',
+        '--snapshot',
+        snapshotId,
+        '--deadline',
+        String(deadlineMs),
+        '--wait-go',
+        ...(request.product ? ['--product', request.product] : []),
+        ...(request.disks?.length ? ['--disks', request.disks.join(',')] : []),
+      ],
       { detached: true, stdio: ['pipe', logFd, logFd] },
     );
     child.unref();

@@ -85,8 +85,12 @@ describe('freeze and thaw on a real MariaDB', () => {
     // InnoDB has flushed) follows the recorded position; not one transaction.
     expect(result.position).toMatchObject({ file: master!.File, gtid });
     expect(result.position.position).toBeLessThanOrEqual(Number(master!.Position));
-    const binlogAfter = execFileSync('mariadb-binlog', [`--start-position=${result.position.position}`, join(dirname(server.binlogBasename), master!.File)], { encoding: 'utf8' });
-    const eventsAfter = binlogAfter.split('\n').filter((line) => /^#\d{6} .* server id /.test(line)).map((line) => line.replace(/^.*end_log_pos \d+\s+(CRC32 0x[0-9a-f]+\s+)?/, ''));
+    const binlogFile = join(dirname(server.binlogBasename), master!.File);
+    const binlogAfter = execFileSync('mariadb-binlog', [`--start-position=${result.position.position}`, binlogFile], { encoding: 'utf8' });
+    const eventsAfter = binlogAfter
+      .split('\n')
+      .filter((line) => /^#\d{6} .* server id /.test(line))
+      .map((line) => line.replace(/^.*end_log_pos \d+\s+(CRC32 0x[0-9a-f]+\s+)?/, ''));
     expect(eventsAfter.filter((event) => !/^(Start: binlog|Binlog checkpoint|Gtid list|Rotate|Stop)\b/.test(event))).toEqual([]);
 
     // Every binlog before the snapshot's position is already in the archive when freeze returns.

@@ -119,7 +119,14 @@ describe('the post hook releases the lock through the holder FIFO before snaplog
     const gated = join(root, 'gated-snaplog.sh');
     await writeFile(
       gated,
-      ['#!/bin/sh', `: > '${gate}.reached'`, 'i=0', `while [ ! -e '${gate}.open' ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i+1)); done`, `exec '${process.execPath}' '${SNAPLOG_BIN}' "$@"`, ''].join('\n'),
+      [
+        '#!/bin/sh',
+        `: > '${gate}.reached'`,
+        'i=0',
+        `while [ ! -e '${gate}.open' ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i+1)); done`,
+        `exec '${process.execPath}' '${SNAPLOG_BIN}' "$@"`,
+        '',
+      ].join('\n'),
     );
     await chmod(gated, 0o700);
     const post = await postScript('gated', ['/bin/sh', gated]);
