@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { closeSync, watch } from 'node:fs';
+import { closeSync } from 'node:fs';
 import { join } from 'node:path';
 import { openIpcLogSync } from '../events/ipc-file.js';
 import type { SnaplogConfig } from '../config/index.js';
@@ -9,6 +9,7 @@ import type { EventChannel } from '../events/channel.js';
 import { ensurePrivateFolder } from '../events/channel.js';
 import type { Engine } from '../engines/types.js';
 import type { LogPosition } from '../archive/snapshot-record.js';
+import { watchIpcFiles } from './ipc-watch.js';
 import { isServiceShipping, prepareShipOnce, shipThrough } from './ship-through.js';
 import type { PreparedShip } from './ship-through.js';
 import { canJoinFreeze, FREEZE_STATE_FILE, isActive, isHolderProcess, newSnapshotId, readFreezeState, readNestedFreeze, writeFreezeState, writeNestedFreeze } from './state.js';
@@ -262,31 +263,23 @@ const STATE_RECHECK_MS = 250;
 
 /** Waits for the holder's word in the state file, woken by the file's changes and by the holder's exit. */
 async function waitForHolder(ipcFolder: string, snapshotId: string, holder: StartedHolder): Promise<FreezeState> {
-  let wake: () => void = () => undefined;
-  const watcher = watch(ipcFolder, (_event, name) => {
-    if (name === FREEZE_STATE_FILE) wake();
-  });
-  watcher.on('error', () => undefined);
+  const changes = watchIpcFiles(ipcFolder, [FREEZE_STATE_FILE]);
   let exited = false;
-  void holder.exited.then(() => {
+  const holderGone = holder.exited.then(() => {
     exited = true;
-    wake();
   });
   try {
     for (;;) {
-      const changed = new Promise<void>((resolve) => {
-        wake = resolve;
-      });
       const state = await readFreezeState(ipcFolder);
       if (state?.snapshotId === snapshotId) {
         if (state.state === 'frozen' && state.position) return state;
         if (state.state === 'failed') throw holderFailed(state.message, ipcFolder);
       }
       if (exited) throw holderFailed('the holder process ended before it held the lock', ipcFolder);
-      await Promise.race([changed, sleep(STATE_RECHECK_MS)]);
+      await Promise.race([changes.next(STATE_RECHECK_MS), holderGone]);
     }
   } finally {
-    watcher.close();
+    changes.close();
   }
 }
 

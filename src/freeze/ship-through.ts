@@ -2,9 +2,9 @@ import type { Archive } from '../archive/archive.js';
 import { SnaplogError } from '../errors.js';
 import type { Engine } from '../engines/types.js';
 import { spawn } from 'node:child_process';
-import { readShipStatus } from '../ship/status-file.js';
+import { readShipStatus, SHIP_STATUS_FILE } from '../ship/status-file.js';
+import { watchIpcFiles } from './ipc-watch.js';
 import { isProcessAlive } from './state.js';
-import { sleep } from './deadline.js';
 
 export interface ShipThroughOptions {
   engine: Engine;
@@ -20,6 +20,8 @@ export interface ShipThroughOptions {
 }
 
 const SERVICE_GRACE_MS = 10_000;
+/** How often the archive is looked at besides the service's status changes. */
+const SERVICE_RECHECK_MS = 500;
 
 /**
  * Makes sure every log up to the one just closed is in the archive. A running ship service sees the new
@@ -32,12 +34,18 @@ export async function shipThrough(options: ShipThroughOptions): Promise<{ by: 's
   const systemId = await options.engine.systemId();
   if (await isServiceShipping(options.ipcFolder)) {
     const graceEnd = Date.now() + Math.min(SERVICE_GRACE_MS, (options.deadlineMs - Date.now()) / 2);
-    while (Date.now() < graceEnd) {
-      if (await allArchivedThrough(options, systemId)) {
-        options.prepared?.cancel();
-        return { by: 'service' };
+    // The service writes its status after every round: look again then (and now and then besides).
+    const rounds = watchIpcFiles(options.ipcFolder, [SHIP_STATUS_FILE]);
+    try {
+      while (Date.now() < graceEnd) {
+        if (await allArchivedThrough(options, systemId)) {
+          options.prepared?.cancel();
+          return { by: 'service' };
+        }
+        await rounds.next(Math.min(SERVICE_RECHECK_MS, Math.max(0, graceEnd - Date.now())));
       }
-      await sleep(100);
+    } finally {
+      rounds.close();
     }
   }
   await (options.prepared ?? prepareShipOnce(options.snaplogCommand, options.deadlineMs)).go();

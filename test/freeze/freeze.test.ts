@@ -1,11 +1,11 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { readdir, readFile, rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { startMariadb, stopAllMariadb, writeSnaplogConfig, removeDirs } from '../support/mariadb.js';
 import type { MariadbServer, SnaplogTestSetup } from '../support/mariadb.js';
 import { readEvents, waitFor } from '../support/observe.js';
-import { snaplog } from '../support/cli.js';
+import { snaplog, SNAPLOG_BIN } from '../support/cli.js';
 
 interface FreezeStateFile {
   state: string;
@@ -118,6 +118,27 @@ describe('freeze and thaw on a real MariaDB', () => {
     const events = await readEvents(setup.ipcFolder);
     const types = events.filter((event) => event.snapshotId === result.snapshotId).map((event) => event.type);
     expect(types).toEqual(expect.arrayContaining(['freeze-start', 'logs-flushed', 'logs-shipped', 'frozen', 'thawed']));
+  });
+
+  it('with the ship service running, the service ships the closed log and freeze waits for it (shippedBy service)', async () => {
+    const service = spawn(process.execPath, [SNAPLOG_BIN, 'ship', '--quiet', '--config', setup.configPath], { stdio: 'ignore' });
+    try {
+      await waitFor('the ship service status', async () => {
+        const status = await readFile(join(setup.ipcFolder, 'ship-status.json'), 'utf8').catch(() => '');
+        return status.includes('"mode": "service"') && status.includes(`"pid": ${service.pid}`);
+      });
+      await server.query('INSERT INTO app.t VALUES (?)', [nextId++]);
+      const freeze = await snaplog(['freeze', '--json', '--config', setup.configPath]);
+      expect(freeze.stderr).toBe('');
+      expect(freeze.code).toBe(0);
+      const result = JSON.parse(freeze.stdout) as { shippedBy: string; closedLog: string };
+      expect(result.shippedBy).toBe('service');
+      const systems = (await readdir(setup.archivePath)).filter((entry) => !entry.startsWith('.'));
+      expect(await readdir(join(setup.archivePath, systems[0]!, 'logs'))).toContain(`${result.closedLog}.json`);
+    } finally {
+      service.kill('SIGTERM');
+      await new Promise((resolve) => (service.exitCode === null ? service.once('exit', resolve) : resolve(undefined)));
+    }
   });
 
   it('refuses a second freeze while frozen', async () => {
