@@ -181,7 +181,8 @@ export function holderCommand(): Command {
     .option('--deadline <ms>', 'the pre-step\'s deadline (ms since the epoch): the freeze call ends by then')
     .option('--product <name>')
     .option('--disks <list>')
-    .action(async (options: { snapshot: string; deadline?: string; product?: string; disks?: string }, command: Command) => {
+    .option('--wait-go', 'make ready, then take the lock only on `go` on stdin (the pre-step starts the holder while the log ships)')
+    .action(async (options: { snapshot: string; deadline?: string; product?: string; disks?: string; waitGo?: boolean }, command: Command) => {
       const { config, events } = await loadContext(command);
       const [{ createEngine }, { runHolder }] = await Promise.all([import('../engines/create.js'), import('../freeze/holder.js')]);
       const engine = await createEngine(config);
@@ -197,6 +198,7 @@ export function holderCommand(): Command {
           freezeDeadlineMs: options.deadline && /^\d+$/.test(options.deadline) ? Number(options.deadline) : undefined,
           product: options.product,
           disks: options.disks?.split(',').filter(Boolean),
+          waitForGo: options.waitGo === true,
         });
       } finally {
         await engine.close();

@@ -1,5 +1,5 @@
 import { existsSync, realpathSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { isAbsolute, resolve } from 'node:path';
 import { Command } from 'commander';
 import { loadConfig } from '../config/index.js';
 import { describeError, SnaplogError, UsageError } from '../errors.js';
@@ -150,9 +150,11 @@ export function hooksCommand(deps: HooksCommandDeps = {}): Command {
 
         const notes: string[] = [];
         let freezeTimeout = timeoutFlag;
+        let ipcFolder: string | undefined;
         try {
           const { config: loaded } = await loadConfig(config.path === undefined ? {} : { configPath: config.path });
           freezeTimeout ??= loaded.workload.timeoutSeconds;
+          ipcFolder = loaded.workload.ipcFolder;
         } catch (error) {
           notes.push(`WARNING: the hooks will fail until snaplog's config reads cleanly: ${describeError(error).replace(/\n/g, ' ')}`);
         }
@@ -163,6 +165,7 @@ export function hooksCommand(deps: HooksCommandDeps = {}): Command {
           snaplogCommand,
           ...(config.path === undefined ? {} : { configPath: config.path }),
           ...(freezeTimeout === undefined ? {} : { freezeTimeoutSeconds: freezeTimeout }),
+          ...(ipcFolder === undefined || !isAbsolute(ipcFolder) ? {} : { ipcFolder }),
         });
         const report = await installHooks(plan, { root: options.root ?? '/', force: options.force === true });
         report.notes.unshift(...notes);

@@ -1,4 +1,4 @@
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import { createEngine } from '../engines/create.js';
 import { Shipper } from '../ship/shipper.js';
 import { runShipLoop } from '../ship/service.js';
@@ -11,6 +11,7 @@ export function shipCommand(): Command {
     .description('ship every closed log to the archive; runs as a service until SIGTERM unless --once')
     .option('--once', 'ship what is closed now, then exit (0 when caught up)')
     .option('--quiet', 'print nothing but errors')
+    .addOption(new Option('--wait-go', 'with --once: get ready, then ship only on a `go` line on stdin (the freeze pre-step starts it early)').hideHelp())
     .addHelpText(
       'after',
       `
@@ -23,10 +24,17 @@ non-regular files are refused (exit 1 with --once) and never read. On SIGTERM it
 flight and exits 0. With [metrics] listen = 127.0.0.1:PORT it serves Prometheus metrics on
 http://127.0.0.1:PORT/metrics (lag, recovery point, errors, freeze, free space).`,
     )
-    .action(async (options: { once?: boolean; quiet?: boolean; json?: boolean }, command: Command) => {
+    .action(async (options: { once?: boolean; quiet?: boolean; json?: boolean; waitGo?: boolean }, command: Command) => {
       const { config, events } = await loadContext(command);
       const archive = await openArchive(config);
       const engine = await createEngine(config);
+      if (options.waitGo && options.once) {
+        const { waitForGoLine } = await import('../freeze/go-line.js');
+        if (!(await waitForGoLine(process.stdin, Date.now() + config.workload.timeoutSeconds * 1000).go)) {
+          await engine.close();
+          return void (process.exitCode = 1);
+        }
+      }
       const controller = new AbortController();
       const stop = (): void => controller.abort();
       process.once('SIGTERM', stop);

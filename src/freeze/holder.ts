@@ -4,9 +4,12 @@ import type { SnapshotRecord, SnapshotStatus } from '../archive/snapshot-record.
 import { describeError } from '../errors.js';
 import type { EventChannel } from '../events/channel.js';
 import type { Engine, Quiesced } from '../engines/types.js';
-import { readFreezeState, writeFreezeState } from './state.js';
+import { hasNestedFreezeSync, readFreezeState, writeFreezeState } from './state.js';
 import type { FreezeState, FreezeStateName } from './state.js';
 import { withDeadline } from './deadline.js';
+import { ThawFifo } from './thaw-fifo.js';
+import { waitForGoLine } from './go-line.js';
+import type { FifoMessage } from './thaw-fifo.js';
 
 export interface HolderOptions {
   engine: Engine;
@@ -21,6 +24,11 @@ export interface HolderOptions {
   freezeDeadlineMs?: number;
   product?: string;
   disks?: string[];
+  /**
+   * Started early by the pre-step (while the log ships): everything up to the lock is made ready, then the
+   * holder waits for `go` on stdin. End of stdin or a failure signal before it: nothing was done, exit 1.
+   */
+  waitForGo?: boolean;
 }
 
 /** Signals the holder understands: thaw, thaw as failed (VMware freezeFail, a failing pre-step). */
@@ -56,11 +64,13 @@ export async function runHolder(options: HolderOptions): Promise<number> {
 
 async function holdUntilThaw(options: HolderOptions, listener: EndingListener): Promise<number> {
   const { ipcFolder, snapshotId, timeoutSeconds, events } = options;
+  const systemId = await options.engine.systemId();
+  if (options.waitForGo && !(await listener.waitForGo(options.freezeDeadlineMs ?? Date.now() + timeoutSeconds * 1000))) return 1;
   const previous = await readFreezeState(ipcFolder);
   const base: FreezeState = { ...(previous?.snapshotId === snapshotId ? previous : { startedAt: new Date().toISOString(), snapshotId }), state: 'freezing', holderPid: process.pid };
   const deadlineMs = Date.now() + timeoutSeconds * 1000;
   const freezeDeadlineMs = options.freezeDeadlineMs ?? deadlineMs;
-  const systemId = await options.engine.systemId();
+  const lockAskedAt = performance.now();
   // A global freeze outlives this process: its watchdog runs before the freeze is asked for, so a holder
   // that dies or hangs inside the freeze call still leaves nothing frozen.
   const global = options.engine.forceRelease !== undefined;
@@ -72,6 +82,8 @@ async function holdUntilThaw(options: HolderOptions, listener: EndingListener): 
     return 1;
   }
   await writeFreezeState(ipcFolder, freezing);
+  // The post hook's fast path (see thaw-fifo.ts), made ready while the lock is being taken.
+  const fifoReady = listener.openFifo(ipcFolder, snapshotId);
 
   let quiesced: Quiesced;
   try {
@@ -95,6 +107,7 @@ async function holdUntilThaw(options: HolderOptions, listener: EndingListener): 
     return 1;
   }
   const frozenAt = new Date();
+  const lockMs = Math.round(performance.now() - lockAskedAt);
   const record: SnapshotRecord = {
     formatVersion: 1,
     id: snapshotId,
@@ -111,9 +124,11 @@ async function holdUntilThaw(options: HolderOptions, listener: EndingListener): 
     method: quiesced.method,
     ...(options.disks?.length ? { details: { disks: options.disks } } : {}),
   };
-  const frozen: FreezeState = { ...freezing, state: 'frozen', frozenAt: record.time, deadline: new Date(deadlineMs).toISOString(), method: quiesced.method, position: quiesced.position, product: options.product };
+  const frozen: FreezeState = { ...freezing, state: 'frozen', lockMs, frozenAt: record.time, deadline: new Date(deadlineMs).toISOString(), method: quiesced.method, position: quiesced.position, product: options.product };
   try {
     await withDeadline(options.archive.writeSnapshot(systemId, record), deadlineMs, 'writing the snapshot record to the archive', timeoutSeconds);
+    // The hook writes to the FIFO only once the state says frozen: it exists (or failed to) by then.
+    await fifoReady;
     await writeFreezeState(ipcFolder, frozen);
   } catch (error) {
     await quiesced.release().catch(() => undefined);
@@ -141,7 +156,9 @@ async function holdUntilThaw(options: HolderOptions, listener: EndingListener): 
       : ending === 'failed'
         ? 'released on request and marked failed'
         : undefined;
-  const released: FreezeState = { ...frozen, state: stateName, releasedAt: releasedAt.toISOString(), frozenMs, ...(message ? { message } : {}) };
+  listener.closeFifo();
+  const releasedVia = listener.via === 'fifo' ? { releasedVia: 'fifo' as const } : {};
+  const released: FreezeState = { ...frozen, state: stateName, releasedAt: releasedAt.toISOString(), frozenMs, ...releasedVia, ...(message ? { message } : {}) };
   await writeFreezeState(ipcFolder, released);
   const status: SnapshotStatus = stillFrozen ? 'failed' : ending;
   await withDeadline(
@@ -150,7 +167,11 @@ async function holdUntilThaw(options: HolderOptions, listener: EndingListener): 
     'updating the snapshot record',
     30,
   ).then(
-    () => writeFreezeState(ipcFolder, { ...released, recordUpdated: true }),
+    async () => {
+      // Keep what a thaw may have added meanwhile (its report of a fast-path release).
+      const current = await readFreezeState(ipcFolder);
+      await writeFreezeState(ipcFolder, { ...released, ...(current?.snapshotId === snapshotId ? current : {}), recordUpdated: true });
+    },
     async (error) => {
       await events.emit('snapshot-record-failed', 'alert', { snapshotId, message: describeError(error), hint: 'the snapshot record in the archive still says frozen: restore cannot use this snapshot' });
     },
@@ -168,9 +189,13 @@ async function holdUntilThaw(options: HolderOptions, listener: EndingListener): 
 /** Listens from the holder's first moment, so a thaw that arrives early is not lost (nor kills the process). */
 class EndingListener {
   private ending: Ending | undefined;
+  /** How the ending arrived: a signal (snaplog thaw, the pre-step's undo) or the post hook's FIFO. */
+  via: 'signal' | 'fifo' | undefined;
   private notify: ((ending: Ending) => void) | undefined;
-  private readonly onThaw = (): void => this.end('thawed');
-  private readonly onFail = (): void => this.end('failed');
+  private fifo: ThawFifo | undefined;
+  private closed = false;
+  private readonly onThaw = (): void => this.end('thawed', 'signal');
+  private readonly onFail = (): void => this.end('failed', 'signal');
 
   constructor() {
     process.on(THAW_SIGNAL, this.onThaw);
@@ -179,9 +204,51 @@ class EndingListener {
     process.on('SIGINT', this.onFail);
   }
 
-  private end(ending: Ending): void {
-    this.ending ??= ending;
+  private end(ending: Ending, via?: 'signal' | 'fifo'): void {
+    if (!this.ending) {
+      this.ending = ending;
+      this.via = via;
+    }
     this.notify?.(this.ending);
+    this.stopWaitingForGo?.();
+  }
+
+  private stopWaitingForGo: (() => void) | undefined;
+
+  /** True on a `go` line on stdin; false at its end, on a failure signal or at the deadline. */
+  waitForGo(deadlineMs: number): Promise<boolean> {
+    if (this.ending) return Promise.resolve(false);
+    const waiting = waitForGoLine(process.stdin, deadlineMs);
+    this.stopWaitingForGo = waiting.cancel;
+    return waiting.go;
+  }
+
+  /**
+   * Creates the FIFO and acts on a message naming this snapshot, unless another product's hook joined the
+   * freeze (the last of their thaws releases: that is snaplog thaw's call). Anything else is logged and ignored.
+   * A FIFO that cannot be made leaves the signal path, which always works.
+   */
+  async openFifo(ipcFolder: string, snapshotId: string): Promise<void> {
+    const ignore = (why: string): void => {
+      process.stderr.write(`${new Date().toISOString()} snapshot ${snapshotId}: ignored a thaw message on the FIFO: ${why}\n`);
+    };
+    const onMessage = (message: FifoMessage | undefined, line: string): void => {
+      if (!message) return ignore(`not a thaw message: ${JSON.stringify(line)}`);
+      if (message.snapshotId !== snapshotId) return ignore(`it names snapshot ${message.snapshotId}`);
+      if (hasNestedFreezeSync(ipcFolder, snapshotId)) return ignore("another product's hook joined this freeze: snaplog thaw decides");
+      this.end(message.request === 'fail' ? 'failed' : 'thawed', 'fifo');
+    };
+    try {
+      this.fifo = await ThawFifo.open(ipcFolder, onMessage);
+      if (this.closed) this.closeFifo();
+    } catch (error) {
+      process.stderr.write(`${new Date().toISOString()} snapshot ${snapshotId}: no thaw FIFO (the post hook falls back to snaplog thaw): ${describeError(error)}\n`);
+    }
+  }
+
+  closeFifo(): void {
+    this.fifo?.close();
+    this.fifo = undefined;
   }
 
   wait(deadlineMs: number): Promise<Ending> {
@@ -196,6 +263,8 @@ class EndingListener {
   }
 
   close(): void {
+    this.closed = true;
+    this.closeFifo();
     process.off(THAW_SIGNAL, this.onThaw);
     process.off(FAIL_SIGNAL, this.onFail);
     process.off('SIGTERM', this.onFail);

@@ -41,6 +41,8 @@ export interface ThawOptions {
 export async function thaw(config: SnaplogConfig, events: EventChannel, options: ThawOptions = {}): Promise<ThawResult> {
   const ipcFolder = config.workload.ipcFolder;
   const { state, holderAlive } = await stateAndHolder(ipcFolder);
+  // The post hook's fast path released the lock before this process started: report it, once.
+  if (state?.releasedVia === 'fifo' && !state.thawReported) return reportRelease(ipcFolder, state, options.failed);
   const settled =
     !state || state.state === 'thawed' || state.state === 'timed-out' || state.releasedBy === 'watchdog' || (state.state === 'failed' && !holderAlive);
   if (settled && options.freezeInForce) {
@@ -66,14 +68,8 @@ export async function thaw(config: SnaplogConfig, events: EventChannel, options:
     // Alive first, state second: a holder that lets go and exits in between is seen letting go, not dying.
     const alive = await isHolderProcess(state.holderPid, state.snapshotId);
     const current = await readFreezeState(ipcFolder);
-    if (current?.snapshotId === state.snapshotId && current.state !== 'frozen' && current.state !== 'freezing') {
-      // The lock is gone; give the holder a moment to mark the snapshot record (a hung archive must not hold the hook).
-      await waitForRecord(ipcFolder, state.snapshotId);
-      if (current.state === 'thawed') return { outcome: 'thawed', snapshotId: state.snapshotId, frozenMs: current.frozenMs, message: `thawed snapshot ${state.snapshotId}: frozen for ${current.frozenMs} ms` };
-      if (current.state === 'timed-out') return { outcome: 'timed-out', snapshotId: state.snapshotId, frozenMs: current.frozenMs, message: `snapshot ${state.snapshotId} is not application-consistent: the freeze timed out before thaw` };
-      await writeFreezeState(ipcFolder, { ...current, failureReported: true });
-      return { outcome: 'failed', snapshotId: state.snapshotId, frozenMs: current.frozenMs, message: options.failed ? `released snapshot ${state.snapshotId} and marked it failed` : `snapshot ${state.snapshotId}: ${current.message ?? 'failed'}` };
-    }
+    const letGo = current?.snapshotId === state.snapshotId && current.state !== 'frozen' && current.state !== 'freezing';
+    if (letGo) return reportRelease(ipcFolder, current, options.failed);
     if (!alive) return holderDied(config, events, state, options.forceRelease);
     if (Date.now() > deadline) {
       process.kill(state.holderPid!, 'SIGKILL');
@@ -81,6 +77,23 @@ export async function thaw(config: SnaplogConfig, events: EventChannel, options:
     }
     await sleep(10);
   }
+}
+
+/** The holder has let go: waits (bounded) for it to mark the snapshot record, then says how the freeze ended. */
+async function reportRelease(ipcFolder: string, released: FreezeState, failedRequested: boolean | undefined): Promise<ThawResult> {
+  const { snapshotId } = released;
+  // A hung archive must not hold the hook.
+  await waitForRecord(ipcFolder, snapshotId);
+  const latest = await readFreezeState(ipcFolder);
+  const current = latest?.snapshotId === snapshotId ? latest : released;
+  const frozenMs = current.frozenMs;
+  const viaFifo = current.releasedVia === 'fifo' ? { thawReported: true } : {};
+  if (current.state !== 'thawed' && current.state !== 'timed-out') await writeFreezeState(ipcFolder, { ...current, ...viaFifo, failureReported: true });
+  else if (current.releasedVia === 'fifo') await writeFreezeState(ipcFolder, { ...current, ...viaFifo });
+  const by = current.releasedVia === 'fifo' ? ' (released by the post hook)' : '';
+  if (current.state === 'thawed') return { outcome: 'thawed', snapshotId, frozenMs, message: `thawed snapshot ${snapshotId}: frozen for ${frozenMs} ms${by}` };
+  if (current.state === 'timed-out') return { outcome: 'timed-out', snapshotId, frozenMs, message: `snapshot ${snapshotId} is not application-consistent: the freeze timed out before thaw` };
+  return { outcome: 'failed', snapshotId, frozenMs, message: failedRequested ? `released snapshot ${snapshotId} and marked it failed${by}` : `snapshot ${snapshotId}: ${current.message ?? 'failed'}` };
 }
 
 /** The freeze state and whether its holder lives; a holder seen gone is read again for what it wrote before it went. */

@@ -9,8 +9,10 @@ import type { EventChannel } from '../events/channel.js';
 import { ensurePrivateFolder } from '../events/channel.js';
 import type { Engine } from '../engines/types.js';
 import type { LogPosition } from '../archive/snapshot-record.js';
-import { shipThrough } from './ship-through.js';
-import { canJoinFreeze, isActive, isHolderProcess, newSnapshotId, readFreezeState, readNestedFreeze, writeFreezeState, writeNestedFreeze } from './state.js';
+import { watchIpcFiles } from './ipc-watch.js';
+import { isServiceShipping, prepareShipOnce, shipThrough } from './ship-through.js';
+import type { PreparedShip } from './ship-through.js';
+import { canJoinFreeze, FREEZE_STATE_FILE, isActive, isHolderProcess, newSnapshotId, readFreezeState, readNestedFreeze, writeFreezeState, writeNestedFreeze } from './state.js';
 import type { FreezeState } from './state.js';
 import { FreezeTimeoutError, freezeBudget, sleep, withDeadline } from './deadline.js';
 import type { FreezeBudget } from './deadline.js';
@@ -47,6 +49,12 @@ export interface FreezeResult {
   closedLog: string;
   shippedBy: 'service' | 'freeze' | 'joined';
   preStepMs: number;
+  /**
+   * Where the pre-step's time went, in ms: the process start up to the pre-step (runtime, config, engine),
+   * then each step. The holder starts with the first step and gets ready while the log ships; `lock` is
+   * from `go` to the lock recorded (of it, `lockGranted` the database's own freeze call).
+   */
+  stepsMs?: { start: number; archive: number; list: number; flush: number; ship: number; lock: number; lockGranted?: number };
   /** This freeze joined one another product's hook had taken for the same snapshot: no second lock. */
   joined?: { owner: string; frozenAt?: string };
 }
@@ -100,38 +108,61 @@ export async function freeze(request: FreezeRequest): Promise<FreezeResult> {
   });
 
   let holderPid: number | undefined;
-  let step = 'opening the archive';
+  let prepared: PreparedShip | undefined;
+  let step = 'starting the freeze holder';
   try {
+    // The holder's runtime start, config and connection overlap the log's close and ship; it takes the lock on `go`.
+    const holder = startHolder(request, snapshotId, ipcFolder, deadlineMs);
+    holderPid = holder.pid;
+    // So does the shipping child's (unless the ship service ships the closed log first: then it is cancelled).
+    if (!(await isServiceShipping(ipcFolder))) prepared = prepareShipOnce(request.holderCommand, deadlineMs);
+    await writeFreezeState(ipcFolder, { ...state, holderPid });
+    const lap = stopwatch();
+    step = 'opening the archive';
     const archive = await withDeadline(openConfiguredArchive(config), deadlineMs, step, stepSeconds, budget);
+    const archiveMs = lap();
     step = 'listing the binlogs';
     const before = await withDeadline(engine.listSourceLogs(), deadlineMs, step, stepSeconds, budget);
     const listedLast = before[before.length - 1]?.name;
+    const listMs = lap();
     step = 'closing the open log';
     const switched = await withDeadline(engine.switchLog(), deadlineMs, step, stepSeconds, budget);
     const closedLog = typeof switched === 'string' ? switched : listedLast;
     if (!closedLog) throw new SnaplogError('the server lists no log', { hint: 'is binary logging (archiving, journaling) on?' });
+    const flushMs = lap();
     await events.emit('logs-flushed', 'info', { snapshotId, closedLog });
 
     step = `shipping ${closedLog} to the archive`;
     const shipped = await withDeadline(
-      shipThrough({ engine, archive, ipcFolder, snaplogCommand: request.holderCommand, closedLog, deadlineMs }),
+      shipThrough({ engine, archive, ipcFolder, snaplogCommand: request.holderCommand, closedLog, deadlineMs, prepared }),
       deadlineMs,
       step,
       stepSeconds,
       budget,
     );
+    const shipMs = lap();
     await events.emit('logs-shipped', 'info', { snapshotId, through: closedLog, by: shipped.by });
 
-    holderPid = startHolder(request, snapshotId, ipcFolder, deadlineMs);
-    await writeFreezeState(ipcFolder, { ...state, holderPid });
     step = 'taking the lock';
-    const frozen = await withDeadline(waitForHolder(ipcFolder, snapshotId), deadlineMs, step, stepSeconds, budget);
+    holder.go();
+    const frozen = await withDeadline(waitForHolder(ipcFolder, snapshotId, holder), deadlineMs, step, stepSeconds, budget);
+    const lockMs = lap();
     if (budget.agentDeadlineMs !== undefined && Date.now() >= budget.agentDeadlineMs) throw new FrozenTooLateError(budget);
-    return { snapshotId, position: frozen.position!, method: frozen.method ?? '', closedLog, shippedBy: shipped.by, preStepMs: Date.now() - started };
+    const stepsMs = {
+      start: Math.round(started - performance.timeOrigin),
+      archive: archiveMs,
+      list: listMs,
+      flush: flushMs,
+      ship: shipMs,
+      lock: lockMs,
+      ...(frozen.lockMs === undefined ? {} : { lockGranted: frozen.lockMs }),
+    };
+    return { snapshotId, position: frozen.position!, method: frozen.method ?? '', closedLog, shippedBy: shipped.by, preStepMs: Date.now() - started, stepsMs };
   } catch (caught) {
     // A step's own timer (the shipping child's) may fire first at the agent's budget: say what really ran out.
     const budgetSpent = budget.limitedBy === 'agent-timeout' && Date.now() >= deadlineMs && !(caught instanceof FreezeTimeoutError) && !(caught instanceof FrozenTooLateError);
     const error = budgetSpent ? new FreezeTimeoutError(step, stepSeconds, budget) : caught;
+    prepared?.cancel();
     await undo(request, state, holderPid, error);
     await events.emit('freeze-failed', 'alert', { snapshotId, message: describeError(error) });
     throw error;
@@ -170,31 +201,85 @@ async function joinFreeze(request: FreezeRequest, existing: FreezeState, started
   };
 }
 
-function startHolder(request: FreezeRequest, snapshotId: string, ipcFolder: string, deadlineMs: number): number {
+/** Whole ms since the last call (or since it was made). */
+function stopwatch(): () => number {
+  let last = performance.now();
+  return () => {
+    const now = performance.now();
+    const lapMs = Math.round(now - last);
+    last = now;
+    return lapMs;
+  };
+}
+
+interface StartedHolder {
+  pid: number;
+  /** Tells the holder to take the lock now. */
+  go: () => void;
+  /** Resolves when the holder process exits. */
+  exited: Promise<void>;
+}
+
+function startHolder(request: FreezeRequest, snapshotId: string, ipcFolder: string, deadlineMs: number): StartedHolder {
   const [executable, ...args] = request.holderCommand;
   if (!executable) throw new SnaplogError('no command to start the freeze holder');
   const logFd = openIpcLogSync(ipcFolder, 'holder.log');
   try {
-    const child = spawn(executable, [...args, '__freeze-holder', '--snapshot', snapshotId, '--deadline', String(deadlineMs), ...(request.product ? ['--product', request.product] : []), ...(request.disks?.length ? ['--disks', request.disks.join(',')] : [])], {
-      detached: true,
-      stdio: ['ignore', logFd, logFd],
-    });
+    const child = spawn(
+      executable,
+      [
+        ...args,
+        '__freeze-holder',
+        '--snapshot',
+        snapshotId,
+        '--deadline',
+        String(deadlineMs),
+        '--wait-go',
+        ...(request.product ? ['--product', request.product] : []),
+        ...(request.disks?.length ? ['--disks', request.disks.join(',')] : []),
+      ],
+      { detached: true, stdio: ['pipe', logFd, logFd] },
+    );
     child.unref();
     if (!child.pid) throw new SnaplogError('could not start the freeze holder process');
-    return child.pid;
+    const stdin = child.stdin!;
+    // A holder gone before `go` shows as its exit; the write's EPIPE says nothing more.
+    stdin.on('error', () => undefined);
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    return {
+      pid: child.pid,
+      go: () => {
+        stdin.end('go\n');
+      },
+      exited,
+    };
   } finally {
     closeSync(logFd);
   }
 }
 
-async function waitForHolder(ipcFolder: string, snapshotId: string): Promise<FreezeState> {
-  for (;;) {
-    const state = await readFreezeState(ipcFolder);
-    if (state?.snapshotId === snapshotId) {
-      if (state.state === 'frozen' && state.position) return state;
-      if (state.state === 'failed') throw holderFailed(state.message, ipcFolder);
+/** How often the state file is read besides its change events (a missed event costs at most this). */
+const STATE_RECHECK_MS = 250;
+
+/** Waits for the holder's word in the state file, woken by the file's changes and by the holder's exit. */
+async function waitForHolder(ipcFolder: string, snapshotId: string, holder: StartedHolder): Promise<FreezeState> {
+  const changes = watchIpcFiles(ipcFolder, [FREEZE_STATE_FILE]);
+  let exited = false;
+  const holderGone = holder.exited.then(() => {
+    exited = true;
+  });
+  try {
+    for (;;) {
+      const state = await readFreezeState(ipcFolder);
+      if (state?.snapshotId === snapshotId) {
+        if (state.state === 'frozen' && state.position) return state;
+        if (state.state === 'failed') throw holderFailed(state.message, ipcFolder);
+      }
+      if (exited) throw holderFailed('the holder process ended before it held the lock', ipcFolder);
+      await Promise.race([changes.next(STATE_RECHECK_MS), holderGone]);
     }
-    await sleep(10);
+  } finally {
+    changes.close();
   }
 }
 

@@ -1,4 +1,7 @@
+import { closeSync, openSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { READ_NO_FOLLOW } from '../events/channel.js';
 import type { LogPosition } from '../archive/snapshot-record.js';
 import { readIpcJson, writeIpcJson } from '../events/ipc-file.js';
 import { isProcessAlive } from '../processes.js';
@@ -20,6 +23,8 @@ export interface FreezeState {
   deadline?: string;
   releasedAt?: string;
   frozenMs?: number;
+  /** How long the database took to grant the lock (the holder's freeze call). */
+  lockMs?: number;
   method?: string;
   position?: LogPosition;
   product?: string;
@@ -30,6 +35,10 @@ export interface FreezeState {
   agentDeadline?: string;
   /** The watchdog process of a global freeze (IRIS, Oracle) while it watches. */
   watchdogPid?: number;
+  /** The holder released on the post hook's FIFO message, before snaplog thaw ran. */
+  releasedVia?: 'fifo';
+  /** snaplog thaw has reported that release (the next thaw says "nothing frozen"). */
+  thawReported?: boolean;
   /** Who ended the freeze when the holder could not: the watchdog. */
   releasedBy?: 'watchdog';
   /** The pre-step while it undoes a failed freeze: the watchdog leaves ending the freeze to it. */
@@ -98,6 +107,30 @@ export interface NestedFreeze {
 export async function readNestedFreeze(ipcFolder: string, snapshotId: string): Promise<NestedFreeze | undefined> {
   const nested = await readIpcJson<NestedFreeze>(ipcFolder, NESTED_FREEZE_FILE);
   return nested?.snapshotId === snapshotId && Array.isArray(nested.participants) ? nested : undefined;
+}
+
+/**
+ * Does a nested freeze record name `snapshotId`? Synchronous (the holder asks it on the post hook's FIFO
+ * message, where each async hop delays the release). A record that cannot be read counts as yes: then
+ * snaplog thaw, not the fast path, decides.
+ */
+export function hasNestedFreezeSync(ipcFolder: string, snapshotId: string): boolean {
+  let text: string;
+  try {
+    const fd = openSync(join(ipcFolder, NESTED_FREEZE_FILE), READ_NO_FOLLOW);
+    try {
+      text = readFileSync(fd, 'utf8');
+    } finally {
+      closeSync(fd);
+    }
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code !== 'ENOENT';
+  }
+  try {
+    return (JSON.parse(text) as Partial<NestedFreeze>).snapshotId === snapshotId;
+  } catch {
+    return true;
+  }
 }
 
 export function writeNestedFreeze(ipcFolder: string, nested: NestedFreeze): Promise<void> {

@@ -11,7 +11,7 @@
  * the extension runs its own database freeze (VMBackup/main/workloadPatch) *instead of* these scripts;
  * other names are ignored by Azure.
  */
-import { checkPlanOptions, hookMeta, managedJson, shellScript, snaplogInvocation } from './script.js';
+import { checkPlanOptions, fastThawCall, fastThawFunction, hookMeta, managedJson, shellScript, snaplogInvocation } from './script.js';
 import { DEFAULT_FREEZE_TIMEOUT_SECONDS, SNAPLOG_HOOKS_DIR } from './types.js';
 import type { HookPlan, HookPlanOptions } from './types.js';
 
@@ -47,7 +47,7 @@ export function planAzure(options: HookPlanOptions): HookPlan {
     meta: hookMeta(options, 'azure', 'post'),
     title: 'Azure Backup post-script (release the database after the snapshot).',
     about: about('post'),
-    body: [`exec ${snaplogInvocation(options, ['thaw', '--product', 'azure'])}`],
+    body: [...fastThawFunction(options), `${fastThawCall(options, 'thaw')}exec ${snaplogInvocation(options, ['thaw', '--product', 'azure'])}`],
   });
   const config = managedJson(
     {

@@ -10,7 +10,7 @@
  * agent's output pipes. `--agent-timeout gcp` makes snaplog read the agent's timeout at every snapshot and
  * keep its pre-step inside it, with a margin; a lock confirmed after the agent's deadline is undone.
  */
-import { checkPlanOptions, hookMeta, shellScript, snaplogInvocation } from './script.js';
+import { checkPlanOptions, fastThawCall, fastThawFunction, hookMeta, shellScript, snaplogInvocation } from './script.js';
 import type { HookPlan, HookPlanOptions } from './types.js';
 import { GCP_DEFAULT_SCRIPT_TIMEOUT_SECONDS, GCP_INSTANCE_CONFIGS } from './gcp-agent.js';
 
@@ -24,6 +24,7 @@ export const GCP_TIMEOUT_EXIT_CODE = 124;
 function body(options: HookPlanOptions, command: 'freeze' | 'thaw'): string[] {
   const base = command === 'freeze' ? ['freeze', '--product', 'gcp', '--agent-timeout', 'gcp'] : ['thaw', '--product', 'gcp'];
   return [
+    ...(command === 'thaw' ? fastThawFunction(options) : []),
     '# Disks: one argument "disk-1,disk-2" (what the agent passes) or one disk per argument.',
     'set -f',
     "disks=''",
@@ -36,7 +37,7 @@ function body(options: HookPlanOptions, command: 'freeze' | 'thaw'): string[] {
     'done',
     'if [ -n "$disks" ]; then set -- --disks "$disks"; else set --; fi',
     '# exec: the process the agent kills at its timeout is snaplog itself.',
-    `exec ${snaplogInvocation(options, [...base, '"$@"'])}`,
+    `${command === 'thaw' ? fastThawCall(options, 'thaw') : ''}exec ${snaplogInvocation(options, [...base, '"$@"'])}`,
   ];
 }
 

@@ -33,13 +33,16 @@ export function checkPlanOptions(options: HookPlanOptions): void {
       hint: 'backup agents run hooks with a minimal PATH; resolve the executable (e.g. process.execPath) before planning',
     });
   }
-  for (const word of [...options.snaplogCommand, options.configPath ?? '']) {
+  for (const word of [...options.snaplogCommand, options.configPath ?? '', options.ipcFolder ?? '']) {
     if (word.includes('\0') || word.includes('\n')) {
       throw new SnaplogError('hooks: a path for the hook scripts contains a NUL or newline character', { hint: 'move snaplog or its config to a plain path' });
     }
   }
   if (options.configPath !== undefined && !isAbsolute(options.configPath)) {
     throw new SnaplogError(`hooks: the config path baked into the hooks must be absolute, not '${options.configPath}'`, { hint: 'resolve --config against the current folder first' });
+  }
+  if (options.ipcFolder !== undefined && !isAbsolute(options.ipcFolder)) {
+    throw new SnaplogError(`hooks: the ipc folder baked into the hooks must be absolute, not '${options.ipcFolder}'`, { hint: 'set [workload] ipc_folder to an absolute path' });
   }
   const timeout = options.freezeTimeoutSeconds;
   if (timeout !== undefined && (!Number.isInteger(timeout) || timeout < 1)) {
@@ -52,6 +55,51 @@ export function snaplogInvocation(options: HookPlanOptions, args: readonly strin
   const words = options.snaplogCommand.map(shQuote);
   if (options.configPath !== undefined) words.push('--config', shQuote(options.configPath));
   return [...words, ...args].join(' ');
+}
+
+/**
+ * The post script's fast path, defined as the sh function `snaplog_fast_thaw thaw|fail`: with sh built-ins
+ * only (no runtime start), it tells the freeze holder through its FIFO to release the lock, then the script
+ * runs snaplog thaw for the report as before. It writes only when the ipc folder and freeze.json are root's
+ * (the script's user's) own, freeze.json says frozen, no other product's hook joined that snapshot (then
+ * snaplog thaw decides which thaw releases), and the FIFO is a FIFO of that user, not a symlink or a file.
+ * The message names the snapshot, so a stale holder of another snapshot ignores it. Opening the FIFO
+ * read-write never waits for a reader and one short line fits the pipe: a dead holder cannot hang the hook.
+ * Empty without an ipc folder.
+ */
+export function fastThawFunction(options: HookPlanOptions): string[] {
+  if (options.ipcFolder === undefined) return [];
+  return [
+    '# Fast path: release the lock through the freeze holder\'s FIFO (sh built-ins only), then run snaplog thaw for the report.',
+    `snaplog_ipc=${shQuote(options.ipcFolder)}`,
+    'snaplog_field() { # FILE KEY: snaplog_value = the string value of "KEY" in snaplog\'s JSON state FILE (root\'s own plain file)',
+    '  snaplog_value=',
+    '  [ -f "$1" ] && [ ! -L "$1" ] && [ -O "$1" ] || return 0',
+    '  while IFS= read -r snaplog_line; do',
+    '    case $snaplog_line in',
+    '      *"\\"$2\\": \\""*) snaplog_value=${snaplog_line#*\\"$2\\": \\"}; snaplog_value=${snaplog_value%%\\"*}; return 0 ;;',
+    '    esac',
+    '  done < "$1"',
+    '}',
+    'snaplog_fast_thaw() { # thaw|fail',
+    '  [ -d "$snaplog_ipc" ] && [ ! -L "$snaplog_ipc" ] && [ -O "$snaplog_ipc" ] || return 0',
+    '  snaplog_field "$snaplog_ipc/freeze.json" state',
+    '  [ "$snaplog_value" = frozen ] || return 0',
+    '  snaplog_field "$snaplog_ipc/freeze.json" snapshotId',
+    '  snaplog_id=$snaplog_value',
+    "  case $snaplog_id in ''|*[!0-9A-Za-z-]*) return 0 ;; esac",
+    '  snaplog_field "$snaplog_ipc/freeze-nested.json" snapshotId',
+    '  [ "$snaplog_value" = "$snaplog_id" ] && return 0',
+    '  snaplog_fifo=$snaplog_ipc/thaw.fifo',
+    '  [ -p "$snaplog_fifo" ] && [ ! -L "$snaplog_fifo" ] && [ -O "$snaplog_fifo" ] || return 0',
+    `  ( exec 3<>"$snaplog_fifo" && printf '%s %s\\n' "$1" "$snaplog_id" >&3 ) 2>/dev/null || :`,
+    '}',
+  ];
+}
+
+/** The call of the fast path before `exec snaplog thaw` (nothing without an ipc folder). */
+export function fastThawCall(options: HookPlanOptions, request: 'thaw' | 'fail'): string {
+  return options.ipcFolder === undefined ? '' : `snaplog_fast_thaw ${request}; `;
 }
 
 export function hookMeta(options: HookPlanOptions, product: HookProduct, role: string): HookMeta {

@@ -29,6 +29,11 @@ export interface HookPlanOptions {
   snaplogCommand: readonly string[];
   /** Absolute path baked into the scripts as `--config`; absent = snaplog's default lookup. */
   configPath?: string;
+  /**
+   * snaplog's ipc folder (`[workload] ipc_folder`), absolute: the post script releases the lock through the
+   * freeze holder's FIFO there before it starts snaplog thaw. Absent: no fast path, snaplog thaw releases.
+   */
+  ipcFolder?: string;
   /** The freeze timeout (snaplog's `[workload] timeout`), used to size the product's script timeout. */
   freezeTimeoutSeconds?: number;
 }

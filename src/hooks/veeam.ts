@@ -3,7 +3,7 @@
  * post-freeze script to the guest (to /tmp) and runs them with no arguments. Exit 0 = success, and anything
  * written to stderr counts as a failure, so the scripts write nothing there unless snaplog fails.
  */
-import { checkPlanOptions, hookMeta, shellScript, snaplogInvocation } from './script.js';
+import { checkPlanOptions, fastThawCall, fastThawFunction, hookMeta, shellScript, snaplogInvocation } from './script.js';
 import { SNAPLOG_HOOKS_DIR } from './types.js';
 import type { HookPlan, HookPlanOptions } from './types.js';
 
@@ -26,7 +26,7 @@ export function planVeeam(options: HookPlanOptions): HookPlan {
     meta: hookMeta(options, 'veeam', 'post'),
     title: 'Veeam post-thaw script (release the database after the snapshot).',
     about,
-    body: [`exec ${snaplogInvocation(options, ['thaw', '--product', 'veeam'])}`],
+    body: [...fastThawFunction(options), `${fastThawCall(options, 'thaw')}exec ${snaplogInvocation(options, ['thaw', '--product', 'veeam'])}`],
   });
   return {
     product: 'veeam',

@@ -9,7 +9,7 @@
  * sudo, with no argument (NAKIVO help center, "Application and Database Support" / Linux app-aware mode).
  * So no argument means freeze for the pre-script and thaw for the post-script.
  */
-import { checkPlanOptions, hookMeta, shellScript, snaplogInvocation } from './script.js';
+import { checkPlanOptions, fastThawCall, fastThawFunction, hookMeta, shellScript, snaplogInvocation } from './script.js';
 import type { HookPlan, HookPlanOptions } from './types.js';
 
 export const VMWARE_PRE_FREEZE_SCRIPT = '/usr/sbin/pre-freeze-script';
@@ -20,12 +20,15 @@ export type VmwareLikeProduct = 'vmware' | 'nakivo';
 
 function dispatcher(options: HookPlanOptions, product: VmwareLikeProduct, name: string, noArgument: 'freeze' | 'thaw'): string[] {
   const run = (args: string[]): string => `exec ${snaplogInvocation(options, [...args, '--product', product])}`;
+  // Only the post script has the fast path (a thaw or freezeFail reaching the pre script runs snaplog alone).
+  const fast = (request: 'thaw' | 'fail'): string => (noArgument === 'thaw' ? fastThawCall(options, request) : '');
   return [
+    ...(noArgument === 'thaw' ? fastThawFunction(options) : []),
     'case "${1-}" in',
     `  freeze) ${run(['freeze'])} ;;`,
-    `  thaw) ${run(['thaw'])} ;;`,
-    `  freezeFail) ${run(['thaw', '--failed'])} ;;`,
-    `  '') ${run(noArgument === 'freeze' ? ['freeze'] : ['thaw'])} ;;`,
+    `  thaw) ${fast('thaw')}${run(['thaw'])} ;;`,
+    `  freezeFail) ${fast('fail')}${run(['thaw', '--failed'])} ;;`,
+    `  '') ${noArgument === 'freeze' ? run(['freeze']) : `${fast('thaw')}${run(['thaw'])}`} ;;`,
     '  *)',
     `    printf '%s\\n' "${name}: unknown argument '$1' (expected freeze, thaw or freezeFail); snaplog was not called" >&2`,
     '    exit 1 ;;',

@@ -1,10 +1,11 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { readdir, readFile, rename, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { execFileSync, spawn } from 'node:child_process';
 import { startMariadb, stopAllMariadb, writeSnaplogConfig, removeDirs } from '../support/mariadb.js';
 import type { MariadbServer, SnaplogTestSetup } from '../support/mariadb.js';
 import { readEvents, waitFor } from '../support/observe.js';
-import { snaplog } from '../support/cli.js';
+import { snaplog, SNAPLOG_BIN } from '../support/cli.js';
 
 interface FreezeStateFile {
   state: string;
@@ -80,7 +81,17 @@ describe('freeze and thaw on a real MariaDB', () => {
 
     const [master] = await server.query<{ File: string; Position: string }>('SHOW MASTER STATUS');
     const [{ gtid }] = await server.query<{ gtid: string }>('SELECT @@gtid_binlog_pos AS gtid');
-    expect(result.position).toEqual({ file: master!.File, position: Number(master!.Position), gtid });
+    // Exact: nothing but binlog housekeeping (the new file's asynchronous Binlog checkpoint event, written once
+    // InnoDB has flushed) follows the recorded position; not one transaction.
+    expect(result.position).toMatchObject({ file: master!.File, gtid });
+    expect(result.position.position).toBeLessThanOrEqual(Number(master!.Position));
+    const binlogFile = join(dirname(server.binlogBasename), master!.File);
+    const binlogAfter = execFileSync('mariadb-binlog', [`--start-position=${result.position.position}`, binlogFile], { encoding: 'utf8' });
+    const eventsAfter = binlogAfter
+      .split('\n')
+      .filter((line) => /^#\d{6} .* server id /.test(line))
+      .map((line) => line.replace(/^.*end_log_pos \d+\s+(CRC32 0x[0-9a-f]+\s+)?/, ''));
+    expect(eventsAfter.filter((event) => !/^(Start: binlog|Binlog checkpoint|Gtid list|Rotate|Stop)\b/.test(event))).toEqual([]);
 
     // Every binlog before the snapshot's position is already in the archive when freeze returns.
     const index = (await readFile(`${server.binlogBasename}.index`, 'utf8')).split('\n').filter(Boolean).map((line) => line.split('/').pop()!);
@@ -107,6 +118,27 @@ describe('freeze and thaw on a real MariaDB', () => {
     const events = await readEvents(setup.ipcFolder);
     const types = events.filter((event) => event.snapshotId === result.snapshotId).map((event) => event.type);
     expect(types).toEqual(expect.arrayContaining(['freeze-start', 'logs-flushed', 'logs-shipped', 'frozen', 'thawed']));
+  });
+
+  it('with the ship service running, the service ships the closed log and freeze waits for it (shippedBy service)', async () => {
+    const service = spawn(process.execPath, [SNAPLOG_BIN, 'ship', '--quiet', '--config', setup.configPath], { stdio: 'ignore' });
+    try {
+      await waitFor('the ship service status', async () => {
+        const status = await readFile(join(setup.ipcFolder, 'ship-status.json'), 'utf8').catch(() => '');
+        return status.includes('"mode": "service"') && status.includes(`"pid": ${service.pid}`);
+      });
+      await server.query('INSERT INTO app.t VALUES (?)', [nextId++]);
+      const freeze = await snaplog(['freeze', '--json', '--config', setup.configPath]);
+      expect(freeze.stderr).toBe('');
+      expect(freeze.code).toBe(0);
+      const result = JSON.parse(freeze.stdout) as { shippedBy: string; closedLog: string };
+      expect(result.shippedBy).toBe('service');
+      const systems = (await readdir(setup.archivePath)).filter((entry) => !entry.startsWith('.'));
+      expect(await readdir(join(setup.archivePath, systems[0]!, 'logs'))).toContain(`${result.closedLog}.json`);
+    } finally {
+      service.kill('SIGTERM');
+      await new Promise((resolve) => (service.exitCode === null ? service.once('exit', resolve) : resolve(undefined)));
+    }
   });
 
   it('refuses a second freeze while frozen', async () => {
