@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import { fileURLToPath } from 'node:url';
 import { spawn } from 'node:child_process';
-import { thaw } from '../freeze/post.js';
+import { thaw, thawHint } from '../freeze/post.js';
 import { decideNestedThaw, isHolderProcess, readFreezeState, readNestedFreeze, writeNestedFreeze } from '../freeze/state.js';
 import { EventChannel } from '../events/channel.js';
 import { UsageError } from '../errors.js';
@@ -119,7 +119,8 @@ export function thawCommand(): Command {
       const ok = result.outcome === 'thawed' || result.outcome === 'nothing-frozen' || (result.outcome === 'failed' && failed);
       if (!options.json) {
         if (ok && !options.quiet) process.stdout.write(`${result.message}\n`);
-        if (!ok) process.stderr.write(`snaplog thaw: ${result.message}\n`);
+        const hint = thawHint(result.outcome, config.workload.ipcFolder);
+        if (!ok) process.stderr.write(`snaplog thaw: ${result.message}\n${hint ? `HINT: ${hint}\n` : ''}`);
       }
       if (!ok) process.exitCode = 1;
     });

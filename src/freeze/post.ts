@@ -11,6 +11,20 @@ import { isProcessAlive } from '../processes.js';
 
 export type ThawOutcome = 'thawed' | 'nothing-frozen' | 'timed-out' | 'holder-died' | 'failed';
 
+/** Pure: what the DBA does after a thaw that did not end cleanly. */
+export function thawHint(outcome: ThawOutcome, ipcFolder: string): string | undefined {
+  switch (outcome) {
+    case 'timed-out':
+      return 'this snapshot cannot anchor a point-in-time restore (snaplog list marks it); if the backup product needs longer to take it, raise [workload] timeout';
+    case 'holder-died':
+      return `the lock ended before thaw, so this snapshot cannot anchor a point-in-time restore; see ${ipcFolder}/holder.log and snaplog events, and check that the database is writable`;
+    case 'failed':
+      return `see ${ipcFolder}/holder.log and snaplog events; the snapshot is marked failed and the next freeze starts afresh`;
+    default:
+      return undefined;
+  }
+}
+
 export interface ThawResult {
   outcome: ThawOutcome;
   snapshotId?: string;

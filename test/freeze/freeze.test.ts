@@ -198,6 +198,7 @@ describe('freeze timeout on a real MariaDB', () => {
       const thaw = await snaplog(['thaw', '--config', setup.configPath]);
       expect(thaw.code).toBe(1);
       expect(thaw.stderr).toMatch(/not application-consistent/);
+      expect(thaw.stderr).toMatch(/HINT: this snapshot cannot anchor a point-in-time restore/);
       expect((await snapshotRecord(setup, snapshotId)).status).toBe('timed-out');
     } finally {
       await server.kill();
