@@ -23,7 +23,7 @@ export interface ArchivedLog {
   metadataError?: string;
 }
 
-const METADATA_READ_BATCH = 32;
+const METADATA_READ_BATCH = 128;
 const REMOVE_FORGED = 'run snaplog verify; remove the entry if snaplog did not write it';
 
 /** What a scan of one folder of the archive found: the entries that can be used, and those that are refused. */
@@ -148,29 +148,40 @@ export class Archive {
       else entry(kind.name).dataEntry = found.name;
     }
     // Metadata files are written once and never changed: read each once per process, a few at a time.
-    for (let i = 0; i < metadataFiles.length; i += METADATA_READ_BATCH) {
-      await Promise.all(
-        metadataFiles.slice(i, i + METADATA_READ_BATCH).map(async (file) => {
-          const stem = classifyLogEntry(file)!.name;
-          const key = `${systemId}/${file}`;
-          const cached = this.metadataCache.get(key);
-          if (cached) return void (entry(stem).metadata = cached);
-          let metadata: LogMetadata;
-          try {
-            metadata = parseLogMetadata((await this.storage.readFile(`${dir}/${file}`)).toString('utf8'), file);
-          } catch (error) {
-            entry(stem).metadataError = (error as Error).message;
-            return;
-          }
-          const problem = logMetadataProblem(metadata, stem);
-          if (problem) return void rejected.push({ file: `${dir}/${file}`, problem: `forged or foreign metadata: ${problem}; ignored` });
-          this.metadataCache.set(key, metadata);
-          entry(stem).metadata = metadata;
-        }),
-      );
+    const uncached = metadataFiles.filter((file) => {
+      const cached = this.metadataCache.get(`${systemId}/${file}`);
+      if (cached) entry(classifyLogEntry(file)!.name).metadata = cached;
+      return !cached;
+    });
+    for (let i = 0; i < uncached.length; i += METADATA_READ_BATCH) {
+      const batch = uncached.slice(i, i + METADATA_READ_BATCH);
+      const contents = await this.readBatch(dir, batch);
+      batch.forEach((file, j) => {
+        const stem = classifyLogEntry(file)!.name;
+        const key = `${systemId}/${file}`;
+        let metadata: LogMetadata;
+        try {
+          const content = contents[j]!;
+          if (content instanceof Error) throw content;
+          metadata = parseLogMetadata(content.toString('utf8'), file);
+        } catch (error) {
+          entry(stem).metadataError = (error as Error).message;
+          return;
+        }
+        const problem = logMetadataProblem(metadata, stem);
+        if (problem) return void rejected.push({ file: `${dir}/${file}`, problem: `forged or foreign metadata: ${problem}; ignored` });
+        this.metadataCache.set(key, metadata);
+        entry(stem).metadata = metadata;
+      });
     }
     const found = [...byName.values()].sort((a, b) => (a.metadata?.sequence ?? 0) - (b.metadata?.sequence ?? 0) || a.name.localeCompare(b.name));
     return { found, rejected: rejected.sort((a, b) => a.file.localeCompare(b.file)) };
+  }
+
+  /** Files of one folder: in one pass when the driver can, else one read each (errors kept per file). */
+  private async readBatch(dir: string, files: string[]): Promise<(Buffer | Error)[]> {
+    if (this.storage.readFilesIn) return this.storage.readFilesIn(dir, files);
+    return Promise.all(files.map((file) => this.storage.readFile(`${dir}/${file}`).catch((error: unknown) => (error instanceof Error ? error : new Error(String(error))))));
   }
 
   async readLogMetadata(systemId: string, name: string): Promise<LogMetadata | undefined> {

@@ -188,6 +188,31 @@ export class PosixDriver implements StorageDriver {
     return (await this.entries(dir)).map((entry) => entry.name);
   }
 
+  async readFilesIn(dirPath: string, names: string[]): Promise<(Buffer | Error)[]> {
+    const dir = await this.openDir(archivePathSegments(dirPath));
+    try {
+      return await Promise.all(
+        names.map(async (name): Promise<Buffer | Error> => {
+          const path = `${dirPath}/${name}`;
+          try {
+            archivePathSegments(path);
+            const handle = await open(at(dir, name), READ_FLAGS).catch(async (error: unknown) => Promise.reject(await this.refusal(dir, name, path, error)));
+            try {
+              if (!(await handle.stat()).isFile()) return new UnsafeArchivePathError(path, 'is not a regular file');
+              return await handle.readFile();
+            } finally {
+              await handle.close().catch(() => undefined);
+            }
+          } catch (error) {
+            return error instanceof Error ? error : new Error(String(error));
+          }
+        }),
+      );
+    } finally {
+      await dir.close().catch(() => undefined);
+    }
+  }
+
   async readFile(path: string): Promise<Buffer> {
     const handle = await this.openFile(path);
     try {

@@ -23,6 +23,11 @@ export interface StorageDriver {
   /** The folder's entries with what each one is (a missing folder has none). */
   entries(dir: string): Promise<StoredEntry[]>;
   readFile(path: string): Promise<Buffer>;
+  /**
+   * Optional: several files of one folder, each its bytes or the error reading it (the folder is resolved
+   * once; with thousands of metadata files that is most of the cost).
+   */
+  readFilesIn?(dir: string, names: string[]): Promise<(Buffer | Error)[]>;
   /** The file's bytes, or those from `start` up to `end` (exclusive) when given. */
   openRead(path: string, range?: { start: number; end: number }): Readable;
   /** Writes the chunks to a temp name, makes them durable, then publishes them under `path` unless it exists. */
