@@ -1,9 +1,10 @@
 import { Command } from 'commander';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { existsSync, realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { SnaplogError } from '../errors.js';
+import { writeFileAtomic } from '../safe-files.js';
 import { shipServiceUnit, startsDatabaseTools } from '../service/unit.js';
 import { withConfigOption, configPathOf } from './common.js';
 import { loadContext } from './context.js';
@@ -41,8 +42,7 @@ export function serviceCommand(): Command {
           throw new SnaplogError(`${target} exists and was not written by snaplog`, { hint: 'move it aside or pass --force' });
         }
         await mkdir(dirname(target), { recursive: true });
-        await writeFile(`${target}.tmp`, unit, { mode: 0o644 });
-        await rename(`${target}.tmp`, target);
+        await writeFileAtomic(target, unit, { mode: 0o644 });
         process.stdout.write(`wrote ${target}\nthen: systemctl daemon-reload && systemctl enable --now snaplog-ship\n`);
       }),
   );

@@ -89,7 +89,7 @@ export class EventChannel {
 export async function ensurePrivateFolder(folder: string): Promise<void> {
   await mkdir(folder, { recursive: true, mode: 0o700 });
   const info = await checkIpcFolder(folder);
-  if (info && (info.mode & 0o077) !== 0) await chmod(folder, 0o700);
+  if (info && (info.mode & 0o077) !== 0) await chmod(folder, 0o700); // trusted: checkIpcFolder proved it a real folder of ours
 }
 
 /** The ipc folder's lstat when it is a real folder owned by snaplog's user; undefined when missing; else an error saying what to do. */
