@@ -186,7 +186,7 @@ export async function runDemo(options: DemoOptions): Promise<void> {
       await connection.end().catch(() => undefined);
     }
     const reportPath = resolve('snaplog-report.html');
-    options.say('10. snaplog report: the restore windows at a glance');
+    options.say('11. snaplog report: the restore windows at a glance');
     expectOk('report', await run(['report', '--out', reportPath]));
     options.say(`done. The archive stays in ${archivePath} (system ${systemId}); open ${reportPath} in a browser. Run snaplog demo again any time: each run is a new system in it.`);
   } finally {
