@@ -6,9 +6,8 @@ import { startMariadb, stopAllMariadb, writeSnaplogConfig, makeTempDir, removeDi
 import type { MariadbServer, SnaplogTestSetup } from '../support/mariadb.js';
 import { createMountedImage, loopDevicesUnder, snapshotImage } from '../support/disk-image.js';
 import type { MountedImage } from '../support/disk-image.js';
-import { tableChecksums } from '../support/workload.js';
+import { datadirState, tableChecksums } from '../support/workload.js';
 import { snaplog } from '../support/cli.js';
-import { startPrivateServer } from '../../src/engines/mysql/private-server.js';
 import { lastCheckpointLog, recoverSnapshotDatadir } from '../../src/engines/mysql/recovery.js';
 
 const DATABASES = ['app'];
@@ -33,26 +32,7 @@ async function waitForNextSecond(): Promise<void> {
 }
 
 /** Checksums of the tables in a restored data directory, read through a private server. */
-async function checksumsOf(datadir: string, runDir: string): Promise<{ sums: Record<string, string>; gtid: string }> {
-  const server = await startPrivateServer({ runDir, datadir, args: ['--skip-log-bin', '--skip-slave-start', '--server-id=99'] });
-  try {
-    const query = async <T>(sql: string, values: unknown[] = []): Promise<T[]> => {
-      const mysql = (await import('mysql2/promise')).default;
-      const connection = await mysql.createConnection({ socketPath: server.socket, user: 'root', supportBigNumbers: true, bigNumberStrings: true });
-      try {
-        const [rows] = await connection.query(sql, values);
-        return rows as T[];
-      } finally {
-        await connection.end();
-      }
-    };
-    const sums = await tableChecksums({ query } as never, DATABASES);
-    const [{ pos }] = await query<{ pos: string }>('SELECT @@gtid_slave_pos AS pos');
-    return { sums, gtid: pos };
-  } finally {
-    await server.stop();
-  }
-}
+const checksumsOf = (datadir: string, runDir: string) => datadirState(datadir, runDir, DATABASES);
 
 describe('point-in-time restore end to end: real MariaDB on a loop-mounted ext4 image', () => {
   let disk: MountedImage;

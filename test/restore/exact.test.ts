@@ -7,10 +7,9 @@ import { startMariadb, stopAllMariadb, writeSnaplogConfig, makeTempDir, removeDi
 import type { MariadbServer, SnaplogTestSetup } from '../support/mariadb.js';
 import { createMountedImage } from '../support/disk-image.js';
 import type { MountedImage } from '../support/disk-image.js';
-import { tableChecksums } from '../support/workload.js';
+import { datadirState, tableChecksums } from '../support/workload.js';
 import { snaplog, SNAPLOG_BIN } from '../support/cli.js';
 import type { CliResult } from '../support/cli.js';
-import { startPrivateServer } from '../../src/engines/mysql/private-server.js';
 import { holdersOf } from '../../src/restore/preflight.js';
 
 const DATABASES = ['app'];
@@ -26,25 +25,7 @@ async function stateOf(server: MariadbServer): Promise<State> {
 }
 
 /** Checksums of the tables in a restored data directory, read through a private server. */
-async function checksumsOf(datadir: string, runDir: string): Promise<State> {
-  const server = await startPrivateServer({ runDir, datadir, args: ['--skip-log-bin', '--skip-slave-start', '--server-id=99'] });
-  try {
-    const mysql = (await import('mysql2/promise')).default;
-    const query = async <T>(sql: string, values: unknown[] = []): Promise<T[]> => {
-      const connection = await mysql.createConnection({ socketPath: server.socket, user: 'root', supportBigNumbers: true, bigNumberStrings: true });
-      try {
-        return (await connection.query(sql, values))[0] as T[];
-      } finally {
-        await connection.end();
-      }
-    };
-    const sums = await tableChecksums({ query } as never, DATABASES);
-    const [{ pos }] = await query<{ pos: string }>('SELECT @@gtid_slave_pos AS pos');
-    return { sums, gtid: pos };
-  } finally {
-    await server.stop();
-  }
-}
+const checksumsOf = (datadir: string, runDir: string): Promise<State> => datadirState(datadir, runDir, DATABASES);
 
 /** A copy of the frozen file system, taken between fsfreeze -f and -u: what a VM snapshot holds. */
 function copyFrozen(mount: string, destination: string): void {

@@ -7,9 +7,8 @@ import { startMariadb, stopAllMariadb, writeSnaplogConfig, makeTempDir, removeDi
 import type { MariadbServer, SnaplogTestSetup } from '../support/mariadb.js';
 import { createMountedImage, loopDevicesUnder, snapshotImage } from '../support/disk-image.js';
 import type { MountedImage } from '../support/disk-image.js';
-import { tableChecksums } from '../support/workload.js';
+import { datadirState, tableChecksums } from '../support/workload.js';
 import { snaplog } from '../support/cli.js';
-import { startPrivateServer } from '../../src/engines/mysql/private-server.js';
 import { localIso } from '../../src/restore/time-text.js';
 
 /**
@@ -29,22 +28,10 @@ interface State {
 
 const sortedPosition = (pos: string) => pos.split(',').map((part) => part.trim()).filter(Boolean).sort().join(',');
 
+/** Checksums of the tables in a restored data directory and its @@gtid_slave_pos, read through a private server. */
 async function checksumsOf(datadir: string, runDir: string): Promise<{ sums: Record<string, string>; pos: string }> {
-  const server = await startPrivateServer({ runDir, datadir, args: ['--skip-log-bin', '--skip-slave-start', '--server-id=99'] });
-  try {
-    const mysql = (await import('mysql2/promise')).default;
-    const connection = await mysql.createConnection({ socketPath: server.socket, user: 'root', supportBigNumbers: true, bigNumberStrings: true });
-    try {
-      const query = async <T>(sql: string, values: unknown[] = []): Promise<T[]> => (await connection.query(sql, values))[0] as T[];
-      const sums = await tableChecksums({ query } as never, DATABASES);
-      const [{ pos }] = await query<{ pos: string }>('SELECT @@gtid_slave_pos AS pos');
-      return { sums, pos };
-    } finally {
-      await connection.end();
-    }
-  } finally {
-    await server.stop();
-  }
+  const { sums, gtid } = await datadirState(datadir, runDir, DATABASES);
+  return { sums, pos: gtid };
 }
 
 describe('GTID targets with two domains interleaved: real MariaDB, restored exactly', () => {

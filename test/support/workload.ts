@@ -35,3 +35,26 @@ export async function tableChecksums(server: Pick<MariadbServer, 'query'>, datab
   }
   return sums;
 }
+
+/**
+ * The tables' checksums and @@gtid_slave_pos of a restored data directory, read through a private server
+ * started on it (no binlog, no replication start) and stopped again.
+ */
+export async function datadirState(datadir: string, runDir: string, databases: string[]): Promise<{ sums: Record<string, string>; gtid: string }> {
+  const { startPrivateServer } = await import('../../src/engines/mysql/private-server.js');
+  const mysql = (await import('mysql2/promise')).default;
+  const server = await startPrivateServer({ runDir, datadir, args: ['--skip-log-bin', '--skip-slave-start', '--server-id=99'] });
+  try {
+    const connection = await mysql.createConnection({ socketPath: server.socket, user: 'root', supportBigNumbers: true, bigNumberStrings: true });
+    try {
+      const query = async <T>(sql: string, values: unknown[] = []): Promise<T[]> => (await connection.query(sql, values))[0] as T[];
+      const sums = await tableChecksums({ query: query as MariadbServer['query'] }, databases);
+      const [{ pos }] = await query<{ pos: string }>('SELECT @@gtid_slave_pos AS pos');
+      return { sums, gtid: pos ?? '' };
+    } finally {
+      await connection.end();
+    }
+  } finally {
+    await server.stop();
+  }
+}
