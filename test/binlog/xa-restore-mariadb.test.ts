@@ -5,7 +5,7 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { makeTempDir, removeDirs, startMariadb, stopAllMariadb, writeSnaplogConfig } from '../support/mariadb.js';
 import type { MariadbServer, SnaplogTestSetup } from '../support/mariadb.js';
-import { createMountedImage, loopDevicesUnder, snapshotImage } from '../support/disk-image.js';
+import { createMountedImage, loopDevicesUnder, snapshotImage, datadirOfSnapshotImage } from '../support/disk-image.js';
 import type { MountedImage } from '../support/disk-image.js';
 import { snaplog } from '../support/cli.js';
 import { startPrivateServer } from '../../src/engines/mysql/private-server.js';
@@ -77,12 +77,7 @@ describe.skipIf(!haveServer)('restore between XA PREPARE and XA COMMIT on a real
     expect(ship.code, ship.stderr).toBe(0);
     await server.stop();
 
-    const mount = join(work, 'snapshot-mnt');
-    const attach = await snaplog(['attach', '--image', snapshotCopy, '--mount', mount, '--json', '--config', setup.configPath]);
-    expect(attach.code, attach.stderr).toBe(0);
-    snapshotDatadir = join(work, 'snapshot-datadir');
-    execFileSync('cp', ['-a', JSON.parse(attach.stdout).datadirs[0].datadir, snapshotDatadir]);
-    expect((await snaplog(['detach', '--mount', mount])).code).toBe(0);
+    snapshotDatadir = await datadirOfSnapshotImage(snapshotCopy, work, setup.configPath);
   }, 240_000);
 
   afterAll(async () => {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { Connection } from 'mysql2/promise';
 import { startMariadb, stopAllMariadb, writeSnaplogConfig, makeTempDir, removeDirs } from '../support/mariadb.js';
 import type { MariadbServer, SnaplogTestSetup } from '../support/mariadb.js';
-import { createMountedImage, loopDevicesUnder, snapshotImage } from '../support/disk-image.js';
+import { createMountedImage, loopDevicesUnder, snapshotImage, datadirOfSnapshotImage } from '../support/disk-image.js';
 import type { MountedImage } from '../support/disk-image.js';
 import { datadirState, tableChecksums } from '../support/workload.js';
 import { snaplog } from '../support/cli.js';
@@ -112,12 +112,7 @@ describe('GTID targets with two domains interleaved: real MariaDB, restored exac
     await server.stop();
 
     // One attach of the snapshot image; each restore gets its own plain copy of the data directory.
-    const mount = join(work, 'snapshot-mnt');
-    const attach = await snaplog(['attach', '--image', snapshotCopy, '--mount', mount, '--json', '--config', setup.configPath]);
-    expect(attach.code).toBe(0);
-    snapshotDatadir = join(work, 'snapshot-datadir');
-    execFileSync('cp', ['-a', JSON.parse(attach.stdout).datadirs[0].datadir, snapshotDatadir]);
-    expect((await snaplog(['detach', '--mount', mount])).code).toBe(0);
+    snapshotDatadir = await datadirOfSnapshotImage(snapshotCopy, work, setup.configPath);
   }, 240_000);
 
   afterAll(async () => {
