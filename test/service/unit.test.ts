@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { chmod, chown, lstat, mkdir, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { chmod, chown, copyFile, lstat, mkdir, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { makeTempDir, removeDirs, writeSnaplogConfig } from '../support/mariadb.js';
@@ -84,7 +84,11 @@ describe('the ship service with [workload] linux_user (a fake `iris` instance: n
     await writeFile(statePath, JSON.stringify({ journalDir, current: '20261122.003' }));
     await chmod(statePath, 0o666);
     await mkdir(join(dir, 'bin'));
-    await writeFile(join(dir, 'bin', 'iris'), `#!${process.execPath}\nimport(${JSON.stringify(FAKE)});\n`, { mode: 0o755 });
+    // The fake runs as nobody: a copy in this test's folder, wherever the checkout lives (a 0700 clone folder is not nobody's to read).
+    const fakeCopy = join(dir, 'bin', 'fake-iris.mjs');
+    await copyFile(FAKE, fakeCopy);
+    await chmod(fakeCopy, 0o644);
+    await writeFile(join(dir, 'bin', 'iris'), `#!${process.execPath}\nimport(${JSON.stringify(fakeCopy)});\n`, { mode: 0o755 });
     ipcFolder = join(dir, 'ipc');
     archivePath = join(dir, 'archive');
     configPath = join(dir, 'snaplog.conf');
