@@ -41,7 +41,11 @@ export async function binlogInUse(path: string): Promise<boolean> {
 }
 
 export interface SettleOptions {
-  /** How long to wait for the flag to clear; MariaDB clears it within milliseconds of indexing the successor. */
+  /**
+   * How long to wait for the flag to clear. MariaDB clears it within milliseconds of indexing the successor on
+   * an idle machine, but seconds can pass on a loaded one; a log still flagged after the bound ships as
+   * crash-closed and is replaced by the clean file on a later round, so the bound only trades a wait for a re-copy.
+   */
   boundMs?: number;
   pollMs?: number;
 }
@@ -51,7 +55,7 @@ export interface SettleOptions {
  * wait for the flag, bounded. Still set after the bound: the server died with this binlog open.
  */
 export async function settleBinlogClose(path: string, options: SettleOptions = {}): Promise<CloseState> {
-  const deadline = Date.now() + (options.boundMs ?? 500);
+  const deadline = Date.now() + (options.boundMs ?? 3_000);
   const pollMs = options.pollMs ?? 5;
   for (;;) {
     if (!(await binlogInUse(path))) return 'clean';
