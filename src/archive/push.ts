@@ -7,6 +7,7 @@ import { compressChunks } from './compression.js';
 import { compressionSuffix, logDataPath, logMetadataPath, logsDir } from './layout.js';
 import type { Compression } from './layout.js';
 import type { LogFacts, LogMetadata, LogObserver } from './metadata.js';
+import { storageOf } from './archive.js';
 import type { Archive } from './archive.js';
 import type { CloseMarker } from '../engines/types.js';
 import { readSourceFile } from '../engines/source-file.js';
@@ -59,7 +60,7 @@ const READ_ONLY: SourcePassOptions = { heldByConsumer: 0 };
 
 /** Chunks are handed straight to the driver only uncompressed: then the driver says how many it holds on to. */
 function passOptions(archive: Archive, compression: Compression, options: PushOptions = {}): SourcePassOptions {
-  const held = compression === 'none' ? archive.storage.heldChunks : undefined;
+  const held = compression === 'none' ? storageOf(archive).heldChunks : undefined;
   return { hashing: options.hashing ?? 'auto', ...(held === undefined ? {} : { heldByConsumer: held }) };
 }
 
@@ -93,7 +94,7 @@ function buildMetadata(request: PushRequest, digest: Digest, facts: LogFacts, st
 }
 
 async function writeMetadata(archive: Archive, request: PushRequest, metadata: LogMetadata): Promise<void> {
-  await archive.storage.createFile(logMetadataPath(request.systemId, request.name), `${JSON.stringify(metadata, null, 2)}\n`);
+  await storageOf(archive).createFile(logMetadataPath(request.systemId, request.name), `${JSON.stringify(metadata, null, 2)}\n`);
 }
 
 /**
@@ -111,13 +112,13 @@ export async function pushLog(archive: Archive, request: PushRequest, options: P
   const dataPath = logDataPath(request.systemId, request.name, request.compression);
   let outcome: 'created' | 'exists';
   try {
-    await archive.storage.ensureDir(logsDir(request.systemId));
-    outcome = await archive.storage.createFromStream(dataPath, compressChunks(pass.chunks(), request.compression));
+    await storageOf(archive).ensureDir(logsDir(request.systemId));
+    outcome = await storageOf(archive).createFromStream(dataPath, compressChunks(pass.chunks(), request.compression));
   } catch (error) {
     throw classifyWriteError(archive.location, error);
   }
   if (outcome === 'exists') return pushLog(archive, request, options);
-  const stored = await archive.storage.stat(dataPath);
+  const stored = await storageOf(archive).stat(dataPath);
   const metadata = buildMetadata(request, pass.digest(), pass.facts(), stored?.size ?? 0);
   try {
     await writeMetadata(archive, request, metadata);
@@ -169,11 +170,11 @@ async function replaceWithClosedCopy(archive: Archive, request: PushRequest, arc
     }
   };
   try {
-    await archive.storage.replaceFromStream(dataPath, compressChunks(checked(pass.chunks()), archived.compression));
+    await storageOf(archive).replaceFromStream(dataPath, compressChunks(checked(pass.chunks()), archived.compression));
   } catch (error) {
     throw classifyWriteError(archive.location, error);
   }
-  const stored = await archive.storage.stat(dataPath);
+  const stored = await storageOf(archive).stat(dataPath);
   const built = buildMetadata({ ...request, compression: archived.compression }, pass.digest(), pass.facts(), stored?.size ?? 0);
   const metadata: LogMetadata = { ...built, replaced: replacedRecord(archived) };
   await replaceMetadata(archive, request, metadata);
@@ -202,7 +203,7 @@ function replacedRecord(archived: LogMetadata): NonNullable<LogMetadata['replace
 
 async function replaceMetadata(archive: Archive, request: PushRequest, metadata: LogMetadata): Promise<void> {
   try {
-    await archive.storage.replaceFile(logMetadataPath(request.systemId, request.name), `${JSON.stringify(metadata, null, 2)}\n`);
+    await storageOf(archive).replaceFile(logMetadataPath(request.systemId, request.name), `${JSON.stringify(metadata, null, 2)}\n`);
   } catch (error) {
     throw classifyWriteError(archive.location, error);
   }
@@ -216,7 +217,7 @@ async function repairMetadata(archive: Archive, request: PushRequest, dataEntry:
   const compression: Compression = dataEntry.endsWith('.gz') ? 'gzip' : dataEntry.endsWith('.zst') ? 'zstd' : 'none';
   const source = await new SourcePass(request.sourcePath, undefined, READ_ONLY).drain();
   const archived = await digestOf(archive.openLog(request.systemId, { storedName: dataEntry, compression }));
-  const stored = await archive.storage.stat(`${logsDir(request.systemId)}/${dataEntry}`);
+  const stored = await storageOf(archive).stat(`${logsDir(request.systemId)}/${dataEntry}`);
   if (archived.digest.sha256 !== source.digest.sha256) {
     const detail = `archived data without metadata has sha256 ${archived.digest.sha256.slice(0, 12)}…, source ${source.digest.sha256.slice(0, 12)}…`;
     if (!request.closeMarker) throw new ArchiveDuplicateError(request.name, detail);

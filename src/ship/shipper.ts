@@ -1,9 +1,7 @@
 import { dirname } from 'node:path';
 import PQueue from 'p-queue';
-import type { Archive } from '../archive/archive.js';
+import type { Archive, Compression } from '../archive/archive.js';
 import { ArchiveDuplicateError } from '../archive/errors.js';
-import { logsDir, partialDir, partialPath } from '../archive/layout.js';
-import type { Compression } from '../archive/layout.js';
 import type { LogMetadata } from '../archive/metadata.js';
 import { headDigest, pushLog } from '../archive/push.js';
 import type { EventChannel } from '../events/channel.js';
@@ -50,7 +48,7 @@ export class Shipper {
     await this.archive.assertMounted();
     const systemId = await this.engine.systemId();
     if (!this.tempsCleaned) {
-      const removed = await this.archive.storage.removeAbandonedTemps(logsDir(systemId));
+      const removed = await this.archive.removeAbandonedTemps(systemId);
       if (removed.length) await this.events.emit('abandoned-temps-removed', 'info', { systemId, files: removed });
       this.tempsCleaned = true;
     }
@@ -133,7 +131,7 @@ export class Shipper {
     if (result.outcome === 'shipped' && isSlowCopy(metadata.size, durationMs)) {
       await this.events.emit('archive-slow', 'warning', { systemId, log: log.name, size: metadata.size, durationMs, mibPerSecond: Number((metadata.size / 1048576 / (durationMs / 1000)).toFixed(2)) });
     }
-    await this.archive.storage.remove(partialPath(systemId, log.name)).catch(() => undefined);
+    await this.archive.removePartialCopy(systemId, log.name).catch(() => undefined);
     return metadata;
   }
 
@@ -205,10 +203,9 @@ export class Shipper {
   /** Copies the open log's bytes so far into partial/ so the recovery point does not wait for rotation. */
   async tailOpenLog(systemId: string, log: SourceLog): Promise<number> {
     await this.archive.assertMounted();
-    await this.archive.storage.ensureDir(partialDir(systemId));
     const size = await sourceFileSize(log.path);
     if (size === 0) return 0;
-    await this.archive.storage.replaceFromStream(partialPath(systemId, log.name), readSourceFile(log.path, { end: size }));
+    await this.archive.writePartialCopy(systemId, log.name, readSourceFile(log.path, { end: size }));
     return size;
   }
 }
