@@ -43,6 +43,13 @@ export interface PushRequest {
 export interface PushOptions {
   /** Where the sha256 of the source is computed (default 'auto': the hashing thread for large logs). */
   hashing?: Hashing;
+  /**
+   * The names (data or metadata) the caller's own listing of the system's logs/ folder held, taken earlier in the same
+   * ship round. A log it did not hold is published at once without listing the folder again (O_EXCL publication
+   * still settles a race with another shipper: then the folder is listed afresh); a log it held is always looked
+   * up afresh. Without it, every push lists the folder.
+   */
+  listed?: ReadonlySet<string>;
 }
 
 /** 'replaced-closed-copy': the archived copy differed only in the close marker and now is the clean one. */
@@ -93,8 +100,14 @@ function buildMetadata(request: PushRequest, digest: Digest, facts: LogFacts, st
   };
 }
 
-async function writeMetadata(archive: Archive, request: PushRequest, metadata: LogMetadata): Promise<void> {
-  await storageOf(archive).createFile(logMetadataPath(request.systemId, request.name), `${JSON.stringify(metadata, null, 2)}\n`);
+async function writeMetadata(archive: Archive, request: PushRequest, metadata: LogMetadata): Promise<'created' | 'exists'> {
+  return storageOf(archive).createFile(logMetadataPath(request.systemId, request.name), `${JSON.stringify(metadata, null, 2)}\n`);
+}
+
+/** The same push, with the folder listed again: what decided a race must not be judged on an earlier listing. */
+function fresh(options: PushOptions): PushOptions {
+  const { listed: _listed, ...rest } = options;
+  return rest;
 }
 
 /**
@@ -104,7 +117,8 @@ async function writeMetadata(archive: Archive, request: PushRequest, metadata: L
  */
 export async function pushLog(archive: Archive, request: PushRequest, options: PushOptions = {}): Promise<PushResult> {
   await archive.assertMounted();
-  const existing = (await archive.listLogs(request.systemId)).find((log) => log.name === request.name);
+  const knownAbsent = options.listed !== undefined && !options.listed.has(request.name);
+  const existing = knownAbsent ? undefined : (await archive.listLogs(request.systemId)).find((log) => log.name === request.name);
   if (existing?.metadata) return compareWithArchived(archive, request, existing.metadata);
   if (existing?.dataEntry) return repairMetadata(archive, request, existing.dataEntry);
 
@@ -117,13 +131,23 @@ export async function pushLog(archive: Archive, request: PushRequest, options: P
   } catch (error) {
     throw classifyWriteError(archive.location, error);
   }
-  if (outcome === 'exists') return pushLog(archive, request, options);
+  if (outcome === 'exists') return pushLog(archive, request, fresh(options));
   const stored = await storageOf(archive).stat(dataPath);
   const metadata = buildMetadata(request, pass.digest(), pass.facts(), stored?.size ?? 0);
+  let written: 'created' | 'exists';
   try {
-    await writeMetadata(archive, request, metadata);
+    written = await writeMetadata(archive, request, metadata);
   } catch (error) {
     throw classifyWriteError(archive.location, error);
+  }
+  if (written === 'exists') {
+    // Another shipper published this log under another compression and won the metadata: the log is its copy.
+    const winner = (await archive.listLogs(request.systemId)).find((log) => log.name === request.name)?.metadata;
+    if (winner) {
+      // The copy this push published is named by no metadata: it goes, so the folder holds one copy of the log.
+      if (winner.storedName !== metadata.storedName) await storageOf(archive).remove(dataPath);
+      return compareWithArchived(archive, request, winner);
+    }
   }
   return { outcome: 'shipped', metadata };
 }

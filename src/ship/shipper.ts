@@ -58,6 +58,8 @@ export class Shipper {
       log.metadata ? [{ name: log.name, sequence: log.metadata.sequence, stream: log.metadata.stream, size: log.metadata.size, headSha256: log.metadata.headSha256, cleanClose: log.metadata.cleanClose }] : [],
     );
     const plan = planRound(source, identities);
+    // pushLog trusts this listing for the names it lacks: one listing of logs/ per round, not one per log.
+    const listed = new Set(archivedLogs.map((log) => log.name));
 
     for (const gap of plan.gaps) await this.reportGap(systemId, gap);
     for (const log of plan.refused) await this.reportRefusal(systemId, log);
@@ -70,7 +72,7 @@ export class Shipper {
       void queue.add(async () => {
         if (failure !== undefined || signal?.aborted) return;
         try {
-          shipped.push(await this.shipOne(systemId, log));
+          shipped.push(await this.shipOne(systemId, log, listed));
         } catch (error) {
           failure ??= error;
         }
@@ -109,11 +111,11 @@ export class Shipper {
     };
   }
 
-  private async shipOne(systemId: string, log: SourceLog): Promise<LogMetadata> {
+  private async shipOne(systemId: string, log: SourceLog, listed: ReadonlySet<string>): Promise<LogMetadata> {
     const started = Date.now();
     // Ship the final file: the server may still be finishing the close (MariaDB clears the in-use flag after indexing the successor).
     const closeState = await this.engine.settleClosedLog?.(log);
-    const result = await pushLog(this.archive, this.pushRequest(systemId, log));
+    const result = await pushLog(this.archive, this.pushRequest(systemId, log), { listed });
     const durationMs = Date.now() - started;
     const { metadata } = result;
     if (isSettled(metadata)) this.confirmed.add(log.name);
