@@ -3,7 +3,7 @@ import { mkdir } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { ArchiveNotMountedError } from './errors.js';
 import { SnaplogError } from '../errors.js';
-import { ARCHIVE_MARKER, classifyLogEntry, logMetadataPath, logsDir, snapshotPath, snapshotsDir, storedLogPath } from './layout.js';
+import { ARCHIVE_MARKER, classifyLogEntry, logMetadataPath, logsDir, partialDir, partialPath, snapshotPath, snapshotsDir, storedLogPath } from './layout.js';
 import { logMetadataProblem, snapshotRecordProblem } from './entry-rules.js';
 import type { RejectedEntry } from './entry-rules.js';
 import { isArchiveName, printableName } from './names.js';
@@ -14,6 +14,8 @@ import { PosixDriver } from './posix-driver.js';
 import type { StorageDriver } from './storage.js';
 import { parseSnapshotRecord } from './snapshot-record.js';
 import type { SnapshotRecord } from './snapshot-record.js';
+
+export type { Compression } from './layout.js';
 
 /** An archived log as found on storage: metadata may be missing when a run died between data and metadata. */
 export interface ArchivedLog {
@@ -38,7 +40,7 @@ export class Archive {
   /** Told once per refused entry (forged, foreign, unreadable, a link): the CLI prints it as a warning. */
   onRejected: ((entry: RejectedEntry) => void) | undefined;
 
-  private constructor(readonly storage: StorageDriver) {}
+  private constructor(private readonly storage: StorageDriver) {}
 
   /** Opens the archive and checks its marker; nothing is read or written where the marker is missing. */
   static async open(path: string): Promise<Archive> {
@@ -184,6 +186,41 @@ export class Archive {
     return Promise.all(files.map((file) => this.storage.readFile(`${dir}/${file}`).catch((error: unknown) => (error instanceof Error ? error : new Error(String(error))))));
   }
 
+  /** The metadata of every archived log that has usable metadata, in sequence order (what plan, restore and find chain). */
+  async listLogMetadata(systemId: string): Promise<LogMetadata[]> {
+    return (await this.listLogs(systemId)).flatMap((log) => (log.metadata ? [log.metadata] : []));
+  }
+
+  /** Removes an archived log: its metadata first (a log without metadata is re-checked, never trusted), then its data. */
+  async removeLog(systemId: string, log: Pick<LogMetadata, 'name' | 'storedName' | 'compression'>): Promise<void> {
+    await this.storage.remove(logMetadataPath(systemId, log.name));
+    await this.storage.remove(storedLogPath(systemId, log.storedName, log.compression));
+  }
+
+  /** Removes temp files that a writer killed mid-copy left in the system's logs/ folder; returns their names. */
+  async removeAbandonedTemps(systemId: string): Promise<string[]> {
+    return this.storage.removeAbandonedTemps(logsDir(systemId));
+  }
+
+  /**
+   * Replaces the copy of the open log `name` in partial/ (what the shipper tails so the recovery point does
+   * not wait for rotation) with `chunks`, atomically.
+   */
+  async writePartialCopy(systemId: string, name: string, chunks: AsyncIterable<Buffer>): Promise<void> {
+    await this.storage.ensureDir(partialDir(systemId));
+    await this.storage.replaceFromStream(partialPath(systemId, name), chunks);
+  }
+
+  /** Removes the partial/ copy of `name` (once the closed log is archived); a missing copy is not an error. */
+  async removePartialCopy(systemId: string, name: string): Promise<void> {
+    await this.storage.remove(partialPath(systemId, name));
+  }
+
+  /** Free space where the archive is stored; undefined when the driver cannot tell. */
+  async freeBytes(): Promise<number | undefined> {
+    return this.storage.freeBytes();
+  }
+
   async readLogMetadata(systemId: string, name: string): Promise<LogMetadata | undefined> {
     const path = logMetadataPath(systemId, name);
     if (!(await this.storage.stat(path))) return undefined;
@@ -218,6 +255,11 @@ export class Archive {
     return record;
   }
 
+  /** Removes a snapshot record; a missing record is not an error. */
+  async removeSnapshot(systemId: string, id: string): Promise<void> {
+    await this.storage.remove(snapshotPath(systemId, id));
+  }
+
   async listSnapshots(systemId: string): Promise<SnapshotRecord[]> {
     const scan = await this.scanSnapshots(systemId);
     this.reject(scan.rejected);
@@ -249,6 +291,14 @@ export class Archive {
     const found = records.filter((record): record is SnapshotRecord => record !== undefined).sort((a, b) => a.time.localeCompare(b.time));
     return { found, rejected: rejected.sort((a, b) => a.file.localeCompare(b.file)) };
   }
+}
+
+/**
+ * The driver behind an archive, for the writers inside src/archive/ (push.ts) only: everything else goes through
+ * Archive's methods, which build every path with layout.ts (test/archive/boundary.test.ts keeps it so).
+ */
+export function storageOf(archive: Archive): StorageDriver {
+  return archive['storage'];
 }
 
 function describeKind(kind: 'file' | 'dir' | 'symlink' | 'other'): string {

@@ -12,7 +12,7 @@ export function archiveLocation(config: SnaplogConfig): string {
 }
 
 /** The storage driver the config names: a folder, or an Azure Blob container with its credential file. */
-export async function configuredDriver(config: SnaplogConfig): Promise<StorageDriver> {
+async function configuredDriver(config: SnaplogConfig): Promise<StorageDriver> {
   const { path, url, connectionStringFile, sasTokenFile } = config.archive;
   if (path !== undefined) return new PosixDriver(path);
   if (url === undefined) throw new SnaplogError('no archive configured', { exitCode: 2, hint: 'set [archive] path or url' });

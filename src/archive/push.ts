@@ -7,6 +7,7 @@ import { compressChunks } from './compression.js';
 import { compressionSuffix, logDataPath, logMetadataPath, logsDir } from './layout.js';
 import type { Compression } from './layout.js';
 import type { LogFacts, LogMetadata, LogObserver } from './metadata.js';
+import { storageOf } from './archive.js';
 import type { Archive } from './archive.js';
 import type { CloseMarker } from '../engines/types.js';
 import { readSourceFile } from '../engines/source-file.js';
@@ -42,6 +43,13 @@ export interface PushRequest {
 export interface PushOptions {
   /** Where the sha256 of the source is computed (default 'auto': the hashing thread for large logs). */
   hashing?: Hashing;
+  /**
+   * The names (data or metadata) the caller's own listing of the system's logs/ folder held, taken earlier in the same
+   * ship round. A log it did not hold is published at once without listing the folder again (O_EXCL publication
+   * still settles a race with another shipper: then the folder is listed afresh); a log it held is always looked
+   * up afresh. Without it, every push lists the folder.
+   */
+  listed?: ReadonlySet<string>;
 }
 
 /** 'replaced-closed-copy': the archived copy differed only in the close marker and now is the clean one. */
@@ -59,7 +67,7 @@ const READ_ONLY: SourcePassOptions = { heldByConsumer: 0 };
 
 /** Chunks are handed straight to the driver only uncompressed: then the driver says how many it holds on to. */
 function passOptions(archive: Archive, compression: Compression, options: PushOptions = {}): SourcePassOptions {
-  const held = compression === 'none' ? archive.storage.heldChunks : undefined;
+  const held = compression === 'none' ? storageOf(archive).heldChunks : undefined;
   return { hashing: options.hashing ?? 'auto', ...(held === undefined ? {} : { heldByConsumer: held }) };
 }
 
@@ -92,8 +100,14 @@ function buildMetadata(request: PushRequest, digest: Digest, facts: LogFacts, st
   };
 }
 
-async function writeMetadata(archive: Archive, request: PushRequest, metadata: LogMetadata): Promise<void> {
-  await archive.storage.createFile(logMetadataPath(request.systemId, request.name), `${JSON.stringify(metadata, null, 2)}\n`);
+async function writeMetadata(archive: Archive, request: PushRequest, metadata: LogMetadata): Promise<'created' | 'exists'> {
+  return storageOf(archive).createFile(logMetadataPath(request.systemId, request.name), `${JSON.stringify(metadata, null, 2)}\n`);
+}
+
+/** The same push, with the folder listed again: what decided a race must not be judged on an earlier listing. */
+function fresh(options: PushOptions): PushOptions {
+  const { listed: _listed, ...rest } = options;
+  return rest;
 }
 
 /**
@@ -103,7 +117,8 @@ async function writeMetadata(archive: Archive, request: PushRequest, metadata: L
  */
 export async function pushLog(archive: Archive, request: PushRequest, options: PushOptions = {}): Promise<PushResult> {
   await archive.assertMounted();
-  const existing = (await archive.listLogs(request.systemId)).find((log) => log.name === request.name);
+  const knownAbsent = options.listed !== undefined && !options.listed.has(request.name);
+  const existing = knownAbsent ? undefined : (await archive.listLogs(request.systemId)).find((log) => log.name === request.name);
   if (existing?.metadata) return compareWithArchived(archive, request, existing.metadata);
   if (existing?.dataEntry) return repairMetadata(archive, request, existing.dataEntry);
 
@@ -111,18 +126,28 @@ export async function pushLog(archive: Archive, request: PushRequest, options: P
   const dataPath = logDataPath(request.systemId, request.name, request.compression);
   let outcome: 'created' | 'exists';
   try {
-    await archive.storage.ensureDir(logsDir(request.systemId));
-    outcome = await archive.storage.createFromStream(dataPath, compressChunks(pass.chunks(), request.compression));
+    await storageOf(archive).ensureDir(logsDir(request.systemId));
+    outcome = await storageOf(archive).createFromStream(dataPath, compressChunks(pass.chunks(), request.compression));
   } catch (error) {
     throw classifyWriteError(archive.location, error);
   }
-  if (outcome === 'exists') return pushLog(archive, request, options);
-  const stored = await archive.storage.stat(dataPath);
+  if (outcome === 'exists') return pushLog(archive, request, fresh(options));
+  const stored = await storageOf(archive).stat(dataPath);
   const metadata = buildMetadata(request, pass.digest(), pass.facts(), stored?.size ?? 0);
+  let written: 'created' | 'exists';
   try {
-    await writeMetadata(archive, request, metadata);
+    written = await writeMetadata(archive, request, metadata);
   } catch (error) {
     throw classifyWriteError(archive.location, error);
+  }
+  if (written === 'exists') {
+    // Another shipper published this log under another compression and won the metadata: the log is its copy.
+    const winner = (await archive.listLogs(request.systemId)).find((log) => log.name === request.name)?.metadata;
+    if (winner) {
+      // The copy this push published is named by no metadata: it goes, so the folder holds one copy of the log.
+      if (winner.storedName !== metadata.storedName) await storageOf(archive).remove(dataPath);
+      return compareWithArchived(archive, request, winner);
+    }
   }
   return { outcome: 'shipped', metadata };
 }
@@ -169,11 +194,11 @@ async function replaceWithClosedCopy(archive: Archive, request: PushRequest, arc
     }
   };
   try {
-    await archive.storage.replaceFromStream(dataPath, compressChunks(checked(pass.chunks()), archived.compression));
+    await storageOf(archive).replaceFromStream(dataPath, compressChunks(checked(pass.chunks()), archived.compression));
   } catch (error) {
     throw classifyWriteError(archive.location, error);
   }
-  const stored = await archive.storage.stat(dataPath);
+  const stored = await storageOf(archive).stat(dataPath);
   const built = buildMetadata({ ...request, compression: archived.compression }, pass.digest(), pass.facts(), stored?.size ?? 0);
   const metadata: LogMetadata = { ...built, replaced: replacedRecord(archived) };
   await replaceMetadata(archive, request, metadata);
@@ -202,7 +227,7 @@ function replacedRecord(archived: LogMetadata): NonNullable<LogMetadata['replace
 
 async function replaceMetadata(archive: Archive, request: PushRequest, metadata: LogMetadata): Promise<void> {
   try {
-    await archive.storage.replaceFile(logMetadataPath(request.systemId, request.name), `${JSON.stringify(metadata, null, 2)}\n`);
+    await storageOf(archive).replaceFile(logMetadataPath(request.systemId, request.name), `${JSON.stringify(metadata, null, 2)}\n`);
   } catch (error) {
     throw classifyWriteError(archive.location, error);
   }
@@ -216,7 +241,7 @@ async function repairMetadata(archive: Archive, request: PushRequest, dataEntry:
   const compression: Compression = dataEntry.endsWith('.gz') ? 'gzip' : dataEntry.endsWith('.zst') ? 'zstd' : 'none';
   const source = await new SourcePass(request.sourcePath, undefined, READ_ONLY).drain();
   const archived = await digestOf(archive.openLog(request.systemId, { storedName: dataEntry, compression }));
-  const stored = await archive.storage.stat(`${logsDir(request.systemId)}/${dataEntry}`);
+  const stored = await storageOf(archive).stat(`${logsDir(request.systemId)}/${dataEntry}`);
   if (archived.digest.sha256 !== source.digest.sha256) {
     const detail = `archived data without metadata has sha256 ${archived.digest.sha256.slice(0, 12)}…, source ${source.digest.sha256.slice(0, 12)}…`;
     if (!request.closeMarker) throw new ArchiveDuplicateError(request.name, detail);

@@ -109,7 +109,7 @@ export function planCommand(): Command {
       const systemId = await resolveSystemId(archive, config, options.system);
       if (config.workload.name === 'iris' || config.workload.name === 'cache') {
         const { planIrisChain } = await import('../engines/iris/restore.js');
-        const logs = (await archive.listLogs(systemId)).flatMap((log) => (log.metadata ? [log.metadata] : []));
+        const logs = await archive.listLogMetadata(systemId);
         const chain = planIrisChain({ snapshots: await archive.listSnapshots(systemId), logs, target, snapshotId: options.snapshot });
         const summary = {
           snapshot: { id: chain.snapshot.id, time: chain.snapshot.time, position: chain.snapshot.position, status: chain.snapshot.status },
@@ -133,7 +133,7 @@ export function planCommand(): Command {
       if (config.workload.name === 'oracle') {
         if (target.kind !== 'time' && target.kind !== 'latest') throw new UsageError('Oracle plans take --to TIME or --latest (snaplog restore also takes --to-scn)');
         const { planOracleRecovery } = await import('../engines/oracle/restore-plan.js');
-        const logs = (await archive.listLogs(systemId)).flatMap((log) => (log.metadata ? [log.metadata] : []));
+        const logs = await archive.listLogMetadata(systemId);
         const plan = planOracleRecovery({ snapshots: await archive.listSnapshots(systemId), logs, target, snapshotId: options.snapshot });
         const summary = { snapshot: { id: plan.snapshot.id, time: plan.snapshot.time, scn: String(plan.snapshotScn) }, threads: plan.threads, logs: plan.logs.map((log) => ({ name: log.name, size: log.size, sha256: log.sha256, details: log.details })), target: describeTarget(target) };
         if (options.json) printJson(summary);

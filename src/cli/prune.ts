@@ -1,7 +1,6 @@
 import { Command } from 'commander';
 import { UsageError } from '../errors.js';
 import { buildCatalog } from '../archive/catalog.js';
-import { logMetadataPath, snapshotPath, storedLogPath } from '../archive/layout.js';
 import { planPrune } from '../archive/retention.js';
 import { withConfigOption, withJsonOption, printJson } from './common.js';
 import { loadContext, openArchive, resolveSystemId } from './context.js';
@@ -21,12 +20,8 @@ export function pruneCommand(): Command {
       const archived = await archive.listLogs(systemId);
       const plan = planPrune(await archive.listSnapshots(systemId), buildCatalog(archived).logs, keepDays, new Date());
       if (!options.dryRun) {
-        for (const log of plan.removeLogs) {
-          // Metadata first: a log without metadata is re-checked, never trusted.
-          await archive.storage.remove(logMetadataPath(systemId, log.name));
-          await archive.storage.remove(storedLogPath(systemId, log.storedName, log.compression));
-        }
-        for (const snapshot of plan.removeSnapshots) await archive.storage.remove(snapshotPath(systemId, snapshot.id));
+        for (const log of plan.removeLogs) await archive.removeLog(systemId, log);
+        for (const snapshot of plan.removeSnapshots) await archive.removeSnapshot(systemId, snapshot.id);
         await events.emit('prune', 'info', { systemId, logs: plan.removeLogs.length, snapshots: plan.removeSnapshots.length, oldestKept: plan.oldestKept?.id });
       }
       const report = {

@@ -41,7 +41,7 @@ RECOVER AUTOMATIC FROM '<staging>' DATABASE UNTIL TIME … SNAPSHOT TIME … ins
     const { config, events } = context;
     const archive = await openArchive(config);
     const systemId = await resolveSystemId(archive, config, options.system as string | undefined);
-    const logs = (await archive.listLogs(systemId)).flatMap((log) => (log.metadata ? [log.metadata] : []));
+    const logs = await archive.listLogMetadata(systemId);
     const say = (line: string): void => void process.stdout.write(`${line}\n`);
     const open = options.open !== false;
     const requestedStaging = options.staging as string | undefined;

@@ -1,6 +1,6 @@
 import { stat } from 'node:fs/promises';
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
-import type { StorageDriver } from '../archive/storage.js';
+import type { Archive } from '../archive/archive.js';
 import type { SnaplogEvent } from '../events/channel.js';
 import { readFreezeState } from '../freeze/state.js';
 import type { FreezeState } from '../freeze/state.js';
@@ -9,7 +9,7 @@ import { lagBytes } from './listen.js';
 
 export interface ShipMetricsOptions {
   ipcFolder: string;
-  storage: StorageDriver;
+  archive: Pick<Archive, 'freeBytes'>;
   tailing: boolean;
 }
 
@@ -34,7 +34,7 @@ export class ShipMetrics {
 
   constructor(private readonly options: ShipMetricsOptions) {
     collectDefaultMetrics({ register: this.registry, prefix: 'snaplog_process_' });
-    const { ipcFolder, storage } = options;
+    const { ipcFolder, archive } = options;
     const freezeGauge = (name: string, help: string, valueOf: (state: FreezeState | undefined) => number | undefined): void => {
       new Gauge({
         name,
@@ -54,7 +54,7 @@ export class ShipMetrics {
       help: 'Free space of the archive file system (absent when the driver cannot tell)',
       registers: [this.registry],
       async collect() {
-        const free = await storage.freeBytes().catch(() => undefined);
+        const free = await archive.freeBytes().catch(() => undefined);
         if (free !== undefined) this.set(free);
       },
     });

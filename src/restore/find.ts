@@ -30,7 +30,7 @@ export interface FindRequest {
  */
 export async function findStatements(request: FindRequest): Promise<FoundStatement[]> {
   const found: FoundStatement[] = [];
-  const logs = (await request.archive.listLogs(request.systemId)).flatMap((log) => (log.metadata ? [log.metadata] : []));
+  const logs = await request.archive.listLogMetadata(request.systemId);
   for (const log of logs) {
     const first = log.firstEventTime ? Date.parse(log.firstEventTime) / 1000 : undefined;
     const last = log.lastEventTime ? Date.parse(log.lastEventTime) / 1000 : undefined;

@@ -449,7 +449,7 @@ async function fetchRecoveryLogs(request: RestoreRequest, first: FetchedLog, sta
   const head = (await readFile(first.path)).subarray(0, first.from);
   const checkpoint = lastCheckpointLog(head, request.binlogKeys?.reader);
   if (!checkpoint || checkpoint === first.name) return [];
-  const archived = (await request.archive.listLogs(request.systemId)).flatMap((log) => (log.metadata ? [log.metadata] : []));
+  const archived = await request.archive.listLogMetadata(request.systemId);
   const from = archived.find((log) => log.name === checkpoint);
   if (!from) {
     throw new SnaplogError(`crash recovery of the snapshot needs ${checkpoint} (named by the binlog checkpoint in ${first.name}), which is not in the archive`, {

@@ -1,9 +1,7 @@
 import { dirname } from 'node:path';
 import PQueue from 'p-queue';
-import type { Archive } from '../archive/archive.js';
+import type { Archive, Compression } from '../archive/archive.js';
 import { ArchiveDuplicateError } from '../archive/errors.js';
-import { logsDir, partialDir, partialPath } from '../archive/layout.js';
-import type { Compression } from '../archive/layout.js';
 import type { LogMetadata } from '../archive/metadata.js';
 import { headDigest, pushLog } from '../archive/push.js';
 import type { EventChannel } from '../events/channel.js';
@@ -50,7 +48,7 @@ export class Shipper {
     await this.archive.assertMounted();
     const systemId = await this.engine.systemId();
     if (!this.tempsCleaned) {
-      const removed = await this.archive.storage.removeAbandonedTemps(logsDir(systemId));
+      const removed = await this.archive.removeAbandonedTemps(systemId);
       if (removed.length) await this.events.emit('abandoned-temps-removed', 'info', { systemId, files: removed });
       this.tempsCleaned = true;
     }
@@ -60,6 +58,8 @@ export class Shipper {
       log.metadata ? [{ name: log.name, sequence: log.metadata.sequence, stream: log.metadata.stream, size: log.metadata.size, headSha256: log.metadata.headSha256, cleanClose: log.metadata.cleanClose }] : [],
     );
     const plan = planRound(source, identities);
+    // pushLog trusts this listing for the names it lacks: one listing of logs/ per round, not one per log.
+    const listed = new Set(archivedLogs.map((log) => log.name));
 
     for (const gap of plan.gaps) await this.reportGap(systemId, gap);
     for (const log of plan.refused) await this.reportRefusal(systemId, log);
@@ -72,7 +72,7 @@ export class Shipper {
       void queue.add(async () => {
         if (failure !== undefined || signal?.aborted) return;
         try {
-          shipped.push(await this.shipOne(systemId, log));
+          shipped.push(await this.shipOne(systemId, log, listed));
         } catch (error) {
           failure ??= error;
         }
@@ -111,11 +111,11 @@ export class Shipper {
     };
   }
 
-  private async shipOne(systemId: string, log: SourceLog): Promise<LogMetadata> {
+  private async shipOne(systemId: string, log: SourceLog, listed: ReadonlySet<string>): Promise<LogMetadata> {
     const started = Date.now();
     // Ship the final file: the server may still be finishing the close (MariaDB clears the in-use flag after indexing the successor).
     const closeState = await this.engine.settleClosedLog?.(log);
-    const result = await pushLog(this.archive, this.pushRequest(systemId, log));
+    const result = await pushLog(this.archive, this.pushRequest(systemId, log), { listed });
     const durationMs = Date.now() - started;
     const { metadata } = result;
     if (isSettled(metadata)) this.confirmed.add(log.name);
@@ -133,7 +133,7 @@ export class Shipper {
     if (result.outcome === 'shipped' && isSlowCopy(metadata.size, durationMs)) {
       await this.events.emit('archive-slow', 'warning', { systemId, log: log.name, size: metadata.size, durationMs, mibPerSecond: Number((metadata.size / 1048576 / (durationMs / 1000)).toFixed(2)) });
     }
-    await this.archive.storage.remove(partialPath(systemId, log.name)).catch(() => undefined);
+    await this.archive.removePartialCopy(systemId, log.name).catch(() => undefined);
     return metadata;
   }
 
@@ -205,10 +205,9 @@ export class Shipper {
   /** Copies the open log's bytes so far into partial/ so the recovery point does not wait for rotation. */
   async tailOpenLog(systemId: string, log: SourceLog): Promise<number> {
     await this.archive.assertMounted();
-    await this.archive.storage.ensureDir(partialDir(systemId));
     const size = await sourceFileSize(log.path);
     if (size === 0) return 0;
-    await this.archive.storage.replaceFromStream(partialPath(systemId, log.name), readSourceFile(log.path, { end: size }));
+    await this.archive.writePartialCopy(systemId, log.name, readSourceFile(log.path, { end: size }));
     return size;
   }
 }

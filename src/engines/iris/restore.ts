@@ -70,7 +70,7 @@ export function planIrisChain(input: { snapshots: Parameters<typeof planChain>[0
 
 export async function restoreIris(options: IrisRestoreOptions): Promise<IrisRestoreResult> {
   const { archive, systemId, target, say } = options;
-  const archived = (await archive.listLogs(options.systemId)).flatMap((log) => (log.metadata ? [log.metadata] : []));
+  const archived = await archive.listLogMetadata(options.systemId);
   const snapshots = await archive.listSnapshots(systemId);
   const plan = planIrisChain({ snapshots, logs: archived, target, snapshotId: options.snapshotId });
   const gaps = journalGaps(plan.logs.map((log) => log.name));
