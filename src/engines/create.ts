@@ -1,6 +1,6 @@
 import { SnaplogError } from '../errors.js';
 import type { SnaplogConfig } from '../config/index.js';
-import { readMysqlPassword } from '../config/index.js';
+import { readMysqlPassword } from './mysql/config.js';
 import type { FormatChecker } from '../archive/verify.js';
 import type { Engine } from './types.js';
 import { stableSystemId } from '../events/system-id.js';
