@@ -77,7 +77,8 @@ function unknownKeyWarning(sections: Sections, section: string, entry: IniEntry)
   const location = locationOf(entry);
   const lower = entry.key.toLowerCase();
   if (PASSWORD_LIKE_KEYS.includes(lower)) {
-    const where = canonicalKey(sections, section, 'password_file') === undefined ? "the password_file key of the database's section" : `[${section}] password_file`;
+    const ownKey = canonicalKey(sections, section, 'password_file') !== undefined;
+    const where = ownKey ? `[${section}] password_file` : "the password_file key of the database's section";
     return warning(
       location,
       'a password must not be written in the config file; this key is ignored. Put the password alone in a file ' +

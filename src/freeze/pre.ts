@@ -12,7 +12,9 @@ import type { LogPosition } from '../archive/snapshot-record.js';
 import { watchIpcFiles } from './ipc-watch.js';
 import { isServiceShipping, prepareShipOnce, shipThrough } from './ship-through.js';
 import type { PreparedShip } from './ship-through.js';
-import { canJoinFreeze, FREEZE_STATE_FILE, isActive, isHolderProcess, newSnapshotId, readFreezeState, readNestedFreeze, writeFreezeState, writeNestedFreeze } from '../state/freeze-state.js';
+import {
+  canJoinFreeze, FREEZE_STATE_FILE, isActive, isHolderProcess, newSnapshotId, readFreezeState, readNestedFreeze, writeFreezeState, writeNestedFreeze,
+} from '../state/freeze-state.js';
 import type { FreezeState } from '../state/freeze-state.js';
 import { FreezeTimeoutError, freezeBudget, sleep, withDeadline } from './deadline.js';
 import type { FreezeBudget } from './deadline.js';

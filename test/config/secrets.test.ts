@@ -2,12 +2,14 @@ import { execFileSync } from 'node:child_process';
 import { chown, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { parseConfigText, readSecretFile } from '../../src/config/index.js';
+import { parseConfigText as parseWith, readSecretFile } from '../../src/config/index.js';
 import { ENGINE_CONFIG_SECTIONS } from '../../src/engines/config-sections.js';
 import { readMysqlPassword } from '../../src/engines/mysql/config.js';
 import { passwordFromOptionFile } from '../../src/engines/mysql/option-file.js';
 import type { ConfigLocation } from '../../src/errors.js';
 import { asyncConfigErrorOf, tempDir } from './helpers.js';
+
+const parseConfigText = (text: string, file: string) => parseWith(text, file, ENGINE_CONFIG_SECTIONS);
 
 const PASSWORD = 'c0rrect-H0rse#Battery;Staple';
 const CONF = '/etc/snaplog/snaplog.conf';
@@ -104,7 +106,7 @@ describe('passwordFromOptionFile', () => {
 
 describe('readMysqlPassword', () => {
   function config(mysqlLines: string, workloadLines = ''): ReturnType<typeof parseConfigText>['config'] {
-    return parseConfigText(`[workload]\nworkload_name = mariadb\n${workloadLines}\n[mysql]\nsocket = /run/mysqld/mysqld.sock\n${mysqlLines}\n[archive]\npath = /a\n`, CONF, ENGINE_CONFIG_SECTIONS).config;
+    return parseConfigText(`[workload]\nworkload_name = mariadb\n${workloadLines}\n[mysql]\nsocket = /run/mysqld/mysqld.sock\n${mysqlLines}\n[archive]\npath = /a\n`, CONF).config;
   }
 
   it('reads password_file first', async () => {
