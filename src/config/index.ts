@@ -23,7 +23,7 @@ export type {
 export type { IniDocument, IniEntry, IniSection } from './ini.js';
 export type { ConfigLocation } from '../errors.js';
 export { parseIni } from './ini.js';
-export { resolveConfig } from './validate.js';
+export { compact, resolveConfig } from './validate.js';
 export { formatLocation, locationOf, warning } from './location.js';
 export { loadConfig, DEFAULT_CONFIG_PATH, AZURE_WORKLOAD_CONF_PATH } from './load.js';
 export { readSecretFile, checkSecretFile } from './secrets.js';

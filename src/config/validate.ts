@@ -243,7 +243,7 @@ function ownSection<N extends keyof Schema>(context: Context, section: N): Resol
 }
 
 /** Drops undefined-valued properties, so optional fields are absent rather than present-but-undefined. */
-function compact<T extends object>(value: T): T {
+export function compact<T extends object>(value: T): T {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
 }
 
@@ -311,7 +311,7 @@ function resolveEngineSections(context: Context, engineSections: readonly Engine
       for (const key of section.workloadKeys ?? []) claimed.add(key);
       const sectionContext: SectionContext = {
         workload,
-        workloadEntry: (key) => collected.winners.get(id('workload', key)),
+        workloadEntry: (key) => (section.workloadKeys?.includes(key) ? collected.winners.get(id('workload', key)) : undefined),
         headerLocation: (key) => headerLocation(documents, name, key),
         warn: (location, message) => values.warnings.push(warning(location, message)),
         derivedFrom: (key, location) => values.derived.set(id(name, key), location),

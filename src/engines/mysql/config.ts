@@ -8,7 +8,7 @@
  * password_file = /etc/snaplog/mysql.pw   ; 0600; else defaults_file, else Azure's credString
  */
 import { ConfigError } from '../../errors.js';
-import { enumKey, intKey, pathKey, readSecretFile, spec, typedSection, wordKey } from '../../config/index.js';
+import { compact, enumKey, intKey, pathKey, readSecretFile, spec, typedSection, wordKey } from '../../config/index.js';
 import type { SnaplogConfig } from '../../config/index.js';
 import { interpretCredString } from './credstring.js';
 import { passwordFromOptionFile } from './option-file.js';
@@ -72,11 +72,6 @@ export const MYSQL_KEYS = {
   binlog_key_algorithm: enumKey(BINLOG_KEY_ALGORITHMS, { default: 'aes_cbc' }),
   server_id: intKey({ min: 1, max: 4294967295 }, 'a whole number', '4242'),
 } as const;
-
-/** Drops undefined-valued properties, so optional fields are absent rather than present-but-undefined. */
-function compact<T extends object>(value: T): T {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
-}
 
 export const MYSQL_SECTION = typedSection({
   name: 'mysql',
