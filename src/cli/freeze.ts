@@ -2,7 +2,7 @@ import { Command } from 'commander';
 import { fileURLToPath } from 'node:url';
 import { spawn } from 'node:child_process';
 import { thaw, thawHint } from '../freeze/post.js';
-import { decideNestedThaw, isHolderProcess, readFreezeState, readNestedFreeze, writeNestedFreeze } from '../freeze/state.js';
+import { decideNestedThaw, isHolderProcess, readFreezeState, readNestedFreeze, writeNestedFreeze } from '../state/freeze-state.js';
 import { EventChannel } from '../events/channel.js';
 import { UsageError } from '../errors.js';
 import { agentSettingsRoot, readGcpSnapshotSettings } from '../hooks/gcp-agent.js';

@@ -5,7 +5,7 @@ import { existsSync, realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { SnaplogError } from '../errors.js';
 import { writeFileAtomic } from '../safe-files.js';
-import { shipServiceUnit, startsDatabaseTools } from '../service/unit.js';
+import { shipServiceUnit, startsDatabaseTools } from '../ship/unit.js';
 import { withConfigOption, configPathOf } from './common.js';
 import { loadContext } from './context.js';
 

@@ -44,7 +44,7 @@ http://127.0.0.1:PORT/metrics (lag, recovery point, errors, freeze, free space).
       try {
         let onRound: ((result: RoundResult, age: number | undefined) => void) | undefined;
         if (config.metrics.listen && !options.once) {
-          const [{ ShipMetrics }, { startMetricsServer }] = await Promise.all([import('../metrics/ship-metrics.js'), import('../metrics/server.js')]);
+          const [{ ShipMetrics }, { startMetricsServer }] = await Promise.all([import('../ship/metrics/ship-metrics.js'), import('../ship/metrics/server.js')]);
           const metrics = new ShipMetrics({ ipcFolder: config.workload.ipcFolder, archive, tailing: config.ship.tail });
           events.onEmit((event) => metrics.observeEvent(event));
           onRound = (result, age) => void metrics.observeRound(result, age).catch(() => undefined);

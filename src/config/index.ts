@@ -1,20 +1,20 @@
 /**
  * Public API of the config module: snaplog.conf + Azure's workload.conf → one typed, validated config.
+ * Engine sections ([mysql], [oracle], [iris]) are declared by the engines and handed in (sections.ts).
  */
 import { parseIni } from './ini.js';
+import type { EngineSection } from './sections.js';
 import type { ConfigResult } from './types.js';
 import { resolveConfig } from './validate.js';
 
 export type {
-  BinlogKeyAlgorithm,
   ArchiveConfig,
   Compression,
   ConfigResult,
+  EngineSectionValues,
   EventsConfig,
   MetricsConfig,
-  FreezeMethod,
   LoadConfigOptions,
-  MysqlConfig,
   ShipConfig,
   SnaplogConfig,
   WorkloadConfig,
@@ -23,18 +23,20 @@ export type {
 export type { IniDocument, IniEntry, IniSection } from './ini.js';
 export type { ConfigLocation } from '../errors.js';
 export { parseIni } from './ini.js';
-export { resolveConfig } from './validate.js';
-export { formatLocation } from './location.js';
+export { compact, resolveConfig } from './validate.js';
+export { formatLocation, locationOf, warning } from './location.js';
 export { loadConfig, DEFAULT_CONFIG_PATH, AZURE_WORKLOAD_CONF_PATH } from './load.js';
-export { readSecretFile, readMysqlPassword, readBinlogKeyFile, checkSecretFile } from './secrets.js';
-export { passwordFromOptionFile } from './mysql-option-file.js';
-export { parseDuration, parseSize, parseBoolean } from './values.js';
-export { DEFAULT_MYSQL_SOCKET } from './schema.js';
+export { readSecretFile, checkSecretFile } from './secrets.js';
+export { parseDuration, parseSize, parseBoolean, parseAbsolutePath } from './values.js';
+export { spec, stringKey, wordKey, pathKey, intKey, boolKey, durationKey, sizeKey, enumKey } from './schema.js';
+export type { KeySpec, SectionSpec } from './schema.js';
+export { typedSection, rawSection } from './sections.js';
+export type { EngineSection, EngineSectionName, SectionContext, SecretFileKey, TypedEngineSection } from './sections.js';
 
 /**
  * Parse and validate one config file's text as if it were the only source. Pure (no I/O, so the
- * password_file / defaults_file permission checks of loadConfig do not run). Throws ConfigError.
+ * secret file permission checks of loadConfig do not run). Throws ConfigError.
  */
-export function parseConfigText(text: string, file: string): ConfigResult {
-  return resolveConfig([parseIni(text, file)]);
+export function parseConfigText(text: string, file: string, engineSections: readonly EngineSection[]): ConfigResult {
+  return resolveConfig([parseIni(text, file)], engineSections);
 }

@@ -11,6 +11,7 @@ import { resolve } from 'node:path';
 import { ConfigError, type ConfigLocation } from '../errors.js';
 import { parseIni, type IniDocument } from './ini.js';
 import { checkSecretFile } from './secrets.js';
+import type { EngineSection } from './sections.js';
 import type { ConfigResult, LoadConfigOptions, SnaplogConfig } from './types.js';
 import { formatLocation } from './location.js';
 import { resolveConfig } from './validate.js';
@@ -54,14 +55,15 @@ function ownConfigFile(options: LoadConfigOptions, env: NodeJS.ProcessEnv): OwnF
   return { path: options.defaultConfigPath ?? DEFAULT_CONFIG_PATH, explicitVia: undefined };
 }
 
-/** password_file and defaults_file must be safe to hold a password; checked now so `config check` and every command see it. */
-async function checkSecretFiles(config: SnaplogConfig): Promise<string[]> {
+/** The files an engine section names that hold a secret must be safe; checked now so `config check` and every command see it. */
+async function checkSecretFiles(config: SnaplogConfig, engineSections: readonly EngineSection[]): Promise<string[]> {
   const warnings: string[] = [];
-  const secrets: Array<[string | undefined, ConfigLocation]> = [
-    [config.mysql?.passwordFile, config.locate('mysql', 'password_file')],
-    [config.mysql?.defaultsFile, config.locate('mysql', 'defaults_file')],
-    [config.mysql?.binlogKeyFile, config.locate('mysql', 'binlog_key_file')],
-  ];
+  const parsed = new Map<string, unknown>(Object.entries(config));
+  const secrets: Array<[string | undefined, ConfigLocation]> = engineSections.flatMap((section) => {
+    const value = parsed.get(section.name);
+    if (value === undefined || section.secretFiles === undefined) return [];
+    return section.secretFiles(value).map(({ key, path }): [string | undefined, ConfigLocation] => [path, config.locate(section.name, key)]);
+  });
   for (const [path, location] of secrets) {
     if (path === undefined) continue;
     if (!(await checkSecretFile(path, location))) {
@@ -72,10 +74,11 @@ async function checkSecretFiles(config: SnaplogConfig): Promise<string[]> {
 }
 
 /**
- * Read, merge and validate the configuration. Throws ConfigError (exit code 2) naming file, line and key.
+ * Read, merge and validate the configuration, with the engines' sections handed in by src/engines/.
+ * Throws ConfigError (exit code 2) naming file, line and key.
  * Warnings (unknown keys, empty values, Azure-isms) are returned for the caller to print.
  */
-export async function loadConfig(options: LoadConfigOptions = {}): Promise<ConfigResult> {
+export async function loadConfig(engineSections: readonly EngineSection[], options: LoadConfigOptions = {}): Promise<ConfigResult> {
   const env = options.env ?? process.env;
   const own = ownConfigFile(options, env);
   const azurePath = options.workloadConfPath ?? AZURE_WORKLOAD_CONF_PATH;
@@ -104,7 +107,7 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Confi
   if (azureText !== undefined) documents.push(parseIni(azureText, azurePath));
   if (ownText !== undefined) documents.push(parseIni(ownText, own.path));
 
-  const { config, warnings } = resolveConfig(documents);
-  warnings.push(...(await checkSecretFiles(config)));
+  const { config, warnings } = resolveConfig(documents, engineSections);
+  warnings.push(...(await checkSecretFiles(config, engineSections)));
   return { config, warnings };
 }

@@ -3,7 +3,7 @@
  * walks this table; nothing here does I/O. Section and key names match case-insensitively (Azure's
  * scripts read workload.conf with Python's ConfigParser, which ignores key case).
  */
-import type { BinlogKeyAlgorithm, Compression, FreezeMethod, WorkloadName } from './types.js';
+import type { Compression, WorkloadName } from './types.js';
 import { parseAbsolutePath, parseBoolean, parseDuration, parseInteger, parseSize } from './values.js';
 
 export interface KeySpec<T = unknown, Present extends boolean = boolean> {
@@ -33,7 +33,7 @@ interface KeyOptions<T> {
 
 type Present<O> = O extends { default: unknown } ? true : O extends { mandatory: true } ? true : false;
 
-function spec<T, const O extends KeyOptions<T>>(
+export function spec<T, const O extends KeyOptions<T>>(
   base: Pick<KeySpec<T>, 'expected' | 'example' | 'parse' | 'check' | 'choices' | 'hint'>,
   options: O,
 ): KeySpec<T, Present<O>> {
@@ -50,13 +50,13 @@ function word(text: string): string | undefined {
   return trimmed === '' || /\s/.test(trimmed) ? undefined : trimmed;
 }
 
-const stringKey = <const O extends KeyOptions<string> = {}>(options: O = {} as O) =>
+export const stringKey = <const O extends KeyOptions<string> = {}>(options: O = {} as O) =>
   spec<string, O>({ expected: 'a value', example: 'value', parse: nonEmpty }, options);
 
-const wordKey = <const O extends KeyOptions<string> = {}>(example: string, what: string, options: O = {} as O) =>
+export const wordKey = <const O extends KeyOptions<string> = {}>(example: string, what: string, options: O = {} as O) =>
   spec<string, O>({ expected: `${what} without spaces (e.g. ${example})`, example, parse: word }, options);
 
-const pathKey = <const O extends KeyOptions<string> = {}>(example: string, options: O = {} as O) =>
+export const pathKey = <const O extends KeyOptions<string> = {}>(example: string, options: O = {} as O) =>
   spec<string, O>(
     {
       expected: `an absolute path starting with / (e.g. ${example})`,
@@ -67,7 +67,7 @@ const pathKey = <const O extends KeyOptions<string> = {}>(example: string, optio
     options,
   );
 
-const intKey = <const O extends KeyOptions<number> = {}>(
+export const intKey = <const O extends KeyOptions<number> = {}>(
   range: { min: number; max: number },
   what: string,
   example: string,
@@ -83,10 +83,10 @@ const intKey = <const O extends KeyOptions<number> = {}>(
     options,
   );
 
-const boolKey = <const O extends KeyOptions<boolean> = {}>(options: O = {} as O) =>
+export const boolKey = <const O extends KeyOptions<boolean> = {}>(options: O = {} as O) =>
   spec<boolean, O>({ expected: 'true or false (also yes/no, on/off, 1/0)', example: 'true', parse: parseBoolean }, options);
 
-const durationKey = <const O extends KeyOptions<number> = {}>(example: string, options: O = {} as O) =>
+export const durationKey = <const O extends KeyOptions<number> = {}>(example: string, options: O = {} as O) =>
   spec<number, O>(
     {
       expected: `a duration: whole seconds, or a number with unit s, m or h (e.g. ${example})`,
@@ -97,7 +97,7 @@ const durationKey = <const O extends KeyOptions<number> = {}>(example: string, o
     options,
   );
 
-const sizeKey = <const O extends KeyOptions<number> = {}>(example: string, options: O = {} as O) =>
+export const sizeKey = <const O extends KeyOptions<number> = {}>(example: string, options: O = {} as O) =>
   spec<number, O>(
     {
       expected: `a size: bytes, or a number with unit k, m or g (e.g. ${example})`,
@@ -108,7 +108,7 @@ const sizeKey = <const O extends KeyOptions<number> = {}>(example: string, optio
     options,
   );
 
-const enumKey = <V extends string, const O extends KeyOptions<V> = {}>(values: readonly V[], options: O = {} as O) =>
+export const enumKey = <V extends string, const O extends KeyOptions<V> = {}>(values: readonly V[], options: O = {} as O) =>
   spec<V, O>(
     {
       expected: `one of ${values.join(', ')}`,
@@ -120,11 +120,8 @@ const enumKey = <V extends string, const O extends KeyOptions<V> = {}>(values: r
   );
 
 export const WORKLOAD_NAMES: readonly WorkloadName[] = ['mysql', 'mariadb', 'oracle', 'iris', 'cache'];
-export const FREEZE_METHODS: readonly FreezeMethod[] = ['auto', 'backup-stage', 'ftwrl'];
-export const BINLOG_KEY_ALGORITHMS: readonly BinlogKeyAlgorithm[] = ['aes_cbc', 'aes_ctr'];
 export const COMPRESSIONS: readonly Compression[] = ['none', 'gzip', 'zstd'];
 
-export const DEFAULT_MYSQL_SOCKET = '/run/mysqld/mysqld.sock';
 /** Azure Backup refuses a timeout below this; snaplog accepts it with a warning. */
 export const AZURE_MIN_TIMEOUT_SECONDS = 60;
 
@@ -144,28 +141,6 @@ export const SCHEMA = {
     }),
     configuration_path: pathKey('/etc/oratab'),
     instance: wordKey('IRIS', 'an instance name'),
-  },
-  mysql: {
-    socket: pathKey(DEFAULT_MYSQL_SOCKET),
-    host: wordKey('127.0.0.1', 'a host name or IP address'),
-    port: intKey({ min: 1, max: 65535 }, 'a TCP port number', '3306', { default: 3306 }),
-    user: wordKey('root', 'a user name', { default: 'root' }),
-    password_file: pathKey('/etc/snaplog/mysql.pw'),
-    defaults_file: pathKey('/etc/snaplog/my.cnf'),
-    binlog_dir: pathKey('/var/lib/mysql'),
-    binlog_basename: spec<string, {}>(
-      {
-        expected: "the name part of the server's log_bin_basename: letters, digits, '.', '_' and '-' (e.g. mysql-bin)",
-        example: 'mysql-bin',
-        parse: (text) => (/^[A-Za-z0-9_][A-Za-z0-9._-]*$/.test(text.trim()) ? text.trim() : undefined),
-        hint: 'with the server down, snaplog reads <binlog_dir>/<binlog_basename>.index (never a relay-log index)',
-      },
-      {},
-    ),
-    freeze_method: enumKey(FREEZE_METHODS, { default: 'auto' }),
-    binlog_key_file: pathKey('/etc/mysql/encryption/keyfile', { hint: "the server's file_key_management_filename (plain id;hex lines), mode 0600" }),
-    binlog_key_algorithm: enumKey(BINLOG_KEY_ALGORITHMS, { default: 'aes_cbc' }),
-    server_id: intKey({ min: 1, max: 4294967295 }, 'a whole number', '4242'),
   },
   archive: {
     path: pathKey('/mnt/nfs/snaplog', { hint: 'the archive is usually an NFS mount, e.g. /mnt/nfs/snaplog (or set url = https://ACCOUNT.blob.core.windows.net/CONTAINER for Azure Blob)' }),
@@ -215,10 +190,6 @@ export const SCHEMA = {
 export type Schema = typeof SCHEMA;
 export type SectionName = keyof Schema;
 export type SectionSpec = Readonly<Record<string, KeySpec>>;
-
-/** Sections whose keys are kept as raw strings (their engines define them). */
-export const FREEFORM_SECTIONS = ['oracle', 'iris'] as const;
-export type FreeformSection = (typeof FREEFORM_SECTIONS)[number];
 
 /** Keys and sections of Azure's workload.conf that snaplog knows but does not use: warned about as such, not as typos. */
 export const AZURE_UNUSED_KEYS: Readonly<Record<string, readonly string[]>> = {

@@ -1,5 +1,5 @@
 /**
- * Reading secret files (password files, client option files). The only place a password is read.
+ * Reading secret files (password files, client option files). The only place a secret file is opened.
  * A secret file must be a regular file, owned by root or the user running snaplog, with no group or
  * other permission bits (0600 or stricter). Error messages name the file and the config key that
  * pointed at it, never the file's content.
@@ -8,8 +8,6 @@ import { constants } from 'node:fs';
 import { open, stat, type FileHandle } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
 import { ConfigError, type ConfigLocation } from '../errors.js';
-import { passwordFromOptionFile } from './mysql-option-file.js';
-import type { SnaplogConfig } from './types.js';
 import { currentUserName } from '../processes.js';
 
 function modeText(stats: Stats): string {
@@ -100,37 +98,4 @@ export async function readSecretFile(path: string, location: ConfigLocation): Pr
   } finally {
     await handle.close();
   }
-}
-
-/** The binlog encryption key file's text ([mysql] binlog_key_file, checked like a password file); undefined when not set. */
-export async function readBinlogKeyFile(config: SnaplogConfig): Promise<string | undefined> {
-  const path = config.mysql?.binlogKeyFile;
-  return path === undefined ? undefined : readSecretFile(path, config.locate('mysql', 'binlog_key_file'));
-}
-
-/**
- * The MySQL/MariaDB password: the content of [mysql] password_file; else the client password in the
- * option file ([mysql] defaults_file, or the --defaults-extra-file in Azure's credString), which must be
- * 0600 too; else undefined (socket authentication, or no password).
- */
-export async function readMysqlPassword(config: SnaplogConfig): Promise<string | undefined> {
-  const mysql = config.mysql;
-  if (mysql === undefined) return undefined;
-  if (mysql.passwordFile !== undefined) {
-    const location = config.locate('mysql', 'password_file');
-    const password = await readSecretFile(mysql.passwordFile, location);
-    if (password.trim() === '') {
-      throw new ConfigError(
-        location,
-        `${mysql.passwordFile} is empty`,
-        `write the password (only the password) into ${mysql.passwordFile}, or remove password_file to connect without one`,
-      );
-    }
-    return password;
-  }
-  if (mysql.defaultsFile !== undefined) {
-    const text = await readSecretFile(mysql.defaultsFile, config.locate('mysql', 'defaults_file'));
-    return passwordFromOptionFile(text);
-  }
-  return undefined;
 }

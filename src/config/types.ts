@@ -2,9 +2,6 @@
 import type { ConfigLocation } from '../errors.js';
 
 export type WorkloadName = 'mysql' | 'mariadb' | 'oracle' | 'iris' | 'cache';
-export type FreezeMethod = 'auto' | 'backup-stage' | 'ftwrl';
-/** MariaDB file_key_management_encryption_algorithm: how encrypted binlogs were written. */
-export type BinlogKeyAlgorithm = 'aes_cbc' | 'aes_ctr';
 export type Compression = 'none' | 'gzip' | 'zstd';
 
 export interface WorkloadConfig {
@@ -18,29 +15,6 @@ export interface WorkloadConfig {
   configurationPath?: string;
   /** IRIS/Caché instance name. */
   instance?: string;
-}
-
-export interface MysqlConfig {
-  socket?: string;
-  host?: string;
-  port: number;
-  user: string;
-  /** A file holding only the password; mode 0600 or stricter. */
-  passwordFile?: string;
-  /** A MySQL option file with `[client] password=…`; from `[mysql] defaults_file`, else from Azure's credString. */
-  defaultsFile?: string;
-  binlogDir?: string;
-  /** The binlogs' base name (mysql-bin): with the server down, the index is `<binlogDir>/<binlogBasename>.index`. */
-  binlogBasename?: string;
-  freezeMethod: FreezeMethod;
-  /**
-   * The server's file_key_management key file (0600), for binlogs written with encrypt_binlog = ON: the
-   * reader decrypts in memory and the restore's private server loads the same key.
-   */
-  binlogKeyFile?: string;
-  binlogKeyAlgorithm: BinlogKeyAlgorithm;
-  /** server_id of the private server used for replay. */
-  serverId?: number;
 }
 
 export interface ArchiveConfig {
@@ -73,19 +47,21 @@ export interface MetricsConfig {
   listen?: string;
 }
 
-export interface SnaplogConfig {
+/**
+ * Each engine section's parsed value, by section name. Empty here: each engine adds its own entry
+ * (`declare module` in engines/<engine>/config.ts), so the config module imports no engine.
+ */
+export interface EngineSectionValues {}
+
+/** Engine sections are present only when written (raw ones) or when the workload uses them (typed ones). */
+export interface SnaplogConfig extends Partial<EngineSectionValues> {
   /** Files actually read, in precedence order (lowest first). */
   sources: string[];
   workload: WorkloadConfig;
-  mysql?: MysqlConfig;
   archive: ArchiveConfig;
   ship: ShipConfig;
   events: EventsConfig;
   metrics: MetricsConfig;
-  /** Raw `[oracle]` keys (as written) → values; defined by the Oracle engine. */
-  oracle?: Record<string, string>;
-  /** Raw `[iris]` keys (as written) → values; defined by the IRIS engine. */
-  iris?: Record<string, string>;
   /**
    * Where a value came from, so later errors (e.g. a rejected password) can name file, line and key.
    * Section and key are matched case-insensitively. For a value that was not written anywhere (a default),

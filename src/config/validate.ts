@@ -12,45 +12,51 @@ import {
   AZURE_MIN_TIMEOUT_SECONDS,
   AZURE_UNUSED_KEYS,
   AZURE_UNUSED_SECTIONS,
-  DEFAULT_MYSQL_SOCKET,
-  FREEFORM_SECTIONS,
   PASSWORD_LIKE_KEYS,
   SCHEMA,
-  type FreeformSection,
   type KeySpec,
   type Resolved,
   type Schema,
-  type SectionName,
   type SectionSpec,
 } from './schema.js';
-import { interpretCredString } from './credstring.js';
+import type { EngineSection, SectionContext } from './sections.js';
 import { locationOf, warning } from './location.js';
 import { closest } from './suggest.js';
-import type { ConfigResult, MysqlConfig, SnaplogConfig } from './types.js';
+import type { ConfigResult, SnaplogConfig, WorkloadConfig } from './types.js';
 
 /** A typed value as found, quoted and shortened, for "found …". */
 function shown(value: string): string {
   return JSON.stringify(value.length > 60 ? `${value.slice(0, 57)}...` : value);
 }
 
-const SECTION_NAMES = Object.keys(SCHEMA) as SectionName[];
-
-function isSectionName(name: string): name is SectionName {
-  return (SECTION_NAMES as string[]).includes(name);
+/** The sections this run knows: snaplog's own (SCHEMA) and the engines' (handed in). Section names are lower case. */
+interface Sections {
+  /** Sections with declared keys, own sections first. */
+  readonly specs: ReadonlyMap<string, SectionSpec>;
+  /** Engine sections kept as raw strings. */
+  readonly raw: ReadonlySet<string>;
 }
 
-function isFreeform(name: string): name is FreeformSection {
-  return (FREEFORM_SECTIONS as readonly string[]).includes(name);
+function sectionTable(engineSections: readonly EngineSection[]): Sections {
+  const specs = new Map<string, SectionSpec>(Object.entries(SCHEMA));
+  const raw = new Set<string>();
+  for (const section of engineSections) {
+    const name = section.name.toLowerCase();
+    if (specs.has(name) || raw.has(name)) throw new Error(`config section [${name}] is declared twice`);
+    if (section.keys === undefined) raw.add(name);
+    else specs.set(name, section.keys);
+  }
+  return { specs, raw };
 }
 
-function sectionSpec(name: SectionName): SectionSpec {
-  return SCHEMA[name];
+function sectionSpec(sections: Sections, name: string): SectionSpec {
+  return sections.specs.get(name) ?? {};
 }
 
-/** Canonical key name (as in the schema) for a key written in any case. */
-function canonicalKey(section: SectionName, key: string): string | undefined {
+/** Canonical key name (as declared) for a key written in any case. */
+function canonicalKey(sections: Sections, section: string, key: string): string | undefined {
   const lower = key.toLowerCase();
-  return Object.keys(sectionSpec(section)).find((candidate) => candidate.toLowerCase() === lower);
+  return Object.keys(sectionSpec(sections, section)).find((candidate) => candidate.toLowerCase() === lower);
 }
 
 function id(section: string, key: string): string {
@@ -63,45 +69,47 @@ interface Collected {
   /** Entries with an empty value, in precedence order. */
   readonly empties: IniEntry[];
   /** Raw sections: lower-case key → winning entry. */
-  readonly freeform: Map<FreeformSection, Map<string, IniEntry>>;
+  readonly raw: Map<string, Map<string, IniEntry>>;
   readonly warnings: string[];
 }
 
-function unknownKeyWarning(section: SectionName, entry: IniEntry): string {
+function unknownKeyWarning(sections: Sections, section: string, entry: IniEntry): string {
   const location = locationOf(entry);
   const lower = entry.key.toLowerCase();
   if (PASSWORD_LIKE_KEYS.includes(lower)) {
+    const ownKey = canonicalKey(sections, section, 'password_file') !== undefined;
+    const where = ownKey ? `[${section}] password_file` : "the password_file key of the database's section";
     return warning(
       location,
       'a password must not be written in the config file; this key is ignored. Put the password alone in a file ' +
-        'with mode 0600 and name that file in [mysql] password_file',
+        `with mode 0600 and name that file in ${where}`,
     );
   }
   if (AZURE_UNUSED_KEYS[section]?.some((key) => key.toLowerCase() === lower)) {
     return warning(location, `Azure Backup key not used by snaplog; ignored`);
   }
-  const sameSection = closest(entry.key, Object.keys(sectionSpec(section)));
+  const sameSection = closest(entry.key, Object.keys(sectionSpec(sections, section)));
   if (sameSection !== undefined) {
     return warning(location, `unknown key in [${section}], ignored (did you mean '${sameSection}'?)`);
   }
-  const elsewhere = SECTION_NAMES.find((other) => other !== section && canonicalKey(other, entry.key) !== undefined);
+  const elsewhere = [...sections.specs.keys()].find((other) => other !== section && canonicalKey(sections, other, entry.key) !== undefined);
   if (elsewhere !== undefined) {
     return warning(location, `unknown key in [${section}], ignored (did you mean to put it in [${elsewhere}]?)`);
   }
   return warning(location, `unknown key in [${section}], ignored`);
 }
 
-function unknownSectionWarnings(document: IniDocument): string[] {
+function unknownSectionWarnings(sections: Sections, document: IniDocument): string[] {
   const warnings: string[] = [];
   for (const section of document.sections) {
     const lower = section.name.toLowerCase();
-    if (isSectionName(lower) || isFreeform(lower)) continue;
+    if (sections.specs.has(lower) || sections.raw.has(lower)) continue;
     const location = { file: document.file, line: section.line };
     if (AZURE_UNUSED_SECTIONS.includes(lower)) {
       warnings.push(warning(location, `section [${section.name}] belongs to Azure Backup's own scripts; snaplog ignores it`));
       continue;
     }
-    const suggestion = closest(lower, [...SECTION_NAMES, ...FREEFORM_SECTIONS]);
+    const suggestion = closest(lower, [...sections.specs.keys(), ...sections.raw]);
     warnings.push(
       warning(location, `unknown section [${section.name}]; its keys are ignored${suggestion === undefined ? '' : ` (did you mean [${suggestion}]?)`}`),
     );
@@ -109,20 +117,20 @@ function unknownSectionWarnings(document: IniDocument): string[] {
   return warnings;
 }
 
-function collect(documents: readonly IniDocument[]): Collected {
-  const collected: Collected = { winners: new Map(), empties: [], freeform: new Map(), warnings: [] };
+function collect(sections: Sections, documents: readonly IniDocument[]): Collected {
+  const collected: Collected = { winners: new Map(), empties: [], raw: new Map(), warnings: [] };
   for (const document of documents) {
-    collected.warnings.push(...unknownSectionWarnings(document));
+    collected.warnings.push(...unknownSectionWarnings(sections, document));
     const seenInDocument = new Map<string, IniEntry>();
     for (const entry of document.entries) {
       const section = entry.section.toLowerCase();
       let entryId: string;
-      if (isFreeform(section)) {
+      if (sections.raw.has(section)) {
         entryId = id(section, entry.key);
-      } else if (isSectionName(section)) {
-        const key = canonicalKey(section, entry.key);
+      } else if (sections.specs.has(section)) {
+        const key = canonicalKey(sections, section, entry.key);
         if (key === undefined) {
-          collected.warnings.push(unknownKeyWarning(section, entry));
+          collected.warnings.push(unknownKeyWarning(sections, section, entry));
           continue;
         }
         entryId = id(section, key);
@@ -140,9 +148,9 @@ function collect(documents: readonly IniDocument[]): Collected {
       }
       seenInDocument.set(entryId, entry);
       collected.winners.set(entryId, entry);
-      if (isFreeform(section)) {
-        let raw = collected.freeform.get(section);
-        if (raw === undefined) collected.freeform.set(section, (raw = new Map()));
+      if (sections.raw.has(section)) {
+        let raw = collected.raw.get(section);
+        if (raw === undefined) collected.raw.set(section, (raw = new Map()));
         raw.set(entry.key.toLowerCase(), entry);
       }
     }
@@ -150,17 +158,16 @@ function collect(documents: readonly IniDocument[]): Collected {
   return collected;
 }
 
-function specOf(section: string, key: string): KeySpec | undefined {
+function specOf(sections: Sections, section: string, key: string): KeySpec | undefined {
   const lower = section.toLowerCase();
-  if (!isSectionName(lower)) return undefined;
-  const canonical = canonicalKey(lower, key);
-  return canonical === undefined ? undefined : sectionSpec(lower)[canonical];
+  const canonical = canonicalKey(sections, lower, key);
+  return canonical === undefined ? undefined : sectionSpec(sections, lower)[canonical];
 }
 
-function emptyValueWarnings(collected: Collected): string[] {
+function emptyValueWarnings(sections: Sections, collected: Collected): string[] {
   return collected.empties.flatMap((entry) => {
     const winner = collected.winners.get(id(entry.section, entry.key));
-    const spec = specOf(entry.section, entry.key);
+    const spec = specOf(sections, entry.section, entry.key);
     let outcome: string;
     if (winner !== undefined) {
       outcome = `the value from ${winner.file === entry.file ? '' : `${winner.file}, `}line ${winner.line} is used`;
@@ -177,10 +184,11 @@ function emptyValueWarnings(collected: Collected): string[] {
 
 interface Context {
   readonly documents: readonly IniDocument[];
+  readonly sections: Sections;
   readonly collected: Collected;
 }
 
-function missingError(context: Context, section: SectionName, key: string, spec: KeySpec): ConfigError {
+function missingError(context: Context, section: string, key: string, spec: KeySpec): ConfigError {
   const empty = [...context.collected.empties].reverse().find((entry) => id(entry.section, entry.key) === id(section, key));
   const example = `[${section}]\n${key} = ${spec.example}`;
   if (empty !== undefined) {
@@ -212,9 +220,9 @@ function typeError(entry: IniEntry, spec: KeySpec, expected: string): ConfigErro
   return new ConfigError(locationOf(entry), `expected ${expected}, found ${shown(entry.value)}`, hint);
 }
 
-function resolveSection<N extends SectionName>(context: Context, section: N): Resolved<Schema[N]> {
+function resolveSection(context: Context, section: string): Record<string, unknown> {
   const resolved: Record<string, unknown> = {};
-  for (const [key, spec] of Object.entries(sectionSpec(section))) {
+  for (const [key, spec] of Object.entries(sectionSpec(context.sections, section))) {
     const entry = context.collected.winners.get(id(section, key));
     if (entry === undefined) {
       if (spec.mandatory) throw missingError(context, section, key, spec);
@@ -227,11 +235,15 @@ function resolveSection<N extends SectionName>(context: Context, section: N): Re
     if (problem !== undefined) throw typeError(entry, spec, problem);
     resolved[key] = value;
   }
-  return resolved as Resolved<Schema[N]>;
+  return resolved;
+}
+
+function ownSection<N extends keyof Schema>(context: Context, section: N): Resolved<Schema[N]> {
+  return resolveSection(context, section) as Resolved<Schema[N]>;
 }
 
 /** Drops undefined-valued properties, so optional fields are absent rather than present-but-undefined. */
-function compact<T extends object>(value: T): T {
+export function compact<T extends object>(value: T): T {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
 }
 
@@ -262,30 +274,84 @@ function archiveSectionLocation(context: Context, key: string): ConfigLocation {
   return { file: document?.file ?? '(no config file)', ...(header === undefined ? {} : { line: header.line }), key };
 }
 
+/** The section's header in the highest-precedence file, for a warning about a value that was not written. */
+function headerLocation(documents: readonly IniDocument[], section: string, key: string): ConfigLocation {
+  const primary = documents[documents.length - 1];
+  const header = primary?.sections.find((s) => s.name.toLowerCase() === section);
+  return { file: primary?.file ?? '(no config file)', ...(header === undefined ? {} : { line: header.line }), key };
+}
+
+interface EngineValues {
+  /** Section name → parsed value, typed sections and raw ones apart (they have their own places in the config). */
+  readonly typed: Record<string, unknown>;
+  readonly raw: Record<string, Record<string, string>>;
+  /** id(section, key) → where a derived value came from. */
+  readonly derived: Map<string, ConfigLocation>;
+  readonly warnings: string[];
+}
+
 /**
- * Merge and validate parsed documents (lowest precedence first) into the typed config.
- * Throws ConfigError (exit code 2) naming file, line and key.
+ * Each engine section: raw ones as written; typed ones checked key by key whatever the workload (a wrong value
+ * is an error even in a section not used), then resolved by their engine for the workloads that use them.
  */
-export function resolveConfig(documents: readonly IniDocument[]): ConfigResult {
+function resolveEngineSections(context: Context, engineSections: readonly EngineSection[], workload: WorkloadConfig): EngineValues {
+  const values: EngineValues = { typed: {}, raw: {}, derived: new Map(), warnings: [] };
+  const { collected, documents } = context;
+  const claimed = new Set<string>();
+  const unclaimed = new Set<string>();
+  for (const section of engineSections) {
+    const name = section.name.toLowerCase();
+    if (section.keys === undefined) {
+      const entries = collected.raw.get(name);
+      if (entries !== undefined) values.raw[section.name] = Object.fromEntries([...entries.values()].map((entry) => [entry.key, entry.value]));
+      continue;
+    }
+    const resolved = resolveSection(context, name);
+    if (section.resolve !== undefined && section.workloads?.includes(workload.name)) {
+      for (const key of section.workloadKeys ?? []) claimed.add(key);
+      const sectionContext: SectionContext = {
+        workload,
+        workloadEntry: (key) => (section.workloadKeys?.includes(key) ? collected.winners.get(id('workload', key)) : undefined),
+        headerLocation: (key) => headerLocation(documents, name, key),
+        warn: (location, message) => values.warnings.push(warning(location, message)),
+        derivedFrom: (key, location) => values.derived.set(id(name, key), location),
+      };
+      values.typed[section.name] = section.resolve(resolved, sectionContext);
+      continue;
+    }
+    for (const key of section.workloadKeys ?? []) unclaimed.add(key);
+    const first = [...collected.winners.values()].find((entry) => entry.section.toLowerCase() === name);
+    if (first !== undefined) {
+      values.warnings.push(warning({ file: first.file, line: first.sectionLine }, `section [${name}] is ignored: workload_name is ${workload.name}`));
+    }
+  }
+  for (const key of unclaimed) {
+    const entry = claimed.has(key) ? undefined : collected.winners.get(id('workload', key));
+    if (entry !== undefined) {
+      values.warnings.push(warning(locationOf(entry), `${key} is accepted for compatibility with Azure Backup; snaplog does not use it for this workload`));
+    }
+  }
+  return values;
+}
+
+/**
+ * Merge and validate parsed documents (lowest precedence first) into the typed config. `engineSections` are
+ * the engines' sections (src/engines/ hands them in). Throws ConfigError (exit code 2) naming file, line and key.
+ */
+export function resolveConfig(documents: readonly IniDocument[], engineSections: readonly EngineSection[]): ConfigResult {
   const primary = documents[documents.length - 1];
   if (primary === undefined) throw new Error('resolveConfig needs at least one document');
-  const collected = collect(documents);
-  const context: Context = { documents, collected };
-  const warnings = [...collected.warnings, ...emptyValueWarnings(collected)];
+  const sections = sectionTable(engineSections);
+  const collected = collect(sections, documents);
+  const context: Context = { documents, sections, collected };
+  const warnings = [...collected.warnings, ...emptyValueWarnings(sections, collected)];
 
-  const workload = resolveSection(context, 'workload');
-  const mysql = resolveSection(context, 'mysql');
-  const archive = resolveSection(context, 'archive');
-  const ship = resolveSection(context, 'ship');
-  const events = resolveSection(context, 'events');
-  const metrics = resolveSection(context, 'metrics');
+  const workload = ownSection(context, 'workload');
+  const archive = ownSection(context, 'archive');
+  const ship = ownSection(context, 'ship');
+  const events = ownSection(context, 'events');
+  const metrics = ownSection(context, 'metrics');
   const winner = (section: string, key: string) => collected.winners.get(id(section, key));
-
-  const derived = new Map<string, ConfigLocation>();
-  const isMysql = workload.workload_name === 'mysql' || workload.workload_name === 'mariadb';
-  const cred = interpretCredString(winner('workload', 'credString'), isMysql, mysql.defaults_file !== undefined);
-  warnings.push(...cred.warnings);
-  if (cred.defaultsFile !== undefined) derived.set(id('mysql', 'defaults_file'), cred.defaultsFile.location);
 
   if (workload.timeout < AZURE_MIN_TIMEOUT_SECONDS) {
     const entry = winner('workload', 'timeout');
@@ -299,58 +365,22 @@ export function resolveConfig(documents: readonly IniDocument[]): ConfigResult {
 
   checkArchiveTarget(context, archive, winner);
 
-  let mysqlConfig: MysqlConfig | undefined;
-  if (isMysql) {
-    let socket = mysql.socket;
-    if (socket === undefined && mysql.host === undefined) {
-      socket = DEFAULT_MYSQL_SOCKET;
-      const header = primary.sections.find((s) => s.name.toLowerCase() === 'mysql');
-      warnings.push(
-        warning(
-          { file: primary.file, ...(header === undefined ? {} : { line: header.line }), key: 'socket' },
-          `neither socket nor host is set in [mysql]; using socket ${DEFAULT_MYSQL_SOCKET}. Set one of them to silence this`,
-        ),
-      );
-    }
-    mysqlConfig = compact<MysqlConfig>({
-      socket,
-      host: mysql.host,
-      port: mysql.port,
-      user: mysql.user,
-      passwordFile: mysql.password_file,
-      defaultsFile: mysql.defaults_file ?? cred.defaultsFile?.path,
-      binlogDir: mysql.binlog_dir,
-      binlogBasename: mysql.binlog_basename,
-      freezeMethod: mysql.freeze_method,
-      binlogKeyFile: mysql.binlog_key_file,
-      binlogKeyAlgorithm: mysql.binlog_key_algorithm,
-      serverId: mysql.server_id,
-    });
-  } else {
-    const first = [...collected.winners.values()].find((entry) => entry.section.toLowerCase() === 'mysql');
-    if (first !== undefined) {
-      warnings.push(warning({ file: first.file, line: first.sectionLine }, `section [mysql] is ignored: workload_name is ${workload.workload_name}`));
-    }
-  }
-
-  const rawSection = (section: FreeformSection): Record<string, string> | undefined => {
-    const entries = collected.freeform.get(section);
-    if (entries === undefined) return undefined;
-    return Object.fromEntries([...entries.values()].map((entry) => [entry.key, entry.value]));
-  };
+  const workloadConfig: WorkloadConfig = compact({
+    name: workload.workload_name,
+    commandPath: workload.command_path,
+    linuxUser: workload.linux_user,
+    ipcFolder: workload.ipc_folder,
+    timeoutSeconds: workload.timeout,
+    configurationPath: workload.configuration_path,
+    instance: workload.instance,
+  });
+  const engines = resolveEngineSections(context, engineSections, workloadConfig);
+  warnings.push(...engines.warnings);
 
   const config: SnaplogConfig = {
     sources: documents.map((document) => document.file),
-    workload: compact({
-      name: workload.workload_name,
-      commandPath: workload.command_path,
-      linuxUser: workload.linux_user,
-      ipcFolder: workload.ipc_folder,
-      timeoutSeconds: workload.timeout,
-      configurationPath: workload.configuration_path,
-      instance: workload.instance,
-    }),
-    ...(mysqlConfig === undefined ? {} : { mysql: mysqlConfig }),
+    workload: workloadConfig,
+    ...engines.typed,
     archive: compact({ path: archive.path, url: archive.url, connectionStringFile: archive.connection_string_file, sasTokenFile: archive.sas_token_file, compression: archive.compression, systemId: archive.system_id }),
     ship: compact({
       maxLogAgeSeconds: ship.max_log_age,
@@ -361,9 +391,9 @@ export function resolveConfig(documents: readonly IniDocument[]): ConfigResult {
     }),
     events: { maxBytes: events.max_bytes },
     metrics: compact({ listen: metrics.listen }),
-    ...compact({ oracle: rawSection('oracle'), iris: rawSection('iris') }),
+    ...engines.raw,
     locate(section: string, key: string): ConfigLocation {
-      const found = derived.get(id(section, key));
+      const found = engines.derived.get(id(section, key));
       if (found !== undefined) return { ...found };
       const entry = collected.winners.get(id(section, key));
       if (entry !== undefined) return locationOf(entry);

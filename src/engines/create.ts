@@ -1,9 +1,9 @@
 import { SnaplogError } from '../errors.js';
 import type { SnaplogConfig } from '../config/index.js';
-import { readMysqlPassword } from '../config/index.js';
+import { readMysqlPassword } from './mysql/config.js';
 import type { FormatChecker } from '../archive/verify.js';
 import type { Engine } from './types.js';
-import { stableSystemId } from '../events/system-id.js';
+import { stableSystemId } from '../state/system-id.js';
 import { MysqlEngine } from './mysql/engine.js';
 import type { MysqlEndpoint } from './mysql/connection.js';
 import { binlogObserver, binlogProblems, CHECKPOINT_BYTES } from './mysql/log-facts.js';

@@ -1,13 +1,8 @@
-import { chmod, lstat, mkdir, open, readFile, rename } from 'node:fs/promises';
-import { constants, watch } from 'node:fs';
-import type { Stats } from 'node:fs';
+import { lstat, open, readFile, rename } from 'node:fs/promises';
+import { watch } from 'node:fs';
 import { join } from 'node:path';
-import { hostname, userInfo } from 'node:os';
-import { SnaplogError } from '../errors.js';
-
-/** Every file in the ipc folder is opened without following a symlink planted in its place. */
-export const APPEND_NO_FOLLOW = constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW;
-export const READ_NO_FOLLOW = constants.O_RDONLY | constants.O_NOFOLLOW;
+import { hostname } from 'node:os';
+import { APPEND_NO_FOLLOW, ensurePrivateFolder, READ_NO_FOLLOW } from '../state/ipc-folder.js';
 
 export type EventLevel = 'info' | 'warning' | 'alert';
 
@@ -78,52 +73,6 @@ export class EventChannel {
     } catch {
       // no file yet
     }
-  }
-}
-
-/**
- * Creates the folder 0700, or tightens it when it exists with looser bits. It must be a real folder (not
- * a symlink) owned by the user snaplog runs as: a folder another user owns could be handed symlinks or
- * forged state (a holder pid to signal), so it is refused, not used.
- */
-export async function ensurePrivateFolder(folder: string): Promise<void> {
-  await mkdir(folder, { recursive: true, mode: 0o700 });
-  const info = await checkIpcFolder(folder);
-  if (info && (info.mode & 0o077) !== 0) await chmod(folder, 0o700); // trusted: checkIpcFolder proved it a real folder of ours
-}
-
-/** The ipc folder's lstat when it is a real folder owned by snaplog's user; undefined when missing; else an error saying what to do. */
-export async function checkIpcFolder(folder: string): Promise<Stats | undefined> {
-  let info: Stats;
-  try {
-    info = await lstat(folder);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw error;
-  }
-  const euid = process.geteuid?.() ?? info.uid;
-  if (!info.isDirectory()) {
-    throw new SnaplogError(`the ipc folder ${folder} is ${info.isSymbolicLink() ? 'a symbolic link' : 'not a folder'}`, {
-      hint: 'set [workload] ipc_folder to a real folder path (no symlink), e.g. /var/lib/snaplog/ipc',
-    });
-  }
-  if (info.uid !== euid) {
-    const user = userName(euid);
-    const owner = `owned by uid ${info.uid}, not by ${user} (uid ${euid}) that snaplog runs as`;
-    throw new SnaplogError(`the ipc folder ${folder} is ${owner}: another user could plant files in it`, {
-      hint:
-        `give it back: chown ${euid}:${process.getegid?.() ?? 0} ${folder} && chmod 0700 ${folder} ` +
-        `(the ship service, hooks and thaw all run as ${user}), or point [workload] ipc_folder at a new folder`,
-    });
-  }
-  return info;
-}
-
-function userName(uid: number): string {
-  try {
-    return userInfo().uid === uid ? userInfo().username : `uid ${uid}`;
-  } catch {
-    return `uid ${uid}`;
   }
 }
 

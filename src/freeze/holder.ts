@@ -4,8 +4,8 @@ import type { SnapshotRecord, SnapshotStatus } from '../archive/snapshot-record.
 import { describeError } from '../errors.js';
 import type { EventChannel } from '../events/channel.js';
 import type { Engine, Quiesced } from '../engines/types.js';
-import { hasNestedFreezeSync, readFreezeState, writeFreezeState } from './state.js';
-import type { FreezeState, FreezeStateName } from './state.js';
+import { hasNestedFreezeSync, readFreezeState, writeFreezeState } from '../state/freeze-state.js';
+import type { FreezeState, FreezeStateName } from '../state/freeze-state.js';
 import { withDeadline } from './deadline.js';
 import { ThawFifo } from './thaw-fifo.js';
 import { waitForGoLine } from './go-line.js';

@@ -1,19 +1,21 @@
 import { spawn } from 'node:child_process';
 import { closeSync } from 'node:fs';
 import { join } from 'node:path';
-import { openIpcLogSync } from '../events/ipc-file.js';
+import { openIpcLogSync } from '../state/ipc-folder.js';
 import type { SnaplogConfig } from '../config/index.js';
 import { openConfiguredArchive } from '../archive/open.js';
 import { describeError, SnaplogError } from '../errors.js';
 import type { EventChannel } from '../events/channel.js';
-import { ensurePrivateFolder } from '../events/channel.js';
+import { ensurePrivateFolder } from '../state/ipc-folder.js';
 import type { Engine } from '../engines/types.js';
 import type { LogPosition } from '../archive/snapshot-record.js';
 import { watchIpcFiles } from './ipc-watch.js';
 import { isServiceShipping, prepareShipOnce, shipThrough } from './ship-through.js';
 import type { PreparedShip } from './ship-through.js';
-import { canJoinFreeze, FREEZE_STATE_FILE, isActive, isHolderProcess, newSnapshotId, readFreezeState, readNestedFreeze, writeFreezeState, writeNestedFreeze } from './state.js';
-import type { FreezeState } from './state.js';
+import {
+  canJoinFreeze, FREEZE_STATE_FILE, isActive, isHolderProcess, newSnapshotId, readFreezeState, readNestedFreeze, writeFreezeState, writeNestedFreeze,
+} from '../state/freeze-state.js';
+import type { FreezeState } from '../state/freeze-state.js';
 import { FreezeTimeoutError, freezeBudget, sleep, withDeadline } from './deadline.js';
 import type { FreezeBudget } from './deadline.js';
 import { FAIL_SIGNAL, killHolderGroup } from './holder.js';

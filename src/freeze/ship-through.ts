@@ -2,9 +2,9 @@ import type { Archive } from '../archive/archive.js';
 import { SnaplogError } from '../errors.js';
 import type { Engine } from '../engines/types.js';
 import { spawn } from 'node:child_process';
-import { readShipStatus, SHIP_STATUS_FILE } from '../ship/status-file.js';
+import { readShipStatus, SHIP_STATUS_FILE } from '../state/ship-status.js';
 import { watchIpcFiles } from './ipc-watch.js';
-import { isProcessAlive } from './state.js';
+import { isProcessAlive } from '../state/freeze-state.js';
 
 export interface ShipThroughOptions {
   engine: Engine;

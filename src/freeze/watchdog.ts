@@ -3,7 +3,7 @@ import { describeError } from '../errors.js';
 import type { EventChannel } from '../events/channel.js';
 import type { Engine } from '../engines/types.js';
 import { sleep } from './deadline.js';
-import { isHolderProcess, isProcessAlive, readFreezeState, writeFreezeState } from './state.js';
+import { isHolderProcess, isProcessAlive, readFreezeState, writeFreezeState } from '../state/freeze-state.js';
 import { killHolderGroup } from './holder.js';
 
 export interface WatchdogOptions {

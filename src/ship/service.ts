@@ -4,10 +4,10 @@ import { describeError, SnaplogError } from '../errors.js';
 import type { EventChannel } from '../events/channel.js';
 import type { Engine } from '../engines/types.js';
 import type { RoundResult, Shipper } from './shipper.js';
-import { writeShipHeartbeat, writeShipStatus } from './status-file.js';
-import type { ShipStatus } from './status-file.js';
+import { writeShipHeartbeat, writeShipStatus } from '../state/ship-status.js';
+import type { ShipStatus } from '../state/ship-status.js';
 import { backoffDelay } from './backoff.js';
-import { readFreezeState } from '../freeze/state.js';
+import { readFreezeState } from '../state/freeze-state.js';
 
 export interface ShipLoopOptions {
   ipcFolder: string;

@@ -1,5 +1,5 @@
-import type { ShipHeartbeat, ShipStatus } from '../ship/status-file.js';
-import type { FreezeState } from '../freeze/state.js';
+import type { ShipHeartbeat, ShipStatus } from '../state/ship-status.js';
+import type { FreezeState } from '../state/freeze-state.js';
 
 /** What `snaplog status` learned from the server (undefined fields: it could not be asked). */
 export interface ServerFacts {

@@ -5,9 +5,9 @@ import { buildCatalog, snapshotWindows } from '../archive/catalog.js';
 import { archiveLocation, openConfiguredArchive } from '../archive/open.js';
 import type { Engine } from '../engines/types.js';
 import { describeError } from '../errors.js';
-import { readFreezeState } from '../freeze/state.js';
+import { readFreezeState } from '../state/freeze-state.js';
 import { isProcessAlive } from '../processes.js';
-import { readShipHeartbeat, readShipStatus } from '../ship/status-file.js';
+import { readShipHeartbeat, readShipStatus } from '../state/ship-status.js';
 import type { ArchiveFacts, ServerFacts, StatusInputs } from './evaluate.js';
 
 /** One line of an error for the status report: the message without its HINT. */

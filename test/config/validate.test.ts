@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { parseConfigText, parseIni, resolveConfig } from '../../src/config/index.js';
+import { parseConfigText as parseWith, parseIni, resolveConfig } from '../../src/config/index.js';
+import { ENGINE_CONFIG_SECTIONS } from '../../src/engines/config-sections.js';
 import { configErrorOf, DESIGN_SAMPLE } from './helpers.js';
+
+const parseConfigText = (text: string, file: string) => parseWith(text, file, ENGINE_CONFIG_SECTIONS);
 
 const FILE = '/etc/snaplog/snaplog.conf';
 const MINIMAL = '[workload]\nworkload_name = mariadb\n[mysql]\nsocket = /run/mysqld/mysqld.sock\n[archive]\npath = /mnt/nfs/snaplog\n';
@@ -331,7 +334,7 @@ describe('resolveConfig: precedence', () => {
   it('lets the later document win key by key and records where each value came from', () => {
     const azure = parseIni('[workload]\nworkload_name = mysql\ntimeout = 120\nipc_folder = /var/lib/mysql-files\n', '/etc/azure/workload.conf');
     const own = parseIni('[workload]\ntimeout = 300\nipc_folder =\n[archive]\npath = /a\n', FILE);
-    const { config, warnings } = resolveConfig([azure, own]);
+    const { config, warnings } = resolveConfig([azure, own], ENGINE_CONFIG_SECTIONS);
     expect(config.sources).toEqual(['/etc/azure/workload.conf', FILE]);
     expect(config.workload.name).toBe('mysql');
     expect(config.workload.timeoutSeconds).toBe(300);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseFifoMessage } from '../../src/freeze/thaw-fifo.js';
 import { HOOK_PRODUCTS, planHooks } from '../../src/hooks/index.js';
-import { hasNestedFreezeSync } from '../../src/freeze/state.js';
+import { hasNestedFreezeSync } from '../../src/state/freeze-state.js';
 import { mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

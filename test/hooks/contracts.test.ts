@@ -8,8 +8,8 @@ import { GCP_CONFIG_SOURCES, parseAgentBool, resolveGcpSnapshotSettings } from '
 import { azureDivertsFor } from '../../src/hooks/checks.js';
 import { coexistenceWarnings } from '../../src/hooks/status.js';
 import { agentMarginSeconds, freezeBudget } from '../../src/freeze/deadline.js';
-import { canJoinFreeze, decideNestedThaw } from '../../src/freeze/state.js';
-import type { FreezeState, NestedFreeze } from '../../src/freeze/state.js';
+import { canJoinFreeze, decideNestedThaw } from '../../src/state/freeze-state.js';
+import type { FreezeState, NestedFreeze } from '../../src/state/freeze-state.js';
 
 const [CFG, DISTRO, TEMPLATE] = GCP_CONFIG_SOURCES;
 

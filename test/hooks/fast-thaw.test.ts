@@ -13,8 +13,8 @@ import { makeTempDir, removeDirs, startMariadb, stopAllMariadb, writeSnaplogConf
 import type { MariadbServer, SnaplogTestSetup } from '../support/mariadb.js';
 import { snaplog, SNAPLOG_BIN } from '../support/cli.js';
 import { installHooks, planHooks } from '../../src/hooks/index.js';
-import { isHolderProcess } from '../../src/freeze/state.js';
-import type { FreezeState } from '../../src/freeze/state.js';
+import { isHolderProcess } from '../../src/state/freeze-state.js';
+import type { FreezeState } from '../../src/state/freeze-state.js';
 
 /** Generous: the hook must end by itself well inside it; the test kills it (and fails) after. */
 const HOOK_BOUND_MS = 60_000;

@@ -13,8 +13,8 @@ import type { MariadbServer, SnaplogTestSetup } from '../support/mariadb.js';
 import { snaplog } from '../support/cli.js';
 import { createMountedImage } from '../support/disk-image.js';
 import type { MountedImage } from '../support/disk-image.js';
-import { isHolderProcess } from '../../src/freeze/state.js';
-import type { FreezeState } from '../../src/freeze/state.js';
+import { isHolderProcess } from '../../src/state/freeze-state.js';
+import type { FreezeState } from '../../src/state/freeze-state.js';
 import { runAsAzure, runAsGcpAgent, runAsNakivoSsh, runAsVeeam, runAsVmtools } from './agents.js';
 import type { AgentRun } from './agents.js';
 

@@ -7,7 +7,7 @@ import { freePort, removeDirs, startMariadb, stopAllMariadb, writeSnaplogConfig 
 import type { MariadbServer, SnaplogTestSetup } from '../support/mariadb.js';
 import { SNAPLOG_BIN, snaplog } from '../support/cli.js';
 import { waitFor } from '../support/observe.js';
-import { lagBytes, parseListen } from '../../src/metrics/listen.js';
+import { lagBytes, parseListen } from '../../src/ship/metrics/listen.js';
 
 /** Value of an unlabelled metric (or the sum over its labels) in a Prometheus text scrape. */
 function metric(text: string, name: string, labels = ''): number | undefined {
@@ -32,7 +32,7 @@ describe('metrics: pure parts', () => {
   it('the sample alert rules name only metrics the service exports', async () => {
     const rules = await readFile(resolve(import.meta.dirname, '../../runbooks/alerts.yml'), 'utf8');
     const used = new Set(rules.match(/snaplog_[a-z_]+/g));
-    const exported = await readFile(resolve(import.meta.dirname, '../../src/metrics/ship-metrics.ts'), 'utf8');
+    const exported = await readFile(resolve(import.meta.dirname, '../../src/ship/metrics/ship-metrics.ts'), 'utf8');
     expect(used.size).toBeGreaterThan(5);
     for (const name of used) expect(exported, name).toContain(`'${name}'`);
     expect(rules).toMatch(/^groups:\n {2}- name: snaplog\n {4}rules:\n/m);

@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path';
 import { makeTempDir, removeDirs, writeSnaplogConfig } from '../support/mariadb.js';
 import type { SnaplogTestSetup } from '../support/mariadb.js';
 import { snaplog } from '../support/cli.js';
-import { shipServiceUnit, startsDatabaseTools } from '../../src/service/unit.js';
+import { shipServiceUnit, startsDatabaseTools } from '../../src/ship/unit.js';
 
 describe('snaplog service install', () => {
   let root: string;

@@ -11,7 +11,7 @@
  */
 import { isAbsolute, join } from 'node:path';
 import { ConfigError, UsageError } from '../../errors.js';
-import type { SnaplogConfig } from '../../config/index.js';
+import { rawSection, type SnaplogConfig } from '../../config/index.js';
 
 export type IrisFlavour = 'iris' | 'cache';
 
@@ -30,6 +30,15 @@ export interface IrisConfig {
   freezeTimeoutSeconds: number;
   systemId?: string;
 }
+
+declare module '../../config/types.js' {
+  interface EngineSectionValues {
+    /** Raw `[iris]` keys (as written) → values; checked by irisConfig when the engine starts. */
+    iris: Record<string, string>;
+  }
+}
+
+export const IRIS_SECTION = rawSection('iris');
 
 export const IRIS_KEYS = ['instance', 'install_dir', 'journal_dir', 'credentials_file', 'call_timeout'] as const;
 

@@ -1,5 +1,5 @@
 import type { LogObserver } from '../../archive/metadata.js';
-import { readBinlogKeyFile } from '../../config/index.js';
+import { readBinlogKeyFile } from './config.js';
 import type { SnaplogConfig } from '../../config/index.js';
 import { ConfigError } from '../../errors.js';
 import { binlogKeyFromKeyFile } from './binlog/decrypt.js';

@@ -3,7 +3,7 @@ import { dirname, isAbsolute, join } from 'node:path';
 import type { Connection } from 'mysql2/promise';
 import { SnaplogError } from '../../errors.js';
 import type { LogObserver } from '../../archive/metadata.js';
-import type { FreezeMethod } from '../../config/index.js';
+import type { FreezeMethod } from './config.js';
 import type { CloseState, Engine, PrivilegeReport, QuiesceContext, Quiesced, SourceLog } from '../types.js';
 import { checkMysqlPrivileges } from './privileges.js';
 import { readSourceFile } from '../source-file.js';

@@ -10,7 +10,7 @@ import { SnaplogError } from '../../errors.js';
 import { makeOwnFolder, writeOwnFile } from './own-files.js';
 import { dialectFromVersion, versionFromServerBinaryOutput } from './dialect.js';
 import type { ServerDialect } from './dialect.js';
-import type { BinlogKeyAlgorithm } from '../../config/index.js';
+import type { BinlogKeyAlgorithm } from './config.js';
 import type { Owner } from './own-files.js';
 
 const execFileAsync = promisify(execFile);

@@ -1,6 +1,6 @@
 import type { Connection } from 'mysql2/promise';
 import { SnaplogError } from '../../errors.js';
-import type { FreezeMethod } from '../../config/index.js';
+import type { FreezeMethod } from './config.js';
 import type { Quiesced } from '../types.js';
 import { globalVariable, queryRows } from './connection.js';
 import { chooseFreezeMethod, dialectFromVersion } from './dialect.js';

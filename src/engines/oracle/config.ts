@@ -17,7 +17,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ConfigError } from '../../errors.js';
-import type { SnaplogConfig } from '../../config/index.js';
+import { rawSection, type SnaplogConfig } from '../../config/index.js';
 import { parseOratab } from './oratab.js';
 
 export type OracleAuth = { kind: 'os' } | { kind: 'password'; user: string; privilege: 'sysdba' | 'sysbackup'; passwordFile: string; connectString: string };
@@ -37,6 +37,15 @@ export interface OracleConfig {
   freezeTimeoutSeconds: number;
   systemId?: string;
 }
+
+declare module '../../config/types.js' {
+  interface EngineSectionValues {
+    /** Raw `[oracle]` keys (as written) → values; checked by oracleConfig when the engine starts. */
+    oracle: Record<string, string>;
+  }
+}
+
+export const ORACLE_SECTION = rawSection('oracle');
 
 export const ORACLE_KEYS = ['sid', 'dest_id', 'password_file', 'connect_string', 'user', 'privilege', 'call_timeout', 'backup_guard'] as const;
 export const DEFAULT_ORATAB = '/etc/oratab';

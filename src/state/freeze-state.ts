@@ -1,9 +1,8 @@
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { READ_NO_FOLLOW } from '../events/channel.js';
 import type { LogPosition } from '../archive/snapshot-record.js';
-import { readIpcJson, writeIpcJson } from '../events/ipc-file.js';
+import { READ_NO_FOLLOW, readIpcJson, writeIpcJson } from './ipc-folder.js';
 import { isProcessAlive } from '../processes.js';
 
 export const FREEZE_STATE_FILE = 'freeze.json';

@@ -1,4 +1,4 @@
-import { readIpcJson, writeIpcJson } from '../events/ipc-file.js';
+import { readIpcJson, writeIpcJson } from './ipc-folder.js';
 
 /** What the shipping loop last knew, for `snaplog status` (which must not need the database). */
 export interface ShipStatus {

@@ -4,8 +4,8 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { SnaplogError } from '../errors.js';
 import { writeNewFile } from '../safe-files.js';
-import { ensurePrivateFolder } from './channel.js';
-import { readIpcJson } from './ipc-file.js';
+import { ensurePrivateFolder, readIpcJson } from './ipc-folder.js';
+import { SHIP_STATUS_FILE } from './ship-status.js';
 
 /**
  * The archive folder a database system ships to. Neither the server's own ids will do: MariaDB's default
@@ -22,8 +22,6 @@ export interface StoredSystemId {
 }
 
 export const SYSTEM_ID_FILE = 'system-id.json';
-/** The ship service's status file: an installation from before system-id.json recorded its id there. */
-const SHIP_STATUS_FILE = 'ship-status.json';
 
 function machineIdFile(): string {
   return process.env['SNAPLOG_MACHINE_ID_FILE'] ?? '/etc/machine-id';
@@ -43,6 +41,7 @@ export async function stableSystemId(ipcFolder: string): Promise<string> {
   const machineId = await currentMachineId();
   const stored = await readIpcJson<StoredSystemId>(ipcFolder, SYSTEM_ID_FILE);
   if (stored?.id) return checkedAgainstMachine(stored, machineId, ipcFolder);
+  // An installation from before system-id.json recorded its id in the ship status.
   const previous = (await readIpcJson<{ systemId?: string }>(ipcFolder, SHIP_STATUS_FILE))?.systemId;
   const record: StoredSystemId = {
     id: previous ?? newSystemId(hostname(), randomBytes(6)),

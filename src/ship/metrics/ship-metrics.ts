@@ -1,10 +1,10 @@
 import { stat } from 'node:fs/promises';
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
-import type { Archive } from '../archive/archive.js';
-import type { SnaplogEvent } from '../events/channel.js';
-import { readFreezeState } from '../freeze/state.js';
-import type { FreezeState } from '../freeze/state.js';
-import type { RoundResult } from '../ship/shipper.js';
+import type { Archive } from '../../archive/archive.js';
+import type { SnaplogEvent } from '../../events/channel.js';
+import { readFreezeState } from '../../state/freeze-state.js';
+import type { FreezeState } from '../../state/freeze-state.js';
+import type { RoundResult } from '../shipper.js';
 import { lagBytes } from './listen.js';
 
 export interface ShipMetricsOptions {

@@ -1,8 +1,8 @@
 import { createServer } from 'node:http';
 import type { Server } from 'node:http';
 import type { Registry } from 'prom-client';
-import { SnaplogError } from '../errors.js';
-import type { ConfigLocation } from '../errors.js';
+import { SnaplogError } from '../../errors.js';
+import type { ConfigLocation } from '../../errors.js';
 import { parseListen } from './listen.js';
 
 /** Serves GET /metrics from `registry` on the `[metrics] listen` address; anything else is 404. */

@@ -4,26 +4,22 @@
  * file named by --defaults-extra-file / --defaults-file as the MySQL defaults file. Pure. The value is
  * never repeated in a warning: it may contain a password.
  */
-import { ConfigError, type ConfigLocation } from '../errors.js';
-import type { IniEntry } from './ini.js';
-import { locationOf, warning } from './location.js';
-import { parseAbsolutePath } from './values.js';
+import { ConfigError, type ConfigLocation } from '../../errors.js';
+import { locationOf, parseAbsolutePath, type IniEntry } from '../../config/index.js';
 
 const DEFAULTS_FILE_OPTION = /(?:^|\s)--defaults(?:-extra)?-file=(?:"([^"]*)"|'([^']*)'|(\S+))/;
 const PASSWORD_OPTION = /(?:^|\s)(?:-p\S|--password(?:=|\s+\S))/;
 
 export interface CredString {
   readonly defaultsFile?: { path: string; location: ConfigLocation };
-  readonly warnings: string[];
+  readonly warnings: Array<{ location: ConfigLocation; message: string }>;
 }
 
-export function interpretCredString(entry: IniEntry | undefined, isMysql: boolean, mysqlDefaultsFileSet: boolean): CredString {
+export function interpretCredString(entry: IniEntry | undefined, mysqlDefaultsFileSet: boolean): CredString {
   if (entry === undefined) return { warnings: [] };
   const location = locationOf(entry);
-  const warnings: string[] = [];
-  if (!isMysql) {
-    return { warnings: [warning(location, 'credString is accepted for compatibility with Azure Backup; snaplog does not use it for this workload')] };
-  }
+  const warnings: CredString['warnings'] = [];
+  const warning = (at: ConfigLocation, message: string) => ({ location: at, message });
   const match = DEFAULTS_FILE_OPTION.exec(entry.value);
   const raw = match === null ? undefined : (match[1] ?? match[2] ?? match[3]);
   let defaultsFile: CredString['defaultsFile'];
