@@ -6,11 +6,11 @@ import { execa } from 'execa';
 import { SnaplogError, UsageError } from '../errors.js';
 import { attach, detach } from '../attach/attach.js';
 import { startPrivateServer } from '../engines/mysql/private-server.js';
-import { loadPlan } from '../restore/load-plan.js';
-import { runRestore } from '../restore/restore.js';
-import { copyDatadir } from '../restore/partial.js';
-import { preflightDatadir } from '../restore/preflight.js';
-import { identifyDatadirSnapshot } from './datadir-snapshot.js';
+import { loadPlan } from '../engines/mysql/restore/load-plan.js';
+import { runRestore } from '../engines/mysql/restore/restore.js';
+import { copyDatadir } from '../engines/mysql/restore/partial.js';
+import { preflightDatadir } from '../engines/mysql/restore/preflight.js';
+import { identifyDatadirSnapshot } from '../engines/mysql/restore/datadir-snapshot.js';
 import { withConfigOption, withJsonOption, printJson } from './common.js';
 import { loadContext, openArchive, resolveSystemId } from './context.js';
 

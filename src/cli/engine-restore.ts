@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { RestoreTarget } from '../restore/target.js';
+import type { RestoreTarget } from '../engines/restore-target.js';
 import type { CliContext } from './context.js';
 
 /** How `snaplog restore` runs for an engine other than MySQL/MariaDB: its own options and its own flow. */

@@ -1,8 +1,8 @@
 import { loadBinlogKey } from '../engines/mysql/binlog-key.js';
 import { Command } from 'commander';
 import { UsageError } from '../errors.js';
-import { findStatements } from '../restore/find.js';
-import { parseTargetTime } from '../restore/target.js';
+import { findStatements } from '../engines/mysql/restore/find.js';
+import { parseTargetTime } from '../engines/restore-target.js';
 import { withConfigOption, withJsonOption, printJson } from './common.js';
 import { loadContext, openArchive, resolveSystemId } from './context.js';
 

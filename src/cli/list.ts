@@ -7,8 +7,8 @@ import { UsageError } from '../errors.js';
 import { readSystemArchive } from '../report/load.js';
 import { buildSystemTimeline } from '../report/model.js';
 import { terminalTimeline } from '../report/terminal.js';
-import { restorableWindow, windowText } from '../restore/plan.js';
-import { localIso, localTimeZone } from '../restore/time-text.js';
+import { restorableWindow, windowText } from '../engines/mysql/restore/plan.js';
+import { localIso, localTimeZone } from '../engines/time-text.js';
 
 export function listCommand(): Command {
   return withJsonOption(withConfigOption(new Command('list')))

@@ -1,12 +1,12 @@
 import { loadBinlogKey } from '../engines/mysql/binlog-key.js';
 import { Command } from 'commander';
 import { UsageError } from '../errors.js';
-import { loadPlan } from '../restore/load-plan.js';
-import { describeTarget } from '../restore/target.js';
-import type { TargetFlags } from '../restore/target.js';
-import { windowText } from '../restore/plan.js';
-import type { RestorableWindow, RestorePlan } from '../restore/plan.js';
-import { localIso, localTimeZone } from '../restore/time-text.js';
+import { loadPlan } from '../engines/mysql/restore/load-plan.js';
+import { describeTarget } from '../engines/restore-target.js';
+import type { TargetFlags } from '../engines/restore-target.js';
+import { windowText } from '../engines/mysql/restore/plan.js';
+import type { RestorableWindow, RestorePlan } from '../engines/mysql/restore/plan.js';
+import { localIso, localTimeZone } from '../engines/time-text.js';
 import { withConfigOption, withJsonOption, printJson } from './common.js';
 import { loadContext, openArchive, resolveSystemId } from './context.js';
 import { targetFrom, withTargetOptions } from './target-options.js';
@@ -108,7 +108,7 @@ export function planCommand(): Command {
       const archive = await openArchive(config);
       const systemId = await resolveSystemId(archive, config, options.system);
       if (config.workload.name === 'iris' || config.workload.name === 'cache') {
-        const { planIrisChain } = await import('../engines/iris/restore.js');
+        const { planIrisChain } = await import('../engines/iris/restore/restore.js');
         const logs = (await archive.listLogs(systemId)).flatMap((log) => (log.metadata ? [log.metadata] : []));
         const chain = planIrisChain({ snapshots: await archive.listSnapshots(systemId), logs, target, snapshotId: options.snapshot });
         const summary = {
@@ -132,7 +132,7 @@ export function planCommand(): Command {
       }
       if (config.workload.name === 'oracle') {
         if (target.kind !== 'time' && target.kind !== 'latest') throw new UsageError('Oracle plans take --to TIME or --latest (snaplog restore also takes --to-scn)');
-        const { planOracleRecovery } = await import('../engines/oracle/restore-plan.js');
+        const { planOracleRecovery } = await import('../engines/oracle/restore/plan.js');
         const logs = (await archive.listLogs(systemId)).flatMap((log) => (log.metadata ? [log.metadata] : []));
         const plan = planOracleRecovery({ snapshots: await archive.listSnapshots(systemId), logs, target, snapshotId: options.snapshot });
         const summary = { snapshot: { id: plan.snapshot.id, time: plan.snapshot.time, scn: String(plan.snapshotScn) }, threads: plan.threads, logs: plan.logs.map((log) => ({ name: log.name, size: log.size, sha256: log.sha256, details: log.details })), target: describeTarget(target) };

@@ -26,7 +26,7 @@ ExternalFreeze switched to, with a ^ZJRNFILT filter that drops records stamped a
 is removed afterwards. --dry-run prints the ObjectScript and changes nothing.`,
       ),
   run: async (target, options, context) => {
-    const { restoreIris } = await import('../engines/iris/restore.js');
+    const { restoreIris } = await import('../engines/iris/restore/restore.js');
     const { config, events } = context;
     const archive = await openArchive(config);
     const systemId = await resolveSystemId(archive, config, options.system as string | undefined);

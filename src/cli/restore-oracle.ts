@@ -4,10 +4,10 @@ import { tmpdir } from 'node:os';
 import { stagingPlaceholder } from '../engines/staging.js';
 import { UsageError } from '../errors.js';
 import type { EngineRestoreCli } from './engine-restore.js';
-import type { OracleTarget } from '../engines/oracle/restore-plan.js';
-import type { RecoveryTool } from '../engines/oracle/recover.js';
+import type { OracleTarget } from '../engines/oracle/restore/plan.js';
+import type { RecoveryTool } from '../engines/oracle/restore/recover.js';
 import type { LogMetadata } from '../archive/metadata.js';
-import { parseTargetTime } from '../restore/target.js';
+import { parseTargetTime } from '../engines/restore-target.js';
 import { openArchive, resolveSystemId } from './context.js';
 
 /**
@@ -34,9 +34,9 @@ RECOVER AUTOMATIC FROM '<staging>' DATABASE UNTIL TIME … SNAPSHOT TIME … ins
       ),
   run: async (parseTarget, options, context) => {
     const [{ planOracleRecovery, planStorageSnapshotRecovery, parseSequenceTarget }, { rmanRecoveryScript, sqlplusSnapshotRecoveryScript }, { runOracleRecovery }] = await Promise.all([
-      import('../engines/oracle/restore-plan.js'),
-      import('../engines/oracle/restore-script.js'),
-      import('../engines/oracle/recover.js'),
+      import('../engines/oracle/restore/plan.js'),
+      import('../engines/oracle/restore/script.js'),
+      import('../engines/oracle/restore/recover.js'),
     ]);
     const { config, events } = context;
     const archive = await openArchive(config);

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import { parseTarget } from '../restore/target.js';
-import type { RestoreTarget, TargetFlags } from '../restore/target.js';
+import { parseTarget } from '../engines/mysql/restore/target.js';
+import type { RestoreTarget, TargetFlags } from '../engines/restore-target.js';
 
 const TARGET_HELP = `
 Targets (MySQL/MariaDB):

@@ -8,13 +8,13 @@ import { readEvents, waitFor } from '../support/observe.js';
 import { consecutiveNumbers, journalGaps, parseJournalName } from '../../src/engines/iris/journal-names.js';
 import { journalSourceLogs } from '../../src/engines/iris/journal-files.js';
 import { buildInvocation } from '../../src/engines/iris/client.js';
-import { irisRestoreScript, utcHorolog } from '../../src/engines/iris/restore-script.js';
+import { irisRestoreScript, utcHorolog } from '../../src/engines/iris/restore/script.js';
 import { parseCredentials } from '../../src/engines/iris/credentials.js';
-import { planIrisChain } from '../../src/engines/iris/restore.js';
+import { planIrisChain } from '../../src/engines/iris/restore/restore.js';
 import { parsePasswdLine, stagedFileName } from '../../src/engines/staging.js';
 import type { LogMetadata } from '../../src/archive/metadata.js';
 import type { SnapshotRecord } from '../../src/archive/snapshot-record.js';
-import type { RestoreTarget } from '../../src/restore/target.js';
+import type { RestoreTarget } from '../../src/engines/restore-target.js';
 
 const FAKE = resolve(import.meta.dirname, 'fake-iris.mjs');
 const PASSWORD = 'Iris-pw-7c1d-never-in-argv';

@@ -6,7 +6,7 @@ import mysql from 'mysql2/promise';
 import { SnaplogError } from '../../../errors.js';
 import { queryRows } from '../connection.js';
 import { readReplicaStatus } from '../dialect.js';
-import { transactionsSince } from '../../../restore/progress.js';
+import { transactionsSince } from './gtid.js';
 import type { ReplicaControl, ReplicaStatus } from '../dialect.js';
 import { serverDialect } from '../quiesce.js';
 import { chownOwnFile, removeOwnFile, writeOwnFile } from '../own-files.js';

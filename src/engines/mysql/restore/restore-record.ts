@@ -1,7 +1,7 @@
 import { join } from 'node:path';
-import { SnaplogError } from '../errors.js';
-import { readOwnFile, writeOwnFile } from '../engines/mysql/own-files.js';
-import { comparePositions } from '../engines/mysql/snapshot-identity.js';
+import { SnaplogError } from '../../../errors.js';
+import { readOwnFile, writeOwnFile } from '../own-files.js';
+import { comparePositions } from '../snapshot-identity.js';
 import type { ReplayMethod } from './restore.js';
 
 /** What snaplog did to a data directory, kept in it: a re-run or --resume knows where it stands. */

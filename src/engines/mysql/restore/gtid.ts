@@ -188,3 +188,19 @@ export function logMayHold(
   if (first && last && first.stream === gtid.stream && last.stream === gtid.stream && first.seq <= gtid.seq && gtid.seq <= last.seq) return 'yes';
   return 'unknown';
 }
+
+/**
+ * Transactions between two MariaDB GTID positions (per domain, the rise of its high-water mark; a domain absent from
+ * `before` counts from 0). Undefined for MySQL sets, an unreadable position, or no position at all.
+ */
+export function transactionsSince(before: string | undefined, now: string | undefined): number | undefined {
+  if (now === undefined) return undefined;
+  try {
+    const from = GtidSet.parse(before);
+    const to = GtidSet.parse(now);
+    if ([...to.streamNames, ...from.streamNames].some((stream) => stream.includes('-'))) return undefined;
+    return to.streamNames.reduce((sum, stream) => sum + Math.max(0, to.highest(stream) - from.highest(stream)), 0);
+  } catch {
+    return undefined;
+  }
+}

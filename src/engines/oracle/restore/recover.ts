@@ -1,14 +1,14 @@
 /** Runs a planned Oracle recovery: fetch + verify the archived logs, then RMAN (or SQL*Plus) as linux_user with OS auth. */
 import { execa } from 'execa';
-import type { Archive } from '../../archive/archive.js';
-import type { LogMetadata } from '../../archive/metadata.js';
-import type { SnaplogConfig } from '../../config/index.js';
-import { SnaplogError } from '../../errors.js';
-import { currentUserName } from '../../processes.js';
-import { createStaging, databaseUserIds, fetchIntoStaging, sealStaging, writeStagingFile } from '../staging.js';
-import { oracleConfig } from './config.js';
-import { findOraError, oracleError } from './errors.js';
-import { clientInvocation } from './session.js';
+import type { Archive } from '../../../archive/archive.js';
+import type { LogMetadata } from '../../../archive/metadata.js';
+import type { SnaplogConfig } from '../../../config/index.js';
+import { SnaplogError } from '../../../errors.js';
+import { currentUserName } from '../../../processes.js';
+import { createStaging, databaseUserIds, fetchIntoStaging, sealStaging, writeStagingFile } from '../../staging.js';
+import { oracleConfig } from '../config.js';
+import { findOraError, oracleError } from '../errors.js';
+import { clientInvocation } from '../session.js';
 
 export type RecoveryTool = 'rman' | 'sqlplus';
 

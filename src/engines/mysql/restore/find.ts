@@ -1,6 +1,6 @@
-import type { BinlogKey } from '../engines/mysql/binlog/decrypt.js';
-import type { Archive } from '../archive/archive.js';
-import { readBinlogEvents } from '../engines/mysql/binlog/index.js';
+import type { BinlogKey } from '../binlog/decrypt.js';
+import type { Archive } from '../../../archive/archive.js';
+import { readBinlogEvents } from '../binlog/index.js';
 
 export interface FoundStatement {
   log: string;

@@ -1,6 +1,6 @@
-import type { BinlogKey } from '../engines/mysql/binlog/decrypt.js';
-import { scanBinlogFile } from '../engines/mysql/binlog/index.js';
-import type { BinlogTransaction } from '../engines/mysql/binlog/index.js';
+import type { BinlogKey } from '../binlog/decrypt.js';
+import { scanBinlogFile } from '../binlog/index.js';
+import type { BinlogTransaction } from '../binlog/index.js';
 import { GtidSet, parseGtid } from './gtid.js';
 
 /**

@@ -1,8 +1,14 @@
-import { lineageBreak } from '../archive/lineage.js';
-import type { LogMetadata } from '../archive/metadata.js';
-import type { SnapshotRecord } from '../archive/snapshot-record.js';
-import { SnaplogError } from '../errors.js';
-import type { RestoreTarget } from './target.js';
+/**
+ * MySQL/MariaDB restore planning: the chain rules of the GTID and position targets (given to the shared
+ * chain planner), the XA state along the chain, and phase two, the exact stop from the boundary log's
+ * transaction index. Pure.
+ */
+import { lineageBreak } from '../../../archive/lineage.js';
+import type { LogMetadata } from '../../../archive/metadata.js';
+import type { SnapshotRecord } from '../../../archive/snapshot-record.js';
+import { PlanError, planArchiveChain, restorableWindow as chainWindow, timeChainRules, windowText } from '../../chain-plan.js';
+import type { Boundary, ChainPlan as SharedChainPlan, ChainRules, PlannedLog, RestorableWindow } from '../../chain-plan.js';
+import type { RestoreTarget } from '../../restore-target.js';
 import { GtidSet, gtidIncluded, logMayHold, parseGtid } from './gtid.js';
 import type { ParsedGtid } from './gtid.js';
 
@@ -37,18 +43,8 @@ interface XaRecord {
   endPosition: number;
 }
 
-export interface PlannedLog {
-  name: string;
-  sequence: number;
-  size: number;
-  sha256: string;
-  storedName: string;
-  compression: LogMetadata['compression'];
-  /** Replay starts here in this log (the snapshot position in the first, the first event elsewhere). */
-  from: number;
-  /** Replay ends here (exclusive) in the last log; absent = to the end of the log. */
-  to?: number;
-}
+export { PlanError, windowText } from '../../chain-plan.js';
+export type { PlannedLog, RestorableWindow } from '../../chain-plan.js';
 
 export interface StopPoint {
   file: string;
@@ -61,12 +57,7 @@ export interface StopPoint {
   endOfChain: boolean;
 }
 
-export interface ChainPlan {
-  snapshot: SnapshotRecord;
-  target: RestoreTarget;
-  logs: PlannedLog[];
-  /** The log in which the stop position must be found from its transaction index; absent for end-of-chain targets. */
-  boundaryLog?: string;
+export interface ChainPlan extends SharedChainPlan {
   /** GTID position targets: the GTID state where replay of the boundary log starts (snapshot + the logs before it). */
   positionBefore?: string;
   /** The last transaction of the log before the boundary log (from its metadata), for a stop at the boundary log's start. */
@@ -75,26 +66,6 @@ export interface ChainPlan {
   xaPreparedBefore?: PreparedXa[];
   /** Logs whose XA steps the metadata may not list completely: more than the reader keeps, or MySQL compressed transactions. */
   xaIncomplete?: string[];
-  restorable: RestorableWindow;
-}
-
-/**
- * How far a snapshot can be rolled forward. `to` is the later of the snapshot time and the last commit stamp
- * (so `--to <to>` replays everything); commit stamps are whole seconds, so when the last commits share the
- * snapshot's second, `to` equals `from` although there are transactions after the snapshot:
- * `transactionsAfterSnapshot`, `lastTransaction` and `lastCommit` say so.
- */
-export interface RestorableWindow {
-  from: string;
-  to: string;
-  /** Commit stamp (whole second) of the last archived transaction of the chain. */
-  lastCommit?: string;
-  /** GTID of the last archived transaction of the chain (log order). */
-  lastTransaction?: string;
-  /** Whether the chain holds transactions after the snapshot (undefined: the metadata cannot tell). */
-  transactionsAfterSnapshot?: boolean;
-  /** The GTID position at the end of the chain (MariaDB: as @@gtid_binlog_pos would say); a --to-gtid value. */
-  lastPosition?: string;
 }
 
 export interface RestorePlan extends ChainPlan {
@@ -110,94 +81,12 @@ export interface RestorePlan extends ChainPlan {
   preparedXa: PreparedXa[];
 }
 
-export class PlanError extends SnaplogError {
-  constructor(
-    message: string,
-    hint: string,
-    readonly restorable?: { from: string; to: string },
-    /** Logs shipped before per-domain GTID ranges were recorded: read them, add their ranges, and plan again. */
-    readonly unindexedLogs?: string[],
-    /** --latest refused at a break in the chain: the exact end it can reach (a --to-position target). */
-    readonly reachableEnd?: { file: string; position: number },
-  ) {
-    super(message, { hint });
-  }
-}
-
 const iso = (seconds: number | undefined): string | undefined => (seconds === undefined ? undefined : new Date(seconds * 1000).toISOString());
-const unix = (time: string | undefined): number | undefined => (time === undefined ? undefined : Math.floor(Date.parse(time) / 1000));
-
-function usableSnapshots(snapshots: SnapshotRecord[]): SnapshotRecord[] {
-  return snapshots.filter((snapshot) => snapshot.status === 'thawed' && snapshot.position).sort((a, b) => a.time.localeCompare(b.time));
-}
 
 /** Orders positions in the log stream: by log sequence, then offset. */
 function positionKey(logs: LogMetadata[], file: string, position: number): number | undefined {
   const log = logs.find((candidate) => candidate.name === file);
   return log ? log.sequence * 2 ** 32 + position : undefined;
-}
-
-/** The unbroken chain of archived logs starting at the snapshot's log; stops at the first gap. */
-/** Why snaplog's reader could not read a log to its end (recorded at ship time); undefined when it could. */
-function unreadable(log: LogMetadata): string | undefined {
-  const from = log.details?.['unreadableFrom'];
-  if (typeof from !== 'number') return undefined;
-  const problems = (log.details?.['problems'] ?? []) as { position: number; problem: string }[];
-  const problem = problems.find((entry) => entry.position === from)?.problem ?? 'unreadable';
-  return `snaplog could not read ${log.name} from byte ${from} (${problem})`;
-}
-
-interface ChainBreak {
-  reason: string;
-  hint: string;
-}
-
-function chainFrom(snapshot: SnapshotRecord, logs: LogMetadata[]): { chain: LogMetadata[]; brokenBefore?: LogMetadata; lineage?: ChainBreak } {
-  const startIndex = logs.findIndex((log) => log.name === snapshot.position!.file);
-  if (startIndex < 0) return { chain: [] };
-  const first = logs[startIndex]!;
-  const firstUnreadable = unreadable(first);
-  if (firstUnreadable) return { chain: [], lineage: { reason: firstUnreadable, hint: 'run snaplog verify; restore from another snapshot (snaplog list)' } };
-  const chain: LogMetadata[] = [first];
-  for (let i = startIndex + 1; i < logs.length; i++) {
-    const log = logs[i]!;
-    const previous = chain[chain.length - 1]!;
-    if (log.sequence !== previous.sequence + 1) return { chain, brokenBefore: log };
-    // Numbers that follow each other are not enough: the log must continue the same server's history,
-    // and snaplog must be able to read it whole (a stop is found only in what was read).
-    const foreign = lineageBreak(previous, log);
-    if (foreign) {
-      const hint = `the logs from ${log.name} on come from another server or history (a clone, or a restored or failed-over server shipping into the same system folder): run snaplog verify, and give each server its own [archive] system_id`;
-      return { chain, brokenBefore: log, lineage: { reason: foreign, hint } };
-    }
-    const unread = unreadable(log);
-    if (unread) return { chain, brokenBefore: log, lineage: { reason: unread, hint: `run snaplog verify; ${log.name} is in a format or state snaplog cannot replay exactly` } };
-    chain.push(log);
-  }
-  return { chain };
-}
-
-/**
- * Pure: the restorable window of a snapshot over the unbroken chain from its position. Whether there are
- * transactions after the snapshot: from the GTIDs (the chain's per-stream ranges against the snapshot's GTID
- * position), else from transactions in logs after the snapshot's own.
- */
-export function restorableWindow(snapshot: SnapshotRecord, logs: LogMetadata[]): RestorableWindow {
-  const { chain } = chainFrom(snapshot, [...logs].sort((a, b) => a.sequence - b.sequence));
-  let lastCommit: string | undefined;
-  let lastTransaction: string | undefined;
-  for (let i = chain.length - 1; i >= 0 && (!lastCommit || !lastTransaction); i--) {
-    lastCommit ??= chain[i]!.lastCommitTime;
-    if (chain[i]!.transactionCount !== 0) lastTransaction ??= chain[i]!.lastTransaction;
-  }
-  const window: RestorableWindow = { from: snapshot.time, to: lastCommit && lastCommit > snapshot.time ? lastCommit : snapshot.time };
-  if (lastCommit) window.lastCommit = lastCommit;
-  if (lastTransaction) window.lastTransaction = lastTransaction;
-  const after = transactionsAfter(snapshot, chain);
-  if (after !== undefined) window.transactionsAfterSnapshot = after;
-  const lastPosition = positionAtEnd(snapshot, chain);
-  if (lastPosition) window.lastPosition = lastPosition;
-  return window;
 }
 
 /** The snapshot's GTID position plus every archived transaction of the chain, when the metadata tells (MariaDB high-water marks; MySQL contiguous ranges). */
@@ -217,10 +106,10 @@ function positionAtEnd(snapshot: SnapshotRecord, chain: LogMetadata[]): string |
   }
 }
 
-function transactionsAfter(snapshot: SnapshotRecord, chain: LogMetadata[]): boolean | undefined {
-  if (chain.slice(1).some((log) => (log.transactionCount ?? (log.lastCommitTime ? 1 : 0)) > 0)) return true;
+/** Whether the snapshot's own log holds transactions after it, by the GTIDs (when the logs alone cannot tell). */
+function transactionsAfterByGtid(snapshot: SnapshotRecord, chain: LogMetadata[]): boolean | undefined {
   const first = chain[0];
-  if (!first || first.transactionCount === 0) return first ? false : undefined;
+  if (!first || first.transactionCount === 0) return undefined;
   if (!snapshot.position?.gtid || !first.gtidRanges) return undefined;
   let position: GtidSet;
   try {
@@ -229,25 +118,6 @@ function transactionsAfter(snapshot: SnapshotRecord, chain: LogMetadata[]): bool
     return undefined;
   }
   return Object.entries(first.gtidRanges).some(([stream, range]) => !position.includes({ stream, seq: range.last }));
-}
-
-function describeWindows(snapshots: SnapshotRecord[], logs: LogMetadata[]): string {
-  if (snapshots.length === 0) return 'no usable snapshot is recorded (run snaplog freeze with each snapshot)';
-  return snapshots.map((snapshot) => `${snapshot.id}: ${windowText(restorableWindow(snapshot, logs))}`).join('; ');
-}
-
-/**
- * One line for a window: `from .. to`, and what lies after the snapshot — the last transaction, and its commit
- * stamp when `to` cannot show it (stamps are whole seconds: commits in the snapshot's second leave to = from).
- */
-export function windowText(window: RestorableWindow): string {
-  const range = `${window.from} .. ${window.to}`;
-  if (window.transactionsAfterSnapshot === false) return `${range} (no transaction after the snapshot yet)`;
-  if (window.transactionsAfterSnapshot && window.to === window.from) {
-    const last = window.lastTransaction ? `the last, ${window.lastTransaction},` : 'the last';
-    return `${range} (transactions after the snapshot, none stamped after its second; ${last} is stamped ${window.lastCommit ?? '?'})`;
-  }
-  return window.lastTransaction ? `${range} (last ${window.lastTransaction})` : range;
 }
 
 function positionsOf(snapshots: SnapshotRecord[]): string {
@@ -260,7 +130,8 @@ function snapshotPrecedes(snapshot: SnapshotRecord, target: RestoreTarget, logs:
   const position = snapshot.position!;
   switch (target.kind) {
     case 'time':
-      return unix(snapshot.time)! <= target.time;
+    case 'latest':
+      return timeChainRules.precedes(snapshot, target, logs);
     case 'gtid':
     case 'before-gtid': {
       const gtid = parseGtid(target.gtid);
@@ -277,35 +148,15 @@ function snapshotPrecedes(snapshot: SnapshotRecord, target: RestoreTarget, logs:
       const goal = positionKey(logs, target.file, target.position);
       return at !== undefined && goal !== undefined && at <= goal;
     }
-    case 'latest':
-      return true;
   }
-}
-
-/** Where the stop must be looked for: the log (undefined = replay the whole chain) and, for GTID positions, the state before it. */
-interface Boundary {
-  log?: string;
-  positionBefore?: string;
 }
 
 /** Which log of the chain holds the stop position. */
 function boundaryFor(target: RestoreTarget, chain: LogMetadata[], snapshot: SnapshotRecord, window: RestorableWindow): Boundary {
   switch (target.kind) {
     case 'latest':
-      return {};
-    case 'time': {
-      // The stop lies before the first transaction committed after the target time.
-      const log = chain.find((candidate) => candidate.lastCommitTime !== undefined && unix(candidate.lastCommitTime)! > target.time);
-      if (log) return { log: log.name };
-      // No archived transaction is stamped after TIME: commits stamped up to TIME may still be in a log not shipped yet.
-      throw new PlanError(
-        `--to ${target.instant ?? iso(target.time)} is at or after the last archived commit (stamped ${window.lastCommit ?? window.to}): ` +
-          'the archive cannot show that every transaction up to it was shipped',
-        'ship the newer logs (snaplog ship --once on the server) and plan again; to apply everything archived, use --latest' +
-          `${window.lastPosition ? ` or --to-gtid ${window.lastPosition}` : ''}; the restorable window of snapshot ${snapshot.id} is ${windowText(window)}`,
-        window,
-      );
-    }
+    case 'time':
+      return timeChainRules.boundary(target, chain, snapshot, window);
     case 'gtid':
     case 'before-gtid':
       return { log: logHolding(parseGtid(target.gtid)!, target.gtid, chain, snapshot, window) };
@@ -378,100 +229,55 @@ function positionBoundary(text: string, chain: LogMetadata[], snapshot: Snapshot
   );
 }
 
+/** The chain rules of the MySQL/MariaDB targets: time and latest as every engine, GTIDs and binlog positions. */
+export const mysqlChainRules: ChainRules = {
+  check(target, logs) {
+    if (target.kind === 'position' && !logs.some((log) => log.name === target.file)) {
+      // Not "before the oldest snapshot": the position cannot be placed at all.
+      const archived = logs.length ? `the archive holds ${logs[0]!.name} .. ${logs[logs.length - 1]!.name}` : 'the archive holds no log';
+      throw new PlanError(`${target.file} is not in the archive`, `${archived}; ship it first (snaplog ship --once on the server) or pick a position in an archived log`);
+    }
+  },
+  precedes: snapshotPrecedes,
+  boundary: boundaryFor,
+  window(snapshot, chain, window) {
+    const widened = { ...window };
+    if (widened.transactionsAfterSnapshot === undefined) {
+      const after = transactionsAfterByGtid(snapshot, chain);
+      if (after !== undefined) widened.transactionsAfterSnapshot = after;
+    }
+    const lastPosition = positionAtEnd(snapshot, chain);
+    if (lastPosition) widened.lastPosition = lastPosition;
+    return widened;
+  },
+  noSnapshotHint: (usable, target) => (target.kind === 'gtid-position' ? positionsOf(usable) : ''),
+};
+
+/** Pure: the restorable window of a snapshot, with what the GTIDs tell. */
+export function restorableWindow(snapshot: SnapshotRecord, logs: LogMetadata[]): RestorableWindow {
+  return chainWindow(snapshot, logs, mysqlChainRules);
+}
+
 /**
- * Phase one of planning, from archive metadata alone: the newest usable snapshot before the target
- * (or the one asked for), the unbroken chain of logs from its position, and the log that holds the stop.
- * A gap before the target is an error that names the window that is restorable.
+ * Phase one of planning, from archive metadata alone: the shared chain planner with the MySQL target rules,
+ * then what replay needs to know about the logs before the stop (the last transaction, the XA state).
  */
 export function planChain(input: { snapshots: SnapshotRecord[]; logs: LogMetadata[]; target: RestoreTarget; snapshotId?: string }): ChainPlan {
-  const logs = [...input.logs].sort((a, b) => a.sequence - b.sequence);
-  const usable = usableSnapshots(input.snapshots);
-  const target = input.target;
-  if (target.kind === 'position' && !logs.some((log) => log.name === target.file)) {
-    // Not "before the oldest snapshot": the position cannot be placed at all.
-    const archived = logs.length ? `the archive holds ${logs[0]!.name} .. ${logs[logs.length - 1]!.name}` : 'the archive holds no log';
-    throw new PlanError(`${target.file} is not in the archive`, `${archived}; ship it first (snaplog ship --once on the server) or pick a position in an archived log`);
-  }
-  let snapshot: SnapshotRecord | undefined;
-  if (input.snapshotId) {
-    snapshot = input.snapshots.find((candidate) => candidate.id === input.snapshotId);
-    if (!snapshot) throw new PlanError(`no snapshot ${input.snapshotId} in the archive`, `snapshots: ${describeWindows(usable, logs)}`);
-    if (!usable.includes(snapshot)) throw new PlanError(`snapshot ${snapshot.id} is ${snapshot.status}: not application-consistent, not usable for point-in-time restore`, `usable snapshots: ${describeWindows(usable, logs)}`);
-    if (!snapshotPrecedes(snapshot, input.target, logs)) throw new PlanError(`the target is before snapshot ${snapshot.id}`, `pick an older snapshot; windows: ${describeWindows(usable, logs)}`);
-  } else {
-    snapshot = [...usable].reverse().find((candidate) => snapshotPrecedes(candidate, input.target, logs));
-    if (!snapshot) {
-      throw new PlanError(
-        usable.length ? 'the target is before the oldest usable snapshot' : 'no usable snapshot in the archive',
-        `restorable windows: ${describeWindows(usable, logs)}${input.target.kind === 'gtid-position' ? `; ${positionsOf(usable)}` : ''}`,
-      );
-    }
-  }
-  const { chain, brokenBefore, lineage } = chainFrom(snapshot, logs);
-  if (chain.length === 0 && lineage) throw new PlanError(`${lineage.reason}: snapshot ${snapshot.id}, which stands in it, cannot be rolled forward exactly`, lineage.hint);
-  if (chain.length === 0) throw new PlanError(`log ${snapshot.position!.file}, where snapshot ${snapshot.id} stands, is not in the archive`, 'run snaplog verify; the snapshot cannot be rolled forward without it');
-  const window = restorableWindow(snapshot, logs);
-  if (input.target.kind === 'latest' && brokenBefore) {
-    // "The latest" would silently be the last log before the break, not the archive's latest: say so instead.
-    const last = chain[chain.length - 1]!;
-    const end = last.lastCompleteTransactionEnd ?? last.size;
-    throw new PlanError(
-      lineage
-        ? `--latest cannot reach the archive's newest logs: the chain from snapshot ${snapshot.id} ends after ${last.name} (${lineage.reason})`
-        : `--latest cannot reach the archive's newest logs: the archive has a gap after ${last.name} (next archived: ${brokenBefore.name})`,
-      `to restore everything up to the break, give --to-position ${last.name}:${end}; restorable window: ${windowText(window)}`,
-      window,
-      undefined,
-      { file: last.name, position: end },
-    );
-  }
-  let boundary: Boundary;
-  try {
-    boundary = boundaryFor(input.target, chain, snapshot, window);
-  } catch (error) {
-    if (brokenBefore && lineage && error instanceof PlanError && !error.unindexedLogs) {
-      throw new PlanError(
-        `the archived chain ends after ${chain[chain.length - 1]!.name}: ${lineage.reason}; the target cannot be reached from snapshot ${snapshot.id}`,
-        `${lineage.hint}; a target inside ${windowText(window)} can be restored`,
-        window,
-      );
-    }
-    if (brokenBefore && error instanceof PlanError && !error.unindexedLogs) {
-      throw new PlanError(
-        `the archive has a gap after ${chain[chain.length - 1]!.name} (next archived: ${brokenBefore.name}): the target cannot be reached from snapshot ${snapshot.id}`,
-        `restorable window: ${windowText(window)}; a newer snapshot after the gap may reach the target (snaplog list)`,
-        window,
-      );
-    }
-    throw error;
-  }
-  const boundaryLog = boundary.log;
-  const last = boundaryLog ? chain.findIndex((log) => log.name === boundaryLog) : chain.length - 1;
-  const planned = chain.slice(0, last + 1).map((log, i) => ({
-    name: log.name,
-    sequence: log.sequence,
-    size: log.size,
-    sha256: log.sha256,
-    storedName: log.storedName,
-    compression: log.compression,
-    from: i === 0 ? snapshot.position!.position : (log.startPosition ?? 4),
-  }));
-  const positionBefore = boundary.positionBefore !== undefined ? { positionBefore: boundary.positionBefore } : {};
-  const previous = last > 0 ? chain[last - 1]! : undefined;
+  const { chainLogs, sortedLogs, positionBefore, ...plan } = planArchiveChain(input, mysqlChainRules);
+  const last = chainLogs.length - 1;
+  const previous = last > 0 ? chainLogs[last - 1]! : undefined;
   const lastBeforeBoundary = previous?.lastTransaction
     ? { lastBeforeBoundary: { file: previous.name, gtid: previous.lastTransaction, endPosition: previous.lastCompleteTransactionEnd ?? previous.size } }
     : {};
-  const xa = xaStateBefore([...historyBefore(chain[0]!, logs), ...chain.slice(0, last)]);
+  const xa = xaStateBefore([...historyBefore(chainLogs[0]!, sortedLogs), ...chainLogs.slice(0, last)]);
+  const { restorable, ...rest } = plan;
   return {
-    snapshot,
-    target: input.target,
-    logs: planned,
-    boundaryLog,
-    ...positionBefore,
+    ...rest,
+    ...(positionBefore !== undefined ? { positionBefore } : {}),
     ...lastBeforeBoundary,
     xaPreparedBefore: xa.prepared,
     xaIncomplete: xa.incomplete,
-    restorable: window,
+    restorable,
   };
 }
 

@@ -1,12 +1,12 @@
-import type { BinlogKey } from '../engines/mysql/binlog/decrypt.js';
-import type { Archive } from '../archive/archive.js';
-import { buildCatalog } from '../archive/catalog.js';
-import { BinlogScanner } from '../engines/mysql/binlog/index.js';
+import type { BinlogKey } from '../binlog/decrypt.js';
+import type { Archive } from '../../../archive/archive.js';
+import { buildCatalog } from '../../../archive/catalog.js';
+import { BinlogScanner } from '../binlog/index.js';
 import { locateStop, planChain, PlanError } from './plan.js';
 import { stopWindow } from './stop-window.js';
 import type { ChainPlan, RestorePlan } from './plan.js';
-import type { LogMetadata } from '../archive/metadata.js';
-import type { RestoreTarget } from './target.js';
+import type { LogMetadata } from '../../../archive/metadata.js';
+import type { RestoreTarget } from '../../restore-target.js';
 
 /**
  * The full plan: phase one from metadata, then the boundary log's transaction index, read once from

@@ -1,8 +1,8 @@
 import { cp, mkdir, rm, open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { SnaplogError, UsageError } from '../errors.js';
-import { startPrivateServer } from '../engines/mysql/private-server.js';
+import { SnaplogError, UsageError } from '../../../errors.js';
+import { startPrivateServer } from '../private-server.js';
 
 export interface TableName {
   database: string;

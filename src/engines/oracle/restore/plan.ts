@@ -3,9 +3,9 @@
  * Recovery from a snapshot taken in backup mode at SCN S needs, for every thread, the logs whose redo
  * reaches past S (NEXT_SCN > S) up to the first log that covers the target.
  */
-import type { LogMetadata } from '../../archive/metadata.js';
-import type { SnapshotRecord } from '../../archive/snapshot-record.js';
-import { PlanError } from '../../restore/plan.js';
+import type { LogMetadata } from '../../../archive/metadata.js';
+import type { SnapshotRecord } from '../../../archive/snapshot-record.js';
+import { PlanError } from '../../chain-plan.js';
 
 /** A sequence target includes that log of that thread (and, on other threads, the redo up to its end). */
 export type OracleTarget = { kind: 'time'; time: number; text: string } | { kind: 'scn'; scn: bigint } | { kind: 'sequence'; thread: number; sequence: number } | { kind: 'latest' };

@@ -9,7 +9,7 @@
  * time by the instance itself ($ZDATETIMEH(…,-3)), so snaplog's own time zone does not matter.
  */
 import { join } from 'node:path';
-import { answer, osString } from './objectscript.js';
+import { answer, osString } from '../objectscript.js';
 
 /** Days from $HOROLOG day 0 (1840-12-31) to 1970-01-01. */
 const HOROLOG_UNIX_EPOCH_DAY = 47117;

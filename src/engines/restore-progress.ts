@@ -1,5 +1,4 @@
 /** Progress of a replay for a terminal: bytes, transactions, rates, current log, ETA. Pure formatting. */
-import { GtidSet } from './gtid.js';
 
 export interface ReplayProgress {
   doneBytes: number;
@@ -39,22 +38,6 @@ export function formatProgress(progress: ReplayProgress, elapsedMs: number): str
     `replaying ${progress.currentLog}: ${mb(progress.doneBytes)}/${mb(progress.totalBytes)} MB (${Math.round(fraction * 100)}%)` +
     `${progress.transactions !== undefined ? `, ${progress.transactions} transactions` : ''}, ${rates}${eta !== undefined ? `, ETA ${eta} s` : ''}`
   );
-}
-
-/**
- * Transactions between two MariaDB GTID positions (per domain, the rise of its high-water mark; a domain absent from
- * `before` counts from 0). Undefined for MySQL sets, an unreadable position, or no position at all.
- */
-export function transactionsSince(before: string | undefined, now: string | undefined): number | undefined {
-  if (now === undefined) return undefined;
-  try {
-    const from = GtidSet.parse(before);
-    const to = GtidSet.parse(now);
-    if ([...to.streamNames, ...from.streamNames].some((stream) => stream.includes('-'))) return undefined;
-    return to.streamNames.reduce((sum, stream) => sum + Math.max(0, to.highest(stream) - from.highest(stream)), 0);
-  } catch {
-    return undefined;
-  }
 }
 
 /** Bytes replayed so far when the replay stands at `position` in the `index`-th planned log. */

@@ -1,13 +1,13 @@
-import type { BinlogKey } from './binlog/decrypt.js';
-import { DecryptingFramer } from './binlog/decrypting-stream.js';
+import type { BinlogKey } from '../binlog/decrypt.js';
+import { DecryptingFramer } from '../binlog/decrypting-stream.js';
 import { constants } from 'node:fs';
 import { copyFile, mkdir, open, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { startPrivateServer } from './private-server.js';
-import type { ServerKeyFile } from './private-server.js';
-import { chownOwnFile, makeOwnFolder, writeOwnFile } from './own-files.js';
-import type { Owner } from './own-files.js';
-import { LOG_EVENT_BINLOG_IN_USE_F } from './binlog/constants.js';
+import { startPrivateServer } from '../private-server.js';
+import type { ServerKeyFile } from '../private-server.js';
+import { chownOwnFile, makeOwnFolder, writeOwnFile } from '../own-files.js';
+import type { Owner } from '../own-files.js';
+import { LOG_EVENT_BINLOG_IN_USE_F } from '../binlog/constants.js';
 
 /** Byte offset of the format description event's flags: 4 (magic) + 17 (header up to flags). */
 const FDE_FLAGS_OFFSET = 21;

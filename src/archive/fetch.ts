@@ -3,10 +3,24 @@ import { constants } from 'node:fs';
 import { lstat, open, mkdir, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import PQueue from 'p-queue';
-import type { Archive } from '../archive/archive.js';
+import type { Archive } from './archive.js';
 import { SnaplogError } from '../errors.js';
-import { checkArchiveName } from '../archive/names.js';
-import type { PlannedLog } from './plan.js';
+import { checkArchiveName } from './names.js';
+import type { LogMetadata } from './metadata.js';
+
+/** One archived log a restore replays, and the stretch of it to replay. */
+export interface PlannedLog {
+  name: string;
+  sequence: number;
+  size: number;
+  sha256: string;
+  storedName: string;
+  compression: LogMetadata['compression'];
+  /** Replay starts here in this log (the snapshot position in the first, the first event elsewhere). */
+  from: number;
+  /** Replay ends here (exclusive) in the last log; absent = to the end of the log. */
+  to?: number;
+}
 
 export class LogChecksumError extends SnaplogError {
   constructor(name: string, expected: string, found: string) {

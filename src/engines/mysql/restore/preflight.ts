@@ -2,9 +2,9 @@ import { constants } from 'node:fs';
 import { access, lstat, readdir, readFile, realpath, stat, statfs } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { execa } from 'execa';
-import { SnaplogError } from '../errors.js';
-import { readDatadirFacts } from '../engines/mysql/datadir-facts.js';
-import type { DatadirFacts } from '../engines/mysql/datadir-facts.js';
+import { SnaplogError } from '../../../errors.js';
+import { readDatadirFacts } from '../datadir-facts.js';
+import type { DatadirFacts } from '../datadir-facts.js';
 import { readRestoreRecord } from './restore-record.js';
 
 /** A check that failed before anything was fetched or changed. */

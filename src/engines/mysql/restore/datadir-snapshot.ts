@@ -1,7 +1,7 @@
-import type { Archive } from '../archive/archive.js';
-import { SnaplogError } from '../errors.js';
-import type { DatadirFacts } from '../engines/mysql/datadir-facts.js';
-import { identifySnapshot, snapshotForDatadir } from '../engines/mysql/snapshot-identity.js';
+import type { Archive } from '../../../archive/archive.js';
+import { SnaplogError } from '../../../errors.js';
+import type { DatadirFacts } from '../datadir-facts.js';
+import { identifySnapshot, snapshotForDatadir } from '../snapshot-identity.js';
 
 export interface DatadirSnapshot {
   snapshotId: string;

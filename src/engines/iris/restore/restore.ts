@@ -5,20 +5,20 @@
  * instance through its terminal. `dryRun` prints the script and changes nothing.
  */
 import { basename, join } from 'node:path';
-import type { Archive } from '../../archive/archive.js';
-import type { LogMetadata } from '../../archive/metadata.js';
-import type { SnaplogConfig } from '../../config/index.js';
-import { SnaplogError, UsageError } from '../../errors.js';
-import { createStaging, databaseUserIds, fetchIntoStaging, sealStaging, stagedFileName } from '../staging.js';
-import { stagingPlaceholder, writeNewOutputFile, writeStagingFile } from '../staging.js';
-import { planChain } from '../../restore/plan.js';
-import type { ChainPlan } from '../../restore/plan.js';
-import type { RestoreTarget } from '../../restore/target.js';
-import { irisClient } from './factory.js';
-import { consecutiveNumbers, journalGaps, parseJournalName } from './journal-names.js';
-import { irisRestoreScript } from './restore-script.js';
-import type { IrisRestoreScript } from './restore-script.js';
-import type { IrisClient } from './client.js';
+import type { Archive } from '../../../archive/archive.js';
+import type { LogMetadata } from '../../../archive/metadata.js';
+import type { SnaplogConfig } from '../../../config/index.js';
+import { SnaplogError, UsageError } from '../../../errors.js';
+import { createStaging, databaseUserIds, fetchIntoStaging, sealStaging, stagedFileName } from '../../staging.js';
+import { stagingPlaceholder, writeNewOutputFile, writeStagingFile } from '../../staging.js';
+import { chainPlanOf, planArchiveChain } from '../../chain-plan.js';
+import type { ChainPlan } from '../../chain-plan.js';
+import type { RestoreTarget } from '../../restore-target.js';
+import { irisClient } from '../factory.js';
+import { consecutiveNumbers, journalGaps, parseJournalName } from '../journal-names.js';
+import { irisRestoreScript } from './script.js';
+import type { IrisRestoreScript } from './script.js';
+import type { IrisClient } from '../client.js';
 
 export interface IrisRestoreOptions {
   config: SnaplogConfig;
@@ -51,7 +51,7 @@ export interface IrisRestoreResult {
  * so the generic planner walks a chain across midnight and still stops at a real gap; a journal archived
  * in both spellings counts once.
  */
-export function planIrisChain(input: { snapshots: Parameters<typeof planChain>[0]['snapshots']; logs: LogMetadata[]; target: RestoreTarget; snapshotId?: string }): ChainPlan {
+export function planIrisChain(input: { snapshots: Parameters<typeof planArchiveChain>[0]['snapshots']; logs: LogMetadata[]; target: RestoreTarget; snapshotId?: string }): ChainPlan {
   if (input.target.kind !== 'time' && input.target.kind !== 'latest') {
     throw new UsageError(`IRIS journals have no GTIDs or replay positions snaplog can stop at: use --to TIME (or --latest)`, 'e.g. snaplog restore --to 2026-11-22T14:05:00 …');
   }
@@ -63,7 +63,7 @@ export function planIrisChain(input: { snapshots: Parameters<typeof planChain>[0
   const snapshots = input.snapshots
     .filter((snapshot) => snapshot.engine === 'iris')
     .map((snapshot) => (snapshot.position ? { ...snapshot, position: { ...snapshot.position, file: archivedSpelling.get(keyOf(snapshot.position.file)) ?? snapshot.position.file } } : snapshot));
-  const plan = planChain({ snapshots, logs, target: input.target, snapshotId: input.snapshotId });
+  const plan = chainPlanOf(planArchiveChain({ snapshots, logs, target: input.target, snapshotId: input.snapshotId }));
   const originalSequence = new Map(input.logs.map((log) => [log.name, log.sequence]));
   return { ...plan, logs: plan.logs.map((log) => ({ ...log, sequence: originalSequence.get(log.name) ?? log.sequence, from: 0 })) };
 }

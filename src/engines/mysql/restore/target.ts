@@ -1,31 +1,8 @@
-import { UsageError } from '../errors.js';
+import { UsageError } from '../../../errors.js';
+import { timeTarget } from '../../restore-target.js';
+import type { RestoreTarget, TargetFlags } from '../../restore-target.js';
+import { localTimeZone } from '../../time-text.js';
 import { GtidSet, parseGtid } from './gtid.js';
-import { localIso, localTimeZone, parseInstant } from './time-text.js';
-
-/**
- * What the DBA asked for. Times are unix seconds, rounded down (commit stamps have whole-second resolution);
- * `instant` keeps the exact time given (ISO, UTC) for display.
- * `gtid` is one transaction: replay stops right after it in log order (other domains' transactions before
- * it are applied too). `gtid-position` is a GTID position list (`0-1-3712,7-1-97`, as @@gtid_binlog_pos) or a
- * MySQL GTID set: exactly the transactions in it, none after it in any domain.
- */
-export type RestoreTarget =
-  | { kind: 'time'; time: number; text: string; instant?: string }
-  | { kind: 'gtid'; gtid: string }
-  | { kind: 'gtid-position'; position: string }
-  | { kind: 'before-gtid'; gtid: string }
-  | { kind: 'position'; file: string; position: number }
-  | { kind: 'latest' };
-
-export interface TargetFlags {
-  to?: string;
-  toGtid?: string;
-  toPosition?: string;
-  beforeGtid?: string;
-  latest?: boolean;
-}
-
-export { parseTargetTime } from './time-text.js';
 
 const GTID_FORMS =
   'MariaDB: domain-server-sequence, e.g. 0-1-4711; MySQL: uuid:number, or uuid:tag:number for a tagged GTID (MySQL 8.3+); ' +
@@ -63,10 +40,7 @@ export function parseTarget(flags: TargetFlags, timeZone = localTimeZone()): Res
       'e.g. snaplog plan --to 2026-11-22T14:05:00',
     );
   }
-  if (flags.to !== undefined) {
-    const ms = parseInstant(flags.to, '--to', timeZone);
-    return { kind: 'time', time: Math.floor(ms / 1000), text: flags.to, instant: new Date(ms).toISOString() };
-  }
+  if (flags.to !== undefined) return timeTarget(flags.to, timeZone);
   if (flags.toGtid !== undefined) return gtidTarget(flags.toGtid);
   if (flags.beforeGtid !== undefined) return { kind: 'before-gtid', gtid: checkGtid('--before-gtid', flags.beforeGtid) };
   if (flags.toPosition !== undefined) {
@@ -75,22 +49,4 @@ export function parseTarget(flags: TargetFlags, timeZone = localTimeZone()): Res
     return { kind: 'position', file: match[1]!, position: Number(match[2]) };
   }
   return { kind: 'latest' };
-}
-
-export function describeTarget(target: RestoreTarget, timeZone = localTimeZone()): Record<string, unknown> {
-  switch (target.kind) {
-    case 'time': {
-      const ms = target.instant ? Date.parse(target.instant) : target.time * 1000;
-      return { kind: 'time', time: new Date(ms).toISOString(), local: localIso(ms, timeZone), timeZone, given: target.text };
-    }
-    case 'gtid-position':
-      return { kind: 'gtid-position', position: target.position };
-    case 'gtid':
-    case 'before-gtid':
-      return { kind: target.kind, gtid: target.gtid };
-    case 'position':
-      return { kind: 'position', file: target.file, position: target.position };
-    case 'latest':
-      return { kind: 'latest' };
-  }
 }

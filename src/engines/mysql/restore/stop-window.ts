@@ -1,5 +1,5 @@
-import type { LogMetadata } from '../archive/metadata.js';
-import type { RestoreTarget } from './target.js';
+import type { LogMetadata } from '../../../archive/metadata.js';
+import type { RestoreTarget } from '../../restore-target.js';
 
 /**
  * Pure: the stretch of the boundary log that must hold the stop, from its ship-time checkpoints, with one

@@ -1,5 +1,5 @@
 /** Pure: the RMAN (and SQL*Plus) recovery scripts for a restored Oracle database. */
-import type { OracleTarget } from './restore-plan.js';
+import type { OracleTarget } from './plan.js';
 
 /** Pure: 'YYYY-MM-DD HH24:MI:SS' in UTC. */
 function utcLiteral(unixSeconds: number): string {
