@@ -10,6 +10,7 @@ import type { SnapshotRecord } from '../archive/snapshot-record.js';
 import type { PlannedLog } from '../archive/fetch.js';
 import { SnaplogError } from '../errors.js';
 import type { RestoreTarget } from './restore-target.js';
+import { localIso, localTimeZone } from './time-text.js';
 
 export type { PlannedLog } from '../archive/fetch.js';
 
@@ -169,6 +170,15 @@ export function windowText(window: RestorableWindow): string {
     return `${range} (transactions after the snapshot, none stamped after its second; ${last} is stamped ${window.lastCommit ?? '?'})`;
   }
   return window.lastTransaction ? `${range} (last ${window.lastTransaction})` : range;
+}
+
+/** The window line(s): UTC, then the same two instants in local time. */
+export function windowLines(window: RestorableWindow, timeZone = localTimeZone()): string[] {
+  const lines = [`window   ${windowText(window)}`];
+  if (timeZone !== 'UTC') {
+    lines.push(`         local ${localIso(Date.parse(window.from), timeZone)} .. ${localIso(Date.parse(window.to), timeZone)} ${timeZone}`);
+  }
+  return lines;
 }
 
 /** The rules of the targets every engine shares: `--to TIME` and `--latest`. */

@@ -1,3 +1,4 @@
+import { UsageError } from '../errors.js';
 import { localIso, localTimeZone, parseInstant } from './time-text.js';
 
 /**
@@ -47,4 +48,14 @@ export function describeTarget(target: RestoreTarget, timeZone = localTimeZone()
     case 'latest':
       return { kind: 'latest' };
   }
+}
+
+/**
+ * The shared `--to TIME` / `--latest` flags for an engine that takes only those of the shared targets:
+ * exactly one of them (`others` counts the engine's own target flags given), and none of MySQL's.
+ */
+export function timeOrLatestTarget(flags: TargetFlags, refusal: { message: string; hint: string }, timeZone = localTimeZone()): RestoreTarget {
+  if (flags.toGtid !== undefined || flags.beforeGtid !== undefined || flags.toPosition !== undefined) throw new UsageError(refusal.message, refusal.hint);
+  if ((flags.to !== undefined) === Boolean(flags.latest)) throw new UsageError(`give exactly one target: ${refusal.hint}`);
+  return flags.to !== undefined ? timeTarget(flags.to, timeZone) : { kind: 'latest' };
 }

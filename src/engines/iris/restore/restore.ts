@@ -68,37 +68,58 @@ export function planIrisChain(input: { snapshots: Parameters<typeof planArchiveC
   return { ...plan, logs: plan.logs.map((log) => ({ ...log, sequence: originalSequence.get(log.name) ?? log.sequence, from: 0 })) };
 }
 
-export async function restoreIris(options: IrisRestoreOptions): Promise<IrisRestoreResult> {
-  const { archive, systemId, target, say } = options;
-  const archived = (await archive.listLogs(options.systemId)).flatMap((log) => (log.metadata ? [log.metadata] : []));
+/** The plan from the archive: the snapshot, and the journal chain from its file (refused at a gap). */
+export async function planIrisRestore(archive: Archive, systemId: string, target: RestoreTarget, snapshotId: string | undefined): Promise<ChainPlan> {
+  const archived = (await archive.listLogs(systemId)).flatMap((log) => (log.metadata ? [log.metadata] : []));
   const snapshots = await archive.listSnapshots(systemId);
-  const plan = planIrisChain({ snapshots, logs: archived, target, snapshotId: options.snapshotId });
+  const plan = planIrisChain({ snapshots, logs: archived, target, snapshotId });
   const gaps = journalGaps(plan.logs.map((log) => log.name));
   if (gaps.length) throw new SnaplogError(`the journal chain has a gap after ${gaps[0]!.after}`, { hint: `missing ${gaps[0]!.missing}` });
+  return plan;
+}
 
-  say(`snapshot ${plan.snapshot.id} (${plan.snapshot.time}) stands at the start of ${plan.snapshot.position!.file}`);
-  say(`journals: ${plan.logs.map((log) => log.name).join(', ')}`);
-  if (target.kind === 'time') say(`stop: records stamped after ${new Date(target.time * 1000).toISOString()} are not applied (^ZJRNFILT)`);
+/** Pure: the plan as the DBA reads it before anything is fetched. */
+export function irisPlanLines(plan: ChainPlan): string[] {
+  const target = plan.target;
+  return [
+    `snapshot ${plan.snapshot.id} (${plan.snapshot.time}) stands at the start of ${plan.snapshot.position!.file}`,
+    `journals: ${plan.logs.map((log) => log.name).join(', ')}`,
+    ...(target.kind === 'time' ? [`stop: records stamped after ${new Date(target.time * 1000).toISOString()} are not applied (^ZJRNFILT)`] : []),
+  ];
+}
 
-  const stopTime = target.kind === 'time' ? target.time : undefined;
-  const scriptFor = (stagingDir: string): IrisRestoreScript =>
-    irisRestoreScript({ files: plan.logs.map((log) => join(stagingDir, stagedFileName(log.name))), stagingDir, stopTime });
+function scriptFor(plan: ChainPlan, stagingDir: string): IrisRestoreScript {
+  const stopTime = plan.target.kind === 'time' ? plan.target.time : undefined;
+  return irisRestoreScript({ files: plan.logs.map((log) => join(stagingDir, stagedFileName(log.name))), stagingDir, stopTime });
+}
+
+/** Pure: what --dry-run prints after the plan: the ObjectScript the restored instance would run. */
+export function irisDryRun(plan: ChainPlan, stagingDir: string | undefined): { lines: string[]; script: IrisRestoreScript } {
+  const script = scriptFor(plan, stagingPlaceholder(stagingDir, 'iris-restore'));
+  const lines = ['--dry-run: nothing fetched, nothing applied. The restored instance would run (iris terminal <INSTANCE> -U%SYS):', ...script.lines.map((line) => `  ${line}`)];
+  if (script.filterSource) lines.push('^ZJRNFILT as installed:', ...script.filterSource.map((line) => `  ${line}`));
+  return { lines, script };
+}
+
+export async function restoreIris(options: IrisRestoreOptions): Promise<IrisRestoreResult> {
+  const plan = await planIrisRestore(options.archive, options.systemId, options.target, options.snapshotId);
+  for (const line of irisPlanLines(plan)) options.say(line);
   if (options.dryRun) {
-    const script = scriptFor(stagingPlaceholder(options.stagingDir, 'iris-restore'));
-    say('--dry-run: nothing fetched, nothing applied. The restored instance would run (iris terminal <INSTANCE> -U%SYS):');
-    for (const line of script.lines) say(`  ${line}`);
-    if (script.filterSource) {
-      say('^ZJRNFILT as installed:');
-      for (const line of script.filterSource) say(`  ${line}`);
-    }
+    const { lines, script } = irisDryRun(plan, options.stagingDir);
+    for (const line of lines) options.say(line);
     return { plan, script, files: script.journalLog.split('\n').filter(Boolean), applied: false };
   }
+  return applyIrisRestore(plan, options);
+}
 
+/** Fetches and verifies the planned journals into a new staging folder, then runs (or writes) the journal restore. */
+export async function applyIrisRestore(plan: ChainPlan, options: Omit<IrisRestoreOptions, 'target' | 'snapshotId' | 'dryRun'>): Promise<IrisRestoreResult> {
+  const { archive, systemId, say } = options;
   const client = options.client ?? irisClient(options.config, options.instance);
   // A new private folder; the journals, then journal.log, then the folder go to the instance's owner.
   const staging = await createStaging(options.stagingDir, 'iris-restore', await databaseUserIds(options.config.workload.linuxUser));
   say(`staging folder ${staging.path}`);
-  const script = scriptFor(staging.path);
+  const script = scriptFor(plan, staging.path);
   const fetched = await fetchIntoStaging(archive, systemId, plan.logs, staging, (log) => say(`fetched and verified ${log.name}`));
   await writeStagingFile(staging, basename(script.journalLogPath), script.journalLog);
   await sealStaging(staging);

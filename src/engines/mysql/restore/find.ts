@@ -1,3 +1,5 @@
+import type { EngineFind } from '../../types.js';
+import { loadBinlogKey } from '../binlog-key.js';
 import type { BinlogKey } from '../binlog/decrypt.js';
 import type { Archive } from '../../../archive/archive.js';
 import { readBinlogEvents } from '../binlog/index.js';
@@ -54,3 +56,8 @@ export async function findStatements(request: FindRequest): Promise<FoundStateme
   }
   return found;
 }
+
+/** `snaplog find` for MySQL/MariaDB: the archived binlogs, read with the key of encrypted ones. */
+export const mysqlFind: EngineFind = {
+  find: async ({ config, ...request }) => findStatements({ ...request, key: await loadBinlogKey(config) }),
+};
