@@ -13,7 +13,7 @@ import { parseTarget } from '../../src/engines/mysql/restore/target.js';
 import { GtidSet, gtidIncluded, parseGtid } from '../../src/engines/mysql/restore/gtid.js';
 import type { LogMetadata } from '../../src/archive/metadata.js';
 import type { SnapshotRecord } from '../../src/archive/snapshot-record.js';
-import { preparedXaLines } from '../../src/cli/plan.js';
+import { preparedXaLines } from '../../src/engines/mysql/restore/describe.js';
 
 /**
  * The binlog formats of 2025–2026, built byte by byte with the project's builder and checked against the
