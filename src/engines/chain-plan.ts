@@ -78,7 +78,7 @@ export interface ChainRules {
 }
 
 const iso = (seconds: number | undefined): string | undefined => (seconds === undefined ? undefined : new Date(seconds * 1000).toISOString());
-export const unixSeconds = (time: string | undefined): number | undefined => (time === undefined ? undefined : Math.floor(Date.parse(time) / 1000));
+const unixSeconds = (time: string | undefined): number | undefined => (time === undefined ? undefined : Math.floor(Date.parse(time) / 1000));
 
 function usableSnapshots(snapshots: SnapshotRecord[]): SnapshotRecord[] {
   return snapshots.filter((snapshot) => snapshot.status === 'thawed' && snapshot.position).sort((a, b) => a.time.localeCompare(b.time));
