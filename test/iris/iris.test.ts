@@ -441,6 +441,10 @@ describe('IRIS with a fake `iris` terminal (scripted instance: no IRIS can run h
 
     const plan = await cli(['plan', '--to', iso(base + 150), '--json']);
     expect(plan.code, plan.stderr).toBe(0);
+    // The drill rehearses a MySQL replay on a data directory copy: IRIS has none, so the registry refuses it (a usage error with a HINT).
+    const drill = await cli(['drill', '--datadir', dir]);
+    expect(drill.code).toBe(2);
+    expect(drill.stderr).toMatch(/snaplog drill is not available for workload_name = iris \(IRIS\/Caché\)\nHINT: drill works with MySQL\/MariaDB/);
     expect(JSON.parse(plan.stdout).logs.map((log: { name: string }) => log.name)).toEqual([snapshotFile, nextFile]);
 
     const dry = await cli(['restore', '--to', iso(base + 50), '--dry-run', '--staging', staging('dry')]);
