@@ -1,5 +1,5 @@
 /** InterSystems IRIS / Caché engine: what the rest of snaplog uses from this folder. */
-export { createIrisEngine, irisClient, isIrisFamily } from './factory.js';
+export { createIrisEngine, irisClient } from './factory.js';
 export { IrisEngine } from './engine.js';
 export { irisConfig } from './config.js';
 export type { IrisConfig } from './config.js';
