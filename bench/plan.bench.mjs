@@ -92,8 +92,8 @@ await runBench(
 
     const { Archive } = await importDist('archive/archive.js');
     const { buildCatalog } = await importDist('archive/catalog.js');
-    const { planChain, locateStop } = await importDist('restore/plan.js');
-    const { loadPlan } = await importDist('restore/load-plan.js');
+    const { planChain, locateStop } = await importDist('engines/mysql/restore/plan.js');
+    const { loadPlan } = await importDist('engines/mysql/restore/load-plan.js');
     const { scanBinlogFile, readFileChunks } = await importDist('engines/mysql/binlog/index.js');
     const { binlogObserver } = await importDist('engines/mysql/log-facts.js');
     const base = makeRunDir('plan');

@@ -219,8 +219,8 @@ await runBench(
     const paths = (process.env.SNAPLOG_BENCH_PATHS ?? 'relay,serial,restore,pipe,plain').split(',').map((path) => path.trim()).filter(Boolean);
     paths.forEach((path) => pathArgs(path, '/'));
     const commonArgs = (process.env.SNAPLOG_BENCH_REPLAY_SERVER_ARGS ?? '--innodb-buffer-pool-size=512M --innodb-log-file-size=256M').split(/\s+/).filter(Boolean);
-    const relay = await importDist('engines/mysql/replay/relay-apply.js');
-    const pipe = await importDist('engines/mysql/replay/pipe-apply.js');
+    const relay = await importDist('engines/mysql/restore/relay-apply.js');
+    const pipe = await importDist('engines/mysql/restore/pipe-apply.js');
     const { scanBinlogFile } = await importDist('engines/mysql/binlog/index.js');
     const { localServerDialect } = await importDist('engines/mysql/private-server.js');
     const dialect = await localServerDialect();

@@ -2,6 +2,7 @@ import type { SnapshotRecord } from '../archive/snapshot-record.js';
 import { readDatadirFacts } from '../engines/mysql/datadir-facts.js';
 import { identifySnapshot } from '../engines/mysql/snapshot-identity.js';
 import type { SnapshotIdentity } from '../engines/mysql/snapshot-identity.js';
+export type { SnapshotIdentity } from '../engines/mysql/snapshot-identity.js';
 import type { FoundDatadir } from './find-datadir.js';
 
 /**

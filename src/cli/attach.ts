@@ -3,7 +3,7 @@ import { UsageError, describeError } from '../errors.js';
 import { attach, detach } from '../attach/attach.js';
 import type { AttachSource } from '../attach/attach.js';
 import { identifyFoundDatadir } from '../attach/match-snapshot.js';
-import type { SnapshotIdentity } from '../engines/mysql/snapshot-identity.js';
+import type { SnapshotIdentity } from '../attach/match-snapshot.js';
 import { withConfigOption, withJsonOption, printJson } from './common.js';
 import { loadContext, openArchive, resolveSystemId } from './context.js';
 

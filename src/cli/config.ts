@@ -41,7 +41,7 @@ binlog position); every missing one is listed at once with the GRANT that fixes 
 
 /** Connects with the config's engine, lists its logs and tries its privileges: wrong credentials, NOARCHIVELOG or missing grants show now, not at 3 a.m. */
 async function checkDatabase(config: SnaplogConfig): Promise<PrivilegeReport | undefined> {
-  const { createEngine } = await import('../engines/create.js');
+  const { createEngine } = await import('../engines/registry.js');
   const engine = await createEngine(config);
   try {
     await engine.systemId();

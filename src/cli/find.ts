@@ -1,8 +1,7 @@
-import { loadBinlogKey } from '../engines/mysql/binlog-key.js';
 import { Command } from 'commander';
 import { UsageError } from '../errors.js';
-import { findStatements } from '../restore/find.js';
-import { parseTargetTime } from '../restore/target.js';
+import { parseTargetTime } from '../engines/restore-target.js';
+import { requireCapability } from '../engines/registry.js';
 import { withConfigOption, withJsonOption, printJson } from './common.js';
 import { loadContext, openArchive, resolveSystemId } from './context.js';
 
@@ -25,11 +24,12 @@ export function findCommand(): Command {
       const limit = Number(options.limit);
       if (!Number.isInteger(limit) || limit < 1) throw new UsageError('--limit must be a positive whole number');
       const { config } = await loadContext(command);
+      const engine = await requireCapability(config, 'find', 'find').find!();
       const archive = await openArchive(config);
       const systemId = await resolveSystemId(archive, config, options.system);
       const since = options.since ? parseTargetTime(options.since, '--since') : undefined;
       const until = options.until ? parseTargetTime(options.until, '--until') : undefined;
-      const found = await findStatements({ archive, systemId, pattern, since, until, limit, key: await loadBinlogKey(config) });
+      const found = await engine.find({ config, archive, systemId, pattern, since, until, limit });
       if (options.json) return printJson({ matches: found });
       if (found.length === 0) process.stdout.write('no match\n');
       for (const match of found) process.stdout.write(`${match.time}  ${match.log}:${match.position}  ${match.gtid ?? '-'}  ${match.text.replace(/\s+/g, ' ').slice(0, 200)}\n`);

@@ -5,6 +5,7 @@ import { thaw, thawHint } from '../freeze/post.js';
 import { decideNestedThaw, isHolderProcess, readFreezeState, readNestedFreeze, writeNestedFreeze } from '../state/freeze-state.js';
 import { EventChannel } from '../events/channel.js';
 import { UsageError } from '../errors.js';
+import { engineOf } from '../engines/registry.js';
 import { agentSettingsRoot, readGcpSnapshotSettings } from '../hooks/gcp-agent.js';
 
 // The engine (database driver) and the freeze protocol load inside the actions: `thaw` runs while the
@@ -66,7 +67,7 @@ export function freezeCommand(): Command {
       const { config } = await loadContext(command);
       const events = hookEvents(config, options.json);
       const agentTimeout = await agentTimeoutSeconds(options.agentTimeout);
-      const [{ createEngine }, { freeze }] = await Promise.all([import('../engines/create.js'), import('../freeze/pre.js')]);
+      const [{ createEngine }, { freeze }] = await Promise.all([import('../engines/registry.js'), import('../freeze/pre.js')]);
       const engine = await createEngine(config);
       const configPath = configPathOf(command);
       try {
@@ -148,7 +149,7 @@ async function thawNested(config: SnaplogConfig, events: EventChannel, product: 
 
 /** Ends a global freeze whose holder and watchdog are both gone; the engine is loaded only then. */
 async function forceReleaseWithEngine(config: SnaplogConfig): Promise<void> {
-  const { createEngine } = await import('../engines/create.js');
+  const { createEngine } = await import('../engines/registry.js');
   const engine = await createEngine(config);
   try {
     if (!engine.forceRelease) throw new Error(`the ${engine.kind} engine cannot end a freeze from another process`);
@@ -160,12 +161,12 @@ async function forceReleaseWithEngine(config: SnaplogConfig): Promise<void> {
 
 /** IRIS/Caché (ExternalFreeze) and Oracle (BEGIN BACKUP) freeze the whole database, beyond any session. */
 function hasGlobalFreeze(config: SnaplogConfig): boolean {
-  return ['oracle', 'iris', 'cache'].includes(config.workload.name);
+  return engineOf(config).capabilities.globalFreeze;
 }
 
 /** The database's own answer to whether a global freeze is in force; the engine is loaded only then. */
 async function freezeInForceWithEngine(config: SnaplogConfig): Promise<string | undefined> {
-  const { createEngine } = await import('../engines/create.js');
+  const { createEngine } = await import('../engines/registry.js');
   const engine = await createEngine(config);
   try {
     if (!engine.globalFreezeInForce) throw new Error(`the ${engine.kind} engine cannot tell whether it is frozen`);
@@ -185,7 +186,7 @@ export function holderCommand(): Command {
     .option('--wait-go', 'make ready, then take the lock only on `go` on stdin (the pre-step starts the holder while the log ships)')
     .action(async (options: { snapshot: string; deadline?: string; product?: string; disks?: string; waitGo?: boolean }, command: Command) => {
       const { config, events } = await loadContext(command);
-      const [{ createEngine }, { runHolder }] = await Promise.all([import('../engines/create.js'), import('../freeze/holder.js')]);
+      const [{ createEngine }, { runHolder }] = await Promise.all([import('../engines/registry.js'), import('../freeze/holder.js')]);
       const engine = await createEngine(config);
       try {
         process.exitCode = await runHolder({
@@ -224,7 +225,7 @@ export function watchdogCommand(): Command {
     .requiredOption('--deadline <ms>')
     .action(async (options: { snapshot: string; holderPid: string; deadline: string }, command: Command) => {
       const { config, events } = await loadContext(command);
-      const [{ createEngine }, { runWatchdog }] = await Promise.all([import('../engines/create.js'), import('../freeze/watchdog.js')]);
+      const [{ createEngine }, { runWatchdog }] = await Promise.all([import('../engines/registry.js'), import('../freeze/watchdog.js')]);
       const engine = await createEngine(config);
       try {
         if (!engine.forceRelease) return;

@@ -7,8 +7,9 @@ import { UsageError } from '../errors.js';
 import { readSystemArchive } from '../report/load.js';
 import { buildSystemTimeline } from '../report/model.js';
 import { terminalTimeline } from '../report/terminal.js';
-import { restorableWindow, windowText } from '../restore/plan.js';
-import { localIso, localTimeZone } from '../restore/time-text.js';
+import { windowText } from '../engines/chain-plan.js';
+import { restorableWindowFor } from '../engines/registry.js';
+import { localIso, localTimeZone } from '../engines/time-text.js';
 
 export function listCommand(): Command {
   return withJsonOption(withConfigOption(new Command('list')))
@@ -29,17 +30,18 @@ export function listCommand(): Command {
       }
       const catalog = buildCatalog(await archive.listLogs(systemId));
       const windows = snapshotWindows(await archive.listSnapshots(systemId), catalog);
+      const planned = await Promise.all(windows.map(({ snapshot, restorable }) => (restorable ? restorableWindowFor(snapshot.engine) : undefined)));
       const first = catalog.logs[0];
       const last = catalog.logs[catalog.logs.length - 1];
       const report = {
         systemId,
-        snapshots: windows.map(({ snapshot, restorable, problem }) => ({
+        snapshots: windows.map(({ snapshot, restorable, problem }, i) => ({
           id: snapshot.id,
           time: snapshot.time,
           status: snapshot.status,
           position: snapshot.position ?? null,
           // The catalog says whether the snapshot can be rolled forward; the planner's window says how far (and whether anything follows it).
-          restorable: restorable && snapshot.engine === 'mysql' ? { ...restorable, ...restorableWindow(snapshot, catalog.logs) } : (restorable ?? null),
+          restorable: restorable && planned[i] ? { ...restorable, ...planned[i](snapshot, catalog.logs) } : (restorable ?? null),
           ...(problem ? { problem } : {}),
         })),
         logs: { count: catalog.logs.length, first: first?.name ?? null, last: last?.name ?? null, from: catalog.ranges[0]?.from ?? null, to: catalog.ranges[catalog.ranges.length - 1]?.to ?? null },

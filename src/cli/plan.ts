@@ -1,147 +1,25 @@
-import { loadBinlogKey } from '../engines/mysql/binlog-key.js';
 import { Command } from 'commander';
-import { UsageError } from '../errors.js';
-import { loadPlan } from '../restore/load-plan.js';
-import { describeTarget } from '../restore/target.js';
-import type { TargetFlags } from '../restore/target.js';
-import { windowText } from '../restore/plan.js';
-import type { RestorableWindow, RestorePlan } from '../restore/plan.js';
-import { localIso, localTimeZone } from '../restore/time-text.js';
+import { engineOf } from '../engines/registry.js';
+import { conductRestore } from '../restore/conduct.js';
 import { withConfigOption, withJsonOption, printJson } from './common.js';
 import { loadContext, openArchive, resolveSystemId } from './context.js';
-import { targetFrom, withTargetOptions } from './target-options.js';
-
-export function planJson(plan: RestorePlan): Record<string, unknown> {
-  return {
-    snapshot: { id: plan.snapshot.id, time: plan.snapshot.time, position: plan.snapshot.position, status: plan.snapshot.status },
-    logs: plan.logs.map((log) => ({ name: log.name, size: log.size, sha256: log.sha256, from: log.from, ...(log.to !== undefined ? { to: log.to } : {}) })),
-    target: describeTarget(plan.target),
-    stop: plan.stop,
-    bytesToReplay: plan.bytesToReplay,
-    restorable: plan.restorable,
-    gaps: plan.gaps,
-    preparedXa: plan.preparedXa ?? [],
-    ...(plan.xaIncomplete?.length ? { xaIncomplete: plan.xaIncomplete } : {}),
-  };
-}
-
-/** Warning lines for XA transactions the stop leaves prepared (their XA COMMIT / ROLLBACK is after the stop). */
-export function preparedXaLines(plan: Pick<RestorePlan, 'preparedXa' | 'xaIncomplete'>): string[] {
-  const prepared = plan.preparedXa ?? [];
-  const lines = prepared.map(
-    (xa) =>
-      `warning  XA transaction ${xa.xid}${xa.gtid ? ` (GTID ${xa.gtid})` : ''}, prepared at ${xa.file}:${xa.position}, is committed or rolled back ` +
-      'after the stop: the restored server holds it prepared, with its locks, until you run XA COMMIT or XA ROLLBACK with that XID (XA RECOVER lists it)',
-  );
-  const hidden = plan.xaIncomplete ?? [];
-  if (hidden.length) {
-    const names = hidden.length > 3 ? `${hidden.slice(0, 3).join(', ')} and ${hidden.length - 3} more logs` : hidden.join(', ');
-    lines.push(
-      `note     ${names} may hold XA transactions the plan cannot see (compressed MySQL transactions, or more XA ` +
-        'steps than the metadata lists): after the restore, XA RECOVER lists any left prepared',
-    );
-  }
-  return lines;
-}
-
-/** How a target reads in text: a time in UTC and in local time (either can be pasted back into --to). */
-export function targetText(plan: Pick<RestorePlan, 'target'>, timeZone = localTimeZone()): string {
-  const target = plan.target;
-  switch (target.kind) {
-    case 'time': {
-      const ms = target.instant ? Date.parse(target.instant) : target.time * 1000;
-      const local = timeZone === 'UTC' ? '' : `, local ${localIso(ms, timeZone)} ${timeZone}`;
-      const cutoff = new Date(target.time * 1000).toISOString();
-      return `--to ${new Date(ms).toISOString()}${local}: in log order, up to the first transaction whose commit stamp (whole seconds) is after ${cutoff}`;
-    }
-    case 'gtid':
-      return `--to-gtid ${target.gtid}: up to and including that transaction, in log order`;
-    case 'gtid-position':
-      return `--to-gtid ${target.position}: exactly the transactions of that GTID position`;
-    case 'before-gtid':
-      return `--before-gtid ${target.gtid}: everything before that transaction, in log order`;
-    case 'position':
-      return `--to-position ${target.file}:${target.position}`;
-    case 'latest':
-      return '--latest: every archived transaction';
-  }
-}
-
-/** The window line(s): UTC, then the same two instants in local time. */
-export function windowLines(window: RestorableWindow, timeZone = localTimeZone()): string[] {
-  const lines = [`window   ${windowText(window)}`];
-  if (timeZone !== 'UTC') {
-    lines.push(`         local ${localIso(Date.parse(window.from), timeZone)} .. ${localIso(Date.parse(window.to), timeZone)} ${timeZone}`);
-  }
-  return lines;
-}
-
-function stopText(stop: RestorePlan['stop']): string {
-  const at = stop.endOfChain ? 'at the end of the archived chain' : `${stop.file}:${stop.position}`;
-  const applied = stop.lastApplied;
-  const where = applied?.file ? ` (end of ${applied.file})` : ` committed ${applied?.commitTime ?? '?'}`;
-  const excluded = stop.firstExcluded;
-  const appliedText = applied ? `; last applied ${applied.gtid ?? ''}${where}` : '';
-  return `${at}${appliedText}${excluded ? `; first left out ${excluded.gtid ?? ''} committed ${excluded.commitTime ?? '?'}` : ''}`;
-}
-
-export function describePlan(plan: RestorePlan): string {
-  const stop = plan.stop;
-  const lines = [
-    `snapshot ${plan.snapshot.id} (${plan.snapshot.time}) at ${plan.snapshot.position!.file}:${plan.snapshot.position!.position}${plan.snapshot.position!.gtid ? ` GTID ${plan.snapshot.position!.gtid}` : ''}`,
-    `target   ${targetText(plan)}`,
-    `logs     ${plan.logs.map((log) => `${log.name}[${log.from}..${log.to ?? 'end'}]`).join(' ')}`,
-    `stop     ${stopText(stop)}`,
-    `replay   ${(plan.bytesToReplay / 1048576).toFixed(1)} MB`,
-    ...windowLines(plan.restorable),
-    ...preparedXaLines(plan),
-  ];
-  return lines.join('\n');
-}
+import { checkTargetTime, withTargetOptions } from './target-options.js';
 
 export function planCommand(): Command {
   return withTargetOptions(withJsonOption(withConfigOption(new Command('plan'))))
     .description('which snapshot and which logs a restore would use, and the exact stop position (reads only the archive)')
-    .action(async (options: TargetFlags & { json?: boolean; snapshot?: string; system?: string }, command: Command) => {
-      const target = targetFrom(options);
-      const { config } = await loadContext(command);
-      const archive = await openArchive(config);
-      const systemId = await resolveSystemId(archive, config, options.system);
-      if (config.workload.name === 'iris' || config.workload.name === 'cache') {
-        const { planIrisChain } = await import('../engines/iris/restore.js');
-        const logs = await archive.listLogMetadata(systemId);
-        const chain = planIrisChain({ snapshots: await archive.listSnapshots(systemId), logs, target, snapshotId: options.snapshot });
-        const summary = {
-          snapshot: { id: chain.snapshot.id, time: chain.snapshot.time, position: chain.snapshot.position, status: chain.snapshot.status },
-          logs: chain.logs.map((log) => ({ name: log.name, size: log.size, sha256: log.sha256 })),
-          target: describeTarget(chain.target),
-          stop: target.kind === 'time' ? 'records stamped after the target are filtered out (^ZJRNFILT)' : 'end of the archived journals',
-          restorable: chain.restorable,
-        };
-        if (options.json) printJson(summary);
-        else {
-          const lines = [
-            `snapshot ${summary.snapshot.id} (${summary.snapshot.time}) at the start of ${chain.snapshot.position?.file}`,
-            `journals ${summary.logs.map((log) => log.name).join(' ')}`,
-            `stop     ${summary.stop}`,
-            ...windowLines(chain.restorable),
-          ];
-          process.stdout.write(`${lines.join('\n')}\n`);
-        }
-        return;
-      }
-      if (config.workload.name === 'oracle') {
-        if (target.kind !== 'time' && target.kind !== 'latest') throw new UsageError('Oracle plans take --to TIME or --latest (snaplog restore also takes --to-scn)');
-        const { planOracleRecovery } = await import('../engines/oracle/restore-plan.js');
-        const logs = await archive.listLogMetadata(systemId);
-        const plan = planOracleRecovery({ snapshots: await archive.listSnapshots(systemId), logs, target, snapshotId: options.snapshot });
-        const summary = { snapshot: { id: plan.snapshot.id, time: plan.snapshot.time, scn: String(plan.snapshotScn) }, threads: plan.threads, logs: plan.logs.map((log) => ({ name: log.name, size: log.size, sha256: log.sha256, details: log.details })), target: describeTarget(target) };
-        if (options.json) printJson(summary);
-        else process.stdout.write(`snapshot ${plan.snapshot.id} (${plan.snapshot.time}) at SCN ${plan.snapshotScn}\nthreads  ${plan.threads.join(', ')}\nlogs     ${plan.logs.map((log) => log.name).join(' ')}\n`);
-        return;
-      }
-      const plan = await loadPlan(archive, systemId, target, options.snapshot, await loadBinlogKey(config));
-      if (options.json) printJson(planJson(plan));
-      else process.stdout.write(`${describePlan(plan)}\n`);
+    .action(async (options: Record<string, unknown>, command: Command) => {
+      checkTargetTime(options);
+      const { config, events } = await loadContext(command);
+      const restore = await engineOf(config).restore();
+      const open = async () => {
+        const archive = await openArchive(config);
+        return { archive, systemId: await resolveSystemId(archive, config, options['system'] as string | undefined) };
+      };
+      const say = (line: string): void => void process.stdout.write(`${line}\n`);
+      const description = await conductRestore(restore, { config, events, purpose: 'plan', options, say, printJson }, open);
+      if (!description) return;
+      if (options['json']) printJson(description.json);
+      else say(description.lines.join('\n'));
     });
 }

@@ -1,5 +1,5 @@
 import { Command, Option } from 'commander';
-import { createEngine } from '../engines/create.js';
+import { createEngine } from '../engines/registry.js';
 import { Shipper } from '../ship/shipper.js';
 import { runShipLoop } from '../ship/service.js';
 import type { RoundResult } from '../ship/shipper.js';

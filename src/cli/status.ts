@@ -1,6 +1,6 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { parseDuration } from '../config/index.js';
-import { createEngine } from '../engines/create.js';
+import { createEngine } from '../engines/registry.js';
 import { defaultMaxLag, evaluateStatus } from '../status/evaluate.js';
 import type { StatusReport } from '../status/evaluate.js';
 import { gatherStatus } from '../status/gather.js';

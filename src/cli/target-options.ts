@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
-import { parseTarget } from '../restore/target.js';
-import type { RestoreTarget, TargetFlags } from '../restore/target.js';
+import { timeTarget } from '../engines/restore-target.js';
 
 const TARGET_HELP = `
 Targets (MySQL/MariaDB):
@@ -35,6 +34,7 @@ export function withTargetOptions(command: Command): Command {
     .addHelpText('after', TARGET_HELP);
 }
 
-export function targetFrom(options: TargetFlags): RestoreTarget {
-  return parseTarget(options);
+/** The --to time is checked before the config is read (every engine takes it; its meaning is the same). */
+export function checkTargetTime(options: Record<string, unknown>): void {
+  if (typeof options['to'] === 'string') timeTarget(options['to']);
 }

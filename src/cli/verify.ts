@@ -2,8 +2,7 @@ import { Command } from 'commander';
 import { verifyArchive } from '../archive/verify.js';
 import type { SourceLogsForVerify } from '../archive/verify.js';
 import type { SnaplogConfig } from '../config/index.js';
-import { createEngine, formatChecker, isMysqlFamily } from '../engines/create.js';
-import { loadBinlogKey } from '../engines/mysql/binlog-key.js';
+import { createEngine, engineOf, formatCheckerFor } from '../engines/registry.js';
 import { withConfigOption, withJsonOption, printJson } from './common.js';
 import { loadContext, openArchive, resolveSystemId } from './context.js';
 
@@ -26,7 +25,7 @@ says it skipped that comparison.`,
       const logs = (await archive.scanLogs(systemId)).found;
       const engine = logs.find((log) => log.metadata)?.metadata?.engine ?? 'mysql';
       const source = await serverLogs(config, systemId);
-      const report = await verifyArchive(archive, systemId, formatChecker(engine, await loadBinlogKey(config)), source);
+      const report = await verifyArchive(archive, systemId, await formatCheckerFor(engine, config), source);
       await events.emit('verify', report.ok ? 'info' : 'alert', { systemId, ok: report.ok, checked: report.checked, problems: report.problems.length });
       if (options.json) printJson(report);
       else {
@@ -46,7 +45,7 @@ says it skipped that comparison.`,
 
 /** The server's closed logs when this machine runs the system being verified; otherwise why not. */
 async function serverLogs(config: SnaplogConfig, systemId: string): Promise<SourceLogsForVerify> {
-  if (!isMysqlFamily(config)) return { skipped: `not supported for workload_name = ${config.workload.name}` };
+  if (!engineOf(config).capabilities.sourceCompare) return { skipped: `not supported for workload_name = ${config.workload.name}` };
   let engine;
   try {
     engine = await createEngine(config);

@@ -6,7 +6,7 @@ import { initialiseDatadir, startPrivateServer } from '../engines/mysql/private-
 import type { PrivateServer } from '../engines/mysql/private-server.js';
 import { createMountedImage, snapshotImage } from './disk-image.js';
 import { Archive } from '../archive/archive.js';
-import { findStatements } from '../restore/find.js';
+import { findStatements } from '../engines/mysql/restore/find.js';
 import { SnaplogError } from '../errors.js';
 import type { MountedImage } from './disk-image.js';
 

@@ -16,9 +16,8 @@ import { execa } from 'execa';
 import type { Archive } from '../archive/archive.js';
 import { SnaplogError } from '../errors.js';
 import { currentUserName } from '../processes.js';
-import { LogChecksumError } from '../restore/fetch.js';
-import type { FetchedLog } from '../restore/fetch.js';
-import type { PlannedLog } from '../restore/plan.js';
+import { LogChecksumError } from '../archive/fetch.js';
+import type { FetchedLog, PlannedLog } from '../archive/fetch.js';
 
 export interface UserIds {
   uid: number;

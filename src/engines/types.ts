@@ -1,5 +1,8 @@
+import type { Archive } from '../archive/archive.js';
 import type { LogObserver } from '../archive/metadata.js';
 import type { LogPosition } from '../archive/snapshot-record.js';
+import type { SnaplogConfig } from '../config/index.js';
+import type { EventChannel } from '../events/channel.js';
 
 /** A log file as the database has it: closed logs are shipped, the open one only tailed. */
 export interface SourceLog {
@@ -136,4 +139,98 @@ export interface Engine {
    */
   globalFreezeInForce?(): Promise<string | undefined>;
   close(): Promise<void>;
+}
+
+/**
+ * One option an engine adds to `snaplog restore`, as data: the CLI adds it to the command (its help says which
+ * engine it is for) and hands its value back in RestoreRequest.options under its camel-cased long name.
+ */
+export interface RestoreOptionSpec {
+  /** As commander takes them: '--to-scn <scn>', '--no-open', '--server-arg <option...>'. */
+  flags: string;
+  help: string;
+  /** The engine's name as the help shows it ('Oracle', 'IRIS/Caché', 'MySQL/MariaDB'). */
+  engine: string;
+  choices?: readonly string[];
+}
+
+/** What `snaplog plan` and `snaplog restore` hand an engine's restore: the archive, the flags, where to talk. */
+export interface RestoreRequest {
+  config: SnaplogConfig;
+  archive: Archive;
+  systemId: string;
+  events: EventChannel;
+  /** plan: `snaplog plan`; dry-run: `snaplog restore --dry-run`; restore: the real thing. */
+  purpose: 'plan' | 'dry-run' | 'restore';
+  /** Every flag given: the shared ones (--to, --latest, --snapshot, --staging, --json …) and the engine's own. */
+  options: Readonly<Record<string, unknown>>;
+  /** Lines for the DBA (silent under --json where the engine prints JSON). */
+  say(line: string): void;
+  /** Prints a result as JSON (under --json). */
+  printJson(value: unknown): void;
+  /** Progress lines of a long replay (a terminal, or SNAPLOG_PROGRESS); absent: none. */
+  progress?(line: string): void;
+}
+
+/** What an engine's plan looks like in text and in JSON (`snaplog plan`, `snaplog restore --dry-run`). */
+export interface PlanDescription {
+  lines: string[];
+  json: Record<string, unknown>;
+}
+
+/**
+ * An engine's point-in-time restore, as the conductor (src/restore/) runs it: target → plan → describe
+ * (plan, --dry-run) or apply. `Target` and `Plan` are the engine's own; the conductor only passes them on.
+ */
+export interface EngineRestore<Target = unknown, Plan = unknown> {
+  /** Pure: the target from the flags; a target flag this engine does not take is a usage error. */
+  parseTarget(options: Readonly<Record<string, unknown>>): Target;
+  /** Chooses the snapshot and the logs, and checks everything that can be checked before changing anything. */
+  plan(target: Target, request: RestoreRequest): Promise<Plan>;
+  /** Pure: the plan in words and JSON; for a dry run, also what would be run. */
+  describe(plan: Plan, request: RestoreRequest): PlanDescription;
+  /** Fetches the planned logs and applies them; says what it did, emits the restore events. */
+  apply(plan: Plan, request: RestoreRequest): Promise<void>;
+}
+
+/** A statement found in the archived logs (`snaplog find`). */
+export interface FoundStatement {
+  time: string;
+  log: string;
+  position: number;
+  gtid?: string;
+  text: string;
+}
+
+/** `snaplog find`: engines whose logs hold statements. */
+export interface EngineFind {
+  find(request: { config: SnaplogConfig; archive: Archive; systemId: string; pattern: RegExp; since?: number; until?: number; limit: number }): Promise<FoundStatement[]>;
+}
+
+/** `snaplog drill`: a full restore rehearsal on a scratch copy. */
+export interface DrillRequest {
+  config: SnaplogConfig;
+  archive: Archive;
+  systemId: string;
+  events: EventChannel;
+  /** The restored snapshot's data directory … */
+  datadir?: string;
+  /** … or its disk image: attaches it read-only at `mount` (the data directories found on it) until `detach`. */
+  image?: { path: string; attach(mount: string): Promise<string[]>; detach(mount: string): Promise<void> };
+  scratch?: string;
+  keep: boolean;
+  snapshotId?: string;
+  say(line: string): void;
+  signal: AbortSignal;
+}
+
+export interface DrillReport {
+  ok: boolean;
+  [field: string]: unknown;
+  /** One line for the terminal. */
+  summary: string;
+}
+
+export interface EngineDrill {
+  drill(request: DrillRequest): Promise<DrillReport>;
 }

@@ -3,7 +3,7 @@ import { buildCatalog, snapshotWindows } from '../archive/catalog.js';
 import type { Catalog, CatalogGap } from '../archive/catalog.js';
 import type { LogMetadata } from '../archive/metadata.js';
 import type { LogPosition, SnapshotRecord, SnapshotStatus } from '../archive/snapshot-record.js';
-import { PlanError, planChain } from '../restore/plan.js';
+import { PlanError, planChain } from '../engines/mysql/restore/plan.js';
 import { restoreCommands, TIME_PLACEHOLDER } from './commands.js';
 import type { RestoreCommands } from './commands.js';
 import { durationInWords, utcInWords } from './words.js';

@@ -8,12 +8,12 @@ import { SerializedReader, encodeSigned, encodeUnsigned } from '../../src/engine
 import { decodeXaPrepare, xaStepOfStatement } from '../../src/engines/mysql/binlog/xa.js';
 import { decodeTransactionPayload } from '../../src/engines/mysql/binlog/events.js';
 import { factsFromScan } from '../../src/engines/mysql/log-facts.js';
-import { locateStop, planChain } from '../../src/restore/plan.js';
-import { parseTarget } from '../../src/restore/target.js';
-import { GtidSet, gtidIncluded, parseGtid } from '../../src/restore/gtid.js';
+import { locateStop, planChain } from '../../src/engines/mysql/restore/plan.js';
+import { parseTarget } from '../../src/engines/mysql/restore/target.js';
+import { GtidSet, gtidIncluded, parseGtid } from '../../src/engines/mysql/restore/gtid.js';
 import type { LogMetadata } from '../../src/archive/metadata.js';
 import type { SnapshotRecord } from '../../src/archive/snapshot-record.js';
-import { preparedXaLines } from '../../src/cli/plan.js';
+import { preparedXaLines } from '../../src/engines/mysql/restore/describe.js';
 
 /**
  * The binlog formats of 2025–2026, built byte by byte with the project's builder and checked against the

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { describeRestoreCommands } from '../../src/restore/restore.js';
-import type { RestorePlan } from '../../src/restore/plan.js';
+import { describeRestoreCommands } from '../../src/engines/mysql/restore/restore.js';
+import type { RestorePlan } from '../../src/engines/mysql/restore/plan.js';
 import {
   defaultApplierThreads,
   chooseFreezeMethod,

@@ -8,13 +8,13 @@ import { readEvents, waitFor } from '../support/observe.js';
 import { consecutiveNumbers, journalGaps, parseJournalName } from '../../src/engines/iris/journal-names.js';
 import { journalSourceLogs } from '../../src/engines/iris/journal-files.js';
 import { buildInvocation } from '../../src/engines/iris/client.js';
-import { irisRestoreScript, utcHorolog } from '../../src/engines/iris/restore-script.js';
+import { irisRestoreScript, utcHorolog } from '../../src/engines/iris/restore/script.js';
 import { parseCredentials } from '../../src/engines/iris/credentials.js';
-import { planIrisChain } from '../../src/engines/iris/restore.js';
+import { planIrisChain } from '../../src/engines/iris/restore/restore.js';
 import { parsePasswdLine, stagedFileName } from '../../src/engines/staging.js';
 import type { LogMetadata } from '../../src/archive/metadata.js';
 import type { SnapshotRecord } from '../../src/archive/snapshot-record.js';
-import type { RestoreTarget } from '../../src/restore/target.js';
+import type { RestoreTarget } from '../../src/engines/restore-target.js';
 
 const FAKE = resolve(import.meta.dirname, 'fake-iris.mjs');
 const PASSWORD = 'Iris-pw-7c1d-never-in-argv';
@@ -441,6 +441,10 @@ describe('IRIS with a fake `iris` terminal (scripted instance: no IRIS can run h
 
     const plan = await cli(['plan', '--to', iso(base + 150), '--json']);
     expect(plan.code, plan.stderr).toBe(0);
+    // The drill rehearses a MySQL replay on a data directory copy: IRIS has none, so the registry refuses it (a usage error with a HINT).
+    const drill = await cli(['drill', '--datadir', dir]);
+    expect(drill.code).toBe(2);
+    expect(drill.stderr).toMatch(/snaplog drill is not available for workload_name = iris \(IRIS\/Caché\)\nHINT: drill works with MySQL\/MariaDB/);
     expect(JSON.parse(plan.stdout).logs.map((log: { name: string }) => log.name)).toEqual([snapshotFile, nextFile]);
 
     const dry = await cli(['restore', '--to', iso(base + 50), '--dry-run', '--staging', staging('dry')]);

@@ -6,8 +6,8 @@ import { makeTempDir, removeDirs } from '../support/mariadb.js';
 import { snaplog } from '../support/cli.js';
 import { readEvents, waitFor } from '../support/observe.js';
 import { parseOratab } from '../../src/engines/oracle/oratab.js';
-import { parseSequenceTarget, planOracleRecovery, planStorageSnapshotRecovery } from '../../src/engines/oracle/restore-plan.js';
-import { rmanRecoveryScript, sqlplusSnapshotRecoveryScript } from '../../src/engines/oracle/restore-script.js';
+import { parseSequenceTarget, planOracleRecovery, planStorageSnapshotRecovery } from '../../src/engines/oracle/restore/plan.js';
+import { rmanRecoveryScript, sqlplusSnapshotRecoveryScript } from '../../src/engines/oracle/restore/script.js';
 import { callBudgetMs, clientInvocation, parseSqlplusRows, sqlplusQueryScript, sqlplusStatement, ThinSession } from '../../src/engines/oracle/session.js';
 import { armGuardBlock, createGuardJobBlock, dropGuardJobsBlock, guardJobName } from '../../src/engines/oracle/backup-guard.js';
 import type { LogMetadata } from '../../src/archive/metadata.js';
@@ -558,6 +558,10 @@ describe('Oracle end to end against a scripted Oracle model (fake sqlplus and rm
     expect(latest.stdout).toMatch(/SET UNTIL SCN \d+;/);
     const both = await cli(['restore', '--to-scn', '1', '--to-sequence', '3', '--dry-run']);
     expect(both.code).toBe(2);
+    // find reads binlog statements: Oracle redo has none for it, so the registry refuses it (a usage error with a HINT).
+    const find = await cli(['find', '--query', 'DROP']);
+    expect(find.code).toBe(2);
+    expect(find.stderr).toMatch(/snaplog find is not available for workload_name = oracle \(Oracle\)\nHINT: find works with MySQL\/MariaDB/);
     expect(both.stderr).toMatch(/give one target/);
     const plan = await cli(['plan', '--latest', '--json']);
     expect(plan.code, plan.stderr).toBe(0);

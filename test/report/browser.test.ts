@@ -8,7 +8,7 @@ import { makeTempDir, removeDirs, startMariadb, stopAllMariadb, writeSnaplogConf
 import type { MariadbServer, SnaplogTestSetup } from '../support/mariadb.js';
 import { Archive } from '../../src/archive/archive.js';
 import { snaplog } from '../support/cli.js';
-import { planChain } from '../../src/restore/plan.js';
+import { planChain } from '../../src/engines/mysql/restore/plan.js';
 import { utcInWords } from '../../src/report/words.js';
 import { sampleFleet, writeFleetArchive } from './fleet-archive.js';
 import type { FleetSystem } from './fleet-archive.js';

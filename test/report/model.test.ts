@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ArchivedLog } from '../../src/archive/archive.js';
-import { planChain, restorableWindow } from '../../src/restore/plan.js';
+import { planChain, restorableWindow } from '../../src/engines/mysql/restore/plan.js';
 import { restoreCommands, TIME_PLACEHOLDER } from '../../src/report/commands.js';
 import { renderReport } from '../../src/report/html.js';
 import { buildSystemTimeline, missingLogNames, snapshotKind, sortWorstFirst } from '../../src/report/model.js';

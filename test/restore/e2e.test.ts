@@ -8,7 +8,7 @@ import { createMountedImage, loopDevicesUnder, snapshotImage } from '../support/
 import type { MountedImage } from '../support/disk-image.js';
 import { datadirState, tableChecksums } from '../support/workload.js';
 import { snaplog } from '../support/cli.js';
-import { lastCheckpointLog, recoverSnapshotDatadir } from '../../src/engines/mysql/recovery.js';
+import { lastCheckpointLog, recoverSnapshotDatadir } from '../../src/engines/mysql/restore/recovery.js';
 
 const DATABASES = ['app'];
 

@@ -3,11 +3,11 @@ import type { SnapshotRecord } from '../../src/archive/snapshot-record.js';
 import { identifySnapshot, snapshotForDatadir } from '../../src/engines/mysql/snapshot-identity.js';
 import { parseSnapshotMarker } from '../../src/engines/mysql/snapshot-marker.js';
 import { hintForServerErrors } from '../../src/engines/mysql/private-server.js';
-import { lastInnodbBinlog } from '../../src/engines/mysql/recovery.js';
-import { decideRestoreStart } from '../../src/restore/restore-record.js';
-import type { RestoreRecord } from '../../src/restore/restore-record.js';
-import { lastAppliedIn } from '../../src/restore/applied-point.js';
-import { roomNeeded, versionProblem } from '../../src/restore/preflight.js';
+import { lastInnodbBinlog } from '../../src/engines/mysql/restore/recovery.js';
+import { decideRestoreStart } from '../../src/engines/mysql/restore/restore-record.js';
+import type { RestoreRecord } from '../../src/engines/mysql/restore/restore-record.js';
+import { lastAppliedIn } from '../../src/engines/mysql/restore/applied-point.js';
+import { roomNeeded, versionProblem } from '../../src/engines/mysql/restore/preflight.js';
 
 const record = (id: string, file: string, position: number, status: SnapshotRecord['status'] = 'thawed'): SnapshotRecord => ({
   formatVersion: 1,

@@ -10,7 +10,7 @@ import type { MountedImage } from '../support/disk-image.js';
 import { datadirState, tableChecksums } from '../support/workload.js';
 import { snaplog, SNAPLOG_BIN } from '../support/cli.js';
 import type { CliResult } from '../support/cli.js';
-import { holdersOf } from '../../src/restore/preflight.js';
+import { holdersOf } from '../../src/engines/mysql/restore/preflight.js';
 
 const DATABASES = ['app'];
 

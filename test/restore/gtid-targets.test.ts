@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { locateStop, planChain, PlanError, restorableWindow, windowText } from '../../src/restore/plan.js';
-import type { TransactionBoundary } from '../../src/restore/plan.js';
-import { GtidSet, logMayHold, parseGtid } from '../../src/restore/gtid.js';
-import { parseTarget } from '../../src/restore/target.js';
+import { locateStop, planChain, PlanError, restorableWindow, windowText } from '../../src/engines/mysql/restore/plan.js';
+import type { TransactionBoundary } from '../../src/engines/mysql/restore/plan.js';
+import { GtidSet, logMayHold, parseGtid } from '../../src/engines/mysql/restore/gtid.js';
+import { parseTarget } from '../../src/engines/mysql/restore/target.js';
 import { GtidRangeRecorder } from '../../src/engines/mysql/binlog/gtid.js';
 import type { LogMetadata } from '../../src/archive/metadata.js';
 import type { SnapshotRecord } from '../../src/archive/snapshot-record.js';

@@ -9,7 +9,7 @@ import { createMountedImage, loopDevicesUnder, snapshotImage, datadirOfSnapshotI
 import type { MountedImage } from '../support/disk-image.js';
 import { datadirState, tableChecksums } from '../support/workload.js';
 import { snaplog } from '../support/cli.js';
-import { localIso } from '../../src/restore/time-text.js';
+import { localIso } from '../../src/engines/time-text.js';
 
 /**
  * Two GTID domains interleaved in the same binlogs (a second session writes with gtid_domain_id=7), as in

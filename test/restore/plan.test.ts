@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { locateStop, planChain, PlanError } from '../../src/restore/plan.js';
-import type { TransactionBoundary } from '../../src/restore/plan.js';
-import { parseTarget, parseTargetTime } from '../../src/restore/target.js';
+import { locateStop, planChain, PlanError } from '../../src/engines/mysql/restore/plan.js';
+import type { TransactionBoundary } from '../../src/engines/mysql/restore/plan.js';
+import { parseTargetTime } from '../../src/engines/restore-target.js';
+import { parseTarget } from '../../src/engines/mysql/restore/target.js';
 import type { LogMetadata } from '../../src/archive/metadata.js';
 import type { SnapshotRecord } from '../../src/archive/snapshot-record.js';
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { bytesDone, formatProgress, formatRates, replayRates, transactionsSince } from '../../src/restore/progress.js';
+import { bytesDone, formatProgress, formatRates, replayRates } from '../../src/engines/restore-progress.js';
+import { transactionsSince } from '../../src/engines/mysql/restore/gtid.js';
 
 describe('replay progress: rates and transactions (pure)', () => {
   it('transactions between two MariaDB positions: the rise per domain, a new domain from 0; MySQL sets and garbage give none', () => {

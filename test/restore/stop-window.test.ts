@@ -4,10 +4,10 @@ import { Archive } from '../../src/archive/archive.js';
 import { pushLog } from '../../src/archive/push.js';
 import { binlogObserver, CheckpointRecorder } from '../../src/engines/mysql/log-facts.js';
 import { scanBinlogFile } from '../../src/engines/mysql/binlog/index.js';
-import { loadPlan } from '../../src/restore/load-plan.js';
-import { locateStop, planChain } from '../../src/restore/plan.js';
-import { stopWindow } from '../../src/restore/stop-window.js';
-import type { RestoreTarget } from '../../src/restore/target.js';
+import { loadPlan } from '../../src/engines/mysql/restore/load-plan.js';
+import { locateStop, planChain } from '../../src/engines/mysql/restore/plan.js';
+import { stopWindow } from '../../src/engines/mysql/restore/stop-window.js';
+import type { RestoreTarget } from '../../src/engines/restore-target.js';
 import { makeTempDir, removeDirs, startMariadb, stopAllMariadb } from '../support/mariadb.js';
 import type { MariadbServer } from '../support/mariadb.js';
 

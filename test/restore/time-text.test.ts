@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '../../src/errors.js';
-import { localIso, parseInstant, parseTargetTime, showInstant } from '../../src/restore/time-text.js';
-import { describeTarget, parseTarget } from '../../src/restore/target.js';
+import { localIso, parseInstant, parseTargetTime, showInstant } from '../../src/engines/time-text.js';
+import { describeTarget } from '../../src/engines/restore-target.js';
+import { parseTarget } from '../../src/engines/mysql/restore/target.js';
 import { snaplog } from '../support/cli.js';
 
 const NY = 'America/New_York';

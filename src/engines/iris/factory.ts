@@ -8,10 +8,6 @@ import { IrisEngine } from './engine.js';
 import { openConfiguredArchive } from '../../archive/open.js';
 import type { Archive } from '../../archive/archive.js';
 
-export function isIrisFamily(config: SnaplogConfig): boolean {
-  return config.workload.name === 'iris' || config.workload.name === 'cache';
-}
-
 /**
  * The terminal client for this config (`instance` overrides the configured one: a restore may run on
  * another instance); the credentials file is read (and checked: 0600, owner) on first use.

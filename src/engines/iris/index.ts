@@ -1,9 +1,9 @@
 /** InterSystems IRIS / Caché engine: what the rest of snaplog uses from this folder. */
-export { createIrisEngine, irisClient, isIrisFamily } from './factory.js';
+export { createIrisEngine, irisClient } from './factory.js';
 export { IrisEngine } from './engine.js';
 export { irisConfig } from './config.js';
 export type { IrisConfig } from './config.js';
-export { restoreIris, planIrisChain } from './restore.js';
-export type { IrisRestoreOptions, IrisRestoreResult } from './restore.js';
-export { irisRestoreScript } from './restore-script.js';
+export { restoreIris, planIrisChain } from './restore/restore.js';
+export type { IrisRestoreOptions, IrisRestoreResult } from './restore/restore.js';
+export { irisRestoreScript } from './restore/script.js';
 export { consecutiveNumbers, journalGaps } from './journal-names.js';

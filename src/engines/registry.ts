@@ -1,0 +1,142 @@
+/**
+ * The engines snaplog knows, by workload_name: how to build each one, its restore, its archive format check
+ * and which commands it supports. The rest of snaplog asks here instead of switching on workload_name;
+ * an engine's code is loaded only when it is used. A new engine is one folder under src/engines/ and one
+ * registerEngine call below (a test engine registers itself the same way).
+ */
+import type { LogMetadata } from '../archive/metadata.js';
+import type { SnapshotRecord } from '../archive/snapshot-record.js';
+import type { FormatChecker } from '../archive/verify.js';
+import type { RestorableWindow } from './chain-plan.js';
+import type { SnaplogConfig } from '../config/index.js';
+import { UsageError } from '../errors.js';
+import type { Engine, EngineDrill, EngineFind, EngineRestore, RestoreOptionSpec } from './types.js';
+import { mysqlRestoreHelp, mysqlRestoreOptions } from './mysql/restore/options.js';
+import { oracleRestoreHelp, oracleRestoreOptions } from './oracle/restore/options.js';
+import { irisRestoreHelp, irisRestoreOptions } from './iris/restore/options.js';
+
+/** The commands and behaviours an engine has beside shipping, freezing and restoring. */
+export interface EngineCapabilities {
+  /** `snaplog find`: its logs hold statements that can be searched. */
+  find: boolean;
+  /** `snaplog drill`: a full restore rehearsal on a scratch copy. */
+  drill: boolean;
+  /** `snaplog restore --tables … --export …`. */
+  partialRestore: boolean;
+  /** Its freeze is global (outlives the holder's session): a watchdog ends it, thaw asks the database. */
+  globalFreeze: boolean;
+  /** `snaplog verify` compares the archive with the server's own closed logs. */
+  sourceCompare: boolean;
+}
+
+export interface EngineEntry {
+  /** The workload_name values it answers to. */
+  workloadNames: readonly string[];
+  /** The name its logs and snapshots carry in the archive (metadata `engine`). */
+  archiveName: string;
+  /** For messages and help: 'MySQL/MariaDB'. */
+  label: string;
+  capabilities: EngineCapabilities;
+  /** Its own `snaplog restore` options (data: the command is built before the config is read). */
+  restoreOptions: readonly RestoreOptionSpec[];
+  /** Its paragraph in `snaplog restore --help`. */
+  restoreHelp?: string;
+  createEngine(config: SnaplogConfig): Promise<Engine>;
+  restore(): Promise<EngineRestore>;
+  /** The check `verify` runs over each archived log; absent: checksums and continuity only. */
+  formatChecker?(config: SnaplogConfig): Promise<FormatChecker | undefined>;
+  find?(): Promise<EngineFind>;
+  drill?(): Promise<EngineDrill>;
+  /** How far a snapshot can be rolled forward, as the planner sees it (`snaplog list`); absent: the catalog's window. */
+  restorableWindow?(): Promise<(snapshot: SnapshotRecord, logs: LogMetadata[]) => RestorableWindow>;
+}
+
+const entries: EngineEntry[] = [];
+
+/** Adds an engine; a workload name registered twice is a programming error. */
+export function registerEngine(entry: EngineEntry): void {
+  const taken = entry.workloadNames.filter((name) => entries.some((known) => known.workloadNames.includes(name)));
+  if (taken.length) throw new Error(`workload_name ${taken.join(', ')} is registered already`);
+  entries.push(entry);
+}
+
+/** Every registered engine, in registration order. */
+export function registeredEngines(): readonly EngineEntry[] {
+  return entries;
+}
+
+export function engineEntry(workloadName: string): EngineEntry {
+  const entry = entries.find((candidate) => candidate.workloadNames.includes(workloadName));
+  if (!entry) {
+    const known = entries.flatMap((candidate) => candidate.workloadNames).join(', ');
+    throw new UsageError(`workload_name = ${workloadName} is not supported by this snaplog version`, `[workload] workload_name is one of ${known}`);
+  }
+  return entry;
+}
+
+export function engineOf(config: SnaplogConfig): EngineEntry {
+  return engineEntry(config.workload.name);
+}
+
+export function createEngine(config: SnaplogConfig): Promise<Engine> {
+  return engineOf(config).createEngine(config);
+}
+
+/** The format check for logs archived by the engine named `archiveName` (metadata `engine`). */
+export async function formatCheckerFor(archiveName: string, config: SnaplogConfig): Promise<FormatChecker | undefined> {
+  return entries.find((entry) => entry.archiveName === archiveName)?.formatChecker?.(config);
+}
+
+/** The planner's window function of the engine whose snapshots carry `archiveName`; undefined: none. */
+export async function restorableWindowFor(archiveName: string | undefined): Promise<((snapshot: SnapshotRecord, logs: LogMetadata[]) => RestorableWindow) | undefined> {
+  return entries.find((entry) => entry.archiveName === archiveName)?.restorableWindow?.();
+}
+
+/** A command the configured engine does not have: a usage error that says which engines have it. */
+export function requireCapability(config: SnaplogConfig, capability: keyof EngineCapabilities, command: string): EngineEntry {
+  const entry = engineOf(config);
+  if (entry.capabilities[capability]) return entry;
+  const others = entries.filter((candidate) => candidate.capabilities[capability]).map((candidate) => candidate.label);
+  throw new UsageError(
+    `snaplog ${command} is not available for workload_name = ${config.workload.name} (${entry.label})`,
+    others.length ? `${command} works with ${others.join(', ')}; for ${entry.label}, use snaplog plan and snaplog restore` : `use snaplog plan and snaplog restore`,
+  );
+}
+
+registerEngine({
+  workloadNames: ['mysql', 'mariadb'],
+  archiveName: 'mysql',
+  label: 'MySQL/MariaDB',
+  capabilities: { find: true, drill: true, partialRestore: true, globalFreeze: false, sourceCompare: true },
+  restoreOptions: mysqlRestoreOptions,
+  restoreHelp: mysqlRestoreHelp,
+  createEngine: async (config) => (await import('./mysql/factory.js')).createMysqlEngine(config),
+  restore: async () => (await import('./mysql/restore/adapter.js')).mysqlRestore,
+  formatChecker: async (config) => (await import('./mysql/factory.js')).mysqlFormatChecker(config),
+  find: async () => (await import('./mysql/restore/find.js')).mysqlFind,
+  drill: async () => (await import('./mysql/restore/drill.js')).mysqlDrill,
+  restorableWindow: async () => (await import('./mysql/restore/plan.js')).restorableWindow,
+});
+
+registerEngine({
+  workloadNames: ['oracle'],
+  archiveName: 'oracle',
+  label: 'Oracle',
+  capabilities: { find: false, drill: false, partialRestore: false, globalFreeze: true, sourceCompare: false },
+  restoreOptions: oracleRestoreOptions,
+  restoreHelp: oracleRestoreHelp,
+  createEngine: async (config) => (await import('./oracle/index.js')).createOracleEngine(config),
+  restore: async () => (await import('./oracle/restore/adapter.js')).oracleRestore,
+  formatChecker: async () => (await import('./oracle/redo-header.js')).oracleFormatChecker,
+});
+
+registerEngine({
+  workloadNames: ['iris', 'cache'],
+  archiveName: 'iris',
+  label: 'IRIS/Caché',
+  capabilities: { find: false, drill: false, partialRestore: false, globalFreeze: true, sourceCompare: false },
+  restoreOptions: irisRestoreOptions,
+  restoreHelp: irisRestoreHelp,
+  createEngine: async (config) => (await import('./iris/index.js')).createIrisEngine(config),
+  restore: async () => (await import('./iris/restore/adapter.js')).irisRestore,
+});

@@ -1,0 +1,152 @@
+/**
+ * A fourth engine is one folder plus one registry line: the toy engine (test/support/toy-engine/) registers
+ * itself and is shipped (Shipper → pushLog), frozen (its quiesce position recorded as freeze records it),
+ * planned and restored through the same functions `snaplog ship`, `plan` and `restore` call (the registry and
+ * the conductor). workload_name = toy cannot go through the CLI itself: the config accepts the built-in names only.
+ */
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Archive } from '../../src/archive/archive.js';
+import { loadConfig } from '../../src/config/index.js';
+import { ENGINE_CONFIG_SECTIONS } from '../../src/engines/config-sections.js';
+import type { SnaplogConfig } from '../../src/config/index.js';
+import { createEngine, engineOf, requireCapability } from '../../src/engines/registry.js';
+import type { RestoreRequest } from '../../src/engines/types.js';
+import { EventChannel } from '../../src/events/channel.js';
+import { conductRestore } from '../../src/restore/conduct.js';
+import { Shipper } from '../../src/ship/shipper.js';
+import { ToyDatabase } from '../support/toy-engine/engine.js';
+import type { ToyWrite } from '../support/toy-engine/engine.js';
+import type { ToyConfig } from '../support/toy-engine/index.js';
+import '../support/toy-engine/index.js';
+
+const T0 = Date.parse('2026-11-30T02:00:00Z') / 1000;
+
+/** The state folder as key → value. */
+async function folderContent(folder: string): Promise<Record<string, string>> {
+  const names = (await readdir(folder)).sort();
+  return Object.fromEntries(await Promise.all(names.map(async (name) => [name, await readFile(join(folder, name), 'utf8')] as const)));
+}
+
+/** What the state is after the writes up to `time` (inclusive), starting from nothing. */
+function stateAt(writes: ToyWrite[], time: number): Record<string, string> {
+  const state: Record<string, string> = {};
+  for (const write of writes) if (write.time <= time) state[write.key] = write.value;
+  return Object.fromEntries(Object.entries(state).sort(([a], [b]) => a.localeCompare(b)));
+}
+
+describe('a fourth engine: the toy engine, registered from test/support/toy-engine/', () => {
+  let dir: string;
+  let config: ToyConfig;
+  let archive: Archive;
+  let events: EventChannel;
+  let database: ToyDatabase;
+  const writes: ToyWrite[] = [];
+  const snapshotFolder = (): string => join(dir, 'restored');
+
+  const request = (purpose: RestoreRequest['purpose'], options: Record<string, unknown>, said: string[] = []): Omit<RestoreRequest, 'archive' | 'systemId'> => ({
+    config,
+    events,
+    purpose,
+    options,
+    say: (line) => void said.push(line),
+    printJson: () => undefined,
+  });
+  const open = async (): Promise<{ archive: Archive; systemId: string }> => ({ archive, systemId: 'toy-system' });
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'snaplog-toy-'));
+    for (const folder of ['logs', 'data', 'ipc']) await mkdir(join(dir, folder));
+    const configPath = join(dir, 'snaplog.conf');
+    await writeFile(configPath, `[workload]\nworkload_name = mariadb\nipc_folder = ${join(dir, 'ipc')}\n\n[archive]\npath = ${join(dir, 'archive')}\n`, { mode: 0o600 });
+    const loaded = (await loadConfig(ENGINE_CONFIG_SECTIONS, { configPath })).config;
+    // The registry answers to any registered name; the config file accepts only the built-in ones today.
+    const workload = { ...loaded.workload, name: 'toy' } as unknown as SnaplogConfig['workload'];
+    config = { ...loaded, workload, locate: loaded.locate, toy: { logDir: join(dir, 'logs'), dataDir: join(dir, 'data') } };
+    archive = (await Archive.init(join(dir, 'archive'))).archive;
+    events = new EventChannel(join(dir, 'ipc'));
+    database = new ToyDatabase(join(dir, 'logs'), join(dir, 'data'));
+    await writeFile(join(dir, 'logs', 'toy.000001'), '');
+  });
+
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('is shipped, frozen, planned and restored to the state at the target through the registry and the conductor', async () => {
+    const engine = await createEngine(config);
+    expect(engine.kind).toBe('toy');
+    const write = async (offset: number, key: string, value: string): Promise<void> => {
+      const change = { time: T0 + offset, key, value };
+      writes.push(change);
+      await database.write(change);
+    };
+    await write(0, 'a', 'a0');
+    await write(1, 'b', 'b0');
+    await engine.switchLog();
+    await write(2, 'a', 'a1');
+    // The snapshot: quiesce, copy the state folder, record the position as freeze does.
+    const quiesced = await engine.quiesce();
+    await database.snapshotTo(snapshotFolder());
+    await quiesced.release();
+    await archive.writeSnapshot('toy-system', {
+      formatVersion: 1,
+      id: 'snap-1',
+      systemId: 'toy-system',
+      engine: 'toy',
+      time: new Date((T0 + 2) * 1000).toISOString(),
+      status: 'thawed',
+      position: quiesced.position,
+      host: 'test',
+    });
+    await write(3, 'c', 'c0');
+    await write(4, 'a', 'a2');
+    await engine.switchLog();
+    await write(6, 'b', 'b1');
+    await write(7, 'c', 'c1');
+    await engine.switchLog();
+    await write(9, 'a', 'a3');
+    await engine.switchLog();
+
+    const shipper = new Shipper(engine, archive, events, { compression: 'none', concurrency: 2 });
+    const round = await shipper.round();
+    expect(round.shipped.map((log) => log.name)).toEqual(['toy.000001', 'toy.000002', 'toy.000003', 'toy.000004']);
+    expect(round.shipped[2]!.lastCommitTime).toBe(new Date((T0 + 7) * 1000).toISOString());
+
+    const target = new Date((T0 + 6) * 1000).toISOString();
+    const toy = await engineOf(config).restore();
+    const plan = await conductRestore(toy, request('plan', { to: target }), open);
+    expect(plan?.json).toMatchObject({ snapshot: 'snap-1', logs: ['toy.000002', 'toy.000003'] });
+
+    const before = await folderContent(snapshotFolder());
+    const dryRun = await conductRestore(toy, request('dry-run', { to: target, toyDir: snapshotFolder() }), open);
+    expect(dryRun?.lines[0]).toBe(`snapshot snap-1 at toy.000002:${quiesced.position.position}`);
+    expect(await folderContent(snapshotFolder())).toEqual(before);
+
+    const said: string[] = [];
+    expect(await conductRestore(toy, request('restore', { to: target, toyDir: snapshotFolder() }, said), open)).toBeUndefined();
+    expect(said).toEqual(['applied 3 writes from 2 logs']);
+    // Exactly the state at the target: the writes after the snapshot up to T0+6 applied, T0+7 and later not.
+    expect(await folderContent(snapshotFolder())).toEqual(stateAt(writes, T0 + 6));
+    expect(await folderContent(snapshotFolder())).toEqual({ a: 'a2', b: 'b1', c: 'c0' });
+    await engine.close();
+  });
+
+  it('takes only the targets it knows, and refuses the commands it does not have with a usage error and a HINT', async () => {
+    const toy = await engineOf(config).restore();
+    expect(() => toy.parseTarget({ toGtid: '0-1-5' })).toThrow(/the toy engine has no GTIDs/);
+    for (const [name, capability] of [['toy', 'find'], ['oracle', 'find'], ['iris', 'drill'], ['cache', 'drill']] as const) {
+      const other = { ...config, workload: { ...config.workload, name } } as unknown as SnaplogConfig;
+      let refusal: unknown;
+      try {
+        requireCapability(other, capability, capability);
+      } catch (error) {
+        refusal = error;
+      }
+      expect(refusal).toMatchObject({ exitCode: 2, message: expect.stringContaining(`snaplog ${capability} is not available for workload_name = ${name}`), hint: expect.stringContaining('MySQL/MariaDB') });
+    }
+    expect(requireCapability({ ...config, workload: { ...config.workload, name: 'mariadb' } } as unknown as SnaplogConfig, 'drill', 'drill').label).toBe('MySQL/MariaDB');
+  });
+});
