@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Hash } from 'node:crypto';
-import type { CloseMarker } from '../engines/types.js';
+import type { CloseMarker } from './close-marker.js';
 
 /** sha256 of a log as it is, and as it would be with its close marker saying open and saying closed. */
 export interface MarkerDigests {

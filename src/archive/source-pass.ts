@@ -1,5 +1,5 @@
 import type { FileHandle } from 'node:fs/promises';
-import { openSourceFile } from '../engines/source-file.js';
+import { openSourceFile } from '../source-file.js';
 import { StreamDigest } from './digest.js';
 import type { Digest } from './digest.js';
 import { allocateShared, returnSharedRing, takeSharedRing, ThreadHash } from './hash-thread.js';

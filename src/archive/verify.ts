@@ -6,8 +6,8 @@ import type { Catalog } from './catalog.js';
 import type { LogFacts, LogMetadata, LogObserver } from './metadata.js';
 import { digestArchivedLog } from './push.js';
 import { markerDigests } from './close-marker-digest.js';
-import type { CloseMarker } from '../engines/types.js';
-import { readSourceFile, sourceFileSize } from '../engines/source-file.js';
+import type { CloseMarker } from './close-marker.js';
+import { readSourceFile, sourceFileSize } from '../source-file.js';
 
 export interface VerifyProblem {
   file: string;

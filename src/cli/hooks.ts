@@ -15,9 +15,9 @@ import {
   installHooks,
   parseHookProduct,
   planHooks,
-  shQuote,
   uninstallHooks,
 } from '../hooks/index.js';
+import { shQuote } from '../shell-quote.js';
 import type { HookProduct, HooksStatusReport, InstallReport, UninstallReport } from '../hooks/index.js';
 import { configPathOf, printJson, withConfigOption, withJsonOption } from './common.js';
 

@@ -1,6 +1,9 @@
 import type { Archive } from '../archive/archive.js';
 import type { LogObserver } from '../archive/metadata.js';
 import type { LogPosition } from '../archive/snapshot-record.js';
+import type { CloseMarker } from '../archive/close-marker.js';
+
+export type { CloseMarker } from '../archive/close-marker.js';
 import type { SnaplogConfig } from '../config/index.js';
 import type { EventChannel } from '../events/channel.js';
 
@@ -17,24 +20,6 @@ export interface SourceLog {
    * it is never shipped, and the shipper reports it.
    */
   refused?: string;
-}
-
-/**
- * How a log records that the server has finished closing it (MySQL/MariaDB: the binlog in-use flag). A copy
- * taken just before the server finished differs from the final file in these bytes only.
- */
-export interface CloseMarker {
-  /** What the marker is, for messages. */
-  readonly description: string;
-  /** Where it is in the file. */
-  readonly offset: number;
-  readonly length: number;
-  /** Whether these `length` bytes say the log is still open (or was closed by a crash). */
-  saysOpen(marker: Buffer): boolean;
-  /** The same bytes as the server has them while the log is open. */
-  asOpen(marker: Buffer): Buffer;
-  /** The same bytes as the server leaves them when it closes the log cleanly. */
-  asClosed(marker: Buffer): Buffer;
 }
 
 /** 'crash-closed': the log still says open although a newer one exists (the server died with it open). */

@@ -1,7 +1,7 @@
 /** Public API of the hooks module: plan (pure), install/uninstall (I/O), status (read-only). */
 export { HOOK_PRODUCTS, parseHookProduct, SNAPLOG_HOOKS_DIR, DEFAULT_FREEZE_TIMEOUT_SECONDS } from './types.js';
 export type { HookMeta, HookPlan, HookPlanOptions, HookProduct, PlannedDir, PlannedFile, PlannedFileFormat, PlannedFileKind } from './types.js';
-export { MANAGED_MARKER, recogniseManaged, shQuote } from './script.js';
+export { MANAGED_MARKER, recogniseManaged } from './script.js';
 export { planHooks, hookLayout } from './plan.js';
 export { planAzure, azureScriptTimeout, AZURE_PLUGIN_CONFIG, AZURE_PRE_SCRIPT, AZURE_POST_SCRIPT, AZURE_WORKLOAD_CONF, AZURE_MAX_TIMEOUT_SECONDS, AZURE_TIMEOUT_MARGIN_SECONDS } from './azure.js';
 export { planVmware, planNakivo, VMWARE_PRE_FREEZE_SCRIPT, VMWARE_POST_THAW_SCRIPT, VMWARE_BACKUP_SCRIPTS_DIR } from './vmware.js';

@@ -4,6 +4,7 @@
  */
 import { isAbsolute } from 'node:path';
 import { SnaplogError } from '../errors.js';
+import { shQuote } from '../shell-quote.js';
 import { HOOK_PRODUCTS } from './types.js';
 import type { HookMeta, HookPlanOptions, HookProduct, PlannedFileFormat } from './types.js';
 
@@ -13,11 +14,6 @@ const META_PREFIX = '# snaplog-hook: ';
 /** JSON files carry the marker as a key (Azure's ScriptRunner ignores keys it does not know). */
 export const MANAGED_JSON_KEY = 'snaplogManaged';
 export const META_JSON_KEY = 'snaplogHook';
-
-/** Quotes one word for POSIX sh: single quotes, with each ' written as '\''. */
-export function shQuote(word: string): string {
-  return `'${word.replace(/'/g, `'\\''`)}'`;
-}
 
 /** A PATH for the agent's minimal environment; the caller's PATH, if any, comes after it. */
 const SAFE_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';

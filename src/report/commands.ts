@@ -1,4 +1,4 @@
-import { shQuote } from '../hooks/script.js';
+import { shQuote } from '../shell-quote.js';
 
 /** What the DBA types to check a restore first, and to run it. */
 export interface RestoreCommands {

@@ -6,7 +6,7 @@ import type { LogMetadata } from '../archive/metadata.js';
 import { headDigest, pushLog } from '../archive/push.js';
 import type { EventChannel } from '../events/channel.js';
 import type { Engine, SourceLog } from '../engines/types.js';
-import { readSourceFile, sourceFileSize } from '../engines/source-file.js';
+import { readSourceFile, sourceFileSize } from '../source-file.js';
 import type { PushRequest, PushResult } from '../archive/push.js';
 import { planRound } from './round-plan.js';
 import type { ArchivedIdentity, SequenceGap } from './round-plan.js';

@@ -1,7 +1,8 @@
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { SnaplogError, UsageError } from '../../src/errors.js';
-import { HOOK_PRODUCTS, parseHookProduct, planHooks, recogniseManaged, shQuote } from '../../src/hooks/index.js';
+import { HOOK_PRODUCTS, parseHookProduct, planHooks, recogniseManaged } from '../../src/hooks/index.js';
+import { shQuote } from '../../src/shell-quote.js';
 import type { HookProduct } from '../../src/hooks/index.js';
 
 const command = ['/usr/bin/node', "/opt/snap log's/bin/snaplog"];

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { CloseMarker, CloseState } from '../types.js';
-import { openSourceFile } from '../source-file.js';
+import { openSourceFile } from '../../source-file.js';
 
 /**
  * LOG_EVENT_BINLOG_IN_USE_F (0x1) in the flags of the binlog's format description event: bytes 21–22 of

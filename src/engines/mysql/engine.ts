@@ -6,7 +6,7 @@ import type { LogObserver } from '../../archive/metadata.js';
 import type { FreezeMethod } from './config.js';
 import type { CloseState, Engine, PrivilegeReport, QuiesceContext, Quiesced, SourceLog } from '../types.js';
 import { checkMysqlPrivileges } from './privileges.js';
-import { readSourceFile } from '../source-file.js';
+import { readSourceFile } from '../../source-file.js';
 import { quiesceMysql } from './quiesce.js';
 import { asPrivilegeError, connectMysql, globalVariable } from './connection.js';
 import type { MysqlEndpoint } from './connection.js';

@@ -1,7 +1,7 @@
 import { constants } from 'node:fs';
 import { open } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
-import { SnaplogError } from '../errors.js';
+import { SnaplogError } from './errors.js';
 
 const READ_CHUNK = 1 << 20;
 
