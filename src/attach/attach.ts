@@ -6,9 +6,8 @@ import { execa } from 'execa';
 import { SnaplogError, UsageError } from '../errors.js';
 import { parseRecoveryTable } from './iscsi-table.js';
 import type { RecoveryVolume } from './iscsi-table.js';
-import { findDatadirs } from './find-datadir.js';
 import { loginTarget, logoutTarget } from './iscsi-initiator.js';
-import type { FoundDatadir } from './find-datadir.js';
+import type { FoundDatadir } from '../engines/types.js';
 import { readFileNoFollow } from '../safe-files.js';
 import { attachRecordFile, hasAttachRecord, readAttachRecord, removeAttachRecord, writeAttachRecord } from './records.js';
 
@@ -86,7 +85,14 @@ async function mountOne(device: string, mountDir: string, readOnly: boolean): Pr
 }
 
 /** Mounts a restored disk, a disk image or Azure's file-recovery volumes, and finds the data directory on it. */
-export async function attach(source: AttachSource, options: { mount?: string; readOnly?: boolean }): Promise<AttachResult> {
+/**
+ * Mounts the source and looks for data directories with `findDatadirs` (the engines' volume readers: see
+ * engines/registry.ts); the attach record lets detach undo exactly what was done.
+ */
+export async function attach(
+  source: AttachSource,
+  options: { mount?: string; readOnly?: boolean; findDatadirs: (root: string) => Promise<FoundDatadir[]> },
+): Promise<AttachResult> {
   const readOnly = options.readOnly ?? false;
   const mountDir = resolve(options.mount ?? `/mnt/snaplog-restore-${new Date().toISOString().replace(/[-:]/g, '').slice(0, 15)}`);
   if (await hasAttachRecord(mountDir)) throw new UsageError(`${mountDir} is already attached by snaplog`, `snaplog detach --mount ${mountDir}`);
@@ -132,7 +138,7 @@ export async function attach(source: AttachSource, options: { mount?: string; re
     record = { mountDir, source, mounts: [mountDir], loopDevice, readOnly, attachedAt: new Date().toISOString() };
   }
   await writeAttachRecord(record);
-  const datadirs = (await Promise.all(record.mounts.map((mount) => findDatadirs(mount)))).flat();
+  const datadirs = (await Promise.all(record.mounts.map((mount) => options.findDatadirs(mount)))).flat();
   return { ...record, datadirs, recoveryVolumes };
 }
 

@@ -2,8 +2,9 @@ import { Command } from 'commander';
 import { UsageError, describeError } from '../errors.js';
 import { attach, detach } from '../attach/attach.js';
 import type { AttachSource } from '../attach/attach.js';
-import { identifyFoundDatadir } from '../attach/match-snapshot.js';
-import type { SnapshotIdentity } from '../attach/match-snapshot.js';
+import { volumeReaders } from '../engines/registry.js';
+import type { FoundDatadir, SnapshotIdentity, VolumeReader } from '../engines/types.js';
+import type { SnaplogConfig } from '../config/index.js';
 import { withConfigOption, withJsonOption, printJson } from './common.js';
 import { loadContext, openArchive, resolveSystemId } from './context.js';
 
@@ -41,16 +42,28 @@ export function attachCommand(): Command {
           : options.iscsiScript
             ? { kind: 'iscsi-script', script: options.iscsiScript }
             : { kind: 'iscsi-target', portal: options.iscsiPortal!, target: options.iscsiTarget! };
-      const result = await attach(source, { mount: options.mount, readOnly: options.readOnly });
+      // The config names the engine whose data to look for; attach also works without one (a fresh recovery VM).
+      const context: { config?: SnaplogConfig; error?: unknown } = await loadContext(command).then(
+        ({ config }) => ({ config }),
+        (error: unknown) => ({ error }),
+      );
+      const readers = await volumeReaders(context.config);
+      const readerOf = new Map<string, VolumeReader>();
+      const findDatadirs = async (root: string): Promise<FoundDatadir[]> => {
+        const found = await Promise.all(readers.map(async (reader) => (await reader.findDatadirs(root)).map((datadir) => ({ datadir, reader }))));
+        return found.flat().map(({ datadir, reader }) => (readerOf.set(datadir.datadir, reader), datadir));
+      };
+      const result = await attach(source, { mount: options.mount, readOnly: options.readOnly, findDatadirs });
       const matches: Record<string, string[]> = {};
       const identities: Record<string, SnapshotIdentity> = {};
       let archiveNote: string | undefined;
       try {
-        const { config } = await loadContext(command);
+        if (!context.config) throw context.error;
+        const { config } = context;
         const archive = await openArchive(config);
         const snapshots = await archive.listSnapshots(await resolveSystemId(archive, config, options.system));
         for (const found of result.datadirs) {
-          const identity = await identifyFoundDatadir(snapshots, found);
+          const identity = await readerOf.get(found.datadir)!.identify(snapshots, found);
           identities[found.datadir] = identity;
           matches[found.datadir] = identity.kind === 'identified' ? [identity.snapshot.id] : [];
         }
@@ -62,7 +75,7 @@ export function attachCommand(): Command {
         return printJson({ ...result, snapshots: matches, identity, ...(archiveNote ? { note: archiveNote } : {}) });
       }
       const lines = [`attached ${result.mounts.join(', ')}${result.loopDevice ? ` (${result.loopDevice})` : ''}${result.readOnly ? ' read-only' : ''}`];
-      if (result.datadirs.length === 0) lines.push('no MySQL/MariaDB data directory found on it');
+      if (result.datadirs.length === 0) lines.push(`no data directory found on it${context.config ? ` (looked for ${context.config.workload.name}'s)` : ''}`);
       for (const found of result.datadirs) {
         lines.push(`data directory ${found.datadir}${found.newestBinlog ? ` (newest binlog ${found.newestBinlog.name}, ${found.newestBinlog.size} bytes)` : ''}`);
         const identity = identities[found.datadir];

@@ -2,7 +2,7 @@ import { Command } from 'commander';
 import { resolve } from 'node:path';
 import { UsageError } from '../errors.js';
 import { attach, detach } from '../attach/attach.js';
-import { requireCapability } from '../engines/registry.js';
+import { findDatadirsWith, requireCapability, volumeReaders } from '../engines/registry.js';
 import { withConfigOption, withJsonOption, printJson } from './common.js';
 import { loadContext, openArchive, resolveSystemId } from './context.js';
 
@@ -42,7 +42,11 @@ export function drillCommand(): Command {
       const image = imagePath
         ? {
             path: options.image!,
-            attach: async (mount: string) => (await attach({ kind: 'image', image: imagePath }, { mount, readOnly: true })).datadirs.map((found) => found.datadir),
+            attach: async (mount: string) => {
+              const readers = await volumeReaders(config);
+              const findDatadirs = (root: string) => findDatadirsWith(readers, root);
+              return (await attach({ kind: 'image', image: imagePath }, { mount, readOnly: true, findDatadirs })).datadirs.map((found) => found.datadir);
+            },
             detach: async (mount: string) => void (await detach(mount)),
           }
         : undefined;

@@ -7,10 +7,11 @@
 import type { LogMetadata } from '../archive/metadata.js';
 import type { SnapshotRecord } from '../archive/snapshot-record.js';
 import type { FormatChecker } from '../archive/verify.js';
-import type { RestorableWindow } from './chain-plan.js';
+import { restorableWindow } from './chain-plan.js';
+import type { ChainRules, RestorableWindow } from './chain-plan.js';
 import type { SnaplogConfig } from '../config/index.js';
 import { UsageError } from '../errors.js';
-import type { Engine, EngineDrill, EngineFind, EngineRestore, RestoreOptionSpec } from './types.js';
+import type { Engine, EngineDrill, EngineFind, EngineRestore, FoundDatadir, RestoreOptionSpec, VolumeReader } from './types.js';
 import { mysqlRestoreHelp, mysqlRestoreOptions } from './mysql/restore/options.js';
 import { oracleRestoreHelp, oracleRestoreOptions } from './oracle/restore/options.js';
 import { irisRestoreHelp, irisRestoreOptions } from './iris/restore/options.js';
@@ -47,8 +48,17 @@ export interface EngineEntry {
   formatChecker?(config: SnaplogConfig): Promise<FormatChecker | undefined>;
   find?(): Promise<EngineFind>;
   drill?(): Promise<EngineDrill>;
-  /** How far a snapshot can be rolled forward, as the planner sees it (`snaplog list`); absent: the catalog's window. */
-  restorableWindow?(): Promise<(snapshot: SnapshotRecord, logs: LogMetadata[]) => RestorableWindow>;
+  /** What a snapshot's `position.gtid` is for this engine, in the report: 'GTID', 'SCN', 'journal offset' (default 'position'). */
+  positionLabel?: string;
+  /** What a `snaplog restore` command needs beside the target, as an example for the report (MySQL: --datadir …). */
+  restoreIntoExample?: readonly string[];
+  /**
+   * The planner's chain rules for how far a snapshot can be rolled forward (`snaplog list`, the report);
+   * absent: the catalog's windows (engines with several log streams).
+   */
+  chainRules?(): Promise<ChainRules>;
+  /** Finds its data directories on an attached volume and tells their snapshot (`snaplog attach`, `drill --image`). */
+  volumeReader?(): Promise<VolumeReader>;
 }
 
 const entries: EngineEntry[] = [];
@@ -87,9 +97,31 @@ export async function formatCheckerFor(archiveName: string, config: SnaplogConfi
   return entries.find((entry) => entry.archiveName === archiveName)?.formatChecker?.(config);
 }
 
-/** The planner's window function of the engine whose snapshots carry `archiveName`; undefined: none. */
+/** The engine whose logs and snapshots carry `archiveName` (metadata `engine`); archives written before the name was recorded are MySQL's. */
+export function engineOfArchive(archiveName: string | undefined): EngineEntry | undefined {
+  const name = archiveName ?? 'mysql';
+  return entries.find((entry) => entry.archiveName === name) ?? entries.find((entry) => entry.workloadNames.includes(name));
+}
+
+/** The planner's window function of the engine whose snapshots carry `archiveName`; undefined: the catalog's windows. */
 export async function restorableWindowFor(archiveName: string | undefined): Promise<((snapshot: SnapshotRecord, logs: LogMetadata[]) => RestorableWindow) | undefined> {
-  return entries.find((entry) => entry.archiveName === archiveName)?.restorableWindow?.();
+  const rules = await engineOfArchive(archiveName)?.chainRules?.();
+  return rules ? (snapshot, logs) => restorableWindow(snapshot, logs, rules) : undefined;
+}
+
+/**
+ * The volume readers for `snaplog attach`: the configured engine's, or every engine's when there is no config
+ * (attach works before snaplog is set up on a recovery VM). Each found data directory says whose reader found it.
+ */
+export async function volumeReaders(config: SnaplogConfig | undefined): Promise<VolumeReader[]> {
+  const candidates = config ? [engineOf(config)] : entries;
+  const readers = await Promise.all(candidates.map((entry) => entry.volumeReader?.()));
+  return readers.filter((reader): reader is VolumeReader => reader !== undefined);
+}
+
+/** Every data directory these readers find under `root`. */
+export async function findDatadirsWith(readers: VolumeReader[], root: string): Promise<FoundDatadir[]> {
+  return (await Promise.all(readers.map((reader) => reader.findDatadirs(root)))).flat();
 }
 
 /** A command the configured engine does not have: a usage error that says which engines have it. */
@@ -115,7 +147,10 @@ registerEngine({
   formatChecker: async (config) => (await import('./mysql/factory.js')).mysqlFormatChecker(config),
   find: async () => (await import('./mysql/restore/find.js')).mysqlFind,
   drill: async () => (await import('./mysql/restore/drill.js')).mysqlDrill,
-  restorableWindow: async () => (await import('./mysql/restore/plan.js')).restorableWindow,
+  positionLabel: 'GTID',
+  restoreIntoExample: ['--datadir', '/mnt/restored/var/lib/mysql'],
+  chainRules: async () => (await import('./mysql/restore/plan.js')).mysqlChainRules,
+  volumeReader: async () => (await import('./mysql/restore/volume.js')).mysqlVolumeReader,
 });
 
 registerEngine({
@@ -128,6 +163,7 @@ registerEngine({
   createEngine: async (config) => (await import('./oracle/index.js')).createOracleEngine(config),
   restore: async () => (await import('./oracle/restore/adapter.js')).oracleRestore,
   formatChecker: async () => (await import('./oracle/redo-header.js')).oracleFormatChecker,
+  positionLabel: 'SCN',
 });
 
 registerEngine({
@@ -139,4 +175,5 @@ registerEngine({
   restoreHelp: irisRestoreHelp,
   createEngine: async (config) => (await import('./iris/index.js')).createIrisEngine(config),
   restore: async () => (await import('./iris/restore/adapter.js')).irisRestore,
+  positionLabel: 'journal offset',
 });

@@ -1,6 +1,6 @@
 import type { Archive } from '../archive/archive.js';
 import type { LogObserver } from '../archive/metadata.js';
-import type { LogPosition } from '../archive/snapshot-record.js';
+import type { LogPosition, SnapshotRecord } from '../archive/snapshot-record.js';
 import type { CloseMarker } from '../archive/close-marker.js';
 
 export type { CloseMarker } from '../archive/close-marker.js';
@@ -218,4 +218,28 @@ export interface DrillReport {
 
 export interface EngineDrill {
   drill(request: DrillRequest): Promise<DrillReport>;
+}
+
+/** A database's data directory found on an attached volume (a restored disk), with what tells its snapshot. */
+export interface FoundDatadir {
+  datadir: string;
+  /** MySQL/MariaDB: the binlog index on the same volume, if the binlogs live there too. */
+  binlogIndex?: string;
+  /** MySQL/MariaDB: the newest binlog on the volume and its size: a snapshot taken by snaplog freeze stands in it. */
+  newestBinlog?: { name: string; size: number };
+}
+
+/** Which snapshot a data directory is, and the clues that say so. */
+export type SnapshotIdentity =
+  | { kind: 'identified'; snapshot: SnapshotRecord; evidence: string[] }
+  /** The clues name a snapshot whose record cannot be used (failed, timed out, not in the archive). */
+  | { kind: 'unusable'; snapshotId: string; status: string; evidence: string[] }
+  | { kind: 'unknown'; reason: string; evidence: string[] };
+
+/** What an engine recognises of its own on an attached volume (`snaplog attach`, `drill --image`). */
+export interface VolumeReader {
+  /** Walks a mounted volume for the engine's data directories. */
+  findDatadirs(root: string): Promise<FoundDatadir[]>;
+  /** Which of the archive's snapshots a found data directory is. */
+  identify(snapshots: SnapshotRecord[], found: FoundDatadir): Promise<SnapshotIdentity>;
 }

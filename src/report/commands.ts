@@ -16,18 +16,13 @@ function word(text: string): string {
   return PLAIN_WORD.test(text) ? text : shQuote(text);
 }
 
-function isMysqlFamily(engine: string | undefined): boolean {
-  return engine === undefined || engine === 'mysql' || engine === 'mariadb';
-}
-
 /**
  * `snaplog plan …` and `snaplog restore …` that reach the end of a snapshot's restorable window
  * (`--latest` from that snapshot: replay stops at the end of its unbroken chain of logs) or a time inside it.
  * Pure.
  */
-export function restoreCommands(input: { systemId: string; snapshotId: string; engine?: string; to?: string; toPosition?: string }): RestoreCommands {
+export function restoreCommands(input: { systemId: string; snapshotId: string; restoreInto: readonly string[]; to?: string; toPosition?: string }): RestoreCommands {
   const target = input.to !== undefined ? ['--to', input.to] : input.toPosition !== undefined ? ['--to-position', word(input.toPosition)] : ['--latest'];
   const common = ['--system', word(input.systemId), '--snapshot', word(input.snapshotId), ...target];
-  const into = isMysqlFamily(input.engine) ? ['--datadir', '/mnt/restored/var/lib/mysql'] : [];
-  return { plan: ['snaplog', 'plan', ...common].join(' '), restore: ['snaplog', 'restore', ...common, ...into].join(' ') };
+  return { plan: ['snaplog', 'plan', ...common].join(' '), restore: ['snaplog', 'restore', ...common, ...input.restoreInto.map(word)].join(' ') };
 }

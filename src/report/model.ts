@@ -3,7 +3,8 @@ import { buildCatalog, snapshotWindows } from '../archive/catalog.js';
 import type { Catalog, CatalogGap } from '../archive/catalog.js';
 import type { LogMetadata } from '../archive/metadata.js';
 import type { LogPosition, SnapshotRecord, SnapshotStatus } from '../archive/snapshot-record.js';
-import { PlanError, planChain } from '../engines/mysql/restore/plan.js';
+import { PlanError, planArchiveChain } from '../engines/chain-plan.js';
+import type { ChainRules } from '../engines/chain-plan.js';
 import { restoreCommands, TIME_PLACEHOLDER } from './commands.js';
 import type { RestoreCommands } from './commands.js';
 import { durationInWords, utcInWords } from './words.js';
@@ -15,6 +16,19 @@ export interface SystemArchive {
   snapshots: SnapshotRecord[];
   /** The snapshot records could not be read (an unreadable record): the rest of the system is still shown. */
   snapshotsError?: string;
+  /** The engine that wrote it, as the registry describes it (load.ts); absent: unknown, plain catalog windows. */
+  engine?: SystemEngine;
+}
+
+/** What the report needs of a system's engine: plain data and the planner's chain rules. */
+export interface SystemEngine {
+  name: string;
+  /** What a snapshot's `position.gtid` is: 'GTID', 'SCN', 'journal offset'. */
+  positionLabel?: string;
+  /** What a restore command needs beside the target (MySQL: --datadir …). */
+  restoreInto: readonly string[];
+  /** The planner's rules: windows as `snaplog plan` computes them; absent: the catalog's windows (several log streams). */
+  chainRules?: ChainRules;
 }
 
 export interface TimelineOptions {
@@ -142,11 +156,6 @@ export function snapshotKind(status: SnapshotStatus): SnapshotKind {
   }
 }
 
-function positionLabelOf(engine: string | undefined): string {
-  if (engine === 'oracle') return 'SCN';
-  if (engine === 'iris' || engine === 'cache') return 'journal offset';
-  return 'GTID';
-}
 
 function startOf(log: LogMetadata): string | undefined {
   return log.firstCommitTime ?? log.firstEventTime ?? log.lastCommitTime ?? log.lastEventTime;
@@ -183,7 +192,7 @@ function timelineGap(gap: CatalogGap, byName: Map<string, LogMetadata>): Timelin
   };
 }
 
-/** Restorable windows the way `snaplog plan` computes them (MySQL/MariaDB); the catalog's for engines with several streams. */
+/** Restorable windows the way `snaplog plan` computes them (the engine's chain rules); the catalog's where it has none. */
 interface SnapshotWindow {
   window?: { from: string; to: string };
   /** The chain ends at a break (a gap, a foreign or unreadable log): the window's end as an exact position, for the command. */
@@ -191,15 +200,15 @@ interface SnapshotWindow {
   problem?: string;
 }
 
-function windowsOf(snapshots: SnapshotRecord[], catalog: Catalog, engine: string | undefined): Map<string, SnapshotWindow> {
+function windowsOf(snapshots: SnapshotRecord[], catalog: Catalog, rules: ChainRules | undefined): Map<string, SnapshotWindow> {
   const result = new Map<string, SnapshotWindow>();
-  if (engine === 'oracle' || engine === 'iris' || engine === 'cache') {
+  if (!rules) {
     for (const { snapshot, restorable, problem } of snapshotWindows(snapshots, catalog)) result.set(snapshot.id, { ...(restorable && !problem ? { window: restorable } : {}), ...(problem ? { problem } : {}) });
     return result;
   }
   for (const snapshot of snapshots) {
     try {
-      result.set(snapshot.id, { window: planChain({ snapshots, logs: catalog.logs, target: { kind: 'latest' }, snapshotId: snapshot.id }).restorable });
+      result.set(snapshot.id, { window: planArchiveChain({ snapshots, logs: catalog.logs, target: { kind: 'latest' }, snapshotId: snapshot.id }, rules).restorable });
     } catch (error) {
       // --latest is refused when the chain breaks before the archive's newest log: the window still stands, up to the break.
       const reachable = error instanceof PlanError && error.restorable && error.reachableEnd ? { window: error.restorable, end: error.reachableEnd } : undefined;
@@ -251,10 +260,11 @@ export function buildSystemTimeline(system: SystemArchive, options: TimelineOpti
   const viewFrom = now - options.days * DAY_MS;
   const catalog = buildCatalog(system.logs);
   const engine = catalog.logs[0]?.engine ?? system.snapshots[0]?.engine;
+  const restoreInto = system.engine?.restoreInto ?? [];
   const byName = new Map(catalog.logs.map((log) => [log.name, log]));
   const indexByName = new Map(catalog.logs.map((log, i) => [log.name, i]));
   const snapshots = [...system.snapshots].sort((a, b) => a.time.localeCompare(b.time));
-  const windows = windowsOf(snapshots, catalog, engine);
+  const windows = windowsOf(snapshots, catalog, system.engine?.chainRules);
 
   const timelineSnapshots: TimelineSnapshot[] = snapshots.map((snapshot) => {
     const { window, endPosition, problem } = windows.get(snapshot.id) ?? {};
@@ -266,7 +276,7 @@ export function buildSystemTimeline(system: SystemArchive, options: TimelineOpti
       kind: snapshotKind(snapshot.status),
       ...(snapshot.frozenMs !== undefined ? { frozenMs: snapshot.frozenMs } : {}),
       ...(snapshot.position ? { position: snapshot.position } : {}),
-      positionLabel: positionLabelOf(snapshot.engine ?? engine),
+      positionLabel: system.engine?.positionLabel ?? 'position',
       ...(snapshot.product ? { product: snapshot.product } : {}),
       ...(snapshot.host ? { host: snapshot.host } : {}),
       ...(snapshot.error ? { error: snapshot.error } : {}),
@@ -275,8 +285,8 @@ export function buildSystemTimeline(system: SystemArchive, options: TimelineOpti
       ...(problem ? { problem } : {}),
       ...(window
         ? {
-            commands: restoreCommands({ systemId: system.systemId, snapshotId: snapshot.id, engine, ...(endPosition ? { toPosition: endPosition } : {}) }),
-            commandsAt: restoreCommands({ systemId: system.systemId, snapshotId: snapshot.id, engine, to: TIME_PLACEHOLDER }),
+            commands: restoreCommands({ systemId: system.systemId, snapshotId: snapshot.id, restoreInto, ...(endPosition ? { toPosition: endPosition } : {}) }),
+            commandsAt: restoreCommands({ systemId: system.systemId, snapshotId: snapshot.id, restoreInto, to: TIME_PLACEHOLDER }),
           }
         : {}),
     };

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { ArchivedLog } from '../../src/archive/archive.js';
 import { planChain, restorableWindow } from '../../src/engines/mysql/restore/plan.js';
 import { restoreCommands, TIME_PLACEHOLDER } from '../../src/report/commands.js';
+import { systemEngine } from '../../src/report/load.js';
 import { renderReport } from '../../src/report/html.js';
 import { buildSystemTimeline, missingLogNames, snapshotKind, sortWorstFirst } from '../../src/report/model.js';
 import type { SystemArchive, SystemTimeline } from '../../src/report/model.js';
@@ -13,10 +14,13 @@ import type { FleetSystem } from './fleet-archive.js';
 const NOW = Date.UTC(2026, 10, 30, 1, 0, 0);
 const fleet = sampleFleet(NOW);
 const byId = (id: string): FleetSystem => fleet.find((system) => system.systemId === id)!;
+// The sample fleet is MySQL's, described the way report/load.ts asks the registry.
+const mysqlEngine = (await systemEngine('mysql'))!;
 const asArchive = (system: FleetSystem): SystemArchive => ({
   systemId: system.systemId,
   logs: system.logs.map((metadata): ArchivedLog => ({ name: metadata.name, dataEntry: metadata.storedName, metadata })),
   snapshots: system.snapshots,
+  engine: mysqlEngine,
 });
 const timelineOf = (id: string, days = 7): SystemTimeline => buildSystemTimeline(asArchive(byId(id)), { now: NOW, days });
 
@@ -148,7 +152,7 @@ describe('report model (pure: archive metadata → timeline)', () => {
 });
 
 describe('report rendering of hostile archive content', () => {
-  it('names and errors from the archive are inert: escaped in HTML, quoted in commands, no </script> in the data', () => {
+  it('names and errors from the archive are inert: escaped in HTML, quoted in commands, no </script> in the data', async () => {
     const system = byId('db-gapped');
     const hostileId = "db'1<x>";
     const evil = '</script><script>alert(1)</script><img src=http://evil.example/x>';
@@ -162,7 +166,12 @@ describe('report rendering of hostile archive content', () => {
     expect(html.match(/<\/script>/g)).toHaveLength(2);
     expect(html).toContain('&lt;x&gt;');
     expect(html).toMatch(/Content-Security-Policy" content="default-src 'none'; script-src 'sha256-/);
-    expect(restoreCommands({ systemId: 'orcl', snapshotId: 's1', engine: 'oracle' }).restore).toBe('snaplog restore --system orcl --snapshot s1 --latest');
+    const oracle = (await systemEngine('oracle'))!;
+    expect(oracle.positionLabel).toBe('SCN');
+    expect(restoreCommands({ systemId: 'orcl', snapshotId: 's1', restoreInto: oracle.restoreInto }).restore).toBe('snaplog restore --system orcl --snapshot s1 --latest');
+    expect(restoreCommands({ systemId: 'db1', snapshotId: 's1', restoreInto: mysqlEngine.restoreInto }).restore).toBe(
+      'snaplog restore --system db1 --snapshot s1 --latest --datadir /mnt/restored/var/lib/mysql',
+    );
   });
 });
 

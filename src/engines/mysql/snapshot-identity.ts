@@ -1,13 +1,9 @@
 import type { SnapshotRecord } from '../../archive/snapshot-record.js';
 import { binlogSequence } from './binlog-index.js';
 import type { DatadirFacts } from './datadir-facts.js';
+import type { SnapshotIdentity } from '../types.js';
 
-/** Which snapshot a data directory is, and the clues that say so. Pure. */
-export type SnapshotIdentity =
-  | { kind: 'identified'; snapshot: SnapshotRecord; evidence: string[] }
-  /** The clues name a snapshot whose record cannot be used (failed, timed out, not in the archive). */
-  | { kind: 'unusable'; snapshotId: string; status: string; evidence: string[] }
-  | { kind: 'unknown'; reason: string; evidence: string[] };
+export type { SnapshotIdentity } from '../types.js';
 
 type Facts = Pick<DatadirFacts, 'marker' | 'markerProblem' | 'newestBinlog' | 'innodb'>;
 

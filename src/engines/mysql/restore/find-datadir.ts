@@ -1,14 +1,7 @@
 import { lstat, readdir } from 'node:fs/promises';
-import { readFileNoFollow } from '../safe-files.js';
+import { readFileNoFollow } from '../../../safe-files.js';
+import type { FoundDatadir } from '../../types.js';
 import { basename, dirname, join } from 'node:path';
-
-export interface FoundDatadir {
-  datadir: string;
-  /** The binlog index on the same volume, if the binlogs live there too. */
-  binlogIndex?: string;
-  /** The newest binlog on the volume and its size: a snapshot taken by snaplog freeze stands in it. */
-  newestBinlog?: { name: string; size: number };
-}
 
 const MAX_DEPTH = 5;
 
