@@ -8,7 +8,7 @@
 // Both shapes of the shared binlogs (bench/support/generate-binlogs.mjs), each on its own: rows-shaped
 // (big row events) and small-event OLTP (a few hundred bytes per transaction, per-event costs dominate).
 // Rounds alternate the order (read, scan, scan, read, …); each figure is the median over rounds.
-// Goal: scan ≥ 1 GiB/s. Env: SNAPLOG_BENCH_GIB (size of the shared binlogs), SNAPLOG_BENCH_SCAN_ROUNDS (5).
+// Goals: see SHAPES. Env: SNAPLOG_BENCH_GIB (size of the shared binlogs), SNAPLOG_BENCH_SCAN_ROUNDS (5).
 import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { ensureBinlogs } from './support/generate-binlogs.mjs';
@@ -61,9 +61,11 @@ async function scan(files, scanBinlogFile, keepTransactions) {
   return { bytes, ms: now() - started, events, transactions, problems };
 }
 
+// Goals per shape: bulk row events ≥ 1 GiB/s (the original scan goal); small-event OLTP ≥ 0.5 GiB/s (issue #17:
+// per-event costs dominate there, and no allocation per event in the hot loop is the point).
 const SHAPES = [
-  { shape: 'rows', label: 'rows-shaped (bulk row events)' },
-  { shape: 'oltp', label: 'small-event OLTP' },
+  { shape: 'rows', label: 'rows-shaped (bulk row events)', goal: 1 },
+  { shape: 'oltp', label: 'small-event OLTP', goal: 0.5 },
 ];
 
 /** Alternating rounds over one set of files; medians in ms per kind. */
@@ -101,10 +103,9 @@ await runBench(NAME, async () => {
   const rounds = Math.max(1, Math.round(envNumber('SNAPLOG_BENCH_SCAN_ROUNDS', 5)));
   const { scanBinlogFile } = await importDist('engines/mysql/binlog/index.js');
   const binlogs = await ensureBinlogs();
-  const goal = 1;
   const figures = [];
   const byShape = {};
-  for (const { shape, label } of SHAPES) {
+  for (const { shape, label, goal } of SHAPES) {
     const files = binlogs.files.filter((file) => file.shape === shape);
     const totalBytes = files.reduce((sum, file) => sum + file.size, 0);
     log(NAME, `${shape}: ${files.length} binlogs, ${round(totalBytes / MiB, 1)} MiB`);
@@ -117,11 +118,11 @@ await runBench(NAME, async () => {
         unit: 'GiB/s',
         baseline: m.readGiBs,
         ratio: m.scanGiBs / m.readGiBs,
-        goal: '≥ 1 GiB/s',
+        goal: `≥ ${goal} GiB/s`,
         pass: m.scanGiBs >= goal,
         note: `baseline: 1 MiB-chunk read from page cache; ${round(totalBytes / MiB, 0)} MiB, ${m.events} events (${bytesPerEvent} B/event), ${m.transactions} transactions`,
       }),
-      figure({ name: `scan rate, ${label} (ship observer mode)`, value: m.observerGiBs, unit: 'GiB/s', baseline: m.readGiBs, ratio: m.observerGiBs / m.readGiBs, goal: '≥ 1 GiB/s', pass: m.observerGiBs >= goal }),
+      figure({ name: `scan rate, ${label} (ship observer mode)`, value: m.observerGiBs, unit: 'GiB/s', baseline: m.readGiBs, ratio: m.observerGiBs / m.readGiBs, goal: `≥ ${goal} GiB/s`, pass: m.observerGiBs >= goal }),
     );
     byShape[shape] = {
       bytes: totalBytes,
@@ -132,7 +133,7 @@ await runBench(NAME, async () => {
   }
   return {
     figures,
-    goalGiBs: goal,
+    goalGiBs: Object.fromEntries(SHAPES.map(({ shape, goal }) => [shape, goal])),
     pass: figures.every((f) => f.pass !== false),
     details: { rounds, shapes: byShape, binlogsReused: binlogs.reused },
   };
