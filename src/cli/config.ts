@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { loadConfig } from '../config/index.js';
-import { ENGINE_CONFIG_SECTIONS } from '../engines/config-sections.js';
+import { createEngine, ENGINE_CONFIG } from '../engines/registry.js';
 import type { SnaplogConfig } from '../config/index.js';
 import { SnaplogError } from '../errors.js';
 import type { PrivilegeReport } from '../engines/types.js';
@@ -20,7 +20,7 @@ MariaDB: RELOAD for FLUSH BINARY LOGS and the freeze lock, BINLOG MONITOR or REP
 binlog position); every missing one is listed at once with the GRANT that fixes them (exit 1).`,
       )
       .action(async (options: { json?: boolean; database?: boolean }, command: Command) => {
-        const { config: loaded, warnings } = await loadConfig(ENGINE_CONFIG_SECTIONS, { configPath: configPathOf(command) });
+        const { config: loaded, warnings } = await loadConfig(ENGINE_CONFIG, { configPath: configPathOf(command) });
         const privileges = options.database ? await checkDatabase(loaded) : undefined;
         const missing = privileges?.checks.filter((check) => !check.ok) ?? [];
         const { locate: _locate, ...values } = loaded;
@@ -41,7 +41,6 @@ binlog position); every missing one is listed at once with the GRANT that fixes 
 
 /** Connects with the config's engine, lists its logs and tries its privileges: wrong credentials, NOARCHIVELOG or missing grants show now, not at 3 a.m. */
 async function checkDatabase(config: SnaplogConfig): Promise<PrivilegeReport | undefined> {
-  const { createEngine } = await import('../engines/registry.js');
   const engine = await createEngine(config);
   try {
     await engine.systemId();

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../config/index.js';
-import { ENGINE_CONFIG_SECTIONS } from '../engines/config-sections.js';
+import { ENGINE_CONFIG } from '../engines/registry.js';
 import type { SnaplogConfig } from '../config/index.js';
 import type { Archive } from '../archive/archive.js';
 import { openConfiguredArchive } from '../archive/open.js';
@@ -16,7 +16,7 @@ export interface CliContext {
 
 /** Reads the config once per command. Warnings go to a terminal only: hooks run with stderr watched. */
 export async function loadContext(command: Command): Promise<CliContext> {
-  const { config, warnings } = await loadConfig(ENGINE_CONFIG_SECTIONS, { configPath: configPathOf(command) });
+  const { config, warnings } = await loadConfig(ENGINE_CONFIG, { configPath: configPathOf(command) });
   if (process.stderr.isTTY) for (const warning of warnings) process.stderr.write(`warning: ${warning}\n`);
   return { config, events: new EventChannel(config.workload.ipcFolder, config.events.maxBytes) };
 }

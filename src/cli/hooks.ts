@@ -2,7 +2,7 @@ import { existsSync, realpathSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { Command } from 'commander';
 import { loadConfig } from '../config/index.js';
-import { ENGINE_CONFIG_SECTIONS } from '../engines/config-sections.js';
+import { ENGINE_CONFIG } from '../engines/registry.js';
 import { describeError, SnaplogError, UsageError } from '../errors.js';
 import {
   AZURE_MAX_TIMEOUT_SECONDS,
@@ -153,7 +153,7 @@ export function hooksCommand(deps: HooksCommandDeps = {}): Command {
         let freezeTimeout = timeoutFlag;
         let ipcFolder: string | undefined;
         try {
-          const { config: loaded } = await loadConfig(ENGINE_CONFIG_SECTIONS, config.path === undefined ? {} : { configPath: config.path });
+          const { config: loaded } = await loadConfig(ENGINE_CONFIG, config.path === undefined ? {} : { configPath: config.path });
           freezeTimeout ??= loaded.workload.timeoutSeconds;
           ipcFolder = loaded.workload.ipcFolder;
         } catch (error) {

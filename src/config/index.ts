@@ -1,9 +1,10 @@
 /**
  * Public API of the config module: snaplog.conf + Azure's workload.conf → one typed, validated config.
- * Engine sections ([mysql], [oracle], [iris]) are declared by the engines and handed in (sections.ts).
+ * The accepted workload_name values and the engine sections ([mysql], [oracle], [iris]) are declared by the
+ * engines and handed in (sections.ts: EngineConfigTable).
  */
 import { parseIni } from './ini.js';
-import type { EngineSection } from './sections.js';
+import type { EngineConfigTable } from './sections.js';
 import type { ConfigResult } from './types.js';
 import { resolveConfig } from './validate.js';
 
@@ -31,12 +32,12 @@ export { parseDuration, parseSize, parseBoolean, parseAbsolutePath } from './val
 export { spec, stringKey, wordKey, pathKey, intKey, boolKey, durationKey, sizeKey, enumKey } from './schema.js';
 export type { KeySpec, SectionSpec } from './schema.js';
 export { typedSection, rawSection } from './sections.js';
-export type { EngineSection, EngineSectionName, SectionContext, SecretFileKey, TypedEngineSection } from './sections.js';
+export type { EngineConfigTable, EngineSection, EngineSectionName, SectionContext, SecretFileKey, TypedEngineSection } from './sections.js';
 
 /**
  * Parse and validate one config file's text as if it were the only source. Pure (no I/O, so the
  * secret file permission checks of loadConfig do not run). Throws ConfigError.
  */
-export function parseConfigText(text: string, file: string, engineSections: readonly EngineSection[]): ConfigResult {
-  return resolveConfig([parseIni(text, file)], engineSections);
+export function parseConfigText(text: string, file: string, engines: EngineConfigTable): ConfigResult {
+  return resolveConfig([parseIni(text, file)], engines);
 }

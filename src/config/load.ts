@@ -11,7 +11,7 @@ import { resolve } from 'node:path';
 import { ConfigError, type ConfigLocation } from '../errors.js';
 import { parseIni, type IniDocument } from './ini.js';
 import { checkSecretFile } from './secrets.js';
-import type { EngineSection } from './sections.js';
+import type { EngineConfigTable, EngineSection } from './sections.js';
 import type { ConfigResult, LoadConfigOptions, SnaplogConfig } from './types.js';
 import { formatLocation } from './location.js';
 import { resolveConfig } from './validate.js';
@@ -74,11 +74,11 @@ async function checkSecretFiles(config: SnaplogConfig, engineSections: readonly 
 }
 
 /**
- * Read, merge and validate the configuration, with the engines' sections handed in by src/engines/.
+ * Read, merge and validate the configuration, with the engines' workload names and sections handed in by src/engines/.
  * Throws ConfigError (exit code 2) naming file, line and key.
  * Warnings (unknown keys, empty values, Azure-isms) are returned for the caller to print.
  */
-export async function loadConfig(engineSections: readonly EngineSection[], options: LoadConfigOptions = {}): Promise<ConfigResult> {
+export async function loadConfig(engines: EngineConfigTable, options: LoadConfigOptions = {}): Promise<ConfigResult> {
   const env = options.env ?? process.env;
   const own = ownConfigFile(options, env);
   const azurePath = options.workloadConfPath ?? AZURE_WORKLOAD_CONF_PATH;
@@ -107,7 +107,7 @@ export async function loadConfig(engineSections: readonly EngineSection[], optio
   if (azureText !== undefined) documents.push(parseIni(azureText, azurePath));
   if (ownText !== undefined) documents.push(parseIni(ownText, own.path));
 
-  const { config, warnings } = resolveConfig(documents, engineSections);
-  warnings.push(...(await checkSecretFiles(config, engineSections)));
+  const { config, warnings } = resolveConfig(documents, engines);
+  warnings.push(...(await checkSecretFiles(config, engines.sections)));
   return { config, warnings };
 }

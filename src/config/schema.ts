@@ -119,7 +119,17 @@ export const enumKey = <V extends string, const O extends KeyOptions<V> = {}>(va
     options,
   );
 
-export const WORKLOAD_NAMES: readonly WorkloadName[] = ['mysql', 'mariadb', 'oracle', 'iris', 'cache'];
+/** `[workload] workload_name`: one of the names the registered engines answer to (handed in, see validate.ts). */
+export const workloadNameKey = (names: readonly WorkloadName[]) =>
+  spec<WorkloadName, { mandatory: true; hint: string }>(
+    {
+      expected: names.length === 0 ? 'the workload_name of an engine, but this snaplog has no engine registered' : `one of ${names.join(', ')}`,
+      example: names[0] ?? 'mariadb',
+      parse: (text) => names.find((name) => name === text.trim().toLowerCase()),
+      choices: names,
+    },
+    { mandatory: true, hint: "set it in [workload] (Azure's workload.conf or snaplog.conf) to the database this VM runs" },
+  );
 export const COMPRESSIONS: readonly Compression[] = ['none', 'gzip', 'zstd'];
 
 /** Azure Backup refuses a timeout below this; snaplog accepts it with a warning. */
@@ -127,10 +137,8 @@ export const AZURE_MIN_TIMEOUT_SECONDS = 60;
 
 export const SCHEMA = {
   workload: {
-    workload_name: enumKey(WORKLOAD_NAMES, {
-      mandatory: true,
-      hint: "set it in [workload] (Azure's workload.conf or snaplog.conf) to the database this VM runs",
-    }),
+    /** The names accepted are the registered engines' (EngineConfigTable): validate.ts replaces this placeholder. */
+    workload_name: workloadNameKey([]),
     command_path: pathKey('/usr/bin'),
     linux_user: wordKey('root', 'a user name', { default: 'root' }),
     credString: stringKey(),

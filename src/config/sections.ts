@@ -1,7 +1,8 @@
 /**
  * Engine sections ([mysql], [oracle], [iris]): the config loader knows none of them by name. src/engines/
- * hands in a table of EngineSections; each engine declares its section in its own folder, and adds the type
- * of its parsed section to EngineSectionValues (declaration merging), so `config.mysql` stays typed.
+ * hands in an EngineConfigTable (the registered engines' workload_name values and sections); each engine
+ * declares its section in its own folder, and adds the type of its parsed section to EngineSectionValues
+ * (declaration merging), so `config.mysql` stays typed.
  */
 import type { ConfigLocation } from '../errors.js';
 import type { IniEntry } from './ini.js';
@@ -52,6 +53,13 @@ export interface EngineSection {
   readonly workloadKeys?: readonly string[];
   resolve?(values: Readonly<Record<string, unknown>>, context: SectionContext): unknown;
   secretFiles?(section: unknown): SecretFileKey[];
+}
+
+/** What src/engines/ hands the loader: which workload_name values exist, and the engines' sections. */
+export interface EngineConfigTable {
+  /** Every accepted workload_name (lower case), in the order messages list them. */
+  readonly workloadNames: readonly WorkloadName[];
+  readonly sections: readonly EngineSection[];
 }
 
 export function typedSection<N extends EngineSectionName, K extends SectionSpec>(section: TypedEngineSection<N, K>): EngineSection {

@@ -18,8 +18,9 @@ import {
   type Resolved,
   type Schema,
   type SectionSpec,
+  workloadNameKey,
 } from './schema.js';
-import type { EngineSection, SectionContext } from './sections.js';
+import type { EngineConfigTable, EngineSection, SectionContext } from './sections.js';
 import { locationOf, warning } from './location.js';
 import { closest } from './suggest.js';
 import type { ConfigResult, SnaplogConfig, WorkloadConfig } from './types.js';
@@ -29,7 +30,10 @@ function shown(value: string): string {
   return JSON.stringify(value.length > 60 ? `${value.slice(0, 57)}...` : value);
 }
 
-/** The sections this run knows: snaplog's own (SCHEMA) and the engines' (handed in). Section names are lower case. */
+/**
+ * The sections this run knows: snaplog's own (SCHEMA, with workload_name limited to the registered engines' names)
+ * and the engines' (handed in). Section names are lower case.
+ */
 interface Sections {
   /** Sections with declared keys, own sections first. */
   readonly specs: ReadonlyMap<string, SectionSpec>;
@@ -37,10 +41,11 @@ interface Sections {
   readonly raw: ReadonlySet<string>;
 }
 
-function sectionTable(engineSections: readonly EngineSection[]): Sections {
+function sectionTable(engines: EngineConfigTable): Sections {
   const specs = new Map<string, SectionSpec>(Object.entries(SCHEMA));
+  specs.set('workload', { ...SCHEMA.workload, workload_name: workloadNameKey(engines.workloadNames) });
   const raw = new Set<string>();
-  for (const section of engineSections) {
+  for (const section of engines.sections) {
     const name = section.name.toLowerCase();
     if (specs.has(name) || raw.has(name)) throw new Error(`config section [${name}] is declared twice`);
     if (section.keys === undefined) raw.add(name);
@@ -220,12 +225,13 @@ function typeError(entry: IniEntry, spec: KeySpec, expected: string): ConfigErro
   return new ConfigError(locationOf(entry), `expected ${expected}, found ${shown(entry.value)}`, hint);
 }
 
-function resolveSection(context: Context, section: string): Record<string, unknown> {
+/** `inUse` false: an engine section the workload does not use, checked for wrong values but not for missing keys. */
+function resolveSection(context: Context, section: string, inUse = true): Record<string, unknown> {
   const resolved: Record<string, unknown> = {};
   for (const [key, spec] of Object.entries(sectionSpec(context.sections, section))) {
     const entry = context.collected.winners.get(id(section, key));
     if (entry === undefined) {
-      if (spec.mandatory) throw missingError(context, section, key, spec);
+      if (spec.mandatory && inUse) throw missingError(context, section, key, spec);
       resolved[key] = spec.default;
       continue;
     }
@@ -292,7 +298,8 @@ interface EngineValues {
 
 /**
  * Each engine section: raw ones as written; typed ones checked key by key whatever the workload (a wrong value
- * is an error even in a section not used), then resolved by their engine for the workloads that use them.
+ * is an error even in a section not used; a missing mandatory key only where it is used), then resolved by their
+ * engine for the workloads that use them.
  */
 function resolveEngineSections(context: Context, engineSections: readonly EngineSection[], workload: WorkloadConfig): EngineValues {
   const values: EngineValues = { typed: {}, raw: {}, derived: new Map(), warnings: [] };
@@ -306,8 +313,9 @@ function resolveEngineSections(context: Context, engineSections: readonly Engine
       if (entries !== undefined) values.raw[section.name] = Object.fromEntries([...entries.values()].map((entry) => [entry.key, entry.value]));
       continue;
     }
-    const resolved = resolveSection(context, name);
-    if (section.resolve !== undefined && section.workloads?.includes(workload.name)) {
+    const inUse = section.resolve !== undefined && section.workloads?.includes(workload.name) === true;
+    const resolved = resolveSection(context, name, inUse);
+    if (inUse && section.resolve !== undefined) {
       for (const key of section.workloadKeys ?? []) claimed.add(key);
       const sectionContext: SectionContext = {
         workload,
@@ -335,13 +343,14 @@ function resolveEngineSections(context: Context, engineSections: readonly Engine
 }
 
 /**
- * Merge and validate parsed documents (lowest precedence first) into the typed config. `engineSections` are
- * the engines' sections (src/engines/ hands them in). Throws ConfigError (exit code 2) naming file, line and key.
+ * Merge and validate parsed documents (lowest precedence first) into the typed config. `engines` are the
+ * registered engines' workload names and sections (src/engines/ hands them in). Throws ConfigError (exit code 2)
+ * naming file, line and key.
  */
-export function resolveConfig(documents: readonly IniDocument[], engineSections: readonly EngineSection[]): ConfigResult {
+export function resolveConfig(documents: readonly IniDocument[], engines: EngineConfigTable): ConfigResult {
   const primary = documents[documents.length - 1];
   if (primary === undefined) throw new Error('resolveConfig needs at least one document');
-  const sections = sectionTable(engineSections);
+  const sections = sectionTable(engines);
   const collected = collect(sections, documents);
   const context: Context = { documents, sections, collected };
   const warnings = [...collected.warnings, ...emptyValueWarnings(sections, collected)];
@@ -374,13 +383,13 @@ export function resolveConfig(documents: readonly IniDocument[], engineSections:
     configurationPath: workload.configuration_path,
     instance: workload.instance,
   });
-  const engines = resolveEngineSections(context, engineSections, workloadConfig);
-  warnings.push(...engines.warnings);
+  const engineValues = resolveEngineSections(context, engines.sections, workloadConfig);
+  warnings.push(...engineValues.warnings);
 
   const config: SnaplogConfig = {
     sources: documents.map((document) => document.file),
     workload: workloadConfig,
-    ...engines.typed,
+    ...engineValues.typed,
     archive: compact({ path: archive.path, url: archive.url, connectionStringFile: archive.connection_string_file, sasTokenFile: archive.sas_token_file, compression: archive.compression, systemId: archive.system_id }),
     ship: compact({
       maxLogAgeSeconds: ship.max_log_age,
@@ -391,9 +400,9 @@ export function resolveConfig(documents: readonly IniDocument[], engineSections:
     }),
     events: { maxBytes: events.max_bytes },
     metrics: compact({ listen: metrics.listen }),
-    ...engines.raw,
+    ...engineValues.raw,
     locate(section: string, key: string): ConfigLocation {
-      const found = engines.derived.get(id(section, key));
+      const found = engineValues.derived.get(id(section, key));
       if (found !== undefined) return { ...found };
       const entry = collected.winners.get(id(section, key));
       if (entry !== undefined) return locationOf(entry);

@@ -1,20 +1,24 @@
 /**
- * The engines snaplog knows, by workload_name: how to build each one, its restore, its archive format check
- * and which commands it supports. The rest of snaplog asks here instead of switching on workload_name;
- * an engine's code is loaded only when it is used. A new engine is one folder under src/engines/ and one
- * registerEngine call below (a test engine registers itself the same way).
+ * The engines snaplog knows, by workload_name: how to build each one, its config section, its restore, its
+ * archive format check and which commands it supports. The rest of snaplog asks here instead of switching on
+ * workload_name (the config loader gets the accepted names and the sections from ENGINE_CONFIG); an engine's code
+ * is loaded only when it is used. A new engine is one folder under src/engines/ and one registerEngine call below
+ * (a test engine registers itself the same way).
  */
 import type { LogMetadata } from '../archive/metadata.js';
 import type { SnapshotRecord } from '../archive/snapshot-record.js';
 import type { FormatChecker } from '../archive/verify.js';
 import { restorableWindow } from './chain-plan.js';
 import type { ChainRules, RestorableWindow } from './chain-plan.js';
-import type { SnaplogConfig } from '../config/index.js';
+import type { EngineConfigTable, EngineSection, SnaplogConfig } from '../config/index.js';
 import { UsageError } from '../errors.js';
 import type { Engine, EngineDrill, EngineFind, EngineRestore, FoundDatadir, RestoreOptionSpec, VolumeReader } from './types.js';
 import { mysqlRestoreHelp, mysqlRestoreOptions } from './mysql/restore/options.js';
 import { oracleRestoreHelp, oracleRestoreOptions } from './oracle/restore/options.js';
 import { irisRestoreHelp, irisRestoreOptions } from './iris/restore/options.js';
+import { MYSQL_SECTION } from './mysql/config.js';
+import { ORACLE_SECTION } from './oracle/config.js';
+import { IRIS_SECTION } from './iris/config.js';
 
 /** The commands and behaviours an engine has beside shipping, freezing and restoring. */
 export interface EngineCapabilities {
@@ -37,6 +41,8 @@ export interface EngineEntry {
   archiveName: string;
   /** For messages and help: 'MySQL/MariaDB'. */
   label: string;
+  /** Its config section (`[mysql]`), declared in its own config.ts; the config loader learns it from ENGINE_CONFIG. */
+  configSection: EngineSection;
   capabilities: EngineCapabilities;
   /** Its own `snaplog restore` options (data: the command is built before the config is read). */
   restoreOptions: readonly RestoreOptionSpec[];
@@ -63,12 +69,31 @@ export interface EngineEntry {
 
 const entries: EngineEntry[] = [];
 
-/** Adds an engine; a workload name registered twice is a programming error. */
+/**
+ * Adds an engine. Programming errors: a workload name or a config section registered twice, a name that is not
+ * lower case (workload_name is matched without case), a section for workloads the engine does not answer to.
+ */
 export function registerEngine(entry: EngineEntry): void {
   const taken = entry.workloadNames.filter((name) => entries.some((known) => known.workloadNames.includes(name)));
   if (taken.length) throw new Error(`workload_name ${taken.join(', ')} is registered already`);
+  const notLower = entry.workloadNames.filter((name) => name !== name.toLowerCase() || name.trim() === '');
+  if (notLower.length) throw new Error(`workload_name ${notLower.join(', ')} must be lower case and not empty`);
+  const section = entry.configSection.name.toLowerCase();
+  if (entries.some((known) => known.configSection.name.toLowerCase() === section)) throw new Error(`config section [${section}] is registered already`);
+  const foreign = (entry.configSection.workloads ?? []).filter((name) => !entry.workloadNames.includes(name));
+  if (foreign.length) throw new Error(`config section [${section}] is for workload_name ${foreign.join(', ')}, which ${entry.label} does not answer to`);
   entries.push(entry);
 }
+
+/** What the config loader is handed: a live, read-only view of the registered engines' workload names and sections. */
+export const ENGINE_CONFIG: EngineConfigTable = Object.freeze({
+  get workloadNames(): readonly string[] {
+    return entries.flatMap((entry) => entry.workloadNames);
+  },
+  get sections(): readonly EngineSection[] {
+    return entries.map((entry) => entry.configSection);
+  },
+});
 
 /** Every registered engine, in registration order. */
 export function registeredEngines(): readonly EngineEntry[] {
@@ -139,6 +164,7 @@ registerEngine({
   workloadNames: ['mysql', 'mariadb'],
   archiveName: 'mysql',
   label: 'MySQL/MariaDB',
+  configSection: MYSQL_SECTION,
   capabilities: { find: true, drill: true, partialRestore: true, globalFreeze: false, sourceCompare: true },
   restoreOptions: mysqlRestoreOptions,
   restoreHelp: mysqlRestoreHelp,
@@ -157,6 +183,7 @@ registerEngine({
   workloadNames: ['oracle'],
   archiveName: 'oracle',
   label: 'Oracle',
+  configSection: ORACLE_SECTION,
   capabilities: { find: false, drill: false, partialRestore: false, globalFreeze: true, sourceCompare: false },
   restoreOptions: oracleRestoreOptions,
   restoreHelp: oracleRestoreHelp,
@@ -170,6 +197,7 @@ registerEngine({
   workloadNames: ['iris', 'cache'],
   archiveName: 'iris',
   label: 'IRIS/Caché',
+  configSection: IRIS_SECTION,
   capabilities: { find: false, drill: false, partialRestore: false, globalFreeze: true, sourceCompare: false },
   restoreOptions: irisRestoreOptions,
   restoreHelp: irisRestoreHelp,

@@ -3,13 +3,13 @@ import { chown, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseConfigText as parseWith, readSecretFile } from '../../src/config/index.js';
-import { ENGINE_CONFIG_SECTIONS } from '../../src/engines/config-sections.js';
+import { ENGINE_CONFIG } from '../../src/engines/registry.js';
 import { readMysqlPassword } from '../../src/engines/mysql/config.js';
 import { passwordFromOptionFile } from '../../src/engines/mysql/option-file.js';
 import type { ConfigLocation } from '../../src/errors.js';
 import { asyncConfigErrorOf, tempDir } from './helpers.js';
 
-const parseConfigText = (text: string, file: string) => parseWith(text, file, ENGINE_CONFIG_SECTIONS);
+const parseConfigText = (text: string, file: string) => parseWith(text, file, ENGINE_CONFIG);
 
 const PASSWORD = 'c0rrect-H0rse#Battery;Staple';
 const CONF = '/etc/snaplog/snaplog.conf';

@@ -1,8 +1,8 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { intKey, loadConfig, parseConfigText, pathKey, rawSection, typedSection, type EngineSection } from '../../src/config/index.js';
-import { ENGINE_CONFIG_SECTIONS } from '../../src/engines/config-sections.js';
+import { intKey, loadConfig, parseConfigText, pathKey, rawSection, typedSection, type EngineConfigTable } from '../../src/config/index.js';
+import { ENGINE_CONFIG } from '../../src/engines/registry.js';
 import { asyncConfigErrorOf, configErrorOf, tempDir } from './helpers.js';
 
 /** A test engine's section: the config loader learns it only from the table handed in. */
@@ -29,7 +29,7 @@ const WIDGET_SECTION = typedSection({
   },
   secretFiles: (widget) => [{ key: 'token_file', path: widget.tokenFile }],
 });
-const TABLE: readonly EngineSection[] = [WIDGET_SECTION, rawSection('gadget')];
+const TABLE: EngineConfigTable = { workloadNames: ['oracle', 'mariadb'], sections: [WIDGET_SECTION, rawSection('gadget')] };
 const FILE = '/etc/snaplog/snaplog.conf';
 const BASE = '[workload]\nworkload_name = oracle\n[archive]\npath = /a\n';
 
@@ -60,8 +60,26 @@ describe('engine sections handed to the config loader', () => {
     ]);
   });
 
+  it('asks for a mandatory key of an engine section only when the workload uses that section', () => {
+    const needy = typedSection({ name: 'widget', keys: { port: intKey({ min: 1, max: 65535 }, 'a TCP port number', '7000', { mandatory: true }) }, workloads: ['oracle'], resolve: (values) => values });
+    const table: EngineConfigTable = { workloadNames: ['oracle', 'mariadb'], sections: [needy] };
+    expect(parseConfigText(BASE.replace('oracle', 'mariadb'), FILE, table).config.widget).toBeUndefined();
+    const error = configErrorOf(() => parseConfigText(BASE, FILE, table));
+    expect(error.location).toEqual({ file: FILE, key: 'port' });
+    expect(error.message).toContain('required in section [widget]');
+    expect(error.hint).toContain('[widget]\nport = 7000');
+  });
+
+  it('accepts as workload_name only the names in the table, with the list and a suggestion', () => {
+    const error = configErrorOf(() => parseConfigText(BASE.replace('oracle', 'orcle'), FILE, TABLE));
+    expect(error.location).toEqual({ file: FILE, line: 2, key: 'workload_name' });
+    expect(error.message).toContain('expected one of oracle, mariadb, found "orcle"');
+    expect(error.hint).toContain('did you mean `workload_name = oracle`?');
+    expect(configErrorOf(() => parseConfigText(BASE.replace('oracle', 'mysql'), FILE, TABLE)).message).toContain('expected one of oracle, mariadb, found "mysql"');
+  });
+
   it('without the engine table an engine section is an unknown section', () => {
-    const { config, warnings } = parseConfigText(`${BASE}[widget]\nport = 7100\n`, FILE, []);
+    const { config, warnings } = parseConfigText(`${BASE}[widget]\nport = 7100\n`, FILE, { workloadNames: ['oracle'], sections: [] });
     expect(config.widget).toBeUndefined();
     expect(warnings).toEqual([`${FILE}, line 5: unknown section [widget]; its keys are ignored`]);
   });
@@ -86,6 +104,7 @@ describe('engine sections handed to the config loader', () => {
       const text = await readFile(join(folder, name), 'utf8');
       expect([name, /from '\.\.\/(engines|cli|restore|ship|freeze)\//.test(text)]).toEqual([name, false]);
     }
-    expect(ENGINE_CONFIG_SECTIONS.map((section) => section.name)).toEqual(['mysql', 'oracle', 'iris']);
+    expect(ENGINE_CONFIG.sections.map((section) => section.name)).toEqual(['mysql', 'oracle', 'iris']);
+    expect(ENGINE_CONFIG.workloadNames).toEqual(['mysql', 'mariadb', 'oracle', 'iris', 'cache']);
   });
 });

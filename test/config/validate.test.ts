@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfigText as parseWith, parseIni, resolveConfig } from '../../src/config/index.js';
-import { ENGINE_CONFIG_SECTIONS } from '../../src/engines/config-sections.js';
+import { ENGINE_CONFIG } from '../../src/engines/registry.js';
 import { configErrorOf, DESIGN_SAMPLE } from './helpers.js';
 
-const parseConfigText = (text: string, file: string) => parseWith(text, file, ENGINE_CONFIG_SECTIONS);
+const parseConfigText = (text: string, file: string) => parseWith(text, file, ENGINE_CONFIG);
 
 const FILE = '/etc/snaplog/snaplog.conf';
 const MINIMAL = '[workload]\nworkload_name = mariadb\n[mysql]\nsocket = /run/mysqld/mysqld.sock\n[archive]\npath = /mnt/nfs/snaplog\n';
@@ -188,6 +188,13 @@ describe('parseConfigText: wrong types name file, line and key, what was expecte
     const error = configErrorOf(() => parseConfigText(withSection('archive', 'compression = gz').text, FILE));
     expect(error.hint).toContain('`compression = gzip`');
   });
+
+  it('suggests the nearest workload_name of the registered engines', () => {
+    const error = configErrorOf(() => parseConfigText(MINIMAL.replace('workload_name = mariadb', 'workload_name = mariadbb'), FILE));
+    expect(error.location).toEqual({ file: FILE, line: 2, key: 'workload_name' });
+    expect(error.message).toContain('expected one of mysql, mariadb, oracle, iris, cache, found "mariadbb"');
+    expect(error.hint).toBe(`did you mean \`workload_name = mariadb\`? Fix line 2 of ${FILE}`);
+  });
 });
 
 describe('parseConfigText: mandatory keys', () => {
@@ -334,7 +341,7 @@ describe('resolveConfig: precedence', () => {
   it('lets the later document win key by key and records where each value came from', () => {
     const azure = parseIni('[workload]\nworkload_name = mysql\ntimeout = 120\nipc_folder = /var/lib/mysql-files\n', '/etc/azure/workload.conf');
     const own = parseIni('[workload]\ntimeout = 300\nipc_folder =\n[archive]\npath = /a\n', FILE);
-    const { config, warnings } = resolveConfig([azure, own], ENGINE_CONFIG_SECTIONS);
+    const { config, warnings } = resolveConfig([azure, own], ENGINE_CONFIG);
     expect(config.sources).toEqual(['/etc/azure/workload.conf', FILE]);
     expect(config.workload.name).toBe('mysql');
     expect(config.workload.timeoutSeconds).toBe(300);
