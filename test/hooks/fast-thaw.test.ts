@@ -9,7 +9,7 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { chmod, lstat, mkdir, readFile, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { makeTempDir, removeDirs, startMariadb, stopAllMariadb, writeSnaplogConfig } from '../support/mariadb.js';
+import { makeTempDir, removeDirs, startMariadb, stopAllMariadb, writeSnaplogConfig, writable } from '../support/mariadb.js';
 import type { MariadbServer, SnaplogTestSetup } from '../support/mariadb.js';
 import { snaplog, SNAPLOG_BIN } from '../support/cli.js';
 import { installHooks, planHooks } from '../../src/hooks/index.js';
@@ -46,21 +46,6 @@ function runScript(argv: string[]): Promise<HookRun> {
   });
 }
 
-let nextId = 1;
-
-/** Can a client write now? A write blocked by the freeze gives up after 1 s (lock_wait_timeout). */
-async function writable(server: MariadbServer): Promise<boolean> {
-  const connection = await server.connect();
-  try {
-    await connection.query('SET SESSION lock_wait_timeout = 1');
-    await connection.query('INSERT INTO app.t VALUES (?)', [nextId++]);
-    return true;
-  } catch {
-    return false;
-  } finally {
-    await connection.end();
-  }
-}
 
 async function eventually(check: () => Promise<boolean>, timeoutMs: number): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;

@@ -8,7 +8,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { makeTempDir, removeDirs, startMariadb, stopAllMariadb, writeSnaplogConfig } from '../support/mariadb.js';
+import { makeTempDir, removeDirs, startMariadb, stopAllMariadb, writeSnaplogConfig, writable } from '../support/mariadb.js';
 import type { MariadbServer, SnaplogTestSetup } from '../support/mariadb.js';
 import { snaplog } from '../support/cli.js';
 import { createMountedImage } from '../support/disk-image.js';
@@ -18,21 +18,6 @@ import type { FreezeState } from '../../src/state/freeze-state.js';
 import { runAsAzure, runAsGcpAgent, runAsNakivoSsh, runAsVeeam, runAsVmtools } from './agents.js';
 import type { AgentRun } from './agents.js';
 
-let nextId = 1;
-
-/** Can a client write now? A write blocked by the freeze gives up after 1 s (lock_wait_timeout). */
-async function writable(server: MariadbServer): Promise<boolean> {
-  const connection = await server.connect();
-  try {
-    await connection.query('SET SESSION lock_wait_timeout = 1');
-    await connection.query('INSERT INTO app.t VALUES (?)', [nextId++]);
-    return true;
-  } catch {
-    return false;
-  } finally {
-    await connection.end();
-  }
-}
 
 async function freezeState(setup: SnaplogTestSetup): Promise<FreezeState> {
   return JSON.parse(await readFile(join(setup.ipcFolder, 'freeze.json'), 'utf8')) as FreezeState;

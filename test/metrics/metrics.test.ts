@@ -1,11 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawn } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
 import { appendFile, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { freePort, removeDirs, startMariadb, stopAllMariadb, writeSnaplogConfig } from '../support/mariadb.js';
 import type { MariadbServer, SnaplogTestSetup } from '../support/mariadb.js';
-import { SNAPLOG_BIN, snaplog } from '../support/cli.js';
+import { snaplog } from '../support/cli.js';
+import { startMetricsService } from '../support/metrics-service.js';
+import type { MetricsService } from '../support/metrics-service.js';
 import { waitFor } from '../support/observe.js';
 import { lagBytes, parseListen } from '../../src/ship/metrics/listen.js';
 
@@ -41,28 +40,20 @@ describe('metrics: pure parts', () => {
 });
 
 describe('metrics: a running ship service scraped over HTTP (real MariaDB)', () => {
+  let service: MetricsService;
   let server: MariadbServer;
   let setup: SnaplogTestSetup;
-  let service: ChildProcess | undefined;
   let port: number;
-  const scrape = async (): Promise<string> => (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  const scrape = (): Promise<string> => service.scrape();
 
   beforeAll(async () => {
-    server = await startMariadb();
-    setup = await writeSnaplogConfig(server);
-    port = await freePort();
-    await appendFile(setup.configPath, `\n[metrics]\nlisten = 127.0.0.1:${port}\n`);
-    expect((await snaplog(['archive', 'init', '--force', '--config', setup.configPath])).code).toBe(0);
+    service = await startMetricsService();
+    ({ server, setup, port } = service);
     await server.query('CREATE DATABASE app');
     await server.query('CREATE TABLE app.t (id INT AUTO_INCREMENT PRIMARY KEY, v VARCHAR(64))');
-    service = spawn(process.execPath, [SNAPLOG_BIN, 'ship', '--config', setup.configPath], { stdio: 'ignore' });
-    await waitFor('the metrics endpoint', async () => (await scrape()).includes('snaplog_shipped_files_total'), 30_000);
   });
   afterAll(async () => {
-    await snaplog(['thaw', '--config', setup.configPath]).catch(() => undefined);
-    service?.kill('SIGKILL');
-    await stopAllMariadb();
-    await removeDirs(server?.base, setup?.dir);
+    await service?.stop();
   });
 
   it('counters grow as logs ship, the recovery point reaches the last commit, the lag returns to 0', async () => {
@@ -106,11 +97,10 @@ describe('metrics: a running ship service scraped over HTTP (real MariaDB)', () 
   it('SIGTERM stops the service and its endpoint cleanly (exit 0), also with a scraper connection open', async () => {
     const keepAlive = fetch(`http://127.0.0.1:${port}/metrics`, { keepalive: true }).then((response) => response.text());
     await keepAlive;
-    const exited = new Promise<number | null>((done) => service!.once('exit', (code) => done(code)));
-    service!.kill('SIGTERM');
+    const exited = new Promise<number | null>((done) => service.process.once('exit', (code) => done(code)));
+    service.process.kill('SIGTERM');
     expect(await Promise.race([exited, new Promise((done) => setTimeout(() => done('still running'), 15_000))])).toBe(0);
     await expect(fetch(`http://127.0.0.1:${port}/metrics`)).rejects.toThrow();
-    service = undefined;
   });
 
   it('a non-loopback address is refused by the config check, naming file, line and key', async () => {

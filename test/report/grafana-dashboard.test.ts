@@ -1,11 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawn } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
-import { appendFile, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { freePort, removeDirs, startMariadb, stopAllMariadb, writeSnaplogConfig } from '../support/mariadb.js';
 import type { MariadbServer, SnaplogTestSetup } from '../support/mariadb.js';
-import { SNAPLOG_BIN, snaplog } from '../support/cli.js';
+import { snaplog } from '../support/cli.js';
+import { startMetricsService } from '../support/metrics-service.js';
+import type { MetricsService } from '../support/metrics-service.js';
 import { waitFor } from '../support/observe.js';
 
 interface Target {
@@ -63,31 +62,17 @@ describe('the Grafana dashboard (runbooks/grafana-dashboard.json): importable as
 });
 
 describe('every metric the Grafana dashboard queries is served by a running ship service (real MariaDB)', () => {
+  let service: MetricsService;
   let server: MariadbServer;
   let setup: SnaplogTestSetup;
-  let service: ChildProcess | undefined;
-  let port: number;
-  const scrape = async (): Promise<string> => (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  const scrape = (): Promise<string> => service.scrape();
 
   beforeAll(async () => {
-    server = await startMariadb();
-    setup = await writeSnaplogConfig(server);
-    port = await freePort();
-    await appendFile(setup.configPath, `\n[metrics]\nlisten = 127.0.0.1:${port}\n`);
-    expect((await snaplog(['archive', 'init', '--force', '--config', setup.configPath])).code).toBe(0);
-    service = spawn(process.execPath, [SNAPLOG_BIN, 'ship', '--config', setup.configPath], { stdio: 'ignore' });
-    await waitFor('the metrics endpoint', async () => (await scrape().catch(() => '')).includes('snaplog_shipped_files_total'), 30_000);
+    service = await startMetricsService();
+    ({ server, setup } = service);
   });
   afterAll(async () => {
-    await snaplog(['thaw', '--config', setup.configPath]).catch(() => undefined);
-    if (service && service.exitCode === null) {
-      const exited = new Promise((done) => service!.once('exit', done));
-      service.kill('SIGTERM');
-      await Promise.race([exited, new Promise((done) => setTimeout(done, 15_000))]);
-      service.kill('SIGKILL');
-    }
-    await stopAllMariadb();
-    await removeDirs(server?.base, setup?.dir);
+    await service?.stop();
   });
 
   it('after a shipped log and a freeze/thaw, /metrics names every metric of the dashboard', async () => {

@@ -165,3 +165,22 @@ export async function writeSnaplogConfig(server: Pick<MariadbServer, 'socket'>, 
   await chmod(configPath, 0o600);
   return { dir, configPath, archivePath, ipcFolder };
 }
+
+let nextWritableId = 1;
+
+/**
+ * Can a client write now? Inserts a fresh id into `app.t` (an INT primary key); a write blocked by a freeze
+ * gives up after 1 s (lock_wait_timeout).
+ */
+export async function writable(server: MariadbServer): Promise<boolean> {
+  const connection = await server.connect();
+  try {
+    await connection.query('SET SESSION lock_wait_timeout = 1');
+    await connection.query('INSERT INTO app.t VALUES (?)', [nextWritableId++]);
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await connection.end();
+  }
+}
