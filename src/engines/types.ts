@@ -196,6 +196,8 @@ export interface AppliedRestore {
   event?: string;
   /** That event's own fields. */
   fields?: Record<string, unknown>;
+  /** Present: restore-summary follows with these fields, also when the run changed nothing (MySQL: method, elapsedMs, bytes). */
+  summary?: Record<string, unknown>;
 }
 
 /** What the conductor hands apply beside the plan and the request. */

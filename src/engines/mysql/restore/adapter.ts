@@ -166,7 +166,6 @@ async function applyRestore({ plan, restore }: MysqlRestoreJob, request: Restore
     await rm(scratch.runDir, { recursive: true, force: true });
     say(`exported ${tables.map((table) => `${table.database}.${table.table}`).join(', ')} as of the target to ${exportFile}`);
   }
-  await events.emit('restore-summary', 'info', { snapshotId: plan.snapshot.id, method, elapsedMs: result.elapsedMs, bytes: result.bytesReplayed });
   if (options.json) request.printJson({ ...result, ...(identity ? { datadirSnapshot: identity.json } : {}), plan: planJson(plan) });
   else if (result.outcome === 'restored') {
     const apply = result.replay
@@ -178,7 +177,10 @@ async function applyRestore({ plan, restore }: MysqlRestoreJob, request: Restore
         `${result.gtidSlavePos ? `; last applied GTID ${result.gtidSlavePos}` : ''}; staging ${join(result.stagingDir)}`,
     );
   }
-  return { fields: { stop: plan.stop, ...(datadir ? { gtidSlavePos: result.gtidSlavePos ?? '' } : {}) } };
+  return {
+    fields: { stop: plan.stop, ...(datadir ? { gtidSlavePos: result.gtidSlavePos ?? '' } : {}) },
+    summary: { snapshotId: plan.snapshot.id, method, elapsedMs: result.elapsedMs, bytes: result.bytesReplayed },
+  };
 }
 
 export const mysqlRestore: EngineRestore<RestoreTarget, MysqlRestoreJob> = {
