@@ -8,7 +8,7 @@
 import type { Archive } from '../archive/archive.js';
 import { engineOf } from '../engines/registry.js';
 import { fetchIntoStaging } from '../engines/staging.js';
-import type { EngineRestore, FetchedLogs, PlanDescription, RestoreRequest } from '../engines/types.js';
+import type { AppliedRestore, EngineRestore, FetchedLogs, PlanDescription, RestoreRequest } from '../engines/types.js';
 import { restoreEvents } from '../engines/restore-events.js';
 
 /** The description for `plan` and `--dry-run`; undefined when the restore was applied. */
@@ -28,7 +28,7 @@ export async function conductRestore<Target, Plan>(
   }
   await events.started();
   const failure: Record<string, unknown> = {};
-  let applied;
+  let applied: AppliedRestore;
   try {
     const fetched = restore.fetchInto ? await fetchPlannedLogs(restore, plan, full) : undefined;
     applied = await restore.apply(plan, full, { fetched, failure });
