@@ -2,6 +2,8 @@ import type { Archive } from '../archive/archive.js';
 import type { LogObserver } from '../archive/metadata.js';
 import type { LogPosition, SnapshotRecord } from '../archive/snapshot-record.js';
 import type { CloseMarker } from '../archive/close-marker.js';
+import type { FetchedLog, PlannedLog } from '../archive/fetch.js';
+import type { Staging } from './staging.js';
 
 export type { CloseMarker } from '../archive/close-marker.js';
 import type { SnaplogConfig } from '../config/index.js';
@@ -164,8 +166,52 @@ export interface PlanDescription {
 }
 
 /**
+ * What the restore events (restore-start, restore-dry-run, restore-done, restore-failed) say about a plan beside
+ * the conductor's own fields: `engine`, `systemId`, and `elapsedMs` on the event that ends the run.
+ */
+export interface RestoreEventFields {
+  /** On every restore event of the run (which snapshot). */
+  plan: Record<string, unknown>;
+  /** On restore-start only (what is about to be fetched and applied). */
+  start?: Record<string, unknown>;
+  /** Present: a --dry-run emits restore-start and then restore-dry-run with these; absent: a dry run emits nothing. */
+  dryRun?: Record<string, unknown>;
+}
+
+/** Where the conductor fetches an engine's planned logs: a new staging folder (see staging.ts) and which logs. */
+export interface FetchTarget {
+  staging: Staging;
+  logs: PlannedLog[];
+}
+
+/** The logs the conductor fetched and checked (sha256) into the staging folder, each handed to the database user. */
+export interface FetchedLogs {
+  staging: Staging;
+  logs: FetchedLog[];
+}
+
+/** What apply did, for the event that ends the run. */
+export interface AppliedRestore {
+  /** 'restore-done' unless the engine did something else instead (IRIS --iris-script: 'restore-script-written'). */
+  event?: string;
+  /** That event's own fields. */
+  fields?: Record<string, unknown>;
+  /** Present: restore-summary follows with these fields, also when the run changed nothing (MySQL: method, elapsedMs, bytes). */
+  summary?: Record<string, unknown>;
+}
+
+/** What the conductor hands apply beside the plan and the request. */
+export interface ApplyContext {
+  /** The fetched logs, for an engine with fetchInto; absent: the engine fetches itself (MySQL: its resume record goes with the fetch). */
+  fetched?: FetchedLogs;
+  /** Facts the engine learns while applying that restore-failed carries if apply throws (MySQL: the resume record's status). */
+  failure: Record<string, unknown>;
+}
+
+/**
  * An engine's point-in-time restore, as the conductor (src/restore/) runs it: target → plan → describe
- * (plan, --dry-run) or apply. `Target` and `Plan` are the engine's own; the conductor only passes them on.
+ * (plan, --dry-run) or fetch → apply, the conductor emitting the restore events. `Target` and `Plan` are
+ * the engine's own; the conductor only passes them on.
  */
 export interface EngineRestore<Target = unknown, Plan = unknown> {
   /** Pure: the target from the flags; a target flag this engine does not take is a usage error. */
@@ -174,8 +220,15 @@ export interface EngineRestore<Target = unknown, Plan = unknown> {
   plan(target: Target, request: RestoreRequest): Promise<Plan>;
   /** Pure: the plan in words and JSON; for a dry run, also what would be run. */
   describe(plan: Plan, request: RestoreRequest): PlanDescription;
-  /** Fetches the planned logs and applies them; says what it did, emits the restore events. */
-  apply(plan: Plan, request: RestoreRequest): Promise<void>;
+  /** Pure: what the restore events say about this plan; undefined when applying it changes nothing (MySQL: restored already), or is refused. */
+  eventFields(plan: Plan, request: RestoreRequest): RestoreEventFields | undefined;
+  /**
+   * Says what the DBA reads before the fetch and creates the staging folder the conductor fetches the logs into;
+   * absent: apply fetches itself.
+   */
+  fetchInto?(plan: Plan, request: RestoreRequest): Promise<FetchTarget>;
+  /** Applies the plan (with the fetched logs) and says what it did; the conductor emits the events. */
+  apply(plan: Plan, request: RestoreRequest, context: ApplyContext): Promise<AppliedRestore>;
 }
 
 /** A statement found in the archived logs (`snaplog find`). */

@@ -3,7 +3,8 @@
  * itself with its own config section, its config file (`workload_name = toy`, `[toy]`) goes through loadConfig
  * as any other, and it is shipped (Shipper → pushLog), frozen (its quiesce position recorded as freeze records it),
  * planned and restored through the same functions `snaplog ship`, `plan` and `restore` call (the registry and
- * the conductor), then planned and dry-run restored by the CLI itself, in-process (`run(argv)` of src/cli/main.ts).
+ * the conductor, which fetches and checks its logs and emits its restore events), then planned and dry-run restored
+ * by the CLI itself, in-process (`run(argv)` of src/cli/main.ts).
  */
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -18,6 +19,7 @@ import type { RestoreRequest } from '../../src/engines/types.js';
 import { EventChannel } from '../../src/events/channel.js';
 import { conductRestore } from '../../src/restore/conduct.js';
 import { Shipper } from '../../src/ship/shipper.js';
+import { readEvents } from '../support/observe.js';
 import { ToyDatabase } from '../support/toy-engine/engine.js';
 import type { ToyWrite } from '../support/toy-engine/engine.js';
 import '../support/toy-engine/index.js';
@@ -175,9 +177,34 @@ describe('a fourth engine: the toy engine, registered from test/support/toy-engi
     expect(dryRun?.lines[0]).toBe(`snapshot snap-1 at toy.000002:${quiesced.position.position}`);
     expect(await folderContent(snapshotFolder())).toEqual(before);
 
+    // Planning and a dry run emit no restore event for the toy (it asks for none); nothing was fetched.
+    expect((await readEvents(join(dir, 'ipc'))).filter((event) => event.type.startsWith('restore-'))).toEqual([]);
+
+    // A log that does not match its sha256: the conductor refuses it before the engine applies anything, and says so in the events.
+    const stored = join(dir, 'archive', 'toy-system', 'logs', 'toy.000003');
+    const original = await readFile(stored);
+    await writeFile(stored, Buffer.from(original.toString('utf8').replace('b1', 'bX')));
+    const refused = conductRestore(toy, request('restore', { to: target, toyDir: snapshotFolder(), staging: join(dir, 'staging-bad') }), open);
+    await expect(refused).rejects.toThrow(/toy\.000003 does not match its recorded checksum/);
+    await writeFile(stored, original);
+    expect(await folderContent(snapshotFolder())).toEqual(before);
+    const failed = (await readEvents(join(dir, 'ipc'))).filter((event) => event.type.startsWith('restore-'));
+    expect(failed.map((event) => event.type)).toEqual(['restore-start', 'restore-failed']);
+    expect(failed[0]).toMatchObject({ engine: 'toy', systemId: 'toy-system', snapshotId: 'snap-1', logs: 2 });
+    const checksum = expect.stringContaining('does not match its recorded checksum');
+    expect(failed[1]).toMatchObject({ level: 'alert', engine: 'toy', systemId: 'toy-system', snapshotId: 'snap-1', message: checksum });
+    expect(failed[1]!['elapsedMs']).toEqual(expect.any(Number));
+
     const said: string[] = [];
-    expect(await conductRestore(toy, request('restore', { to: target, toyDir: snapshotFolder() }, said), open)).toBeUndefined();
-    expect(said).toEqual(['applied 3 writes from 2 logs']);
+    const staging = join(dir, 'staging');
+    expect(await conductRestore(toy, request('restore', { to: target, toyDir: snapshotFolder(), staging }, said), open)).toBeUndefined();
+    // The conductor made the staging folder through the engine, fetched and checked each log, then the engine applied them.
+    expect(said).toEqual([`staging folder ${staging}`, 'fetched and verified toy.000002', 'fetched and verified toy.000003', 'applied 3 writes from 2 logs']);
+    const done = (await readEvents(join(dir, 'ipc'))).filter((event) => event.type.startsWith('restore-')).slice(2);
+    expect(done.map((event) => event.type)).toEqual(['restore-start', 'restore-done']);
+    expect(done[0]).toMatchObject({ level: 'info', engine: 'toy', systemId: 'toy-system', snapshotId: 'snap-1', logs: 2 });
+    expect(done[1]).toMatchObject({ level: 'info', engine: 'toy', systemId: 'toy-system', snapshotId: 'snap-1', writes: 3 });
+    expect(done[1]!['elapsedMs']).toEqual(expect.any(Number));
     // Exactly the state at the target: the writes after the snapshot up to T0+6 applied, T0+7 and later not.
     expect(await folderContent(snapshotFolder())).toEqual(stateAt(writes, T0 + 6));
     expect(await folderContent(snapshotFolder())).toEqual({ a: 'a2', b: 'b1', c: 'c0' });

@@ -475,6 +475,18 @@ describe('IRIS with a fake `iris` terminal (scripted instance: no IRIS can run h
     }
     const applied = await readFile(join(dir, 'restore-script.txt'), 'utf8');
     expect(applied).toContain('##class(Journal.Restore).%New()');
+    // The conductor's restore events: restore-start (a dry run's too), then restore-dry-run, restore-script-written or restore-done.
+    const restoreEvents = (await readEvents(ipcFolder)).filter((event) => event.type.startsWith('restore-'));
+    const twice = (type: string): string[] => ['restore-start', type];
+    const types = [...twice('restore-dry-run'), ...twice('restore-script-written'), ...twice('restore-done'), ...twice('restore-done'), ...twice('restore-done')];
+    expect(restoreEvents.map((event) => event.type)).toEqual(types);
+    const snapshotId = JSON.parse(freeze.stdout).snapshotId as string;
+    const common = { engine: 'iris', systemId: expect.any(String), snapshotId };
+    expect(restoreEvents[0]).toMatchObject({ ...common, level: 'info', dryRun: true });
+    expect(restoreEvents[1]).toMatchObject({ ...common, journals: 1 });
+    expect(restoreEvents[2]).toMatchObject({ ...common, dryRun: false });
+    expect(restoreEvents[3]).toMatchObject({ ...common, journals: 1, elapsedMs: expect.any(Number) });
+    expect(restoreEvents[9]).toMatchObject({ ...common, level: 'info', journals: 2, elapsedMs: expect.any(Number) });
 
     const elsewhere = await cli(['restore', '--latest', '--staging', staging('other'), '--iris-instance', 'RESTORED']);
     expect(elsewhere.code, elsewhere.stderr).toBe(0);
@@ -482,6 +494,8 @@ describe('IRIS with a fake `iris` terminal (scripted instance: no IRIS can run h
     const badInstance = await cli(['restore', '--latest', '--iris-instance', 'x;rm', '--staging', staging('bad')]);
     expect(badInstance.code).toBe(2);
     expect(badInstance.stderr).toMatch(/not an instance name/);
+    expect(await readdir(dir)).not.toContain('staging-bad');
+    expect((await readEvents(ipcFolder)).filter((event) => event.type.startsWith('restore-')).slice(-1)[0]).toMatchObject({ type: 'restore-failed', level: 'alert' });
 
     // snaplog as root, the instance owned by another user: the fetched journals are handed to that user.
     if (process.getuid?.() === 0) {

@@ -621,6 +621,15 @@ describe('Oracle end to end against a scripted Oracle model (fake sqlplus and rm
     const failed = await cli(['restore', '--latest', '--staging', `${staging}-failed`]);
     expect(failed.code).toBe(1);
     expect(failed.stderr).toMatch(/RMAN recovery failed .*RMAN-03002/);
+    // The conductor's restore events: each restore-start ends in restore-done or restore-failed; dry runs emit none for Oracle.
+    const restoreEvents = (await readEvents(ipcFolder)).filter((event) => event.type.startsWith('restore-'));
+    const [done, refusal] = [['restore-start', 'restore-done'], ['restore-start', 'restore-failed']];
+    expect(restoreEvents.map((event) => event.type)).toEqual([...done, ...refusal, ...refusal, ...done, ...done, ...refusal]);
+    const common = { engine: 'oracle', systemId: expect.any(String), snapshot: expect.any(String) };
+    expect(restoreEvents[0]).toMatchObject({ ...common, level: 'info', logs: fetched.length });
+    expect(restoreEvents[1]).toMatchObject({ ...common, level: 'info', elapsedMs: expect.any(Number) });
+    expect(restoreEvents[3]).toMatchObject({ ...common, level: 'alert', message: expect.stringMatching(/already exists/) });
+    expect(restoreEvents[11]).toMatchObject({ ...common, level: 'alert', message: expect.stringMatching(/RMAN-03002/), elapsedMs: expect.any(Number) });
     const gtid = await cli(['restore', '--to-gtid', '0-1-1', '--dry-run']);
     expect(gtid.code).toBe(2);
   });

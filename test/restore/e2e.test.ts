@@ -8,6 +8,7 @@ import { createMountedImage, loopDevicesUnder, snapshotImage } from '../support/
 import type { MountedImage } from '../support/disk-image.js';
 import { datadirState, tableChecksums } from '../support/workload.js';
 import { snaplog } from '../support/cli.js';
+import { readEvents } from '../support/observe.js';
 import { lastCheckpointLog, recoverSnapshotDatadir } from '../../src/engines/mysql/restore/recovery.js';
 
 const DATABASES = ['app'];
@@ -180,12 +181,20 @@ describe('point-in-time restore end to end: real MariaDB on a loop-mounted ext4 
 
   it('(a) --to TIME: every transaction committed at or before it, none after (checksums equal)', async () => {
     const { mount, datadir } = await attachSnapshotCopy('time');
+    const earlier = (await readEvents(setup.ipcFolder)).length;
     const result = await snaplog(['restore', '--to', timeTarget.time, '--datadir', datadir, '--config', setup.configPath]);
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
     const restored = await checksumsOf(datadir, join(work, 'time-run'));
     expect(restored.sums).toEqual(timeTarget.state.sums);
     expect(restored.gtid).toBe(timeTarget.state.gtid);
+    // The conductor's restore-start and restore-done around the engine's own restore-logs-fetched and restore-summary.
+    const events = (await readEvents(setup.ipcFolder)).slice(earlier).filter((event) => event.type.startsWith('restore-'));
+    expect(events.map((event) => event.type)).toEqual(['restore-start', 'restore-logs-fetched', 'restore-done', 'restore-summary']);
+    const common = { engine: 'mysql', systemId: expect.any(String), snapshotId: expect.any(String) };
+    expect(events[0]).toMatchObject({ ...common, method: 'relay', start: 'fresh', logs: expect.any(Number), bytes: expect.any(Number), stop: expect.any(Object) });
+    expect(events[2]).toMatchObject({ ...common, level: 'info', stop: events[0]!['stop'], gtidSlavePos: expect.any(String), elapsedMs: expect.any(Number) });
+    expect(events[3]).toMatchObject({ ...common, snapshotId: events[0]!['snapshotId'], method: 'relay', bytes: events[0]!['bytes'], elapsedMs: expect.any(Number) });
     await detachCopy(mount);
   });
 
@@ -265,10 +274,15 @@ describe('point-in-time restore end to end: real MariaDB on a loop-mounted ext4 
     const corrupted = Buffer.from(original);
     corrupted[300]! ^= 0xff;
     await writeFile(join(logsDir, middle), corrupted);
+    const earlier = (await readEvents(setup.ipcFolder)).length;
     const bad = await run(['--before-gtid', dropGtid, '--staging', join(work, 'bad-staging')]);
     await writeFile(join(logsDir, middle), original);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toMatch(new RegExp(`${middle.replace('.', '\\.')} does not match its recorded checksum`));
+    // Refused while fetching, before anything was applied: the conductor ends the restore-start with restore-failed.
+    const events = (await readEvents(setup.ipcFolder)).slice(earlier).filter((event) => event.type.startsWith('restore-'));
+    expect(events.map((event) => event.type)).toEqual(['restore-start', 'restore-failed']);
+    expect(events[1]).toMatchObject({ engine: 'mysql', level: 'alert', message: expect.stringContaining('does not match its recorded checksum') });
 
     await expectSnapshotState(datadir, 'negative');
     await detachCopy(mount);

@@ -1,14 +1,14 @@
 /**
  * The toy engine's restore: the shared chain planner with the shared time rules, then every logged write
- * from the snapshot position up to the target replayed into the restored state folder (--toy-dir).
+ * from the snapshot position up to the target replayed into the restored state folder (--toy-dir). The conductor
+ * fetches the logs and emits the restore events.
  */
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { fetchLogs } from '../../../src/archive/fetch.js';
 import { chainPlanOf, planArchiveChain, timeChainRules } from '../../../src/engines/chain-plan.js';
 import type { ChainPlan } from '../../../src/engines/chain-plan.js';
 import { describeTarget, timeOrLatestTarget } from '../../../src/engines/restore-target.js';
+import { createStaging } from '../../../src/engines/staging.js';
 import type { RestoreTarget, TargetFlags } from '../../../src/engines/restore-target.js';
 import type { EngineRestore, RestoreRequest } from '../../../src/engines/types.js';
 import { UsageError } from '../../../src/errors.js';
@@ -35,13 +35,20 @@ export const toyRestore: EngineRestore<RestoreTarget, ChainPlan> = {
     json: { snapshot: plan.snapshot.id, logs: plan.logs.map((log) => log.name), target: describeTarget(plan.target) },
   }),
 
-  apply: async (plan, request) => {
+  eventFields: (plan) => ({ plan: { snapshotId: plan.snapshot.id }, start: { logs: plan.logs.length } }),
+
+  // The conductor fetches and checks the planned logs into a new private folder (--staging); the toy has no database user to hand them to.
+  fetchInto: async (plan, request) => {
+    const staging = await createStaging(request.options['staging'] as string | undefined, 'toy-restore', undefined);
+    return { staging, logs: plan.logs };
+  },
+
+  apply: async (plan, request, { fetched }) => {
+    if (!fetched) throw new Error('the toy restore applies the logs the conductor fetched');
     const folder = folderOf(request);
-    const staging = await mkdtemp(join(tmpdir(), 'toy-restore-'));
     try {
-      const fetched = await fetchLogs(request.archive, request.systemId, plan.logs, join(staging, 'logs'));
       let applied = 0;
-      for (const log of fetched) {
+      for (const log of fetched.logs) {
         const text = (await readFile(log.path)).subarray(log.from).toString('utf8');
         for (const write of parseToyLines(text)) {
           if (plan.target.kind === 'time' && write.time > plan.target.time) break;
@@ -49,10 +56,10 @@ export const toyRestore: EngineRestore<RestoreTarget, ChainPlan> = {
           applied++;
         }
       }
-      request.say(`applied ${applied} writes from ${fetched.length} logs`);
-      await request.events.emit('restore-done', 'info', { engine: 'toy', snapshotId: plan.snapshot.id, writes: applied });
+      request.say(`applied ${applied} writes from ${fetched.logs.length} logs`);
+      return { fields: { writes: applied } };
     } finally {
-      await rm(staging, { recursive: true, force: true });
+      await rm(fetched.staging.path, { recursive: true, force: true });
     }
   },
 };

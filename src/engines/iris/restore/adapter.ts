@@ -1,6 +1,6 @@
 /**
- * `snaplog plan` and `snaplog restore` for IRIS/Caché: fetch and verify the journals from the snapshot's
- * journal file up to the target into --staging, then run Journal.Restore (with a ^ZJRNFILT time filter) on
+ * `snaplog plan` and `snaplog restore` for IRIS/Caché: the journals from the snapshot's journal file up to
+ * the target, fetched and verified by the conductor into --staging (made here), then Journal.Restore (with a ^ZJRNFILT time filter) on
  * the restored instance. The shared --dry-run, --staging, --snapshot and --system apply.
  */
 import { resolve } from 'node:path';
@@ -8,8 +8,10 @@ import { windowLines } from '../../chain-plan.js';
 import type { ChainPlan } from '../../chain-plan.js';
 import { describeTarget, timeOrLatestTarget } from '../../restore-target.js';
 import type { RestoreTarget, TargetFlags } from '../../restore-target.js';
-import type { EngineRestore, PlanDescription, RestoreRequest } from '../../types.js';
-import { applyIrisRestore, irisDryRun, irisPlanLines, planIrisChain, planIrisRestore } from './restore.js';
+import type { AppliedRestore, ApplyContext, EngineRestore, FetchTarget, PlanDescription, RestoreRequest } from '../../types.js';
+import type { IrisClient } from '../client.js';
+import { irisClient } from '../factory.js';
+import { createIrisStaging, irisDryRun, irisPlanLines, planIrisChain, planIrisRestore, runJournalRestore } from './restore.js';
 
 interface IrisOptions extends TargetFlags {
   snapshot?: string;
@@ -21,22 +23,13 @@ interface IrisOptions extends TargetFlags {
 const optionsOf = (request: RestoreRequest): IrisOptions => request.options as IrisOptions;
 
 async function planRestore(target: RestoreTarget, request: RestoreRequest): Promise<ChainPlan> {
-  const { archive, systemId, events } = request;
+  const { archive, systemId } = request;
   const snapshotId = optionsOf(request).snapshot;
   if (request.purpose === 'plan') {
     const logs = await archive.listLogMetadata(systemId);
     return planIrisChain({ snapshots: await archive.listSnapshots(systemId), logs, target, snapshotId });
   }
-  const dryRun = request.purpose === 'dry-run';
-  await events.emit('restore-start', 'info', { engine: 'iris', systemId, dryRun });
-  try {
-    const plan = await planIrisRestore(archive, systemId, target, snapshotId);
-    if (dryRun) await events.emit('restore-dry-run', 'info', { engine: 'iris', snapshotId: plan.snapshot.id, journals: plan.logs.length });
-    return plan;
-  } catch (error) {
-    await events.emit('restore-failed', 'alert', { engine: 'iris', message: error instanceof Error ? error.message : String(error) });
-    throw error;
-  }
+  return planIrisRestore(archive, systemId, target, snapshotId);
 }
 
 function describePlan(plan: ChainPlan, request: RestoreRequest): PlanDescription {
@@ -60,25 +53,23 @@ function describePlan(plan: ChainPlan, request: RestoreRequest): PlanDescription
   return { lines: [...irisPlanLines(plan), ...lines], json: { dryRun: true, snapshotId: plan.snapshot.id, journals: plan.logs.map((log) => log.name), script: script.lines } };
 }
 
-async function applyPlan(plan: ChainPlan, request: RestoreRequest): Promise<void> {
-  const { config, archive, systemId, events, say } = request;
+async function stagePlan(plan: ChainPlan, request: RestoreRequest): Promise<FetchTarget> {
   const options = optionsOf(request);
-  try {
-    for (const line of irisPlanLines(plan)) say(line);
-    const result = await applyIrisRestore(plan, {
-      config,
-      archive,
-      systemId,
-      stagingDir: options.staging,
-      instance: options.irisInstance,
-      scriptOut: options.irisScript === undefined ? undefined : resolve(options.irisScript),
-      say,
-    });
-    await events.emit(result.applied ? 'restore-done' : 'restore-script-written', 'info', { engine: 'iris', snapshotId: plan.snapshot.id, journals: result.files.length });
-  } catch (error) {
-    await events.emit('restore-failed', 'alert', { engine: 'iris', message: error instanceof Error ? error.message : String(error) });
-    throw error;
-  }
+  for (const line of irisPlanLines(plan)) request.say(line);
+  // A wrong --iris-instance or [iris] section is refused before anything is fetched.
+  irisClientFor(request);
+  return { staging: await createIrisStaging(request.config, options.staging), logs: plan.logs };
+}
+
+const irisClientFor = (request: RestoreRequest): IrisClient => irisClient(request.config, optionsOf(request).irisInstance);
+
+async function applyPlan(plan: ChainPlan, request: RestoreRequest, { fetched }: ApplyContext): Promise<AppliedRestore> {
+  if (!fetched) throw new Error('an IRIS journal restore runs on the journals the conductor fetched');
+  const { irisScript } = optionsOf(request);
+  const scriptOut = irisScript === undefined ? undefined : resolve(irisScript);
+  const options = { config: request.config, client: irisClientFor(request), scriptOut, say: request.say };
+  const result = await runJournalRestore(plan, fetched.staging, fetched.logs, options);
+  return { event: result.applied ? 'restore-done' : 'restore-script-written', fields: { journals: result.files.length } };
 }
 
 export const irisRestore: EngineRestore<RestoreTarget, ChainPlan> = {
@@ -89,5 +80,11 @@ export const irisRestore: EngineRestore<RestoreTarget, ChainPlan> = {
     }),
   plan: planRestore,
   describe: describePlan,
+  eventFields: (plan, request) => ({
+    plan: { snapshotId: plan.snapshot.id },
+    start: { dryRun: request.purpose === 'dry-run' },
+    dryRun: { journals: plan.logs.length },
+  }),
+  fetchInto: stagePlan,
   apply: applyPlan,
 };

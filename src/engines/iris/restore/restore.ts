@@ -1,15 +1,17 @@
 /**
  * Point-in-time restore of an IRIS/Caché instance that was brought back from a snapshot: pick the
- * snapshot and the journal chain from the archive, fetch and verify the journals into a staging
- * folder, and run the generated Journal.Restore (with the ^ZJRNFILT stop filter) on the restored
- * instance through its terminal. `dryRun` prints the script and changes nothing.
+ * snapshot and the journal chain from the archive, and, once the conductor has fetched and verified the
+ * journals into the staging folder made here, run the generated Journal.Restore (with the ^ZJRNFILT stop
+ * filter) on the restored instance through its terminal (or write it out for an operator).
  */
 import { basename, join } from 'node:path';
 import type { Archive } from '../../../archive/archive.js';
 import type { LogMetadata } from '../../../archive/metadata.js';
 import type { SnaplogConfig } from '../../../config/index.js';
 import { SnaplogError, UsageError } from '../../../errors.js';
-import { createStaging, databaseUserIds, fetchIntoStaging, sealStaging, stagedFileName } from '../../staging.js';
+import { createStaging, databaseUserIds, sealStaging, stagedFileName } from '../../staging.js';
+import type { Staging } from '../../staging.js';
+import type { FetchedLog } from '../../../archive/fetch.js';
 import { stagingPlaceholder, writeNewOutputFile, writeStagingFile } from '../../staging.js';
 import { chainPlanOf, planArchiveChain } from '../../chain-plan.js';
 import type { ChainPlan } from '../../chain-plan.js';
@@ -20,22 +22,14 @@ import { irisRestoreScript } from './script.js';
 import type { IrisRestoreScript } from './script.js';
 import type { IrisClient } from '../client.js';
 
-export interface IrisRestoreOptions {
+export interface JournalRestoreOptions {
   config: SnaplogConfig;
-  archive: Archive;
-  systemId: string;
-  /** `--to TIME` or `--latest`; GTID and position targets do not exist for IRIS. */
-  target: RestoreTarget;
-  snapshotId?: string;
-  dryRun: boolean;
-  /** --staging: a new folder to fetch the journals to (must not exist); default a new random folder under the temp folder. */
-  stagingDir?: string;
   say: (line: string) => void;
   /** The restored instance to run the journal restore on (default: the configured one). */
   instance?: string;
-  /** Fetch and verify the journals, write the ObjectScript here and stop: an operator runs it by hand. */
+  /** Write the ObjectScript here and stop: an operator runs it by hand. */
   scriptOut?: string;
-  /** For tests: the terminal client (default: from the config). */
+  /** The terminal client (default: from the config and `instance`). */
   client?: IrisClient;
 }
 
@@ -101,26 +95,24 @@ export function irisDryRun(plan: ChainPlan, stagingDir: string | undefined): { l
   return { lines, script };
 }
 
-export async function restoreIris(options: IrisRestoreOptions): Promise<IrisRestoreResult> {
-  const plan = await planIrisRestore(options.archive, options.systemId, options.target, options.snapshotId);
-  for (const line of irisPlanLines(plan)) options.say(line);
-  if (options.dryRun) {
-    const { lines, script } = irisDryRun(plan, options.stagingDir);
-    for (const line of lines) options.say(line);
-    return { plan, script, files: script.journalLog.split('\n').filter(Boolean), applied: false };
-  }
-  return applyIrisRestore(plan, options);
+/** A new private staging folder for the journals (--staging, or a random one under the temp folder), for the instance's owner. */
+export async function createIrisStaging(config: SnaplogConfig, requested: string | undefined): Promise<Staging> {
+  return createStaging(requested, 'iris-restore', await databaseUserIds(config.workload.linuxUser));
 }
 
-/** Fetches and verifies the planned journals into a new staging folder, then runs (or writes) the journal restore. */
-export async function applyIrisRestore(plan: ChainPlan, options: Omit<IrisRestoreOptions, 'target' | 'snapshotId' | 'dryRun'>): Promise<IrisRestoreResult> {
-  const { archive, systemId, say } = options;
+/**
+ * With the journals fetched and verified into the staging folder (each handed to the instance's owner as it was
+ * written): journal.log, then the folder go to the owner; then the journal restore runs (or is written out).
+ */
+export async function runJournalRestore(
+  plan: ChainPlan,
+  staging: Staging,
+  fetched: FetchedLog[],
+  options: JournalRestoreOptions,
+): Promise<IrisRestoreResult> {
+  const { say } = options;
   const client = options.client ?? irisClient(options.config, options.instance);
-  // A new private folder; the journals, then journal.log, then the folder go to the instance's owner.
-  const staging = await createStaging(options.stagingDir, 'iris-restore', await databaseUserIds(options.config.workload.linuxUser));
-  say(`staging folder ${staging.path}`);
   const script = scriptFor(plan, staging.path);
-  const fetched = await fetchIntoStaging(archive, systemId, plan.logs, staging, (log) => say(`fetched and verified ${log.name}`));
   await writeStagingFile(staging, basename(script.journalLogPath), script.journalLog);
   await sealStaging(staging);
 

@@ -11,7 +11,7 @@ import { SnaplogError, UsageError } from '../../../errors.js';
 import { formatRates } from '../../restore-progress.js';
 import type { TargetFlags } from '../../restore-target.js';
 import type { RestoreTarget } from '../../restore-target.js';
-import type { EngineRestore, RestoreRequest } from '../../types.js';
+import type { AppliedRestore, ApplyContext, EngineRestore, RestoreRequest } from '../../types.js';
 import { loadBinlogKey, loadBinlogKeys } from '../binlog-key.js';
 import type { BinlogKeys } from '../binlog-key.js';
 import type { DatadirFacts } from '../datadir-facts.js';
@@ -25,7 +25,8 @@ import type { TableName } from './partial.js';
 import { PlanError } from './plan.js';
 import type { RestorePlan } from './plan.js';
 import { preflightDatadir } from './preflight.js';
-import { defaultStagingDir, describeRestoreCommands, openStaging, runRestore } from './restore.js';
+import { defaultStagingDir, describeRestoreCommands, openStaging, restoreEventFields, restoreStartOf, runRestore } from './restore.js';
+import type { RestoreStart } from './restore-record.js';
 import type { ReplayMethod } from './restore.js';
 import { parseTarget } from './target.js';
 
@@ -54,6 +55,8 @@ export interface MysqlRestoreJob {
     identity?: DatadirSnapshot;
     tables?: TableName[];
     binlogKeys?: BinlogKeys;
+    /** What the data directory's restore record says to do (a restore onto a data directory, not a dry run). */
+    start?: RestoreStart;
   };
 }
 
@@ -91,7 +94,9 @@ async function planRestore(target: RestoreTarget, request: RestoreRequest): Prom
     });
   });
   const stagingDir = resolve(options.staging ?? defaultStagingDir(facts?.datadir ?? options.datadir, plan.snapshot.id, config.workload.ipcFolder));
-  return { plan, restore: { method, stagingDir, facts, identity, tables, binlogKeys } };
+  // A partial restore replays on a fresh copy of this data directory: the copy carries the same record.
+  const start = facts && !dryRun ? await restoreStartOf(facts.datadir, plan, method, options.resume ?? false) : undefined;
+  return { plan, restore: { method, stagingDir, facts, identity, tables, binlogKeys, start } };
 }
 
 function describeRestore({ plan, restore }: MysqlRestoreJob): { lines: string[]; json: Record<string, unknown> } {
@@ -104,11 +109,11 @@ function describeRestore({ plan, restore }: MysqlRestoreJob): { lines: string[];
   };
 }
 
-async function applyRestore({ plan, restore }: MysqlRestoreJob, request: RestoreRequest): Promise<void> {
+async function applyRestore({ plan, restore }: MysqlRestoreJob, request: RestoreRequest, { failure }: ApplyContext): Promise<AppliedRestore> {
   if (!restore) throw new Error('a plan made for snaplog plan cannot be applied');
   const { config, archive, systemId, events, say } = request;
   const options = optionsOf(request);
-  const { method, stagingDir, facts, identity, tables, binlogKeys } = restore;
+  const { method, stagingDir, facts, identity, tables, binlogKeys, start } = restore;
   say(describePlan(plan));
   let datadir = facts?.datadir;
   // Partial restore: the restored data directory stays as it is; the replay runs on a scratch copy.
@@ -144,6 +149,8 @@ async function applyRestore({ plan, restore }: MysqlRestoreJob, request: Restore
     serverArgs: options.serverArg,
     binlogKeys,
     owner: facts?.owner,
+    start,
+    failure,
     signal: stopping.signal,
     say,
     progress: request.progress,
@@ -159,7 +166,6 @@ async function applyRestore({ plan, restore }: MysqlRestoreJob, request: Restore
     await rm(scratch.runDir, { recursive: true, force: true });
     say(`exported ${tables.map((table) => `${table.database}.${table.table}`).join(', ')} as of the target to ${exportFile}`);
   }
-  await events.emit('restore-summary', 'info', { snapshotId: plan.snapshot.id, method, elapsedMs: result.elapsedMs, bytes: result.bytesReplayed });
   if (options.json) request.printJson({ ...result, ...(identity ? { datadirSnapshot: identity.json } : {}), plan: planJson(plan) });
   else if (result.outcome === 'restored') {
     const apply = result.replay
@@ -171,11 +177,16 @@ async function applyRestore({ plan, restore }: MysqlRestoreJob, request: Restore
         `${result.gtidSlavePos ? `; last applied GTID ${result.gtidSlavePos}` : ''}; staging ${join(result.stagingDir)}`,
     );
   }
+  return {
+    fields: { stop: plan.stop, ...(datadir ? { gtidSlavePos: result.gtidSlavePos ?? '' } : {}) },
+    summary: { snapshotId: plan.snapshot.id, method, elapsedMs: result.elapsedMs, bytes: result.bytesReplayed },
+  };
 }
 
 export const mysqlRestore: EngineRestore<RestoreTarget, MysqlRestoreJob> = {
   parseTarget: (options) => parseTarget(options as TargetFlags),
   plan: planRestore,
   describe: describeRestore,
+  eventFields: ({ plan, restore }) => (restore ? restoreEventFields(plan, restore.method, restore.start) : undefined),
   apply: applyRestore,
 };

@@ -6,7 +6,8 @@ import { SnaplogError, UsageError } from '../../../errors.js';
 import type { DrillReport, DrillRequest, EngineDrill } from '../../types.js';
 import { startPrivateServer } from '../private-server.js';
 import { loadPlan } from './load-plan.js';
-import { runRestore } from './restore.js';
+import { restoreEventFields, restoreStartOf, runRestore } from './restore.js';
+import { restoreEvents } from '../../restore-events.js';
 import { copyDatadir } from './partial.js';
 import { preflightDatadir } from './preflight.js';
 import { identifyDatadirSnapshot } from './datadir-snapshot.js';
@@ -41,7 +42,17 @@ async function drill(request: DrillRequest): Promise<DrillReport> {
     const keys = await loadBinlogKeys(config);
     const plan = await loadPlan(archive, systemId, { kind: 'latest' }, identity.snapshotId, keys?.reader);
     const stagingDir = join(scratch, 'staging');
-    const result = await runRestore({ archive, systemId, plan, events, datadir, method: 'relay', stagingDir, binlogKeys: keys, say, signal: request.signal });
+    // The replay emits the same restore events as snaplog restore.
+    const start = await restoreStartOf(datadir, plan, 'relay', false);
+    const run = restoreEvents(events, { engine: 'mysql', systemId }, restoreEventFields(plan, 'relay', start));
+    const failure: Record<string, unknown> = {};
+    await run.started();
+    const replay = { archive, systemId, plan, events, datadir, method: 'relay' as const, stagingDir, binlogKeys: keys, say, signal: request.signal, start, failure };
+    const result = await runRestore(replay).catch(async (error: unknown) => {
+      await run.failed(error, failure);
+      throw error;
+    });
+    await run.ended({ fields: { stop: plan.stop, gtidSlavePos: result.gtidSlavePos ?? '' } });
     if (request.signal.aborted) throw new SnaplogError('drill interrupted', { hint: 'run the drill again' });
     const server = await startPrivateServer({ runDir: join(scratch, 'check-run'), datadir, args: ['--skip-log-bin', '--skip-slave-start', '--server-id=4000000003'] });
     let check;

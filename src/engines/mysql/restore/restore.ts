@@ -25,7 +25,8 @@ import type { RestorePlan } from './plan.js';
 import { describeTarget } from '../../restore-target.js';
 import { bytesDone, formatProgress, replayRates } from '../../restore-progress.js';
 import { decideRestoreStart, readRestoreRecord, RESTORE_RECORD, writeRestoreRecord } from './restore-record.js';
-import type { BinlogPoint, RestoreRecord } from './restore-record.js';
+import type { BinlogPoint, RestoreRecord, RestoreStart } from './restore-record.js';
+import type { RestoreEventFields } from '../../types.js';
 import { findAppliedPoint } from './applied-point.js';
 import { checkRoom } from './preflight.js';
 
@@ -52,6 +53,10 @@ export interface RestoreRequest {
   owner?: Owner;
   /** SIGINT/SIGTERM: the replay stops between transactions, the private server shuts down, --resume goes on. */
   signal?: AbortSignal;
+  /** What the data directory's restore record says to do, decided when the restore was planned (default: read now). */
+  start?: RestoreStart;
+  /** Filled with what restore-failed reports if the restore throws (the record's status). */
+  failure?: Record<string, unknown>;
   say: (line: string) => void;
   progress?: (line: string) => void;
 }
@@ -147,11 +152,25 @@ const pointOf = (plan: RestorePlan): BinlogPoint & { gtid?: string } => ({
   ...(plan.stop.lastApplied?.gtid ? { gtid: plan.stop.lastApplied.gtid } : {}),
 });
 
+/** What the data directory's restore record (an earlier run's) says to do for this plan: start fresh, go on, resume, nothing, or refuse. */
+export async function restoreStartOf(datadir: string, plan: RestorePlan, method: ReplayMethod, resume: boolean): Promise<RestoreStart> {
+  return decideRestoreStart(await readRestoreRecord(datadir), { snapshotId: plan.snapshot.id, stop: pointOf(plan), method }, resume);
+}
+
+/** What the restore events say about a MySQL/MariaDB restore (the conductor and the drill emit them); undefined when it changes nothing. */
+export function restoreEventFields(plan: RestorePlan, method: ReplayMethod, start: RestoreStart | undefined): RestoreEventFields | undefined {
+  if (start?.kind === 'done' || start?.kind === 'refuse') return undefined;
+  return {
+    plan: { snapshotId: plan.snapshot.id },
+    start: { stop: plan.stop, method, logs: plan.logs.length, bytes: plan.bytesToReplay, ...(start ? { start: start.kind } : {}) },
+  };
+}
+
 async function restoreDatadir(request: RestoreRequest, datadir: string): Promise<RestoreResult> {
   const { plan, events, say, signal } = request;
   const started = Date.now();
   const stop = pointOf(plan);
-  const start = decideRestoreStart(await readRestoreRecord(datadir), { snapshotId: plan.snapshot.id, stop, method: request.method }, request.resume ?? false);
+  const start = request.start ?? (await restoreStartOf(datadir, plan, request.method, request.resume ?? false));
   let replay: ReplayStats | undefined;
   const result = (outcome: RestoreResult['outcome'], gtidSlavePos?: string, bytes = plan.bytesToReplay): RestoreResult => ({
     method: request.method,
@@ -191,8 +210,6 @@ async function restoreDatadir(request: RestoreRequest, datadir: string): Promise
   let fetched: FetchedLog[];
   let earlier: FetchedLog[] = [];
   try {
-    const { id: snapshotId } = plan.snapshot;
-    await events.emit('restore-start', 'info', { snapshotId, stop: plan.stop, method: request.method, logs: plan.logs.length, bytes: plan.bytesToReplay, start: start.kind });
     const announce = (log: FetchedLog): void => say(`fetched and checked ${log.name} (sha256 ok)`);
     fetched = await fetchLogs(request.archive, request.systemId, plan.logs.slice(firstIndex), join(stagingDir, 'logs'), announce);
     const recover = start.kind === 'fresh' || (start.kind === 'resume' && start.record.status === 'recovering');
@@ -297,14 +314,13 @@ async function restoreDatadir(request: RestoreRequest, datadir: string): Promise
     // The fetched copies are only kept for --resume.
     await rm(join(stagingDir, 'logs'), { recursive: true, force: true });
     await rm(runDir, { recursive: true, force: true });
-    await events.emit('restore-done', 'info', { snapshotId: plan.snapshot.id, stop: plan.stop, gtidSlavePos: finalGtid, elapsedMs: Date.now() - started });
     return result('restored', finalGtid || undefined);
   } catch (error) {
     // Stopped before the replay began: crash recovery is run again by --resume (it is idempotent).
     record.status = record.status === 'recovering' ? 'recovering' : error instanceof ReplayInterruptedError || signal?.aborted ? 'interrupted' : 'failed';
     record.error = describeError(error);
     if (touched) await writeRestoreRecord(datadir, record).catch(() => undefined);
-    await events.emit('restore-failed', 'alert', { snapshotId: plan.snapshot.id, message: describeError(error), status: record.status });
+    if (request.failure) request.failure['status'] = record.status;
     throw error;
   } finally {
     await server?.stop();
@@ -407,7 +423,7 @@ async function readTargetState(stagingDir: string): Promise<TargetState | undefi
 
 /** Into the DBA's running server, through mariadb-binlog | mariadb. A failed pipe cannot be resumed exactly. */
 async function restoreIntoTarget(request: RestoreRequest): Promise<RestoreResult> {
-  const { plan, events, stagingDir } = request;
+  const { plan, stagingDir } = request;
   const started = Date.now();
   if (request.method === 'relay') {
     throw new SnaplogError('the relay-log path needs a private server on the restored data directory', { exitCode: 2, hint: 'use --datadir DIR, or --method pipe with --target-socket' });
@@ -424,7 +440,6 @@ async function restoreIntoTarget(request: RestoreRequest): Promise<RestoreResult
   const state: TargetState = { planStop: plan.stop, snapshotId: plan.snapshot.id, method: request.method, status: 'fetching' };
   const save = (): Promise<void> => writeOwnFile(join(stagingDir, 'restore-state.json'), `${JSON.stringify(state, null, 2)}\n`);
   await save();
-  await events.emit('restore-start', 'info', { snapshotId: plan.snapshot.id, stop: plan.stop, method: request.method, logs: plan.logs.length, bytes: plan.bytesToReplay });
   const fetched = await fetchLogs(request.archive, request.systemId, plan.logs, join(stagingDir, 'logs'), (log) => request.say(`fetched and checked ${log.name} (sha256 ok)`));
   state.status = 'replaying';
   await save();
@@ -434,13 +449,11 @@ async function restoreIntoTarget(request: RestoreRequest): Promise<RestoreResult
     state.status = 'failed';
     state.error = describeError(error);
     await save();
-    await events.emit('restore-failed', 'alert', { snapshotId: plan.snapshot.id, message: describeError(error) });
     throw error;
   }
   state.status = 'done';
   await save();
   await rm(join(stagingDir, 'logs'), { recursive: true, force: true });
-  await events.emit('restore-done', 'info', { snapshotId: plan.snapshot.id, stop: plan.stop, elapsedMs: Date.now() - started });
   return { method: request.method, outcome: 'restored', appliedThrough: plan.stop, bytesReplayed: plan.bytesToReplay, elapsedMs: Date.now() - started, stagingDir };
 }
 

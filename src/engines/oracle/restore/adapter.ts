@@ -1,6 +1,6 @@
 /**
  * `snaplog plan` and `snaplog restore` for Oracle: plan from the archive (snapshot SCN, logs per thread),
- * fetch and verify the archived logs into --staging, then run the generated RMAN recovery as linux_user
+ * the archived logs fetched and verified into --staging by the conductor, then the generated RMAN recovery as linux_user
  * (OS auth); with --snapshot-time, a storage snapshot taken without backup mode, recovered by SQL*Plus.
  */
 import type { LogMetadata } from '../../../archive/metadata.js';
@@ -8,10 +8,10 @@ import { UsageError } from '../../../errors.js';
 import { describeTarget, parseTargetTime, timeOrLatestTarget } from '../../restore-target.js';
 import type { TargetFlags } from '../../restore-target.js';
 import { stagingPlaceholder } from '../../staging.js';
-import type { EngineRestore, PlanDescription, RestoreRequest } from '../../types.js';
+import type { AppliedRestore, ApplyContext, EngineRestore, FetchTarget, PlanDescription, RestoreRequest } from '../../types.js';
 import { parseSequenceTarget, planOracleRecovery, planStorageSnapshotRecovery } from './plan.js';
 import type { OraclePlan, OracleTarget } from './plan.js';
-import { runOracleRecovery } from './recover.js';
+import { createOracleStaging, runOracleRecovery } from './recover.js';
 import type { RecoveryTool } from './recover.js';
 import { rmanRecoveryScript, sqlplusSnapshotRecoveryScript } from './script.js';
 
@@ -118,24 +118,26 @@ function describeRecovery(recovery: OracleRecovery, request: RestoreRequest): Pl
   };
 }
 
-async function applyRecovery(recovery: OracleRecovery, request: RestoreRequest): Promise<void> {
-  const { config, archive, systemId, events, say } = request;
-  say(recovery.heading);
-  say(`archived logs: ${recovery.logs.map((log) => log.name).join(' ')}`);
-  await events.emit('restore-start', 'info', { engine: 'oracle', snapshot: recovery.label, logs: recovery.logs.length });
-  try {
-    const { logs, script, tool } = recovery;
-    await runOracleRecovery({ config, archive, systemId, logs, stagingDir: optionsOf(request).staging, script, tool, say });
-    await events.emit('restore-done', 'info', { engine: 'oracle', snapshot: recovery.label });
-  } catch (error) {
-    await events.emit('restore-failed', 'alert', { engine: 'oracle', message: error instanceof Error ? error.message : String(error) });
-    throw error;
-  }
+async function stageRecovery(recovery: OracleRecovery, request: RestoreRequest): Promise<FetchTarget> {
+  request.say(recovery.heading);
+  request.say(`archived logs: ${recovery.logs.map((log) => log.name).join(' ')}`);
+  const staging = await createOracleStaging(request.config, optionsOf(request).staging);
+  const logs = recovery.logs.map(({ name, sequence, size, sha256, storedName, compression }) => ({ name, sequence, size, sha256, storedName, compression, from: 0 }));
+  return { staging, logs };
+}
+
+async function applyRecovery(recovery: OracleRecovery, request: RestoreRequest, { fetched }: ApplyContext): Promise<AppliedRestore> {
+  if (!fetched) throw new Error('an Oracle recovery runs on the logs the conductor fetched');
+  const { script, tool } = recovery;
+  await runOracleRecovery({ config: request.config, staging: fetched.staging, fetched: fetched.logs, script, tool, say: request.say });
+  return {};
 }
 
 export const oracleRestore: EngineRestore<OracleTarget, OracleRecovery> = {
   parseTarget: (options) => oracleTarget(options as OracleOptions),
   plan: planRecovery,
   describe: describeRecovery,
+  eventFields: (recovery) => ({ plan: { snapshot: recovery.label }, start: { logs: recovery.logs.length } }),
+  fetchInto: stageRecovery,
   apply: applyRecovery,
 };

@@ -1,11 +1,11 @@
-/** Runs a planned Oracle recovery: fetch + verify the archived logs, then RMAN (or SQL*Plus) as linux_user with OS auth. */
+/** Runs a planned Oracle recovery on the fetched and verified archived logs: RMAN (or SQL*Plus) as linux_user with OS auth. */
 import { execa } from 'execa';
-import type { Archive } from '../../../archive/archive.js';
-import type { LogMetadata } from '../../../archive/metadata.js';
+import type { FetchedLog } from '../../../archive/fetch.js';
 import type { SnaplogConfig } from '../../../config/index.js';
 import { SnaplogError } from '../../../errors.js';
 import { currentUserName } from '../../../processes.js';
-import { createStaging, databaseUserIds, fetchIntoStaging, sealStaging, writeStagingFile } from '../../staging.js';
+import { createStaging, databaseUserIds, sealStaging, writeStagingFile } from '../../staging.js';
+import type { Staging } from '../../staging.js';
 import { oracleConfig } from '../config.js';
 import { findOraError, oracleError } from '../errors.js';
 import { clientInvocation } from '../session.js';
@@ -17,26 +17,26 @@ export function recoveryArguments(tool: RecoveryTool, scriptPath: string): strin
   return tool === 'rman' ? ['target', '/', `cmdfile=${scriptPath}`] : ['-S', '-L', '/ as sysdba', `@${scriptPath}`];
 }
 
+/** A new private staging folder for the archived logs (--staging, or a random one under the temp folder), for linux_user. */
+export async function createOracleStaging(config: SnaplogConfig, requested: string | undefined): Promise<Staging> {
+  const oracle = await oracleConfig(config);
+  return createStaging(requested, 'oracle-restore', await databaseUserIds(oracle.linuxUser));
+}
+
 /**
- * Fetches the planned logs into a new private staging folder (--staging, or a random one under the temp
- * folder), writes the script there, hands files then folder to linux_user, then runs the tool.
+ * With the archived logs fetched and verified into the staging folder: writes the script there, hands the
+ * folder to linux_user (the files were handed over as they were written), then runs the tool.
  */
 export async function runOracleRecovery(input: {
   config: SnaplogConfig;
-  archive: Archive;
-  systemId: string;
-  logs: LogMetadata[];
-  /** --staging: a path that must not exist yet; default a new random folder. */
-  stagingDir: string | undefined;
+  staging: Staging;
+  fetched: FetchedLog[];
   script: (stagingDir: string) => string;
   tool: RecoveryTool;
   say: (line: string) => void;
 }): Promise<void> {
   const oracle = await oracleConfig(input.config);
-  const planned = input.logs.map((log) => ({ name: log.name, sequence: log.sequence, size: log.size, sha256: log.sha256, storedName: log.storedName, compression: log.compression, from: 0 }));
-  const staging = await createStaging(input.stagingDir, 'oracle-restore', await databaseUserIds(oracle.linuxUser));
-  input.say(`staging folder ${staging.path}`);
-  const fetched = await fetchIntoStaging(input.archive, input.systemId, planned, staging, (log) => input.say(`fetched and verified ${log.name}`));
+  const { staging, fetched } = input;
   const scriptPath = await writeStagingFile(staging, input.tool === 'rman' ? 'recover.rman' : 'recover.sql', input.script(staging.path));
   await sealStaging(staging);
   const { file, args: argv } = clientInvocation(oracle, input.tool, recoveryArguments(input.tool, scriptPath), currentUserName());
