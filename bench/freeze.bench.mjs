@@ -36,7 +36,20 @@ import { chmodSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import {
-  envNumber, figure, forgetPid, importDist, isStopping, log, makeTempDir, onCleanup, percentile, registerPid, round, runBench, sleep, SNAPLOG_BIN,
+  envNumber,
+  figure,
+  forgetPid,
+  importDist,
+  isStopping,
+  log,
+  makeTempDir,
+  onCleanup,
+  percentile,
+  registerPid,
+  round,
+  runBench,
+  sleep,
+  SNAPLOG_BIN,
   envScaled,
 } from './support/common.mjs';
 import { startBenchServer } from './support/mariadb.mjs';
@@ -50,12 +63,17 @@ const inFlight = new Set();
 function snaplog(configPath, args, timeoutMs = 120_000) {
   return new Promise((resolve) => {
     const started = clock();
-    const child = execFile(process.execPath, [SNAPLOG_BIN, '--config', configPath, ...args], { timeout: timeoutMs, killSignal: 'SIGKILL', maxBuffer: 16 << 20 }, (error, stdout, stderr) => {
-      const ended = clock();
-      inFlight.delete(child);
-      forgetPid(child.pid);
-      resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr, started, ended, ms: ended - started });
-    });
+    const child = execFile(
+      process.execPath,
+      [SNAPLOG_BIN, '--config', configPath, ...args],
+      { timeout: timeoutMs, killSignal: 'SIGKILL', maxBuffer: 16 << 20 },
+      (error, stdout, stderr) => {
+        const ended = clock();
+        inFlight.delete(child);
+        forgetPid(child.pid);
+        resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr, started, ended, ms: ended - started });
+      },
+    );
     inFlight.add(child);
     registerPid(child.pid, `snaplog ${args[0]}`);
   });
@@ -105,11 +123,20 @@ function isOurHolder(pid, configPath) {
 
 /** Every live freeze holder of this benchmark's config (one a freeze killed mid-way may not have recorded). */
 function ourHolders(configPath) {
-  return readdirSync('/proc').filter((entry) => /^\d+$/.test(entry)).map(Number).filter((pid) => pid !== process.pid && isOurHolder(pid, configPath));
+  return readdirSync('/proc')
+    .filter((entry) => /^\d+$/.test(entry))
+    .map(Number)
+    .filter((pid) => pid !== process.pid && isOurHolder(pid, configPath));
 }
 
 function stats(values) {
-  return { n: values.length, p50: round(percentile(values, 50), 2), p99: round(percentile(values, 99), 2), p999: round(percentile(values, 99.9), 2), max: round(values.length ? values.reduce((a, b) => (b > a ? b : a), -Infinity) : undefined, 2) };
+  return {
+    n: values.length,
+    p50: round(percentile(values, 50), 2),
+    p99: round(percentile(values, 99), 2),
+    p999: round(percentile(values, 99.9), 2),
+    max: round(values.length ? values.reduce((a, b) => Math.max(b, a), -Infinity) : undefined, 2),
+  };
 }
 
 await runBench(NAME, async () => {
@@ -132,7 +159,23 @@ await runBench(NAME, async () => {
   const configPath = join(base, 'snaplog.conf');
   writeFileSync(
     configPath,
-    ['[workload]', 'workload_name = mariadb', `ipc_folder = ${ipcFolder}`, 'timeout = 60', '', '[mysql]', `socket = ${server.socket}`, 'user = root', '', '[archive]', `path = ${archivePath}`, '', '[ship]', 'rescan_interval = 1s', ''].join('\n'),
+    [
+      '[workload]',
+      'workload_name = mariadb',
+      `ipc_folder = ${ipcFolder}`,
+      'timeout = 60',
+      '',
+      '[mysql]',
+      `socket = ${server.socket}`,
+      'user = root',
+      '',
+      '[archive]',
+      `path = ${archivePath}`,
+      '',
+      '[ship]',
+      'rescan_interval = 1s',
+      '',
+    ].join('\n'),
   );
   chmodSync(configPath, 0o600);
   // A freeze holder is detached: if anything goes wrong, end it (it would otherwise hold the lock until the timeout).
@@ -152,7 +195,10 @@ await runBench(NAME, async () => {
   // The post hooks: the Veeam post script as `snaplog hooks install` writes it, with and without the fast path.
   const { planHooks } = await importDist('hooks/index.js');
   const postScripts = {};
-  for (const [kind, extra] of [['fifo', { ipcFolder }], ['cli', {}]]) {
+  for (const [kind, extra] of [
+    ['fifo', { ipcFolder }],
+    ['cli', {}],
+  ]) {
     const plan = planHooks('veeam', { snaplogCommand: [process.execPath, SNAPLOG_BIN], configPath, ...extra });
     const post = plan.files.find((file) => file.path.endsWith('veeam-post.sh'));
     postScripts[kind] = join(base, `post-${kind}.sh`);
@@ -213,7 +259,10 @@ await runBench(NAME, async () => {
       fastReleased: thawRun.stdout.includes('(released by the post hook)'),
     };
     cyclesOut.push(cycle);
-    log(NAME, `cycle ${i + 1}/${2 * cycles} (${postKind}): freeze ${round(cycle.freezeWallMs, 0)} ms (preStepMs ${cycle.preStepMs}), gap ${round(gapMs, 1)} ms, post hook ${round(cycle.thawWallMs, 0)} ms`);
+    log(
+      NAME,
+      `cycle ${i + 1}/${2 * cycles} (${postKind}): freeze ${round(cycle.freezeWallMs, 0)} ms (preStepMs ${cycle.preStepMs}), gap ${round(gapMs, 1)} ms, post hook ${round(cycle.thawWallMs, 0)} ms`,
+    );
     // Baseline of the CLI itself, same run, same load: a `snaplog thaw` with nothing frozen (node start,
     // config, state file, exit) — the floor of any hook that runs the CLI.
     const noopRun = await snaplog(configPath, ['thaw', '--json']);
@@ -287,7 +336,11 @@ await runBench(NAME, async () => {
   const missing = cyclesOut.filter((cycle) => cycle.recordStatus !== 'thawed');
   if (missing.length) throw new Error(`snapshot records not thawed: ${missing.map((cycle) => `${cycle.snapshotId}=${cycle.recordStatus}`).join(', ')}`);
 
-  const pick = (key, kind) => cyclesOut.filter((cycle) => kind === undefined || cycle.postKind === kind).map((cycle) => cycle[key]).filter((v) => v !== undefined);
+  const pick = (key, kind) =>
+    cyclesOut
+      .filter((cycle) => kind === undefined || cycle.postKind === kind)
+      .map((cycle) => cycle[key])
+      .filter((v) => v !== undefined);
   const freezeWall = stats(pick('freezeWallMs'));
   const preStep = stats(pick('preStepMs'));
   const beyond = stats(pick('beyondMs', 'fifo'));
@@ -313,16 +366,98 @@ await runBench(NAME, async () => {
   const commitsPerSecOutside = outside.length / (outsideMs / 1000);
 
   const figures = [
-    figure({ name: 'pre-step: freeze wall time p50', value: freezeWall.p50, unit: 'ms', baseline: noopCli.p50, ratio: freezeWall.p50 / noopCli.p50, goal: '< 1000 ms', pass: freezeWall.p50 < 1000, note: 'baseline: no-op `snaplog thaw` wall time (CLI start-up), same run' }),
-    figure({ name: 'pre-step: freeze wall time p99', value: freezeWall.p99, unit: 'ms', baseline: noopCli.p99, ratio: freezeWall.p99 / noopCli.p99, goal: '< 1000 ms', pass: freezeWall.p99 < 1000, note: `preStepMs (inside the command) p50 ${preStep.p50} ms, p99 ${preStep.p99} ms` }),
-    figure({ name: 'pre-step breakdown p50/p99 (ms)', value: steps.ship.p99, unit: 'ms', goal: 'info', note: `${breakdown} (start = process start → pre-step: runtime, config, engine; lock = go → lock recorded; lockGranted = the database's lock call; rest = exit + spawn)` }),
-    figure({ name: 'lock held beyond the snapshot p50 (post script start → first commit)', value: toCommit.p50, unit: 'ms', baseline: toCommitCli.p50, ratio: toCommit.p50 / toCommitCli.p50, goal: '< 20 ms', pass: toCommit.p50 < 20, note: 'baseline: the same post script without the FIFO fast path (exec snaplog thaw), same run' }),
-    figure({ name: 'lock held beyond the snapshot p99 (post script start → first commit)', value: toCommit.p99, unit: 'ms', baseline: toCommitCli.p99, ratio: toCommit.p99 / toCommitCli.p99, goal: '< 20 ms', pass: toCommit.p99 < 20, note: `${fastReleased}/${toCommit.n} released by the FIFO before snaplog thaw; max ${toCommit.max} vs ${toCommitCli.max} ms` }),
-    figure({ name: 'lock released after the post script starts p99 (the holder\'s confirmed release)', value: lockedAfter.p99, unit: 'ms', baseline: lockedAfterCli.p99, ratio: lockedAfter.p99 / lockedAfterCli.p99, goal: 'info', note: `p50 ${lockedAfter.p50} vs ${lockedAfterCli.p50} ms; the first-commit figure adds the blocked commit's own latency (its fsync): commits outside freezes max ${latOutside.max} ms` }),
-    figure({ name: 'lock held beyond the snapshot p50 (frozenMs − gap)', value: beyond.p50, unit: 'ms', baseline: beyondCli.p50, ratio: beyond.p50 / beyondCli.p50, goal: '< 50 ms', pass: beyond.p50 < 50, note: 'fast-path post script; baseline: without the fast path' }),
-    figure({ name: 'lock held beyond the snapshot p99 (frozenMs − gap)', value: beyond.p99, unit: 'ms', baseline: beyondCli.p99, ratio: beyond.p99 / beyondCli.p99, goal: '< 50 ms', pass: beyond.p99 < 50, note: `gap p99 ${gap.p99} ms; of frozenMs, p50 ${lockedBefore.p50} ms before freeze returned and ${lockedAfter.p50} ms after the post hook started` }),
-    figure({ name: 'writer stall beyond the snapshot p99 (longest commit − gap)', value: stall.p99, unit: 'ms', goal: 'info', note: `fast-path post script; p50 ${stall.p50} ms` }),
-    figure({ name: 'writer commit latency p99 during freezes', value: latDuring.p99, unit: 'ms', baseline: latOutside.p99, ratio: latDuring.p99 / latOutside.p99, goal: 'info', note: `baseline: commits outside freeze windows; max ${latDuring.max} vs ${latOutside.max} ms` }),
+    figure({
+      name: 'pre-step: freeze wall time p50',
+      value: freezeWall.p50,
+      unit: 'ms',
+      baseline: noopCli.p50,
+      ratio: freezeWall.p50 / noopCli.p50,
+      goal: '< 1000 ms',
+      pass: freezeWall.p50 < 1000,
+      note: 'baseline: no-op `snaplog thaw` wall time (CLI start-up), same run',
+    }),
+    figure({
+      name: 'pre-step: freeze wall time p99',
+      value: freezeWall.p99,
+      unit: 'ms',
+      baseline: noopCli.p99,
+      ratio: freezeWall.p99 / noopCli.p99,
+      goal: '< 1000 ms',
+      pass: freezeWall.p99 < 1000,
+      note: `preStepMs (inside the command) p50 ${preStep.p50} ms, p99 ${preStep.p99} ms`,
+    }),
+    figure({
+      name: 'pre-step breakdown p50/p99 (ms)',
+      value: steps.ship.p99,
+      unit: 'ms',
+      goal: 'info',
+      note: `${breakdown} (start = process start → pre-step: runtime, config, engine; lock = go → lock recorded; lockGranted = the database's lock call; rest = exit + spawn)`,
+    }),
+    figure({
+      name: 'lock held beyond the snapshot p50 (post script start → first commit)',
+      value: toCommit.p50,
+      unit: 'ms',
+      baseline: toCommitCli.p50,
+      ratio: toCommit.p50 / toCommitCli.p50,
+      goal: '< 20 ms',
+      pass: toCommit.p50 < 20,
+      note: 'baseline: the same post script without the FIFO fast path (exec snaplog thaw), same run',
+    }),
+    figure({
+      name: 'lock held beyond the snapshot p99 (post script start → first commit)',
+      value: toCommit.p99,
+      unit: 'ms',
+      baseline: toCommitCli.p99,
+      ratio: toCommit.p99 / toCommitCli.p99,
+      goal: '< 20 ms',
+      pass: toCommit.p99 < 20,
+      note: `${fastReleased}/${toCommit.n} released by the FIFO before snaplog thaw; max ${toCommit.max} vs ${toCommitCli.max} ms`,
+    }),
+    figure({
+      name: "lock released after the post script starts p99 (the holder's confirmed release)",
+      value: lockedAfter.p99,
+      unit: 'ms',
+      baseline: lockedAfterCli.p99,
+      ratio: lockedAfter.p99 / lockedAfterCli.p99,
+      goal: 'info',
+      note: `p50 ${lockedAfter.p50} vs ${lockedAfterCli.p50} ms; the first-commit figure adds the blocked commit's own latency (its fsync): commits outside freezes max ${latOutside.max} ms`,
+    }),
+    figure({
+      name: 'lock held beyond the snapshot p50 (frozenMs − gap)',
+      value: beyond.p50,
+      unit: 'ms',
+      baseline: beyondCli.p50,
+      ratio: beyond.p50 / beyondCli.p50,
+      goal: '< 50 ms',
+      pass: beyond.p50 < 50,
+      note: 'fast-path post script; baseline: without the fast path',
+    }),
+    figure({
+      name: 'lock held beyond the snapshot p99 (frozenMs − gap)',
+      value: beyond.p99,
+      unit: 'ms',
+      baseline: beyondCli.p99,
+      ratio: beyond.p99 / beyondCli.p99,
+      goal: '< 50 ms',
+      pass: beyond.p99 < 50,
+      note: `gap p99 ${gap.p99} ms; of frozenMs, p50 ${lockedBefore.p50} ms before freeze returned and ${lockedAfter.p50} ms after the post hook started`,
+    }),
+    figure({
+      name: 'writer stall beyond the snapshot p99 (longest commit − gap)',
+      value: stall.p99,
+      unit: 'ms',
+      goal: 'info',
+      note: `fast-path post script; p50 ${stall.p50} ms`,
+    }),
+    figure({
+      name: 'writer commit latency p99 during freezes',
+      value: latDuring.p99,
+      unit: 'ms',
+      baseline: latOutside.p99,
+      ratio: latDuring.p99 / latOutside.p99,
+      goal: 'info',
+      note: `baseline: commits outside freeze windows; max ${latDuring.max} vs ${latOutside.max} ms`,
+    }),
   ];
   return {
     figures,
@@ -351,7 +486,9 @@ await runBench(NAME, async () => {
       pauseMs,
       quietMs,
       writerErrors: writer.errors,
-      perCycle: cyclesOut.map(({ window, freezeReturned, thawCalled, ...cycle }) => Object.fromEntries(Object.entries(cycle).map(([key, value]) => [key, typeof value === 'number' ? round(value, 2) : value]))),
+      perCycle: cyclesOut.map(({ window, freezeReturned, thawCalled, ...cycle }) =>
+        Object.fromEntries(Object.entries(cycle).map(([key, value]) => [key, typeof value === 'number' ? round(value, 2) : value])),
+      ),
     },
   };
 });

@@ -23,12 +23,27 @@
 import { createReadStream, readdirSync, readFileSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { checkpoint, prng, envNumber, GiB, importDist, log, machine, makeRunDir, median, MiB, now, percentile, round, runBench, envScaled } from './support/common.mjs';
+import {
+  checkpoint,
+  prng,
+  envNumber,
+  GiB,
+  importDist,
+  log,
+  machine,
+  makeRunDir,
+  median,
+  MiB,
+  now,
+  percentile,
+  round,
+  runBench,
+  envScaled,
+} from './support/common.mjs';
 import { buildBoundaryBinlog, iso, logName, snapshotRecord, syntheticLogMetadata, writeLogs, writeSnapshots } from './support/synthetic-archive.mjs';
 
 const NAME = 'plan';
 const DAY = 86_400;
-
 
 const timeTarget = (seconds) => ({ kind: 'time', time: seconds, text: iso(seconds) });
 
@@ -75,8 +90,10 @@ async function chunkRead(path, readFileChunks) {
 function checkStop(plan, target) {
   const applied = plan.stop.lastApplied?.commitTime;
   const excluded = plan.stop.firstExcluded?.commitTime;
-  if (!excluded || Date.parse(excluded) / 1000 <= target.time) throw new Error(`stop for ${target.text}: the first excluded transaction (${excluded}) is not after the target`);
-  if (applied && Date.parse(applied) / 1000 > target.time) throw new Error(`stop for ${target.text}: the last applied transaction (${applied}) is after the target`);
+  if (!excluded || Date.parse(excluded) / 1000 <= target.time)
+    throw new Error(`stop for ${target.text}: the first excluded transaction (${excluded}) is not after the target`);
+  if (applied && Date.parse(applied) / 1000 > target.time)
+    throw new Error(`stop for ${target.text}: the last applied transaction (${applied}) is after the target`);
 }
 
 await runBench(
@@ -110,7 +127,16 @@ await runBench(
     for (let i = 0; i < logCount; i++) {
       const size = Math.round((10 * GiB * (0.5 + random())) / perDay);
       const transactions = Math.max(1, Math.floor(size / 900));
-      metadataA.push(syntheticLogMetadata({ sequence: i + 1, size, from: Math.floor(T0 + i * slot) + 1, to: Math.floor(T0 + (i + 1) * slot) - 1, firstSeq: gtid, transactions }));
+      metadataA.push(
+        syntheticLogMetadata({
+          sequence: i + 1,
+          size,
+          from: Math.floor(T0 + i * slot) + 1,
+          to: Math.floor(T0 + (i + 1) * slot) - 1,
+          firstSeq: gtid,
+          transactions,
+        }),
+      );
       gtid += transactions;
     }
     const snapshotsA = [];
@@ -120,7 +146,16 @@ await runBench(
       if (index >= logCount) break;
       const meta = metadataA[index];
       const within = Math.floor(meta.transactionCount / 2);
-      snapshotsA.push(snapshotRecord({ id: `snap-${String(day).padStart(4, '0')}`, systemId: systemA, time, file: meta.name, position: 256 + within * 900, gtid: `0-1-${Number(meta.firstTransaction.split('-')[2]) + within}` }));
+      snapshotsA.push(
+        snapshotRecord({
+          id: `snap-${String(day).padStart(4, '0')}`,
+          systemId: systemA,
+          time,
+          file: meta.name,
+          position: 256 + within * 900,
+          gtid: `0-1-${Number(meta.firstTransaction.split('-')[2]) + within}`,
+        }),
+      );
     }
     const setupStarted = now();
     const logsDirA = await writeLogs(archivePathA, systemA, metadataA);
@@ -152,7 +187,10 @@ await runBench(
     for (let r = 0; r < rounds; r++) syncReadMs.push((await timed(() => readAllMetadataSync([logsDirA, snapshotsDirA]))).ms);
     const readAllMs = median(samplesA.read);
     const diskPlanMs = median(samplesA.disk);
-    log(NAME, `A: read all metadata ${round(readAllMs, 1)} ms (${readInfo.files} files, ${round(readInfo.bytes / MiB, 1)} MiB); listLogs + listSnapshots + planChain ${round(diskPlanMs, 1)} ms`);
+    log(
+      NAME,
+      `A: read all metadata ${round(readAllMs, 1)} ms (${readInfo.files} files, ${round(readInfo.bytes / MiB, 1)} MiB); listLogs + listSnapshots + planChain ${round(diskPlanMs, 1)} ms`,
+    );
 
     // planChain alone, in memory, over targets spread across the archive.
     const archived = await archiveA.listLogs(systemA);
@@ -171,7 +209,10 @@ await runBench(
     }
     const chainP50 = percentile(planMs, 50);
     const chainP99 = percentile(planMs, 99);
-    log(NAME, `A: planChain in memory over ${targetCount} targets: p50 ${round(chainP50, 2)} ms, p99 ${round(chainP99, 2)} ms, max ${round(Math.max(...planMs), 2)} ms`);
+    log(
+      NAME,
+      `A: planChain in memory over ${targetCount} targets: p50 ${round(chainP50, 2)} ms, p99 ${round(chainP99, 2)} ms, max ${round(Math.max(...planMs), 2)} ms`,
+    );
 
     // --- B: a 10 GiB day ----------------------------------------------------------------------------
     const systemB = 'day';
@@ -200,8 +241,12 @@ await runBench(
     const buildSeconds = (now() - buildStarted) / 1000;
     const boundaryScan = await scanBinlogFile(boundaryPath, { keepTransactions: false });
     if (boundaryScan.problems.length) throw new Error(`the built boundary binlog has problems: ${JSON.stringify(boundaryScan.problems.slice(0, 3))}`);
-    if (boundaryScan.transactionCount !== built.transactions) throw new Error(`built ${built.transactions} transactions, the scanner found ${boundaryScan.transactionCount}`);
-    log(NAME, `B: boundary binlog ${boundaryName}: ${round(built.size / MiB, 1)} MiB, ${built.transactions} transactions, built in ${round(buildSeconds, 1)} s`);
+    if (boundaryScan.transactionCount !== built.transactions)
+      throw new Error(`built ${built.transactions} transactions, the scanner found ${boundaryScan.transactionCount}`);
+    log(
+      NAME,
+      `B: boundary binlog ${boundaryName}: ${round(built.size / MiB, 1)} MiB, ${built.transactions} transactions, built in ${round(buildSeconds, 1)} s`,
+    );
 
     // The metadata the shipper writes: facts and the sparse checkpoint index, from one pass over the bytes.
     const observer = binlogObserver();
@@ -234,8 +279,17 @@ await runBench(
         seqB += perClaimedLog;
       }
     }
-    await writeLogs(archivePathB, systemB, metadataB.filter((meta) => meta.name !== boundaryName));
-    await writeLogs(archivePathB, systemB, metadataB.filter((meta) => meta.name === boundaryName), { placeholders: false });
+    await writeLogs(
+      archivePathB,
+      systemB,
+      metadataB.filter((meta) => meta.name !== boundaryName),
+    );
+    await writeLogs(
+      archivePathB,
+      systemB,
+      metadataB.filter((meta) => meta.name === boundaryName),
+      { placeholders: false },
+    );
     const snapshotsDirB = await writeSnapshots(archivePathB, systemB, [
       snapshotRecord({ id: 'snap-day', systemId: systemB, time: T0 + 600, file: metadataB[0].name, position: 123_456, gtid: '0-1-1000' }),
     ]);
@@ -288,9 +342,15 @@ await runBench(
       }
       checkStop(scanned, target);
       if (loaded.stop.position !== scanned.stop.position || loaded.stop.file !== scanned.stop.file) {
-        throw new Error(`loadPlan stops at ${loaded.stop.file}:${loaded.stop.position}, locateStop at ${scanned.stop.file}:${scanned.stop.position} for ${target.text}`);
+        throw new Error(
+          `loadPlan stops at ${loaded.stop.file}:${loaded.stop.position}, locateStop at ${scanned.stop.file}:${scanned.stop.position} for ${target.text}`,
+        );
       }
-      if (r > 0) log(NAME, `B: round ${r}/${rounds}: scan+locate ${round(samplesB.scanLocate.at(-1), 0)} ms, loadPlan ${round(samplesB.loadPlan.at(-1), 0)} ms, plain read ${round(samplesB.stream.at(-1), 0)} ms; stop ${loaded.stop.file}:${loaded.stop.position}`);
+      if (r > 0)
+        log(
+          NAME,
+          `B: round ${r}/${rounds}: scan+locate ${round(samplesB.scanLocate.at(-1), 0)} ms, loadPlan ${round(samplesB.loadPlan.at(-1), 0)} ms, plain read ${round(samplesB.stream.at(-1), 0)} ms; stop ${loaded.stop.file}:${loaded.stop.position}`,
+        );
     }
     const m = Object.fromEntries(Object.entries(samplesB).map(([kind, values]) => [kind, median(values)]));
     const size = built.size;

@@ -46,7 +46,23 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import {
-  checkpoint, envNumber, figure, forgetPid, importDist, log, machine, makeRunDir, MiB, mbps, now, onCleanup, registerPid, round, runBench, envScaled, SNAPLOG_BIN,
+  checkpoint,
+  envNumber,
+  figure,
+  forgetPid,
+  importDist,
+  log,
+  machine,
+  makeRunDir,
+  MiB,
+  mbps,
+  now,
+  onCleanup,
+  registerPid,
+  round,
+  runBench,
+  envScaled,
+  SNAPLOG_BIN,
 } from './support/common.mjs';
 import { checksums, masterStatus, rowCounts, startServer } from './support/mariadb.mjs';
 import { createSchema, runBulk, runOltp, TABLES } from './support/workload.mjs';
@@ -92,7 +108,12 @@ async function replayOnce({ dist, base, set, path, commonArgs }) {
   mkdirSync(join(dir, 'binlog'), { recursive: true });
   const datadir = join(dir, 'data');
   await copyDir(set.snapshotDir, datadir);
-  const args = path === 'relay' ? dist.relayServerArgs(REPLAY_SERVER_ID, dist.parallelThreads) : path === 'serial' ? dist.relayServerArgs(REPLAY_SERVER_ID, 0) : pathArgs(path, dir);
+  const args =
+    path === 'relay'
+      ? dist.relayServerArgs(REPLAY_SERVER_ID, dist.parallelThreads)
+      : path === 'serial'
+        ? dist.relayServerArgs(REPLAY_SERVER_ID, 0)
+        : pathArgs(path, dir);
   const bytes = set.logs.reduce((sum, file) => sum + file.size - file.from, 0);
   const last = set.logs[set.logs.length - 1];
 
@@ -101,7 +122,10 @@ async function replayOnce({ dist, base, set, path, commonArgs }) {
   const t1 = now();
   let result;
   if (path === 'relay' || path === 'serial') {
-    await dist.prepareRelayLogs(datadir, set.logs.map((file) => ({ path: file.path, from: file.from })));
+    await dist.prepareRelayLogs(
+      datadir,
+      set.logs.map((file) => ({ path: file.path, from: file.from })),
+    );
     result = await dist.applyThroughRelay({ socket: server.socket, relayDir: datadir, logs: set.logs, lastLogSize: last.size, endPosition: set.endPosition });
   } else {
     await dist.applyThroughPipe({
@@ -132,7 +156,10 @@ async function replayOnce({ dist, base, set, path, commonArgs }) {
     ...(mismatched.length ? { mismatched: Object.fromEntries(mismatched.map((table) => [table, { expected: set.expected[table], got: got[table] }])) } : {}),
     ...(result?.lastFile ? { relayStoppedAt: `${result.lastFile}:${result.lastPosition}` } : {}),
   };
-  log(NAME, `${set.name} ${path.padEnd(5)}: apply ${run.applySeconds} s (${run.applyMBs} MB/s), total ${run.totalSeconds} s (${run.totalMBs} MB/s)${run.checksumsMatch ? ', checksums equal' : `, CHECKSUM MISMATCH in ${mismatched.join(', ')}`}`);
+  log(
+    NAME,
+    `${set.name} ${path.padEnd(5)}: apply ${run.applySeconds} s (${run.applyMBs} MB/s), total ${run.totalSeconds} s (${run.totalMBs} MB/s)${run.checksumsMatch ? ', checksums equal' : `, CHECKSUM MISMATCH in ${mismatched.join(', ')}`}`,
+  );
   return run;
 }
 
@@ -176,15 +203,42 @@ async function restoreOnce({ base, set, snapshot, configPath, commonArgs }) {
   const dir = join(base, 'run-oltp-restore');
   await copyDir(snapshot.dir, dir);
   const datadir = join(dir, 'data');
-  const run = await stampedCli(['restore', '--latest', '--snapshot', snapshot.id, '--datadir', datadir, '--config', configPath, ...commonArgs.map((arg) => `--server-arg=${arg}`)]);
+  const run = await stampedCli([
+    'restore',
+    '--latest',
+    '--snapshot',
+    snapshot.id,
+    '--datadir',
+    datadir,
+    '--config',
+    configPath,
+    ...commonArgs.map((arg) => `--server-arg=${arg}`),
+  ]);
   const totalMs = run.ms;
-  const final = run.lines.map(({ line }) => /^restored: ([\d.]+) MB .*\(apply ([\d.]+) s: (?:(\d+) transactions, )?([\d.]+) MB\/s(?:, (\d+) transactions\/s)?\)/.exec(line)).find(Boolean);
-  if (!final) throw new Error(`snaplog restore printed no "restored: … (apply …)" line: ${run.lines.map(({ line }) => line).join(' | ').slice(0, 400)}`);
+  const final = run.lines
+    .map(({ line }) => /^restored: ([\d.]+) MB .*\(apply ([\d.]+) s: (?:(\d+) transactions, )?([\d.]+) MB\/s(?:, (\d+) transactions\/s)?\)/.exec(line))
+    .find(Boolean);
+  if (!final)
+    throw new Error(
+      `snaplog restore printed no "restored: … (apply …)" line: ${run.lines
+        .map(({ line }) => line)
+        .join(' | ')
+        .slice(0, 400)}`,
+    );
   const report = {
     bytesReplayed: Number(final[1]) * 1048576,
-    replay: { applyMs: Number(final[2]) * 1000, transactions: final[3] && Number(final[3]), mbPerSecond: Number(final[4]), transactionsPerSecond: final[5] && Number(final[5]) },
+    replay: {
+      applyMs: Number(final[2]) * 1000,
+      transactions: final[3] && Number(final[3]),
+      mbPerSecond: Number(final[4]),
+      transactionsPerSecond: final[5] && Number(final[5]),
+    },
   };
-  const server = await startServer({ datadir, runDir: join(dir, 'check'), args: ['--skip-log-bin', '--skip-slave-start', `--server-id=${REPLAY_SERVER_ID}`, ...commonArgs] });
+  const server = await startServer({
+    datadir,
+    runDir: join(dir, 'check'),
+    args: ['--skip-log-bin', '--skip-slave-start', `--server-id=${REPLAY_SERVER_ID}`, ...commonArgs],
+  });
   const got = await checksums(server, TABLES);
   await server.stop();
   rmSync(dir, { recursive: true, force: true });
@@ -203,7 +257,10 @@ async function restoreOnce({ base, set, snapshot, configPath, commonArgs }) {
     ...(mismatched.length ? { mismatched: Object.fromEntries(mismatched.map((table) => [table, { expected: set.expected[table], got: got[table] }])) } : {}),
   };
   for (const step of result.timeline) log(NAME, `  restore ${step}`);
-  log(NAME, `oltp restore: whole CLI ${result.totalSeconds} s (apply ${result.applySeconds} s, ${result.applyMBs} MB/s, ${result.transactionsPerSecond} tx/s)${result.checksumsMatch ? ', checksums equal' : ', CHECKSUM MISMATCH'}`);
+  log(
+    NAME,
+    `oltp restore: whole CLI ${result.totalSeconds} s (apply ${result.applySeconds} s, ${result.applyMBs} MB/s, ${result.transactionsPerSecond} tx/s)${result.checksumsMatch ? ', checksums equal' : ', CHECKSUM MISMATCH'}`,
+  );
   return result;
 }
 
@@ -216,9 +273,14 @@ await runBench(
     const binlogMiB = envNumber('SNAPLOG_BENCH_BINLOG_MIB', 16);
     const accounts = Math.max(100, Math.round(envNumber('SNAPLOG_BENCH_ACCOUNTS', 20_000)));
     const lanes = Math.max(1, Math.round(envNumber('SNAPLOG_BENCH_REPLAY_LANES', 8)));
-    const paths = (process.env.SNAPLOG_BENCH_PATHS ?? 'relay,serial,restore,pipe,plain').split(',').map((path) => path.trim()).filter(Boolean);
-    paths.forEach((path) => pathArgs(path, '/'));
-    const commonArgs = (process.env.SNAPLOG_BENCH_REPLAY_SERVER_ARGS ?? '--innodb-buffer-pool-size=512M --innodb-log-file-size=256M').split(/\s+/).filter(Boolean);
+    const paths = (process.env.SNAPLOG_BENCH_PATHS ?? 'relay,serial,restore,pipe,plain')
+      .split(',')
+      .map((path) => path.trim())
+      .filter(Boolean);
+    for (const path of paths) pathArgs(path, '/');
+    const commonArgs = (process.env.SNAPLOG_BENCH_REPLAY_SERVER_ARGS ?? '--innodb-buffer-pool-size=512M --innodb-log-file-size=256M')
+      .split(/\s+/)
+      .filter(Boolean);
     const relay = await importDist('engines/mysql/restore/relay-apply.js');
     const pipe = await importDist('engines/mysql/restore/pipe-apply.js');
     const { scanBinlogFile } = await importDist('engines/mysql/binlog/index.js');
@@ -226,8 +288,10 @@ await runBench(
     const dialect = await localServerDialect();
     // SNAPLOG_BENCH_REPLAY_APPLIER: options after the dialect's for the parallel path, e.g. "--slave-parallel-mode=conservative".
     const applierOverride = (process.env.SNAPLOG_BENCH_REPLAY_APPLIER ?? '').split(/\s+/).filter(Boolean);
-    const relayServerArgs = (serverId, applierThreads) =>
-      [...dialect.privateServerArgs({ serverId, applierThreads }), ...(applierThreads === 0 ? [] : applierOverride)];
+    const relayServerArgs = (serverId, applierThreads) => [
+      ...dialect.privateServerArgs({ serverId, applierThreads }),
+      ...(applierThreads === 0 ? [] : applierOverride),
+    ];
     const parallelThreads = Math.max(1, Math.round(envNumber('SNAPLOG_BENCH_REPLAY_THREADS', 4)));
     const dist = { ...relay, ...pipe, relayServerArgs, parallelThreads };
     const { defaultApplierThreads } = await importDist('engines/mysql/dialect.js');
@@ -268,8 +332,23 @@ await runBench(
     if (paths.includes('restore')) {
       writeFileSync(
         configPath,
-        ['[workload]', 'workload_name = mariadb', `ipc_folder = ${join(base, 'ipc')}`, 'timeout = 120', '', '[mysql]', `socket = ${source.socket}`, 'user = root', '',
-          '[archive]', `path = ${join(base, 'archive')}`, '', '[ship]', 'rescan_interval = 1s', ''].join('\n'),
+        [
+          '[workload]',
+          'workload_name = mariadb',
+          `ipc_folder = ${join(base, 'ipc')}`,
+          'timeout = 120',
+          '',
+          '[mysql]',
+          `socket = ${source.socket}`,
+          'user = root',
+          '',
+          '[archive]',
+          `path = ${join(base, 'archive')}`,
+          '',
+          '[ship]',
+          'rescan_interval = 1s',
+          '',
+        ].join('\n'),
         { mode: 0o600 },
       );
       await cli(['archive', 'init', '--force', '--config', configPath], 'archive init');
@@ -329,7 +408,10 @@ await runBench(
       set.transactions = transactions;
       set.groups = groups;
       set.bytes = set.logs.reduce((sum, file) => sum + file.size - file.from, 0);
-      log(NAME, `${set.name} set: ${set.logs.length} binlogs, ${round(set.bytes / MiB, 1)} MiB, ${transactions} transactions, ${set.inGroups} of them in ${groups} commit groups`);
+      log(
+        NAME,
+        `${set.name} set: ${set.logs.length} binlogs, ${round(set.bytes / MiB, 1)} MiB, ${transactions} transactions, ${set.inGroups} of them in ${groups} commit groups`,
+      );
     }
     log(NAME, `generated both sets in ${generateSeconds} s`);
 
@@ -340,8 +422,10 @@ await runBench(
       const runs = {};
       for (const path of paths) {
         if (path === 'restore' && set.name !== 'oltp') continue;
-        runs[path] = path === 'restore' ? await restoreOnce({ base, set, snapshot, configPath, commonArgs }) : await replayOnce({ dist, base, set, path, commonArgs });
-        if (!runs[path].checksumsMatch) errors.push(`${set.name}/${path}: CHECKSUM TABLE differs from the source in ${Object.keys(runs[path].mismatched).join(', ')}`);
+        runs[path] =
+          path === 'restore' ? await restoreOnce({ base, set, snapshot, configPath, commonArgs }) : await replayOnce({ dist, base, set, path, commonArgs });
+        if (!runs[path].checksumsMatch)
+          errors.push(`${set.name}/${path}: CHECKSUM TABLE differs from the source in ${Object.keys(runs[path].mismatched).join(', ')}`);
       }
       const ratio = (path, kind) => (runs[path] && runs.plain ? round(runs.plain[`${kind}Seconds`] / runs[path][`${kind}Seconds`], 2) : undefined);
       report[set.name] = {
@@ -354,7 +438,6 @@ await runBench(
         avgTransactionBytes: Math.round(set.bytes / Math.max(1, set.transactions)),
         rows: set.rows,
         generated: set.generated,
-        runs,
         groups: set.groups,
         transactionsInGroups: set.inGroups,
         runs,
@@ -375,47 +458,59 @@ await runBench(
     const oltp = report.oltp;
     const bulk = report.bulk;
     if (oltp?.runs.restore && oltp.runs.plain) {
-      figures.push(figure({
-        name: 'oltp: whole snaplog restore (fetch, crash recovery, start, apply, stop) vs plain mariadb-binlog | mariadb',
-        value: oltp.runs.restore.totalSeconds,
-        unit: 's',
-        baseline: oltp.runs.plain.totalSeconds,
-        ratio: oltp.ratios.restoreToPlain,
-        goal: '≥ 30×',
-        pass: oltp.ratios.restoreToPlain >= 30,
-        note: `${oltp.MiB} MiB, ${oltp.transactions} transactions from ${lanes} connections (${oltp.transactionsInGroups} in ${oltp.groups} commit groups); ratio = plain total / restore wall time`,
-      }));
+      figures.push(
+        figure({
+          name: 'oltp: whole snaplog restore (fetch, crash recovery, start, apply, stop) vs plain mariadb-binlog | mariadb',
+          value: oltp.runs.restore.totalSeconds,
+          unit: 's',
+          baseline: oltp.runs.plain.totalSeconds,
+          ratio: oltp.ratios.restoreToPlain,
+          goal: '≥ 30×',
+          pass: oltp.ratios.restoreToPlain >= 30,
+          note: `${oltp.MiB} MiB, ${oltp.transactions} transactions from ${lanes} connections (${oltp.transactionsInGroups} in ${oltp.groups} commit groups); ratio = plain total / restore wall time`,
+        }),
+      );
     }
     // The goal is judged on the applier snaplog restore picks for this host (defaultApplierThreads), the other one beside it.
     const hostThreads = defaultApplierThreads(os.availableParallelism());
-    const workers = dist.relayServerArgs(1, parallelThreads).filter((arg) => /^--slave-parallel-(threads|mode)/.test(arg)).join(' ');
-    for (const [set, goalMBs] of [[oltp, 25], [bulk, 100]]) {
+    const workers = dist
+      .relayServerArgs(1, parallelThreads)
+      .filter((arg) => /^--slave-parallel-(threads|mode)/.test(arg))
+      .join(' ');
+    for (const [set, goalMBs] of [
+      [oltp, 25],
+      [bulk, 100],
+    ]) {
       if (!set) continue;
       const name = set === oltp ? 'oltp' : 'bulk';
       const [mine, other] = hostThreads === 0 ? ['serial', 'relay'] : ['relay', 'serial'];
       if (set.runs[mine]) {
-        figures.push(figure({
-          name: `${name}: apply rate of snaplog's applier for this host (${mine === 'serial' ? 'one applier thread' : workers}) vs ${other === 'serial' ? 'one applier thread' : workers}`,
-          value: set.runs[mine].applyMBs,
-          unit: 'MB/s',
-          baseline: set.runs[other]?.applyMBs,
-          ratio: set.runs[other] ? round(set.runs[other].applySeconds / set.runs[mine].applySeconds, 2) : undefined,
-          goal: `≥ ${goalMBs} MB/s`,
-          pass: set.runs[mine].applyMBs >= goalMBs,
-          note: `${set.MiB} MiB, ${set.transactions} transactions; ${mine} ${set.runs[mine].applySeconds} s vs ${other} ${set.runs[other]?.applySeconds} s (apply only); both checked by CHECKSUM TABLE`,
-        }));
+        figures.push(
+          figure({
+            name: `${name}: apply rate of snaplog's applier for this host (${mine === 'serial' ? 'one applier thread' : workers}) vs ${other === 'serial' ? 'one applier thread' : workers}`,
+            value: set.runs[mine].applyMBs,
+            unit: 'MB/s',
+            baseline: set.runs[other]?.applyMBs,
+            ratio: set.runs[other] ? round(set.runs[other].applySeconds / set.runs[mine].applySeconds, 2) : undefined,
+            goal: `≥ ${goalMBs} MB/s`,
+            pass: set.runs[mine].applyMBs >= goalMBs,
+            note: `${set.MiB} MiB, ${set.transactions} transactions; ${mine} ${set.runs[mine].applySeconds} s vs ${other} ${set.runs[other]?.applySeconds} s (apply only); both checked by CHECKSUM TABLE`,
+          }),
+        );
       }
       if (!set.runs.plain) continue;
       for (const path of ['relay', 'serial', 'pipe']) {
         if (!set.runs[path]) continue;
-        figures.push(figure({
-          name: `${name}: ${{ relay: `relay, ${workers}`, serial: 'relay, one applier thread', pipe: 'pipe, relaxed durability' }[path]} vs plain mariadb-binlog | mariadb`,
-          value: set.runs[path].totalMBs,
-          unit: 'MB/s',
-          baseline: set.runs.plain.totalMBs,
-          ratio: set.ratios[`${path}ToPlain`],
-          note: `${set.runs[path].totalSeconds} s vs plain ${set.runs.plain.totalSeconds} s (start + apply + clean stop); apply only: ${set.ratios[`${path}ToPlainApplyOnly`]}×`,
-        }));
+        figures.push(
+          figure({
+            name: `${name}: ${{ relay: `relay, ${workers}`, serial: 'relay, one applier thread', pipe: 'pipe, relaxed durability' }[path]} vs plain mariadb-binlog | mariadb`,
+            value: set.runs[path].totalMBs,
+            unit: 'MB/s',
+            baseline: set.runs.plain.totalMBs,
+            ratio: set.ratios[`${path}ToPlain`],
+            note: `${set.runs[path].totalSeconds} s vs plain ${set.runs.plain.totalSeconds} s (start + apply + clean stop); apply only: ${set.ratios[`${path}ToPlainApplyOnly`]}×`,
+          }),
+        );
       }
     }
     const goals = figures.filter((entry) => entry.goal);

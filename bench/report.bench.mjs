@@ -63,7 +63,16 @@ await runBench(
       let gtid = 1;
       for (let i = 0; i < perSystem; i++) {
         const transactions = 200 + Math.floor(random() * 200);
-        metadata.push(syntheticLogMetadata({ sequence: i + 1, size: transactions * 900, from: Math.floor(start + i * slot) + 1, to: Math.floor(start + (i + 1) * slot) - 1, firstSeq: gtid, transactions }));
+        metadata.push(
+          syntheticLogMetadata({
+            sequence: i + 1,
+            size: transactions * 900,
+            from: Math.floor(start + i * slot) + 1,
+            to: Math.floor(start + (i + 1) * slot) - 1,
+            firstSeq: gtid,
+            transactions,
+          }),
+        );
         gtid += transactions;
       }
       // Two gaps: a third and two thirds of the way.
@@ -75,7 +84,16 @@ await runBench(
         const index = Math.floor((time - start) / slot);
         if (index >= perSystem) break;
         const meta = metadata[index];
-        snapshots.push(snapshotRecord({ id: `snap-${String(day).padStart(4, '0')}`, systemId, time, file: meta.name, position: 256 + 900, gtid: `0-1-${Number(meta.firstTransaction.split('-')[2]) + 1}` }));
+        snapshots.push(
+          snapshotRecord({
+            id: `snap-${String(day).padStart(4, '0')}`,
+            systemId,
+            time,
+            file: meta.name,
+            position: 256 + 900,
+            gtid: `0-1-${Number(meta.firstTransaction.split('-')[2]) + 1}`,
+          }),
+        );
       }
       dirs.push(await writeLogs(archivePath, systemId, kept));
       dirs.push(await writeSnapshots(archivePath, systemId, snapshots));
@@ -95,7 +113,15 @@ await runBench(
       const rendered = now();
       await writeReportFile(out, html);
       const done = now();
-      return { total: done - started, read: read - started, model: modelled - read, render: rendered - modelled, write: done - rendered, bytes: html.length, timelines };
+      return {
+        total: done - started,
+        read: read - started,
+        model: modelled - read,
+        render: rendered - modelled,
+        write: done - rendered,
+        bytes: html.length,
+        timelines,
+      };
     };
     const samples = { baseline: [], total: [], read: [], model: [], render: [] };
     let info;
@@ -117,7 +143,10 @@ await runBench(
     const gaps = last.timelines.reduce((sum, timeline) => sum + timeline.totals.gaps, 0);
     if (gaps !== 2 * systemCount) throw new Error(`the report found ${gaps} gaps, the archive has ${2 * systemCount}`);
     const m = Object.fromEntries(Object.entries(samples).map(([part, values]) => [part, median(values)]));
-    log(NAME, `read all metadata ${round(m.baseline, 1)} ms (${info.files} files); report ${round(m.total, 1)} ms = read ${round(m.read, 1)} + model ${round(m.model, 1)} + html ${round(m.render, 1)} (+ write)`);
+    log(
+      NAME,
+      `read all metadata ${round(m.baseline, 1)} ms (${info.files} files); report ${round(m.total, 1)} ms = read ${round(m.read, 1)} + model ${round(m.model, 1)} + html ${round(m.render, 1)} (+ write)`,
+    );
     const goalMs = 1000;
     return {
       figures: [

@@ -121,10 +121,16 @@ function runScript(label, file, jsonKey = 'bench') {
 const fmt = (value, unit) => {
   if (value === undefined || value === null) return '';
   // Three significant digits below 1 (a ratio of 0.0004 must not print as 0).
-  const text = typeof value === 'number' ? String(value !== 0 && Math.abs(value) < 1 ? Number(value.toPrecision(3)) : round(value, value >= 100 ? 1 : value >= 10 ? 2 : 3)) : String(value);
+  const text =
+    typeof value === 'number'
+      ? String(value !== 0 && Math.abs(value) < 1 ? Number(value.toPrecision(3)) : round(value, value >= 100 ? 1 : value >= 10 ? 2 : 3))
+      : String(value);
   return unit ? `${text} ${unit}` : text;
 };
-const cell = (text) => String(text ?? '').replace(/\|/g, '\\|').replace(/\n/g, ' ');
+const cell = (text) =>
+  String(text ?? '')
+    .replace(/\|/g, '\\|')
+    .replace(/\n/g, ' ');
 
 function markdown(report) {
   const m = report.machine;
@@ -133,7 +139,12 @@ function markdown(report) {
     '',
     `Machine: ${m.nproc} CPUs (${m.cpu ?? 'unknown CPU'}), ${m.ramGiB} GiB RAM, kernel ${m.kernel}, node ${m.node}, MariaDB ${m.mariadb ?? '?'}, temp on ${m.tmpFilesystem ?? '?'}; load average at start ${report.loadAverageAtStart.join(' / ')}.`,
     `Date: ${report.date}. Total ${report.totalSeconds} s${report.interrupted ? ` (INTERRUPTED by ${report.interrupted})` : ''}. Every ratio is against a baseline measured in the same run.`,
-    ...(report.loadAverageAtStart[0] > 0.5 ? ['', `**Noisy run**: the machine was busy at the start (1-minute load ${report.loadAverageAtStart[0]} on ${m.nproc} CPUs); re-run on a quiet machine before reading the figures as the product's.`] : []),
+    ...(report.loadAverageAtStart[0] > 0.5
+      ? [
+          '',
+          `**Noisy run**: the machine was busy at the start (1-minute load ${report.loadAverageAtStart[0]} on ${m.nproc} CPUs); re-run on a quiet machine before reading the figures as the product's.`,
+        ]
+      : []),
     '',
     '| benchmark | figure | value | baseline | ratio | goal | pass |',
     '|---|---|---|---|---|---|---|',
@@ -148,11 +159,16 @@ function markdown(report) {
       const baselineUnit = f.baselineUnit && f.baselineUnit !== f.unit ? f.baselineUnit : f.unit;
       const pass = f.pass === true ? 'yes' : f.pass === false ? '**no**' : '';
       const name = f.note ? `${f.name} <br><sub>${f.note}</sub>` : f.name;
-      lines.push(`| ${cell(bench.name)} | ${cell(name)} | ${cell(fmt(f.value, f.unit))} | ${cell(fmt(f.baseline, f.baseline === undefined ? '' : baselineUnit))} | ${cell(fmt(f.ratio))} | ${cell(f.goal ?? '')} | ${pass} |`);
+      lines.push(
+        `| ${cell(bench.name)} | ${cell(name)} | ${cell(fmt(f.value, f.unit))} | ${cell(fmt(f.baseline, f.baseline === undefined ? '' : baselineUnit))} | ${cell(fmt(f.ratio))} | ${cell(f.goal ?? '')} | ${pass} |`,
+      );
     }
   }
   if (report.setup.length) {
-    lines.push('', `Setup: ${report.setup.map((step) => `${step.name} ${step.ok ? `${step.seconds} s` : 'FAILED'}${step.result?.generate ? ` (${round(step.result.generate.totalBytes / 2 ** 20, 1)} MiB of binlogs in ${step.result.generate.files} files${step.result.generate.reused ? ', reused' : ''})` : ''}`).join('; ')}.`);
+    lines.push(
+      '',
+      `Setup: ${report.setup.map((step) => `${step.name} ${step.ok ? `${step.seconds} s` : 'FAILED'}${step.result?.generate ? ` (${round(step.result.generate.totalBytes / 2 ** 20, 1)} MiB of binlogs in ${step.result.generate.files} files${step.result.generate.reused ? ', reused' : ''})` : ''}`).join('; ')}.`,
+    );
   }
   lines.push('', 'Details (per-round samples, breakdowns): `bench/results.json`.', '');
   return lines.join('\n');
@@ -166,7 +182,14 @@ if (markdownOnly) {
 }
 const startedAt = new Date();
 const loadAverageAtStart = os.loadavg().map((value) => round(value, 2));
-const report = { date: startedAt.toISOString(), machine: machine(), loadAverageAtStart, env: Object.fromEntries(Object.entries(process.env).filter(([key]) => key.startsWith('SNAPLOG_BENCH_'))), setup: [], benches: [] };
+const report = {
+  date: startedAt.toISOString(),
+  machine: machine(),
+  loadAverageAtStart,
+  env: Object.fromEntries(Object.entries(process.env).filter(([key]) => key.startsWith('SNAPLOG_BENCH_'))),
+  setup: [],
+  benches: [],
+};
 let failed = false;
 try {
   if (selected.some((bench) => USES_BINLOGS.includes(bench.name)) && !interrupted) {
@@ -186,7 +209,11 @@ try {
       ok,
       exitCode: outcome.code,
       seconds: outcome.seconds,
-      ...(outcome.timedOut ? { error: `timed out after ${timeoutMs / 1000} s` } : !ok ? { error: outcome.result?.error ?? `exit ${outcome.code}, no result line` } : {}),
+      ...(outcome.timedOut
+        ? { error: `timed out after ${timeoutMs / 1000} s` }
+        : !ok
+          ? { error: outcome.result?.error ?? `exit ${outcome.code}, no result line` }
+          : {}),
       result: outcome.result,
     });
   }

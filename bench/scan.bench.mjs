@@ -83,7 +83,10 @@ async function measure(shape, files, totalBytes, rounds, scanBinlogFile) {
       else result = await scan(files, scanBinlogFile, false);
       if (result.bytes !== totalBytes) throw new Error(`${shape} ${kind} saw ${result.bytes} bytes, expected ${totalBytes}`);
       samples[kind].push(result.ms);
-      log(NAME, `${shape} round ${r + 1}/${rounds} ${kind.padEnd(8)} ${round(gibps(result.bytes, result.ms), 2)} GiB/s (${round(mbps(result.bytes, result.ms), 0)} MB/s)`);
+      log(
+        NAME,
+        `${shape} round ${r + 1}/${rounds} ${kind.padEnd(8)} ${round(gibps(result.bytes, result.ms), 2)} GiB/s (${round(mbps(result.bytes, result.ms), 0)} MB/s)`,
+      );
     }
   }
   if (lastScan.problems > 0) throw new Error(`the scanner reported ${lastScan.problems} problems in the ${shape} binlogs`);
@@ -122,7 +125,15 @@ await runBench(NAME, async () => {
         pass: m.scanGiBs >= goal,
         note: `baseline: 1 MiB-chunk read from page cache; ${round(totalBytes / MiB, 0)} MiB, ${m.events} events (${bytesPerEvent} B/event), ${m.transactions} transactions`,
       }),
-      figure({ name: `scan rate, ${label} (ship observer mode)`, value: m.observerGiBs, unit: 'GiB/s', baseline: m.readGiBs, ratio: m.observerGiBs / m.readGiBs, goal: `≥ ${goal} GiB/s`, pass: m.observerGiBs >= goal }),
+      figure({
+        name: `scan rate, ${label} (ship observer mode)`,
+        value: m.observerGiBs,
+        unit: 'GiB/s',
+        baseline: m.readGiBs,
+        ratio: m.observerGiBs / m.readGiBs,
+        goal: `≥ ${goal} GiB/s`,
+        pass: m.observerGiBs >= goal,
+      }),
     );
     byShape[shape] = {
       bytes: totalBytes,

@@ -24,7 +24,23 @@ import { join } from 'node:path';
 import os from 'node:os';
 import { ensureBinlogs } from './support/generate-binlogs.mjs';
 import {
-  dropCaches, envList, envNumber, execFileAsync, figure, forgetTempDir, GiB, importDist, log, mbps, MiB, now, registerTempDir, round, runBench, syncAll, TEMP_PREFIX,
+  dropCaches,
+  envList,
+  envNumber,
+  execFileAsync,
+  figure,
+  forgetTempDir,
+  GiB,
+  importDist,
+  log,
+  mbps,
+  MiB,
+  now,
+  registerTempDir,
+  round,
+  runBench,
+  syncAll,
+  TEMP_PREFIX,
 } from './support/common.mjs';
 
 const NAME = 'ship';
@@ -55,7 +71,7 @@ await runBench(NAME, async () => {
   const work = mkdtempSync(join(destRoot, `${TEMP_PREFIX}ship-`));
   registerTempDir(work);
 
-  let cacheMode = wantCold && (await dropCaches()) ? 'cold' : 'warm';
+  const cacheMode = wantCold && (await dropCaches()) ? 'cold' : 'warm';
   if (wantCold && cacheMode === 'warm') log(NAME, 'cannot drop the page cache (not root?): every run reads the binlogs from a warm cache instead');
   log(NAME, `${files.length} binlogs, ${round(totalBytes / MiB, 1)} MiB; copies under ${work}; ${rounds} rounds, ${cacheMode} cache`);
 
@@ -146,7 +162,16 @@ await runBench(NAME, async () => {
   const pairedRatios = samples.ship.map((ms, i) => samples.cp[i] / ms);
   const goal = 0.9;
   const figures = [
-    figure({ name: 'ship (pushLog, none, observer) vs cp+sync', value: shipMBs, unit: 'MB/s', baseline: cpMBs, ratio: shipMBs / cpMBs, goal: 'ratio ≥ 0.9', pass: shipMBs / cpMBs >= goal, note: `${cacheMode} cache, ${rounds} alternating rounds, MB = MiB` }),
+    figure({
+      name: 'ship (pushLog, none, observer) vs cp+sync',
+      value: shipMBs,
+      unit: 'MB/s',
+      baseline: cpMBs,
+      ratio: shipMBs / cpMBs,
+      goal: 'ratio ≥ 0.9',
+      pass: shipMBs / cpMBs >= goal,
+      note: `${cacheMode} cache, ${rounds} alternating rounds, MB = MiB`,
+    }),
   ];
 
   // Where ship's time goes: the single-threaded CPU work of one pass over page-cached binlogs, no writes.
@@ -165,7 +190,12 @@ await runBench(NAME, async () => {
     }
     return round(mbps(totalBytes, now() - started), 1);
   };
-  const cpuCeilingMBs = { readOnly: await cpuPass(false, false), sha256: await cpuPass(true, false), observer: await cpuPass(false, true), sha256AndObserver: await cpuPass(true, true) };
+  const cpuCeilingMBs = {
+    readOnly: await cpuPass(false, false),
+    sha256: await cpuPass(true, false),
+    observer: await cpuPass(false, true),
+    sha256AndObserver: await cpuPass(true, true),
+  };
   log(NAME, `CPU ceilings (warm cache, no writes), MB/s: ${JSON.stringify(cpuCeilingMBs)}`);
   figures[0].note += `; per-round ship/cp ${pairedRatios.map((ratio) => round(ratio, 2)).join(', ')}; one core's ceiling (warm, no writes): sha256 ${cpuCeilingMBs.sha256}, observer ${cpuCeilingMBs.observer}, both ${cpuCeilingMBs.sha256AndObserver} MB/s`;
 
@@ -189,7 +219,10 @@ await runBench(NAME, async () => {
     const result = await runShip(options);
     const rate = mbps(totalBytes, result.ms);
     extraResults[extra] = { MBs: round(rate, 1), seconds: round(result.ms / 1000, 2), storedRatio: round(result.storedBytes / totalBytes, 3) };
-    log(NAME, `extra ${extra.padEnd(12)} ${round(result.ms / 1000, 2)} s = ${round(rate, 1)} MB/s${options.compression ? `, stored ${round((100 * result.storedBytes) / totalBytes, 1)}% of the original` : ''}`);
+    log(
+      NAME,
+      `extra ${extra.padEnd(12)} ${round(result.ms / 1000, 2)} s = ${round(rate, 1)} MB/s${options.compression ? `, stored ${round((100 * result.storedBytes) / totalBytes, 1)}% of the original` : ''}`,
+    );
     const label = options.compression ? `compression ${extra}` : options.hashing ? 'sha256 inline (no hashing thread)' : 'concurrency 2';
     const stored = `stored ${round((100 * result.storedBytes) / totalBytes, 1)}% of the original size`;
     const serial = 'the serial-hash path; the figure above hashes on a second thread';

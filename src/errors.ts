@@ -30,7 +30,11 @@ export class ConfigError extends SnaplogError {
   readonly location: ConfigLocation;
 
   constructor(location: ConfigLocation, message: string, hint?: string) {
-    const where = [location.file, location.line === undefined ? undefined : `line ${location.line}`, location.key === undefined ? undefined : `key '${location.key}'`]
+    const where = [
+      location.file,
+      location.line === undefined ? undefined : `line ${location.line}`,
+      location.key === undefined ? undefined : `key '${location.key}'`,
+    ]
       .filter((part) => part !== undefined)
       .join(', ');
     super(`${where}: ${message}`, { hint, exitCode: 2 });

@@ -48,9 +48,14 @@ export async function ensurePrivateDir(path: string, uid = process.getuid?.() ??
     if (error.code !== 'EEXIST') throw error;
   });
   const info = await lstat(path);
-  if (!info.isDirectory()) throw new SnaplogError(`${path} is not a directory (a symlink or a file is in its place)`, { hint: `remove ${path}; snaplog creates it` });
-  if (info.uid !== uid) throw new SnaplogError(`${path} is owned by uid ${info.uid}, not ${uid}`, { hint: `remove ${path} or chown it to uid ${uid}; snaplog trusts only its own folder` });
-  if ((info.mode & 0o077) !== 0) throw new SnaplogError(`${path} is open to other users (mode ${(info.mode & 0o777).toString(8)})`, { hint: `chmod 700 ${path}` });
+  if (!info.isDirectory())
+    throw new SnaplogError(`${path} is not a directory (a symlink or a file is in its place)`, { hint: `remove ${path}; snaplog creates it` });
+  if (info.uid !== uid)
+    throw new SnaplogError(`${path} is owned by uid ${info.uid}, not ${uid}`, {
+      hint: `remove ${path} or chown it to uid ${uid}; snaplog trusts only its own folder`,
+    });
+  if ((info.mode & 0o077) !== 0)
+    throw new SnaplogError(`${path} is open to other users (mode ${(info.mode & 0o777).toString(8)})`, { hint: `chmod 700 ${path}` });
 }
 
 /** fsync of a folder: a rename or create in it is durable once this returns. */
@@ -67,7 +72,11 @@ export async function fsyncFolder(path: string): Promise<void> {
  * A fresh temp file beside `target` (O_EXCL|O_NOFOLLOW) → content, mode, owner, fsync → rename over the
  * target → fsync the folder. A reader never sees half a file, and a symlink at `target` is replaced, not followed.
  */
-export async function writeFileAtomic(target: string, content: string | Buffer, options: { mode: number; owner?: { uid: number; gid: number } }): Promise<void> {
+export async function writeFileAtomic(
+  target: string,
+  content: string | Buffer,
+  options: { mode: number; owner?: { uid: number; gid: number } },
+): Promise<void> {
   const folder = dirname(target);
   const temp = join(folder, `.${basename(target)}.snaplog-tmp-${process.pid}-${randomBytes(6).toString('hex')}`);
   const handle = await createNewFile(temp, 0o600);

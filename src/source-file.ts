@@ -7,7 +7,10 @@ const READ_CHUNK = 1 << 20;
 
 /** A database file snaplog will not read: a symlink or not a regular file (the database user could point root anywhere). */
 export class SourceFileRefusedError extends SnaplogError {
-  constructor(readonly path: string, reason: string) {
+  constructor(
+    readonly path: string,
+    reason: string,
+  ) {
     super(`refusing to read ${path}: ${reason}`, {
       hint: "snaplog reads the database's logs and their index only as regular files, never through a symlink (the database's user could make root read any file): find out who replaced it, put the real file back, then run snaplog ship again",
     });

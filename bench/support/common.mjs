@@ -46,7 +46,10 @@ export function envScaled(name, fallback) {
 export function envList(name, fallback) {
   const raw = process.env[name];
   if (raw === undefined) return fallback;
-  return raw.split(',').map((item) => item.trim()).filter(Boolean);
+  return raw
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean);
 }
 
 export function log(name, message) {
@@ -294,7 +297,10 @@ export async function syncAll() {
 export function machine() {
   let mariadb;
   try {
-    mariadb = execFileSync('mariadbd', ['--version'], { encoding: 'utf8' }).trim().replace(/^.*Ver\s+/, '').split(' ')[0];
+    mariadb = execFileSync('mariadbd', ['--version'], { encoding: 'utf8' })
+      .trim()
+      .replace(/^.*Ver\s+/, '')
+      .split(' ')[0];
   } catch {
     mariadb = undefined;
   }
@@ -325,5 +331,15 @@ export function machine() {
 /** A figure of the results table. `ratio` is value/baseline (or as described in `note`). */
 export function figure({ name, value, unit, baseline, baselineUnit, ratio, goal, pass, note }) {
   const significant = (x) => (typeof x === 'number' && x !== 0 && Math.abs(x) < 0.01 ? Number(x.toPrecision(3)) : round(x));
-  return { name, value: significant(value), unit, baseline: significant(baseline), baselineUnit: baselineUnit ?? unit, ratio: significant(ratio), goal, pass, note };
+  return {
+    name,
+    value: significant(value),
+    unit,
+    baseline: significant(baseline),
+    baselineUnit: baselineUnit ?? unit,
+    ratio: significant(ratio),
+    goal,
+    pass,
+    note,
+  };
 }

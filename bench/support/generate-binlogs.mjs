@@ -13,7 +13,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { cleanup, envNumber, installProcessHandlers, forgetTempDir, GiB, log, MiB, now, registerTempDir, round, envScaled } from './common.mjs';
+import { cleanup, installProcessHandlers, forgetTempDir, GiB, log, MiB, now, registerTempDir, round, envScaled } from './common.mjs';
 import { startBenchServer } from './mariadb.mjs';
 
 export const BINLOG_CACHE_DIR = process.env.SNAPLOG_BENCH_BINLOG_DIR || '/tmp/snaplog-bench-binlogs';
@@ -95,7 +95,10 @@ async function generate(want) {
   // Approximate binlog bytes per wide row (row image + event overhead), to size the transactions.
   const rowsPerTx = Math.max(1000, Math.round((envScaled('SNAPLOG_BENCH_TX_MIB', 32) * MiB) / 1000));
   const oltpWant = Math.min(Math.round(want / 2), Math.round(Math.max(2, envScaled('SNAPLOG_BENCH_OLTP_SCAN_MIB', 128)) * MiB));
-  log(NAME, `generating ~${round(want / MiB, 0)} MiB of binlogs (rows-shaped: transactions of ${rowsPerTx} wide rows; then ~${round(oltpWant / MiB, 0)} MiB of small OLTP transactions) in ${staging}`);
+  log(
+    NAME,
+    `generating ~${round(want / MiB, 0)} MiB of binlogs (rows-shaped: transactions of ${rowsPerTx} wide rows; then ~${round(oltpWant / MiB, 0)} MiB of small OLTP transactions) in ${staging}`,
+  );
 
   const binlogBasename = join(staging, 'binlog', 'mysql-bin');
   const server = await startBenchServer({
@@ -139,7 +142,9 @@ async function generate(want) {
         await connection.query(`${BULK_SQL}${rowsPerTx}`, [batches, batches, batches, batches, batches]);
         // Every third batch: rewrite part of the previous batch (before+after images) and drop an old one.
         if (batches % 3 === 0) {
-          await connection.query('UPDATE bench.wide SET amount = amount + 1, digest = SHA2(CONCAT(digest, id), 256) WHERE batch = ? AND k % 4 = 0', [batches - 1]);
+          await connection.query('UPDATE bench.wide SET amount = amount + 1, digest = SHA2(CONCAT(digest, id), 256) WHERE batch = ? AND k % 4 = 0', [
+            batches - 1,
+          ]);
           await connection.query('DELETE FROM bench.wide WHERE batch = ?', [batches - 2]);
         }
         totalBytes = await binlogBytes();
@@ -154,7 +159,7 @@ async function generate(want) {
       // procedure (one transaction per statement in the binlog, as from many clients, without round trips).
       await connection.query(OLTP_PROCEDURE);
       const oltpStart = await binlogBytes();
-      for (let call = 0; ; call++) {
+      for (let _call = 0; ; _call++) {
         await connection.query('CALL bench.oltp(?, ?)', [OLTP_CALL, smallTx]);
         smallTx += OLTP_CALL;
         totalBytes = await binlogBytes();
@@ -206,7 +211,9 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   let code = 0;
   try {
     const result = await ensureBinlogs({ keep: true });
-    process.stdout.write(`${JSON.stringify({ generate: { dir: result.dir, files: result.files.length, totalBytes: result.totalBytes, reused: result.reused, generateSeconds: result.generateSeconds } })}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ generate: { dir: result.dir, files: result.files.length, totalBytes: result.totalBytes, reused: result.reused, generateSeconds: result.generateSeconds } })}\n`,
+    );
   } catch (error) {
     code = 1;
     process.stderr.write(`[${NAME}] FAILED: ${error?.stack ?? error}\n`);

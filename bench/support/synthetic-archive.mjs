@@ -75,10 +75,12 @@ export async function writeLogs(archivePath, systemId, metadata, { placeholders 
   for (let i = 0; i < metadata.length; i += batch) {
     checkpoint();
     await Promise.all(
-      metadata.slice(i, i + batch).flatMap((meta) => [
-        writeFile(join(dir, `${meta.name}.json`), `${JSON.stringify(meta, null, 2)}\n`),
-        ...(placeholders ? [writeFile(join(dir, meta.storedName), '')] : []),
-      ]),
+      metadata
+        .slice(i, i + batch)
+        .flatMap((meta) => [
+          writeFile(join(dir, `${meta.name}.json`), `${JSON.stringify(meta, null, 2)}\n`),
+          ...(placeholders ? [writeFile(join(dir, meta.storedName), '')] : []),
+        ]),
     );
   }
   return dir;
@@ -126,10 +128,36 @@ export async function buildBoundaryBinlog({ path, name, nextName, targetBytes, f
   // (3 statements) 45 %, payment (2) 35 %, single-statement update/delete 20 %.
   const annotate = (text) => Buffer.from(text.padEnd(135, ' '));
   const statements = [
-    { text: annotate("INSERT INTO shop.orders (account_id, amount, status, created, note) VALUES (4711, 99.50, 'new', NOW(6), 'bravo kilo lima mike 17')"), id: 101, table: 'orders', type: EventType.WRITE_ROWS_V1, body: 88 },
-    { text: annotate('INSERT INTO shop.order_items (order_id, line, sku, qty, price) VALUES (LAST_INSERT_ID(), 1, 4242, 2, 19.90), (LAST_INSERT_ID(), 2, 77, 1, 5.00)'), id: 102, table: 'order_items', type: EventType.WRITE_ROWS_V1, body: 96 },
-    { text: annotate('UPDATE shop.accounts SET balance = balance - 99.50, updated = NOW(6) WHERE id = 4711'), id: 103, table: 'accounts', type: EventType.UPDATE_ROWS_V1, body: 80 },
-    { text: annotate("INSERT INTO shop.events (account_id, kind, at, detail) VALUES (4711, 'payment', NOW(6), 'alpha bravo charlie')"), id: 104, table: 'events', type: EventType.WRITE_ROWS_V1, body: 84 },
+    {
+      text: annotate("INSERT INTO shop.orders (account_id, amount, status, created, note) VALUES (4711, 99.50, 'new', NOW(6), 'bravo kilo lima mike 17')"),
+      id: 101,
+      table: 'orders',
+      type: EventType.WRITE_ROWS_V1,
+      body: 88,
+    },
+    {
+      text: annotate(
+        'INSERT INTO shop.order_items (order_id, line, sku, qty, price) VALUES (LAST_INSERT_ID(), 1, 4242, 2, 19.90), (LAST_INSERT_ID(), 2, 77, 1, 5.00)',
+      ),
+      id: 102,
+      table: 'order_items',
+      type: EventType.WRITE_ROWS_V1,
+      body: 96,
+    },
+    {
+      text: annotate('UPDATE shop.accounts SET balance = balance - 99.50, updated = NOW(6) WHERE id = 4711'),
+      id: 103,
+      table: 'accounts',
+      type: EventType.UPDATE_ROWS_V1,
+      body: 80,
+    },
+    {
+      text: annotate("INSERT INTO shop.events (account_id, kind, at, detail) VALUES (4711, 'payment', NOW(6), 'alpha bravo charlie')"),
+      id: 104,
+      table: 'events',
+      type: EventType.WRITE_ROWS_V1,
+      body: 84,
+    },
   ];
   const shapes = [[0, 1, 2], [2, 3], [2]];
   let transactions = 0;

@@ -11,8 +11,10 @@ export const TABLES = ['shop.accounts', 'shop.orders', 'shop.order_items', 'shop
 
 const NAME = 'replay';
 
-
-const WORDS = 'alpha bravo charlie delta echo foxtrot golf hotel india juliet kilo lima mike november oscar papa quebec romeo sierra tango uniform victor whiskey xray yankee zulu'.split(' ');
+const WORDS =
+  'alpha bravo charlie delta echo foxtrot golf hotel india juliet kilo lima mike november oscar papa quebec romeo sierra tango uniform victor whiskey xray yankee zulu'.split(
+    ' ',
+  );
 
 function words(random, count) {
   let text = '';
@@ -65,7 +67,9 @@ function oltpTransaction(random, lane, lanes, accounts, serial) {
   const roll = random();
   const amount = (1 + random() * 500).toFixed(2);
   if (roll < 0.45) {
-    const items = [1, 2, 3].map((line) => `(LAST_INSERT_ID(), ${line}, ${1 + Math.floor(random() * 50000)}, ${1 + Math.floor(random() * 5)}, ${(1 + random() * 99).toFixed(2)})`);
+    const items = [1, 2, 3].map(
+      (line) => `(LAST_INSERT_ID(), ${line}, ${1 + Math.floor(random() * 50000)}, ${1 + Math.floor(random() * 5)}, ${(1 + random() * 99).toFixed(2)})`,
+    );
     return `BEGIN;
 INSERT INTO shop.orders (account_id, amount, status, created, note) VALUES (${account}, ${amount}, 'new', NOW(6), '${words(random, 6)} ${serial}');
 INSERT INTO shop.order_items (order_id, line, sku, qty, price) VALUES ${items.join(', ')};
@@ -137,7 +141,10 @@ export async function runBulk(server, { targetBytes, rowsPerInsert = 2000, lanes
           const mine = ++batch;
           const values = [];
           for (let k = 0; k < rowsPerInsert; k++) {
-            const payload = Math.floor(random() * 2 ** 52).toString(36).repeat(12).slice(0, 120);
+            const payload = Math.floor(random() * 2 ** 52)
+              .toString(36)
+              .repeat(12)
+              .slice(0, 120);
             values.push(`(${mine}, ${k}, ${Math.floor(random() * 1e12)}, '${payload}', '${words(random, 40)}', NOW(6))`);
           }
           await connection.query(`INSERT INTO bulk.facts (batch, k, amount, payload, body, created) VALUES ${values.join(',\n')}`);

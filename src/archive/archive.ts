@@ -77,7 +77,10 @@ export class Archive {
       const code = (error as NodeJS.ErrnoException).code ?? '';
       if (code === 'EACCES' || code.startsWith('HTTP_')) {
         throw new SnaplogError(`cannot read the archive at ${this.storage.location}: ${(error as Error).message}`, {
-          hint: code === 'EACCES' ? 'check the credentials (connection string, SAS token: expired? read/write/list allowed?) or the folder permissions' : 'check the archive service and its URL',
+          hint:
+            code === 'EACCES'
+              ? 'check the credentials (connection string, SAS token: expired? read/write/list allowed?) or the folder permissions'
+              : 'check the archive service and its URL',
         });
       }
       info = undefined;
@@ -158,7 +161,7 @@ export class Archive {
     for (let i = 0; i < uncached.length; i += METADATA_READ_BATCH) {
       const batch = uncached.slice(i, i + METADATA_READ_BATCH);
       const contents = await this.readBatch(dir, batch);
-      batch.forEach((file, j) => {
+      for (const [j, file] of batch.entries()) {
         const stem = classifyLogEntry(file)!.name;
         const key = `${systemId}/${file}`;
         let metadata: LogMetadata;
@@ -168,13 +171,16 @@ export class Archive {
           metadata = parseLogMetadata(content.toString('utf8'), file);
         } catch (error) {
           entry(stem).metadataError = (error as Error).message;
-          return;
+          continue;
         }
         const problem = logMetadataProblem(metadata, stem);
-        if (problem) return void rejected.push({ file: `${dir}/${file}`, problem: `forged or foreign metadata: ${problem}; ignored` });
+        if (problem) {
+          rejected.push({ file: `${dir}/${file}`, problem: `forged or foreign metadata: ${problem}; ignored` });
+          continue;
+        }
         this.metadataCache.set(key, metadata);
         entry(stem).metadata = metadata;
-      });
+      }
     }
     const found = [...byName.values()].sort((a, b) => (a.metadata?.sequence ?? 0) - (b.metadata?.sequence ?? 0) || a.name.localeCompare(b.name));
     return { found, rejected: rejected.sort((a, b) => a.file.localeCompare(b.file)) };
@@ -183,7 +189,9 @@ export class Archive {
   /** Files of one folder: in one pass when the driver can, else one read each (errors kept per file). */
   private async readBatch(dir: string, files: string[]): Promise<(Buffer | Error)[]> {
     if (this.storage.readFilesIn) return this.storage.readFilesIn(dir, files);
-    return Promise.all(files.map((file) => this.storage.readFile(`${dir}/${file}`).catch((error: unknown) => (error instanceof Error ? error : new Error(String(error))))));
+    return Promise.all(
+      files.map((file) => this.storage.readFile(`${dir}/${file}`).catch((error: unknown) => (error instanceof Error ? error : new Error(String(error))))),
+    );
   }
 
   /** The metadata of every archived log that has usable metadata, in sequence order (what plan, restore and find chain). */

@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { PassThrough, Readable } from 'node:stream';
-import { ContainerClient, RestError } from '@azure/storage-blob';
+import { type ContainerClient, RestError } from '@azure/storage-blob';
 import type { StorageDriver, StoredEntry, StoredFileInfo } from './storage.js';
 import { scrubSecrets } from './blob-location.js';
 import { archivePathSegments } from './names.js';
@@ -129,7 +129,9 @@ export class BlobDriver implements StorageDriver {
     if (await this.stat(path)) return 'exists';
     const staged = await this.stage(path, chunks);
     try {
-      await this.container.getBlockBlobClient(this.name(path)).commitBlockList(staged.blockIds, { conditions: { ifNoneMatch: '*' }, metadata: { sha256: staged.sha256 } });
+      await this.container
+        .getBlockBlobClient(this.name(path))
+        .commitBlockList(staged.blockIds, { conditions: { ifNoneMatch: '*' }, metadata: { sha256: staged.sha256 } });
       return 'created';
     } catch (error) {
       // Uncommitted blocks are never visible and are discarded by the service.

@@ -27,7 +27,10 @@ export class MarkerDigester {
 
   update(chunk: Buffer): void {
     this.actual.update(chunk);
-    if (this.marker) return this.both(chunk);
+    if (this.marker) {
+      this.both(chunk);
+      return;
+    }
     this.head.push(chunk);
     this.headLength += chunk.length;
     if (this.headLength >= this.closeMarker.offset + this.closeMarker.length) this.flushHead();

@@ -29,7 +29,11 @@ const DUPLICATE_HINTS: Record<DuplicateKind, string> = {
 };
 
 export class ArchiveDuplicateError extends SnaplogError {
-  constructor(readonly logName: string, detail: string, readonly kind: DuplicateKind = 'different') {
+  constructor(
+    readonly logName: string,
+    detail: string,
+    readonly kind: DuplicateKind = 'different',
+  ) {
     super(`${logName} already archived with a different checksum (${detail}); the archived copy is kept, this one is not shipped`, {
       hint: DUPLICATE_HINTS[kind],
     });

@@ -38,7 +38,13 @@ export interface FetchedLog extends PlannedLog {
  * Copies the planned logs out of the archive into `dir` (decompressing), checking each sha256 before
  * anything is applied. Two at a time: the next log is fetched while the previous one is checked.
  */
-export async function fetchLogs(archive: Archive, systemId: string, logs: PlannedLog[], dir: string, onFetched?: (log: FetchedLog) => void): Promise<FetchedLog[]> {
+export async function fetchLogs(
+  archive: Archive,
+  systemId: string,
+  logs: PlannedLog[],
+  dir: string,
+  onFetched?: (log: FetchedLog) => void,
+): Promise<FetchedLog[]> {
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const queue = new PQueue({ concurrency: 2 });
   const fetched = await Promise.all(

@@ -137,7 +137,7 @@ export class ThreadHash implements WholeHash {
     this.thread = current ??= new HashThread();
     this.thread.acquire();
     const memory = ring.map((buffer) => buffer.buffer).filter((buffer) => buffer instanceof SharedArrayBuffer);
-    memory.forEach((buffer, slot) => this.slots.set(buffer, slot));
+    for (const [slot, buffer] of memory.entries()) this.slots.set(buffer, slot);
     this.thread.send({ op: 'open', stream: this.stream, ring: memory });
   }
 

@@ -41,7 +41,10 @@ interface GtidState {
 
 function parseGtidState(text: string): GtidState {
   const state: GtidState = { mariadb: new Map(), mysql: new Map() };
-  for (const part of text.split(',').map((item) => item.trim()).filter(Boolean)) {
+  for (const part of text
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean)) {
     const mariadb = /^(\d+)-(\d+)-(\d+)$/.exec(part);
     if (mariadb) {
       state.mariadb.set(`${mariadb[1]}-${mariadb[2]}`, Number(mariadb[3]));

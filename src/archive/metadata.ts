@@ -59,7 +59,23 @@ export interface LogMetadata {
 }
 
 /** What an engine learns about a log while its bytes stream past (no second read). */
-export type LogFacts = Omit<LogMetadata, 'formatVersion' | 'name' | 'engine' | 'replaced' | 'size' | 'sha256' | 'headSha256' | 'compression' | 'storedName' | 'storedSize' | 'shippedAt' | 'shippedBy' | 'sequence' | 'stream'>;
+export type LogFacts = Omit<
+  LogMetadata,
+  | 'formatVersion'
+  | 'name'
+  | 'engine'
+  | 'replaced'
+  | 'size'
+  | 'sha256'
+  | 'headSha256'
+  | 'compression'
+  | 'storedName'
+  | 'storedSize'
+  | 'shippedAt'
+  | 'shippedBy'
+  | 'sequence'
+  | 'stream'
+>;
 
 export interface LogObserver {
   /** `chunk` is valid during the call only (its memory is reused for later chunks): copy what you keep. */

@@ -16,12 +16,16 @@ async function configuredDriver(config: SnaplogConfig): Promise<StorageDriver> {
   const { path, url, connectionStringFile, sasTokenFile } = config.archive;
   if (path !== undefined) return new PosixDriver(path);
   if (url === undefined) throw new SnaplogError('no archive configured', { exitCode: 2, hint: 'set [archive] path or url' });
-  const [{ ContainerClient, StorageSharedKeyCredential, AnonymousCredential }, { BlobDriver }] = await Promise.all([import('@azure/storage-blob'), import('./blob-driver.js')]);
+  const [{ ContainerClient, StorageSharedKeyCredential, AnonymousCredential }, { BlobDriver }] = await Promise.all([
+    import('@azure/storage-blob'),
+    import('./blob-driver.js'),
+  ]);
   const { containerUrl, prefix } = parseBlobUrl(url);
   let client;
   if (connectionStringFile !== undefined) {
     const parsed = parseConnectionString(await readSecretFile(connectionStringFile, config.locate('archive', 'connection_string_file')));
-    if (parsed.accountName && parsed.accountKey) client = new ContainerClient(containerUrl, new StorageSharedKeyCredential(parsed.accountName, parsed.accountKey));
+    if (parsed.accountName && parsed.accountKey)
+      client = new ContainerClient(containerUrl, new StorageSharedKeyCredential(parsed.accountName, parsed.accountKey));
     else if (parsed.sas) client = new ContainerClient(`${containerUrl}?${parsed.sas}`, new AnonymousCredential());
     else {
       throw new SnaplogError(`${connectionStringFile} holds no AccountName + AccountKey and no SharedAccessSignature`, {

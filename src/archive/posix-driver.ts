@@ -176,9 +176,7 @@ export class PosixDriver implements StorageDriver {
     }
     try {
       const found = await readdir(`/proc/self/fd/${handle.fd}`, { withFileTypes: true });
-      return found
-        .map((entry): StoredEntry => ({ name: entry.name, kind: kindOf(entry) }))
-        .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+      return found.map((entry): StoredEntry => ({ name: entry.name, kind: kindOf(entry) })).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     } finally {
       await handle.close().catch(() => undefined);
     }

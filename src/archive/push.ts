@@ -166,7 +166,13 @@ async function compareWithArchived(archive: Archive, request: PushRequest, archi
  * the archived copy is the same log: it is replaced, atomically, by the clean one and the metadata says
  * so. Any other difference is refused and the archived copy is never touched.
  */
-async function settleCloseMarkerDifference(archive: Archive, request: PushRequest, marker: CloseMarker, archived: LogMetadata, detail: string): Promise<PushResult> {
+async function settleCloseMarkerDifference(
+  archive: Archive,
+  request: PushRequest,
+  marker: CloseMarker,
+  archived: LogMetadata,
+  detail: string,
+): Promise<PushResult> {
   const source = await markerDigests(readSource(request.sourcePath), marker);
   const stored = await markerDigests(archive.openLog(request.systemId, archived), marker);
   // Only a copy stored under its own name is ever replaced, and only by a file the server has closed cleanly.
@@ -179,7 +185,11 @@ async function settleCloseMarkerDifference(archive: Archive, request: PushReques
     return { outcome: 'replaced-closed-copy', metadata: await rewriteReplacedMetadata(archive, request, archived, source.actual), replaced: archived };
   }
   const flagOnly = stored.asClosed === source.asClosed;
-  throw new ArchiveDuplicateError(request.name, flagOnly ? `${detail}; they differ only in ${marker.description}` : detail, flagOnly ? 'close-marker-only' : 'different');
+  throw new ArchiveDuplicateError(
+    request.name,
+    flagOnly ? `${detail}; they differ only in ${marker.description}` : detail,
+    flagOnly ? 'close-marker-only' : 'different',
+  );
 }
 
 /** Publishes the server's cleanly closed copy in place of the archived one (temp, fsync, rename, fsync of the folder). */
@@ -190,7 +200,9 @@ async function replaceWithClosedCopy(archive: Archive, request: PushRequest, arc
     yield* chunks;
     // Refuse to publish unless what was written is exactly what was compared: a throw here discards the temp file.
     if (pass.digest().sha256 !== source.actual) {
-      throw new SnaplogError(`${request.sourcePath} changed while snaplog was copying it`, { hint: 'nothing was replaced; snaplog ship tries again on its next round' });
+      throw new SnaplogError(`${request.sourcePath} changed while snaplog was copying it`, {
+        hint: 'nothing was replaced; snaplog ship tries again on its next round',
+      });
     }
   };
   try {
@@ -208,9 +220,14 @@ async function replaceWithClosedCopy(archive: Archive, request: PushRequest, arc
 async function rewriteReplacedMetadata(archive: Archive, request: PushRequest, archived: LogMetadata, expectedSha256: string): Promise<LogMetadata> {
   const source = await new SourcePass(request.sourcePath, request.observer, READ_ONLY).drain();
   if (source.digest.sha256 !== expectedSha256) {
-    throw new SnaplogError(`${request.sourcePath} changed while snaplog was reading it`, { hint: 'nothing was written; snaplog ship tries again on its next round' });
+    throw new SnaplogError(`${request.sourcePath} changed while snaplog was reading it`, {
+      hint: 'nothing was written; snaplog ship tries again on its next round',
+    });
   }
-  const metadata: LogMetadata = { ...buildMetadata({ ...request, compression: archived.compression }, source.digest, source.facts, archived.storedSize), replaced: replacedRecord(archived) };
+  const metadata: LogMetadata = {
+    ...buildMetadata({ ...request, compression: archived.compression }, source.digest, source.facts, archived.storedSize),
+    replaced: replacedRecord(archived),
+  };
   await replaceMetadata(archive, request, metadata);
   return metadata;
 }
@@ -246,11 +263,19 @@ async function repairMetadata(archive: Archive, request: PushRequest, dataEntry:
     const detail = `archived data without metadata has sha256 ${archived.digest.sha256.slice(0, 12)}…, source ${source.digest.sha256.slice(0, 12)}…`;
     if (!request.closeMarker) throw new ArchiveDuplicateError(request.name, detail);
     const orphan = buildMetadata({ ...request, compression }, archived.digest, {}, stored?.size ?? 0);
-    return settleCloseMarkerDifference(archive, request, request.closeMarker, { ...orphan, shippedAt: new Date(stored?.mtimeMs ?? Date.now()).toISOString() }, detail);
+    return settleCloseMarkerDifference(
+      archive,
+      request,
+      request.closeMarker,
+      { ...orphan, shippedAt: new Date(stored?.mtimeMs ?? Date.now()).toISOString() },
+      detail,
+    );
   }
   const { digest, facts } = await new SourcePass(request.sourcePath, request.observer, READ_ONLY).drain();
   if (digest.sha256 !== archived.digest.sha256) {
-    throw new SnaplogError(`${request.sourcePath} changed while snaplog was reading it`, { hint: 'nothing was written; snaplog ship tries again on its next round' });
+    throw new SnaplogError(`${request.sourcePath} changed while snaplog was reading it`, {
+      hint: 'nothing was written; snaplog ship tries again on its next round',
+    });
   }
   const metadata = buildMetadata({ ...request, compression }, digest, facts, stored?.size ?? 0);
   await writeMetadata(archive, request, metadata);

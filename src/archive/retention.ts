@@ -22,7 +22,13 @@ export function planPrune(snapshots: SnapshotRecord[], logs: LogMetadata[], keep
   if (!oldestKept) return { removeLogs: [], removeSnapshots: [], reason: 'no usable snapshot: nothing is removed (every log may still be needed)' };
   const removeSnapshots = snapshots.filter((snapshot) => snapshot.time < oldestKept.time);
   const anchor = logs.find((log) => log.name === oldestKept.position!.file);
-  if (!anchor) return { oldestKept, removeLogs: [], removeSnapshots, reason: `the oldest kept snapshot's log ${oldestKept.position!.file} is not in the archive: no log is removed` };
+  if (!anchor)
+    return {
+      oldestKept,
+      removeLogs: [],
+      removeSnapshots,
+      reason: `the oldest kept snapshot's log ${oldestKept.position!.file} is not in the archive: no log is removed`,
+    };
   const removeLogs = logs.filter((log) => (log.stream ?? '') === (anchor.stream ?? '') && log.sequence < anchor.sequence);
   return { oldestKept, removeLogs, removeSnapshots };
 }

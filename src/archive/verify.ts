@@ -73,17 +73,20 @@ export async function verifyArchive(archive: Archive, systemId: string, checker?
       const observer = checker?.observer(metadata);
       const { digest, facts } = await digestArchivedLog(archive, systemId, metadata, observer);
       copies.push({ name: log.name, size: digest.size, sha256: digest.sha256 });
-      if (digest.size !== metadata.size) problems.push({ file: log.name, problem: `size ${digest.size} differs from the recorded ${metadata.size} (truncated or replaced)` });
+      if (digest.size !== metadata.size)
+        problems.push({ file: log.name, problem: `size ${digest.size} differs from the recorded ${metadata.size} (truncated or replaced)` });
       if (digest.sha256 !== metadata.sha256) problems.push({ file: log.name, problem: `sha256 ${digest.sha256} differs from the recorded ${metadata.sha256}` });
       if (checker && observer) for (const problem of checker.problemsIn(facts, metadata)) problems.push({ file: log.name, problem });
     } catch (error) {
       problems.push({ file: log.name, problem: `unreadable: ${(error as Error).message}` });
     }
   }
-  for (const gap of catalog.gaps) problems.push({ file: gap.before, problem: `gap: logs ${gap.missingSequences} between ${gap.after} and ${gap.before} are missing` });
+  for (const gap of catalog.gaps)
+    problems.push({ file: gap.before, problem: `gap: logs ${gap.missingSequences} between ${gap.after} and ${gap.before} are missing` });
   for (const [previous, next] of consecutivePairs(catalog.logs)) {
     const reason = lineageBreak(previous, next);
-    if (reason) problems.push({ file: next.name, problem: `does not continue ${previous.name}: ${reason} (another server or history shipped into this system folder)` });
+    if (reason)
+      problems.push({ file: next.name, problem: `does not continue ${previous.name}: ${reason} (another server or history shipped into this system folder)` });
   }
   const sourceCheck = await compareWithSource(copies, source, problems);
   return { ok: problems.length === 0, checked, problems, ranges: catalog.ranges, gaps: catalog.gaps, sourceCheck };
@@ -96,7 +99,11 @@ interface ArchivedCopy {
 }
 
 /** Every archived log the server still has must be byte for byte the server's file. */
-async function compareWithSource(archived: ArchivedCopy[], source: SourceLogsForVerify | undefined, problems: VerifyProblem[]): Promise<VerifyReport['sourceCheck']> {
+async function compareWithSource(
+  archived: ArchivedCopy[],
+  source: SourceLogsForVerify | undefined,
+  problems: VerifyProblem[],
+): Promise<VerifyReport['sourceCheck']> {
   if (!source) return { compared: 0, skipped: 'no server to compare with' };
   if ('skipped' in source) return { compared: 0, skipped: source.skipped };
   const byName = new Map(source.logs.map((log) => [log.name, log]));
@@ -121,14 +128,17 @@ async function differenceFromSource(copy: ArchivedCopy, path: string, closeMarke
   if (size !== copy.size) return `${different}, server ${size} bytes): a different log under the same name, or the server's file was changed`;
   if (!closeMarker) {
     const hash = await sha256OfSourceFile(path);
-    return hash === copy.sha256 ? undefined : `${different}, sha256 ${copy.sha256.slice(0, 12)}… vs ${hash.slice(0, 12)}…): a different log under the same name`;
+    return hash === copy.sha256
+      ? undefined
+      : `${different}, sha256 ${copy.sha256.slice(0, 12)}… vs ${hash.slice(0, 12)}…): a different log under the same name`;
   }
   const digests = await markerDigests(readSourceFile(path), closeMarker);
   if (digests.actual === copy.sha256) return undefined;
   if (copy.sha256 === digests.asOpen && digests.saysOpen === false) {
     return `differs from the server's ${path} only in ${closeMarker.description}: it was archived before the server finished closing it; the next snaplog ship replaces it with the cleanly closed file`;
   }
-  if (copy.sha256 === digests.asClosed) return `differs from the server's ${path} only in ${closeMarker.description}: the archived copy says closed, the server's says open; the archived copy is kept`;
+  if (copy.sha256 === digests.asClosed)
+    return `differs from the server's ${path} only in ${closeMarker.description}: the archived copy says closed, the server's says open; the archived copy is kept`;
   return `${different}, sha256 ${copy.sha256.slice(0, 12)}… vs ${digests.actual.slice(0, 12)}…): a different log under the same name`;
 }
 

@@ -36,7 +36,9 @@ export interface AttachResult extends AttachRecord {
 
 export class NotAFilesystemError extends SnaplogError {
   constructor(what: string, detail: string) {
-    super(`${what} holds no file system snaplog can mount (${detail})`, { hint: 'check the device name (lsblk -f); a restored managed disk shows up as a new /dev/sdX with a partition' });
+    super(`${what} holds no file system snaplog can mount (${detail})`, {
+      hint: 'check the device name (lsblk -f); a restored managed disk shows up as a new /dev/sdX with a partition',
+    });
   }
 }
 
@@ -65,7 +67,10 @@ async function filesystemsOn(device: string): Promise<string[]> {
   if (withFs.length === 0) {
     const blkid = await execa('blkid', ['-p', '-o', 'value', '-s', 'TYPE', device], { reject: false });
     if (blkid.exitCode === 0 && blkid.stdout.trim()) return [device];
-    throw new NotAFilesystemError(device, all.some((node) => node.fstype === 'LVM2_member') ? 'LVM: activate it with vgchange -ay and pass the logical volume' : 'no file system signature');
+    throw new NotAFilesystemError(
+      device,
+      all.some((node) => node.fstype === 'LVM2_member') ? 'LVM: activate it with vgchange -ay and pass the logical volume' : 'no file system signature',
+    );
   }
   return withFs.map((node) => node.name);
 }
@@ -102,8 +107,18 @@ export async function attach(
     const script = await readRecoveryScript(source.script);
     const output = await runRecoveryScript(source.script, script, []);
     recoveryVolumes = parseRecoveryTable(output);
-    if (recoveryVolumes.length === 0) throw new SnaplogError(`the file-recovery script ${source.script} mounted no volume (no "Sr.No. | Disk | Volume | MountPath" table in its output)`, { hint: 'run it by hand to see its messages; it needs outbound port 3260 and iscsi-initiator-utils' });
-    record = { mountDir, source, scriptSha256: sha256(script), mounts: recoveryVolumes.map((volume) => volume.mountPath), readOnly, attachedAt: new Date().toISOString() };
+    if (recoveryVolumes.length === 0)
+      throw new SnaplogError(`the file-recovery script ${source.script} mounted no volume (no "Sr.No. | Disk | Volume | MountPath" table in its output)`, {
+        hint: 'run it by hand to see its messages; it needs outbound port 3260 and iscsi-initiator-utils',
+      });
+    record = {
+      mountDir,
+      source,
+      scriptSha256: sha256(script),
+      mounts: recoveryVolumes.map((volume) => volume.mountPath),
+      readOnly,
+      attachedAt: new Date().toISOString(),
+    };
   } else if (source.kind === 'iscsi-target') {
     const disks = await loginTarget(source.portal, source.target);
     const mounts: string[] = [];
@@ -153,9 +168,12 @@ async function runRecoveryScript(script: string, content: Buffer, args: string[]
   const interpreter = /^#!.*python/.test(content.subarray(0, 200).toString('utf8')) || script.endsWith('.py') ? 'python3' : 'bash';
   const result = await execa(interpreter, [resolve(script), ...args], { cwd: dirname(resolve(script)), reject: false, input: '' });
   if (result.exitCode !== 0) {
-    throw new SnaplogError(`the file-recovery script ${script} failed (exit ${result.exitCode}): ${(result.stderr || result.stdout).trim().split('\n').slice(-3).join(' / ')}`, {
-      hint: 'the script expires 12 hours after download: generate a new one in the portal (File Recovery) if it is old',
-    });
+    throw new SnaplogError(
+      `the file-recovery script ${script} failed (exit ${result.exitCode}): ${(result.stderr || result.stdout).trim().split('\n').slice(-3).join(' / ')}`,
+      {
+        hint: 'the script expires 12 hours after download: generate a new one in the portal (File Recovery) if it is old',
+      },
+    );
   }
   return result.stdout;
 }

@@ -27,7 +27,10 @@ async function iscsiadm(args: string[], what: string): Promise<string> {
   if (result.exitCode !== 0) {
     const detail = (result.stderr || result.stdout || String(result.exitCode)).trim().split('\n').slice(-2).join(' / ');
     throw new SnaplogError(`iscsiadm could not ${what}: ${detail}`, {
-      hint: result.exitCode === undefined ? 'install open-iscsi (apt-get install open-iscsi) and run as root' : 'check the portal address and port 3260, and CHAP settings in /etc/iscsi/iscsid.conf',
+      hint:
+        result.exitCode === undefined
+          ? 'install open-iscsi (apt-get install open-iscsi) and run as root'
+          : 'check the portal address and port 3260, and CHAP settings in /etc/iscsi/iscsid.conf',
     });
   }
   return result.stdout;
@@ -37,7 +40,9 @@ async function iscsiadm(args: string[], what: string): Promise<string> {
 export async function loginTarget(portal: string, target: string, waitMs = 20_000): Promise<string[]> {
   const found = parseDiscoveredTargets(await iscsiadm(['-m', 'discovery', '-t', 'sendtargets', '-p', portal], `discover targets on ${portal}`));
   if (!found.includes(target)) {
-    throw new SnaplogError(`target ${target} is not offered by ${portal}${found.length ? ` (it offers ${found.join(', ')})` : ' (it offers none)'}`, { hint: 'copy the target IQN exactly as the recovery point shows it' });
+    throw new SnaplogError(`target ${target} is not offered by ${portal}${found.length ? ` (it offers ${found.join(', ')})` : ' (it offers none)'}`, {
+      hint: 'copy the target IQN exactly as the recovery point shows it',
+    });
   }
   await iscsiadm(['-m', 'node', '-T', target, '-p', portal, '--login'], `log in to ${target}`);
   const deadline = Date.now() + waitMs;
@@ -46,7 +51,9 @@ export async function loginTarget(portal: string, target: string, waitMs = 20_00
     if (disks.length) return disks.map((disk) => `/dev/${disk}`);
     if (Date.now() > deadline) {
       await logoutTarget(portal, target).catch(() => undefined);
-      throw new SnaplogError(`logged in to ${target}, but no disk appeared within ${waitMs / 1000} s`, { hint: 'see dmesg; the recovery volume may still be preparing' });
+      throw new SnaplogError(`logged in to ${target}, but no disk appeared within ${waitMs / 1000} s`, {
+        hint: 'see dmesg; the recovery volume may still be preparing',
+      });
     }
     await new Promise((resolve) => setTimeout(resolve, 500));
   }

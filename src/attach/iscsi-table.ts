@@ -25,7 +25,7 @@ export function parseRecoveryTable(output: string): RecoveryVolume[] {
     while (cells.length && cells[cells.length - 1] === '') cells.pop();
     if (cells.length < 4 || /^-+$/.test(cells[0] ?? '') || !/^\d+\)?\.?$/.test(cells[0] ?? '')) continue;
     const [serial, disk, volume, mountPath] = cells as [string, string, string, string];
-    if (mountPath && mountPath.startsWith('/')) volumes.push({ serial, disk, volume, mountPath });
+    if (mountPath?.startsWith('/')) volumes.push({ serial, disk, volume, mountPath });
   }
   return volumes;
 }

@@ -42,7 +42,10 @@ export async function readAttachRecord(mountDir: string): Promise<AttachRecord |
   }
   const record = JSON.parse(text) as AttachRecord;
   if (record.mountDir !== resolve(mountDir)) {
-    throw new UsageError(`the attach record for ${mountDir} names another mount point (${record.mountDir})`, `remove ${attachRecordFile(mountDir)} and unmount by hand`);
+    throw new UsageError(
+      `the attach record for ${mountDir} names another mount point (${record.mountDir})`,
+      `remove ${attachRecordFile(mountDir)} and unmount by hand`,
+    );
   }
   return record;
 }

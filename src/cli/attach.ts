@@ -34,7 +34,8 @@ export function attachCommand(): Command {
     .action(async (options: AttachOptions, command: Command) => {
       if (!!options.iscsiPortal !== !!options.iscsiTarget) throw new UsageError('--iscsi-portal and --iscsi-target go together');
       const given = [options.device, options.image, options.iscsiScript, options.iscsiTarget].filter(Boolean);
-      if (given.length !== 1) throw new UsageError('give exactly one of --device DEV, --image FILE, --iscsi-script FILE, --iscsi-portal HOST:PORT --iscsi-target IQN');
+      if (given.length !== 1)
+        throw new UsageError('give exactly one of --device DEV, --image FILE, --iscsi-script FILE, --iscsi-portal HOST:PORT --iscsi-target IQN');
       const source: AttachSource = options.device
         ? { kind: 'device', device: options.device }
         : options.image
@@ -77,12 +78,15 @@ export function attachCommand(): Command {
       const lines = [`attached ${result.mounts.join(', ')}${result.loopDevice ? ` (${result.loopDevice})` : ''}${result.readOnly ? ' read-only' : ''}`];
       if (result.datadirs.length === 0) lines.push(`no data directory found on it${context.config ? ` (looked for ${context.config.workload.name}'s)` : ''}`);
       for (const found of result.datadirs) {
-        lines.push(`data directory ${found.datadir}${found.newestBinlog ? ` (newest binlog ${found.newestBinlog.name}, ${found.newestBinlog.size} bytes)` : ''}`);
+        lines.push(
+          `data directory ${found.datadir}${found.newestBinlog ? ` (newest binlog ${found.newestBinlog.name}, ${found.newestBinlog.size} bytes)` : ''}`,
+        );
         const identity = identities[found.datadir];
         if (identity?.kind === 'identified') {
           lines.push(`  snapshot: ${identity.snapshot.id} (${identity.evidence.join('; ')})`);
           lines.push(`  → snaplog restore --to TIME --datadir ${found.datadir}   (restore finds snapshot ${identity.snapshot.id} by itself)`);
-        } else if (identity?.kind === 'unusable') lines.push(`  snapshot: ${identity.snapshotId}, which is ${identity.status}: not usable for an exact restore`);
+        } else if (identity?.kind === 'unusable')
+          lines.push(`  snapshot: ${identity.snapshotId}, which is ${identity.status}: not usable for an exact restore`);
         else if (identity) lines.push(`  snapshot: unknown (${identity.reason}): give --snapshot ID to restore`);
       }
       if (archiveNote) lines.push(archiveNote);

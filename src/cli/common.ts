@@ -1,4 +1,4 @@
-import { Command, Option } from 'commander';
+import { type Command, Option } from 'commander';
 
 /** Options every command accepts, after the command name as well as before it. */
 export interface CommonOptions {

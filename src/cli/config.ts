@@ -30,7 +30,11 @@ binlog position); every missing one is listed at once with the GRANT that fixes 
           return;
         }
         if (privileges) process.stdout.write(privilegeText(privileges));
-        if (missing.length) throw missingPrivilegesError(privileges!, missing.map((check) => check.grant));
+        if (missing.length)
+          throw missingPrivilegesError(
+            privileges!,
+            missing.map((check) => check.grant),
+          );
         process.stdout.write(`config OK (${loaded.sources.join(', ')})\n`);
         for (const warning of warnings) process.stdout.write(`warning: ${warning}\n`);
         process.stdout.write(`${JSON.stringify(values, null, 2)}\n`);

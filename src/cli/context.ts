@@ -31,7 +31,11 @@ export async function openArchive(config: SnaplogConfig): Promise<Archive> {
 /** Which system's logs a read command looks at: --system, the config, or the archive's only system. */
 export async function resolveSystemId(archive: Archive, config: SnaplogConfig, requested?: string): Promise<string> {
   if (requested) {
-    if (!isArchiveName(requested)) throw new UsageError(`--system ${printableName(requested)} is not a system id`, 'system ids are letters, digits, ".", "_" and "-" (snaplog list shows them)');
+    if (!isArchiveName(requested))
+      throw new UsageError(
+        `--system ${printableName(requested)} is not a system id`,
+        'system ids are letters, digits, ".", "_" and "-" (snaplog list shows them)',
+      );
     return requested;
   }
   if (config.archive.systemId) return config.archive.systemId;

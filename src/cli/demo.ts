@@ -8,7 +8,11 @@ export function demoCommand(runCli: (args: string[]) => Promise<number>): Comman
         'and how many transactions the snapshot alone would have lost',
     )
     .option('--dir <dir>', 'work folder for the throwaway server (removed afterwards unless --keep)', '.snaplog-demo')
-    .option('--archive <dir>', 'archive folder, kept afterwards; each run is a new system (demo-<time>) in it, so the demo runs any number of times', 'snaplog-archive')
+    .option(
+      '--archive <dir>',
+      'archive folder, kept afterwards; each run is a new system (demo-<time>) in it, so the demo runs any number of times',
+      'snaplog-archive',
+    )
     .option('--keep', 'keep the throwaway server files')
     .action(async (options: { dir: string; archive: string; keep?: boolean }) => {
       await runDemo({

@@ -25,12 +25,16 @@ export function drillCommand(): Command {
     .description('rehearse a restore: replay every archived log onto a scratch copy of a restored snapshot, CHECK every table, report the recovery point')
     .option('--datadir <dir>', "a restored snapshot's data directory (left unchanged: the drill works on a copy)")
     .option('--image <file>', "a restored snapshot's disk image (attached read-only for the copy)")
-    .option('--scratch <dir>', 'a new (or empty) scratch folder; default: a new snaplog-drill-* folder here. What the drill puts there is removed afterwards unless --keep')
+    .option(
+      '--scratch <dir>',
+      'a new (or empty) scratch folder; default: a new snaplog-drill-* folder here. What the drill puts there is removed afterwards unless --keep',
+    )
     .option('--keep', 'keep the scratch folder')
     .option('--snapshot <id>', 'the snapshot the data directory is, when snaplog cannot tell by itself')
     .option('--system <id>', 'system id in the archive')
     .action(async (options: DrillOptions, command: Command) => {
-      if (!!options.datadir === !!options.image) throw new UsageError('give exactly one of --datadir DIR or --image FILE', 'the drill needs a restored snapshot to start from');
+      if (!!options.datadir === !!options.image)
+        throw new UsageError('give exactly one of --datadir DIR or --image FILE', 'the drill needs a restored snapshot to start from');
       const { config, events } = await loadContext(command);
       const engine = await requireCapability(config, 'drill', 'drill').drill!();
       const archive = await openArchive(config);

@@ -32,6 +32,7 @@ export function findCommand(): Command {
       const found = await engine.find({ config, archive, systemId, pattern, since, until, limit });
       if (options.json) return printJson({ matches: found });
       if (found.length === 0) process.stdout.write('no match\n');
-      for (const match of found) process.stdout.write(`${match.time}  ${match.log}:${match.position}  ${match.gtid ?? '-'}  ${match.text.replace(/\s+/g, ' ').slice(0, 200)}\n`);
+      for (const match of found)
+        process.stdout.write(`${match.time}  ${match.log}:${match.position}  ${match.gtid ?? '-'}  ${match.text.replace(/\s+/g, ' ').slice(0, 200)}\n`);
     });
 }

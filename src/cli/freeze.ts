@@ -37,7 +37,10 @@ async function agentTimeoutSeconds(value: string | undefined): Promise<number | 
   if (value === undefined) return undefined;
   if (value.trim().toLowerCase() === 'gcp') return (await readGcpSnapshotSettings(agentSettingsRoot())).timeoutSeconds.value;
   if (!/^\d+$/.test(value.trim()) || Number(value) < 1) {
-    throw new UsageError(`freeze: --agent-timeout must be whole seconds or 'gcp', got '${value}'`, 'give the backup agent\'s script timeout, e.g. --agent-timeout 60');
+    throw new UsageError(
+      `freeze: --agent-timeout must be whole seconds or 'gcp', got '${value}'`,
+      "give the backup agent's script timeout, e.g. --agent-timeout 60",
+    );
   }
   return Number(value);
 }
@@ -52,8 +55,13 @@ function hookOptions(command: Command): Command {
 export function freezeCommand(): Command {
   return hookOptions(new Command('freeze'))
     .alias('pre')
-    .description('pre-snapshot: close the open binlog, ship it, quiesce the database in a detached holder, record the exact position; exit 0 only once the lock is held')
-    .option('--agent-timeout <seconds|gcp>', "the backup agent kills this hook after that many seconds (gcp: google-guest-agent's [Snapshots] timeout_in_seconds): the pre-step ends, frozen or undone, a margin before it")
+    .description(
+      'pre-snapshot: close the open binlog, ship it, quiesce the database in a detached holder, record the exact position; exit 0 only once the lock is held',
+    )
+    .option(
+      '--agent-timeout <seconds|gcp>',
+      "the backup agent kills this hook after that many seconds (gcp: google-guest-agent's [Snapshots] timeout_in_seconds): the pre-step ends, frozen or undone, a margin before it",
+    )
     .addHelpText(
       'after',
       [
@@ -88,7 +96,9 @@ export function freezeCommand(): Command {
               'and the lock is released when both have thawed\n',
           );
         } else if (!options.quiet) {
-          process.stdout.write(`frozen: snapshot ${result.snapshotId} at ${result.position.file}:${result.position.position}${result.position.gtid ? ` (GTID ${result.position.gtid})` : ''} by ${result.method}; logs through ${result.closedLog} archived (${result.shippedBy}); pre-step ${result.preStepMs} ms\n`);
+          process.stdout.write(
+            `frozen: snapshot ${result.snapshotId} at ${result.position.file}:${result.position.position}${result.position.gtid ? ` (GTID ${result.position.gtid})` : ''} by ${result.method}; logs through ${result.closedLog} archived (${result.shippedBy}); pre-step ${result.preStepMs} ms\n`,
+          );
         }
       } finally {
         await engine.close();
@@ -136,7 +146,7 @@ type NestedThaw = { kept: true; snapshotId: string; stillOpen: string[]; message
 async function thawNested(config: SnaplogConfig, events: EventChannel, product: string | undefined, failed: boolean): Promise<NestedThaw> {
   const ipcFolder = config.workload.ipcFolder;
   const state = await readFreezeState(ipcFolder);
-  if (!state || state.state !== 'frozen' || !(await isHolderProcess(state.holderPid, state.snapshotId))) return { kept: false, failed: false };
+  if (state?.state !== 'frozen' || !(await isHolderProcess(state.holderPid, state.snapshotId))) return { kept: false, failed: false };
   const nested = await readNestedFreeze(ipcFolder, state.snapshotId);
   if (!nested) return { kept: false, failed: false };
   const decision = decideNestedThaw(nested, product, failed, new Date().toISOString());
@@ -180,7 +190,7 @@ async function freezeInForceWithEngine(config: SnaplogConfig): Promise<string | 
 export function holderCommand(): Command {
   return withConfigOption(new Command('__freeze-holder'))
     .requiredOption('--snapshot <id>')
-    .option('--deadline <ms>', 'the pre-step\'s deadline (ms since the epoch): the freeze call ends by then')
+    .option('--deadline <ms>', "the pre-step's deadline (ms since the epoch): the freeze call ends by then")
     .option('--product <name>')
     .option('--disks <list>')
     .option('--wait-go', 'make ready, then take the lock only on `go` on stdin (the pre-step starts the holder while the log ships)')
@@ -212,7 +222,11 @@ export function holderCommand(): Command {
 function startWatchdogProcess(snapshotId: string, deadlineMs: number): number | undefined {
   const holderAt = process.argv.indexOf('__freeze-holder');
   const globalArgs = holderAt > 2 ? process.argv.slice(2, holderAt) : [];
-  const child = spawn(process.execPath, [SNAPLOG_BIN, ...globalArgs, '__freeze-watchdog', '--snapshot', snapshotId, '--holder-pid', String(process.pid), '--deadline', String(deadlineMs)], { detached: true, stdio: 'ignore' });
+  const child = spawn(
+    process.execPath,
+    [SNAPLOG_BIN, ...globalArgs, '__freeze-watchdog', '--snapshot', snapshotId, '--holder-pid', String(process.pid), '--deadline', String(deadlineMs)],
+    { detached: true, stdio: 'ignore' },
+  );
   child.unref();
   return child.pid;
 }
@@ -229,7 +243,15 @@ export function watchdogCommand(): Command {
       const engine = await createEngine(config);
       try {
         if (!engine.forceRelease) return;
-        await runWatchdog({ engine, archive: await openArchive(config), events, ipcFolder: config.workload.ipcFolder, snapshotId: options.snapshot, holderPid: Number(options.holderPid), deadlineMs: Number(options.deadline) });
+        await runWatchdog({
+          engine,
+          archive: await openArchive(config),
+          events,
+          ipcFolder: config.workload.ipcFolder,
+          snapshotId: options.snapshot,
+          holderPid: Number(options.holderPid),
+          deadlineMs: Number(options.deadline),
+        });
       } finally {
         await engine.close();
       }

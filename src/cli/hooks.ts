@@ -38,7 +38,9 @@ interface InstallFlags {
 export function defaultSnaplogCommand(): string[] {
   const bin = resolve(import.meta.dirname, '../../bin/snaplog');
   if (!existsSync(bin)) {
-    throw new SnaplogError(`hooks: cannot find snaplog's own bin/snaplog (looked at ${bin})`, { hint: 'run hooks install from an installed snaplog package (the hooks call it by absolute path)' });
+    throw new SnaplogError(`hooks: cannot find snaplog's own bin/snaplog (looked at ${bin})`, {
+      hint: 'run hooks install from an installed snaplog package (the hooks call it by absolute path)',
+    });
   }
   return [process.execPath, realpathSync(bin)];
 }
@@ -50,12 +52,20 @@ function productList(): string {
 function parseTimeout(value: string | undefined, product: HookProduct): number | undefined {
   if (value === undefined) return undefined;
   if (product !== 'azure' && product !== 'gcp') {
-    throw new UsageError(`hooks install: --timeout applies to --for azure and gcp, not ${product}`, `the freeze itself times out after [workload] timeout in snaplog.conf; ${product}'s own quiescing timeout is set in ${product === 'veeam' ? 'the Veeam job' : 'the backup product'}`);
+    throw new UsageError(
+      `hooks install: --timeout applies to --for azure and gcp, not ${product}`,
+      `the freeze itself times out after [workload] timeout in snaplog.conf; ${product}'s own quiescing timeout is set in ${product === 'veeam' ? 'the Veeam job' : 'the backup product'}`,
+    );
   }
   const seconds = Number(value);
   const max = product === 'azure' ? AZURE_MAX_TIMEOUT_SECONDS - AZURE_TIMEOUT_MARGIN_SECONDS : 86_400;
   if (!/^\d+$/.test(value.trim()) || !Number.isInteger(seconds) || seconds < 1 || seconds > max) {
-    throw new UsageError(`hooks install: --timeout must be whole seconds between 1 and ${max}, got '${value}'`, product === 'azure' ? `Azure allows a script at most ${AZURE_MAX_TIMEOUT_SECONDS} s and snaplog adds ${AZURE_TIMEOUT_MARGIN_SECONDS} s to the freeze timeout` : 'e.g. --timeout 90');
+    throw new UsageError(
+      `hooks install: --timeout must be whole seconds between 1 and ${max}, got '${value}'`,
+      product === 'azure'
+        ? `Azure allows a script at most ${AZURE_MAX_TIMEOUT_SECONDS} s and snaplog adds ${AZURE_TIMEOUT_MARGIN_SECONDS} s to the freeze timeout`
+        : 'e.g. --timeout 90',
+    );
   }
   return seconds;
 }
@@ -76,7 +86,8 @@ function owner(uid: number): string {
 function printInstall(report: InstallReport, invocation: string): void {
   const width = Math.max(...report.files.map((file) => file.onDisk.length));
   const lines = [`snaplog hooks for ${report.product} installed${report.root === '/' ? '' : ` under ${report.root}`}:`];
-  for (const dir of report.dirs) if (dir.outcome !== 'present') lines.push(`  ${dir.outcome.padEnd(10)} ${`${dir.onDisk}/`.padEnd(width)}  ${formatMode(dir.mode)}  folder`);
+  for (const dir of report.dirs)
+    if (dir.outcome !== 'present') lines.push(`  ${dir.outcome.padEnd(10)} ${`${dir.onDisk}/`.padEnd(width)}  ${formatMode(dir.mode)}  folder`);
   for (const file of report.files) {
     lines.push(`  ${file.outcome.padEnd(10)} ${file.onDisk.padEnd(width)}  ${formatMode(file.mode)}  ${owner(file.uid)}  ${file.kind}`);
     if (file.backup) lines.push(`             the previous file was moved to ${file.backup}`);
@@ -133,7 +144,10 @@ export function hooksCommand(deps: HooksCommandDeps = {}): Command {
       .option('--for <product>', `backup product: ${productList()}`)
       .option('--root <dir>', 'folder that stands for / (staging, tests)', '/')
       .option('--force', 'move a hook that snaplog did not write aside (<name>.snaplog-backup-<timestamp>) instead of refusing')
-      .option('--timeout <seconds>', 'azure: freeze timeout the script timeout is sized from (default: [workload] timeout, else 90); gcp: advice only (snaplog reads the agent\'s timeout_in_seconds at every snapshot)')
+      .option(
+        '--timeout <seconds>',
+        "azure: freeze timeout the script timeout is sized from (default: [workload] timeout, else 90); gcp: advice only (snaplog reads the agent's timeout_in_seconds at every snapshot)",
+      )
       .option('--workload-conf', `azure: refused; explains why snaplog does not write ${AZURE_WORKLOAD_CONF}`)
       .action(async (options: InstallFlags, command: Command) => {
         const product = parseHookProduct(options.for);
@@ -146,7 +160,10 @@ export function hooksCommand(deps: HooksCommandDeps = {}): Command {
         const timeoutFlag = parseTimeout(options.timeout, product);
         const config = hookConfigPath(command);
         if (config.from === '--config' && config.path !== undefined && !existsSync(config.path)) {
-          throw new UsageError(`hooks install: --config ${config.path} does not exist; the hooks would fail at every snapshot`, 'write the config first (snaplog config check --config FILE), then install the hooks');
+          throw new UsageError(
+            `hooks install: --config ${config.path} does not exist; the hooks would fail at every snapshot`,
+            'write the config first (snaplog config check --config FILE), then install the hooks',
+          );
         }
 
         const notes: string[] = [];
@@ -159,7 +176,8 @@ export function hooksCommand(deps: HooksCommandDeps = {}): Command {
         } catch (error) {
           notes.push(`WARNING: the hooks will fail until snaplog's config reads cleanly: ${describeError(error).replace(/\n/g, ' ')}`);
         }
-        if (config.from === 'SNAPLOG_CONFIG') notes.push(`--config ${config.path} is baked into the hooks (from SNAPLOG_CONFIG: the backup agent does not inherit your environment).`);
+        if (config.from === 'SNAPLOG_CONFIG')
+          notes.push(`--config ${config.path} is baked into the hooks (from SNAPLOG_CONFIG: the backup agent does not inherit your environment).`);
 
         const snaplogCommand = deps.snaplogCommand ?? defaultSnaplogCommand();
         const plan = planHooks(product, {

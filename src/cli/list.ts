@@ -44,7 +44,13 @@ export function listCommand(): Command {
           restorable: restorable && planned[i] ? { ...restorable, ...planned[i](snapshot, catalog.logs) } : (restorable ?? null),
           ...(problem ? { problem } : {}),
         })),
-        logs: { count: catalog.logs.length, first: first?.name ?? null, last: last?.name ?? null, from: catalog.ranges[0]?.from ?? null, to: catalog.ranges[catalog.ranges.length - 1]?.to ?? null },
+        logs: {
+          count: catalog.logs.length,
+          first: first?.name ?? null,
+          last: last?.name ?? null,
+          from: catalog.ranges[0]?.from ?? null,
+          to: catalog.ranges[catalog.ranges.length - 1]?.to ?? null,
+        },
         ranges: catalog.ranges,
         gaps: catalog.gaps,
         incomplete: catalog.incomplete,
@@ -66,7 +72,8 @@ export function listCommand(): Command {
         }
       }
       lines.push('', `logs: ${report.logs.count}${first ? ` (${first.name} .. ${last?.name})` : ''}`);
-      for (const range of catalog.ranges) lines.push(`  range ${range.first} .. ${range.last} (${range.count} logs)  commits ${range.from ?? '?'} .. ${range.to ?? '?'}`);
+      for (const range of catalog.ranges)
+        lines.push(`  range ${range.first} .. ${range.last} (${range.count} logs)  commits ${range.from ?? '?'} .. ${range.to ?? '?'}`);
       for (const gap of catalog.gaps) lines.push(`  GAP   logs ${gap.missingSequences} missing between ${gap.after} and ${gap.before}`);
       if (catalog.incomplete.length) lines.push(`  incomplete (data without metadata): ${catalog.incomplete.join(', ')}`);
       process.stdout.write(`${lines.join('\n')}\n`);

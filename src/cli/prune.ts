@@ -34,7 +34,9 @@ export function pruneCommand(): Command {
       };
       if (options.json) return printJson(report);
       const verb = options.dryRun ? 'would remove' : 'removed';
-      process.stdout.write(`${plan.reason ? `${plan.reason}\n` : ''}${verb} ${report.removeLogs.length} logs and ${report.removeSnapshots.length} snapshot records; oldest snapshot kept: ${report.oldestKept ?? 'none'}\n`);
+      process.stdout.write(
+        `${plan.reason ? `${plan.reason}\n` : ''}${verb} ${report.removeLogs.length} logs and ${report.removeSnapshots.length} snapshot records; oldest snapshot kept: ${report.oldestKept ?? 'none'}\n`,
+      );
       for (const name of report.removeLogs) process.stdout.write(`  ${name}\n`);
     });
 }

@@ -19,7 +19,9 @@ interface ReportOptions {
 
 export function reportCommand(): Command {
   return withJsonOption(withConfigOption(new Command('report')))
-    .description('one self-contained HTML page (no network needed to open it): restore windows, log coverage, gaps, snapshots and the RPO, read from the archive alone')
+    .description(
+      'one self-contained HTML page (no network needed to open it): restore windows, log coverage, gaps, snapshots and the RPO, read from the archive alone',
+    )
     .option('--out <file>', 'where to write the page', 'snaplog-report.html')
     .option('--all', 'every system under the archive root, with a fleet table first (worst first)')
     .option('--system <id>', 'system id in the archive (default: [archive] system_id, or the only one)')
@@ -47,7 +49,8 @@ Examples:
         const scan = await archive.scanSystems();
         systemIds = scan.found;
         skipped = scan.rejected.map((entry) => entry.file);
-        if (systemIds.length === 0) throw new SnaplogError(`the archive at ${archive.location} holds no system yet`, { hint: 'run snaplog ship --once on each database server first' });
+        if (systemIds.length === 0)
+          throw new SnaplogError(`the archive at ${archive.location} holds no system yet`, { hint: 'run snaplog ship --once on each database server first' });
       } else {
         systemIds = [await resolveSystemId(archive, config, options.system)];
       }
@@ -55,16 +58,26 @@ Examples:
       const out = resolve(options.out);
       const page = renderReport({ archive: archive.location, generatedAt: new Date(now).toISOString(), days, systems, fleet: options.all === true, skipped });
       await writeReportFile(out, page).catch((error: NodeJS.ErrnoException) => {
-        throw new SnaplogError(`cannot write the report to ${out}: ${error.code ?? error.message}`, { hint: 'give --out a file in an existing folder you can write to' });
+        throw new SnaplogError(`cannot write the report to ${out}: ${error.code ?? error.message}`, {
+          hint: 'give --out a file in an existing folder you can write to',
+        });
       });
       if (options.json) {
         printJson({
           out,
-          systems: systems.map((system) => ({ systemId: system.systemId, level: system.level, rpo: system.rpo, gaps: system.totals.gaps, problems: system.problems })),
+          systems: systems.map((system) => ({
+            systemId: system.systemId,
+            level: system.level,
+            rpo: system.rpo,
+            gaps: system.totals.gaps,
+            problems: system.problems,
+          })),
         });
       } else {
         const worst = systems.filter((system) => system.level !== 'ok');
-        process.stdout.write(`report written to ${out} (${systems.length} system${systems.length === 1 ? '' : 's'}${worst.length ? `, ${worst.length} needing attention` : ''})\n`);
+        process.stdout.write(
+          `report written to ${out} (${systems.length} system${systems.length === 1 ? '' : 's'}${worst.length ? `, ${worst.length} needing attention` : ''})\n`,
+        );
       }
     });
 }

@@ -21,7 +21,7 @@ export function serviceCommand(): Command {
         '\nThe service runs as root (as the freeze hooks do): the ipc folder stays root-owned 0700 and the credential files 0600.\n' +
           '[workload] linux_user is the user the database tools (sqlplus, rman, iris/csession) run as, through runuser.\n' +
           'When the service starts those tools (IRIS/Caché; Oracle without [oracle] password_file), the unit has no file-system sandbox\n' +
-          'and no NoNewPrivileges: the processes they start write the database\'s own files and may be setuid.',
+          "and no NoNewPrivileges: the processes they start write the database's own files and may be setuid.",
       )
       .option('--root <dir>', 'install under DIR (packaging, tests)')
       .option('--force', 'replace a unit that snaplog did not write')

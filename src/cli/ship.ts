@@ -77,7 +77,9 @@ http://127.0.0.1:PORT/metrics (lag, recovery point, errors, freeze, free space).
           process.stdout.write(`caught up: ${result.shipped.length} shipped, last archived ${result.lastArchived?.name ?? 'none'}\n`);
         }
         for (const log of result?.refused ?? []) {
-          process.stderr.write(`snaplog ship: ${log.name} not shipped: ${log.refused}\nHINT: a log must be a regular file directly in the binlog folder; put the real log back, then run snaplog ship again\n`);
+          process.stderr.write(
+            `snaplog ship: ${log.name} not shipped: ${log.refused}\nHINT: a log must be a regular file directly in the binlog folder; put the real log back, then run snaplog ship again\n`,
+          );
         }
         if (result && result.refused.length > 0) process.exitCode = 1;
         if (result && result.gaps.length > 0) {

@@ -16,8 +16,12 @@ function parseSeconds(text: string): number {
 
 export function statusCommand(): Command {
   return withJsonOption(withConfigOption(new Command('status')))
-    .description('live: the server\'s open log and last commit, the archive\'s last shipped commit, the ship service, lag, RPO and the restorable window')
-    .option('--max-lag <seconds>', 'exit 1 when the oldest commit not in the archive is older than this (900, 15m; default: max_log_age + a margin)', parseSeconds)
+    .description("live: the server's open log and last commit, the archive's last shipped commit, the ship service, lag, RPO and the restorable window")
+    .option(
+      '--max-lag <seconds>',
+      'exit 1 when the oldest commit not in the archive is older than this (900, 15m; default: max_log_age + a margin)',
+      parseSeconds,
+    )
     .addHelpText(
       'after',
       `
@@ -62,7 +66,9 @@ export function statusText(report: StatusReport): string {
   const lag = report.lagSeconds === null ? 'unknown' : showSeconds(report.lagSeconds);
   lines.push(`lag:           ${lag} (limit ${report.maxLagSeconds} s, ${report.maxLagSource})`);
   const window = report.restorable;
-  const restorable = window ? `from ${instant(window.from)} to ${instant(window.to)} (snapshot ${window.snapshotId})` : 'nothing yet: no usable snapshot with its logs';
+  const restorable = window
+    ? `from ${instant(window.from)} to ${instant(window.to)} (snapshot ${window.snapshotId})`
+    : 'nothing yet: no usable snapshot with its logs';
   lines.push(`restorable:    ${restorable}`);
   lines.push(`ship service:  ${serviceLine(report)}`);
   lines.push(`freeze:        ${report.freeze.state}`);

@@ -81,7 +81,11 @@ export function parseIni(text: string, file: string): IniDocument {
 
     const equals = trimmed.indexOf('=');
     if (equals === -1) {
-      throw new ConfigError({ file, line }, "this line has no '=': it is neither `key = value`, a [section] header nor a comment", `${SECTION_HINT}; to disable a line, put ; or # in front of it`);
+      throw new ConfigError(
+        { file, line },
+        "this line has no '=': it is neither `key = value`, a [section] header nor a comment",
+        `${SECTION_HINT}; to disable a line, put ; or # in front of it`,
+      );
     }
     const key = trimmed.slice(0, equals).trim();
     if (key === '') {

@@ -33,7 +33,11 @@ async function readOptional(path: string): Promise<string | undefined> {
     const code = errorCode(error);
     if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
     if (code === 'EACCES' || code === 'EPERM') {
-      throw new ConfigError({ file: path }, 'cannot read this config file (permission denied)', `run snaplog as root, or make ${path} readable by the user running it`);
+      throw new ConfigError(
+        { file: path },
+        'cannot read this config file (permission denied)',
+        `run snaplog as root, or make ${path} readable by the user running it`,
+      );
     }
     if (code === 'EISDIR') {
       throw new ConfigError({ file: path }, 'this is a folder, not a config file', 'point --config or SNAPLOG_CONFIG at the snaplog.conf file itself');

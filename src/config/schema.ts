@@ -67,12 +67,7 @@ export const pathKey = <const O extends KeyOptions<string> = {}>(example: string
     options,
   );
 
-export const intKey = <const O extends KeyOptions<number> = {}>(
-  range: { min: number; max: number },
-  what: string,
-  example: string,
-  options: O = {} as O,
-) =>
+export const intKey = <const O extends KeyOptions<number> = {}>(range: { min: number; max: number }, what: string, example: string, options: O = {} as O) =>
   spec<number, O>(
     {
       expected: `${what} (e.g. ${example})`,
@@ -151,10 +146,13 @@ export const SCHEMA = {
     instance: wordKey('IRIS', 'an instance name'),
   },
   archive: {
-    path: pathKey('/mnt/nfs/snaplog', { hint: 'the archive is usually an NFS mount, e.g. /mnt/nfs/snaplog (or set url = https://ACCOUNT.blob.core.windows.net/CONTAINER for Azure Blob)' }),
+    path: pathKey('/mnt/nfs/snaplog', {
+      hint: 'the archive is usually an NFS mount, e.g. /mnt/nfs/snaplog (or set url = https://ACCOUNT.blob.core.windows.net/CONTAINER for Azure Blob)',
+    }),
     url: spec<string, {}>(
       {
-        expected: 'an Azure Blob container URL without a query, https://ACCOUNT.blob.core.windows.net/CONTAINER[/PREFIX] (the SAS token goes in sas_token_file)',
+        expected:
+          'an Azure Blob container URL without a query, https://ACCOUNT.blob.core.windows.net/CONTAINER[/PREFIX] (the SAS token goes in sas_token_file)',
         example: 'https://myaccount.blob.core.windows.net/snaplog',
         parse: (text) => (/^https?:\/\/[^\s?#]+\/[^\s?#]+$/.test(text.trim()) ? text.trim().replace(/\/+$/, '') : undefined),
         hint: 'a SAS token is a credential: put it in a 0600 file named by [archive] sas_token_file, never in the config',
@@ -188,7 +186,8 @@ export const SCHEMA = {
       {
         expected: 'a loopback address and port, e.g. 127.0.0.1:9464 (metrics carry no secrets, but stay off the network unless a proxy guards them)',
         example: '127.0.0.1:9464',
-        parse: (text) => (/^(127\.\d+\.\d+\.\d+|\[::1\]|localhost):\d{1,5}$/.test(text.trim()) && Number(text.trim().split(':').pop()) <= 65535 ? text.trim() : undefined),
+        parse: (text) =>
+          /^(127\.\d+\.\d+\.\d+|\[::1\]|localhost):\d{1,5}$/.test(text.trim()) && Number(text.trim().split(':').pop()) <= 65535 ? text.trim() : undefined,
       },
       {},
     ),

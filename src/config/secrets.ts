@@ -18,7 +18,6 @@ function currentUid(): number | undefined {
   return typeof process.getuid === 'function' ? process.getuid() : undefined;
 }
 
-
 function errorCode(error: unknown): string | undefined {
   return typeof error === 'object' && error !== null && 'code' in error ? String((error as { code: unknown }).code) : undefined;
 }
@@ -48,10 +47,18 @@ function checkSecretStats(path: string, stats: Stats, location: ConfigLocation):
 function openError(path: string, error: unknown, location: ConfigLocation): ConfigError | undefined {
   const code = errorCode(error);
   if (code === 'ENOENT' || code === 'ENOTDIR') {
-    return new ConfigError(location, `${path} does not exist`, `create it with only the password in it: install -m 600 /dev/null ${path}, then write the password into it`);
+    return new ConfigError(
+      location,
+      `${path} does not exist`,
+      `create it with only the password in it: install -m 600 /dev/null ${path}, then write the password into it`,
+    );
   }
   if (code === 'EACCES' || code === 'EPERM') {
-    return new ConfigError(location, `${path} cannot be read (permission denied) by uid ${currentUid() ?? '?'}`, `run snaplog as root or as the owner of ${path}`);
+    return new ConfigError(
+      location,
+      `${path} cannot be read (permission denied) by uid ${currentUid() ?? '?'}`,
+      `run snaplog as root or as the owner of ${path}`,
+    );
   }
   if (code === 'EISDIR') {
     return new ConfigError(location, `${path} is a folder, not a file`, `point ${location.key ?? 'the key'} at the file that holds the secret`);

@@ -52,6 +52,7 @@ export interface MetricsConfig {
  * Each engine section's parsed value, by section name. Empty here: each engine adds its own entry
  * (`declare module` in engines/<engine>/config.ts), so the config module imports no engine.
  */
+// biome-ignore lint/suspicious/noEmptyInterface: declaration merging: each engine adds its own section's entry
 export interface EngineSectionValues {}
 
 /** Engine sections are present only when written (raw ones) or when the workload uses them (typed ones). */

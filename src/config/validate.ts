@@ -219,9 +219,10 @@ function missingError(context: Context, section: string, key: string, spec: KeyS
 function typeError(entry: IniEntry, spec: KeySpec, expected: string): ConfigError {
   const suggestion = spec.choices === undefined ? undefined : closest(entry.value, spec.choices);
   const fix = `${entry.key} = ${suggestion ?? spec.example}`;
-  const hint = suggestion !== undefined
-    ? `did you mean \`${fix}\`? Fix line ${entry.line} of ${entry.file}`
-    : `write it like \`${fix}\` on line ${entry.line} of ${entry.file}${spec.hint === undefined ? '' : `; ${spec.hint}`}`;
+  const hint =
+    suggestion !== undefined
+      ? `did you mean \`${fix}\`? Fix line ${entry.line} of ${entry.file}`
+      : `write it like \`${fix}\` on line ${entry.line} of ${entry.file}${spec.hint === undefined ? '' : `; ${spec.hint}`}`;
   return new ConfigError(locationOf(entry), `expected ${expected}, found ${shown(entry.value)}`, hint);
 }
 
@@ -270,12 +271,17 @@ function checkArchiveTarget(
     throw new ConfigError(at('url'), 'both path and url are set: snaplog ships to one archive', 'keep one of them in [archive]');
   }
   if (archive.url !== undefined && (archive.connection_string_file === undefined) === (archive.sas_token_file === undefined)) {
-    throw new ConfigError(at('url'), 'an Azure Blob archive needs exactly one of connection_string_file and sas_token_file', 'name a 0600 file holding the connection string (or the SAS token) in [archive]');
+    throw new ConfigError(
+      at('url'),
+      'an Azure Blob archive needs exactly one of connection_string_file and sas_token_file',
+      'name a 0600 file holding the connection string (or the SAS token) in [archive]',
+    );
   }
 }
 
 function archiveSectionLocation(context: Context, key: string): ConfigLocation {
-  const document = [...context.documents].reverse().find((d) => d.sections.some((s) => s.name.toLowerCase() === 'archive')) ?? context.documents[context.documents.length - 1];
+  const document =
+    [...context.documents].reverse().find((d) => d.sections.some((s) => s.name.toLowerCase() === 'archive')) ?? context.documents[context.documents.length - 1];
   const header = document?.sections.filter((s) => s.name.toLowerCase() === 'archive').at(-1);
   return { file: document?.file ?? '(no config file)', ...(header === undefined ? {} : { line: header.line }), key };
 }
@@ -390,7 +396,14 @@ export function resolveConfig(documents: readonly IniDocument[], engines: Engine
     sources: documents.map((document) => document.file),
     workload: workloadConfig,
     ...engineValues.typed,
-    archive: compact({ path: archive.path, url: archive.url, connectionStringFile: archive.connection_string_file, sasTokenFile: archive.sas_token_file, compression: archive.compression, systemId: archive.system_id }),
+    archive: compact({
+      path: archive.path,
+      url: archive.url,
+      connectionStringFile: archive.connection_string_file,
+      sasTokenFile: archive.sas_token_file,
+      compression: archive.compression,
+      systemId: archive.system_id,
+    }),
     ship: compact({
       maxLogAgeSeconds: ship.max_log_age,
       tail: ship.tail,

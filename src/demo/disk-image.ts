@@ -11,7 +11,10 @@ export interface MountedImage {
   cleanup(): Promise<void>;
 }
 
-const sh = (command: string, args: string[]): string => execFileSync(command, args, { stdio: ['ignore', 'pipe', 'pipe'] }).toString().trim();
+const sh = (command: string, args: string[]): string =>
+  execFileSync(command, args, { stdio: ['ignore', 'pipe', 'pipe'] })
+    .toString()
+    .trim();
 
 /** A real ext4 file system in a sparse image file, loop-mounted: a "disk" for a throwaway database (root only). */
 export async function createMountedImage(dir: string, sizeMiB: number, label = 'disk'): Promise<MountedImage> {

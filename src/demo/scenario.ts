@@ -21,12 +21,16 @@ export interface DemoOptions {
 
 /** Each run is its own database system in the archive: a new server reuses binlog names, which the archive must never mix up. */
 export function demoSystemId(now = new Date()): string {
-  return `demo-${now.toISOString().replace(/[-:]/g, '').replace(/\.(\d+)Z$/, '$1Z')}`;
+  return `demo-${now
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.(\d+)Z$/, '$1Z')}`;
 }
 
 async function writeDemoConfig(workDir: string, socket: string, archivePath: string, systemId: string): Promise<string> {
   const configPath = join(workDir, 'snaplog.conf');
-  await writeFile( // trusted: the demo's own throwaway folder
+  await writeFile(
+    // trusted: the demo's own throwaway folder
     configPath,
     [
       '[workload]',
@@ -110,7 +114,14 @@ export async function runDemo(options: DemoOptions): Promise<void> {
     server = await startPrivateServer({
       runDir: join(workDir, 'run'),
       datadir,
-      args: [`--log-bin=${join(disk.mount, 'binlog', 'mysql-bin')}`, '--server-id=1', '--binlog-format=ROW', '--binlog-checksum=CRC32', '--innodb-buffer-pool-size=32M', '--innodb-log-file-size=16M'],
+      args: [
+        `--log-bin=${join(disk.mount, 'binlog', 'mysql-bin')}`,
+        '--server-id=1',
+        '--binlog-format=ROW',
+        '--binlog-checksum=CRC32',
+        '--innodb-buffer-pool-size=32M',
+        '--innodb-log-file-size=16M',
+      ],
     });
     const systemId = demoSystemId();
     const configPath = await writeDemoConfig(workDir, server.socket, archivePath, systemId);
@@ -170,9 +181,15 @@ export async function runDemo(options: DemoOptions): Promise<void> {
       expectOk('restore', await run(['restore', '--before-gtid', dropGtid, '--datadir', join(restoreMount, 'mysql'), '--staging', join(workDir, 'staging')]));
 
       options.say('9. start the restored database and count the orders');
-      restored = await startPrivateServer({ runDir: join(workDir, 'restored-run'), datadir: join(restoreMount, 'mysql'), args: ['--skip-log-bin', '--server-id=2'] });
+      restored = await startPrivateServer({
+        runDir: join(workDir, 'restored-run'),
+        datadir: join(restoreMount, 'mysql'),
+        args: ['--skip-log-bin', '--server-id=2'],
+      });
       const recovered = await orderCount(restored.socket);
-      options.say(`   ${recovered} orders after the restore (${beforeDrop} before the DROP): ${recovered === beforeDrop ? 'the table is back, nothing lost' : 'MISMATCH'}`);
+      options.say(
+        `   ${recovered} orders after the restore (${beforeDrop} before the DROP): ${recovered === beforeDrop ? 'the table is back, nothing lost' : 'MISMATCH'}`,
+      );
       if (recovered !== beforeDrop) throw demoBug(`restored ${recovered} orders, expected ${beforeDrop}`);
       const lost = transactionsBetween(snapshotGtid, dropGtid);
       const [stream, snapshotSeq] = [snapshotGtid.replace(/-\d+$/, ''), Number(snapshotGtid.split('-').pop())];
@@ -188,7 +205,9 @@ export async function runDemo(options: DemoOptions): Promise<void> {
     const reportPath = resolve('snaplog-report.html');
     options.say('11. snaplog report: the restore windows at a glance');
     expectOk('report', await run(['report', '--out', reportPath]));
-    options.say(`done. The archive stays in ${archivePath} (system ${systemId}); open ${reportPath} in a browser. Run snaplog demo again any time: each run is a new system in it.`);
+    options.say(
+      `done. The archive stays in ${archivePath} (system ${systemId}); open ${reportPath} in a browser. Run snaplog demo again any time: each run is a new system in it.`,
+    );
   } finally {
     await restored?.stop();
     await server?.stop();

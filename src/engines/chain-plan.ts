@@ -118,7 +118,12 @@ function chainFrom(snapshot: SnapshotRecord, logs: LogMetadata[]): { chain: LogM
       return { chain, brokenBefore: log, lineage: { reason: foreign, hint } };
     }
     const unread = unreadable(log);
-    if (unread) return { chain, brokenBefore: log, lineage: { reason: unread, hint: `run snaplog verify; ${log.name} is in a format or state snaplog cannot replay exactly` } };
+    if (unread)
+      return {
+        chain,
+        brokenBefore: log,
+        lineage: { reason: unread, hint: `run snaplog verify; ${log.name} is in a format or state snaplog cannot replay exactly` },
+      };
     chain.push(log);
   }
   return { chain };
@@ -130,7 +135,10 @@ function chainFrom(snapshot: SnapshotRecord, logs: LogMetadata[]): { chain: LogM
  * engine's rules know (MySQL: the GTIDs).
  */
 export function restorableWindow(snapshot: SnapshotRecord, logs: LogMetadata[], rules?: Pick<ChainRules, 'window'>): RestorableWindow {
-  const { chain } = chainFrom(snapshot, [...logs].sort((a, b) => a.sequence - b.sequence));
+  const { chain } = chainFrom(
+    snapshot,
+    [...logs].sort((a, b) => a.sequence - b.sequence),
+  );
   let lastCommit: string | undefined;
   let lastTransaction: string | undefined;
   for (let i = chain.length - 1; i >= 0 && (!lastCommit || !lastTransaction); i--) {
@@ -228,8 +236,13 @@ export function planArchiveChain(
   if (input.snapshotId) {
     snapshot = input.snapshots.find((candidate) => candidate.id === input.snapshotId);
     if (!snapshot) throw new PlanError(`no snapshot ${input.snapshotId} in the archive`, `snapshots: ${describeWindows(usable, logs, rules)}`);
-    if (!usable.includes(snapshot)) throw new PlanError(`snapshot ${snapshot.id} is ${snapshot.status}: not application-consistent, not usable for point-in-time restore`, `usable snapshots: ${describeWindows(usable, logs, rules)}`);
-    if (!rules.precedes(snapshot, input.target, logs)) throw new PlanError(`the target is before snapshot ${snapshot.id}`, `pick an older snapshot; windows: ${describeWindows(usable, logs, rules)}`);
+    if (!usable.includes(snapshot))
+      throw new PlanError(
+        `snapshot ${snapshot.id} is ${snapshot.status}: not application-consistent, not usable for point-in-time restore`,
+        `usable snapshots: ${describeWindows(usable, logs, rules)}`,
+      );
+    if (!rules.precedes(snapshot, input.target, logs))
+      throw new PlanError(`the target is before snapshot ${snapshot.id}`, `pick an older snapshot; windows: ${describeWindows(usable, logs, rules)}`);
   } else {
     snapshot = [...usable].reverse().find((candidate) => rules.precedes(candidate, input.target, logs));
     if (!snapshot) {
@@ -241,8 +254,13 @@ export function planArchiveChain(
     }
   }
   const { chain, brokenBefore, lineage } = chainFrom(snapshot, logs);
-  if (chain.length === 0 && lineage) throw new PlanError(`${lineage.reason}: snapshot ${snapshot.id}, which stands in it, cannot be rolled forward exactly`, lineage.hint);
-  if (chain.length === 0) throw new PlanError(`log ${snapshot.position!.file}, where snapshot ${snapshot.id} stands, is not in the archive`, 'run snaplog verify; the snapshot cannot be rolled forward without it');
+  if (chain.length === 0 && lineage)
+    throw new PlanError(`${lineage.reason}: snapshot ${snapshot.id}, which stands in it, cannot be rolled forward exactly`, lineage.hint);
+  if (chain.length === 0)
+    throw new PlanError(
+      `log ${snapshot.position!.file}, where snapshot ${snapshot.id} stands, is not in the archive`,
+      'run snaplog verify; the snapshot cannot be rolled forward without it',
+    );
   const window = restorableWindow(snapshot, logs, rules);
   if (input.target.kind === 'latest' && brokenBefore) {
     // "The latest" would silently be the last log before the break, not the archive's latest: say so instead.

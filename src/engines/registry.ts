@@ -129,7 +129,9 @@ export function engineOfArchive(archiveName: string | undefined): EngineEntry | 
 }
 
 /** The planner's window function of the engine whose snapshots carry `archiveName`; undefined: the catalog's windows. */
-export async function restorableWindowFor(archiveName: string | undefined): Promise<((snapshot: SnapshotRecord, logs: LogMetadata[]) => RestorableWindow) | undefined> {
+export async function restorableWindowFor(
+  archiveName: string | undefined,
+): Promise<((snapshot: SnapshotRecord, logs: LogMetadata[]) => RestorableWindow) | undefined> {
   const rules = await engineOfArchive(archiveName)?.chainRules?.();
   return rules ? (snapshot, logs) => restorableWindow(snapshot, logs, rules) : undefined;
 }
@@ -156,7 +158,9 @@ export function requireCapability(config: SnaplogConfig, capability: keyof Engin
   const others = entries.filter((candidate) => candidate.capabilities[capability]).map((candidate) => candidate.label);
   throw new UsageError(
     `snaplog ${command} is not available for workload_name = ${config.workload.name} (${entry.label})`,
-    others.length ? `${command} works with ${others.join(', ')}; for ${entry.label}, use snaplog plan and snaplog restore` : `use snaplog plan and snaplog restore`,
+    others.length
+      ? `${command} works with ${others.join(', ')}; for ${entry.label}, use snaplog plan and snaplog restore`
+      : `use snaplog plan and snaplog restore`,
   );
 }
 

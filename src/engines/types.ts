@@ -91,6 +91,7 @@ export interface Engine {
    * Closes the open log so it can be shipped (FLUSH BINARY LOGS, ARCHIVE LOG CURRENT, journal switch).
    * Engines whose newest log is unknown before the switch (Oracle) return the name of the log it closed.
    */
+  // biome-ignore lint/suspicious/noConfusingVoidType: engines that cannot name the closed log simply return nothing
   switchLog(): Promise<string | void>;
   /** Seconds since the first transaction in this log was committed; undefined when it holds none. */
   firstTransactionAgeSeconds(log: SourceLog): Promise<number | undefined>;
@@ -242,7 +243,15 @@ export interface FoundStatement {
 
 /** `snaplog find`: engines whose logs hold statements. */
 export interface EngineFind {
-  find(request: { config: SnaplogConfig; archive: Archive; systemId: string; pattern: RegExp; since?: number; until?: number; limit: number }): Promise<FoundStatement[]>;
+  find(request: {
+    config: SnaplogConfig;
+    archive: Archive;
+    systemId: string;
+    pattern: RegExp;
+    since?: number;
+    until?: number;
+    limit: number;
+  }): Promise<FoundStatement[]>;
 }
 
 /** `snaplog drill`: a full restore rehearsal on a scratch copy. */

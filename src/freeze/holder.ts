@@ -67,7 +67,11 @@ async function holdUntilThaw(options: HolderOptions, listener: EndingListener): 
   const systemId = await options.engine.systemId();
   if (options.waitForGo && !(await listener.waitForGo(options.freezeDeadlineMs ?? Date.now() + timeoutSeconds * 1000))) return 1;
   const previous = await readFreezeState(ipcFolder);
-  const base: FreezeState = { ...(previous?.snapshotId === snapshotId ? previous : { startedAt: new Date().toISOString(), snapshotId }), state: 'freezing', holderPid: process.pid };
+  const base: FreezeState = {
+    ...(previous?.snapshotId === snapshotId ? previous : { startedAt: new Date().toISOString(), snapshotId }),
+    state: 'freezing',
+    holderPid: process.pid,
+  };
   const deadlineMs = Date.now() + timeoutSeconds * 1000;
   const freezeDeadlineMs = options.freezeDeadlineMs ?? deadlineMs;
   const lockAskedAt = performance.now();
@@ -101,7 +105,12 @@ async function holdUntilThaw(options: HolderOptions, listener: EndingListener): 
       // if that fails too the watchdog tries again once this process is gone.
       const ask = options.engine.globalFreezeInForce?.bind(options.engine);
       const inForce = ask ? await ask().catch(() => 'unknown') : 'unknown';
-      const ended = inForce === undefined || (await options.engine.forceRelease!().then(() => true, () => false));
+      const ended =
+        inForce === undefined ||
+        (await options.engine.forceRelease!().then(
+          () => true,
+          () => false,
+        ));
       if (ended) await writeFreezeState(ipcFolder, { ...failed, releasedAt: new Date().toISOString() });
     }
     return 1;
@@ -124,7 +133,16 @@ async function holdUntilThaw(options: HolderOptions, listener: EndingListener): 
     method: quiesced.method,
     ...(options.disks?.length ? { details: { disks: options.disks } } : {}),
   };
-  const frozen: FreezeState = { ...freezing, state: 'frozen', lockMs, frozenAt: record.time, deadline: new Date(deadlineMs).toISOString(), method: quiesced.method, position: quiesced.position, product: options.product };
+  const frozen: FreezeState = {
+    ...freezing,
+    state: 'frozen',
+    lockMs,
+    frozenAt: record.time,
+    deadline: new Date(deadlineMs).toISOString(),
+    method: quiesced.method,
+    position: quiesced.position,
+    product: options.product,
+  };
   try {
     await withDeadline(options.archive.writeSnapshot(systemId, record), deadlineMs, 'writing the snapshot record to the archive', timeoutSeconds);
     // The hook writes to the FIFO only once the state says frozen: it exists (or failed to) by then.
@@ -158,7 +176,14 @@ async function holdUntilThaw(options: HolderOptions, listener: EndingListener): 
         : undefined;
   listener.closeFifo();
   const releasedVia = listener.via === 'fifo' ? { releasedVia: 'fifo' as const } : {};
-  const released: FreezeState = { ...frozen, state: stateName, releasedAt: releasedAt.toISOString(), frozenMs, ...releasedVia, ...(message ? { message } : {}) };
+  const released: FreezeState = {
+    ...frozen,
+    state: stateName,
+    releasedAt: releasedAt.toISOString(),
+    frozenMs,
+    ...releasedVia,
+    ...(message ? { message } : {}),
+  };
   await writeFreezeState(ipcFolder, released);
   const status: SnapshotStatus = stillFrozen ? 'failed' : ending;
   await withDeadline(
@@ -173,16 +198,24 @@ async function holdUntilThaw(options: HolderOptions, listener: EndingListener): 
       await writeFreezeState(ipcFolder, { ...released, ...(current?.snapshotId === snapshotId ? current : {}), recordUpdated: true });
     },
     async (error) => {
-      await events.emit('snapshot-record-failed', 'alert', { snapshotId, message: describeError(error), hint: 'the snapshot record in the archive still says frozen: restore cannot use this snapshot' });
+      await events.emit('snapshot-record-failed', 'alert', {
+        snapshotId,
+        message: describeError(error),
+        hint: 'the snapshot record in the archive still says frozen: restore cannot use this snapshot',
+      });
     },
   );
-  await events.emit(stillFrozen ? 'thaw-failed' : ending === 'thawed' ? 'thawed' : ending === 'timed-out' ? 'freeze-timeout' : 'freeze-failed', ending === 'thawed' && !stillFrozen ? 'info' : 'alert', {
-    snapshotId,
-    systemId,
-    frozenMs,
-    ...(message ? { message } : {}),
-    ...(releaseError ? { releaseError: describeError(releaseError) } : {}),
-  });
+  await events.emit(
+    stillFrozen ? 'thaw-failed' : ending === 'thawed' ? 'thawed' : ending === 'timed-out' ? 'freeze-timeout' : 'freeze-failed',
+    ending === 'thawed' && !stillFrozen ? 'info' : 'alert',
+    {
+      snapshotId,
+      systemId,
+      frozenMs,
+      ...(message ? { message } : {}),
+      ...(releaseError ? { releaseError: describeError(releaseError) } : {}),
+    },
+  );
   return ending === 'thawed' && !stillFrozen ? 0 : 1;
 }
 
@@ -233,16 +266,18 @@ class EndingListener {
       process.stderr.write(`${new Date().toISOString()} snapshot ${snapshotId}: ignored a thaw message on the FIFO: ${why}\n`);
     };
     const onMessage = (message: FifoMessage | undefined, line: string): void => {
-      if (!message) return ignore(`not a thaw message: ${JSON.stringify(line)}`);
-      if (message.snapshotId !== snapshotId) return ignore(`it names snapshot ${message.snapshotId}`);
-      if (hasNestedFreezeSync(ipcFolder, snapshotId)) return ignore("another product's hook joined this freeze: snaplog thaw decides");
-      this.end(message.request === 'fail' ? 'failed' : 'thawed', 'fifo');
+      if (!message) ignore(`not a thaw message: ${JSON.stringify(line)}`);
+      else if (message.snapshotId !== snapshotId) ignore(`it names snapshot ${message.snapshotId}`);
+      else if (hasNestedFreezeSync(ipcFolder, snapshotId)) ignore("another product's hook joined this freeze: snaplog thaw decides");
+      else this.end(message.request === 'fail' ? 'failed' : 'thawed', 'fifo');
     };
     try {
       this.fifo = await ThawFifo.open(ipcFolder, onMessage);
       if (this.closed) this.closeFifo();
     } catch (error) {
-      process.stderr.write(`${new Date().toISOString()} snapshot ${snapshotId}: no thaw FIFO (the post hook falls back to snaplog thaw): ${describeError(error)}\n`);
+      process.stderr.write(
+        `${new Date().toISOString()} snapshot ${snapshotId}: no thaw FIFO (the post hook falls back to snaplog thaw): ${describeError(error)}\n`,
+      );
     }
   }
 

@@ -64,7 +64,11 @@ export async function thaw(config: SnaplogConfig, events: EventChannel, options:
     if (checked) return checked;
   }
   if (state?.releasedBy === 'watchdog') {
-    return { outcome: 'holder-died', snapshotId: state.snapshotId, message: `snapshot ${state.snapshotId}: ${state.message ?? 'the watchdog ended the freeze'}` };
+    return {
+      outcome: 'holder-died',
+      snapshotId: state.snapshotId,
+      message: `snapshot ${state.snapshotId}: ${state.message ?? 'the watchdog ended the freeze'}`,
+    };
   }
   if (!state || state.state === 'thawed' || (state.state === 'failed' && !holderAlive)) {
     const message = state ? `nothing frozen (the last freeze, ${state.snapshotId}, is ${state.state}): nothing to do` : 'nothing frozen: nothing to do';
@@ -72,7 +76,12 @@ export async function thaw(config: SnaplogConfig, events: EventChannel, options:
     return { outcome: 'nothing-frozen', snapshotId: state?.snapshotId, message };
   }
   if (state.state === 'timed-out') {
-    return { outcome: 'timed-out', snapshotId: state.snapshotId, frozenMs: state.frozenMs, message: `snapshot ${state.snapshotId} is not application-consistent: the freeze timed out after ${state.frozenMs ?? '?'} ms, before thaw` };
+    return {
+      outcome: 'timed-out',
+      snapshotId: state.snapshotId,
+      frozenMs: state.frozenMs,
+      message: `snapshot ${state.snapshotId} is not application-consistent: the freeze timed out after ${state.frozenMs ?? '?'} ms, before thaw`,
+    };
   }
   if (!holderAlive) return holderDied(config, events, state, options.forceRelease);
 
@@ -106,8 +115,14 @@ async function reportRelease(ipcFolder: string, released: FreezeState, failedReq
   else if (current.releasedVia === 'fifo') await writeFreezeState(ipcFolder, { ...current, ...viaFifo });
   const by = current.releasedVia === 'fifo' ? ' (released by the post hook)' : '';
   if (current.state === 'thawed') return { outcome: 'thawed', snapshotId, frozenMs, message: `thawed snapshot ${snapshotId}: frozen for ${frozenMs} ms${by}` };
-  if (current.state === 'timed-out') return { outcome: 'timed-out', snapshotId, frozenMs, message: `snapshot ${snapshotId} is not application-consistent: the freeze timed out before thaw` };
-  return { outcome: 'failed', snapshotId, frozenMs, message: failedRequested ? `released snapshot ${snapshotId} and marked it failed${by}` : `snapshot ${snapshotId}: ${current.message ?? 'failed'}` };
+  if (current.state === 'timed-out')
+    return { outcome: 'timed-out', snapshotId, frozenMs, message: `snapshot ${snapshotId} is not application-consistent: the freeze timed out before thaw` };
+  return {
+    outcome: 'failed',
+    snapshotId,
+    frozenMs,
+    message: failedRequested ? `released snapshot ${snapshotId} and marked it failed${by}` : `snapshot ${snapshotId}: ${current.message ?? 'failed'}`,
+  };
 }
 
 /** The freeze state and whether its holder lives; a holder seen gone is read again for what it wrote before it went. */
@@ -209,7 +224,12 @@ async function globalHolderDied(config: SnaplogConfig, events: EventChannel, sta
   };
   while (!(await releasedByWatchdog()) && (await isWatchdogProcess(state.watchdogPid, state.snapshotId)) && Date.now() < deadline) await sleep(50);
   const released = await releasedByWatchdog();
-  if (released) return { outcome: 'holder-died', snapshotId: state.snapshotId, message: `snapshot ${state.snapshotId}: ${released.message ?? 'the watchdog ended the freeze'}` };
+  if (released)
+    return {
+      outcome: 'holder-died',
+      snapshotId: state.snapshotId,
+      message: `snapshot ${state.snapshotId}: ${released.message ?? 'the watchdog ended the freeze'}`,
+    };
   const who = `the freeze holder of snapshot ${state.snapshotId} (pid ${state.holderPid}) and its watchdog (pid ${state.watchdogPid}) died while ${state.state}`;
   let message: string;
   try {

@@ -13,7 +13,15 @@ import { watchIpcFiles } from './ipc-watch.js';
 import { isServiceShipping, prepareShipOnce, shipThrough } from './ship-through.js';
 import type { PreparedShip } from './ship-through.js';
 import {
-  canJoinFreeze, FREEZE_STATE_FILE, isActive, isHolderProcess, newSnapshotId, readFreezeState, readNestedFreeze, writeFreezeState, writeNestedFreeze,
+  canJoinFreeze,
+  FREEZE_STATE_FILE,
+  isActive,
+  isHolderProcess,
+  newSnapshotId,
+  readFreezeState,
+  readNestedFreeze,
+  writeFreezeState,
+  writeNestedFreeze,
 } from '../state/freeze-state.js';
 import type { FreezeState } from '../state/freeze-state.js';
 import { FreezeTimeoutError, freezeBudget, sleep, withDeadline } from './deadline.js';
@@ -22,9 +30,12 @@ import { FAIL_SIGNAL, killHolderGroup } from './holder.js';
 
 export class FreezeInProgressError extends SnaplogError {
   constructor(state: FreezeState) {
-    super(`a freeze is already in force: snapshot ${state.snapshotId}, ${state.state} since ${state.frozenAt ?? state.startedAt} (holder pid ${state.holderPid ?? state.prePid})`, {
-      hint: 'run snaplog thaw to end it (it also ends by itself at the timeout)',
-    });
+    super(
+      `a freeze is already in force: snapshot ${state.snapshotId}, ${state.state} since ${state.frozenAt ?? state.startedAt} (holder pid ${state.holderPid ?? state.prePid})`,
+      {
+        hint: 'run snaplog thaw to end it (it also ends by itself at the timeout)',
+      },
+    );
   }
 }
 
@@ -63,9 +74,12 @@ export interface FreezeResult {
 
 class FrozenTooLateError extends SnaplogError {
   constructor(budget: FreezeBudget) {
-    super(`the lock was taken after the backup agent's ${budget.agentTimeoutSeconds ?? '?'} s script timeout: the agent had already given up on this snapshot`, {
-      hint: "the freeze was undone and the database is writable; give the agent's hooks more time (google-guest-agent: [Snapshots] timeout_in_seconds, then restart it)",
-    });
+    super(
+      `the lock was taken after the backup agent's ${budget.agentTimeoutSeconds ?? '?'} s script timeout: the agent had already given up on this snapshot`,
+      {
+        hint: "the freeze was undone and the database is writable; give the agent's hooks more time (google-guest-agent: [Snapshots] timeout_in_seconds, then restart it)",
+      },
+    );
   }
 }
 
@@ -79,7 +93,8 @@ export async function freeze(request: FreezeRequest): Promise<FreezeResult> {
   const ipcFolder = config.workload.ipcFolder;
   const timeoutSeconds = config.workload.timeoutSeconds;
   const started = Date.now();
-  const agent = request.agentTimeoutSeconds === undefined ? undefined : { startedMs: request.agentStartedMs ?? started, timeoutSeconds: request.agentTimeoutSeconds };
+  const agent =
+    request.agentTimeoutSeconds === undefined ? undefined : { startedMs: request.agentStartedMs ?? started, timeoutSeconds: request.agentTimeoutSeconds };
   const budget = freezeBudget(started, timeoutSeconds, agent);
   const deadlineMs = budget.deadlineMs;
   const stepSeconds = budget.seconds;
@@ -162,7 +177,8 @@ export async function freeze(request: FreezeRequest): Promise<FreezeResult> {
     return { snapshotId, position: frozen.position!, method: frozen.method ?? '', closedLog, shippedBy: shipped.by, preStepMs: Date.now() - started, stepsMs };
   } catch (caught) {
     // A step's own timer (the shipping child's) may fire first at the agent's budget: say what really ran out.
-    const budgetSpent = budget.limitedBy === 'agent-timeout' && Date.now() >= deadlineMs && !(caught instanceof FreezeTimeoutError) && !(caught instanceof FrozenTooLateError);
+    const budgetSpent =
+      budget.limitedBy === 'agent-timeout' && Date.now() >= deadlineMs && !(caught instanceof FreezeTimeoutError) && !(caught instanceof FrozenTooLateError);
     const error = budgetSpent ? new FreezeTimeoutError(step, stepSeconds, budget) : caught;
     prepared?.cancel();
     await undo(request, state, holderPid, error);

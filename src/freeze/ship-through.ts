@@ -80,11 +80,18 @@ export function prepareShipOnce(snaplogCommand: string[], deadlineMs: number): P
   let stderr = '';
   child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const done = new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      child.unref();
-      reject(new SnaplogError('shipping to the archive did not finish in time (is the NFS share hanging?)', { hint: 'check the archive mount; the freeze was undone' }));
-    }, Math.max(0, deadlineMs - Date.now()));
+    const timer = setTimeout(
+      () => {
+        child.kill('SIGKILL');
+        child.unref();
+        reject(
+          new SnaplogError('shipping to the archive did not finish in time (is the NFS share hanging?)', {
+            hint: 'check the archive mount; the freeze was undone',
+          }),
+        );
+      },
+      Math.max(0, deadlineMs - Date.now()),
+    );
     child.once('error', (error) => {
       clearTimeout(timer);
       reject(error);
@@ -92,7 +99,12 @@ export function prepareShipOnce(snaplogCommand: string[], deadlineMs: number): P
     child.once('exit', (code) => {
       clearTimeout(timer);
       if (code === 0) resolve();
-      else reject(new SnaplogError(`shipping to the archive failed: ${stderr.trim().replace(/^snaplog: /, '') || `exit ${code}`}`, { hint: 'the freeze was undone; fix the archive and retry' }));
+      else
+        reject(
+          new SnaplogError(`shipping to the archive failed: ${stderr.trim().replace(/^snaplog: /, '') || `exit ${code}`}`, {
+            hint: 'the freeze was undone; fix the archive and retry',
+          }),
+        );
     });
   });
   done.catch(() => undefined);

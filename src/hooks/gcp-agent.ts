@@ -95,5 +95,5 @@ export async function readGcpSnapshotSettings(root: string): Promise<GcpSnapshot
 /** Where snaplog finds the agents' settings: `/`, or $SNAPLOG_HOOKS_ROOT (a staging folder or a test's). */
 export function agentSettingsRoot(env: NodeJS.ProcessEnv = process.env): string {
   const root = env.SNAPLOG_HOOKS_ROOT;
-  return root !== undefined && root.startsWith('/') ? root : '/';
+  return root?.startsWith('/') ? root : '/';
 }

@@ -127,10 +127,12 @@ async function checkRoot(options: HookFsOptions, verb: 'install' | 'uninstall', 
   try {
     rootStat = await stat(root);
   } catch (error) {
-    if (isMissing(error)) throw new SnaplogError(`hooks ${verb}: --root ${root} does not exist`, { exitCode: 2, hint: 'create the folder first, or leave --root out to use /' });
+    if (isMissing(error))
+      throw new SnaplogError(`hooks ${verb}: --root ${root} does not exist`, { exitCode: 2, hint: 'create the folder first, or leave --root out to use /' });
     throw error;
   }
-  if (!rootStat.isDirectory()) throw new SnaplogError(`hooks ${verb}: --root ${root} is not a folder`, { exitCode: 2, hint: 'give --root a folder that stands for /' });
+  if (!rootStat.isDirectory())
+    throw new SnaplogError(`hooks ${verb}: --root ${root} is not a folder`, { exitCode: 2, hint: 'give --root a folder that stands for /' });
   return root;
 }
 
@@ -138,9 +140,11 @@ export function onDiskPath(root: string, path: string): string {
   return root === '/' ? path : join(root, path);
 }
 
-
 function backupStamp(date: Date): string {
-  return date.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  return date
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
 }
 
 async function freeBackupName(target: string, date: Date): Promise<string> {
@@ -161,12 +165,14 @@ async function newestBackup(target: string): Promise<string | undefined> {
     if (isMissing(error)) return undefined;
     throw error;
   }
-  const backups = names.filter((name) => name.startsWith(prefix)).sort((a, b) => {
-    const [stampA, stampB] = [a.slice(prefix.length), b.slice(prefix.length)];
-    const [baseA = '', nA = '1'] = stampA.split('-');
-    const [baseB = '', nB = '1'] = stampB.split('-');
-    return baseA === baseB ? Number(nA) - Number(nB) : baseA < baseB ? -1 : 1;
-  });
+  const backups = names
+    .filter((name) => name.startsWith(prefix))
+    .sort((a, b) => {
+      const [stampA, stampB] = [a.slice(prefix.length), b.slice(prefix.length)];
+      const [baseA = '', nA = '1'] = stampA.split('-');
+      const [baseB = '', nB = '1'] = stampB.split('-');
+      return baseA === baseB ? Number(nA) - Number(nB) : baseA < baseB ? -1 : 1;
+    });
   const newest = backups.at(-1);
   return newest === undefined ? undefined : join(dirname(target), newest);
 }
@@ -204,7 +210,9 @@ async function ensureDirs(plan: HookPlan, root: string, chownRoot: boolean): Pro
       // A symlink to a folder is accepted (e.g. /usr/sbin → /usr/bin on merged-/usr systems).
       const target = await stat(onDisk).catch(() => undefined);
       if (!target?.isDirectory()) {
-        throw new SnaplogError(`hooks install --for ${plan.product}: ${onDisk} exists but is not a folder`, { hint: 'move it away; the hooks must live in that folder' });
+        throw new SnaplogError(`hooks install --for ${plan.product}: ${onDisk} exists but is not a folder`, {
+          hint: 'move it away; the hooks must live in that folder',
+        });
       }
       done.push({ path: dir.path, onDisk, mode: target.mode & 0o7777, outcome: 'present' });
       continue;
@@ -241,13 +249,18 @@ export async function installHooks(plan: HookPlan, options: InstallOptions = {})
     }
   }
 
-  const existing = await Promise.all(plan.files.map(async (file) => ({ file, onDisk: onDiskPath(root, file.path), state: await inspectHookFile(onDiskPath(root, file.path), file) })));
+  const existing = await Promise.all(
+    plan.files.map(async (file) => ({ file, onDisk: onDiskPath(root, file.path), state: await inspectHookFile(onDiskPath(root, file.path), file) })),
+  );
   const foreign = existing.filter((entry) => entry.state.kind === 'foreign');
   if (foreign.length > 0 && !options.force) {
     const list = foreign.map((entry) => `${entry.onDisk} ${entry.state.kind === 'foreign' ? entry.state.why : ''}`).join('; ');
-    throw new SnaplogError(`hooks install --for ${plan.product}: refusing to overwrite ${foreign.length === 1 ? 'a file' : 'files'} snaplog did not write: ${list}`, {
-      hint: `look at ${foreign.length === 1 ? 'it' : 'them'} first (another tool's hook?). To replace ${foreign.length === 1 ? 'it' : 'them'}, re-run with --force: snaplog moves each one aside to <name>${BACKUP_INFIX}<timestamp>, and \`snaplog hooks uninstall --for ${plan.product}\` puts it back`,
-    });
+    throw new SnaplogError(
+      `hooks install --for ${plan.product}: refusing to overwrite ${foreign.length === 1 ? 'a file' : 'files'} snaplog did not write: ${list}`,
+      {
+        hint: `look at ${foreign.length === 1 ? 'it' : 'them'} first (another tool's hook?). To replace ${foreign.length === 1 ? 'it' : 'them'}, re-run with --force: snaplog moves each one aside to <name>${BACKUP_INFIX}<timestamp>, and \`snaplog hooks uninstall --for ${plan.product}\` puts it back`,
+      },
+    );
   }
 
   const dirs = await ensureDirs(plan, root, chownRoot);
@@ -280,7 +293,11 @@ export async function installHooks(plan: HookPlan, options: InstallOptions = {})
     const settings = await readGcpSnapshotSettings(root);
     const seconds = settings.timeoutSeconds.value;
     if (settings.enabled.value) {
-      notes = notes.map((note) => (note.startsWith('Enable with') ? `Already enabled ([Snapshots] enabled = ${settings.enabled.raw ?? 'true'} in ${settings.enabled.source ?? '?'}); restart google-guest-agent if you enabled it only now.` : note));
+      notes = notes.map((note) =>
+        note.startsWith('Enable with')
+          ? `Already enabled ([Snapshots] enabled = ${settings.enabled.raw ?? 'true'} in ${settings.enabled.source ?? '?'}); restart google-guest-agent if you enabled it only now.`
+          : note,
+      );
     }
     notes.push(
       `Now: timeout_in_seconds = ${seconds} (${settings.timeoutSeconds.source ?? "the agent's default"}): snaplog freeze gets ${seconds - agentMarginSeconds(seconds)} s to flush, ship and lock; raise it there (then restart the agent) if your archive needs longer.`,

@@ -35,10 +35,14 @@ export function checkPlanOptions(options: HookPlanOptions): void {
     }
   }
   if (options.configPath !== undefined && !isAbsolute(options.configPath)) {
-    throw new SnaplogError(`hooks: the config path baked into the hooks must be absolute, not '${options.configPath}'`, { hint: 'resolve --config against the current folder first' });
+    throw new SnaplogError(`hooks: the config path baked into the hooks must be absolute, not '${options.configPath}'`, {
+      hint: 'resolve --config against the current folder first',
+    });
   }
   if (options.ipcFolder !== undefined && !isAbsolute(options.ipcFolder)) {
-    throw new SnaplogError(`hooks: the ipc folder baked into the hooks must be absolute, not '${options.ipcFolder}'`, { hint: 'set [workload] ipc_folder to an absolute path' });
+    throw new SnaplogError(`hooks: the ipc folder baked into the hooks must be absolute, not '${options.ipcFolder}'`, {
+      hint: 'set [workload] ipc_folder to an absolute path',
+    });
   }
   const timeout = options.freezeTimeoutSeconds;
   if (timeout !== undefined && (!Number.isInteger(timeout) || timeout < 1)) {
@@ -66,7 +70,7 @@ export function snaplogInvocation(options: HookPlanOptions, args: readonly strin
 export function fastThawFunction(options: HookPlanOptions): string[] {
   if (options.ipcFolder === undefined) return [];
   return [
-    '# Fast path: release the lock through the freeze holder\'s FIFO (sh built-ins only), then run snaplog thaw for the report.',
+    "# Fast path: release the lock through the freeze holder's FIFO (sh built-ins only), then run snaplog thaw for the report.",
     `snaplog_ipc=${shQuote(options.ipcFolder)}`,
     'snaplog_field() { # FILE KEY: snaplog_value = the string value of "KEY" in snaplog\'s JSON state FILE (root\'s own plain file)',
     '  snaplog_value=',

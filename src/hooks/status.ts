@@ -95,12 +95,15 @@ async function productProblems(product: HookProduct, root: string): Promise<stri
   }
   if (product === 'gcp') {
     const dir = await lstat(onDiskPath(root, GCP_SNAPSHOTS_DIR)).catch(() => undefined);
-    if (dir && (dir.mode & 0o7777) !== 0o700) problems.push(`${GCP_SNAPSHOTS_DIR} has mode ${formatMode(dir.mode)}, expected 0700 (chmod 0700 ${onDiskPath(root, GCP_SNAPSHOTS_DIR)})`);
+    if (dir && (dir.mode & 0o7777) !== 0o700)
+      problems.push(`${GCP_SNAPSHOTS_DIR} has mode ${formatMode(dir.mode)}, expected 0700 (chmod 0700 ${onDiskPath(root, GCP_SNAPSHOTS_DIR)})`);
     const settings = await readGcpSnapshotSettings(root);
     problems.push(...settings.problems);
     if (!settings.enabled.value) {
       const where = settings.enabled.source ? ` (${settings.enabled.source} sets enabled = ${settings.enabled.raw ?? ''}, and it is the file that wins)` : '';
-      problems.push(`guest-flush scripts are not enabled${where}: set \`[Snapshots] enabled = true\` in ${GCP_INSTANCE_CONFIGS} (a .distro or .template file read after it must not turn it off) and restart google-guest-agent`);
+      problems.push(
+        `guest-flush scripts are not enabled${where}: set \`[Snapshots] enabled = true\` in ${GCP_INSTANCE_CONFIGS} (a .distro or .template file read after it must not turn it off) and restart google-guest-agent`,
+      );
     }
   }
   return problems;
@@ -172,11 +175,21 @@ export async function productHookStatus(product: HookProduct, root: string): Pro
     const onDisk = onDiskPath(root, file.path);
     const existing = await inspectHookFile(onDisk, file).catch((error: unknown) => {
       if (typeof error === 'object' && error !== null && (error as { code?: unknown }).code === 'EACCES') {
-        throw new SnaplogError(`hooks status: cannot read ${onDisk}: permission denied`, { hint: 'the hooks are root-only files: run sudo snaplog hooks status' });
+        throw new SnaplogError(`hooks status: cannot read ${onDisk}: permission denied`, {
+          hint: 'the hooks are root-only files: run sudo snaplog hooks status',
+        });
       }
       throw error;
     });
-    const entry: HookFileStatus = { path: file.path, onDisk, kind: file.kind, expectedMode: formatMode(file.mode), exists: existing.kind !== 'absent', managed: existing.kind === 'managed', problems: [] };
+    const entry: HookFileStatus = {
+      path: file.path,
+      onDisk,
+      kind: file.kind,
+      expectedMode: formatMode(file.mode),
+      exists: existing.kind !== 'absent',
+      managed: existing.kind === 'managed',
+      problems: [],
+    };
     if (existing.kind !== 'absent') {
       entry.mode = formatMode(existing.stats.mode);
       entry.uid = existing.stats.uid;
@@ -188,7 +201,8 @@ export async function productHookStatus(product: HookProduct, root: string): Pro
         entry.installedFor = existing.meta.product;
         if (existing.meta.product === product) metas.push(existing.meta);
       }
-      if ((existing.stats.mode & 0o7777) !== file.mode) entry.problems.push(`mode ${formatMode(existing.stats.mode)}, expected ${formatMode(file.mode)} (chmod ${formatMode(file.mode)} ${onDisk})`);
+      if ((existing.stats.mode & 0o7777) !== file.mode)
+        entry.problems.push(`mode ${formatMode(existing.stats.mode)}, expected ${formatMode(file.mode)} (chmod ${formatMode(file.mode)} ${onDisk})`);
       if (existing.stats.uid !== 0) entry.problems.push(`owned by uid ${existing.stats.uid}, expected root (chown root:root ${onDisk})`);
     }
     files.push(entry);

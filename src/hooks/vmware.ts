@@ -39,9 +39,7 @@ function dispatcher(options: HookPlanOptions, product: VmwareLikeProduct, name: 
 export function planVmware(options: HookPlanOptions, product: VmwareLikeProduct = 'vmware'): HookPlan {
   checkPlanOptions(options);
   const label = product === 'vmware' ? 'VMware Tools' : 'NAKIVO (VMware Tools convention)';
-  const about = [
-    'Argument: freeze -> snaplog freeze; thaw -> snaplog thaw; freezeFail -> snaplog thaw --failed;',
-  ];
+  const about = ['Argument: freeze -> snaplog freeze; thaw -> snaplog thaw; freezeFail -> snaplog thaw --failed;'];
   const pre = shellScript({
     meta: hookMeta(options, product, 'pre'),
     title: `${label} pre-freeze script (freeze the database before a quiesced snapshot).`,

@@ -21,7 +21,13 @@ function word(text: string): string {
  * (`--latest` from that snapshot: replay stops at the end of its unbroken chain of logs) or a time inside it.
  * Pure.
  */
-export function restoreCommands(input: { systemId: string; snapshotId: string; restoreInto: readonly string[]; to?: string; toPosition?: string }): RestoreCommands {
+export function restoreCommands(input: {
+  systemId: string;
+  snapshotId: string;
+  restoreInto: readonly string[];
+  to?: string;
+  toPosition?: string;
+}): RestoreCommands {
   const target = input.to !== undefined ? ['--to', input.to] : input.toPosition !== undefined ? ['--to-position', word(input.toPosition)] : ['--latest'];
   const common = ['--system', word(input.systemId), '--snapshot', word(input.snapshotId), ...target];
   return { plan: ['snaplog', 'plan', ...common].join(' '), restore: ['snaplog', 'restore', ...common, ...input.restoreInto.map(word)].join(' ') };

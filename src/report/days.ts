@@ -6,6 +6,7 @@ export const DEFAULT_REPORT_DAYS = 7;
 export function parseDays(text: string | undefined): number {
   if (text === undefined) return DEFAULT_REPORT_DAYS;
   const days = Number(text);
-  if (!Number.isInteger(days) || days < 1 || days > 366) throw new UsageError(`--days ${JSON.stringify(text)} is not a number of days from 1 to 366`, 'e.g. --days 7 (the default) or --days 30');
+  if (!Number.isInteger(days) || days < 1 || days > 366)
+    throw new UsageError(`--days ${JSON.stringify(text)} is not a number of days from 1 to 366`, 'e.g. --days 7 (the default) or --days 30');
   return days;
 }

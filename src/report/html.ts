@@ -125,7 +125,9 @@ const hashOf = (text: string): string => `'sha256-${createHash('sha256').update(
 function fleetTable(systems: SystemTimeline[], now: number): string {
   const rows = systems.map((system, i) => {
     const last = system.lastSnapshot;
-    const lastText = last ? `${utcInWords(last.time)} (${durationInWords((now - Date.parse(last.time)) / 1000)} ago), ${last.kind}${last.frozenMs !== undefined ? `, frozen ${freezeInWords(last.frozenMs)}` : ''}` : 'none';
+    const lastText = last
+      ? `${utcInWords(last.time)} (${durationInWords((now - Date.parse(last.time)) / 1000)} ago), ${last.kind}${last.frozenMs !== undefined ? `, frozen ${freezeInWords(last.frozenMs)}` : ''}`
+      : 'none';
     return (
       `<tr class="${system.level}" data-system="${escapeHtml(system.systemId)}"><td class="level">${system.level}</td>` +
       `<td><a href="#sys-${i}">${escapeHtml(system.systemId)}</a></td><td class="rpo-cell">${escapeHtml(system.rpo.words)}</td>` +

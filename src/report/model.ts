@@ -156,7 +156,6 @@ export function snapshotKind(status: SnapshotStatus): SnapshotKind {
   }
 }
 
-
 function startOf(log: LogMetadata): string | undefined {
   return log.firstCommitTime ?? log.firstEventTime ?? log.lastCommitTime ?? log.lastEventTime;
 }
@@ -203,23 +202,34 @@ interface SnapshotWindow {
 function windowsOf(snapshots: SnapshotRecord[], catalog: Catalog, rules: ChainRules | undefined): Map<string, SnapshotWindow> {
   const result = new Map<string, SnapshotWindow>();
   if (!rules) {
-    for (const { snapshot, restorable, problem } of snapshotWindows(snapshots, catalog)) result.set(snapshot.id, { ...(restorable && !problem ? { window: restorable } : {}), ...(problem ? { problem } : {}) });
+    for (const { snapshot, restorable, problem } of snapshotWindows(snapshots, catalog))
+      result.set(snapshot.id, { ...(restorable && !problem ? { window: restorable } : {}), ...(problem ? { problem } : {}) });
     return result;
   }
   for (const snapshot of snapshots) {
     try {
-      result.set(snapshot.id, { window: planArchiveChain({ snapshots, logs: catalog.logs, target: { kind: 'latest' }, snapshotId: snapshot.id }, rules).restorable });
+      result.set(snapshot.id, {
+        window: planArchiveChain({ snapshots, logs: catalog.logs, target: { kind: 'latest' }, snapshotId: snapshot.id }, rules).restorable,
+      });
     } catch (error) {
       // --latest is refused when the chain breaks before the archive's newest log: the window still stands, up to the break.
-      const reachable = error instanceof PlanError && error.restorable && error.reachableEnd ? { window: error.restorable, end: error.reachableEnd } : undefined;
-      result.set(snapshot.id, reachable ? { window: reachable.window, endPosition: `${reachable.end.file}:${reachable.end.position}` } : { problem: (error as Error).message });
+      const reachable =
+        error instanceof PlanError && error.restorable && error.reachableEnd ? { window: error.restorable, end: error.reachableEnd } : undefined;
+      result.set(
+        snapshot.id,
+        reachable ? { window: reachable.window, endPosition: `${reachable.end.file}:${reachable.end.position}` } : { problem: (error as Error).message },
+      );
     }
   }
   return result;
 }
 
 /** First and last log of the unbroken chain from the snapshot's log up to the window's end. */
-function windowLogsOf(snapshot: SnapshotRecord, logs: LogMetadata[], indexByName: Map<string, number>): { first: string; last: string; count: number } | undefined {
+function windowLogsOf(
+  snapshot: SnapshotRecord,
+  logs: LogMetadata[],
+  indexByName: Map<string, number>,
+): { first: string; last: string; count: number } | undefined {
   const start = snapshot.position ? indexByName.get(snapshot.position.file) : undefined;
   if (start === undefined) return undefined;
   let end = start;
@@ -235,11 +245,14 @@ function rpoOf(catalog: Catalog, now: number, staleAfterSeconds: number): Rpo {
     if (log.lastCommitTime && (!recoveryPoint || log.lastCommitTime >= recoveryPoint.time)) recoveryPoint = { time: log.lastCommitTime, log: log.name };
     if (log.shippedAt && (!lastShippedAt || log.shippedAt > lastShippedAt)) lastShippedAt = log.shippedAt;
   }
-  if (!recoveryPoint) return { stale: true, words: catalog.logs.length ? 'no archived commit yet' : 'no log archived yet', ...(lastShippedAt ? { lastShippedAt } : {}) };
+  if (!recoveryPoint)
+    return { stale: true, words: catalog.logs.length ? 'no archived commit yet' : 'no log archived yet', ...(lastShippedAt ? { lastShippedAt } : {}) };
   const secondsBehind = Math.max(0, Math.round((now - ms(recoveryPoint.time)) / 1000));
   const stale = secondsBehind > staleAfterSeconds;
   const behind = `${durationInWords(secondsBehind)} behind`;
-  const words = stale ? `${behind} — no log shipped since ${utcInWords(lastShippedAt ?? recoveryPoint.time)}: shipping is failing, or the database is idle` : behind;
+  const words = stale
+    ? `${behind} — no log shipped since ${utcInWords(lastShippedAt ?? recoveryPoint.time)}: shipping is failing, or the database is idle`
+    : behind;
   return { recoveryPoint, secondsBehind, stale, words, ...(lastShippedAt ? { lastShippedAt } : {}) };
 }
 
@@ -297,7 +310,13 @@ export function buildSystemTimeline(system: SystemArchive, options: TimelineOpti
     const from = range.from ?? startOf(byName.get(range.first)!);
     const to = range.to ?? endOf(byName.get(range.last)!);
     if (from === undefined || to === undefined || !overlaps(from, to, viewFrom, now)) continue;
-    coverage.push({ ...(range.stream ? { stream: range.stream } : {}), first: range.first, last: range.last, count: range.count, ...clip(from, to, viewFrom, now) });
+    coverage.push({
+      ...(range.stream ? { stream: range.stream } : {}),
+      first: range.first,
+      last: range.last,
+      count: range.count,
+      ...clip(from, to, viewFrom, now),
+    });
   }
   const allGaps = catalog.gaps.flatMap((gap) => timelineGap(gap, byName) ?? []);
   const viewGaps = allGaps.filter((gap) => overlaps(gap.from, gap.to, viewFrom, now));
@@ -309,7 +328,16 @@ export function buildSystemTimeline(system: SystemArchive, options: TimelineOpti
     const next = usable[i + 1];
     const to = next && next.time < window!.to ? next.time : window!.to;
     if (!overlaps(window!.from, to, viewFrom, now)) return [];
-    return [{ snapshotId: id, ...clip(window!.from, to, viewFrom, now), whole: window!, ...(windowLogs ? { logs: windowLogs } : {}), commands: commands!, commandsAt: commandsAt! }];
+    return [
+      {
+        snapshotId: id,
+        ...clip(window!.from, to, viewFrom, now),
+        whole: window!,
+        ...(windowLogs ? { logs: windowLogs } : {}),
+        commands: commands!,
+        commandsAt: commandsAt!,
+      },
+    ];
   });
 
   const rpo = rpoOf(catalog, now, options.staleAfterSeconds ?? DEFAULT_STALE_AFTER_S);
@@ -363,13 +391,17 @@ function healthOf(input: {
   if (usable.length === 0) critical.push('no snapshot can be rolled forward (none consistent with its log archived): nothing is restorable');
   else if (rpo.recoveryPoint && !reachesRecoveryPoint) {
     const newest = usable[usable.length - 1]!;
-    critical.push(`the recovery point cannot be reached: replay from the newest usable snapshot ${newest.id} stops at ${utcInWords(newest.window!.to)} (a gap)`);
+    critical.push(
+      `the recovery point cannot be reached: replay from the newest usable snapshot ${newest.id} stops at ${utcInWords(newest.window!.to)} (a gap)`,
+    );
   }
   const last = input.snapshots[input.snapshots.length - 1];
   if (last && last.kind !== 'consistent') warning.push(`last snapshot ${last.id} is ${last.kind}${last.error ? `: ${last.error}` : ''}`);
-  if (last && (input.now - ms(last.time)) / 1000 > input.snapshotDueSeconds) warning.push(`no snapshot for ${durationInWords((input.now - ms(last.time)) / 1000)}`);
+  if (last && (input.now - ms(last.time)) / 1000 > input.snapshotDueSeconds)
+    warning.push(`no snapshot for ${durationInWords((input.now - ms(last.time)) / 1000)}`);
   for (const gap of [...input.gaps].reverse()) warning.push(`gap: ${gap.missingCount} log(s) missing between ${gap.after} and ${gap.before}`);
-  if (input.incomplete.length) warning.push(`${input.incomplete.length} log(s) without metadata: ${input.incomplete.slice(0, 3).join(', ')}${input.incomplete.length > 3 ? ', …' : ''}`);
+  if (input.incomplete.length)
+    warning.push(`${input.incomplete.length} log(s) without metadata: ${input.incomplete.slice(0, 3).join(', ')}${input.incomplete.length > 3 ? ', …' : ''}`);
   if (input.unreadableMetadata) warning.push(`${input.unreadableMetadata} unreadable metadata file(s): run snaplog verify`);
   return { level: critical.length ? 'critical' : warning.length ? 'warning' : 'ok', problems: [...critical, ...warning] };
 }
@@ -379,6 +411,9 @@ const LEVEL_RANK: Record<HealthLevel, number> = { critical: 0, warning: 1, ok: 2
 /** The fleet, worst first: critical before warning before ok, then the furthest behind, then by id. */
 export function sortWorstFirst(systems: SystemTimeline[]): SystemTimeline[] {
   return [...systems].sort(
-    (a, b) => LEVEL_RANK[a.level] - LEVEL_RANK[b.level] || (b.rpo.secondsBehind ?? Infinity) - (a.rpo.secondsBehind ?? Infinity) || a.systemId.localeCompare(b.systemId),
+    (a, b) =>
+      LEVEL_RANK[a.level] - LEVEL_RANK[b.level] ||
+      (b.rpo.secondsBehind ?? Infinity) - (a.rpo.secondsBehind ?? Infinity) ||
+      a.systemId.localeCompare(b.systemId),
   );
 }

@@ -41,7 +41,10 @@ function tickLabel(date: Date): string {
 export function timelineSvg(timeline: SystemTimeline, prefix: string, marks: Marks): string {
   const viewFrom = Date.parse(timeline.view.from);
   const viewTo = Date.parse(timeline.view.to);
-  const x = scaleUtc().domain([new Date(viewFrom), new Date(viewTo)]).range([LEFT, WIDTH - RIGHT]).clamp(true);
+  const x = scaleUtc()
+    .domain([new Date(viewFrom), new Date(viewTo)])
+    .range([LEFT, WIDTH - RIGHT])
+    .clamp(true);
   const at = (iso: string): number => Math.round(x(new Date(iso)) * 10) / 10;
   const span = (from: string, to: string): { x: number; width: number } => {
     const left = at(from);
@@ -52,7 +55,9 @@ export function timelineSvg(timeline: SystemTimeline, prefix: string, marks: Mar
   const ticks = x.ticks(timeline.view.days <= 2 ? 12 : Math.min(14, timeline.view.days * 2));
   for (const tick of ticks) {
     const tx = Math.round(x(tick) * 10) / 10;
-    parts.push(`<line class="tick" x1="${tx}" x2="${tx}" y1="${ROW.axis + 4}" y2="${HEIGHT - 4}"/><text class="tick-label" x="${tx}" y="${ROW.axis}">${escapeHtml(tickLabel(tick))}</text>`);
+    parts.push(
+      `<line class="tick" x1="${tx}" x2="${tx}" y1="${ROW.axis + 4}" y2="${HEIGHT - 4}"/><text class="tick-label" x="${tx}" y="${ROW.axis}">${escapeHtml(tickLabel(tick))}</text>`,
+    );
   }
   timeline.windows.forEach((window, i) => {
     const key = `${prefix}w${i}`;
@@ -76,17 +81,29 @@ export function timelineSvg(timeline: SystemTimeline, prefix: string, marks: Mar
     const { x: bx, width } = span(bar.from, bar.to);
     marks.add(key, {
       title: `archived logs ${bar.first} .. ${bar.last}`,
-      rows: [['logs', `${bar.count}`], ['first commit', bar.from], ['last commit', bar.to], ...(bar.stream ? ([['stream', bar.stream]] as [string, string][]) : [])],
+      rows: [
+        ['logs', `${bar.count}`],
+        ['first commit', bar.from],
+        ['last commit', bar.to],
+        ...(bar.stream ? ([['stream', bar.stream]] as [string, string][]) : []),
+      ],
     });
     parts.push(`<rect class="coverage" tabindex="0" data-detail="${key}" x="${bx}" y="${ROW.coverage}" width="${width}" height="16"/>`);
   });
   timeline.gaps.forEach((gap, i) => {
     const key = `${prefix}g${i}`;
     const { x: gx, width } = span(gap.from, gap.to);
-    const names = gap.missingNames.length ? `${gap.missingNames.join(', ')}${gap.missingCount > gap.missingNames.length ? `, … (${gap.missingCount} in all)` : ''}` : `sequences ${gap.missingSequences}`;
+    const names = gap.missingNames.length
+      ? `${gap.missingNames.join(', ')}${gap.missingCount > gap.missingNames.length ? `, … (${gap.missingCount} in all)` : ''}`
+      : `sequences ${gap.missingSequences}`;
     marks.add(key, {
       title: `GAP: ${gap.missingCount} log(s) missing`,
-      rows: [['missing', names], ['after', `${gap.after} (last commit ${gap.from})`], ['before', `${gap.before} (first commit ${gap.to})`], ['means', 'no restore can cross it: a snapshot taken after the gap is needed']],
+      rows: [
+        ['missing', names],
+        ['after', `${gap.after} (last commit ${gap.from})`],
+        ['before', `${gap.before} (first commit ${gap.to})`],
+        ['means', 'no restore can cross it: a snapshot taken after the gap is needed'],
+      ],
     });
     parts.push(`<rect class="gap" tabindex="0" data-detail="${key}" x="${gx}" y="${ROW.coverage - 6}" width="${width}" height="28"/>`);
   });
@@ -105,7 +122,9 @@ export function timelineSvg(timeline: SystemTimeline, prefix: string, marks: Mar
         ...(snapshot.product ? ([['product', snapshot.product]] as [string, string][]) : []),
         ...(snapshot.host ? ([['host', snapshot.host]] as [string, string][]) : []),
         ['restorable', snapshot.window ? `${snapshot.window.from} .. ${snapshot.window.to}` : 'no'],
-        ...(snapshot.windowLogs ? ([['logs', `${snapshot.windowLogs.first} .. ${snapshot.windowLogs.last} (${snapshot.windowLogs.count})`]] as [string, string][]) : []),
+        ...(snapshot.windowLogs
+          ? ([['logs', `${snapshot.windowLogs.first} .. ${snapshot.windowLogs.last} (${snapshot.windowLogs.count})`]] as [string, string][])
+          : []),
         ...(snapshot.error ? ([['error', snapshot.error]] as [string, string][]) : []),
         ...(snapshot.problem ? ([['problem', snapshot.problem]] as [string, string][]) : []),
       ],
@@ -119,9 +138,13 @@ export function timelineSvg(timeline: SystemTimeline, prefix: string, marks: Mar
   const nowX = WIDTH - RIGHT;
   if (timeline.rpo.recoveryPoint && Date.parse(timeline.rpo.recoveryPoint.time) >= viewFrom) {
     const rx = at(timeline.rpo.recoveryPoint.time);
-    parts.push(`<line class="recovery-point" x1="${rx}" x2="${rx}" y1="${ROW.windows - 4}" y2="${HEIGHT - 4}"/><text class="rp-label" x="${rx - 4}" y="${ROW.freeze + 12}">recovery point</text>`);
+    parts.push(
+      `<line class="recovery-point" x1="${rx}" x2="${rx}" y1="${ROW.windows - 4}" y2="${HEIGHT - 4}"/><text class="rp-label" x="${rx - 4}" y="${ROW.freeze + 12}">recovery point</text>`,
+    );
   }
-  parts.push(`<line class="now" x1="${nowX}" x2="${nowX}" y1="${ROW.axis + 4}" y2="${HEIGHT - 4}"/><text class="now-label" x="${nowX + 4}" y="${ROW.coverage + 12}">now</text>`);
+  parts.push(
+    `<line class="now" x1="${nowX}" x2="${nowX}" y1="${ROW.axis + 4}" y2="${HEIGHT - 4}"/><text class="now-label" x="${nowX + 4}" y="${ROW.coverage + 12}">now</text>`,
+  );
   return (
     `<svg class="timeline" viewBox="0 0 ${WIDTH} ${HEIGHT}" width="${WIDTH}" height="${HEIGHT}" data-from="${viewFrom}" data-to="${viewTo}" ` +
     `data-left="${LEFT}" data-right="${WIDTH - RIGHT}" role="img" aria-label="timeline">${parts.join('')}</svg>`

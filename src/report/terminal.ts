@@ -66,13 +66,20 @@ export function terminalTimeline(timeline: SystemTimeline, cellsPerDay = 48): st
     if (rulerText.length > cell) continue;
     rulerText += ruler[cell] || ' ';
   }
-  const lines = [`system ${timeline.systemId}: last ${timeline.view.days} day(s), UTC, one character = ${Math.round(cellMs / 60_000)} min`, '', `${' '.repeat(labelWidth)}  ${rulerText.slice(0, cellsPerDay)}`];
+  const lines = [
+    `system ${timeline.systemId}: last ${timeline.view.days} day(s), UTC, one character = ${Math.round(cellMs / 60_000)} min`,
+    '',
+    `${' '.repeat(labelWidth)}  ${rulerText.slice(0, cellsPerDay)}`,
+  ];
   const firstDay = Math.floor(viewFrom / DAY_MS) * DAY_MS;
   for (let day = firstDay; day <= now; day += DAY_MS) {
     let bar = '';
     for (let cell = 0; cell < cellsPerDay; cell++) bar += glyphAt(day + cell * cellMs, day + (cell + 1) * cellMs);
     const todays = snapshots.filter(({ at }) => at >= day && at < day + DAY_MS);
-    const notes = todays.map(({ snapshot, at }) => `${hhmm(at)} ${GLYPHS.snapshot[snapshot.kind]} ${snapshot.kind}${snapshot.frozenMs === undefined ? '' : ` ${freezeInWords(snapshot.frozenMs)}`}`);
+    const notes = todays.map(
+      ({ snapshot, at }) =>
+        `${hhmm(at)} ${GLYPHS.snapshot[snapshot.kind]} ${snapshot.kind}${snapshot.frozenMs === undefined ? '' : ` ${freezeInWords(snapshot.frozenMs)}`}`,
+    );
     lines.push(`${dayLabel(day)}  ${bar}${notes.length ? `  ${notes.join(', ')}` : ''}`.trimEnd());
   }
   const legend = Object.entries(GLYPHS.snapshot).map(([kind, glyph]) => `${glyph} ${kind} snapshot`);
@@ -86,7 +93,9 @@ export function terminalTimeline(timeline: SystemTimeline, cellsPerDay = 48): st
       : `recovery point: ${timeline.rpo.words}`,
   );
   for (const gap of timeline.gaps) {
-    const names = gap.missingNames.length ? gap.missingNames.join(', ') + (gap.missingCount > gap.missingNames.length ? ', …' : '') : `sequences ${gap.missingSequences}`;
+    const names = gap.missingNames.length
+      ? gap.missingNames.join(', ') + (gap.missingCount > gap.missingNames.length ? ', …' : '')
+      : `sequences ${gap.missingSequences}`;
     lines.push(`GAP ${utcInWords(gap.from)} .. ${utcInWords(gap.to)}: ${gap.missingCount} log(s) missing (${names}) between ${gap.after} and ${gap.before}`);
   }
   for (const problem of timeline.problems.filter((problem) => !problem.startsWith('gap: '))) lines.push(`! ${problem}`);
@@ -94,4 +103,5 @@ export function terminalTimeline(timeline: SystemTimeline, cellsPerDay = 48): st
 }
 
 /** Names come from the archive (hostile): no control character reaches the terminal. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
 const printable = (line: string): string => line.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?');

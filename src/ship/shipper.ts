@@ -55,7 +55,18 @@ export class Shipper {
     const source = await this.engine.listSourceLogs();
     const archivedLogs = await this.archive.listLogs(systemId);
     const identities: ArchivedIdentity[] = archivedLogs.flatMap((log) =>
-      log.metadata ? [{ name: log.name, sequence: log.metadata.sequence, stream: log.metadata.stream, size: log.metadata.size, headSha256: log.metadata.headSha256, cleanClose: log.metadata.cleanClose }] : [],
+      log.metadata
+        ? [
+            {
+              name: log.name,
+              sequence: log.metadata.sequence,
+              stream: log.metadata.stream,
+              size: log.metadata.size,
+              headSha256: log.metadata.headSha256,
+              cleanClose: log.metadata.cleanClose,
+            },
+          ]
+        : [],
     );
     const plan = planRound(source, identities);
     // pushLog trusts this listing for the names it lacks: one listing of logs/ per round, not one per log.
@@ -131,7 +142,13 @@ export class Shipper {
       durationMs,
     });
     if (result.outcome === 'shipped' && isSlowCopy(metadata.size, durationMs)) {
-      await this.events.emit('archive-slow', 'warning', { systemId, log: log.name, size: metadata.size, durationMs, mibPerSecond: Number((metadata.size / 1048576 / (durationMs / 1000)).toFixed(2)) });
+      await this.events.emit('archive-slow', 'warning', {
+        systemId,
+        log: log.name,
+        size: metadata.size,
+        durationMs,
+        mibPerSecond: Number((metadata.size / 1048576 / (durationMs / 1000)).toFixed(2)),
+      });
     }
     await this.archive.removePartialCopy(systemId, log.name).catch(() => undefined);
     return metadata;
@@ -211,7 +228,6 @@ export class Shipper {
     return size;
   }
 }
-
 
 /**
  * An archived log marked open (crash-closed, or shipped before a slow server finished closing it) is compared

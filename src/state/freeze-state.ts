@@ -76,8 +76,13 @@ export function isActive(state: FreezeState | undefined, holderAlive: boolean): 
 }
 
 export function newSnapshotId(now = new Date()): string {
-  const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
-  return `${stamp}-${Math.floor(Math.random() * 0xffff).toString(16).padStart(4, '0')}`;
+  const stamp = now
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
+  return `${stamp}-${Math.floor(Math.random() * 0xffff)
+    .toString(16)
+    .padStart(4, '0')}`;
 }
 
 export const NESTED_FREEZE_FILE = 'freeze-nested.json';
@@ -141,9 +146,7 @@ export function canJoinFreeze(state: FreezeState, holderAlive: boolean, product:
   return state.state === 'frozen' && holderAlive && product !== undefined && state.product !== undefined && state.product !== product;
 }
 
-export type NestedThawDecision =
-  | { action: 'release'; failed: boolean }
-  | { action: 'keep'; stillOpen: string[]; nested: NestedFreeze };
+export type NestedThawDecision = { action: 'release'; failed: boolean } | { action: 'keep'; stillOpen: string[]; nested: NestedFreeze };
 
 /**
  * Pure: what a thaw from `product` does to a freeze with participants. The lock stays while another

@@ -33,7 +33,12 @@ async function currentMachineId(): Promise<string> {
 
 /** Pure: a new id from the host name (cut to the archive's name rule) and 48 random bits. */
 export function newSystemId(host: string, random: Buffer): string {
-  const base = host.toLowerCase().replace(/[^a-z0-9.-]+/g, '-').replace(/^[^a-z0-9]+/, '').slice(0, 40) || 'db';
+  const base =
+    host
+      .toLowerCase()
+      .replace(/[^a-z0-9.-]+/g, '-')
+      .replace(/^[^a-z0-9]+/, '')
+      .slice(0, 40) || 'db';
   return `${base}-${random.toString('hex')}`;
 }
 

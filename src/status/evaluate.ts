@@ -153,7 +153,7 @@ export function evaluateStatus(inputs: StatusInputs): StatusReport {
   if (ship && ship.consecutiveFailures > 0 && ship.lastError) {
     problems.push(`the last ship round failed (${ship.consecutiveFailures}× in a row): ${ship.lastError.message.split('\n')[0]}`);
   }
-  if (ship && ship.gaps.length) {
+  if (ship?.gaps.length) {
     problems.push(`logs were purged before they were shipped: ${ship.gaps.map((gap) => `${gap.missing} before ${gap.before}`).join('; ')}`);
   }
   if (archive.gaps.length) {

@@ -31,7 +31,12 @@ async function serverFacts(engine: Engine | undefined, createError: unknown, arc
     const [lastCommit, transactionId, openLogSize] = await Promise.all([
       open && engine.lastCommitIn ? engine.lastCommitIn(open).catch(() => undefined) : undefined,
       engine.currentTransactionId ? engine.currentTransactionId().catch(() => undefined) : undefined,
-      open ? stat(open.path).then((info) => info.size, () => undefined) : undefined,
+      open
+        ? stat(open.path).then(
+            (info) => info.size,
+            () => undefined,
+          )
+        : undefined,
     ]);
     return { openLog: open?.name, openLogSize, lastCommit, transactionId, unshipped: unshipped.map((log) => log.name), oldestUnshippedAgeSeconds };
   } catch (error) {

@@ -50,7 +50,11 @@ describe('a fourth engine: the toy engine, registered from test/support/toy-engi
   const snapshotFolder = (): string => join(dir, 'restored');
   const loadOptions = (): { configPath: string; workloadConfPath: string } => ({ configPath, workloadConfPath: join(dir, 'no-workload.conf') });
 
-  const request = (purpose: RestoreRequest['purpose'], options: Record<string, unknown>, said: string[] = []): Omit<RestoreRequest, 'archive' | 'systemId'> => ({
+  const request = (
+    purpose: RestoreRequest['purpose'],
+    options: Record<string, unknown>,
+    said: string[] = [],
+  ): Omit<RestoreRequest, 'archive' | 'systemId'> => ({
     config,
     events,
     purpose,
@@ -63,10 +67,12 @@ describe('a fourth engine: the toy engine, registered from test/support/toy-engi
   /** `snaplog ARGV` in this process, as bin/snaplog runs it: exit code and what it printed. */
   const snaplogInProcess = async (...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> => {
     const printed = { stdout: '', stderr: '' };
-    const capture = (stream: 'stdout' | 'stderr') => (chunk: string | Uint8Array): boolean => {
-      printed[stream] += typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
-      return true;
-    };
+    const capture =
+      (stream: 'stdout' | 'stderr') =>
+      (chunk: string | Uint8Array): boolean => {
+        printed[stream] += typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
+        return true;
+      };
     vi.spyOn(process.stdout, 'write').mockImplementation(capture('stdout'));
     vi.spyOn(process.stderr, 'write').mockImplementation(capture('stderr'));
     try {
@@ -115,15 +121,25 @@ describe('a fourth engine: the toy engine, registered from test/support/toy-engi
       return path;
     };
     const base = `[workload]\nworkload_name = toy\n[archive]\npath = /a\n`;
-    const missing = await loadConfig(ENGINE_CONFIG, { configPath: await write('missing.conf', base), workloadConfPath: join(dir, 'none') }).catch((error: unknown) => error);
-    expect(missing).toMatchObject({ exitCode: 2, location: { key: 'log_dir' }, message: expect.stringContaining('required in section [toy]') });
-    const typo = await loadConfig(ENGINE_CONFIG, { configPath: await write('typo.conf', base.replace('= toy', '= toyy')), workloadConfPath: join(dir, 'none') }).catch(
+    const missing = await loadConfig(ENGINE_CONFIG, { configPath: await write('missing.conf', base), workloadConfPath: join(dir, 'none') }).catch(
       (error: unknown) => error,
     );
-    expect(typo).toMatchObject({ exitCode: 2, location: { line: 2, key: 'workload_name' }, message: expect.stringContaining('expected one of mysql, mariadb, oracle, iris, cache, toy') });
+    expect(missing).toMatchObject({ exitCode: 2, location: { key: 'log_dir' }, message: expect.stringContaining('required in section [toy]') });
+    const typo = await loadConfig(ENGINE_CONFIG, {
+      configPath: await write('typo.conf', base.replace('= toy', '= toyy')),
+      workloadConfPath: join(dir, 'none'),
+    }).catch((error: unknown) => error);
+    expect(typo).toMatchObject({
+      exitCode: 2,
+      location: { line: 2, key: 'workload_name' },
+      message: expect.stringContaining('expected one of mysql, mariadb, oracle, iris, cache, toy'),
+    });
     expect(typo).toMatchObject({ hint: expect.stringContaining('did you mean `workload_name = toy`?') });
     // Its mandatory keys bind only workload_name = toy: a MariaDB config without [toy] still loads.
-    const mariadb = await loadConfig(ENGINE_CONFIG, { configPath: await write('mariadb.conf', base.replace('= toy', '= mariadb')), workloadConfPath: join(dir, 'none') });
+    const mariadb = await loadConfig(ENGINE_CONFIG, {
+      configPath: await write('mariadb.conf', base.replace('= toy', '= mariadb')),
+      workloadConfPath: join(dir, 'none'),
+    });
     expect(mariadb.config.toy).toBeUndefined();
   });
 
@@ -239,7 +255,12 @@ describe('a fourth engine: the toy engine, registered from test/support/toy-engi
   it('takes only the targets it knows, and refuses the commands it does not have with a usage error and a HINT', async () => {
     const toy = await engineOf(config).restore();
     expect(() => toy.parseTarget({ toGtid: '0-1-5' })).toThrow(/the toy engine has no GTIDs/);
-    for (const [name, capability] of [['toy', 'find'], ['oracle', 'find'], ['iris', 'drill'], ['cache', 'drill']] as const) {
+    for (const [name, capability] of [
+      ['toy', 'find'],
+      ['oracle', 'find'],
+      ['iris', 'drill'],
+      ['cache', 'drill'],
+    ] as const) {
       const other: SnaplogConfig = { ...config, workload: { ...config.workload, name } };
       let refusal: unknown;
       try {
@@ -247,7 +268,11 @@ describe('a fourth engine: the toy engine, registered from test/support/toy-engi
       } catch (error) {
         refusal = error;
       }
-      expect(refusal).toMatchObject({ exitCode: 2, message: expect.stringContaining(`snaplog ${capability} is not available for workload_name = ${name}`), hint: expect.stringContaining('MySQL/MariaDB') });
+      expect(refusal).toMatchObject({
+        exitCode: 2,
+        message: expect.stringContaining(`snaplog ${capability} is not available for workload_name = ${name}`),
+        hint: expect.stringContaining('MySQL/MariaDB'),
+      });
     }
     expect(requireCapability({ ...config, workload: { ...config.workload, name: 'mariadb' } }, 'drill', 'drill').label).toBe('MySQL/MariaDB');
   });

@@ -87,9 +87,7 @@ describe('imports between the folders of src/ (ARCHITECTURE.md)', () => {
   });
 
   it('every import keeps to the table: lower layers never import higher ones, engine folders only through the registry', () => {
-    const broken = imports
-      .filter(({ file, target }) => !allowed(layerOf(file), layerOf(target), file))
-      .map(({ file, target }) => `${file} -> ${target}`);
+    const broken = imports.filter(({ file, target }) => !allowed(layerOf(file), layerOf(target), file)).map(({ file, target }) => `${file} -> ${target}`);
     expect(broken).toEqual([]);
   });
 
@@ -108,9 +106,11 @@ describe('imports between the folders of src/ (ARCHITECTURE.md)', () => {
     expect(Object.keys(MAY_IMPORT).filter((folder) => reaches(folder, folder))).toEqual([]);
   });
 
-  it('the archive owns its layout: no file outside src/archive/ imports its internals or reaches an Archive\'s storage', () => {
+  it("the archive owns its layout: no file outside src/archive/ imports its internals or reaches an Archive's storage", () => {
     const offences = [
-      ...imports.filter(({ file, target }) => layerOf(file) !== 'archive' && ARCHIVE_INTERNALS.includes(target)).map(({ file, target }) => `${file} imports ${target}`),
+      ...imports
+        .filter(({ file, target }) => layerOf(file) !== 'archive' && ARCHIVE_INTERNALS.includes(target))
+        .map(({ file, target }) => `${file} imports ${target}`),
       ...files
         .filter(({ file, text }) => layerOf(file) !== 'archive' && (/\bstorageOf\b/.test(text) || /\.storage\b/.test(text)))
         .map(({ file }) => `${file} reaches an Archive's storage`),

@@ -16,11 +16,20 @@ const sha256 = (data: Buffer | string): string => createHash('sha256').update(da
 
 describe('Azure Blob locations (pure)', () => {
   it('splits account-host and emulator URLs into container and prefix', () => {
-    expect(parseBlobUrl('https://acct.blob.core.windows.net/snaplog/db/prod')).toEqual({ containerUrl: 'https://acct.blob.core.windows.net/snaplog', prefix: 'db/prod' });
-    expect(parseBlobUrl('http://127.0.0.1:10000/devstoreaccount1/snaplog')).toEqual({ containerUrl: 'http://127.0.0.1:10000/devstoreaccount1/snaplog', prefix: '' });
+    expect(parseBlobUrl('https://acct.blob.core.windows.net/snaplog/db/prod')).toEqual({
+      containerUrl: 'https://acct.blob.core.windows.net/snaplog',
+      prefix: 'db/prod',
+    });
+    expect(parseBlobUrl('http://127.0.0.1:10000/devstoreaccount1/snaplog')).toEqual({
+      containerUrl: 'http://127.0.0.1:10000/devstoreaccount1/snaplog',
+      prefix: '',
+    });
   });
   it('reads connection strings and scrubs keys and SAS tokens from text', () => {
-    expect(parseConnectionString('DefaultEndpointsProtocol=https;AccountName=a;AccountKey=k==;EndpointSuffix=core.windows.net')).toEqual({ accountName: 'a', accountKey: 'k==' });
+    expect(parseConnectionString('DefaultEndpointsProtocol=https;AccountName=a;AccountKey=k==;EndpointSuffix=core.windows.net')).toEqual({
+      accountName: 'a',
+      accountKey: 'k==',
+    });
     expect(parseConnectionString('BlobEndpoint=https://a.blob.core.windows.net/;SharedAccessSignature=sv=2024&sig=abc')).toEqual({ sas: 'sv=2024&sig=abc' });
     const scrubbed = scrubSecrets('GET https://a.blob.core.windows.net/c/x?sv=2024&sig=SECRETSIG failed; AccountKey=SECRETKEY;');
     expect(scrubbed).not.toMatch(/SECRETSIG|SECRETKEY/);
@@ -97,7 +106,10 @@ describe('snaplog with an Azure Blob archive (Azurite, real MariaDB): init, ship
     await writeFile(join(secrets, 'blob.connection'), `${azurite.connectionString}\n`, { mode: 0o600 });
     source = await startMariadb();
     setup = await writeSnaplogConfig(source);
-    const config = (await readFile(setup.configPath, 'utf8')).replace(/^path = .*$/m, `url = ${url}\nconnection_string_file = ${join(secrets, 'blob.connection')}`);
+    const config = (await readFile(setup.configPath, 'utf8')).replace(
+      /^path = .*$/m,
+      `url = ${url}\nconnection_string_file = ${join(secrets, 'blob.connection')}`,
+    );
     await writeFile(setup.configPath, config);
   }, 60_000);
   afterAll(async () => {
@@ -140,7 +152,16 @@ describe('snaplog with an Azure Blob archive (Azurite, real MariaDB): init, ship
     await target.query('CREATE DATABASE shop');
     await target.query('CREATE TABLE shop.orders (id INT AUTO_INCREMENT PRIMARY KEY, item VARCHAR(40), qty INT)');
     await target.query("INSERT INTO shop.orders (item, qty) VALUES ('a', 1), ('b', 2)");
-    const restore = await snaplog(['restore', '--latest', '--target-socket', target.socket, '--staging', join(target.base, 'staging'), '--config', setup.configPath]);
+    const restore = await snaplog([
+      'restore',
+      '--latest',
+      '--target-socket',
+      target.socket,
+      '--staging',
+      join(target.base, 'staging'),
+      '--config',
+      setup.configPath,
+    ]);
     expect(restore.code, restore.stderr).toBe(0);
     const [expected] = (await source.query('CHECKSUM TABLE shop.orders')) as { Checksum: string }[];
     const [restored] = (await target.query('CHECKSUM TABLE shop.orders')) as { Checksum: string }[];

@@ -33,7 +33,14 @@ function sha(content: Buffer | string): string {
   return createHash('sha256').update(content).digest('hex');
 }
 
-const request = (name: string, sourcePath: string, sequence: number, compression: 'none' | 'gzip' | 'zstd' = 'none') => ({ systemId: 'sys', engine: 'test', name, sequence, sourcePath, compression });
+const request = (name: string, sourcePath: string, sequence: number, compression: 'none' | 'gzip' | 'zstd' = 'none') => ({
+  systemId: 'sys',
+  engine: 'test',
+  name,
+  sequence,
+  sourcePath,
+  compression,
+});
 
 describe('archive', () => {
   it('refuses to write where the marker is missing (an unmounted NFS path), and writes nothing', async () => {

@@ -7,11 +7,28 @@ const NOW = new Date('2026-11-22T12:00:00Z');
 const daysAgo = (days: number) => new Date(NOW.getTime() - days * 86_400_000).toISOString();
 
 const log = (sequence: number): LogMetadata => ({
-  formatVersion: 1, name: `mysql-bin.${String(sequence).padStart(6, '0')}`, engine: 'mysql', sequence, size: 1, sha256: 'x', headSha256: 'y',
-  compression: 'none', storedName: `mysql-bin.${String(sequence).padStart(6, '0')}`, storedSize: 1, shippedAt: NOW.toISOString(), shippedBy: 'h',
+  formatVersion: 1,
+  name: `mysql-bin.${String(sequence).padStart(6, '0')}`,
+  engine: 'mysql',
+  sequence,
+  size: 1,
+  sha256: 'x',
+  headSha256: 'y',
+  compression: 'none',
+  storedName: `mysql-bin.${String(sequence).padStart(6, '0')}`,
+  storedSize: 1,
+  shippedAt: NOW.toISOString(),
+  shippedBy: 'h',
 });
 const snapshot = (id: string, days: number, file: number, status: SnapshotRecord['status'] = 'thawed'): SnapshotRecord => ({
-  formatVersion: 1, id, systemId: 's', engine: 'mysql', time: daysAgo(days), status, position: { file: log(file).name, position: 4 }, host: 'h',
+  formatVersion: 1,
+  id,
+  systemId: 's',
+  engine: 'mysql',
+  time: daysAgo(days),
+  status,
+  position: { file: log(file).name, position: 4 },
+  host: 'h',
 });
 
 describe('prune plan (pure)', () => {

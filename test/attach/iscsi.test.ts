@@ -31,7 +31,10 @@ Target: ${TARGET} (non-flash)
 
 describe('iSCSI output parsers (pure)', () => {
   it('sendtargets lines give the target IQNs', () => {
-    expect(parseDiscoveredTargets(`127.0.0.1:5365,1 ${TARGET}\n10.0.0.9:3260,1 iqn.2016-01.other:unrelated\ngarbage\n`)).toEqual([TARGET, 'iqn.2016-01.other:unrelated']);
+    expect(parseDiscoveredTargets(`127.0.0.1:5365,1 ${TARGET}\n10.0.0.9:3260,1 iqn.2016-01.other:unrelated\ngarbage\n`)).toEqual([
+      TARGET,
+      'iqn.2016-01.other:unrelated',
+    ]);
   });
   it('session -P 3 gives only the disks of the named target', () => {
     expect(parseSessionDisks(SESSION_OUTPUT('sdc'), TARGET)).toEqual(['sdc']);

@@ -41,7 +41,9 @@ describe('MariaDB binlog decryption against a real server with encrypt_binlog=ON
   beforeAll(async () => {
     dir = await makeTempDir('encbinlog');
     await writeFile(join(dir, 'keys'), `# binlogs use key 1\n2;${'11'.repeat(32)}\n1;${keyHex}\n`, { mode: 0o600 });
-    server = await startMariadb({ args: ['--plugin-load-add=file_key_management', `--file-key-management-filename=${join(dir, 'keys')}`, '--encrypt-binlog=ON'] });
+    server = await startMariadb({
+      args: ['--plugin-load-add=file_key_management', `--file-key-management-filename=${join(dir, 'keys')}`, '--encrypt-binlog=ON'],
+    });
     await server.query('CREATE DATABASE shop; CREATE TABLE shop.orders (id INT PRIMARY KEY, note TEXT)');
     // Row events of many lengths: every tail length modulo the AES block is exercised.
     for (let i = 1; i <= 40; i++) await server.query('INSERT INTO shop.orders VALUES (?, ?)', [i, 'n'.repeat(i * 13)]);

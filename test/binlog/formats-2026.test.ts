@@ -29,7 +29,12 @@ const DAY = 1_764_460_800; // 2025-11-30T00:00:00Z
 
 async function eventsOf(bytes: Buffer): Promise<BinlogEvent[]> {
   const events: BinlogEvent[] = [];
-  for await (const event of readBinlogEvents((async function* () { yield bytes; })())) events.push(event);
+  for await (const event of readBinlogEvents(
+    (async function* () {
+      yield bytes;
+    })(),
+  ))
+    events.push(event);
   return events;
 }
 
@@ -97,8 +102,10 @@ describe('MySQL 8.3+ tagged GTIDs (GTID_TAGGED_LOG_EVENT, type 42)', () => {
     const uuid = Buffer.from(Array.from({ length: 16 }, (_, i) => (i + 1) << 1));
     const body = Buffer.concat([
       Buffer.from([0x02, 0x4c, 0x14]),
-      Buffer.from([0x00, 0x00, 0x02]), uuid,
-      Buffer.from([0x04, 0x14, 0x06, 0x04]), Buffer.from('tx'),
+      Buffer.from([0x00, 0x00, 0x02]),
+      uuid,
+      Buffer.from([0x04, 0x14, 0x06, 0x04]),
+      Buffer.from('tx'),
       Buffer.from([0x08, 0x00, 0x0a, 0x04, 0x0c, 0xb3, 0xa2, 0x91, 0x10, 0x00]),
     ]);
     expect(body.length).toBe(38);
@@ -142,7 +149,11 @@ describe('MySQL 8.3+ tagged GTIDs (GTID_TAGGED_LOG_EVENT, type 42)', () => {
     expect(scan.firstCommitTime).toBe(DAY + 7);
     const events = await eventsOf(bytes);
     expect(events.find((e) => e.type === EventType.MYSQL_GTID_TAGGED)).toMatchObject({
-      typeName: 'MYSQL_GTID_TAGGED', gtid: `${UUID}:batch:4`, tag: 'batch', immediateCommitMicros: immediateMicros, originalCommitMicros: originalMicros,
+      typeName: 'MYSQL_GTID_TAGGED',
+      gtid: `${UUID}:batch:4`,
+      tag: 'batch',
+      immediateCommitMicros: immediateMicros,
+      originalCommitMicros: originalMicros,
     });
     expect(events.find((e) => e.typeName === 'XID' && e.xid === '100')).toMatchObject({ gtid: `${UUID}:batch:4`, commits: true });
   });
@@ -158,7 +169,16 @@ describe('MySQL 8.3+ tagged GTIDs (GTID_TAGGED_LOG_EVENT, type 42)', () => {
 
   it('PREVIOUS_GTIDS in the tagged format: format byte 1 in the first and last byte of n_sids, a tag string after each uuid', () => {
     const b = new BinlogBuilder({ flavor: 'mysql', time: DAY });
-    const at = b.previousGtids({ [UUID]: [[1, 5], [7, 9]], [`${UUID}:a1`]: [[2, 2]] }, true);
+    const at = b.previousGtids(
+      {
+        [UUID]: [
+          [1, 5],
+          [7, 9],
+        ],
+        [`${UUID}:a1`]: [[2, 2]],
+      },
+      true,
+    );
     const body = b.toBuffer().subarray(at + 19, b.position - 4);
     expect([...body.subarray(0, 8)]).toEqual([1, 2, 0, 0, 0, 0, 0, 1]);
     expect([...body.subarray(24, 25)]).toEqual([0x00]); // the untagged stream's empty tag
@@ -190,7 +210,11 @@ describe('MySQL 8.3+ tagged GTIDs (GTID_TAGGED_LOG_EVENT, type 42)', () => {
     const b = new BinlogBuilder({ flavor: 'mysql', serverVersion: '8.4.3', time: DAY });
     b.previousGtids({ [UUID]: [[1, 10]] }, true);
     const snapshotAt = b.position;
-    const firstEnd = (() => { b.mysqlGtid(UUID, 11, false, { immediateMicros: (DAY + 1) * 1e6 }); rowTransaction(b, 1); return b.position; })();
+    const firstEnd = (() => {
+      b.mysqlGtid(UUID, 11, false, { immediateMicros: (DAY + 1) * 1e6 });
+      rowTransaction(b, 1);
+      return b.position;
+    })();
     b.mysqlTaggedGtid(UUID, 'batch', 1, { immediateMicros: (DAY + 2) * 1e6 + 42 });
     rowTransaction(b, 2);
     const taggedEnd = b.position;
@@ -378,7 +402,7 @@ describe('XA prepared before the snapshot', () => {
     return metadataOf(`binlog.${String(sequence).padStart(6, '0')}`, sequence, b.toBuffer());
   }
 
-  it('counts from the archived logs that lead into the snapshot\'s log, not from across a gap', () => {
+  it("counts from the archived logs that lead into the snapshot's log, not from across a gap", () => {
     const b = new BinlogBuilder({ flavor: 'mysql', time: DAY + 10 });
     b.previousGtids({ [UUID]: [[1, 30]] });
     const snapshotAt = b.position;
@@ -422,7 +446,10 @@ describe('MariaDB 12.3 PARTIAL_ROW_DATA (type 172)', () => {
       for (let at = 0; at < bytes.length; at += size) scanner.push(bytes.subarray(at, at + size));
       const scan = scanner.finish();
       expect(scan.problems).toEqual([]);
-      expect(scan.transactions.map((t) => [t.startPosition, t.endPosition, t.gtid])).toEqual([[start, end, '0-1-7'], [end, bytes.length, '0-1-8']]);
+      expect(scan.transactions.map((t) => [t.startPosition, t.endPosition, t.gtid])).toEqual([
+        [start, end, '0-1-7'],
+        [end, bytes.length, '0-1-8'],
+      ]);
       expect(scan.eventCount).toBe(11);
       expect(scan.partialRowEvents).toBe(3);
     }

@@ -47,7 +47,9 @@ export class MariadbBinlogGenerator {
     const datadir = join(root, 'data');
     const binlogDir = join(root, 'binlog');
     await mkdir(binlogDir);
-    await run('mariadb-install-db', ['--no-defaults', `--datadir=${datadir}`, '--auth-root-authentication-method=normal', '--skip-test-db', '--user=root'], { maxBuffer: 16 << 20 });
+    await run('mariadb-install-db', ['--no-defaults', `--datadir=${datadir}`, '--auth-root-authentication-method=normal', '--skip-test-db', '--user=root'], {
+      maxBuffer: 16 << 20,
+    });
 
     await this.start(datadir, binlogDir);
     await this.sql(`
@@ -112,20 +114,24 @@ export class MariadbBinlogGenerator {
 
   private async start(datadir: string, binlogDir: string): Promise<void> {
     const root = this.root!;
-    const child = spawn('/usr/sbin/mariadbd', [
-      '--no-defaults',
-      `--datadir=${datadir}`,
-      `--socket=${this.socket}`,
-      '--skip-networking',
-      `--log-bin=${join(binlogDir, 'mysql-bin')}`,
-      '--binlog-format=ROW',
-      '--binlog-checksum=CRC32',
-      `--server-id=${SERVER_ID}`,
-      `--pid-file=${join(root, 'mariadbd.pid')}`,
-      `--log-error=${join(root, 'error.log')}`,
-      '--innodb-buffer-pool-size=64M',
-      '--user=root',
-    ], { stdio: 'ignore' });
+    const child = spawn(
+      '/usr/sbin/mariadbd',
+      [
+        '--no-defaults',
+        `--datadir=${datadir}`,
+        `--socket=${this.socket}`,
+        '--skip-networking',
+        `--log-bin=${join(binlogDir, 'mysql-bin')}`,
+        '--binlog-format=ROW',
+        '--binlog-checksum=CRC32',
+        `--server-id=${SERVER_ID}`,
+        `--pid-file=${join(root, 'mariadbd.pid')}`,
+        `--log-error=${join(root, 'error.log')}`,
+        '--innodb-buffer-pool-size=64M',
+        '--user=root',
+      ],
+      { stdio: 'ignore' },
+    );
     this.server = child;
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
     const deadline = Date.now() + 30_000;

@@ -69,7 +69,8 @@ describe.skipIf(!haveFixtures)('binlog reader on binlogs of other servers (share
   it('the sakila statement binlog (no GTIDs) yields BEGIN…COMMIT transactions in order', () => {
     const scan = scanBinlogBuffer(fixture('mysql-5.5.27-sakila.000001.gz'));
     expect(scan.transactionCount).toBeGreaterThan(10);
-    for (let i = 1; i < scan.transactions.length; i++) expect(scan.transactions[i]!.startPosition).toBeGreaterThanOrEqual(scan.transactions[i - 1]!.endPosition);
+    for (let i = 1; i < scan.transactions.length; i++)
+      expect(scan.transactions[i]!.startPosition).toBeGreaterThanOrEqual(scan.transactions[i - 1]!.endPosition);
   });
 
   it('gives the same result whatever the chunk size (1, 7, 4096 bytes)', () => {

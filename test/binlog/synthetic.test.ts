@@ -52,7 +52,10 @@ function chunked(buffer: Buffer, size: number): AsyncIterable<Buffer> {
 /** A MariaDB binlog with every kind of group: DDL, transactions, non-transactional, a 300 KB row event, XA. */
 function mariadbFile(options: { inUse?: boolean; rotate?: boolean } = {}) {
   const b = new BinlogBuilder({ flavor: 'mariadb', serverId: 7, inUse: options.inUse ?? false, time: 1_700_000_000 });
-  b.gtidList([{ domainId: 0, serverId: 7, sequence: 41 }, { domainId: 1, serverId: 2, sequence: 5 }]);
+  b.gtidList([
+    { domainId: 0, serverId: 7, sequence: 41 },
+    { domainId: 1, serverId: 2, sequence: 5 },
+  ]);
   b.checkpoint('mysql-bin.000001');
   const tx: { start: number; end: number; gtid: string; time: number }[] = [];
   const group = (gtid: string, time: number, write: () => void) => {
@@ -134,7 +137,12 @@ describe('BinlogScanner on synthetic binlogs', () => {
 
   it('a transaction index of a MySQL file: GTID + BEGIN … XID, GTID + DDL, XA PREPARE, XA COMMIT, PREVIOUS_GTIDS', () => {
     const b = new BinlogBuilder({ flavor: 'mysql', serverId: 3 });
-    b.previousGtids({ [UUID]: [[1, 10], [12, 12]] });
+    b.previousGtids({
+      [UUID]: [
+        [1, 10],
+        [12, 12],
+      ],
+    });
     const t1 = b.mysqlGtid(UUID, 13);
     b.query('BEGIN');
     b.tableMap(70, 'a', 'b');
@@ -191,7 +199,11 @@ describe('BinlogScanner on synthetic binlogs', () => {
     expect(scan.problems).toEqual([]);
     expect(scan).toMatchObject({ checksum: 'none', serverVersion: '5.5.27-log', inUseFlag: true, stopped: true, startPosition: ddl });
     expect(scan.gtidFlavor).toBeUndefined();
-    expect(scan.transactions.map((t) => [t.startPosition, t.endPosition])).toEqual([[ddl, ddlEnd], [begin, beginEnd], [intvar, intvarEnd]]);
+    expect(scan.transactions.map((t) => [t.startPosition, t.endPosition])).toEqual([
+      [ddl, ddlEnd],
+      [begin, beginEnd],
+      [intvar, intvarEnd],
+    ]);
   });
 
   it('keepTransactions: false counts transactions without keeping them', () => {
@@ -262,7 +274,14 @@ describe('BinlogScanner on damaged and incomplete binlogs', () => {
     b.tableMap(1, 'd', 't');
     b.rows(1, 100);
     const scan = scanBinlogBuffer(b.toBuffer());
-    expect(scan).toMatchObject({ inUseFlag: true, incompleteTail: true, lastCompleteTransactionEnd: end1, endPosition: b.position, transactionCount: 1, problems: [] });
+    expect(scan).toMatchObject({
+      inUseFlag: true,
+      incompleteTail: true,
+      lastCompleteTransactionEnd: end1,
+      endPosition: b.position,
+      transactionCount: 1,
+      problems: [],
+    });
   });
 
   it('not a binlog, empty, bad header sizes and positions are problems, never exceptions', () => {
@@ -291,7 +310,9 @@ describe('BinlogScanner on damaged and incomplete binlogs', () => {
     xidFirst[8] = EventType.XID;
     xidFirst.writeUInt32LE(27, 13);
     xidFirst.writeUInt32LE(31, 17);
-    expect(scanBinlogBuffer(xidFirst).problems).toEqual([{ position: 4, problem: 'the first event at 4 is event type 16 (XID), not a format description event' }]);
+    expect(scanBinlogBuffer(xidFirst).problems).toEqual([
+      { position: 4, problem: 'the first event at 4 is event type 16 (XID), not a format description event' },
+    ]);
   });
 
   it('an encrypted MariaDB binlog is reported as such', () => {
@@ -322,13 +343,25 @@ describe('readBinlogEvents', () => {
     const events = await collect(chunked(bytes, 4096));
     expect(events).toHaveLength(scanBinlogBuffer(bytes).eventCount);
     for (let i = 1; i < events.length; i++) expect(events[i]!.position).toBe(events[i - 1]!.endPosition);
-    expect(events[0]).toMatchObject({ typeName: 'FORMAT_DESCRIPTION', serverVersion: '10.11.19-MariaDB-log', checksum: 'crc32', position: 4, checksumOk: true });
+    expect(events[0]).toMatchObject({
+      typeName: 'FORMAT_DESCRIPTION',
+      serverVersion: '10.11.19-MariaDB-log',
+      checksum: 'crc32',
+      position: 4,
+      checksumOk: true,
+    });
     expect(events.find((e) => e.typeName === 'GTID_LIST')?.gtidList).toBe('0-7-41,1-2-5');
     expect(events.find((e) => e.typeName === 'BINLOG_CHECKPOINT')?.checkpointFile).toBe('mysql-bin.000001');
     const ddl = events.find((e) => e.query?.startsWith('CREATE TABLE'))!;
     expect(ddl).toMatchObject({ db: 'shop', gtid: '0-7-42', transactionStart: tx[0]!.start, commits: true, threadId: 5 });
     expect(events.find((e) => e.typeName === 'ANNOTATE_ROWS')).toMatchObject({ query: 'INSERT INTO t VALUES (1)', gtid: '0-7-43' });
-    expect(events.find((e) => e.typeName === 'TABLE_MAP')).toMatchObject({ db: 'shop', table: 't', tableId: 18, gtid: '0-7-43', transactionStart: tx[1]!.start });
+    expect(events.find((e) => e.typeName === 'TABLE_MAP')).toMatchObject({
+      db: 'shop',
+      table: 't',
+      tableId: 18,
+      gtid: '0-7-43',
+      transactionStart: tx[1]!.start,
+    });
     const rows = events.filter((e) => e.typeName === 'WRITE_ROWS_V1');
     expect(rows[0]).toMatchObject({ tableId: 18, rowsFlags: 0, eventSize: 19 + 300_000 + 4 });
     expect(events.find((e) => e.typeName === 'XID')).toMatchObject({ xid: '1234', commits: true, gtid: '0-7-43', endPosition: tx[1]!.end });

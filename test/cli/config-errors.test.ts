@@ -47,7 +47,15 @@ describe('bad config through the CLI', () => {
     const passwordFile = join(dir, 'mysql.pw');
     await writeFile(passwordFile, 'sekret-value\n');
     await chmod(passwordFile, 0o644);
-    const path = await config(['[workload]', 'workload_name = mariadb', '[mysql]', 'socket = /nonexistent.sock', `password_file = ${passwordFile}`, '[archive]', `path = ${dir}/a`]);
+    const path = await config([
+      '[workload]',
+      'workload_name = mariadb',
+      '[mysql]',
+      'socket = /nonexistent.sock',
+      `password_file = ${passwordFile}`,
+      '[archive]',
+      `path = ${dir}/a`,
+    ]);
     const result = await snaplog(['ship', '--once', '--config', path]);
     expect(result.code).toBe(2);
     expect(result.stderr).toContain(`key 'password_file'`);

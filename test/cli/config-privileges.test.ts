@@ -68,7 +68,10 @@ describe('config check --database with real users on a real MariaDB', () => {
     expect(json.code).toBe(1);
     const report = JSON.parse(json.stdout);
     expect(report.ok).toBe(false);
-    expect(report.privileges.checks.map((check: { grant: string; ok: boolean }) => [check.grant, check.ok])).toEqual([['RELOAD', true], ['BINLOG MONITOR', false]]);
+    expect(report.privileges.checks.map((check: { grant: string; ok: boolean }) => [check.grant, check.ok])).toEqual([
+      ['RELOAD', true],
+      ['BINLOG MONITOR', false],
+    ]);
   });
 
   it('the freeze of a user without BINLOG MONITOR fails with the holder reason, the real holder.log path and where to find every missing grant', async () => {

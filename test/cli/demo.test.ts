@@ -29,12 +29,15 @@ describe('snaplog demo, twice in a row on one archive (real MariaDB, loop-mounte
       expect(result.stderr).not.toMatch(/snaplog: /);
       expect(result.code).toBe(0);
       // 3 × 40 orders are committed after the snapshot and before the DROP: counted from the GTIDs and the restored rows.
-      expect(result.stdout).toMatch(/the snapshot alone would have lost 120 transactions: 0-1-\d+ … 0-1-\d+, committed after it and before the DROP \(50 orders in the snapshot, 170 before the DROP\)/);
+      expect(result.stdout).toMatch(
+        /the snapshot alone would have lost 120 transactions: 0-1-\d+ … 0-1-\d+, committed after it and before the DROP \(50 orders in the snapshot, 170 before the DROP\)/,
+      );
       expect(result.stdout).toMatch(/snaplog got all 120 back from the archived binlogs: 120 orders more than the snapshot/);
     }
     const systems = (await readdir(archive)).filter((entry) => !entry.startsWith('.'));
     expect(systems).toHaveLength(2);
     for (const system of systems) expect(system).toMatch(/^demo-\d{8}T\d{9}Z$/);
-    for (const system of systems) expect((await readdir(join(archive, system, 'logs'))).filter((file) => file.endsWith('.json')).length).toBeGreaterThanOrEqual(5);
+    for (const system of systems)
+      expect((await readdir(join(archive, system, 'logs'))).filter((file) => file.endsWith('.json')).length).toBeGreaterThanOrEqual(5);
   }, 900_000);
 });

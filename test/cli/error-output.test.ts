@@ -14,7 +14,12 @@ describe('what a user sees when a command fails', () => {
   });
 
   it('a typed error without a hint and an unexpected error both end with the generic HINT', () => {
-    for (const error of [new SnaplogError('something broke'), new TypeError("Cannot read properties of undefined (reading 'x')"), 'a string', { some: 'object' }]) {
+    for (const error of [
+      new SnaplogError('something broke'),
+      new TypeError("Cannot read properties of undefined (reading 'x')"),
+      'a string',
+      { some: 'object' },
+    ]) {
       const text = cliErrorText(error);
       expect(text).toMatch(/^snaplog: /);
       expect(text.trimEnd().split('\n').pop()).toMatch(/^HINT: snaplog has no advice for this one: 'snaplog events'.*SNAPLOG_DEBUG=1/);
@@ -41,6 +46,8 @@ describe('what a user sees when a command fails', () => {
     expect(missingValue.stderr).toMatch(/^snaplog: option '--max-lag <seconds>' argument missing\nHINT: see 'snaplog status --help'/);
     const badValue = await snaplog(['status', '--max-lag', 'soon']);
     expect(badValue.code).toBe(2);
-    expect(badValue.stderr).toMatch(/^snaplog: option '--max-lag <seconds>' argument 'soon' is invalid\. expected seconds .*\nHINT: see 'snaplog status --help'/);
+    expect(badValue.stderr).toMatch(
+      /^snaplog: option '--max-lag <seconds>' argument 'soon' is invalid\. expected seconds .*\nHINT: see 'snaplog status --help'/,
+    );
   });
 });

@@ -145,7 +145,7 @@ describe('loadConfig: errors and warnings name the right file', () => {
     const own = await tmp.file('snaplog.conf', '[mysql]\nsocket = /run/mysqld/mysqld.sock\n');
     const error = await asyncConfigErrorOf(loadConfig(ENGINE_CONFIG, options()));
     expect(error.location).toEqual({ file: own, key: 'path' });
-    expect(error.message).toContain("required in section [archive]");
+    expect(error.message).toContain('required in section [archive]');
   });
 
   it('reports a syntax error in workload.conf with its file and line', async () => {

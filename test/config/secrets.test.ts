@@ -106,7 +106,10 @@ describe('passwordFromOptionFile', () => {
 
 describe('readMysqlPassword', () => {
   function config(mysqlLines: string, workloadLines = ''): ReturnType<typeof parseConfigText>['config'] {
-    return parseConfigText(`[workload]\nworkload_name = mariadb\n${workloadLines}\n[mysql]\nsocket = /run/mysqld/mysqld.sock\n${mysqlLines}\n[archive]\npath = /a\n`, CONF).config;
+    return parseConfigText(
+      `[workload]\nworkload_name = mariadb\n${workloadLines}\n[mysql]\nsocket = /run/mysqld/mysqld.sock\n${mysqlLines}\n[archive]\npath = /a\n`,
+      CONF,
+    ).config;
   }
 
   it('reads password_file first', async () => {

@@ -41,7 +41,7 @@ describe('engine sections handed to the config loader', () => {
     expect(warnings).toEqual([`${FILE}, line 5, key 'token_file': no token_file: the widget runs without one`]);
   });
 
-  it('gives a wrong value in an engine section the same file, line, key and hint as snaplog\'s own keys', () => {
+  it("gives a wrong value in an engine section the same file, line, key and hint as snaplog's own keys", () => {
     const error = configErrorOf(() => parseConfigText(`${BASE}[widget]\nport = lots\n`, FILE, TABLE));
     expect(error.location).toEqual({ file: FILE, line: 6, key: 'port' });
     expect(error.message).toContain('expected a TCP port number (e.g. 7000), found "lots"');
@@ -61,7 +61,12 @@ describe('engine sections handed to the config loader', () => {
   });
 
   it('asks for a mandatory key of an engine section only when the workload uses that section', () => {
-    const needy = typedSection({ name: 'widget', keys: { port: intKey({ min: 1, max: 65535 }, 'a TCP port number', '7000', { mandatory: true }) }, workloads: ['oracle'], resolve: (values) => values });
+    const needy = typedSection({
+      name: 'widget',
+      keys: { port: intKey({ min: 1, max: 65535 }, 'a TCP port number', '7000', { mandatory: true }) },
+      workloads: ['oracle'],
+      resolve: (values) => values,
+    });
     const table: EngineConfigTable = { workloadNames: ['oracle', 'mariadb'], sections: [needy] };
     expect(parseConfigText(BASE.replace('oracle', 'mariadb'), FILE, table).config.widget).toBeUndefined();
     const error = configErrorOf(() => parseConfigText(BASE, FILE, table));
@@ -75,7 +80,9 @@ describe('engine sections handed to the config loader', () => {
     expect(error.location).toEqual({ file: FILE, line: 2, key: 'workload_name' });
     expect(error.message).toContain('expected one of oracle, mariadb, found "orcle"');
     expect(error.hint).toContain('did you mean `workload_name = oracle`?');
-    expect(configErrorOf(() => parseConfigText(BASE.replace('oracle', 'mysql'), FILE, TABLE)).message).toContain('expected one of oracle, mariadb, found "mysql"');
+    expect(configErrorOf(() => parseConfigText(BASE.replace('oracle', 'mysql'), FILE, TABLE)).message).toContain(
+      'expected one of oracle, mariadb, found "mysql"',
+    );
   });
 
   it('without the engine table an engine section is an unknown section', () => {

@@ -273,7 +273,9 @@ describe('parseConfigText: warnings', () => {
   it('defaults the socket, with a warning, when neither socket nor host is given', () => {
     const { config, warnings } = parseConfigText('[workload]\nworkload_name = mysql\n[archive]\npath = /a\n', FILE);
     expect(config.mysql?.socket).toBe('/run/mysqld/mysqld.sock');
-    expect(warnings).toEqual([`${FILE}, key 'socket': neither socket nor host is set in [mysql]; using socket /run/mysqld/mysqld.sock. Set one of them to silence this`]);
+    expect(warnings).toEqual([
+      `${FILE}, key 'socket': neither socket nor host is set in [mysql]; using socket /run/mysqld/mysqld.sock. Set one of them to silence this`,
+    ]);
     const withHost = parseConfigText('[workload]\nworkload_name = mysql\n[archive]\npath = /a\n[mysql]\nhost = db.example\n', FILE);
     expect(withHost.config.mysql?.socket).toBeUndefined();
     expect(withHost.config.mysql?.host).toBe('db.example');
@@ -323,9 +325,14 @@ describe('parseConfigText: credString', () => {
   });
 
   it('ignores credString for workloads other than MySQL/MariaDB, with a warning', () => {
-    const { config, warnings } = parseConfigText('[workload]\nworkload_name = oracle\ncredString = --defaults-extra-file=/etc/x.cnf\n[archive]\npath = /a\n', FILE);
+    const { config, warnings } = parseConfigText(
+      '[workload]\nworkload_name = oracle\ncredString = --defaults-extra-file=/etc/x.cnf\n[archive]\npath = /a\n',
+      FILE,
+    );
     expect(config.mysql).toBeUndefined();
-    expect(warnings).toEqual([`${FILE}, line 3, key 'credString': credString is accepted for compatibility with Azure Backup; snaplog does not use it for this workload`]);
+    expect(warnings).toEqual([
+      `${FILE}, line 3, key 'credString': credString is accepted for compatibility with Azure Backup; snaplog does not use it for this workload`,
+    ]);
   });
 
   it('warns about a password in credString without repeating it', () => {

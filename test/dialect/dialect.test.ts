@@ -78,8 +78,8 @@ describe('server dialect from the version string (pure)', () => {
   });
 });
 
-describe('the dialect in a shipped log\'s metadata (pure)', () => {
-  it('serverFlavor from the format description event\'s server version', () => {
+describe("the dialect in a shipped log's metadata (pure)", () => {
+  it("serverFlavor from the format description event's server version", () => {
     const facts = (flavor: 'mysql' | 'mariadb', serverVersion: string, checksum = true) =>
       factsFromScan(scanBinlogBuffer(new BinlogBuilder({ flavor, serverVersion, checksum }).toBuffer()));
     expect(facts('mysql', '8.4.3')).toMatchObject({ serverVersion: '8.4.3', serverFlavor: 'mysql' });
@@ -151,7 +151,7 @@ describe('replica control for each restore target (pure)', () => {
     }
   });
 
-  it('reads a status row by the dialect\'s column names; refuses a position that is not a binlog offset', () => {
+  it("reads a status row by the dialect's column names; refuses a position that is not a binlog offset", () => {
     const mysql = dialectFromVersion('8.4.3').replica;
     const row = {
       Replica_SQL_Running: 'No',
@@ -279,7 +279,9 @@ describe('restore --dry-run speaks the dialect of the server that wrote the logs
 
   it('MariaDB (and an unknown version): today’s statements and tools', () => {
     for (const version of ['10.11.19-MariaDB-0+deb12u1', '']) {
-      expect(describeRestoreCommands(plan(version), 'relay', '/staging')).toContain("START SLAVE SQL_THREAD UNTIL RELAY_LOG_FILE='relay-bin.000002', RELAY_LOG_POS=5678");
+      expect(describeRestoreCommands(plan(version), 'relay', '/staging')).toContain(
+        "START SLAVE SQL_THREAD UNTIL RELAY_LOG_FILE='relay-bin.000002', RELAY_LOG_POS=5678",
+      );
       expect(describeRestoreCommands(plan(version), 'pipe', '/staging')[0]).toMatch(/^mariadb-binlog .* \| mariadb --binary-mode$/);
     }
   });

@@ -206,7 +206,13 @@ describe('freeze and thaw through snaplog against the scripted MySQL model (fake
 
       const thaw = await snaplog(['thaw', '--config', setup.configPath]);
       expect(thaw.code).toBe(0);
-      expect(model.sentBy(holder)).toEqual(['SELECT VERSION() AS version', 'FLUSH TABLES WITH READ LOCK', status, "SHOW GLOBAL VARIABLES LIKE 'datadir'", 'UNLOCK TABLES']);
+      expect(model.sentBy(holder)).toEqual([
+        'SELECT VERSION() AS version',
+        'FLUSH TABLES WITH READ LOCK',
+        status,
+        "SHOW GLOBAL VARIABLES LIKE 'datadir'",
+        'UNLOCK TABLES',
+      ]);
       expect(model.lockedBy).toBeUndefined();
       // Nothing global was set, and no statement this version does not know was sent.
       expect(model.statements.filter((s) => /read_only/i.test(s.sql))).toEqual([]);

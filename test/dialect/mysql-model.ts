@@ -197,7 +197,10 @@ export class ScriptedMysqlModel {
     }
     if (/^SELECT CURRENT_USER\(\) AS account$/i.test(sql)) return rows([{ account: 'root@localhost' }], ['account']);
     if (/^FLUSH BINARY LOGS$/i.test(sql)) {
-      return this.rotate().then(() => connection.writeOk(), (error: Error) => fail(ER_UNKNOWN_COM_ERROR, error.message));
+      return this.rotate().then(
+        () => connection.writeOk(),
+        (error: Error) => fail(ER_UNKNOWN_COM_ERROR, error.message),
+      );
     }
     if (/^FLUSH TABLES WITH READ LOCK$/i.test(sql)) {
       if (this.lockedBy !== undefined && this.lockedBy !== id) return fail(1205, 'Lock wait timeout exceeded (the scripted model does not queue)');
@@ -211,13 +214,10 @@ export class ScriptedMysqlModel {
     if (/^FLUSH LOCAL TABLES `snaplog_privilege_probe`/i.test(sql)) return connection.writeOk();
     if (/^SHOW (MASTER|BINARY LOG) STATUS$/i.test(sql)) {
       const now = this.position;
-      return rows([{ File: now.file, Position: String(now.position), Binlog_Do_DB: '', Binlog_Ignore_DB: '', Executed_Gtid_Set: now.gtid ?? '' }], [
-        'File',
-        'Position',
-        'Binlog_Do_DB',
-        'Binlog_Ignore_DB',
-        'Executed_Gtid_Set',
-      ]);
+      return rows(
+        [{ File: now.file, Position: String(now.position), Binlog_Do_DB: '', Binlog_Ignore_DB: '', Executed_Gtid_Set: now.gtid ?? '' }],
+        ['File', 'Position', 'Binlog_Do_DB', 'Binlog_Ignore_DB', 'Executed_Gtid_Set'],
+      );
     }
     if (/^SET GLOBAL (super_)?read_only ?= ?(1|ON)$/i.test(sql)) {
       this.readOnly = true;

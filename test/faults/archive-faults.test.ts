@@ -18,7 +18,9 @@ async function sourceDigests(server: MariadbServer): Promise<Record<string, stri
   const digests: Record<string, string> = {};
   const names = (await readdir(server.binlogDir)).filter((entry) => /\.\d+$/.test(entry)).sort();
   for (const name of names.slice(0, -1)) {
-    digests[name] = createHash('sha256').update(await readFile(join(server.binlogDir, name))).digest('hex');
+    digests[name] = createHash('sha256')
+      .update(await readFile(join(server.binlogDir, name)))
+      .digest('hex');
   }
   return digests;
 }
@@ -59,7 +61,9 @@ describe('fault: the archive fills up (a tiny loop-mounted file system)', () => 
     const before = await sourceDigests(server);
 
     service = startService(setup.configPath);
-    await waitFor('an archive-full alert', async () => (await events(setup)).some((event) => event.type === 'ship-failed' && event.kind === 'ArchiveFullError'));
+    await waitFor('an archive-full alert', async () =>
+      (await events(setup)).some((event) => event.type === 'ship-failed' && event.kind === 'ArchiveFullError'),
+    );
     const status = await snaplog(['status', '--json', '--config', setup.configPath]);
     expect(status.code).toBe(1);
     expect(JSON.parse(status.stdout).lastError.message).toMatch(/no space left in the archive/);
@@ -69,7 +73,11 @@ describe('fault: the archive fills up (a tiny loop-mounted file system)', () => 
     const logsDir = join(setup.archivePath, systems[0]!, 'logs');
     for (const entry of (await readdir(logsDir)).filter((file) => /\.\d+$/.test(file))) {
       // Whatever is under a final name is whole.
-      expect(createHash('sha256').update(await readFile(join(logsDir, entry))).digest('hex')).toBe(before[entry]);
+      expect(
+        createHash('sha256')
+          .update(await readFile(join(logsDir, entry)))
+          .digest('hex'),
+      ).toBe(before[entry]);
     }
 
     await rm(filler);
@@ -106,7 +114,10 @@ describe('fault: the archive goes away (NFS unmounted: the marker disappears) an
     service = startService(setup.configPath);
     await server.query('CREATE DATABASE g');
     await server.query('FLUSH BINARY LOGS');
-    await waitFor('the first log archived', async () => JSON.parse((await snaplog(['status', '--json', '--config', setup.configPath])).stdout).lastShipped !== null);
+    await waitFor(
+      'the first log archived',
+      async () => JSON.parse((await snaplog(['status', '--json', '--config', setup.configPath])).stdout).lastShipped !== null,
+    );
 
     // "Unmount": the archive folder is replaced by an empty one.
     await rename(setup.archivePath, join(spare, 'archive'));
@@ -121,7 +132,12 @@ describe('fault: the archive goes away (NFS unmounted: the marker disappears) an
     // "Mount again".
     await rm(bare, { recursive: true });
     await rename(join(spare, 'archive'), setup.archivePath);
-    await waitFor('catch-up', async () => (await snaplog(['status', '--json', '--config', setup.configPath])).code === 0 && JSON.parse((await snaplog(['status', '--json', '--config', setup.configPath])).stdout).pending.length === 0);
+    await waitFor(
+      'catch-up',
+      async () =>
+        (await snaplog(['status', '--json', '--config', setup.configPath])).code === 0 &&
+        JSON.parse((await snaplog(['status', '--json', '--config', setup.configPath])).stdout).pending.length === 0,
+    );
     expect((await snaplog(['verify', '--config', setup.configPath])).code).toBe(0);
     await writeFile(join(spare, 'done'), '');
   }, 120_000);

@@ -62,7 +62,10 @@ describe('fault: kill -9 of the shipper at random points (real MariaDB workload)
     const logsDir = join(setup.archivePath, systems[0]!, 'logs');
     const entries = await readdir(logsDir);
     expect(entries.filter((entry) => entry.startsWith('.'))).toEqual([]);
-    const index = (await readFile(`${server.binlogBasename}.index`, 'utf8')).split('\n').filter(Boolean).map((line) => line.split('/').pop()!);
+    const index = (await readFile(`${server.binlogBasename}.index`, 'utf8'))
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => line.split('/').pop()!);
     const closed = index.slice(0, -1);
     expect(closed.length).toBeGreaterThan(20);
     const { gunzipSync } = await import('node:zlib');

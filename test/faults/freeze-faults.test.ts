@@ -121,7 +121,10 @@ describe('fault: bad input to attach and restore', () => {
   it('a failing file-recovery script (fake: it cannot be run here) is reported with its last words', async () => {
     const work = await (await import('../support/mariadb.js')).makeTempDir('iscsi');
     const script = join(work, 'recovery.sh');
-    await (await import('node:fs/promises')).writeFile(script, '#!/bin/bash\necho "Connecting to recovery point using iSCSI service..."\necho "Exception caught while connecting to the target" >&2\nexit 3\n');
+    await (await import('node:fs/promises')).writeFile(
+      script,
+      '#!/bin/bash\necho "Connecting to recovery point using iSCSI service..."\necho "Exception caught while connecting to the target" >&2\nexit 3\n',
+    );
     const result = await snaplog(['attach', '--iscsi-script', script, '--mount', join(work, 'mnt')]);
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/file-recovery script .* failed \(exit 3\): .*Exception caught/);

@@ -59,7 +59,10 @@ describe('fault: the database restarts and the archive turns read-only under a r
     await restart('kill');
     await server.query('INSERT INTO r.t VALUES (1)');
     await server.query('FLUSH BINARY LOGS');
-    const index = (await readFile(`${server.binlogBasename}.index`, 'utf8')).split('\n').filter(Boolean).map((line) => line.split('/').pop()!);
+    const index = (await readFile(`${server.binlogBasename}.index`, 'utf8'))
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => line.split('/').pop()!);
     const closed = index.slice(0, -1);
     await waitFor('every closed binlog archived', async () => {
       const names = await archivedNames(setup);
@@ -67,7 +70,9 @@ describe('fault: the database restarts and the archive turns read-only under a r
     });
     // The binlog open at the kill -9 keeps its in-use flag: archived whole, marked not cleanly closed.
     const systems = (await readdir(setup.archivePath)).filter((entry) => !entry.startsWith('.'));
-    const metadata = await Promise.all(closed.map(async (name) => JSON.parse(await readFile(join(setup.archivePath, systems[0]!, 'logs', `${name}.json`), 'utf8'))));
+    const metadata = await Promise.all(
+      closed.map(async (name) => JSON.parse(await readFile(join(setup.archivePath, systems[0]!, 'logs', `${name}.json`), 'utf8'))),
+    );
     expect(metadata.some((log) => log.cleanClose === false)).toBe(true);
     expect((await snaplog(['verify', '--config', setup.configPath])).code).toBe(0);
   });
@@ -77,7 +82,9 @@ describe('fault: the database restarts and the archive turns read-only under a r
     await server.query('CREATE TABLE r.u (id INT)');
     await server.query('FLUSH BINARY LOGS');
     const events = () => readEvents(setup.ipcFolder);
-    await waitFor('a read-only alert', async () => (await events()).some((event) => event.type === 'ship-failed' && /not writable/.test(String(event.message))));
+    await waitFor('a read-only alert', async () =>
+      (await events()).some((event) => event.type === 'ship-failed' && /not writable/.test(String(event.message))),
+    );
     expect((await snaplog(['status', '--config', setup.configPath])).code).toBe(1);
     execFileSync('mount', ['-o', 'remount,rw', disk.mount]);
     const [{ File: open }] = await server.query<{ File: string }>('SHOW MASTER STATUS');

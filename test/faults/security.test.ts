@@ -85,7 +85,9 @@ describe('security: the database password never reaches argv, logs or events; se
     await createSnaplogUser(target);
     await target.query('CREATE DATABASE s');
     await target.query('CREATE TABLE s.t (id INT PRIMARY KEY)');
-    const { result, leaks } = await scanArgvDuring(snaplog(['restore', '--latest', '--target-socket', target.socket, '--staging', join(target.base, 'staging'), '--config', setup.configPath]));
+    const { result, leaks } = await scanArgvDuring(
+      snaplog(['restore', '--latest', '--target-socket', target.socket, '--staging', join(target.base, 'staging'), '--config', setup.configPath]),
+    );
     expect(result.code, result.stderr).toBe(0);
     expect(leaks).toEqual([]);
     expect(await target.query('SELECT COUNT(*) AS n FROM s.after')).toEqual([{ n: '2' }]);
@@ -159,7 +161,12 @@ describe('security: no shell between snaplog and the programs it runs', () => {
         if (entry.isDirectory()) await walk(path);
         else if (entry.name.endsWith('.ts')) {
           const text = await readFile(path, 'utf8');
-          const patterns = [/\bshell\s*:\s*(true|['"`])/, /(?<![.\w])(exec|execSync)\s*\(/, /import\s*\{[^}]*\b(exec|execSync|\$)\b[^}]*\}\s*from\s*'(node:child_process|execa)'/, /\$`/];
+          const patterns = [
+            /\bshell\s*:\s*(true|['"`])/,
+            /(?<![.\w])(exec|execSync)\s*\(/,
+            /import\s*\{[^}]*\b(exec|execSync|\$)\b[^}]*\}\s*from\s*'(node:child_process|execa)'/,
+            /\$`/,
+          ];
           for (const pattern of patterns) if (pattern.test(text)) offenders.push(`${path}: ${pattern}`);
         }
       }

@@ -15,7 +15,9 @@ import { isSlowCopy } from '../../src/ship/shipper.js';
 const events = (setup: SnaplogTestSetup) => readEvents(setup.ipcFolder);
 
 async function digest(path: string): Promise<string> {
-  return createHash('sha256').update(await readFile(path)).digest('hex');
+  return createHash('sha256')
+    .update(await readFile(path))
+    .digest('hex');
 }
 
 describe('isSlowCopy', () => {

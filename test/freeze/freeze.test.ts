@@ -94,7 +94,10 @@ describe('freeze and thaw on a real MariaDB', () => {
     expect(eventsAfter.filter((event) => !/^(Start: binlog|Binlog checkpoint|Gtid list|Rotate|Stop)\b/.test(event))).toEqual([]);
 
     // Every binlog before the snapshot's position is already in the archive when freeze returns.
-    const index = (await readFile(`${server.binlogBasename}.index`, 'utf8')).split('\n').filter(Boolean).map((line) => line.split('/').pop()!);
+    const index = (await readFile(`${server.binlogBasename}.index`, 'utf8'))
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => line.split('/').pop()!);
     const systems = (await readdir(setup.archivePath)).filter((entry) => !entry.startsWith('.'));
     const archived = await readdir(join(setup.archivePath, systems[0]!, 'logs'));
     for (const name of index.slice(0, index.indexOf(result.position.file))) expect(archived).toContain(`${name}.json`);

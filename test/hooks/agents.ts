@@ -34,10 +34,13 @@ function run(argv: string[], options: { env: NodeJS.ProcessEnv; cwd: string; tim
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   let killedByAgent = false;
-  const timer = options.timeoutMs === undefined ? undefined : setTimeout(() => {
-    killedByAgent = true;
-    child.kill('SIGKILL');
-  }, options.timeoutMs);
+  const timer =
+    options.timeoutMs === undefined
+      ? undefined
+      : setTimeout(() => {
+          killedByAgent = true;
+          child.kill('SIGKILL');
+        }, options.timeoutMs);
   let pipesClosedAt: number | undefined;
   child.once('close', () => (pipesClosedAt = Date.now()));
   return new Promise((resolve, reject) => {

@@ -57,7 +57,10 @@ describe('snaplog hooks (CLI)', () => {
   });
 
   it("azure: timeoutInSeconds comes from the config's [workload] timeout, or --timeout", async () => {
-    await writeFile(sandbox.configPath, `[workload]\nworkload_name = mariadb\ntimeout = 200\nipc_folder = ${sandbox.outside}/ipc\n\n[archive]\npath = ${sandbox.outside}/archive\n`);
+    await writeFile(
+      sandbox.configPath,
+      `[workload]\nworkload_name = mariadb\ntimeout = 200\nipc_folder = ${sandbox.outside}/ipc\n\n[archive]\npath = ${sandbox.outside}/archive\n`,
+    );
     await cli('hooks', 'install', '--for', 'azure', '--root', sandbox.root, '--config', sandbox.configPath);
     const json = async () => JSON.parse(await readFile(at('/etc/azure/VMSnapshotScriptPluginConfig.json'), 'utf8')) as { timeoutInSeconds: number };
     expect((await json()).timeoutInSeconds).toBe(230);
@@ -86,7 +89,9 @@ describe('snaplog hooks (CLI)', () => {
     expect((vmware as UsageError).message).toContain('--timeout applies to --for azure and gcp');
     const bad = await cli('hooks', 'install', '--for', 'azure', '--root', sandbox.root, '--timeout', '1790').catch((caught: unknown) => caught);
     expect((bad as UsageError).message).toContain('between 1 and 1770');
-    const config = await cli('hooks', 'install', '--for', 'veeam', '--root', sandbox.root, '--config', join(sandbox.outside, 'missing.conf')).catch((caught: unknown) => caught);
+    const config = await cli('hooks', 'install', '--for', 'veeam', '--root', sandbox.root, '--config', join(sandbox.outside, 'missing.conf')).catch(
+      (caught: unknown) => caught,
+    );
     expect(config).toBeInstanceOf(UsageError);
     expect((config as UsageError).message).toContain('does not exist');
   });

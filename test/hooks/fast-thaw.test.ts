@@ -46,7 +46,6 @@ function runScript(argv: string[]): Promise<HookRun> {
   });
 }
 
-
 async function eventually(check: () => Promise<boolean>, timeoutMs: number): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -153,7 +152,7 @@ describe('the post hook releases the lock through the holder FIFO before snaplog
     expect(await writable(server)).toBe(true);
   });
 
-  it("a stale holder ignores a message naming another snapshot: its lock stays until its own thaw", async () => {
+  it('a stale holder ignores a message naming another snapshot: its lock stays until its own thaw', async () => {
     const post = await postScript('noop', ['/bin/true']);
     const state = await freeze();
     // freeze.json now names another snapshot (a newer freeze's record next to an older holder's FIFO).
@@ -163,7 +162,9 @@ describe('the post hook releases the lock through the holder FIFO before snaplog
     expect(run.killed).toBe(false);
     expect(run.code).toBe(0);
     const log = join(setup.ipcFolder, 'holder.log');
-    expect(await eventually(async () => (await readFile(log, 'utf8')).includes(`ignored a thaw message on the FIFO: it names snapshot ${other}`), 30_000)).toBe(true);
+    expect(await eventually(async () => (await readFile(log, 'utf8')).includes(`ignored a thaw message on the FIFO: it names snapshot ${other}`), 30_000)).toBe(
+      true,
+    );
     expect(await isHolderProcess(state.holderPid, state.snapshotId)).toBe(true);
     expect(await writable(server)).toBe(false);
 

@@ -290,13 +290,16 @@ describe('hooks status under --root', () => {
     expect(gcp?.ok).toBe(false);
     expect(gcp?.problems.join('\n')).toContain('[Snapshots] enabled = true');
     await mkdir(at('/etc/default'), { recursive: true });
-    await writeFile(at('/etc/default/instance_configs.cfg'), '[Accounts]\ndeprovision_remove = false\n\n[Snapshots]\nenabled = true\ntimeout_in_seconds = 120\n');
+    await writeFile(
+      at('/etc/default/instance_configs.cfg'),
+      '[Accounts]\ndeprovision_remove = false\n\n[Snapshots]\nenabled = true\ntimeout_in_seconds = 120\n',
+    );
     gcp = (await hooksStatus({ root: sandbox.root, products: ['gcp'] })).products[0];
     expect(gcp).toMatchObject({ state: 'installed', ok: true });
     expect(gcp?.notes.join('\n')).toContain('kills pre.sh after 120 s (timeout_in_seconds, from /etc/default/instance_configs.cfg');
   });
 
-  it("gcp: every boolean spelling the agent accepts enables it; a .template read after instance_configs.cfg wins, as in the agent", async () => {
+  it('gcp: every boolean spelling the agent accepts enables it; a .template read after instance_configs.cfg wins, as in the agent', async () => {
     await installHooks(plan('gcp'), { root: sandbox.root });
     await mkdir(at('/etc/default'), { recursive: true });
     for (const spelling of ['yes', 'on', '1', 'TRUE']) {

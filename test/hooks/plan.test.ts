@@ -96,7 +96,9 @@ describe('hook planners (pure)', () => {
   });
 
   it('gcp prints how to enable the feature; vmware says it does not install into backupScripts.d', () => {
-    expect(planHooks('gcp', { snaplogCommand: command }).notes.join('\n')).toContain('`[Snapshots] enabled = true` in /etc/default/instance_configs.cfg and restart google-guest-agent');
+    expect(planHooks('gcp', { snaplogCommand: command }).notes.join('\n')).toContain(
+      '`[Snapshots] enabled = true` in /etc/default/instance_configs.cfg and restart google-guest-agent',
+    );
     expect(planHooks('vmware', { snaplogCommand: command }).notes.join('\n')).toContain('/etc/vmware-tools/backupScripts.d');
   });
 

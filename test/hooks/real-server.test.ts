@@ -18,7 +18,6 @@ import type { FreezeState } from '../../src/state/freeze-state.js';
 import { runAsAzure, runAsGcpAgent, runAsNakivoSsh, runAsVeeam, runAsVmtools } from './agents.js';
 import type { AgentRun } from './agents.js';
 
-
 async function freezeState(setup: SnaplogTestSetup): Promise<FreezeState> {
   return JSON.parse(await readFile(join(setup.ipcFolder, 'freeze.json'), 'utf8')) as FreezeState;
 }
@@ -27,7 +26,8 @@ async function snapshotStates(setup: SnaplogTestSetup): Promise<Record<string, s
   const systems = (await readdir(setup.archivePath)).filter((entry) => !entry.startsWith('.') && entry !== 'lost+found');
   const dir = join(setup.archivePath, systems[0]!, 'snapshots');
   const states: Record<string, string> = {};
-  for (const file of await readdir(dir)) states[file.replace(/\.json$/, '')] = (JSON.parse(await readFile(join(dir, file), 'utf8')) as { status: string }).status;
+  for (const file of await readdir(dir))
+    states[file.replace(/\.json$/, '')] = (JSON.parse(await readFile(join(dir, file), 'utf8')) as { status: string }).status;
   return states;
 }
 
@@ -99,15 +99,26 @@ describe('installed hooks, run the way each backup agent runs them, against a re
 
   it('azure: `sh SCRIPT` from the extension folder', async () => {
     await install(root, setup, 'azure');
-    const config = JSON.parse(await readFile(join(root, 'etc/azure/VMSnapshotScriptPluginConfig.json'), 'utf8')) as { preScriptLocation: string; postScriptLocation: string };
-    await expectCycle(() => runAsAzure(join(root, config.preScriptLocation)), () => runAsAzure(join(root, config.postScriptLocation)), 'azure');
+    const config = JSON.parse(await readFile(join(root, 'etc/azure/VMSnapshotScriptPluginConfig.json'), 'utf8')) as {
+      preScriptLocation: string;
+      postScriptLocation: string;
+    };
+    await expectCycle(
+      () => runAsAzure(join(root, config.preScriptLocation)),
+      () => runAsAzure(join(root, config.postScriptLocation)),
+      'azure',
+    );
   });
 
   it('vmware: vmtoolsd runs pre-freeze-script freeze, post-thaw-script thaw; freezeFail marks the snapshot failed', async () => {
     await install(root, setup, 'vmware');
     const pre = join(root, 'usr/sbin/pre-freeze-script');
     const post = join(root, 'usr/sbin/post-thaw-script');
-    await expectCycle(() => runAsVmtools(pre, 'freeze'), () => runAsVmtools(post, 'thaw'), 'vmware');
+    await expectCycle(
+      () => runAsVmtools(pre, 'freeze'),
+      () => runAsVmtools(post, 'thaw'),
+      'vmware',
+    );
     expectQuietSuccess(await runAsVmtools(pre, 'freeze'));
     const { snapshotId } = await freezeState(setup);
     expectQuietSuccess(await runAsVmtools(post, 'freezeFail'));
@@ -117,17 +128,29 @@ describe('installed hooks, run the way each backup agent runs them, against a re
 
   it('nakivo on VMware: through VMware Tools, with its arguments', async () => {
     await install(root, setup, 'nakivo');
-    await expectCycle(() => runAsVmtools(join(root, 'usr/sbin/pre-freeze-script'), 'freeze'), () => runAsVmtools(join(root, 'usr/sbin/post-thaw-script'), 'thaw'), 'nakivo');
+    await expectCycle(
+      () => runAsVmtools(join(root, 'usr/sbin/pre-freeze-script'), 'freeze'),
+      () => runAsVmtools(join(root, 'usr/sbin/post-thaw-script'), 'thaw'),
+      'nakivo',
+    );
   });
 
   it('nakivo on EC2/Hyper-V: the same files run over SSH with sudo, no argument, from the login folder', async () => {
     await install(root, setup, 'nakivo');
-    await expectCycle(() => runAsNakivoSsh(join(root, 'usr/sbin/pre-freeze-script')), () => runAsNakivoSsh(join(root, 'usr/sbin/post-thaw-script')), 'nakivo');
+    await expectCycle(
+      () => runAsNakivoSsh(join(root, 'usr/sbin/pre-freeze-script')),
+      () => runAsNakivoSsh(join(root, 'usr/sbin/post-thaw-script')),
+      'nakivo',
+    );
   });
 
   it('veeam: the uploaded stub in /tmp execs the installed scripts; nothing on stderr', async () => {
     await install(root, setup, 'veeam');
-    await expectCycle(() => runAsVeeam(join(root, 'etc/snaplog/hooks/veeam-pre.sh')), () => runAsVeeam(join(root, 'etc/snaplog/hooks/veeam-post.sh')), 'veeam');
+    await expectCycle(
+      () => runAsVeeam(join(root, 'etc/snaplog/hooks/veeam-pre.sh')),
+      () => runAsVeeam(join(root, 'etc/snaplog/hooks/veeam-post.sh')),
+      'veeam',
+    );
   });
 
   it('veeam: an events file that cannot be written does not reach stderr (a warning on stdout, the job log)', async () => {
@@ -169,7 +192,9 @@ describe('installed hooks, run the way each backup agent runs them, against a re
     expect(await writable(server)).toBe(true);
     const ok = await snaplog(['freeze', '--agent-timeout', '120', '--json', '--config', setup.configPath]);
     expect(ok.code).toBe(0);
-    expect((await events(setup, (JSON.parse(ok.stdout) as { snapshotId: string }).snapshotId)).find((event) => event.type === 'freeze-start')).toMatchObject({ agentTimeoutSeconds: 120 });
+    expect((await events(setup, (JSON.parse(ok.stdout) as { snapshotId: string }).snapshotId)).find((event) => event.type === 'freeze-start')).toMatchObject({
+      agentTimeoutSeconds: 120,
+    });
   });
 
   it('veeam + vmware installed, a Veeam job quiescing with VMware Tools: both hooks run for one snapshot, the lock is taken and released once', async () => {

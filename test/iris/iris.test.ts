@@ -29,7 +29,9 @@ describe('IRIS journals, terminal calls and restore scripts (pure)', () => {
     expect(parseJournalName('MIRROR-M1-20261122.007z')).toMatchObject({ key: 'MIRROR-M1-20261122.007', compressed: true, day: 20261122, number: 7 });
     expect(parseJournalName('journal.log')).toBeUndefined();
     expect(journalGaps(['20261122.001z', '20261122.001', '20261122.002z', '20261122.003'])).toEqual([]);
-    expect(journalGaps(['MIRROR-M1-20261122.001', 'MIRROR-M1-20261122.003z'])).toEqual([{ after: 'MIRROR-M1-20261122.001', before: 'MIRROR-M1-20261122.003z', missing: 'MIRROR-M1-20261122.002' }]);
+    expect(journalGaps(['MIRROR-M1-20261122.001', 'MIRROR-M1-20261122.003z'])).toEqual([
+      { after: 'MIRROR-M1-20261122.001', before: 'MIRROR-M1-20261122.003z', missing: 'MIRROR-M1-20261122.002' },
+    ]);
     expect([...consecutiveNumbers(['20261122.001', '20261122.001z', '20261122.002z']).entries()]).toEqual([
       ['20261122.001', 1],
       ['20261122.002z', 2],
@@ -52,19 +54,51 @@ describe('IRIS journals, terminal calls and restore scripts (pure)', () => {
   });
   it('the plan walks the journal chain across midnight and finds the snapshot’s journal archived compressed (<name>z)', () => {
     const journal = (name: string, sequence: number, last: string): LogMetadata => ({
-      formatVersion: 1, name, engine: 'iris', sequence, stream: `day ${Math.floor(sequence / 1000)}`, size: 10, sha256: 'x', headSha256: 'x', compression: 'none', storedName: name, storedSize: 10,
-      firstCommitTime: last, lastCommitTime: last, firstEventTime: last, lastEventTime: last, startPosition: 0, endPosition: 10,
+      formatVersion: 1,
+      name,
+      engine: 'iris',
+      sequence,
+      stream: `day ${Math.floor(sequence / 1000)}`,
+      size: 10,
+      sha256: 'x',
+      headSha256: 'x',
+      compression: 'none',
+      storedName: name,
+      storedSize: 10,
+      firstCommitTime: last,
+      lastCommitTime: last,
+      firstEventTime: last,
+      lastEventTime: last,
+      startPosition: 0,
+      endPosition: 10,
     });
-    const logs = [journal('20261122.004', 20261122004, '2026-11-22T23:00:00Z'), journal('20261122.005z', 20261122005, '2026-11-22T23:59:00Z'), journal('20261123.001', 20261123001, '2026-11-23T00:30:00Z'), journal('20261123.003', 20261123003, '2026-11-23T02:00:00Z')];
-    const snapshot: SnapshotRecord = { formatVersion: 1, id: 's1', systemId: 'sys', engine: 'iris', time: '2026-11-22T23:10:00Z', status: 'thawed', position: { file: '20261122.005', position: 0 }, host: 'h' };
+    const logs = [
+      journal('20261122.004', 20261122004, '2026-11-22T23:00:00Z'),
+      journal('20261122.005z', 20261122005, '2026-11-22T23:59:00Z'),
+      journal('20261123.001', 20261123001, '2026-11-23T00:30:00Z'),
+      journal('20261123.003', 20261123003, '2026-11-23T02:00:00Z'),
+    ];
+    const snapshot: SnapshotRecord = {
+      formatVersion: 1,
+      id: 's1',
+      systemId: 'sys',
+      engine: 'iris',
+      time: '2026-11-22T23:10:00Z',
+      status: 'thawed',
+      position: { file: '20261122.005', position: 0 },
+      host: 'h',
+    };
     const plan = planIrisChain({ snapshots: [snapshot], logs, target: { kind: 'time', time: Date.parse('2026-11-23T00:10:00Z') / 1000 } as RestoreTarget });
     expect(plan.logs.map((log) => log.name)).toEqual(['20261122.005z', '20261123.001']);
     // 20261123.002 is missing: the chain cannot reach a target after 20261123.001.
-    expect(() => planIrisChain({ snapshots: [snapshot], logs, target: { kind: 'time', time: Date.parse('2026-11-23T01:30:00Z') / 1000 } as RestoreTarget })).toThrow(/gap after 20261123.001/);
+    expect(() =>
+      planIrisChain({ snapshots: [snapshot], logs, target: { kind: 'time', time: Date.parse('2026-11-23T01:30:00Z') / 1000 } as RestoreTarget }),
+    ).toThrow(/gap after 20261123.001/);
   });
   it('a log name from the archive is used in the staging folder only as a plain file name', () => {
     for (const name of ['20261122.004', '20261122.004z', 'MIRRORA-20261122.001', '1_41_1093456789.arc']) expect(stagedFileName(name)).toBe(name);
-    for (const name of ['../../etc/cron.d/x', '/etc/passwd', '.hidden', 'a/b', '..', '20261122..001', '']) expect(() => stagedFileName(name)).toThrow(/not a plain file name/);
+    for (const name of ['../../etc/cron.d/x', '/etc/passwd', '.hidden', 'a/b', '..', '20261122..001', ''])
+      expect(() => stagedFileName(name)).toThrow(/not a plain file name/);
   });
 
   it('the instance owner’s ids come from its passwd line', () => {
@@ -81,12 +115,19 @@ describe('IRIS journals, terminal calls and restore scripts (pure)', () => {
     ]);
   });
   it('the terminal call carries no password: it answers the login prompt on stdin', () => {
-    const call = buildInvocation({ flavour: 'iris', instance: 'IRIS', clientPath: '/usr/irissys/bin/iris', linuxUser: 'irisowner' }, { entry: '##Class(Backup.General).ExternalFreeze()' }, { username: 'snap', password: PASSWORD }, 'root');
+    const call = buildInvocation(
+      { flavour: 'iris', instance: 'IRIS', clientPath: '/usr/irissys/bin/iris', linuxUser: 'irisowner' },
+      { entry: '##Class(Backup.General).ExternalFreeze()' },
+      { username: 'snap', password: PASSWORD },
+      'root',
+    );
     expect(call.file).toBe('runuser');
     expect(call.args).toEqual(['-u', 'irisowner', '--', '/usr/irissys/bin/iris', 'terminal', 'IRIS', '-U%SYS', '##Class(Backup.General).ExternalFreeze()']);
     expect(call.args.join(' ')).not.toContain(PASSWORD);
     expect(call.input).toBe(`snap\n${PASSWORD}\n`);
-    expect(buildInvocation({ flavour: 'cache', instance: 'CACHE', clientPath: 'csession', linuxUser: 'root' }, { lines: ['write 1'] }, undefined, 'root')).toEqual({ file: 'csession', args: ['CACHE', '-U%SYS'], input: 'write 1\nhalt\n' });
+    expect(
+      buildInvocation({ flavour: 'cache', instance: 'CACHE', clientPath: 'csession', linuxUser: 'root' }, { lines: ['write 1'] }, undefined, 'root'),
+    ).toEqual({ file: 'csession', args: ['CACHE', '-U%SYS'], input: 'write 1\nhalt\n' });
   });
   it('a credentials file needs a username and a password line', () => {
     const at = { file: '/etc/snaplog/snaplog.conf', key: 'credentials_file' };
@@ -142,13 +183,30 @@ describe('IRIS with a fake `iris` terminal (scripted instance: no IRIS can run h
     expect(await new Promise((done) => child.on('exit', done))).toBe(0);
   };
   const calls = async (): Promise<{ argv: string[]; entry?: string; loginOk?: boolean; restore?: boolean; passwordInSomeCmdline?: boolean }[]> =>
-    (await readFile(join(dir, 'calls.jsonl'), 'utf8').catch(() => '')).split('\n').filter(Boolean).map((line) => JSON.parse(line));
+    (await readFile(join(dir, 'calls.jsonl'), 'utf8').catch(() => ''))
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => JSON.parse(line));
   const cli = (args: string[], timeoutMs?: number) => snaplog([...args, '--config', configPath], { env: env(), timeoutMs });
 
   async function writeConfig(extra: { workload?: string; iris?: string } = {}): Promise<void> {
     await writeFile(
       configPath,
-      ['[workload]', 'workload_name = iris', 'instance = IRIS', `command_path = ${join(dir, 'bin')}`, `ipc_folder = ${ipcFolder}`, extra.workload ?? 'timeout = 30', '', '[archive]', `path = ${archivePath}`, '', '[iris]', extra.iris ?? '', ''].join('\n'),
+      [
+        '[workload]',
+        'workload_name = iris',
+        'instance = IRIS',
+        `command_path = ${join(dir, 'bin')}`,
+        `ipc_folder = ${ipcFolder}`,
+        extra.workload ?? 'timeout = 30',
+        '',
+        '[archive]',
+        `path = ${archivePath}`,
+        '',
+        '[iris]',
+        extra.iris ?? '',
+        '',
+      ].join('\n'),
     );
   }
 
@@ -213,7 +271,10 @@ describe('IRIS with a fake `iris` terminal (scripted instance: no IRIS can run h
     const thaw = await cli(['thaw']);
     expect(thaw.code, thaw.stderr).toBe(0);
     expect((await state()).frozen).toBe(false);
-    expect((await calls()).filter((call) => call.entry).map((call) => call.entry)).toEqual(['##Class(Backup.General).ExternalFreeze()', '##Class(Backup.General).ExternalThaw()']);
+    expect((await calls()).filter((call) => call.entry).map((call) => call.entry)).toEqual([
+      '##Class(Backup.General).ExternalFreeze()',
+      '##Class(Backup.General).ExternalThaw()',
+    ]);
   });
 
   it('ExternalFreeze answering 3: ExternalThaw is called, freeze exits 1 with the reason', async () => {
@@ -221,7 +282,10 @@ describe('IRIS with a fake `iris` terminal (scripted instance: no IRIS can run h
     const freeze = await cli(['freeze']);
     expect(freeze.code).toBe(1);
     expect(freeze.stderr).toMatch(/ExternalFreeze failed: the instance answered exit status 3/);
-    expect((await calls()).filter((call) => call.entry).map((call) => call.entry)).toEqual(['##Class(Backup.General).ExternalFreeze()', '##Class(Backup.General).ExternalThaw()']);
+    expect((await calls()).filter((call) => call.entry).map((call) => call.entry)).toEqual([
+      '##Class(Backup.General).ExternalFreeze()',
+      '##Class(Backup.General).ExternalThaw()',
+    ]);
   });
 
   it('ExternalFreeze answering 5 without switching the journal: thawed at once (no terminal session while frozen), freeze exits 1', async () => {
@@ -242,7 +306,10 @@ describe('IRIS with a fake `iris` terminal (scripted instance: no IRIS can run h
     expect(freeze.code).toBe(1);
     expect(freeze.stderr).toMatch(/ExternalFreeze did not finish within 5 s/);
     expect((await state()).frozen).toBe(false);
-    expect((await calls()).filter((call) => call.entry).map((call) => call.entry)).toEqual(['##Class(Backup.General).ExternalFreeze()', '##Class(Backup.General).ExternalThaw()']);
+    expect((await calls()).filter((call) => call.entry).map((call) => call.entry)).toEqual([
+      '##Class(Backup.General).ExternalFreeze()',
+      '##Class(Backup.General).ExternalThaw()',
+    ]);
   });
 
   /** Live processes started for this test's fake instance (their command line names its fake `iris`). */
@@ -292,7 +359,9 @@ describe('IRIS with a fake `iris` terminal (scripted instance: no IRIS can run h
 
     const thaw = await cli(['thaw']);
     expect(thaw.code).toBe(1);
-    expect(thaw.stderr).toMatch(/the freeze of snapshot \S+ failed \(taking the lock did not finish within the freeze timeout \(90 s\)\)\. The database is not frozen now/);
+    expect(thaw.stderr).toMatch(
+      /the freeze of snapshot \S+ failed \(taking the lock did not finish within the freeze timeout \(90 s\)\)\. The database is not frozen now/,
+    );
     // Reported once: the next post-step has nothing to say.
     const again = await cli(['thaw']);
     expect(again.code, again.stderr).toBe(0);
@@ -341,7 +410,11 @@ describe('IRIS with a fake `iris` terminal (scripted instance: no IRIS can run h
     expect(frozen.watchdogPid).toBeGreaterThan(0);
     process.kill(frozen.holderPid, 'SIGKILL');
     await waitFor('the watchdog to thaw the instance', async () => (await state()).frozen === false, 15_000);
-    await waitFor('the watchdog to record what it did', async () => JSON.parse(await readFile(join(ipcFolder, 'freeze.json'), 'utf8')).releasedBy === 'watchdog', 15_000);
+    await waitFor(
+      'the watchdog to record what it did',
+      async () => JSON.parse(await readFile(join(ipcFolder, 'freeze.json'), 'utf8')).releasedBy === 'watchdog',
+      15_000,
+    );
     const after = JSON.parse(await readFile(join(ipcFolder, 'freeze.json'), 'utf8'));
     expect(after).toMatchObject({ state: 'failed', releasedBy: 'watchdog' });
     const thaw = await cli(['thaw']);
@@ -381,11 +454,18 @@ describe('IRIS with a fake `iris` terminal (scripted instance: no IRIS can run h
     expect((await cli(['freeze'])).code).toBe(0);
     const frozen = JSON.parse(await readFile(join(ipcFolder, 'freeze.json'), 'utf8')) as { holderPid: number; watchdogPid?: number };
     process.kill(frozen.holderPid, 'SIGSTOP');
-    await waitFor('the watchdog to record what it did', async () => JSON.parse(await readFile(join(ipcFolder, 'freeze.json'), 'utf8')).releasedBy === 'watchdog', 60_000);
+    await waitFor(
+      'the watchdog to record what it did',
+      async () => JSON.parse(await readFile(join(ipcFolder, 'freeze.json'), 'utf8')).releasedBy === 'watchdog',
+      60_000,
+    );
     expect((await state()).frozen).toBe(false);
     expect(JSON.parse(await readFile(join(ipcFolder, 'freeze.json'), 'utf8')).message).toMatch(/did not release within the timeout/);
     // Killed: gone, or a zombie nobody has reaped yet.
-    const holderState = await readFile(`/proc/${frozen.holderPid}/stat`, 'utf8').then((text) => text.slice(text.lastIndexOf(')') + 2, text.lastIndexOf(')') + 3), () => 'gone');
+    const holderState = await readFile(`/proc/${frozen.holderPid}/stat`, 'utf8').then(
+      (text) => text.slice(text.lastIndexOf(')') + 2, text.lastIndexOf(')') + 3),
+      () => 'gone',
+    );
     expect(['gone', 'Z']).toContain(holderState);
     const thaw = await cli(['thaw']);
     expect(thaw.code).toBe(1);
@@ -478,7 +558,13 @@ describe('IRIS with a fake `iris` terminal (scripted instance: no IRIS can run h
     // The conductor's restore events: restore-start (a dry run's too), then restore-dry-run, restore-script-written or restore-done.
     const restoreEvents = (await readEvents(ipcFolder)).filter((event) => event.type.startsWith('restore-'));
     const twice = (type: string): string[] => ['restore-start', type];
-    const types = [...twice('restore-dry-run'), ...twice('restore-script-written'), ...twice('restore-done'), ...twice('restore-done'), ...twice('restore-done')];
+    const types = [
+      ...twice('restore-dry-run'),
+      ...twice('restore-script-written'),
+      ...twice('restore-done'),
+      ...twice('restore-done'),
+      ...twice('restore-done'),
+    ];
     expect(restoreEvents.map((event) => event.type)).toEqual(types);
     const snapshotId = JSON.parse(freeze.stdout).snapshotId as string;
     const common = { engine: 'iris', systemId: expect.any(String), snapshotId };
@@ -495,7 +581,10 @@ describe('IRIS with a fake `iris` terminal (scripted instance: no IRIS can run h
     expect(badInstance.code).toBe(2);
     expect(badInstance.stderr).toMatch(/not an instance name/);
     expect(await readdir(dir)).not.toContain('staging-bad');
-    expect((await readEvents(ipcFolder)).filter((event) => event.type.startsWith('restore-')).slice(-1)[0]).toMatchObject({ type: 'restore-failed', level: 'alert' });
+    expect((await readEvents(ipcFolder)).filter((event) => event.type.startsWith('restore-')).slice(-1)[0]).toMatchObject({
+      type: 'restore-failed',
+      level: 'alert',
+    });
 
     // snaplog as root, the instance owned by another user: the fetched journals are handed to that user.
     if (process.getuid?.() === 0) {
@@ -546,7 +635,10 @@ describe('IRIS with a fake `iris` terminal (scripted instance: no IRIS can run h
     await writeFile(join(dir, 'bin', 'csession'), `#!${process.execPath}\nimport(${JSON.stringify(FAKE)});\n`);
     await chmod(join(dir, 'bin', 'csession'), 0o755);
     await rm(join(dir, 'bin', 'iris'));
-    await writeFile(configPath, (await readFile(configPath, 'utf8')).replace('workload_name = iris', 'workload_name = cache').replace('instance = IRIS', 'instance = CACHE'));
+    await writeFile(
+      configPath,
+      (await readFile(configPath, 'utf8')).replace('workload_name = iris', 'workload_name = cache').replace('instance = IRIS', 'instance = CACHE'),
+    );
     expect((await cli(['freeze'])).code).toBe(0);
     expect((await state()).frozen).toBe(true);
     expect((await cli(['thaw'])).code).toBe(0);
@@ -574,12 +666,15 @@ describe('IRIS with a fake `iris` terminal (scripted instance: no IRIS can run h
     await mkdir(root);
     expect((await snaplog(['hooks', 'install', '--for', 'vmware', '--root', root, '--config', configPath], { env: env() })).code).toBe(0);
     const run = (arg: string) =>
-      new Promise<number | null>((done) => spawn('sh', [join(root, 'usr/sbin/pre-freeze-script'), arg], { env: { ...process.env, ...env() }, stdio: 'ignore' }).on('exit', done));
+      new Promise<number | null>((done) =>
+        spawn('sh', [join(root, 'usr/sbin/pre-freeze-script'), arg], { env: { ...process.env, ...env() }, stdio: 'ignore' }).on('exit', done),
+      );
     expect(await run('freeze')).toBe(0);
     expect((await state()).frozen).toBe(true);
-    const post = await new Promise<number | null>((done) => spawn('sh', [join(root, 'usr/sbin/post-thaw-script'), 'thaw'], { env: { ...process.env, ...env() }, stdio: 'ignore' }).on('exit', done));
+    const post = await new Promise<number | null>((done) =>
+      spawn('sh', [join(root, 'usr/sbin/post-thaw-script'), 'thaw'], { env: { ...process.env, ...env() }, stdio: 'ignore' }).on('exit', done),
+    );
     expect(post).toBe(0);
     expect((await state()).frozen).toBe(false);
   });
 });
-

@@ -63,7 +63,10 @@ describe('metrics: a running ship service scraped over HTTP (real MariaDB)', () 
     await server.query('FLUSH BINARY LOGS');
     const text = await waitFor('the flushed log to be shipped', async () => {
       const scraped = await scrape();
-      return (metric(scraped, 'snaplog_shipped_files_total') ?? 0) > before && (metric(scraped, 'snaplog_last_shipped_commit_timestamp_seconds') ?? 0) >= Number(row!.now) - 1 ? scraped : undefined;
+      return (metric(scraped, 'snaplog_shipped_files_total') ?? 0) > before &&
+        (metric(scraped, 'snaplog_last_shipped_commit_timestamp_seconds') ?? 0) >= Number(row!.now) - 1
+        ? scraped
+        : undefined;
     });
     expect(metric(text, 'snaplog_shipped_bytes_total')).toBeGreaterThan(0);
     expect(metric(text, 'snaplog_last_shipped_commit_timestamp_seconds')).toBeLessThanOrEqual(Date.now() / 1000 + 1);

@@ -19,11 +19,34 @@ const at = (iso: string) => Date.parse(iso) / 1000;
 function meta(thread: number, sequence: number, firstScn: number, nextScn: number, firstTime: string, nextTime: string, resetlogs = '99'): LogMetadata {
   const name = `${thread}_${sequence}_${resetlogs}.arc`;
   return {
-    formatVersion: 1, name, engine: 'oracle', sequence, stream: `t${thread}-r${resetlogs}`, size: 100, sha256: 'x', headSha256: 'x', compression: 'none', storedName: name, storedSize: 100,
-    firstCommitTime: firstTime, lastCommitTime: nextTime, details: { thread, sequence, resetlogsId: resetlogs, firstScn: String(firstScn), nextScn: String(nextScn) }, shippedAt: nextTime, shippedBy: 'h',
+    formatVersion: 1,
+    name,
+    engine: 'oracle',
+    sequence,
+    stream: `t${thread}-r${resetlogs}`,
+    size: 100,
+    sha256: 'x',
+    headSha256: 'x',
+    compression: 'none',
+    storedName: name,
+    storedSize: 100,
+    firstCommitTime: firstTime,
+    lastCommitTime: nextTime,
+    details: { thread, sequence, resetlogsId: resetlogs, firstScn: String(firstScn), nextScn: String(nextScn) },
+    shippedAt: nextTime,
+    shippedBy: 'h',
   };
 }
-const snapshot = (id: string, time: string, scn: number, after = 'scn'): SnapshotRecord => ({ formatVersion: 1, id, systemId: 's', engine: 'oracle', time, status: 'thawed', position: { file: after, position: scn, gtid: String(scn) } }) as SnapshotRecord;
+const snapshot = (id: string, time: string, scn: number, after = 'scn'): SnapshotRecord =>
+  ({
+    formatVersion: 1,
+    id,
+    systemId: 's',
+    engine: 'oracle',
+    time,
+    status: 'thawed',
+    position: { file: after, position: scn, gtid: String(scn) },
+  }) as SnapshotRecord;
 
 describe('Oracle planning, scripts and parsing (pure)', () => {
   const logs = [
@@ -35,7 +58,7 @@ describe('Oracle planning, scripts and parsing (pure)', () => {
   ];
   const snapshots = [snapshot('s1', '2026-11-22T10:30:00Z', 1050), snapshot('s2', '2026-11-22T12:30:00Z', 1250)];
 
-  it('a call during the freeze gets call_timeout or what is left before the pre-step\'s deadline, whichever is less; none left is an error', () => {
+  it("a call during the freeze gets call_timeout or what is left before the pre-step's deadline, whichever is less; none left is an error", () => {
     const now = 1_000_000;
     expect(callBudgetMs(120, undefined, now)).toBe(120_000);
     expect(callBudgetMs(120, now + 87_000, now)).toBe(87_000);
@@ -68,11 +91,15 @@ describe('Oracle planning, scripts and parsing (pure)', () => {
     expect(plan.snapshot.id).toBe('s2');
     expect(plan.logs.map((log) => log.name)).toEqual(['1_11_99.arc', '2_8_99.arc']);
     expect(plan.target).toEqual({ kind: 'sequence', thread: 1, sequence: 11 });
-    expect(() => planOracleRecovery({ snapshots, logs, target: { kind: 'sequence', thread: 2, sequence: 9 } })).toThrow(/thread 2 sequence 9 is not in the archive/);
+    expect(() => planOracleRecovery({ snapshots, logs, target: { kind: 'sequence', thread: 2, sequence: 9 } })).toThrow(
+      /thread 2 sequence 9 is not in the archive/,
+    );
     const latest = planOracleRecovery({ snapshots, logs, target: { kind: 'latest' } });
     expect(latest.target).toEqual({ kind: 'scn', scn: 1449n });
     expect(latest.logs.map((log) => log.name)).toEqual(['1_11_99.arc', '1_12_99.arc', '2_8_99.arc']);
-    expect(rmanRecoveryScript({ stagingDir: '/r', target: plan.target, open: true })).toBe("CATALOG START WITH '/r/' NOPROMPT;\nRUN {\n  SET UNTIL SEQUENCE 12 THREAD 1;\n  RECOVER DATABASE;\n}\nALTER DATABASE OPEN RESETLOGS;\nEXIT;\n");
+    expect(rmanRecoveryScript({ stagingDir: '/r', target: plan.target, open: true })).toBe(
+      "CATALOG START WITH '/r/' NOPROMPT;\nRUN {\n  SET UNTIL SEQUENCE 12 THREAD 1;\n  RECOVER DATABASE;\n}\nALTER DATABASE OPEN RESETLOGS;\nEXIT;\n",
+    );
   });
 
   it('after OPEN RESETLOGS: the plan keeps to the incarnation of the log the snapshot record names', () => {
@@ -94,17 +121,37 @@ describe('Oracle planning, scripts and parsing (pure)', () => {
     const plan = planStorageSnapshotRecovery({ logs, snapshotTime: at('2026-11-22T11:30:00Z'), targetTime: at('2026-11-22T12:15:00Z') });
     expect(plan.logs.map((log) => log.name)).toEqual(['1_11_99.arc', '2_7_99.arc', '2_8_99.arc']);
     expect(plan.threads).toEqual([1, 2]);
-    expect(() => planStorageSnapshotRecovery({ logs: logs.filter((log) => log.name !== '2_7_99.arc'), snapshotTime: at('2026-11-22T11:30:00Z'), targetTime: at('2026-11-22T12:15:00Z') })).toThrow(/thread 2 has no archived redo from the snapshot time 2026-11-22T11:30:00\.000Z: its first log after it, 2_8_99\.arc/);
-    expect(() => planStorageSnapshotRecovery({ logs, snapshotTime: at('2026-11-22T11:30:00Z'), targetTime: at('2026-11-22T11:00:00Z') })).toThrow(/before the snapshot time/);
+    expect(() =>
+      planStorageSnapshotRecovery({
+        logs: logs.filter((log) => log.name !== '2_7_99.arc'),
+        snapshotTime: at('2026-11-22T11:30:00Z'),
+        targetTime: at('2026-11-22T12:15:00Z'),
+      }),
+    ).toThrow(/thread 2 has no archived redo from the snapshot time 2026-11-22T11:30:00\.000Z: its first log after it, 2_8_99\.arc/);
+    expect(() => planStorageSnapshotRecovery({ logs, snapshotTime: at('2026-11-22T11:30:00Z'), targetTime: at('2026-11-22T11:00:00Z') })).toThrow(
+      /before the snapshot time/,
+    );
   });
 
   it('a missing sequence in one thread, or a target past the archive, is a plan error with the window', () => {
     const withGap = logs.filter((log) => log.name !== '1_11_99.arc');
-    expect(() => planOracleRecovery({ snapshots, logs: withGap, target: { kind: 'time', time: at('2026-11-22T14:00:00Z'), text: '' } })).toThrow(/thread 1 has no archived redo from the snapshot's SCN 1250: its first log after it, 1_12_99\.arc, starts at SCN 1300/);
-    const middleGap = [...logs, meta(1, 14, 1600, 1700, '2026-11-22T15:30:00Z', '2026-11-22T16:00:00Z'), meta(2, 9, 1450, 1750, '2026-11-22T14:30:00Z', '2026-11-22T16:30:00Z')];
-    expect(() => planOracleRecovery({ snapshots, logs: middleGap, target: { kind: 'time', time: at('2026-11-22T15:45:00Z'), text: '' } })).toThrow(/thread 1 misses sequence 13 between 1_12_99\.arc and 1_14_99\.arc/);
-    expect(() => planOracleRecovery({ snapshots, logs, target: { kind: 'time', time: at('2026-11-22T16:00:00Z'), text: '' } })).toThrow(/after the last archived redo/);
-    expect(() => planOracleRecovery({ snapshots, logs, target: { kind: 'time', time: at('2026-11-22T09:00:00Z'), text: '' } })).toThrow(/no snapshot before the target/);
+    expect(() => planOracleRecovery({ snapshots, logs: withGap, target: { kind: 'time', time: at('2026-11-22T14:00:00Z'), text: '' } })).toThrow(
+      /thread 1 has no archived redo from the snapshot's SCN 1250: its first log after it, 1_12_99\.arc, starts at SCN 1300/,
+    );
+    const middleGap = [
+      ...logs,
+      meta(1, 14, 1600, 1700, '2026-11-22T15:30:00Z', '2026-11-22T16:00:00Z'),
+      meta(2, 9, 1450, 1750, '2026-11-22T14:30:00Z', '2026-11-22T16:30:00Z'),
+    ];
+    expect(() => planOracleRecovery({ snapshots, logs: middleGap, target: { kind: 'time', time: at('2026-11-22T15:45:00Z'), text: '' } })).toThrow(
+      /thread 1 misses sequence 13 between 1_12_99\.arc and 1_14_99\.arc/,
+    );
+    expect(() => planOracleRecovery({ snapshots, logs, target: { kind: 'time', time: at('2026-11-22T16:00:00Z'), text: '' } })).toThrow(
+      /after the last archived redo/,
+    );
+    expect(() => planOracleRecovery({ snapshots, logs, target: { kind: 'time', time: at('2026-11-22T09:00:00Z'), text: '' } })).toThrow(
+      /no snapshot before the target/,
+    );
   });
 
   it('RMAN scripts: catalog the staging folder, SET UNTIL (exclusive: +1 s / +1 SCN), recover, open resetlogs', () => {
@@ -114,7 +161,9 @@ describe('Oracle planning, scripts and parsing (pure)', () => {
     expect(rmanRecoveryScript({ stagingDir: '/r', target: { kind: 'time', time: at('2026-11-22T14:05:00Z'), text: '' }, open: false })).toBe(
       "CATALOG START WITH '/r/' NOPROMPT;\nRUN {\n  SET UNTIL TIME \"CAST(FROM_TZ(TIMESTAMP '2026-11-22 14:05:01', '+00:00') AT TIME ZONE TO_CHAR(SYSTIMESTAMP, 'TZR') AS DATE)\";\n  RECOVER DATABASE;\n}\nEXIT;\n",
     );
-    expect(sqlplusSnapshotRecoveryScript({ stagingDir: "/r/o'k", targetTime: at('2026-11-22T14:05:00Z'), snapshotTime: at('2026-11-22T02:00:00Z'), open: true })).toBe(
+    expect(
+      sqlplusSnapshotRecoveryScript({ stagingDir: "/r/o'k", targetTime: at('2026-11-22T14:05:00Z'), snapshotTime: at('2026-11-22T02:00:00Z'), open: true }),
+    ).toBe(
       [
         'WHENEVER SQLERROR EXIT FAILURE',
         'SET VERIFY OFF',
@@ -137,7 +186,10 @@ describe('Oracle planning, scripts and parsing (pure)', () => {
     // A batch tags each query's rows: ROW0|, ROW1|, …
     expect(sqlplusQueryScript(columns, 'v$database', 'ROW1')).toMatch(/^SELECT 'ROW1\|' \|\| /);
     expect(parseSqlplusRows('ROW0|x|1\nROW1|ORCL|9\nROW|no|0\n', columns, 'ROW1')).toEqual([{ A: 'ORCL', B: '9' }]);
-    expect(clientInvocation({ binDir: '/u01/bin', linuxUser: 'oracle' }, 'sqlplus', ['-S', '/nolog'], 'root')).toEqual({ file: 'runuser', args: ['-u', 'oracle', '--', '/u01/bin/sqlplus', '-S', '/nolog'] });
+    expect(clientInvocation({ binDir: '/u01/bin', linuxUser: 'oracle' }, 'sqlplus', ['-S', '/nolog'], 'root')).toEqual({
+      file: 'runuser',
+      args: ['-u', 'oracle', '--', '/u01/bin/sqlplus', '-S', '/nolog'],
+    });
   });
 
   it('redo file header: type 0x22, block size and count, magic in either byte order; anything else is named', () => {
@@ -216,7 +268,11 @@ describe('Oracle end to end against a scripted Oracle model (fake sqlplus and rm
   const cli = (args: string[]) => snaplog([...args, '--config', configPath], { env: env() });
   const model = async (): Promise<OracleModel> => JSON.parse(await readFile(statePath, 'utf8')) as OracleModel;
   const setModel = async (patch: Partial<OracleModel>): Promise<void> => writeFile(statePath, JSON.stringify({ ...(await model()), ...patch }));
-  const calls = async (): Promise<{ statements: string[]; connect?: string; argv: string[] }[]> => (await readFile(join(dir, 'calls.jsonl'), 'utf8').catch(() => '')).split('\n').filter(Boolean).map((line) => JSON.parse(line));
+  const calls = async (): Promise<{ statements: string[]; connect?: string; argv: string[] }[]> =>
+    (await readFile(join(dir, 'calls.jsonl'), 'utf8').catch(() => ''))
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => JSON.parse(line));
   const systemDir = async () => join(archivePath, (await readdir(archivePath)).filter((entry) => !entry.startsWith('.'))[0]!);
   /** Live processes started for this test's fake database (their command line names its fake `sqlplus`). */
   const fakeProcessesLeft = async (): Promise<number[]> => {
@@ -231,7 +287,25 @@ describe('Oracle end to end against a scripted Oracle model (fake sqlplus and rm
   };
 
   async function writeConfig(workload = 'timeout = 30', oracle = ''): Promise<void> {
-    await writeFile(configPath, ['[workload]', 'workload_name = oracle', `configuration_path = ${join(dir, 'oratab')}`, `command_path = ${join(dir, 'bin')}`, `ipc_folder = ${ipcFolder}`, `linux_user = ${userInfo().username}`, workload, '', '[archive]', `path = ${archivePath}`, '', '[oracle]', oracle, ''].join('\n'));
+    await writeFile(
+      configPath,
+      [
+        '[workload]',
+        'workload_name = oracle',
+        `configuration_path = ${join(dir, 'oratab')}`,
+        `command_path = ${join(dir, 'bin')}`,
+        `ipc_folder = ${ipcFolder}`,
+        `linux_user = ${userInfo().username}`,
+        workload,
+        '',
+        '[archive]',
+        `path = ${archivePath}`,
+        '',
+        '[oracle]',
+        oracle,
+        '',
+      ].join('\n'),
+    );
   }
 
   beforeEach(async () => {
@@ -247,12 +321,29 @@ describe('Oracle end to end against a scripted Oracle model (fake sqlplus and rm
       await chmod(join(dir, 'bin', tool), 0o755);
     }
     await writeFile(join(dir, 'oratab'), `# oratab\n+ASM:/u01/grid:N\nORCL:/u01/app/oracle/19c:Y\n`);
-    await writeFile(statePath, JSON.stringify({ logMode: 'ARCHIVELOG', dbName: 'ORCL', dbid: '1234567890', scn: 5000, resetlogs: '1093456789', archDir: join(dir, 'arch'), archived: [], threads: [1, 2] }));
+    await writeFile(
+      statePath,
+      JSON.stringify({
+        logMode: 'ARCHIVELOG',
+        dbName: 'ORCL',
+        dbid: '1234567890',
+        scn: 5000,
+        resetlogs: '1093456789',
+        archDir: join(dir, 'arch'),
+        archived: [],
+        threads: [1, 2],
+      }),
+    );
     await writeConfig();
     expect((await cli(['archive', 'init', '--force'])).code).toBe(0);
     // Three log switches on a two-thread (RAC) database.
     for (let i = 0; i < 3; i++) {
-      const switched = await import('node:child_process').then(({ spawnSync }) => spawnSync(join(dir, 'bin', 'sqlplus'), ['-S', '/nolog'], { input: 'CONNECT / AS SYSDBA\nALTER SYSTEM ARCHIVE LOG CURRENT;\n', env: { ...process.env, ...env() } }));
+      const switched = await import('node:child_process').then(({ spawnSync }) =>
+        spawnSync(join(dir, 'bin', 'sqlplus'), ['-S', '/nolog'], {
+          input: 'CONNECT / AS SYSDBA\nALTER SYSTEM ARCHIVE LOG CURRENT;\n',
+          env: { ...process.env, ...env() },
+        }),
+      );
       expect(switched.status).toBe(0);
     }
   });
@@ -274,8 +365,14 @@ describe('Oracle end to end against a scripted Oracle model (fake sqlplus and rm
 
     // Thread 2's next log is deleted from disk and V$ before snaplog saw it; the one after exists.
     const { spawnSync } = await import('node:child_process');
-    spawnSync(join(dir, 'bin', 'sqlplus'), ['-S', '/nolog'], { input: 'CONNECT / AS SYSDBA\nALTER SYSTEM ARCHIVE LOG CURRENT;\n', env: { ...process.env, ...env() } });
-    spawnSync(join(dir, 'bin', 'sqlplus'), ['-S', '/nolog'], { input: 'CONNECT / AS SYSDBA\nALTER SYSTEM ARCHIVE LOG CURRENT;\n', env: { ...process.env, ...env() } });
+    spawnSync(join(dir, 'bin', 'sqlplus'), ['-S', '/nolog'], {
+      input: 'CONNECT / AS SYSDBA\nALTER SYSTEM ARCHIVE LOG CURRENT;\n',
+      env: { ...process.env, ...env() },
+    });
+    spawnSync(join(dir, 'bin', 'sqlplus'), ['-S', '/nolog'], {
+      input: 'CONNECT / AS SYSDBA\nALTER SYSTEM ARCHIVE LOG CURRENT;\n',
+      env: { ...process.env, ...env() },
+    });
     const current = await model();
     await setModel({ archived: current.archived.map((log) => (log.thread === 2 && log.sequence === 4 ? { ...log, deleted: true } : log)) });
     const gap = await cli(['ship', '--once']);
@@ -284,7 +381,7 @@ describe('Oracle end to end against a scripted Oracle model (fake sqlplus and rm
     expect((await readEvents(ipcFolder)).some((event) => event.type === 'gap')).toBe(true);
   });
 
-  it('verify re-reads each archived log\'s redo header and size: a log that was never a redo file, or cut short, is named', async () => {
+  it("verify re-reads each archived log's redo header and size: a log that was never a redo file, or cut short, is named", async () => {
     expect((await cli(['ship', '--once'])).code).toBe(0);
     const clean = await cli(['verify']);
     expect(clean.code, clean.stdout).toBe(0);
@@ -297,7 +394,13 @@ describe('Oracle end to end against a scripted Oracle model (fake sqlplus and rm
     const whole = await readFile(join(dir, 'arch', '2_3_1093456789.arc'));
     await writeFile(cut, whole.subarray(0, whole.length - 100));
     const times = { firstTime: '2026-11-22T10:00:00Z', nextTime: '2026-11-22T10:05:00Z' };
-    await setModel({ archived: [...current.archived, { path: bad, thread: 1, sequence: 4, resetlogs: '1093456789', firstScn: 9000, nextScn: 9100, ...times }, { path: cut, thread: 2, sequence: 4, resetlogs: '1093456789', firstScn: 9000, nextScn: 9100, ...times }] as OracleModel['archived'] });
+    await setModel({
+      archived: [
+        ...current.archived,
+        { path: bad, thread: 1, sequence: 4, resetlogs: '1093456789', firstScn: 9000, nextScn: 9100, ...times },
+        { path: cut, thread: 2, sequence: 4, resetlogs: '1093456789', firstScn: 9000, nextScn: 9100, ...times },
+      ] as OracleModel['archived'],
+    });
     expect((await cli(['ship', '--once'])).code).toBe(0);
     const flagged = await cli(['verify']);
     expect(flagged.code).toBe(1);
@@ -365,7 +468,9 @@ describe('Oracle end to end against a scripted Oracle model (fake sqlplus and rm
     await setModel({ beginBackupHangMs: undefined });
     const thaw = await cli(['thaw']);
     expect(thaw.code).toBe(1);
-    expect(thaw.stderr).toMatch(/the freeze of snapshot \S+ failed \(taking the lock did not finish within the freeze timeout \(90 s\)\)\. The database is not frozen now/);
+    expect(thaw.stderr).toMatch(
+      /the freeze of snapshot \S+ failed \(taking the lock did not finish within the freeze timeout \(90 s\)\)\. The database is not frozen now/,
+    );
   }, 300_000);
 
   it('thaw reads V$BACKUP before "nothing frozen": backup mode left on after a failed snaplog freeze is ended and reported', async () => {
@@ -374,7 +479,9 @@ describe('Oracle end to end against a scripted Oracle model (fake sqlplus and rm
     await setModel({ fail: undefined, backupActive: true });
     const thaw = await cli(['thaw']);
     expect(thaw.code).toBe(1);
-    expect(thaw.stderr).toMatch(/still frozen with no snaplog holder \(4 datafile\(s\) are in backup mode \(V\$BACKUP status ACTIVE\)\).*snaplog thaw ended the freeze/);
+    expect(thaw.stderr).toMatch(
+      /still frozen with no snaplog holder \(4 datafile\(s\) are in backup mode \(V\$BACKUP status ACTIVE\)\).*snaplog thaw ended the freeze/,
+    );
     expect((await model()).backupActive).toBe(false);
     const again = await cli(['thaw']);
     expect(again.code, again.stderr).toBe(0);
@@ -385,7 +492,14 @@ describe('Oracle end to end against a scripted Oracle model (fake sqlplus and rm
     const frozen = JSON.parse(await readFile(join(ipcFolder, 'freeze.json'), 'utf8')) as { holderPid: number; watchdogPid: number };
     process.kill(frozen.watchdogPid, 'SIGKILL');
     process.kill(frozen.holderPid, 'SIGKILL');
-    const gone = (pid: number) => { try { process.kill(pid, 0); return false; } catch { return true; } };
+    const gone = (pid: number) => {
+      try {
+        process.kill(pid, 0);
+        return false;
+      } catch {
+        return true;
+      }
+    };
     await waitFor('both processes to be gone', async () => gone(frozen.watchdogPid) && gone(frozen.holderPid), 15_000);
     // Nothing on the client can end backup mode now; the database's clock has not reached the job yet.
     expect((await cli(['ship', '--once'])).code).toBe(0);
@@ -404,7 +518,9 @@ describe('Oracle end to end against a scripted Oracle model (fake sqlplus and rm
     const freeze = await cli(['freeze']);
     expect(freeze.code, freeze.stderr).toBe(0);
     expect((await model()).backupActive).toBe(true);
-    expect(await readFile(join(ipcFolder, 'holder.log'), 'utf8')).toMatch(/no database-side guard for backup mode \(creating the backup-mode guard job \(DBMS_SCHEDULER\) failed: ORA-27486/);
+    expect(await readFile(join(ipcFolder, 'holder.log'), 'utf8')).toMatch(
+      /no database-side guard for backup mode \(creating the backup-mode guard job \(DBMS_SCHEDULER\) failed: ORA-27486/,
+    );
     expect((await cli(['thaw'])).code).toBe(0);
     expect((await model()).backupActive).toBe(false);
   });
@@ -415,7 +531,11 @@ describe('Oracle end to end against a scripted Oracle model (fake sqlplus and rm
     expect(frozen.watchdogPid).toBeGreaterThan(0);
     process.kill(frozen.holderPid, 'SIGKILL');
     await waitFor('the watchdog to end backup mode', async () => (await model()).backupActive === false, 15_000);
-    await waitFor('the watchdog to record what it did', async () => JSON.parse(await readFile(join(ipcFolder, 'freeze.json'), 'utf8')).releasedBy === 'watchdog', 15_000);
+    await waitFor(
+      'the watchdog to record what it did',
+      async () => JSON.parse(await readFile(join(ipcFolder, 'freeze.json'), 'utf8')).releasedBy === 'watchdog',
+      15_000,
+    );
     expect((await cli(['thaw'])).code).toBe(1);
 
     await writeConfig('timeout = 15');
@@ -428,11 +548,21 @@ describe('Oracle end to end against a scripted Oracle model (fake sqlplus and rm
   it('the ship service watches the archive destination: a newly archived log ships without waiting for the rescan', async () => {
     await writeFile(configPath, (await readFile(configPath, 'utf8')).replace('[archive]', '[ship]\nrescan_interval = 300s\n\n[archive]'));
     const { spawn, spawnSync } = await import('node:child_process');
-    const service = spawn(process.execPath, [resolve(import.meta.dirname, '../../bin/snaplog'), 'ship', '--config', configPath], { env: { ...process.env, ...env() }, stdio: 'ignore' });
+    const service = spawn(process.execPath, [resolve(import.meta.dirname, '../../bin/snaplog'), 'ship', '--config', configPath], {
+      env: { ...process.env, ...env() },
+      stdio: 'ignore',
+    });
     try {
       await waitFor('the first round', async () => (await readdir(join(await systemDir(), 'logs'))).includes('2_3_1093456789.arc.json'), 30_000);
-      spawnSync(join(dir, 'bin', 'sqlplus'), ['-S', '/nolog'], { input: 'CONNECT / AS SYSDBA\nALTER SYSTEM ARCHIVE LOG CURRENT;\n', env: { ...process.env, ...env() } });
-      await waitFor('the new logs, long before the 300 s rescan', async () => (await readdir(join(await systemDir(), 'logs'))).includes('2_4_1093456789.arc.json'), 60_000);
+      spawnSync(join(dir, 'bin', 'sqlplus'), ['-S', '/nolog'], {
+        input: 'CONNECT / AS SYSDBA\nALTER SYSTEM ARCHIVE LOG CURRENT;\n',
+        env: { ...process.env, ...env() },
+      });
+      await waitFor(
+        'the new logs, long before the 300 s rescan',
+        async () => (await readdir(join(await systemDir(), 'logs'))).includes('2_4_1093456789.arc.json'),
+        60_000,
+      );
     } finally {
       service.kill('SIGTERM');
       await new Promise((done) => service.once('exit', done));
@@ -498,7 +628,16 @@ describe('Oracle end to end against a scripted Oracle model (fake sqlplus and rm
     for (const [thread, sequence, firstScn, nextScn, first, next] of spec) {
       const path = join(arch, `${thread}_${sequence}_1093456789.arc`);
       await writeFile(path, Buffer.alloc(4096 + sequence * 10 + thread, thread * 16 + sequence));
-      archived.push({ path, thread, sequence, resetlogs: '1093456789', firstScn, nextScn, firstTime: `2026-11-22T${first}:00Z`, nextTime: `2026-11-22T${next}:00Z` });
+      archived.push({
+        path,
+        thread,
+        sequence,
+        resetlogs: '1093456789',
+        firstScn,
+        nextScn,
+        firstTime: `2026-11-22T${first}:00Z`,
+        nextTime: `2026-11-22T${next}:00Z`,
+      });
     }
     await setModel({ archived });
     expect((await cli(['ship', '--once'])).code).toBe(0);
@@ -517,7 +656,8 @@ describe('Oracle end to end against a scripted Oracle model (fake sqlplus and rm
     const last = (await calls()).pop()!;
     expect(last.argv).toEqual(['-S', '-L', '/ as sysdba', `@${join(staging, 'recover.sql')}`]);
     expect(last.statements).toContain(`RECOVER AUTOMATIC FROM '${staging}' DATABASE UNTIL TIME '&until_time' SNAPSHOT TIME '&snapshot_time';`);
-    for (const name of ['1_2_1093456789.arc', '1_3_1093456789.arc', '2_1_1093456789.arc', '2_2_1093456789.arc']) expect(await readFile(join(staging, name))).toEqual(await readFile(join(arch, name)));
+    for (const name of ['1_2_1093456789.arc', '1_3_1093456789.arc', '2_1_1093456789.arc', '2_2_1093456789.arc'])
+      expect(await readFile(join(staging, name))).toEqual(await readFile(join(arch, name)));
 
     await setModel({ fail: { match: 'RECOVER AUTOMATIC', error: "ORA-00308: cannot open archived log '/x/1_4.arc'" } });
     const failed = await cli(['restore', ...target.slice(0, -1), `${staging}-again`]);
@@ -532,7 +672,10 @@ describe('Oracle end to end against a scripted Oracle model (fake sqlplus and rm
     expect((await cli(['freeze', '--json'])).code).toBe(0);
     expect((await cli(['thaw'])).code).toBe(0);
     const { spawnSync } = await import('node:child_process');
-    spawnSync(join(dir, 'bin', 'sqlplus'), ['-S', '/nolog'], { input: 'CONNECT / AS SYSDBA\nALTER SYSTEM ARCHIVE LOG CURRENT;\n', env: { ...process.env, ...env() } });
+    spawnSync(join(dir, 'bin', 'sqlplus'), ['-S', '/nolog'], {
+      input: 'CONNECT / AS SYSDBA\nALTER SYSTEM ARCHIVE LOG CURRENT;\n',
+      env: { ...process.env, ...env() },
+    });
     expect((await cli(['ship', '--once'])).code).toBe(0);
     const record = JSON.parse(await readFile(join(await systemDir(), 'snapshots', (await readdir(join(await systemDir(), 'snapshots')))[0]!), 'utf8'));
     const targetScn = BigInt(record.position.gtid) + 50n;
@@ -569,7 +712,10 @@ describe('Oracle end to end against a scripted Oracle model (fake sqlplus and rm
 
     const run = await cli(['restore', '--to-scn', String(targetScn), '--staging', staging]);
     expect(run.code, run.stderr).toBe(0);
-    const rman = (await readFile(join(dir, 'rman.jsonl'), 'utf8')).trim().split('\n').map((line) => JSON.parse(line));
+    const rman = (await readFile(join(dir, 'rman.jsonl'), 'utf8'))
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
     expect(rman[0].argv).toEqual(['target', '/', `cmdfile=${join(staging, 'recover.rman')}`]);
     expect(rman[0].script).toContain(`SET UNTIL SCN ${targetScn + 1n};`);
     expect(rman[0].sid).toBe('ORCL');
@@ -623,7 +769,10 @@ describe('Oracle end to end against a scripted Oracle model (fake sqlplus and rm
     expect(failed.stderr).toMatch(/RMAN recovery failed .*RMAN-03002/);
     // The conductor's restore events: each restore-start ends in restore-done or restore-failed; dry runs emit none for Oracle.
     const restoreEvents = (await readEvents(ipcFolder)).filter((event) => event.type.startsWith('restore-'));
-    const [done, refusal] = [['restore-start', 'restore-done'], ['restore-start', 'restore-failed']];
+    const [done, refusal] = [
+      ['restore-start', 'restore-done'],
+      ['restore-start', 'restore-failed'],
+    ];
     expect(restoreEvents.map((event) => event.type)).toEqual([...done, ...refusal, ...refusal, ...done, ...done, ...refusal]);
     const common = { engine: 'oracle', systemId: expect.any(String), snapshot: expect.any(String) };
     expect(restoreEvents[0]).toMatchObject({ ...common, level: 'info', logs: fetched.length });

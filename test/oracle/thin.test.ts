@@ -19,8 +19,26 @@ class FakeThinConnection implements ThinConnection {
   /** statement fragment → ORA- error message thrown for it */
   failures = new Map<string, string>();
   archived = [
-    { NAME: '/u01/arch/1_41_1093456789.arc', THREAD: '1', SEQ: '41', RESETLOGS: '1093456789', FIRST_SCN: '8000', NEXT_SCN: '8400', FIRST_TIME: '2026-11-22T10:00:00Z', NEXT_TIME: '2026-11-22T10:10:00Z' },
-    { NAME: '/u01/arch/2_17_1093456789.arc', THREAD: '2', SEQ: '17', RESETLOGS: '1093456789', FIRST_SCN: '8100', NEXT_SCN: '8500', FIRST_TIME: '2026-11-22T10:01:00Z', NEXT_TIME: '2026-11-22T10:12:00Z' },
+    {
+      NAME: '/u01/arch/1_41_1093456789.arc',
+      THREAD: '1',
+      SEQ: '41',
+      RESETLOGS: '1093456789',
+      FIRST_SCN: '8000',
+      NEXT_SCN: '8400',
+      FIRST_TIME: '2026-11-22T10:00:00Z',
+      NEXT_TIME: '2026-11-22T10:10:00Z',
+    },
+    {
+      NAME: '/u01/arch/2_17_1093456789.arc',
+      THREAD: '2',
+      SEQ: '17',
+      RESETLOGS: '1093456789',
+      FIRST_SCN: '8100',
+      NEXT_SCN: '8500',
+      FIRST_TIME: '2026-11-22T10:01:00Z',
+      NEXT_TIME: '2026-11-22T10:12:00Z',
+    },
   ];
 
   /** The next call finds the connection broken (idle timeout, listener restart). */
@@ -84,7 +102,7 @@ const config: OracleConfig = {
 };
 
 describe('Oracle engine against a scripted Oracle model behind a fake oracledb Thin connection', () => {
-  it('lists the current incarnation\'s archived logs at the configured destination, one stream per thread', async () => {
+  it("lists the current incarnation's archived logs at the configured destination, one stream per thread", async () => {
     const fake = new FakeThinConnection();
     const engine = new OracleEngine(config, new ThinSession(fake, 4002));
     const logs = await engine.listSourceLogs();
@@ -98,7 +116,11 @@ describe('Oracle engine against a scripted Oracle model behind a fake oracledb T
     expect(await engine.systemId()).toBe('oracle-orcl-1234567890');
     const observer = engine.observeLog(logs[1]!);
     observer.push(Buffer.alloc(512));
-    expect(observer.finish()).toMatchObject({ endPosition: 512, firstCommitTime: '2026-11-22T10:01:00Z', details: { thread: 2, sequence: 17, firstScn: '8100', nextScn: '8500' } });
+    expect(observer.finish()).toMatchObject({
+      endPosition: 512,
+      firstCommitTime: '2026-11-22T10:01:00Z',
+      details: { thread: 2, sequence: 17, firstScn: '8100', nextScn: '8500' },
+    });
   });
 
   it('quiesce arms the guard job before BEGIN BACKUP and reads the SCN; release ends backup mode, drops the guard, archives', async () => {
@@ -108,7 +130,9 @@ describe('Oracle engine against a scripted Oracle model behind a fake oracledb T
     expect(quiesced).toMatchObject({ method: 'begin-backup', global: true, position: { file: '2_17_1093456789.arc', gtid: '9011' } });
     const writes = () => fake.sql.filter((sql) => !sql.startsWith('SELECT'));
     expect(writes()).toHaveLength(2);
-    expect(writes()[0]).toMatch(/^BEGIN FOR j IN .*DBMS_SCHEDULER\.DROP_JOB.* DBMS_SCHEDULER\.CREATE_JOB\(job_name => 'SNAPLOG_EB_\d{14}'.*NUMTODSINTERVAL\(360, 'SECOND'\).* END;$/);
+    expect(writes()[0]).toMatch(
+      /^BEGIN FOR j IN .*DBMS_SCHEDULER\.DROP_JOB.* DBMS_SCHEDULER\.CREATE_JOB\(job_name => 'SNAPLOG_EB_\d{14}'.*NUMTODSINTERVAL\(360, 'SECOND'\).* END;$/,
+    );
     expect(writes()[1]).toBe('ALTER DATABASE BEGIN BACKUP');
     expect(fake.backupActive).toBe(true);
     await quiesced.release();
@@ -116,7 +140,7 @@ describe('Oracle engine against a scripted Oracle model behind a fake oracledb T
     expect(writes().slice(2)).toEqual(['ALTER DATABASE END BACKUP', expect.stringMatching(/DROP_JOB/), 'ALTER SYSTEM ARCHIVE LOG CURRENT']);
   });
 
-  it('during quiesce every call is limited by the pre-step\'s deadline (call_timeout when that is further); release afterwards is not', async () => {
+  it("during quiesce every call is limited by the pre-step's deadline (call_timeout when that is further); release afterwards is not", async () => {
     const fake = new FakeThinConnection();
     const engine = new OracleEngine(config, new ThinSession(fake, 4002, undefined, 120));
     const deadlineMs = Date.now() + 40_000;
@@ -130,7 +154,9 @@ describe('Oracle engine against a scripted Oracle model behind a fake oracledb T
 
     // No time left at all: nothing is sent, and backup mode was never asked for.
     const late = new FakeThinConnection();
-    const error = await new OracleEngine(config, new ThinSession(late, 4002)).quiesce({ deadlineMs: Date.now() + 100 }).catch((caught: unknown) => caught as Error);
+    const error = await new OracleEngine(config, new ThinSession(late, 4002))
+      .quiesce({ deadlineMs: Date.now() + 100 })
+      .catch((caught: unknown) => caught as Error);
     expect(error.message).toMatch(/no time left before the freeze deadline/);
     expect(late.sql.some((sql) => sql.includes('BACKUP'))).toBe(false);
   });
@@ -156,7 +182,7 @@ describe('Oracle engine against a scripted Oracle model behind a fake oracledb T
     expect(fake.sql.filter((sql) => sql.includes('DROP_JOB'))).toHaveLength(2);
   });
 
-  it('the watchdog\'s connection broke while it waited: it reconnects and END BACKUP still runs', async () => {
+  it("the watchdog's connection broke while it waited: it reconnects and END BACKUP still runs", async () => {
     const fake = new FakeThinConnection();
     let reconnects = 0;
     const engine = new OracleEngine(config, new ThinSession(fake, 4002, async () => (reconnects++, fake)));
@@ -192,7 +218,9 @@ describe('Oracle engine against a scripted Oracle model behind a fake oracledb T
     const engine = new OracleEngine(config, new ThinSession(fake, 4002));
     const error = await engine.listSourceLogs().catch((caught: unknown) => caught as { message: string; hint: string; exitCode: number });
     expect(error.exitCode).toBe(2);
-    expect(error.message).toBe('archive destination 2 is in ASM (+FRA/ORCL/ARCHIVELOG/2026_11_22/thread_2_seq_17.301.1093456789): snaplog reads archived logs from a file system');
+    expect(error.message).toBe(
+      'archive destination 2 is in ASM (+FRA/ORCL/ARCHIVELOG/2026_11_22/thread_2_seq_17.301.1093456789): snaplog reads archived logs from a file system',
+    );
     expect(error.hint).toMatch(/LOG_ARCHIVE_DEST_2 = 'LOCATION=/);
   });
 
@@ -225,7 +253,24 @@ describe('Oracle password_file with the real node-oracledb Thin driver (no Oracl
 
   async function configure(port: number): Promise<string> {
     const path = join(dir, 'snaplog.conf');
-    await writeFile(path, ['[workload]', 'workload_name = oracle', `configuration_path = ${join(dir, 'oratab')}`, `ipc_folder = ${join(dir, 'ipc')}`, '', '[archive]', `path = ${join(dir, 'archive')}`, '', '[oracle]', `password_file = ${join(dir, 'oracle.pw')}`, `connect_string = 127.0.0.1:${port}/ORCL`, 'privilege = sysbackup', ''].join('\n'));
+    await writeFile(
+      path,
+      [
+        '[workload]',
+        'workload_name = oracle',
+        `configuration_path = ${join(dir, 'oratab')}`,
+        `ipc_folder = ${join(dir, 'ipc')}`,
+        '',
+        '[archive]',
+        `path = ${join(dir, 'archive')}`,
+        '',
+        '[oracle]',
+        `password_file = ${join(dir, 'oracle.pw')}`,
+        `connect_string = 127.0.0.1:${port}/ORCL`,
+        'privilege = sysbackup',
+        '',
+      ].join('\n'),
+    );
     return path;
   }
 

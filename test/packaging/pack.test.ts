@@ -36,14 +36,19 @@ describe('npm pack: an offline-installable package', () => {
   it('runs a real command from the installed copy (config check)', async () => {
     const config = join(dir, 'snaplog.conf');
     await writeFile(config, '[workload]\nworkload_name = mariadb\n\n[mysql]\nsocket = /run/mysqld/mysqld.sock\n\n[archive]\npath = /mnt/nfs/snaplog\n');
-    const { stdout } = await run(join(prefix, 'bin/snaplog'), ['config', 'check', '--config', config], { env: { PATH: `${join(prefix, 'bin')}:/usr/bin:/bin` } });
+    const { stdout } = await run(join(prefix, 'bin/snaplog'), ['config', 'check', '--config', config], {
+      env: { PATH: `${join(prefix, 'bin')}:/usr/bin:/bin` },
+    });
     expect(stdout).toMatch(/^config OK/);
   });
 
   it('carries its runtime dependencies and none of the development ones', async () => {
     const installed = join(prefix, 'lib/node_modules/snaplog');
     const modules = await readdir(join(installed, 'node_modules'));
-    const manifest = JSON.parse(await readFile(join(projectRoot, 'package.json'), 'utf8')) as { dependencies: Record<string, string>; devDependencies: Record<string, string> };
+    const manifest = JSON.parse(await readFile(join(projectRoot, 'package.json'), 'utf8')) as {
+      dependencies: Record<string, string>;
+      devDependencies: Record<string, string>;
+    };
     for (const name of Object.keys(manifest.dependencies)) expect(modules).toContain(name.split('/')[0]);
     for (const name of Object.keys(manifest.devDependencies)) {
       const [scope, scoped] = name.startsWith('@') ? name.split('/') : [undefined, name];

@@ -79,7 +79,22 @@ describe.skipIf(!existsSync(CHROMIUM))('snaplog report opened in a real headless
     fleet = sampleFleet(Date.now());
     await writeFleetArchive(archivePath, fleet);
     configPath = join(dir, 'snaplog.conf');
-    await writeFile(configPath, ['[workload]', 'workload_name = mariadb', `ipc_folder = ${join(dir, 'ipc')}`, '', '[mysql]', `socket = ${join(dir, 'no-server.sock')}`, 'user = root', '', '[archive]', `path = ${archivePath}`, ''].join('\n'));
+    await writeFile(
+      configPath,
+      [
+        '[workload]',
+        'workload_name = mariadb',
+        `ipc_folder = ${join(dir, 'ipc')}`,
+        '',
+        '[mysql]',
+        `socket = ${join(dir, 'no-server.sock')}`,
+        'user = root',
+        '',
+        '[archive]',
+        `path = ${archivePath}`,
+        '',
+      ].join('\n'),
+    );
     await chmod(configPath, 0o600);
     const result = await snaplog(['report', '--all', '--config', configPath, '--out', fleetReport()]);
     expect(result.stderr).toBe('');
@@ -108,7 +123,9 @@ describe.skipIf(!existsSync(CHROMIUM))('snaplog report opened in a real headless
       expect(rpo).toContain(`Recovery point ${utcInWords(system.recoveryPoint)} (${system.logs.at(-1)!.name})`);
       await expect(section.locator('line.recovery-point').count()).resolves.toBe(1);
     }
-    expect(await page.locator('section[data-system="db-stale"] .rpo').innerText()).toMatch(/: 2 h 10 min behind — no log shipped since .*: shipping is failing/);
+    expect(await page.locator('section[data-system="db-stale"] .rpo').innerText()).toMatch(
+      /: 2 h 10 min behind — no log shipped since .*: shipping is failing/,
+    );
     expect(await page.locator('#fleet tbody tr').first().locator('td.gaps-cell').innerText()).toBe('0');
     expect(await page.locator('#fleet tbody tr').nth(1).locator('td.gaps-cell').innerText()).toBe('2');
 
@@ -271,7 +288,10 @@ describe.skipIf(!existsSync(CHROMIUM))('snaplog report of a real archive (real M
     const archive = await Archive.open(setup.archivePath);
     const [systemId] = await archive.systemIds();
     const logs = (await archive.listLogs(systemId!)).map((log) => log.metadata!);
-    const lastCommit = logs.map((log) => log.lastCommitTime ?? '').sort().at(-1)!;
+    const lastCommit = logs
+      .map((log) => log.lastCommitTime ?? '')
+      .sort()
+      .at(-1)!;
 
     const { page, blocked, errors } = await isolatedPage(browser);
     await page.goto(`file://${out}`);
@@ -286,7 +306,9 @@ describe.skipIf(!existsSync(CHROMIUM))('snaplog report of a real archive (real M
     expect(planWords.slice(0, 2)).toEqual(['snaplog', 'plan']);
     const to = planWords[planWords.indexOf('--to') + 1]!;
     expect(to).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
-    expect(await detail.locator('pre.restore').innerText()).toBe(`${planWords.join(' ').replace('snaplog plan', 'snaplog restore')} --datadir /mnt/restored/var/lib/mysql`);
+    expect(await detail.locator('pre.restore').innerText()).toBe(
+      `${planWords.join(' ').replace('snaplog plan', 'snaplog restore')} --datadir /mnt/restored/var/lib/mysql`,
+    );
 
     const planned = await snaplog([...planWords.slice(1), '--config', setup.configPath, '--json']);
     expect(planned.stderr).toBe('');

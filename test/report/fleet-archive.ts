@@ -49,7 +49,14 @@ export function fleetSystem(spec: FleetSystemSpec, now: number): FleetSystem {
     const index = Math.min(all.length - 1, Math.max(0, Math.floor((time - start) / spec.slotSeconds)));
     const log = all[index]!;
     const within = 50;
-    const record = snapshotRecord({ id: `snap-${String(i + 1).padStart(2, '0')}`, systemId: spec.systemId, time, file: log.name, position: 256 + within * 900, gtid: `0-1-${Number(log.firstTransaction!.split('-')[2]) + within}` }) as SnapshotRecord;
+    const record = snapshotRecord({
+      id: `snap-${String(i + 1).padStart(2, '0')}`,
+      systemId: spec.systemId,
+      time,
+      file: log.name,
+      position: 256 + within * 900,
+      gtid: `0-1-${Number(log.firstTransaction!.split('-')[2]) + within}`,
+    }) as SnapshotRecord;
     return { ...record, status: snap.status ?? 'thawed', frozenMs: snap.frozenMs ?? record.frozenMs, ...(snap.error ? { error: snap.error } : {}) };
   });
   const recoveryPoint = logs[logs.length - 1]!.lastCommitTime!;
@@ -73,9 +80,13 @@ const DAY = 86_400;
 
 /** Three systems: healthy; with two gaps, a failed and a timed-out snapshot; shipping stopped 2 h 10 min ago. */
 export function sampleFleet(now: number): FleetSystem[] {
-  const daily = (days: number, hour: number): { secondsAgo: number }[] => Array.from({ length: days }, (_, d) => ({ secondsAgo: (days - d - 1) * DAY + hour * HOUR }));
+  const daily = (days: number, hour: number): { secondsAgo: number }[] =>
+    Array.from({ length: days }, (_, d) => ({ secondsAgo: (days - d - 1) * DAY + hour * HOUR }));
   return [
-    fleetSystem({ systemId: 'db-healthy', logCount: 7 * 48, slotSeconds: 1800, endsSecondsAgo: 3, snapshots: daily(6, 3).map((snap) => ({ ...snap, frozenMs: 2100 })) }, now),
+    fleetSystem(
+      { systemId: 'db-healthy', logCount: 7 * 48, slotSeconds: 1800, endsSecondsAgo: 3, snapshots: daily(6, 3).map((snap) => ({ ...snap, frozenMs: 2100 })) },
+      now,
+    ),
     fleetSystem(
       {
         systemId: 'db-gapped',

@@ -54,7 +54,14 @@ describe('the Grafana dashboard (runbooks/grafana-dashboard.json): importable as
     }
     // What the issue asks to see: RPO, lag, shipped bytes, errors by kind, freeze durations, archive free space.
     const used = queriedMetrics(dashboard);
-    for (const name of ['snaplog_last_shipped_commit_timestamp_seconds', 'snaplog_ship_lag_seconds', 'snaplog_shipped_bytes_total', 'snaplog_errors_total', 'snaplog_last_frozen_duration_seconds', 'snaplog_archive_free_bytes']) {
+    for (const name of [
+      'snaplog_last_shipped_commit_timestamp_seconds',
+      'snaplog_ship_lag_seconds',
+      'snaplog_shipped_bytes_total',
+      'snaplog_errors_total',
+      'snaplog_last_frozen_duration_seconds',
+      'snaplog_archive_free_bytes',
+    ]) {
       expect([...used]).toContain(name);
     }
     expect(JSON.stringify(dashboard)).toContain('sum by (instance, kind) (increase(snaplog_errors_total');
@@ -91,7 +98,12 @@ describe('every metric the Grafana dashboard queries is served by a running ship
     const missing = [...used].filter((name) => !served.has(name));
     expect(missing).toEqual([]);
     // The ones the RPO and freeze panels show have values, not only a declaration.
-    for (const name of ['snaplog_last_shipped_commit_timestamp_seconds', 'snaplog_last_frozen_duration_seconds', 'snaplog_archive_free_bytes', 'snaplog_ship_lag_seconds']) {
+    for (const name of [
+      'snaplog_last_shipped_commit_timestamp_seconds',
+      'snaplog_last_frozen_duration_seconds',
+      'snaplog_archive_free_bytes',
+      'snaplog_ship_lag_seconds',
+    ]) {
       expect(text, name).toMatch(new RegExp(`^${name} [0-9.e+]+$`, 'm'));
     }
   });

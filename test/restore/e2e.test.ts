@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { copyFile, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { copyFile, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { readdirSync } from 'node:fs';
 import { startMariadb, stopAllMariadb, writeSnaplogConfig, makeTempDir, removeDirs } from '../support/mariadb.js';
@@ -155,7 +155,14 @@ describe('point-in-time restore end to end: real MariaDB on a loop-mounted ext4 
     const list = JSON.parse((await snaplog(['list', '--json', '--config', setup.configPath])).stdout);
     const position = list.snapshots[0].position as { file: string; position: number };
     const systems = (await readdir(setup.archivePath)).filter((entry) => !entry.startsWith('.'));
-    await recoverSnapshotDatadir({ datadir, runDir: join(work, `${label}-recovery`), snapshotLogPath: join(setup.archivePath, systems[0]!, 'logs', position.file), snapshotLogName: position.file, snapshotPosition: position.position, earlierLogs: await earlierArchived(position.file, position.position) });
+    await recoverSnapshotDatadir({
+      datadir,
+      runDir: join(work, `${label}-recovery`),
+      snapshotLogPath: join(setup.archivePath, systems[0]!, 'logs', position.file),
+      snapshotLogName: position.file,
+      snapshotPosition: position.position,
+      earlierLogs: await earlierArchived(position.file, position.position),
+    });
     expect((await checksumsOf(datadir, join(work, `${label}-check`))).sums).toEqual(atSnapshot.sums);
   }
 
@@ -173,7 +180,14 @@ describe('point-in-time restore end to end: real MariaDB on a loop-mounted ext4 
     // The state of the snapshot itself, after the crash recovery every restore starts with.
     const position = list.snapshots[0].position as { file: string; position: number };
     const systems = (await readdir(setup.archivePath)).filter((entry) => !entry.startsWith('.'));
-    await recoverSnapshotDatadir({ datadir, runDir: join(work, 'attach-recovery'), snapshotLogPath: join(setup.archivePath, systems[0]!, 'logs', position.file), snapshotLogName: position.file, snapshotPosition: position.position, earlierLogs: await earlierArchived(position.file, position.position) });
+    await recoverSnapshotDatadir({
+      datadir,
+      runDir: join(work, 'attach-recovery'),
+      snapshotLogPath: join(setup.archivePath, systems[0]!, 'logs', position.file),
+      snapshotLogName: position.file,
+      snapshotPosition: position.position,
+      earlierLogs: await earlierArchived(position.file, position.position),
+    });
     const restored = await checksumsOf(datadir, join(work, 'attach-run'));
     expect(restored.sums).toEqual(atSnapshot.sums);
     await detachCopy(mount);
@@ -192,9 +206,22 @@ describe('point-in-time restore end to end: real MariaDB on a loop-mounted ext4 
     const events = (await readEvents(setup.ipcFolder)).slice(earlier).filter((event) => event.type.startsWith('restore-'));
     expect(events.map((event) => event.type)).toEqual(['restore-start', 'restore-logs-fetched', 'restore-done', 'restore-summary']);
     const common = { engine: 'mysql', systemId: expect.any(String), snapshotId: expect.any(String) };
-    expect(events[0]).toMatchObject({ ...common, method: 'relay', start: 'fresh', logs: expect.any(Number), bytes: expect.any(Number), stop: expect.any(Object) });
+    expect(events[0]).toMatchObject({
+      ...common,
+      method: 'relay',
+      start: 'fresh',
+      logs: expect.any(Number),
+      bytes: expect.any(Number),
+      stop: expect.any(Object),
+    });
     expect(events[2]).toMatchObject({ ...common, level: 'info', stop: events[0]!['stop'], gtidSlavePos: expect.any(String), elapsedMs: expect.any(Number) });
-    expect(events[3]).toMatchObject({ ...common, snapshotId: events[0]!['snapshotId'], method: 'relay', bytes: events[0]!['bytes'], elapsedMs: expect.any(Number) });
+    expect(events[3]).toMatchObject({
+      ...common,
+      snapshotId: events[0]!['snapshotId'],
+      method: 'relay',
+      bytes: events[0]!['bytes'],
+      elapsedMs: expect.any(Number),
+    });
     await detachCopy(mount);
   });
 
@@ -226,7 +253,21 @@ describe('point-in-time restore end to end: real MariaDB on a loop-mounted ext4 
   it('partial restore: --tables … --export yields a dump that reproduces the table; the restored disk is untouched', async () => {
     const { mount, datadir } = await attachSnapshotCopy('partial');
     const dump = join(work, 'accounts.sql');
-    const result = await snaplog(['restore', '--before-gtid', dropGtid, '--tables', 'app.accounts', '--export', dump, '--datadir', datadir, '--staging', join(work, 'partial-staging'), '--config', setup.configPath]);
+    const result = await snaplog([
+      'restore',
+      '--before-gtid',
+      dropGtid,
+      '--tables',
+      'app.accounts',
+      '--export',
+      dump,
+      '--datadir',
+      datadir,
+      '--staging',
+      join(work, 'partial-staging'),
+      '--config',
+      setup.configPath,
+    ]);
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
     // The restored disk itself was not replayed: it still holds the snapshot's state.
@@ -315,7 +356,9 @@ describe('point-in-time restore end to end: real MariaDB on a loop-mounted ext4 
   async function lastArchivedGtid(): Promise<string> {
     const systems = (await readdir(setup.archivePath)).filter((entry) => !entry.startsWith('.'));
     const logsDir = join(setup.archivePath, systems[0]!, 'logs');
-    const metadata = await Promise.all((await readdir(logsDir)).filter((file) => file.endsWith('.json')).map(async (file) => JSON.parse(await readFile(join(logsDir, file), 'utf8'))));
+    const metadata = await Promise.all(
+      (await readdir(logsDir)).filter((file) => file.endsWith('.json')).map(async (file) => JSON.parse(await readFile(join(logsDir, file), 'utf8'))),
+    );
     return metadata.sort((a, b) => b.sequence - a.sequence).find((log) => log.lastTransaction)!.lastTransaction;
   }
 

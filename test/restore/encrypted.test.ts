@@ -85,7 +85,9 @@ describe('encrypted MariaDB binlogs (encrypt_binlog=ON, file_key_management) shi
 
   it('the archive keeps the server’s encrypted bytes; the metadata was read through the key', async () => {
     const logs = await logsDir();
-    const metadata = await Promise.all((await readdir(logs)).filter((file) => file.endsWith('.json')).map(async (file) => JSON.parse(await readFile(join(logs, file), 'utf8'))));
+    const metadata = await Promise.all(
+      (await readdir(logs)).filter((file) => file.endsWith('.json')).map(async (file) => JSON.parse(await readFile(join(logs, file), 'utf8'))),
+    );
     expect(metadata.length).toBeGreaterThanOrEqual(3);
     for (const log of metadata) {
       const archived = await readFile(join(logs, log.name));

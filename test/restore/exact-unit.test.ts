@@ -21,7 +21,13 @@ const record = (id: string, file: string, position: number, status: SnapshotReco
 });
 const A = record('A', 'mysql-bin.000003', 400);
 const B = record('B', 'mysql-bin.000006', 380);
-const marker = (snapshotId: string, file: string, position: number) => ({ formatVersion: 1 as const, snapshotId, position: { file, position }, writtenAt: '', host: '' });
+const marker = (snapshotId: string, file: string, position: number) => ({
+  formatVersion: 1 as const,
+  snapshotId,
+  position: { file, position },
+  writtenAt: '',
+  host: '',
+});
 
 describe('which snapshot a data directory is (pure)', () => {
   it('the newest binlog names the snapshot that stands in it', () => {
@@ -38,7 +44,10 @@ describe('which snapshot a data directory is (pure)', () => {
 
   it('a marker that disagrees with the archive, or a snapshot that failed, is not used', () => {
     expect(identifySnapshot([A, B], { marker: marker('A', 'mysql-bin.000003', 999) }).kind).toBe('unknown');
-    expect(identifySnapshot([record('A', 'mysql-bin.000003', 400, 'timed-out')], { marker: marker('A', 'mysql-bin.000003', 400) })).toMatchObject({ kind: 'unusable', status: 'timed-out' });
+    expect(identifySnapshot([record('A', 'mysql-bin.000003', 400, 'timed-out')], { marker: marker('A', 'mysql-bin.000003', 400) })).toMatchObject({
+      kind: 'unusable',
+      status: 'timed-out',
+    });
     expect(identifySnapshot([A], { marker: marker('Z', 'mysql-bin.000003', 400) })).toMatchObject({ kind: 'unusable', status: 'not in the archive' });
   });
 
@@ -48,7 +57,10 @@ describe('which snapshot a data directory is (pure)', () => {
     expect(refused).toMatchObject({ refusal: expect.stringMatching(/is snapshot A, not B/), hint: expect.stringMatching(/--snapshot A/) });
     expect(snapshotForDatadir(identity, undefined)).toEqual({ snapshotId: 'A' });
     const unknown = identifySnapshot([A, B], {});
-    expect(snapshotForDatadir(unknown, undefined)).toMatchObject({ refusal: expect.stringMatching(/cannot tell/), hint: expect.stringMatching(/--snapshot ID/) });
+    expect(snapshotForDatadir(unknown, undefined)).toMatchObject({
+      refusal: expect.stringMatching(/cannot tell/),
+      hint: expect.stringMatching(/--snapshot ID/),
+    });
     expect(snapshotForDatadir(unknown, 'B')).toMatchObject({ snapshotId: 'B' });
   });
 
@@ -68,13 +80,25 @@ describe('which snapshot a data directory is (pure)', () => {
 });
 
 describe('what an earlier restore left in the data directory decides how the next one starts (pure)', () => {
-  const done: RestoreRecord = { formatVersion: 1, snapshotId: 'A', method: 'relay', status: 'done', target: {}, stop: { file: 'mysql-bin.000005', position: 800 }, stagingDir: 's', updatedAt: '' };
+  const done: RestoreRecord = {
+    formatVersion: 1,
+    snapshotId: 'A',
+    method: 'relay',
+    status: 'done',
+    target: {},
+    stop: { file: 'mysql-bin.000005', position: 800 },
+    stagingDir: 's',
+    updatedAt: '',
+  };
   const plan = (file: string, position: number) => ({ snapshotId: 'A', stop: { file, position }, method: 'relay' as const });
 
   it('same target: nothing to do; later: continue from there; earlier: refused', () => {
     expect(decideRestoreStart(done, plan('mysql-bin.000005', 800), false).kind).toBe('done');
     expect(decideRestoreStart(done, plan('mysql-bin.000005', 800), true).kind).toBe('done');
-    expect(decideRestoreStart(done, plan('mysql-bin.000006', 100), false)).toMatchObject({ kind: 'continue', from: { file: 'mysql-bin.000005', position: 800 } });
+    expect(decideRestoreStart(done, plan('mysql-bin.000006', 100), false)).toMatchObject({
+      kind: 'continue',
+      from: { file: 'mysql-bin.000005', position: 800 },
+    });
     expect(decideRestoreStart(done, plan('mysql-bin.000005', 500), false)).toMatchObject({ kind: 'refuse', hint: expect.stringMatching(/fresh copy/) });
   });
 
@@ -82,15 +106,28 @@ describe('what an earlier restore left in the data directory decides how the nex
     const interrupted = { ...done, status: 'interrupted' as const };
     expect(decideRestoreStart(interrupted, plan('mysql-bin.000005', 800), false)).toMatchObject({ kind: 'refuse', hint: expect.stringMatching(/--resume/) });
     expect(decideRestoreStart(interrupted, plan('mysql-bin.000005', 800), true).kind).toBe('resume');
-    expect(decideRestoreStart(undefined, plan('mysql-bin.000005', 800), true)).toMatchObject({ kind: 'refuse', message: expect.stringMatching(/nothing to resume/) });
+    expect(decideRestoreStart(undefined, plan('mysql-bin.000005', 800), true)).toMatchObject({
+      kind: 'refuse',
+      message: expect.stringMatching(/nothing to resume/),
+    });
     expect(decideRestoreStart({ ...interrupted, method: 'pipe' }, plan('mysql-bin.000005', 800), true).kind).toBe('refuse');
-    expect(decideRestoreStart({ ...interrupted, snapshotId: 'B' }, plan('mysql-bin.000005', 800), true)).toMatchObject({ kind: 'refuse', hint: expect.stringMatching(/--snapshot B/) });
+    expect(decideRestoreStart({ ...interrupted, snapshotId: 'B' }, plan('mysql-bin.000005', 800), true)).toMatchObject({
+      kind: 'refuse',
+      hint: expect.stringMatching(/--snapshot B/),
+    });
   });
 });
 
 describe('where an interrupted replay stands, from @@gtid_slave_pos (pure)', () => {
   const logs = [
-    { from: 300, transactions: [{ startPosition: 100, endPosition: 300, commitTime: 0, gtid: '0-1-5' }, { startPosition: 300, endPosition: 500, commitTime: 0, gtid: '0-1-6' }, { startPosition: 500, endPosition: 700, commitTime: 0, gtid: '0-1-7' }] },
+    {
+      from: 300,
+      transactions: [
+        { startPosition: 100, endPosition: 300, commitTime: 0, gtid: '0-1-5' },
+        { startPosition: 300, endPosition: 500, commitTime: 0, gtid: '0-1-6' },
+        { startPosition: 500, endPosition: 700, commitTime: 0, gtid: '0-1-7' },
+      ],
+    },
     { from: 4, transactions: [{ startPosition: 256, endPosition: 400, commitTime: 0, gtid: '0-1-8' }] },
   ];
   it('the last applied transaction of the replay, in replay order; a stream that did not move counts for nothing', () => {

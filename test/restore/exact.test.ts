@@ -164,7 +164,7 @@ describe('a restore is exact or it fails: which snapshot a data directory is, pr
     expect(existsSync(`${datadir}.snaplog-restore`)).toBe(false);
   });
 
-  it("a data directory nothing identifies is refused without --snapshot, and restored exactly with it", async () => {
+  it('a data directory nothing identifies is refused without --snapshot, and restored exactly with it', async () => {
     const datadir = await copyOfA('anonymous');
     await rm(join(datadir, 'snaplog-snapshot.json'));
     await rm(join(datadir, '..', 'binlog'), { recursive: true });
@@ -206,7 +206,9 @@ describe('a restore is exact or it fails: which snapshot a data directory is, pr
     expect(refused.stderr).toMatch(/not an empty folder/);
     expect(await readFile(join(busy, 'keep.txt'), 'utf8')).toBe('mine');
 
-    const result = await snaplog(['drill', '--datadir', datadir, '--scratch', join(work, 'drill-scratch'), '--json', '--config', setup.configPath], { timeoutMs: 300_000 });
+    const result = await snaplog(['drill', '--datadir', datadir, '--scratch', join(work, 'drill-scratch'), '--json', '--config', setup.configPath], {
+      timeoutMs: 300_000,
+    });
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
     const report = JSON.parse(result.stdout);
@@ -219,7 +221,9 @@ describe('a restore is exact or it fails: which snapshot a data directory is, pr
 
   it('SIGINT mid-replay stops the private server and records where it stood; --resume finishes exactly', async () => {
     const datadir = await copyOfA('sigint');
-    const child = spawn(process.execPath, [SNAPLOG_BIN, 'restore', '--latest', '--datadir', datadir, '--config', setup.configPath], { env: { ...process.env, SNAPLOG_PROGRESS: '1' } });
+    const child = spawn(process.execPath, [SNAPLOG_BIN, 'restore', '--latest', '--datadir', datadir, '--config', setup.configPath], {
+      env: { ...process.env, SNAPLOG_PROGRESS: '1' },
+    });
     let stderr = '';
     let stdout = '';
     let sent = false;
@@ -260,7 +264,9 @@ describe('a restore is exact or it fails: which snapshot a data directory is, pr
 
   it('kill -9 of snaplog mid-replay: the next --resume stops the private server it left running and finishes exactly', async () => {
     const datadir = await copyOfA('sigkill');
-    const child = spawn(process.execPath, [SNAPLOG_BIN, 'restore', '--latest', '--datadir', datadir, '--config', setup.configPath], { env: { ...process.env, SNAPLOG_PROGRESS: '1' } });
+    const child = spawn(process.execPath, [SNAPLOG_BIN, 'restore', '--latest', '--datadir', datadir, '--config', setup.configPath], {
+      env: { ...process.env, SNAPLOG_PROGRESS: '1' },
+    });
     let stderr = '';
     child.stderr.on('data', (chunk: Buffer) => {
       stderr += chunk.toString();
@@ -309,9 +315,7 @@ describe('a restore is exact or it fails: which snapshot a data directory is, pr
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
     const uid = Number(execFileSync('id', ['-u', 'mysql']).toString());
-    const rootOwned = (await readdir(datadir, { recursive: true }))
-      .map(String)
-      .filter((entry) => !entry.startsWith('snaplog-'));
+    const rootOwned = (await readdir(datadir, { recursive: true })).map(String).filter((entry) => !entry.startsWith('snaplog-'));
     const foreign: string[] = [];
     for (const entry of rootOwned) if ((await lstat(join(datadir, entry))).uid !== uid) foreign.push(entry);
     expect(foreign).toEqual([]);
@@ -370,7 +374,11 @@ describe('a restore is exact or it fails: which snapshot a data directory is, pr
       const source = await copyOfA('room');
       const small = join(work, 'small-fs');
       await mkdir(small);
-      const used = Number(execFileSync('du', ['-sm', join(source, '..')]).toString().split('\t')[0]);
+      const used = Number(
+        execFileSync('du', ['-sm', join(source, '..')])
+          .toString()
+          .split('\t')[0],
+      );
       execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${used + 24}m`, 'tmpfs', small]);
       try {
         execFileSync('cp', ['-a', `${join(source, '..')}/.`, small]);

@@ -15,7 +15,7 @@ const name = (sequence: number) => `mysql-bin.${String(sequence).padStart(6, '0'
 function log(sequence: number, gtids: string[], t: number, options: { ranges?: boolean } = {}): { meta: LogMetadata; index: TransactionBoundary[] } {
   const index = gtids.map((gtid, i) => ({ startPosition: 256 + i * 100, endPosition: 356 + i * 100, commitTime: t + i, gtid }));
   const recorder = new GtidRangeRecorder();
-  gtids.forEach((gtid) => recorder.addText(gtid));
+  for (const gtid of gtids) recorder.addText(gtid);
   const meta: LogMetadata = {
     formatVersion: 1,
     name: name(sequence),
@@ -86,7 +86,15 @@ describe('GTID targets by each domain’s own range (pure)', () => {
   });
 
   it('logs shipped before the ranges existed: the old first/last check where it is conclusive, else the planner asks to read them', () => {
-    const old = logs.map((entry) => log(entry.meta.sequence, entry.index.map((t) => t.gtid!), entry.index[0]!.commitTime, { ranges: false }).meta);
+    const old = logs.map(
+      (entry) =>
+        log(
+          entry.meta.sequence,
+          entry.index.map((t) => t.gtid!),
+          entry.index[0]!.commitTime,
+          { ranges: false },
+        ).meta,
+    );
     expect(plan({ before: '7-1-2' }, [first], old).stop.position).toBe(656);
     const error = planError(() => plan('0-1-6', [first], old));
     expect(error.unindexedLogs).toEqual([name(2), name(3), name(4)]);
@@ -207,7 +215,10 @@ describe('restorable window display (pure)', () => {
     expect(idle.transactionsAfterSnapshot).toBe(false);
     expect(windowText(idle)).toMatch(/no transaction after the snapshot yet/);
     // Later commits: the usual window with the last transaction.
-    const whole = restorableWindow(first, logs.map((entry) => entry.meta));
+    const whole = restorableWindow(
+      first,
+      logs.map((entry) => entry.meta),
+    );
     expect(windowText(whole)).toBe(`${first.time} .. ${iso(T0 + 31)} (last 7-1-5)`);
     // The position at the end of the archive is a --to-gtid value that restores everything.
     expect(whole.lastPosition).toBe('0-1-9,7-1-5');

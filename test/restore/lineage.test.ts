@@ -13,7 +13,9 @@ describe('lineageBreak (pure)', () => {
   it('MariaDB: the next log must start from a GTID state holding the last transaction of the one before', () => {
     const previous = log('mysql-bin.000002', { nextLog: 'mysql-bin.000003', lastTransaction: '0-1-12', previousTransactions: '0-1-7' });
     expect(lineageBreak(previous, log('mysql-bin.000003', { previousTransactions: '7-1-3,0-1-12' }))).toBeUndefined();
-    expect(lineageBreak(previous, log('mysql-bin.000003', { previousTransactions: '0-1-15' }))).toMatch(/does not hold 0-1-12, the last transaction of mysql-bin.000002/);
+    expect(lineageBreak(previous, log('mysql-bin.000003', { previousTransactions: '0-1-15' }))).toMatch(
+      /does not hold 0-1-12, the last transaction of mysql-bin.000002/,
+    );
     expect(lineageBreak(previous, log('mysql-bin.000003', { previousTransactions: '0-2-12' }))).toMatch(/does not hold 0-1-12/);
   });
 
@@ -58,7 +60,10 @@ describe('lineage of real MariaDB binlogs: one server’s chain connects, two se
     await server.query('CREATE DATABASE IF NOT EXISTS shop; CREATE TABLE IF NOT EXISTS shop.t (id INT PRIMARY KEY) ENGINE=InnoDB');
     for (let i = 0; i < extra; i++) await server.query('INSERT INTO shop.t VALUES (?)', [1000 + i]);
     for (let i = 1; i <= rows; i++) {
-      await server.query(i % 3 === 0 ? 'SET SESSION gtid_domain_id = 7; INSERT INTO shop.t VALUES (?)' : 'SET SESSION gtid_domain_id = 0; INSERT INTO shop.t VALUES (?)', [i]);
+      await server.query(
+        i % 3 === 0 ? 'SET SESSION gtid_domain_id = 7; INSERT INTO shop.t VALUES (?)' : 'SET SESSION gtid_domain_id = 0; INSERT INTO shop.t VALUES (?)',
+        [i],
+      );
       if (i % 4 === 0) await server.query('FLUSH BINARY LOGS');
     }
     await server.query('FLUSH BINARY LOGS');
@@ -111,7 +116,10 @@ describe('a foreign log in the next place of the archive (real MariaDB servers):
       for (const setup of [setupA, setupB]) expect((await snaplog(['archive', 'init', '--force', '--config', setup.configPath])).code).toBe(0);
       expect((await snaplog(['freeze', '--config', setupA.configPath])).code).toBe(0);
       expect((await snaplog(['thaw', '--config', setupA.configPath])).code).toBe(0);
-      for (const [server, rows] of [[a, 3], [b, 5]] as const) {
+      for (const [server, rows] of [
+        [a, 3],
+        [b, 5],
+      ] as const) {
         await server.query('CREATE DATABASE IF NOT EXISTS shop; CREATE TABLE IF NOT EXISTS shop.t (id INT PRIMARY KEY)');
         for (let i = 1; i <= rows; i++) {
           await server.query('INSERT INTO shop.t VALUES (?)', [i]);
@@ -126,7 +134,8 @@ describe('a foreign log in the next place of the archive (real MariaDB servers):
       const theirs = await archivedMetadata(setupB);
       const foreign = theirs.find((log) => log.sequence === mine[mine.length - 1]!.sequence + 1);
       expect(foreign).toBeDefined();
-      for (const file of [foreign!.name, `${foreign!.name}.json`]) await copyFile(join(setupB.archivePath, 'dbb', 'logs', file), join(setupA.archivePath, 'dba', 'logs', file));
+      for (const file of [foreign!.name, `${foreign!.name}.json`])
+        await copyFile(join(setupB.archivePath, 'dbb', 'logs', file), join(setupA.archivePath, 'dba', 'logs', file));
 
       // --latest would have to replay the foreign log: refused, naming why the chain ends there.
       const plan = await snaplog(['plan', '--latest', '--json', '--config', setupA.configPath]);

@@ -26,7 +26,13 @@ interface State {
   sums: Record<string, string>;
 }
 
-const sortedPosition = (pos: string) => pos.split(',').map((part) => part.trim()).filter(Boolean).sort().join(',');
+const sortedPosition = (pos: string) =>
+  pos
+    .split(',')
+    .map((part) => part.trim())
+    .filter(Boolean)
+    .sort()
+    .join(',');
 
 /** Checksums of the tables in a restored data directory and its @@gtid_slave_pos, read through a private server. */
 async function checksumsOf(datadir: string, runDir: string): Promise<{ sums: Record<string, string>; pos: string }> {
@@ -140,7 +146,11 @@ describe('GTID targets with two domains interleaved: real MariaDB, restored exac
   });
 
   it('the issue’s repro: plan --to-gtid 0-1-6, --before-gtid 0-1-6 and --to-gtid 0-1-4 find the log whose ends are domain 7', async () => {
-    for (const [flag, gtid, last] of [['--to-gtid', '0-1-6', '0-1-6'], ['--before-gtid', '0-1-6', '0-1-5'], ['--to-gtid', '0-1-4', '0-1-4']] as const) {
+    for (const [flag, gtid, last] of [
+      ['--to-gtid', '0-1-6', '0-1-6'],
+      ['--before-gtid', '0-1-6', '0-1-5'],
+      ['--to-gtid', '0-1-4', '0-1-4'],
+    ] as const) {
       const result = await snaplog(['plan', flag, gtid, '--json', '--config', setup.configPath]);
       expect(result.stderr, `${flag} ${gtid}`).toBe('');
       expect(result.code).toBe(0);
@@ -196,7 +206,9 @@ describe('GTID targets with two domains interleaved: real MariaDB, restored exac
     const list = JSON.parse((await snaplog(['list', '--json', '--config', setup.configPath])).stdout);
     expect(list.snapshots[0].restorable).toMatchObject({ lastTransaction: '0-1-10', transactionsAfterSnapshot: true, lastPosition: '0-1-10,7-1-5' });
     const text = (await snaplog(['list', '--config', setup.configPath])).stdout;
-    expect(text).toMatch(/restorable .* \.\. .*\((last 0-1-10|transactions after the snapshot, none stamped after its second; the last, 0-1-10, is stamped .*)\)/);
+    expect(text).toMatch(
+      /restorable .* \.\. .*\((last 0-1-10|transactions after the snapshot, none stamped after its second; the last, 0-1-10, is stamped .*)\)/,
+    );
     expect(text).toContain(`GTID 0-1-3 .. 0-1-10,7-1-5`);
     const plan = JSON.parse((await snaplog(['plan', '--latest', '--json', '--config', setup.configPath])).stdout);
     expect(plan.restorable).toEqual(list.snapshots[0].restorable);
@@ -214,7 +226,11 @@ describe('GTID targets with two domains interleaved: real MariaDB, restored exac
       await writeFile(join(logsDir, file), JSON.stringify(old));
     }
     try {
-      for (const [args, last] of [[['--to-gtid', '0-1-6'], '0-1-6'], [['--before-gtid', '7-1-4'], '7-1-3'], [['--to-gtid', '0-1-9,7-1-4'], '0-1-9']] as const) {
+      for (const [args, last] of [
+        [['--to-gtid', '0-1-6'], '0-1-6'],
+        [['--before-gtid', '7-1-4'], '7-1-3'],
+        [['--to-gtid', '0-1-9,7-1-4'], '0-1-9'],
+      ] as const) {
         const result = await snaplog(['plan', ...args, '--json', '--config', setup.configPath]);
         expect(result.stderr, args.join(' ')).toBe('');
         expect(JSON.parse(result.stdout).stop.lastApplied.gtid, args.join(' ')).toBe(last);
@@ -228,7 +244,11 @@ describe('GTID targets with two domains interleaved: real MariaDB, restored exac
     const local = localIso(Date.parse(endOfFirstLog), 'America/New_York');
     const env = { TZ: 'America/New_York' };
     const plans = [];
-    for (const [time, zone] of [[endOfFirstLog, {}], [local, env], [local.replace(/[+-]\d\d:\d\d$/, ''), env]] as const) {
+    for (const [time, zone] of [
+      [endOfFirstLog, {}],
+      [local, env],
+      [local.replace(/[+-]\d\d:\d\d$/, ''), env],
+    ] as const) {
       const result = await snaplog(['plan', '--to', time, '--json', '--config', setup.configPath], { env: zone });
       expect(result.stderr, time).toBe('');
       plans.push(JSON.parse(result.stdout));

@@ -137,7 +137,7 @@ describe('parallel relay replay stops exactly inside a commit group and equals s
             await c.query('BEGIN');
             await c.query('INSERT INTO app.t (lane, seq, note) VALUES (?, ?, ?)', [lane, seq, `lane ${lane} seq ${seq} ${'x'.repeat(seq % 60)}`]);
             await c.query('UPDATE app.lanes SET total = total + ? WHERE lane = ?', [seq + 1, lane]);
-            if (seq % 6 === 5) await c.query("UPDATE app.chain SET v = SHA1(CONCAT(v, ?)) WHERE id = 1", [`${lane}/${seq}`]);
+            if (seq % 6 === 5) await c.query('UPDATE app.chain SET v = SHA1(CONCAT(v, ?)) WHERE id = 1', [`${lane}/${seq}`]);
             await c.query('COMMIT');
             const [[{ gtid }]] = (await c.query('SELECT @@last_gtid AS gtid')) as unknown as [{ gtid: string }[]];
             committed.set(gtid, { gtid, lane, seq });

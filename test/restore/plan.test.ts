@@ -41,7 +41,12 @@ const logs = [log(1, 1, 10, T0, T0 + 9), log(2, 11, 20, T0 + 10, T0 + 19), log(3
 const snapshots = [snapshot('early', T0 + 5, 'mysql-bin.000001', 500, 5), snapshot('late', T0 + 15, 'mysql-bin.000002', 700, 15)];
 
 /** Transactions 21..30 of log 3: each 100 bytes, starting at 256, commit time T0+20+i — with one out-of-order stamp. */
-const index3: TransactionBoundary[] = Array.from({ length: 10 }, (_, i) => ({ startPosition: 256 + i * 100, endPosition: 356 + i * 100, commitTime: T0 + 20 + i, gtid: `0-1-${21 + i}` }));
+const index3: TransactionBoundary[] = Array.from({ length: 10 }, (_, i) => ({
+  startPosition: 256 + i * 100,
+  endPosition: 356 + i * 100,
+  commitTime: T0 + 20 + i,
+  gtid: `0-1-${21 + i}`,
+}));
 
 describe('restore plan (pure)', () => {
   it('--to TIME picks the newest snapshot before it and stops before the first transaction committed after it', () => {
@@ -134,6 +139,8 @@ describe('a log snaplog could not read whole ends the chain (pure)', () => {
 
   it('the snapshot’s own log unreadable: no plan from that snapshot', () => {
     const damaged = [logs[0]!, unreadableAt(logs[1]!, 4), logs[2]!, logs[3]!];
-    expect(() => planChain({ snapshots, logs: damaged, snapshotId: 'late', target: { kind: 'latest' } })).toThrow(/could not read mysql-bin\.000002 .*cannot be rolled forward exactly/);
+    expect(() => planChain({ snapshots, logs: damaged, snapshotId: 'late', target: { kind: 'latest' } })).toThrow(
+      /could not read mysql-bin\.000002 .*cannot be rolled forward exactly/,
+    );
   });
 });

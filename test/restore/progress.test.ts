@@ -21,8 +21,11 @@ describe('replay progress: rates and transactions (pure)', () => {
     expect(line).toBe('replaying mysql-bin.000003: 10.0/40.0 MB (25%), 5000 transactions, 10.0 MB/s, 5000 transactions/s, ETA 3 s');
   });
 
-  it('bytes done count from each log\'s start offset up to its stop', () => {
-    const logs = [{ size: 1000, from: 400 }, { size: 500, from: 4, to: 300 }];
+  it("bytes done count from each log's start offset up to its stop", () => {
+    const logs = [
+      { size: 1000, from: 400 },
+      { size: 500, from: 4, to: 300 },
+    ];
     expect(bytesDone(logs, 0, 700)).toBe(300);
     expect(bytesDone(logs, 1, 100)).toBe(600 + 96);
     expect(bytesDone(logs, 2, 0)).toBe(600 + 296);

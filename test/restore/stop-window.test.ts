@@ -12,7 +12,16 @@ import { makeTempDir, removeDirs, startMariadb, stopAllMariadb } from '../suppor
 import type { MariadbServer } from '../support/mariadb.js';
 
 describe('stopWindow (pure)', () => {
-  const meta = { size: 1000, compression: 'none' as const, checkpoints: [ { position: 100, maxCommitTimeBefore: 0 }, { position: 300, maxCommitTimeBefore: 50 }, { position: 500, maxCommitTimeBefore: 70 }, { position: 800, maxCommitTimeBefore: 90 } ] };
+  const meta = {
+    size: 1000,
+    compression: 'none' as const,
+    checkpoints: [
+      { position: 100, maxCommitTimeBefore: 0 },
+      { position: 300, maxCommitTimeBefore: 50 },
+      { position: 500, maxCommitTimeBefore: 70 },
+      { position: 800, maxCommitTimeBefore: 90 },
+    ],
+  };
   it('a time target reads from one checkpoint before the last one whose earlier commits are all at or before it', () => {
     expect(stopWindow(meta, { kind: 'time', time: 75, text: '' })).toEqual({ headEnd: 100, start: 300, end: 1000 });
     expect(stopWindow(meta, { kind: 'time', time: 10, text: '' })).toEqual({ headEnd: 100, start: 100, end: 500 });
@@ -26,8 +35,19 @@ describe('stopWindow (pure)', () => {
   });
   it('CheckpointRecorder: the first transaction, then one every N bytes, with the latest commit before it', () => {
     const recorder = new CheckpointRecorder(100);
-    for (const [startPosition, commitTime] of [[4, 10], [50, 30], [120, 20], [180, 40], [260, 35]] as const) recorder.add({ startPosition, commitTime });
-    expect(recorder.checkpoints).toEqual([ { position: 4, maxCommitTimeBefore: 0 }, { position: 120, maxCommitTimeBefore: 30 }, { position: 260, maxCommitTimeBefore: 40 } ]);
+    for (const [startPosition, commitTime] of [
+      [4, 10],
+      [50, 30],
+      [120, 20],
+      [180, 40],
+      [260, 35],
+    ] as const)
+      recorder.add({ startPosition, commitTime });
+    expect(recorder.checkpoints).toEqual([
+      { position: 4, maxCommitTimeBefore: 0 },
+      { position: 120, maxCommitTimeBefore: 30 },
+      { position: 260, maxCommitTimeBefore: 40 },
+    ]);
   });
 });
 
@@ -58,9 +78,26 @@ describe('the plan reads only a stretch of the boundary log and stops exactly wh
     binlog = join(server.binlogDir, status!.File);
     await server.query('FLUSH BINARY LOGS');
     ({ archive } = await Archive.init(join(dir, 'archive')));
-    const pushed = await pushLog(archive, { systemId: 'db', engine: 'mysql', name: status!.File, sequence: 1, sourcePath: binlog, compression: 'none', observer: binlogObserver(8192) });
+    const pushed = await pushLog(archive, {
+      systemId: 'db',
+      engine: 'mysql',
+      name: status!.File,
+      sequence: 1,
+      sourcePath: binlog,
+      compression: 'none',
+      observer: binlogObserver(8192),
+    });
     expect(pushed.metadata.checkpoints!.length).toBeGreaterThan(10);
-    await archive.writeSnapshot('db', { formatVersion: 1, id: 'snap', systemId: 'db', engine: 'mysql', time: new Date((base - 100) * 1000).toISOString(), status: 'thawed', position: { file: status!.File, position: 4 }, host: 'h' });
+    await archive.writeSnapshot('db', {
+      formatVersion: 1,
+      id: 'snap',
+      systemId: 'db',
+      engine: 'mysql',
+      time: new Date((base - 100) * 1000).toISOString(),
+      status: 'thawed',
+      position: { file: status!.File, position: 4 },
+      host: 'h',
+    });
   }, 120_000);
   afterAll(async () => {
     await stopAllMariadb();
@@ -72,8 +109,12 @@ describe('the plan reads only a stretch of the boundary log and stops exactly wh
     const full = (await scanBinlogFile(binlog)).transactions;
     const snapshots = await archive.listSnapshots('db');
     const expected = (target: RestoreTarget) => locateStop(planChain({ snapshots, logs, target }), full, logs[0]).stop;
-    const targets: RestoreTarget[] = [...new Set(times)].flatMap((time) => [time - 1, time, time + 1]).filter((time) => time < Math.max(...times)).map((time) => ({ kind: 'time' as const, time, text: String(time) }));
-    for (const transaction of full.filter((_, index) => index % 37 === 5)) targets.push({ kind: 'position', file: logs[0]!.name, position: transaction.endPosition });
+    const targets: RestoreTarget[] = [...new Set(times)]
+      .flatMap((time) => [time - 1, time, time + 1])
+      .filter((time) => time < Math.max(...times))
+      .map((time) => ({ kind: 'time' as const, time, text: String(time) }));
+    for (const transaction of full.filter((_, index) => index % 37 === 5))
+      targets.push({ kind: 'position', file: logs[0]!.name, position: transaction.endPosition });
     let checked = 0;
     let windowed = 0;
     for (const target of targets) {

@@ -35,7 +35,10 @@ async function treeState(roots: string[], skip: string[]): Promise<Record<string
     const info = await lstat(path);
     const kind = info.isSymbolicLink() ? 'link' : info.isDirectory() ? 'dir' : info.isFile() ? 'file' : 'other';
     const entry: FileState = { kind, mode: info.mode, size: info.size, mtimeMs: info.mtimeMs };
-    if (kind === 'file') entry.content = createHash('sha256').update(await readFile(path)).digest('hex');
+    if (kind === 'file')
+      entry.content = createHash('sha256')
+        .update(await readFile(path))
+        .digest('hex');
     if (kind === 'link') entry.content = await readlink(path);
     state[path] = entry;
     if (kind === 'dir') for (const name of await readdir(path)) await walk(join(path, name));
@@ -73,7 +76,11 @@ function expectWarnedOnce(result: CliResult, files: string[], what: string): voi
   expectNoCrash(result, what);
   expect(result.code, `${what}: ${result.stderr}`).toBe(0);
   const warnings = warningLines(result.stderr);
-  for (const file of files) expect(warnings.filter((line) => line.includes(`${file}:`)), `${what}: ${file} in ${result.stderr}`).toHaveLength(1);
+  for (const file of files)
+    expect(
+      warnings.filter((line) => line.includes(`${file}:`)),
+      `${what}: ${file} in ${result.stderr}`,
+    ).toHaveLength(1);
   expect(errorLines(result.stderr), what).toEqual([]);
 }
 
@@ -299,7 +306,11 @@ describe('hostile archive, posix driver (real MariaDB, real files and links)', (
     const verify = await snaplog(['verify', '--json', ...config()]);
     expectNoCrash(verify, 'verify');
     const problems = JSON.parse(verify.stdout).problems as { file: string; problem: string }[];
-    for (const file of [...forged, 'evil']) expect(problems.map((problem) => problem.file), file).toContain(file);
+    for (const file of [...forged, 'evil'])
+      expect(
+        problems.map((problem) => problem.file),
+        file,
+      ).toContain(file);
     expect(problems.find((problem) => problem.file.endsWith('999998.json'))?.problem).toMatch(/special file/);
     expectWarnedOnce(await snaplog(['plan', '--latest', ...config()]), forged, 'plan');
     await restoreForReal('restore');
@@ -430,7 +441,10 @@ describe('hostile archive, Azure Blob driver (Azurite): forged names never reach
   it('forged name, storedName and snapshot id with .. and absolute paths: warned, refused, the good entries list, plan, restore and prune', async () => {
     const put = (name: string, content: string) => container.getBlockBlobClient(`prod/${systemId}/${name}`).upload(content, content.length);
     const names = await blobNames();
-    const lastMetadataName = names.filter((name) => name.startsWith(`prod/${systemId}/logs/`) && name.endsWith('.json')).sort().pop()!;
+    const lastMetadataName = names
+      .filter((name) => name.startsWith(`prod/${systemId}/logs/`) && name.endsWith('.json'))
+      .sort()
+      .pop()!;
     const lastMetadata = JSON.parse((await container.getBlockBlobClient(lastMetadataName).downloadToBuffer()).toString()) as Metadata;
     const snapshotName = names.find((name) => name.startsWith(`prod/${systemId}/snapshots/`))!;
     const record = JSON.parse((await container.getBlockBlobClient(snapshotName).downloadToBuffer()).toString()) as Record<string, unknown>;
@@ -444,7 +458,15 @@ describe('hostile archive, Azure Blob driver (Azurite): forged names never reach
     await put('snapshots/evil.json', JSON.stringify({ ...record, id: '../../../victim-snap', time: old }));
     await put('snapshots/evil2.json', JSON.stringify({ ...record, id: '../../victim-snap', time: old }));
     await put('snapshots/foreign.json', JSON.stringify({ ...record, id: 'foreign', systemId: 'other', time: old }));
-    const forgedFiles = ['logs/zz.json', 'logs/aa.json', 'logs/ab.json', 'logs/ac.json', 'snapshots/evil.json', 'snapshots/evil2.json', 'snapshots/foreign.json'];
+    const forgedFiles = [
+      'logs/zz.json',
+      'logs/aa.json',
+      'logs/ab.json',
+      'logs/ac.json',
+      'snapshots/evil.json',
+      'snapshots/evil2.json',
+      'snapshots/foreign.json',
+    ];
     const forged = forgedFiles.map((file) => `${systemId}/${file}`);
     const blobsBefore = await blobNames();
     const localBefore = await treeState([base], [join(base, 'stagings')]);
@@ -455,7 +477,11 @@ describe('hostile archive, Azure Blob driver (Azurite): forged names never reach
     const verify = await snaplog(['verify', '--json', ...config()]);
     expectNoCrash(verify, 'verify');
     const problems = JSON.parse(verify.stdout).problems as { file: string }[];
-    for (const file of forged) expect(problems.map((problem) => problem.file), file).toContain(file);
+    for (const file of forged)
+      expect(
+        problems.map((problem) => problem.file),
+        file,
+      ).toContain(file);
     expectWarnedOnce(await snaplog(['plan', '--latest', ...config()]), forged, 'plan');
     const dryRun = await snaplog(['restore', '--latest', '--dry-run', '--target-socket', target.socket, '--staging', staging, ...config()]);
     expectWarnedOnce(dryRun, forged, 'restore --dry-run');
@@ -479,7 +505,11 @@ describe('hostile archive, Azure Blob driver (Azurite): forged names never reach
     // Only the good logs before the snapshot went; every victim blob and every forged entry is still there.
     const removed = blobsBefore.filter((name) => !blobsAfter.includes(name));
     expect(removed.length).toBeGreaterThan(0);
-    for (const name of removed) expect(pruned.removeLogs.some((log) => name.startsWith(`prod/${systemId}/logs/${log}`)), name).toBe(true);
+    for (const name of removed)
+      expect(
+        pruned.removeLogs.some((log) => name.startsWith(`prod/${systemId}/logs/${log}`)),
+        name,
+      ).toBe(true);
     for (const [name, content] of Object.entries(victims)) expect((await container.getBlockBlobClient(name).downloadToBuffer()).toString(), name).toBe(content);
     expect(await treeState([base], [join(base, 'stagings')])).toEqual(localBefore);
   }, 180_000);

@@ -60,7 +60,11 @@ describe('attach and detach treat a restored disk as hostile (real loop-mounted 
     expect(await readdir(dir)).not.toContain('.restore.snaplog-attach.json');
     const records = await readdir(join(runDir, 'attach'));
     expect(records).toHaveLength(1);
-    expect((execFileSync('stat', ['-c', '%a %u', join(runDir, 'attach')]).toString().trim())).toBe('700 0');
+    expect(
+      execFileSync('stat', ['-c', '%a %u', join(runDir, 'attach')])
+        .toString()
+        .trim(),
+    ).toBe('700 0');
 
     const detached = await snaplog(['detach', '--mount', mount], { env: env() });
     expect(detached.code).toBe(0);
@@ -75,7 +79,10 @@ describe('attach and detach treat a restored disk as hostile (real loop-mounted 
     const marker = join(dir, 'ran');
     const script = join(dir, 'evil.sh');
     await writeFile(script, `#!/bin/sh\ntouch ${marker}\n`, { mode: 0o755 });
-    await writeFile(join(dir, '.planted.snaplog-attach.json'), JSON.stringify({ mountDir: mount, source: { kind: 'iscsi-script', script }, mounts: [mount], readOnly: false, attachedAt: '' }));
+    await writeFile(
+      join(dir, '.planted.snaplog-attach.json'),
+      JSON.stringify({ mountDir: mount, source: { kind: 'iscsi-script', script }, mounts: [mount], readOnly: false, attachedAt: '' }),
+    );
     const result = await snaplog(['detach', '--mount', mount], { env: env() });
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/was not attached by snaplog/);

@@ -37,14 +37,20 @@ describe('snaplog service install', () => {
     expect(verify).not.toMatch(/Unknown (key|section)/);
   });
 
-  it('the sandbox is kept unless the service starts the database\'s own programs (IRIS/Caché, Oracle with OS authentication)', () => {
+  it("the sandbox is kept unless the service starts the database's own programs (IRIS/Caché, Oracle with OS authentication)", () => {
     expect(startsDatabaseTools('mariadb', undefined)).toBe(false);
     expect(startsDatabaseTools('iris', undefined)).toBe(true);
     expect(startsDatabaseTools('cache', undefined)).toBe(true);
     expect(startsDatabaseTools('oracle', { sid: 'ORCL' })).toBe(true);
     expect(startsDatabaseTools('oracle', { PASSWORD_FILE: '/etc/snaplog/oracle.pw', connect_string: 'db:1521/ORCL' })).toBe(false);
-    const options = { snaplogCommand: ['/usr/bin/node', '/opt/snaplog/bin/snaplog'], databaseUser: 'oracle', writablePaths: ['/mnt/archive', '/var/lib/snaplog/ipc'] };
-    expect(shipServiceUnit({ ...options, startsDatabaseTools: false })).toMatch(/^ProtectSystem=strict\nProtectHome=read-only\nReadWritePaths=\/mnt\/archive \/var\/lib\/snaplog\/ipc$/m);
+    const options = {
+      snaplogCommand: ['/usr/bin/node', '/opt/snaplog/bin/snaplog'],
+      databaseUser: 'oracle',
+      writablePaths: ['/mnt/archive', '/var/lib/snaplog/ipc'],
+    };
+    expect(shipServiceUnit({ ...options, startsDatabaseTools: false })).toMatch(
+      /^ProtectSystem=strict\nProtectHome=read-only\nReadWritePaths=\/mnt\/archive \/var\/lib\/snaplog\/ipc$/m,
+    );
     expect(shipServiceUnit({ ...options, startsDatabaseTools: true })).not.toMatch(/ProtectSystem|NoNewPrivileges=/);
   });
 
@@ -68,7 +74,11 @@ describe('the ship service with [workload] linux_user (a fake `iris` instance: n
   let archivePath: string;
   const env = () => ({ FAKE_IRIS_STATE: statePath });
   const cli = (args: string[]) => snaplog([...args, '--config', configPath], { env: env() });
-  const calls = async (): Promise<{ uid: number; entry?: string }[]> => (await readFile(join(fake, 'calls.jsonl'), 'utf8')).trim().split('\n').map((line) => JSON.parse(line));
+  const calls = async (): Promise<{ uid: number; entry?: string }[]> =>
+    (await readFile(join(fake, 'calls.jsonl'), 'utf8'))
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
 
   beforeEach(async () => {
     dir = await makeTempDir('service-user');
@@ -79,7 +89,8 @@ describe('the ship service with [workload] linux_user (a fake `iris` instance: n
     await mkdir(join(journalDir), { recursive: true });
     await chmod(fake, 0o777);
     await chmod(journalDir, 0o777);
-    for (const name of ['20261122.001', '20261122.002', '20261122.003']) await writeFile(join(journalDir, name), Buffer.alloc(4096, name.length), { mode: 0o666 });
+    for (const name of ['20261122.001', '20261122.002', '20261122.003'])
+      await writeFile(join(journalDir, name), Buffer.alloc(4096, name.length), { mode: 0o666 });
     statePath = join(fake, 'state.json');
     await writeFile(statePath, JSON.stringify({ journalDir, current: '20261122.003' }));
     await chmod(statePath, 0o666);
@@ -92,7 +103,22 @@ describe('the ship service with [workload] linux_user (a fake `iris` instance: n
     ipcFolder = join(dir, 'ipc');
     archivePath = join(dir, 'archive');
     configPath = join(dir, 'snaplog.conf');
-    await writeFile(configPath, ['[workload]', 'workload_name = iris', 'instance = IRIS', `command_path = ${join(dir, 'bin')}`, 'linux_user = nobody', `ipc_folder = ${ipcFolder}`, 'timeout = 30', '', '[archive]', `path = ${archivePath}`, ''].join('\n'));
+    await writeFile(
+      configPath,
+      [
+        '[workload]',
+        'workload_name = iris',
+        'instance = IRIS',
+        `command_path = ${join(dir, 'bin')}`,
+        'linux_user = nobody',
+        `ipc_folder = ${ipcFolder}`,
+        'timeout = 30',
+        '',
+        '[archive]',
+        `path = ${archivePath}`,
+        '',
+      ].join('\n'),
+    );
     expect((await cli(['archive', 'init', '--force'])).code).toBe(0);
   });
   afterEach(async () => {

@@ -82,7 +82,7 @@ describe('the binlog index is untrusted: entries outside the binlog folder and s
   it('once the real log is back, it ships', async () => {
     await rename(join(server.base, 'mysql-bin.000002.real'), join(server.binlogDir, 'mysql-bin.000002'));
     const index = `${server.binlogBasename}.index`;
-    const lines = (await readFile(index, 'utf8')).split('\n').filter((line) => line && line.startsWith(server.binlogDir) && !line.includes('..'));
+    const lines = (await readFile(index, 'utf8')).split('\n').filter((line) => line?.startsWith(server.binlogDir) && !line.includes('..'));
     await writeFile(index, `${lines.join('\n')}\n`);
     const result = await snaplog(['ship', '--once', '--json', '--config', setup.configPath]);
     expect(result.stderr).toBe('');
@@ -106,7 +106,10 @@ describe('the binlog index of a running server (real MariaDB)', () => {
       await symlink(secret, join(server.binlogDir, 'mysql-bin.000002'));
       const result = await snaplog(['ship', '--once', '--json', '--config', setup.configPath]);
       expect(result.code).toBe(1);
-      expect(JSON.parse(result.stdout)).toMatchObject({ shipped: ['mysql-bin.000001', 'mysql-bin.000003'], refused: [{ log: 'mysql-bin.000002', reason: expect.stringMatching(/symbolic link/) }] });
+      expect(JSON.parse(result.stdout)).toMatchObject({
+        shipped: ['mysql-bin.000001', 'mysql-bin.000003'],
+        refused: [{ log: 'mysql-bin.000002', reason: expect.stringMatching(/symbolic link/) }],
+      });
       expect(await archivedBytes(setup.archivePath)).not.toContain(SECRET);
     } finally {
       await server.kill();

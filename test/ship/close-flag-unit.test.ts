@@ -85,7 +85,11 @@ describe('binlog close marker (pure)', () => {
 describe('binlog index entries (pure)', () => {
   const dir = '/var/lib/mysql';
   it('accepts relative and absolute entries directly in the binlog folder', () => {
-    expect(resolveIndexEntry('./mysql-bin.000001', dir, dir)).toEqual({ entry: './mysql-bin.000001', name: 'mysql-bin.000001', path: '/var/lib/mysql/mysql-bin.000001' });
+    expect(resolveIndexEntry('./mysql-bin.000001', dir, dir)).toEqual({
+      entry: './mysql-bin.000001',
+      name: 'mysql-bin.000001',
+      path: '/var/lib/mysql/mysql-bin.000001',
+    });
     expect(resolveIndexEntry('/var/lib/mysql/mysql-bin.000002', dir, dir).refused).toBeUndefined();
     expect(resolveIndexEntry('mysql-bin.000003', '/var/lib/mysql/', '/var/lib/mysql/').refused).toBeUndefined();
   });

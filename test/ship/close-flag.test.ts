@@ -28,7 +28,10 @@ async function setInUseFlag(path: string, inUse: boolean): Promise<void> {
 }
 
 async function indexNames(server: MariadbServer): Promise<string[]> {
-  return (await readFile(`${server.binlogBasename}.index`, 'utf8')).split('\n').filter(Boolean).map((line) => line.split('/').pop()!);
+  return (await readFile(`${server.binlogBasename}.index`, 'utf8'))
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => line.split('/').pop()!);
 }
 
 /** The format description event: the first event, its size at header bytes 9..12 (file bytes 13..16). */
@@ -46,7 +49,8 @@ describe.each(['none', 'gzip'])('a binlog shipped before MariaDB cleared its in-
     const stored = await readFile(join(logsDir, `${name}${suffix}`));
     return compression === 'gzip' ? gunzipSync(stored) : stored;
   };
-  const writeArchived = (name: string, bytes: Buffer): Promise<void> => writeFile(join(logsDir, `${name}${suffix}`), compression === 'gzip' ? gzipSync(bytes) : bytes);
+  const writeArchived = (name: string, bytes: Buffer): Promise<void> =>
+    writeFile(join(logsDir, `${name}${suffix}`), compression === 'gzip' ? gzipSync(bytes) : bytes);
 
   beforeAll(async () => {
     server = await startMariadb();
@@ -93,7 +97,9 @@ describe.each(['none', 'gzip'])('a binlog shipped before MariaDB cleared its in-
     await setInUseFlag(path, false);
     const verifyBefore = await snaplog(['verify', '--json', '--config', setup.configPath]);
     expect(verifyBefore.code).toBe(1);
-    expect(JSON.parse(verifyBefore.stdout).problems).toEqual([{ file: victim, problem: expect.stringMatching(/only in the binlog in-use flag.*next snaplog ship replaces it/) }]);
+    expect(JSON.parse(verifyBefore.stdout).problems).toEqual([
+      { file: victim, problem: expect.stringMatching(/only in the binlog in-use flag.*next snaplog ship replaces it/) },
+    ]);
 
     for (const args of [['status'], ['ship', '--once'], ['status']]) {
       const result = await snaplog([...args, '--config', setup.configPath]);
@@ -102,7 +108,12 @@ describe.each(['none', 'gzip'])('a binlog shipped before MariaDB cleared its in-
     const archived = await readArchived(victim);
     expect(archived.equals(clean)).toBe(true);
     const metadata = JSON.parse(await readFile(join(logsDir, `${victim}.json`), 'utf8'));
-    expect(metadata).toMatchObject({ sha256: sha256(clean), size: clean.length, cleanClose: true, replaced: { sha256: sha256(flagged), headSha256: flaggedMetadata.headSha256 } });
+    expect(metadata).toMatchObject({
+      sha256: sha256(clean),
+      size: clean.length,
+      cleanClose: true,
+      replaced: { sha256: sha256(flagged), headSha256: flaggedMetadata.headSha256 },
+    });
     const events = await readEvents(setup.ipcFolder);
     expect(events.filter((event) => event.type === 'log-replaced').map((event) => [event.log, event.replacedSha256])).toEqual([[victim, sha256(flagged)]]);
 
@@ -146,7 +157,11 @@ describe.each(['none', 'gzip'])('a binlog shipped before MariaDB cleared its in-
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
     expect((await readArchived(victim)).equals(clean)).toBe(true);
-    expect(JSON.parse(await readFile(join(logsDir, `${victim}.json`), 'utf8'))).toMatchObject({ sha256: sha256(clean), cleanClose: true, replaced: { sha256: sha256(flagged) } });
+    expect(JSON.parse(await readFile(join(logsDir, `${victim}.json`), 'utf8'))).toMatchObject({
+      sha256: sha256(clean),
+      cleanClose: true,
+      replaced: { sha256: sha256(flagged) },
+    });
   });
 
   it('a copy that differs in another byte besides the flag is refused with the failover HINT and never touched', async () => {
@@ -169,7 +184,10 @@ describe.each(['none', 'gzip'])('a binlog shipped before MariaDB cleared its in-
       expect((await readArchived(victim)).equals(other)).toBe(true);
       const verify = JSON.parse((await snaplog(['verify', '--json', '--config', setup.configPath])).stdout);
       // Besides the broken CRC32 of the changed event, verify names the difference from the server's file.
-      expect(verify.problems).toContainEqual({ file: victim, problem: expect.stringMatching(/differs from the server's .*a different log under the same name/) });
+      expect(verify.problems).toContainEqual({
+        file: victim,
+        problem: expect.stringMatching(/differs from the server's .*a different log under the same name/),
+      });
     } finally {
       await writeArchived(victim, original);
       await writeFile(metadataPath, originalMetadata);

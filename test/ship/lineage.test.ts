@@ -50,7 +50,10 @@ describe('lineage: servers sharing one archive root never share a system folder 
     const idB = JSON.parse(await readFile(join(secondSetup.ipcFolder, 'system-id.json'), 'utf8')).id as string;
     expect(idA).not.toBe(idB);
     expect(await systemsIn(archivePath)).toEqual([idA, idB].sort());
-    for (const [id, server] of [[idA, first], [idB, second]] as const) {
+    for (const [id, server] of [
+      [idA, first],
+      [idB, second],
+    ] as const) {
       const archived = (await readdir(join(archivePath, id, 'logs'))).filter((name) => !name.endsWith('.json'));
       expect(archived.length).toBeGreaterThanOrEqual(2);
       for (const name of archived) expect(await readFile(join(archivePath, id, 'logs', name))).toEqual(await readFile(join(server.binlogDir, name)));
@@ -85,7 +88,11 @@ describe('lineage: servers sharing one archive root never share a system folder 
       const result = await snaplog(['ship', '--once', '--config', legacy.configPath], { env: { SNAPLOG_MACHINE_ID_FILE: machineB } });
       expect(result.code).toBe(0);
       expect(await systemsIn(join(dir, 'legacy-archive'))).toEqual(['mariadb-oldhost-1']);
-      expect(JSON.parse(await readFile(join(legacy.ipcFolder, 'system-id.json'), 'utf8'))).toMatchObject({ id: 'mariadb-oldhost-1', origin: 'adopted', machineId: 'bbbb' });
+      expect(JSON.parse(await readFile(join(legacy.ipcFolder, 'system-id.json'), 'utf8'))).toMatchObject({
+        id: 'mariadb-oldhost-1',
+        origin: 'adopted',
+        machineId: 'bbbb',
+      });
     } finally {
       await removeDirs(legacy.dir);
     }

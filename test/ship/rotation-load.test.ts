@@ -12,7 +12,10 @@ const WRITERS = 4;
 const MIN_ROTATIONS = 40;
 
 async function indexNames(server: MariadbServer): Promise<string[]> {
-  return (await readFile(`${server.binlogBasename}.index`, 'utf8')).split('\n').filter(Boolean).map((line) => line.split('/').pop()!);
+  return (await readFile(`${server.binlogBasename}.index`, 'utf8'))
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => line.split('/').pop()!);
 }
 
 /** Several connections commit small transactions until the server has rotated its binlog `rotations` times. */
@@ -70,17 +73,21 @@ describe('ship as a service while MariaDB rotates its binlog dozens of times und
     await removeDirs(server?.base, setup?.dir);
   });
 
-  it('every archived log equals the server\'s final file byte for byte; ship --once, freeze/thaw and status keep working', async () => {
+  it("every archived log equals the server's final file byte for byte; ship --once, freeze/thaw and status keep working", async () => {
     await concurrentLoad(server, MIN_ROTATIONS);
     await server.query('FLUSH BINARY LOGS');
     const names = await indexNames(server);
     const closed = names.slice(0, -1);
     expect(closed.length).toBeGreaterThanOrEqual(MIN_ROTATIONS);
     const logsDir = join(setup.archivePath, 'churn', 'logs');
-    await waitFor('the service to archive every closed binlog', async () => {
-      const archived = new Set(await readdir(logsDir));
-      return closed.every((name) => archived.has(`${name}.json`));
-    }, 240_000);
+    await waitFor(
+      'the service to archive every closed binlog',
+      async () => {
+        const archived = new Set(await readdir(logsDir));
+        return closed.every((name) => archived.has(`${name}.json`));
+      },
+      240_000,
+    );
 
     for (const args of [['ship', '--once'], ['status'], ['freeze', '--quiet'], ['thaw'], ['status']]) {
       const result = await snaplog([...args, '--config', setup.configPath], { timeoutMs: 180_000 });

@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { readdir, readFile, rm } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startMariadb, stopAllMariadb, writeSnaplogConfig, removeDirs } from '../support/mariadb.js';
 import type { MariadbServer, SnaplogTestSetup } from '../support/mariadb.js';
-import { readEvents, waitFor } from '../support/observe.js';
+import { waitFor } from '../support/observe.js';
 import { SNAPLOG_BIN, snaplog } from '../support/cli.js';
 
 async function archivedNames(setup: SnaplogTestSetup): Promise<string[]> {

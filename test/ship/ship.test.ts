@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { startMariadb, stopAllMariadb, writeSnaplogConfig, removeDirs } from '../support/mariadb.js';
 import type { MariadbServer, SnaplogTestSetup } from '../support/mariadb.js';
 import { runWorkload } from '../support/workload.js';
-import { readEvents, waitFor } from '../support/observe.js';
+import { readEvents } from '../support/observe.js';
 import { snaplog } from '../support/cli.js';
 import { mariadbBinlogEventTimes } from '../support/binlog-tool.js';
 

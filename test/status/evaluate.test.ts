@@ -10,7 +10,14 @@ function inputs(overrides: Partial<StatusInputs> = {}): StatusInputs {
     now: NOW,
     systemId: 'db1',
     server: { openLog: 'mysql-bin.000008', unshipped: ['mysql-bin.000008'] },
-    archive: { location: '/mnt/nfs/snaplog', logCount: 7, lastLog: { name: 'mysql-bin.000007' }, lastCommit: '2026-11-30T11:58:00.000Z', gaps: [], snapshotCount: 1 },
+    archive: {
+      location: '/mnt/nfs/snaplog',
+      logCount: 7,
+      lastLog: { name: 'mysql-bin.000007' },
+      lastCommit: '2026-11-30T11:58:00.000Z',
+      gaps: [],
+      snapshotCount: 1,
+    },
     service: { heartbeat: { pid: 42, startedAt: '2026-11-30T08:00:00Z', heartbeatAt: '2026-11-30T11:59:55Z', quietSeconds: 10 }, alive: true },
     maxLagSeconds: 400,
     maxLagSource: 'test',
@@ -21,7 +28,13 @@ function inputs(overrides: Partial<StatusInputs> = {}): StatusInputs {
 describe('status evaluation (pure)', () => {
   it('caught up: RPO and lag 0, ok, the last shipped log and commit come from the archive', () => {
     const report = evaluateStatus(inputs());
-    expect(report).toMatchObject({ ok: true, lagSeconds: 0, rpoSeconds: 0, lastShipped: { name: 'mysql-bin.000007', time: '2026-11-30T11:58:00.000Z' }, service: { state: 'running' } });
+    expect(report).toMatchObject({
+      ok: true,
+      lagSeconds: 0,
+      rpoSeconds: 0,
+      lastShipped: { name: 'mysql-bin.000007', time: '2026-11-30T11:58:00.000Z' },
+      service: { state: 'running' },
+    });
   });
 
   it('newer commits on the server: RPO = now − last shipped commit, lag = age of the oldest unshipped one', () => {
@@ -50,7 +63,18 @@ describe('status evaluation (pure)', () => {
 
   it('after a failed run the archive still names the last shipped log; the failure is a problem', () => {
     const report = evaluateStatus(
-      inputs({ ship: { updatedAt: '2026-11-30T11:59:00Z', pid: 7, mode: 'once', pending: [], lagSeconds: 0, gaps: [], consecutiveFailures: 1, lastError: { time: '2026-11-30T11:59:00Z', kind: 'X', message: 'cannot connect\nHINT: x' } } }),
+      inputs({
+        ship: {
+          updatedAt: '2026-11-30T11:59:00Z',
+          pid: 7,
+          mode: 'once',
+          pending: [],
+          lagSeconds: 0,
+          gaps: [],
+          consecutiveFailures: 1,
+          lastError: { time: '2026-11-30T11:59:00Z', kind: 'X', message: 'cannot connect\nHINT: x' },
+        },
+      }),
     );
     expect(report.lastShipped?.name).toBe('mysql-bin.000007');
     expect(report.problems).toContain('the last ship round failed (1× in a row): cannot connect');

@@ -128,7 +128,9 @@ describe('live status against a real MariaDB and a real ship service', () => {
     const archived = (await status(setup)).report.archive;
     // A run that fails in its first round (here: the database is unreachable for it) rewrites the ship status file.
     const brokenConfig = join(setup.dir, 'broken.conf');
-    await writeFile(brokenConfig, (await readFile(setup.configPath, 'utf8')).replace(/^socket = .*$/m, `socket = ${server.base}/no-such.sock`), { mode: 0o600 });
+    await writeFile(brokenConfig, (await readFile(setup.configPath, 'utf8')).replace(/^socket = .*$/m, `socket = ${server.base}/no-such.sock`), {
+      mode: 0o600,
+    });
     expect((await snaplog(['ship', '--once', '--config', brokenConfig])).code).toBe(1);
     const after = await status(setup);
     expect(after.code).toBe(1);

@@ -18,7 +18,11 @@ export interface Azurite {
 /** A real Azurite blob service on a free loopback port, in memory; stop() ends it. */
 export async function startAzurite(): Promise<Azurite> {
   const port = await freePort();
-  const child: ChildProcess = spawn(AZURITE_BIN, ['--inMemoryPersistence', '--blobHost', '127.0.0.1', '--blobPort', String(port), '--skipApiVersionCheck', '--loose', '--silent'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child: ChildProcess = spawn(
+    AZURITE_BIN,
+    ['--inMemoryPersistence', '--blobHost', '127.0.0.1', '--blobPort', String(port), '--skipApiVersionCheck', '--loose', '--silent'],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));

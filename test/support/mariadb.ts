@@ -88,7 +88,16 @@ export async function startMariadb(options: MariadbOptions = {}): Promise<Mariad
     binlogBasename,
     serverId,
     process: privateServer.process,
-    connect: () => mysql.createConnection({ socketPath: privateServer.socket, user: 'root', password: options.rootPassword, dateStrings: true, multipleStatements: true, supportBigNumbers: true, bigNumberStrings: true }),
+    connect: () =>
+      mysql.createConnection({
+        socketPath: privateServer.socket,
+        user: 'root',
+        password: options.rootPassword,
+        dateStrings: true,
+        multipleStatements: true,
+        supportBigNumbers: true,
+        bigNumberStrings: true,
+      }),
     async query<T>(sql: string, values: unknown[] = []): Promise<T[]> {
       const connection = await server.connect();
       try {
@@ -133,7 +142,10 @@ export interface SnaplogTestSetup {
 }
 
 /** A snaplog config for `server` with the archive and ipc folder in a temp folder. */
-export async function writeSnaplogConfig(server: Pick<MariadbServer, 'socket'>, extra: { archive?: string; ship?: string; mysql?: string; workload?: string; archivePath?: string } = {}): Promise<SnaplogTestSetup> {
+export async function writeSnaplogConfig(
+  server: Pick<MariadbServer, 'socket'>,
+  extra: { archive?: string; ship?: string; mysql?: string; workload?: string; archivePath?: string } = {},
+): Promise<SnaplogTestSetup> {
   const dir = await makeTempDir('cfg');
   const archivePath = extra.archivePath ?? join(dir, 'archive');
   const ipcFolder = join(dir, 'ipc');

@@ -21,5 +21,8 @@ export interface RecordedEvent {
 /** The events snaplog wrote to `<ipc folder>/events.jsonl` so far (none when the file is absent). */
 export async function readEvents(ipcFolder: string): Promise<RecordedEvent[]> {
   const text = await readFile(join(ipcFolder, 'events.jsonl'), 'utf8').catch(() => '');
-  return text.split('\n').filter(Boolean).map((line) => JSON.parse(line) as RecordedEvent);
+  return text
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as RecordedEvent);
 }

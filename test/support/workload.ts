@@ -8,11 +8,17 @@ export async function runWorkload(server: MariadbServer, options: { transactions
   const connection = await server.connect();
   try {
     await connection.query(`CREATE DATABASE IF NOT EXISTS ${database}`);
-    await connection.query(`CREATE TABLE IF NOT EXISTS ${database}.orders (id INT AUTO_INCREMENT PRIMARY KEY, customer VARCHAR(40), amount DECIMAL(10,2), note TEXT) ENGINE=InnoDB`);
+    await connection.query(
+      `CREATE TABLE IF NOT EXISTS ${database}.orders (id INT AUTO_INCREMENT PRIMARY KEY, customer VARCHAR(40), amount DECIMAL(10,2), note TEXT) ENGINE=InnoDB`,
+    );
     for (let round = 0; round <= rotations; round++) {
       for (let i = 0; i < transactions; i++) {
         await connection.query('BEGIN');
-        await connection.query(`INSERT INTO ${database}.orders (customer, amount, note) VALUES (?, ?, ?)`, [`c${round}-${i}`, (i * 3.7).toFixed(2), 'x'.repeat(i * 10)]);
+        await connection.query(`INSERT INTO ${database}.orders (customer, amount, note) VALUES (?, ?, ?)`, [
+          `c${round}-${i}`,
+          (i * 3.7).toFixed(2),
+          'x'.repeat(i * 10),
+        ]);
         if (i % 5 === 0) await connection.query(`UPDATE ${database}.orders SET amount = amount + 1 WHERE id % 7 = ?`, [i % 7]);
         await connection.query('COMMIT');
       }
@@ -27,7 +33,9 @@ export async function runWorkload(server: MariadbServer, options: { transactions
 export async function tableChecksums(server: Pick<MariadbServer, 'query'>, databases: string[]): Promise<Record<string, string>> {
   const sums: Record<string, string> = {};
   for (const database of databases) {
-    const tables = await server.query<{ TABLE_NAME: string }>('SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? ORDER BY TABLE_NAME', [database]);
+    const tables = await server.query<{ TABLE_NAME: string }>('SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? ORDER BY TABLE_NAME', [
+      database,
+    ]);
     for (const { TABLE_NAME } of tables) {
       const [row] = await server.query<{ Checksum: string | null }>(`CHECKSUM TABLE \`${database}\`.\`${TABLE_NAME}\``);
       sums[`${database}.${TABLE_NAME}`] = String(row?.Checksum);

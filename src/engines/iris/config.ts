@@ -51,7 +51,8 @@ function rawKeys(section: Record<string, string> | undefined): Map<string, strin
 
 /** An instance name given on the command line; refused unless it looks like one. */
 export function checkedInstanceName(name: string): string {
-  if (!INSTANCE.test(name)) throw new UsageError(`${JSON.stringify(name)} is not an instance name (letters, digits, '_' and '-')`, 'copy the name from iris list / ccontrol list');
+  if (!INSTANCE.test(name))
+    throw new UsageError(`${JSON.stringify(name)} is not an instance name (letters, digits, '_' and '-')`, 'copy the name from iris list / ccontrol list');
   return name;
 }
 
@@ -66,7 +67,8 @@ export function irisConfig(config: SnaplogConfig): IrisConfig {
   const path = (key: (typeof IRIS_KEYS)[number]): string | undefined => {
     const value = raw.get(key);
     if (value === undefined) return undefined;
-    if (value === '' || !isAbsolute(value)) throw new ConfigError(config.locate('iris', key), `expected an absolute path, found ${JSON.stringify(value)}`, `e.g. ${key} = /usr/irissys`);
+    if (value === '' || !isAbsolute(value))
+      throw new ConfigError(config.locate('iris', key), `expected an absolute path, found ${JSON.stringify(value)}`, `e.g. ${key} = /usr/irissys`);
     return value;
   };
 
@@ -74,15 +76,28 @@ export function irisConfig(config: SnaplogConfig): IrisConfig {
   const instance = fromIris ?? config.workload.instance;
   const instanceLocation = fromIris !== undefined ? config.locate('iris', 'instance') : config.locate('workload', 'instance');
   if (instance === undefined || instance === '') {
-    throw new ConfigError(instanceLocation, `no ${flavour === 'cache' ? 'Caché' : 'IRIS'} instance name`, `set [workload] instance = <name> (see: ${flavour === 'cache' ? 'ccontrol list' : 'iris list'})`);
+    throw new ConfigError(
+      instanceLocation,
+      `no ${flavour === 'cache' ? 'Caché' : 'IRIS'} instance name`,
+      `set [workload] instance = <name> (see: ${flavour === 'cache' ? 'ccontrol list' : 'iris list'})`,
+    );
   }
-  if (!INSTANCE.test(instance)) throw new ConfigError(instanceLocation, `${JSON.stringify(instance)} is not an instance name (letters, digits, '_' and '-')`, 'copy the name from iris list / ccontrol list');
+  if (!INSTANCE.test(instance))
+    throw new ConfigError(
+      instanceLocation,
+      `${JSON.stringify(instance)} is not an instance name (letters, digits, '_' and '-')`,
+      'copy the name from iris list / ccontrol list',
+    );
 
   let callTimeoutSeconds = 120;
   const timeout = raw.get('call_timeout');
   if (timeout !== undefined) {
     if (!/^\d+$/.test(timeout) || Number(timeout) < 5 || Number(timeout) > 3600) {
-      throw new ConfigError(config.locate('iris', 'call_timeout'), `expected whole seconds between 5 and 3600, found ${JSON.stringify(timeout)}`, 'e.g. call_timeout = 120');
+      throw new ConfigError(
+        config.locate('iris', 'call_timeout'),
+        `expected whole seconds between 5 and 3600, found ${JSON.stringify(timeout)}`,
+        'e.g. call_timeout = 120',
+      );
     }
     callTimeoutSeconds = Number(timeout);
   }

@@ -18,13 +18,18 @@ export function parseCredentials(text: string, file: string, location: ConfigLoc
     const trimmed = line.trim();
     if (trimmed === '' || trimmed.startsWith('#') || trimmed.startsWith(';')) continue;
     const match = /^(\w+)\s*[=:]\s*(.*)$/.exec(trimmed);
-    if (!match) throw new ConfigError(location, `${file}: a line is not "key = value" (its content is not shown)`, 'write two lines: username = … and password = …');
+    if (!match)
+      throw new ConfigError(location, `${file}: a line is not "key = value" (its content is not shown)`, 'write two lines: username = … and password = …');
     values.set(match[1]!.toLowerCase(), match[2]!);
   }
   const username = values.get('username');
   const password = values.get('password');
   if (!username || password === undefined) {
-    throw new ConfigError(location, `${file} must hold a "username = …" and a "password = …" line`, 'the user needs the %Admin_Operate privileges ExternalFreeze requires');
+    throw new ConfigError(
+      location,
+      `${file} must hold a "username = …" and a "password = …" line`,
+      'the user needs the %Admin_Operate privileges ExternalFreeze requires',
+    );
   }
   if (/[\r\n]/.test(username + password)) throw new ConfigError(location, `${file}: username and password must be one line each`);
   return { username, password };

@@ -85,7 +85,10 @@ export class IrisEngine implements Engine {
 
   async switchLog(): Promise<void> {
     const status = statusOf(await this.client.runScript(switchJournalScript(), 'switching the journal file'));
-    if (!status.ok) throw new SnaplogError(`the instance refused to switch the journal file: ${status.error}`, { hint: 'is journaling enabled? see the instance messages.log' });
+    if (!status.ok)
+      throw new SnaplogError(`the instance refused to switch the journal file: ${status.error}`, {
+        hint: 'is journaling enabled? see the instance messages.log',
+      });
   }
 
   /** Best effort: the file's age when it has been written to since it was created. */
@@ -147,9 +150,12 @@ export class IrisEngine implements Engine {
       }
       file = await newestJournal(dir);
       if (!file || file === newestBefore) {
-        throw new SnaplogError(`ExternalFreeze did not switch the journal file (the newest in ${dir} is still ${file ?? 'none'}): the snapshot position is unknown`, {
-          hint: 'ExternalFreeze must be called with SwitchJournalFile = 1 (the default); is journaling on? is [iris] journal_dir the primary journal directory?',
-        });
+        throw new SnaplogError(
+          `ExternalFreeze did not switch the journal file (the newest in ${dir} is still ${file ?? 'none'}): the snapshot position is unknown`,
+          {
+            hint: 'ExternalFreeze must be called with SwitchJournalFile = 1 (the default); is journaling on? is [iris] journal_dir the primary journal directory?',
+          },
+        );
       }
     } catch (error) {
       await this.client.runEntry(EXTERNAL_THAW, 'ExternalThaw').catch(() => undefined);
@@ -182,7 +188,7 @@ export class IrisEngine implements Engine {
 
   async globalFreezeInForce(): Promise<string | undefined> {
     const answer = (await this.client.runScript(writeDaemonsSuspendedScript(), 'asking the instance whether it is frozen (IsWDSuspended)')).get('WDS');
-    if (answer === '1') return 'the instance\'s write daemons are suspended (Backup.General IsWDSuspended = 1): an ExternalFreeze is in force';
+    if (answer === '1') return "the instance's write daemons are suspended (Backup.General IsWDSuspended = 1): an ExternalFreeze is in force";
     if (answer === '0') return undefined;
     throw new SnaplogError(`the instance gave no clear answer to IsWDSuspended (${JSON.stringify(answer ?? null)})`, {
       hint: 'check the instance by hand: write ##class(Backup.General).IsWDSuspended() in a %SYS terminal',

@@ -15,7 +15,13 @@ import type { Archive } from '../../archive/archive.js';
 export function irisClient(config: SnaplogConfig, instance?: string): IrisClient {
   const iris = { ...irisConfig(config), ...(instance ? { instance: checkedInstanceName(instance) } : {}) };
   let credentials: Promise<IrisCredentials | undefined> | undefined;
-  return new IrisClient(iris, () => (credentials ??= iris.credentialsFile ? readIrisCredentials(iris.credentialsFile, config.locate('iris', 'credentials_file')) : Promise.resolve(undefined)));
+  return new IrisClient(
+    iris,
+    () =>
+      (credentials ??= iris.credentialsFile
+        ? readIrisCredentials(iris.credentialsFile, config.locate('iris', 'credentials_file'))
+        : Promise.resolve(undefined)),
+  );
 }
 
 export async function createIrisEngine(config: SnaplogConfig): Promise<IrisEngine> {

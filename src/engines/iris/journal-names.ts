@@ -73,7 +73,9 @@ export function journalGaps(names: string[]): JournalGap[] {
     if (follows(previous, next)) continue;
     const missing =
       next.day === previous.day
-        ? range(previous.number + 1, next.number - 1).map((n) => nameFor(next, next.day, n)).join(', ')
+        ? range(previous.number + 1, next.number - 1)
+            .map((n) => nameFor(next, next.day, n))
+            .join(', ')
         : `${nameFor(next, next.day, 1)}${next.number > 2 ? ` .. ${nameFor(next, next.day, next.number - 1)}` : ''}`;
     gaps.push({ after: previous.name, before: next.name, missing });
   }

@@ -9,7 +9,8 @@ import { statSync } from 'node:fs';
 import type { LogFacts, LogObserver } from '../../archive/metadata.js';
 import { parseJournalName } from './journal-names.js';
 
-export const TIME_SOURCE_NOTE = 'IRIS journal format is not parsed: first/last times are file modification times (predecessor mtime .. own mtime), not record times';
+export const TIME_SOURCE_NOTE =
+  'IRIS journal format is not parsed: first/last times are file modification times (predecessor mtime .. own mtime), not record times';
 
 /** Pure: facts from file times (ms since epoch). */
 export function journalFacts(name: string, size: number, mtimeMs: number, predecessorMtimeMs: number | undefined): LogFacts {

@@ -21,7 +21,11 @@ export async function loadBinlogKeys(config: SnaplogConfig): Promise<BinlogKeys 
   try {
     return { reader: binlogKeyFromKeyFile(text, algorithm === 'aes_ctr' ? 'ctr' : 'cbc'), server: { text, algorithm } };
   } catch (error) {
-    throw new ConfigError(config.locate('mysql', 'binlog_key_file'), (error as Error).message, "give the server's file_key_management_filename (lines id;hex-key, key 1 encrypts binlogs)");
+    throw new ConfigError(
+      config.locate('mysql', 'binlog_key_file'),
+      (error as Error).message,
+      "give the server's file_key_management_filename (lines id;hex-key, key 1 encrypts binlogs)",
+    );
   }
 }
 

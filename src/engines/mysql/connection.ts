@@ -70,7 +70,8 @@ export async function connectMysql(endpoint: MysqlEndpoint): Promise<Connection>
     });
   } catch (error) {
     const code = (error as { code?: string }).code;
-    if (code === 'ER_ACCESS_DENIED_ERROR' || code === 'ER_ACCESS_DENIED_NO_PASSWORD_ERROR') throw new DatabaseAuthError(endpoint.user, endpoint.credentialSource);
+    if (code === 'ER_ACCESS_DENIED_ERROR' || code === 'ER_ACCESS_DENIED_NO_PASSWORD_ERROR')
+      throw new DatabaseAuthError(endpoint.user, endpoint.credentialSource);
     throw new DatabaseUnavailableError(describeEndpoint(endpoint), error);
   }
 }

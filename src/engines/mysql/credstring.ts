@@ -44,7 +44,10 @@ export function interpretCredString(entry: IniEntry | undefined, mysqlDefaultsFi
   }
   if (PASSWORD_OPTION.test(entry.value)) {
     warnings.push(
-      warning(location, 'credString appears to contain a password: remove it from this file, put it alone in a mode 0600 file and name that file in [mysql] password_file'),
+      warning(
+        location,
+        'credString appears to contain a password: remove it from this file, put it alone in a mode 0600 file and name that file in [mysql] password_file',
+      ),
     );
   }
   return { warnings, ...(defaultsFile === undefined ? {} : { defaultsFile }) };

@@ -112,7 +112,9 @@ export class MysqlEngine implements Engine {
     }
     const binlogDir = this.options.binlogDir;
     if (!binlogDir) {
-      throw new SnaplogError('the server did not report its binlog index (log_bin_index)', { hint: 'set [mysql] binlog_dir (and binlog_basename) in the config' });
+      throw new SnaplogError('the server did not report its binlog index (log_bin_index)', {
+        hint: 'set [mysql] binlog_dir (and binlog_basename) in the config',
+      });
     }
     return { indexPath: join(binlogDir, `${this.options.binlogBasename ?? (await this.guessBinlogBasename(binlogDir))}.index`), binlogDir };
   }
@@ -123,9 +125,12 @@ export class MysqlEngine implements Engine {
     const indexes = names.filter((entry) => entry.endsWith('.index') && !/relay/i.test(entry));
     if (indexes.length === 0 && binlogInInnodb(undefined, names)) throw innodbBinlogError(`${binlogDir} holds .ibb files and no binlog index`);
     if (indexes.length !== 1) {
-      throw new SnaplogError(`the server is down and ${binlogDir} holds ${indexes.length ? `${indexes.length} binlog index candidates (${indexes.join(', ')})` : 'no binlog index (*.index)'}`, {
-        hint: 'set [mysql] binlog_basename to the name part of the server\'s log_bin_basename (e.g. mysql-bin for /var/lib/mysql/mysql-bin), and check [mysql] binlog_dir',
-      });
+      throw new SnaplogError(
+        `the server is down and ${binlogDir} holds ${indexes.length ? `${indexes.length} binlog index candidates (${indexes.join(', ')})` : 'no binlog index (*.index)'}`,
+        {
+          hint: "set [mysql] binlog_basename to the name part of the server's log_bin_basename (e.g. mysql-bin for /var/lib/mysql/mysql-bin), and check [mysql] binlog_dir",
+        },
+      );
     }
     return indexes[0]!.slice(0, -'.index'.length);
   }
@@ -140,7 +145,13 @@ export class MysqlEngine implements Engine {
     const chunks: Buffer[] = [];
     for await (const chunk of readSourceFile(indexPath)) chunks.push(chunk);
     const entries = parseBinlogIndex(Buffer.concat(chunks).toString('utf8'), indexPath, binlogDir);
-    if (binlogInInnodb(undefined, entries.map((entry) => entry.name))) throw innodbBinlogError(`${indexPath} lists .ibb files`);
+    if (
+      binlogInInnodb(
+        undefined,
+        entries.map((entry) => entry.name),
+      )
+    )
+      throw innodbBinlogError(`${indexPath} lists .ibb files`);
     return Promise.all(
       entries.map(async (entry, i) => ({
         name: entry.name,
@@ -232,5 +243,11 @@ async function refusal(entry: BinlogIndexEntry): Promise<{ refused?: string }> {
 
 function isConnectionLost(error: unknown): boolean {
   const code = (error as { code?: string }).code;
-  return code === 'PROTOCOL_CONNECTION_LOST' || code === 'ECONNRESET' || code === 'EPIPE' || code === 'ER_SERVER_SHUTDOWN' || (error as Error).message?.includes('closed state');
+  return (
+    code === 'PROTOCOL_CONNECTION_LOST' ||
+    code === 'ECONNRESET' ||
+    code === 'EPIPE' ||
+    code === 'ER_SERVER_SHUTDOWN' ||
+    (error as Error).message?.includes('closed state')
+  );
 }

@@ -13,15 +13,15 @@ export const CLIENT_GROUPS: readonly string[] = ['client', 'client-server', 'cli
 
 function removeEndComment(line: string): string {
   let quote: string | undefined;
-  let escape = false;
+  let escaped = false;
   for (let index = 0; index < line.length; index++) {
     const char = line[index];
-    if ((char === '"' || char === "'") && !escape) {
+    if ((char === '"' || char === "'") && !escaped) {
       if (quote === undefined) quote = char;
       else if (quote === char) quote = undefined;
     }
     if (quote === undefined && char === '#') return line.slice(0, index);
-    escape = quote !== undefined && char === '\\' && !escape;
+    escaped = quote !== undefined && char === '\\' && !escaped;
   }
   return line;
 }

@@ -56,7 +56,10 @@ let localDialect: Promise<ServerDialect> | undefined;
 export function localServerDialect(): Promise<ServerDialect> {
   localDialect ??= (async () => {
     for (const binary of ['mariadbd', 'mysqld']) {
-      const output = await execFileAsync(binary, ['--version']).then(({ stdout }) => stdout, () => undefined);
+      const output = await execFileAsync(binary, ['--version']).then(
+        ({ stdout }) => stdout,
+        () => undefined,
+      );
       if (output) return dialectFromVersion(versionFromServerBinaryOutput(output));
     }
     throw new SnaplogError('no MariaDB or MySQL server binary (mariadbd, mysqld) on this machine: a restore replays through a private server', {
@@ -72,7 +75,14 @@ export async function initialiseDatadir(datadir: string): Promise<void> {
   // Its own temp folder: bootstraps running side by side collide on temporary table names in /tmp.
   const tmpdir = await mkdtemp(join(tmpdirOfOs(), 'snaplog-install-'));
   try {
-    await execFileAsync('mariadb-install-db', ['--no-defaults', `--datadir=${datadir}`, '--auth-root-authentication-method=normal', '--skip-test-db', '--user=root', `--tmpdir=${tmpdir}`]);
+    await execFileAsync('mariadb-install-db', [
+      '--no-defaults',
+      `--datadir=${datadir}`,
+      '--auth-root-authentication-method=normal',
+      '--skip-test-db',
+      '--user=root',
+      `--tmpdir=${tmpdir}`,
+    ]);
   } finally {
     await rm(tmpdir, { recursive: true, force: true });
   }
@@ -95,7 +105,10 @@ const SERVER_ERROR_HINTS: [RegExp, string][] = [
     /Unable to lock .*ibdata1|Check that you do not already have another mariadbd/i,
     'another server is running on this data directory: stop it (systemctl stop mariadb) or restore onto a copy of the data directory',
   ],
-  [/Read-only file system|errno: 30\b/i, 'the data directory is read-only: mount it read-write, copy it to a writable disk first, or use --tables DB.T --export FILE'],
+  [
+    /Read-only file system|errno: 30\b/i,
+    'the data directory is read-only: mount it read-write, copy it to a writable disk first, or use --tables DB.T --export FILE',
+  ],
   [/Can't change to run as user/i, "the data directory's owner has no account here: create the mysql user with that uid, or chown the data directory to mysql"],
   [/No space left on device|errno: 28\b/i, 'the disk is full: free space on it (or on the staging folder) and run the command again with --resume'],
   [
@@ -143,7 +156,12 @@ async function prepareRunDir(runDir: string, owner: Owner): Promise<void> {
  * a private folder (a restored disk may hold anything).
  */
 export async function startPrivateServer(options: PrivateServerOptions): Promise<PrivateServer> {
-  const ownerInfo = options.owner ?? (await stat(options.datadir).then((info) => ({ uid: info.uid, gid: info.gid }), () => ({ uid: 0, gid: 0 })));
+  const ownerInfo =
+    options.owner ??
+    (await stat(options.datadir).then(
+      (info) => ({ uid: info.uid, gid: info.gid }),
+      () => ({ uid: 0, gid: 0 }),
+    ));
   await prepareRunDir(options.runDir, ownerInfo);
   const privateFiles = await mkdtemp(join(options.runDir, 'files-'));
   await chmod(privateFiles, 0o711); // trusted: the folder mkdtemp just made
@@ -243,10 +261,12 @@ function waitForExit(child: ChildProcess, timeoutMs: number): Promise<void> {
   });
 }
 
-
 /** The [ERROR] lines of a server's log, for a message that says why it would not start. */
 async function errorLines(errorLog: string): Promise<string | undefined> {
   const text = await readFile(errorLog, 'utf8').catch(() => '');
-  const lines = text.split('\n').filter((line) => line.includes('[ERROR]')).map((line) => line.replace(/^.*\[ERROR\]\s*/, ''));
+  const lines = text
+    .split('\n')
+    .filter((line) => line.includes('[ERROR]'))
+    .map((line) => line.replace(/^.*\[ERROR\]\s*/, ''));
   return lines.length ? lines.slice(-3).join(' / ') : undefined;
 }

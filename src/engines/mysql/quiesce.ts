@@ -38,7 +38,12 @@ export async function quiesceMysql(connection: Connection, configured: FreezeMet
     const position = await readBinlogPosition(connection, dialect);
     const datadir = markSnapshot ? await globalVariable(connection, 'datadir') : undefined;
     // Best effort: the marker is one of several clues to a copy's identity (restore also reads the binlogs).
-    const marked = datadir ? await writeSnapshotMarker(datadir, markSnapshot!, position).then(() => true, () => false) : false;
+    const marked = datadir
+      ? await writeSnapshotMarker(datadir, markSnapshot!, position).then(
+          () => true,
+          () => false,
+        )
+      : false;
     return {
       position,
       serverVersion: dialect.versionString,

@@ -33,8 +33,7 @@ export function identifySnapshot(records: SnapshotRecord[], facts: Facts): Snaps
     else if (beyond) {
       const reason = `snaplog-snapshot.json names ${at(marker.position)} but the newest binlog is ${newest.name} (${newest.size} bytes)`;
       return { kind: 'unknown', reason, evidence };
-    }
-    else evidence.push(`snaplog-snapshot.json names snapshot ${marker.snapshotId} at ${at(marker.position)}`);
+    } else evidence.push(`snaplog-snapshot.json names snapshot ${marker.snapshotId} at ${at(marker.position)}`);
     if (stale) marker = undefined;
   }
   const fromMarker = marker ? records.find((record) => record.id === marker.snapshotId) : undefined;
@@ -82,7 +81,7 @@ export function snapshotForDatadir(
     return {
       refusal: `InnoDB in the data directory recorded commits up to ${at(context.innodb)}, after snapshot ${record.id}'s position ${at(record.position)}: \
 it is a later copy`,
-      hint: 'give the --snapshot the disk was restored from, or restore that snapshot\'s disk (snaplog attach names it)',
+      hint: "give the --snapshot the disk was restored from, or restore that snapshot's disk (snaplog attach names it)",
     };
   }
   return chosen;
@@ -106,7 +105,10 @@ function chooseSnapshot(identity: SnapshotIdentity, requested: string | undefine
       };
     case 'unknown':
       if (requested) {
-        return { snapshotId: requested, note: `which snapshot the data directory is could not be told (${identity.reason}); using --snapshot ${requested} as given` };
+        return {
+          snapshotId: requested,
+          note: `which snapshot the data directory is could not be told (${identity.reason}); using --snapshot ${requested} as given`,
+        };
       }
       return {
         refusal: `cannot tell which snapshot the data directory is: ${identity.reason}${clues}`,

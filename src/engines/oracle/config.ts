@@ -53,14 +53,19 @@ export const DEFAULT_ORATAB = '/etc/oratab';
 export async function oracleConfig(config: SnaplogConfig): Promise<OracleConfig> {
   const raw = new Map(Object.entries(config.oracle ?? {}).map(([key, value]) => [key.toLowerCase(), value.trim()]));
   for (const key of raw.keys()) {
-    if (!(ORACLE_KEYS as readonly string[]).includes(key)) throw new ConfigError(config.locate('oracle', key), 'unknown key in [oracle]', `known keys: ${ORACLE_KEYS.join(', ')}`);
+    if (!(ORACLE_KEYS as readonly string[]).includes(key))
+      throw new ConfigError(config.locate('oracle', key), 'unknown key in [oracle]', `known keys: ${ORACLE_KEYS.join(', ')}`);
   }
   const oratabPath = config.workload.configurationPath ?? DEFAULT_ORATAB;
   let oratabText: string;
   try {
     oratabText = await readFile(oratabPath, 'utf8');
   } catch (error) {
-    throw new ConfigError(config.locate('workload', 'configuration_path'), `cannot read the oratab ${oratabPath}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, 'set [workload] configuration_path to the oratab that lists this database');
+    throw new ConfigError(
+      config.locate('workload', 'configuration_path'),
+      `cannot read the oratab ${oratabPath}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+      'set [workload] configuration_path to the oratab that lists this database',
+    );
   }
   const entries = parseOratab(oratabText);
   const wanted = raw.get('sid');
@@ -76,16 +81,23 @@ export async function oracleConfig(config: SnaplogConfig): Promise<OracleConfig>
   const number = (key: 'dest_id' | 'call_timeout', fallback: number, min: number, max: number): number => {
     const value = raw.get(key);
     if (value === undefined) return fallback;
-    if (!/^\d+$/.test(value) || Number(value) < min || Number(value) > max) throw new ConfigError(config.locate('oracle', key), `expected a whole number from ${min} to ${max}, found ${JSON.stringify(value)}`);
+    if (!/^\d+$/.test(value) || Number(value) < min || Number(value) > max)
+      throw new ConfigError(config.locate('oracle', key), `expected a whole number from ${min} to ${max}, found ${JSON.stringify(value)}`);
     return Number(value);
   };
   const passwordFile = raw.get('password_file');
   let auth: OracleAuth = { kind: 'os' };
   if (passwordFile) {
     const connectString = raw.get('connect_string');
-    if (!connectString) throw new ConfigError(config.locate('oracle', 'password_file'), 'password_file needs connect_string (host:port/service) in [oracle]', 'e.g. connect_string = localhost:1521/ORCL');
+    if (!connectString)
+      throw new ConfigError(
+        config.locate('oracle', 'password_file'),
+        'password_file needs connect_string (host:port/service) in [oracle]',
+        'e.g. connect_string = localhost:1521/ORCL',
+      );
     const privilege = (raw.get('privilege') ?? 'sysdba').toLowerCase();
-    if (privilege !== 'sysdba' && privilege !== 'sysbackup') throw new ConfigError(config.locate('oracle', 'privilege'), `expected sysdba or sysbackup, found ${JSON.stringify(privilege)}`);
+    if (privilege !== 'sysdba' && privilege !== 'sysbackup')
+      throw new ConfigError(config.locate('oracle', 'privilege'), `expected sysdba or sysbackup, found ${JSON.stringify(privilege)}`);
     auth = { kind: 'password', user: raw.get('user') ?? 'sys', privilege, passwordFile, connectString };
   }
   if (auth.kind === 'os' && config.workload.linuxUser === 'root' && config.locate('workload', 'linux_user').line === undefined) {
@@ -96,7 +108,8 @@ export async function oracleConfig(config: SnaplogConfig): Promise<OracleConfig>
     );
   }
   const guard = (raw.get('backup_guard') ?? 'scheduler').toLowerCase();
-  if (guard !== 'scheduler' && guard !== 'none') throw new ConfigError(config.locate('oracle', 'backup_guard'), `expected scheduler or none, found ${JSON.stringify(guard)}`);
+  if (guard !== 'scheduler' && guard !== 'none')
+    throw new ConfigError(config.locate('oracle', 'backup_guard'), `expected scheduler or none, found ${JSON.stringify(guard)}`);
   return {
     sid: entry.sid,
     oracleHome: entry.oracleHome,

@@ -100,7 +100,12 @@ export class OracleEngine implements Engine {
   async assertArchivelog(): Promise<void> {
     const { name, logMode } = await this.describeDatabase();
     if (logMode !== 'ARCHIVELOG') {
-      throw new OracleError('ORA-01123', `database ${name} runs in ${logMode} mode: snaplog needs ARCHIVELOG (no archived logs to ship, no online backup)`, 'SHUTDOWN IMMEDIATE; STARTUP MOUNT; ALTER DATABASE ARCHIVELOG; ALTER DATABASE OPEN', 2);
+      throw new OracleError(
+        'ORA-01123',
+        `database ${name} runs in ${logMode} mode: snaplog needs ARCHIVELOG (no archived logs to ship, no online backup)`,
+        'SHUTDOWN IMMEDIATE; STARTUP MOUNT; ALTER DATABASE ARCHIVELOG; ALTER DATABASE OPEN',
+        2,
+      );
     }
   }
 
@@ -189,7 +194,14 @@ export class OracleEngine implements Engine {
       try {
         // BEGIN BACKUP and the reads after it in one run: less time in backup mode before the snapshot.
         backupAsked = true;
-        const [scnRows, versionRows] = await this.session.batch('ALTER DATABASE BEGIN BACKUP', [{ columns: { SCN: 'current_scn' }, rest: 'v$database' }, { columns: { VERSION: 'version' }, rest: 'v$instance' }], 'ALTER DATABASE BEGIN BACKUP');
+        const [scnRows, versionRows] = await this.session.batch(
+          'ALTER DATABASE BEGIN BACKUP',
+          [
+            { columns: { SCN: 'current_scn' }, rest: 'v$database' },
+            { columns: { VERSION: 'version' }, rest: 'v$instance' },
+          ],
+          'ALTER DATABASE BEGIN BACKUP',
+        );
         scn = scnRows?.[0]?.SCN ?? '';
         version = versionRows?.[0]?.VERSION || 'unknown';
         if (!/^\d+$/.test(scn)) throw new SnaplogError(`V$DATABASE gave no SCN (${JSON.stringify(scn)})`);
@@ -222,17 +234,24 @@ export class OracleEngine implements Engine {
   private async armGuard(): Promise<boolean> {
     if (!this.config.backupGuard) return false;
     try {
-      await this.session.execute(armGuardBlock(guardJobName(new Date()), this.config.freezeTimeoutSeconds + GUARD_GRACE_SECONDS), 'creating the backup-mode guard job (DBMS_SCHEDULER)');
+      await this.session.execute(
+        armGuardBlock(guardJobName(new Date()), this.config.freezeTimeoutSeconds + GUARD_GRACE_SECONDS),
+        'creating the backup-mode guard job (DBMS_SCHEDULER)',
+      );
       return true;
     } catch (error) {
-      this.warn(`no database-side guard for backup mode (${errorText(error)}): only the watchdog process will end it if the freeze holder dies. Grant CREATE JOB, or set [oracle] backup_guard = none`);
+      this.warn(
+        `no database-side guard for backup mode (${errorText(error)}): only the watchdog process will end it if the freeze holder dies. Grant CREATE JOB, or set [oracle] backup_guard = none`,
+      );
       return false;
     }
   }
 
   /** Drops the guard job(s); a job left behind only runs END BACKUP, and the next freeze drops it first. */
   private async disarmGuard(): Promise<void> {
-    await this.session.execute(dropGuardJobsBlock(), 'dropping the backup-mode guard job').catch((error: unknown) => this.warn(`the backup-mode guard job stays (${errorText(error)}); it only runs END BACKUP and the next freeze drops it`));
+    await this.session
+      .execute(dropGuardJobsBlock(), 'dropping the backup-mode guard job')
+      .catch((error: unknown) => this.warn(`the backup-mode guard job stays (${errorText(error)}); it only runs END BACKUP and the next freeze drops it`));
   }
 
   private warn(message: string): void {
@@ -262,7 +281,11 @@ export class OracleEngine implements Engine {
 
   async warningsWhenNotFrozen(): Promise<string[]> {
     const active = await this.filesInBackupMode();
-    return active > 0 ? [`${active} datafile(s) are in backup mode (V$BACKUP ACTIVE) and no snaplog freeze is running: an earlier freeze or another tool never ended it; redo piles up and a crash would need media recovery. Run ALTER DATABASE END BACKUP if no backup is running`] : [];
+    return active > 0
+      ? [
+          `${active} datafile(s) are in backup mode (V$BACKUP ACTIVE) and no snaplog freeze is running: an earlier freeze or another tool never ended it; redo piles up and a crash would need media recovery. Run ALTER DATABASE END BACKUP if no backup is running`,
+        ]
+      : [];
   }
 
   async close(): Promise<void> {

@@ -24,7 +24,8 @@ const HINTS: Record<string, string> = {
   'ORA-01017': 'wrong user name or password: check [oracle] password_file (0600, the password only) and user',
   'ORA-01031': 'the user lacks a privilege: SYSDBA or SYSBACKUP is needed (OS auth: linux_user must be in the dba/backupdba group)',
   'ORA-00942': 'the user cannot read the V$ views: connect AS SYSDBA/SYSBACKUP, or GRANT SELECT ANY DICTIONARY',
-  'ORA-01123': 'the database runs in NOARCHIVELOG mode: online backup and log shipping need ARCHIVELOG (SHUTDOWN IMMEDIATE; STARTUP MOUNT; ALTER DATABASE ARCHIVELOG; ALTER DATABASE OPEN)',
+  'ORA-01123':
+    'the database runs in NOARCHIVELOG mode: online backup and log shipping need ARCHIVELOG (SHUTDOWN IMMEDIATE; STARTUP MOUNT; ALTER DATABASE ARCHIVELOG; ALTER DATABASE OPEN)',
   'ORA-00258': 'the database runs in NOARCHIVELOG mode: switch it to ARCHIVELOG to ship logs',
   'ORA-01034': 'the instance is not running (check ORACLE_SID / [oracle] sid and that the database is up)',
   'ORA-01146': 'a datafile is already in backup mode: another backup is running, or an earlier freeze was never ended (ALTER DATABASE END BACKUP)',

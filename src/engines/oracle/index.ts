@@ -7,6 +7,8 @@ import { openSession } from './session.js';
 
 export async function createOracleEngine(config: SnaplogConfig): Promise<OracleEngine> {
   const oracle = await oracleConfig(config);
-  const session = await openSession(oracle, () => readSecretFile(oracle.auth.kind === 'password' ? oracle.auth.passwordFile : '', config.locate('oracle', 'password_file')).then((text) => text.trim()));
+  const session = await openSession(oracle, () =>
+    readSecretFile(oracle.auth.kind === 'password' ? oracle.auth.passwordFile : '', config.locate('oracle', 'password_file')).then((text) => text.trim()),
+  );
   return new OracleEngine(oracle, session);
 }

@@ -46,5 +46,5 @@ export const oracleFormatChecker: FormatChecker = {
       finish: (): LogFacts => ({ startPosition: 0, endPosition: size, details: { problems: redoProblems(parseRedoHeader(Buffer.concat(head)), size) } }),
     };
   },
-  problemsIn: (facts) => ((facts.details as { problems?: string[] } | undefined)?.problems ?? []),
+  problemsIn: (facts) => (facts.details as { problems?: string[] } | undefined)?.problems ?? [],
 };

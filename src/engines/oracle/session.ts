@@ -51,7 +51,9 @@ export function utcText(column: string): string {
 
 /** Pure: the sqlplus script that prints one `<tag>|v1|v2…` line per row (a tag per query of a batch). */
 export function sqlplusQueryScript(columns: Record<string, string>, rest: string, tag = 'ROW'): string {
-  const select = Object.values(columns).map((expression) => `NVL(TO_CHAR(${expression}), '')`).join(` || '|' || `);
+  const select = Object.values(columns)
+    .map((expression) => `NVL(TO_CHAR(${expression}), '')`)
+    .join(` || '|' || `);
   return `SELECT '${tag}|' || ${select} FROM ${rest};`;
 }
 
@@ -68,9 +70,16 @@ export function parseSqlplusRows(output: string, columns: Record<string, string>
 }
 
 /** Pure: argv for a client tool (sqlplus, rman) as linux_user; never a credential. */
-export function clientInvocation(config: Pick<OracleConfig, 'binDir' | 'linuxUser'>, tool: string, args: string[], currentUser: string): { file: string; args: string[] } {
+export function clientInvocation(
+  config: Pick<OracleConfig, 'binDir' | 'linuxUser'>,
+  tool: string,
+  args: string[],
+  currentUser: string,
+): { file: string; args: string[] } {
   const path = join(config.binDir, tool);
-  return config.linuxUser !== 'root' && config.linuxUser !== currentUser ? { file: 'runuser', args: ['-u', config.linuxUser, '--', path, ...args] } : { file: path, args };
+  return config.linuxUser !== 'root' && config.linuxUser !== currentUser
+    ? { file: 'runuser', args: ['-u', config.linuxUser, '--', path, ...args] }
+    : { file: path, args };
 }
 
 /** Pure: a statement as sqlplus takes it: SQL ends with `;`, a PL/SQL block with a `/` line. */
@@ -92,7 +101,7 @@ export class SqlplusSession implements OracleSession {
 
   private async run(body: string, what: string): Promise<string> {
     const { file, args } = clientInvocation(this.config, 'sqlplus', ['-S', '-L', '/nolog'], this.currentUser);
-    const input = ['CONNECT / AS SYSDBA', ...PREAMBLE, body, 'EXIT'].join('\n') + '\n';
+    const input = `${['CONNECT / AS SYSDBA', ...PREAMBLE, body, 'EXIT'].join('\n')}\n`;
     const budgetMs = callBudgetMs(this.config.callTimeoutSeconds, this.deadlineMs);
     const result = await execa(file, args, {
       input,
@@ -112,9 +121,15 @@ export class SqlplusSession implements OracleSession {
       });
     }
     if (result.exitCode !== 0) {
-      throw new SnaplogError(`${what}: sqlplus exited with ${result.exitCode ?? 'a signal'}: ${output.trim().split('\n').slice(-2).join(' / ') || 'no output'}`, {
-        hint: (result as { code?: string }).code === 'ENOENT' ? 'check [workload] command_path (the folder of sqlplus) or ORACLE_HOME in oratab' : 'is the instance up? does linux_user have OS authentication (dba group)?',
-      });
+      throw new SnaplogError(
+        `${what}: sqlplus exited with ${result.exitCode ?? 'a signal'}: ${output.trim().split('\n').slice(-2).join(' / ') || 'no output'}`,
+        {
+          hint:
+            (result as { code?: string }).code === 'ENOENT'
+              ? 'check [workload] command_path (the folder of sqlplus) or ORACLE_HOME in oratab'
+              : 'is the instance up? does linux_user have OS authentication (dba group)?',
+        },
+      );
     }
     return output;
   }
@@ -128,7 +143,10 @@ export class SqlplusSession implements OracleSession {
   }
 
   async batch(statement: string | undefined, queries: Query[], what: string): Promise<Row[][]> {
-    const body = [...(statement ? [sqlplusStatement(statement)] : []), ...queries.map((query, index) => sqlplusQueryScript(query.columns, query.rest, `ROW${index}`))].join('\n');
+    const body = [
+      ...(statement ? [sqlplusStatement(statement)] : []),
+      ...queries.map((query, index) => sqlplusQueryScript(query.columns, query.rest, `ROW${index}`)),
+    ].join('\n');
     const output = await this.run(body, what);
     return queries.map((query, index) => parseSqlplusRows(output, query.columns, `ROW${index}`));
   }
@@ -165,7 +183,10 @@ export class ThinSession implements OracleSession {
   private mapError(what: string, error: unknown): Error {
     if (error instanceof SnaplogError) return error;
     const text = error instanceof Error ? error.message : String(error);
-    if (isConnectionLost(text)) return new OutcomeUnknownError(`${what}: the connection was lost (${text.split('\n')[0]}); it may or may not have run`, { hint: 'check the instance and the listener; snaplog ended backup mode if it could' });
+    if (isConnectionLost(text))
+      return new OutcomeUnknownError(`${what}: the connection was lost (${text.split('\n')[0]}); it may or may not have run`, {
+        hint: 'check the instance and the listener; snaplog ended backup mode if it could',
+      });
     const ora = findOraError(text);
     if (ora) return oracleError(what, ora.code, ora.message);
     return new SnaplogError(`${what} failed: ${text}`, { hint: 'check [oracle] connect_string and that the listener is up' });
@@ -194,9 +215,13 @@ export class ThinSession implements OracleSession {
   }
 
   async query(columns: Record<string, string>, rest: string, what: string): Promise<Row[]> {
-    const select = Object.entries(columns).map(([alias, expression]) => `TO_CHAR(${expression}) AS "${alias}"`).join(', ');
+    const select = Object.entries(columns)
+      .map(([alias, expression]) => `TO_CHAR(${expression}) AS "${alias}"`)
+      .join(', ');
     const result = await this.call(what, (connection) => connection.execute(`SELECT ${select} FROM ${rest}`, [], { outFormat: this.objectFormat }), true);
-    return (result.rows ?? []).map((row) => Object.fromEntries(Object.keys(columns).map((alias) => [alias, String((row as Record<string, unknown>)[alias] ?? '')])));
+    return (result.rows ?? []).map((row) =>
+      Object.fromEntries(Object.keys(columns).map((alias) => [alias, String((row as Record<string, unknown>)[alias] ?? '')])),
+    );
   }
 
   async execute(statement: string, what: string): Promise<void> {

@@ -21,10 +21,12 @@ export async function startMetricsServer(listen: string, registry: Registry, whe
   await new Promise<void>((resolve, reject) => {
     server.once('error', (error: NodeJS.ErrnoException) => {
       const place = `${where.file}${where.line ? `, line ${where.line}` : ''}, key 'listen' in [metrics]`;
-      reject(new SnaplogError(`cannot serve metrics on ${listen} (${place}): ${error.code ?? error.message}`, {
-        exitCode: 2,
-        hint: error.code === 'EADDRINUSE' ? 'another process uses this port: pick a free one' : 'use a loopback address of this machine, e.g. 127.0.0.1:9464',
-      }));
+      reject(
+        new SnaplogError(`cannot serve metrics on ${listen} (${place}): ${error.code ?? error.message}`, {
+          exitCode: 2,
+          hint: error.code === 'EADDRINUSE' ? 'another process uses this port: pick a free one' : 'use a loopback address of this machine, e.g. 127.0.0.1:9464',
+        }),
+      );
     });
     server.listen(port, host, () => resolve());
   });

@@ -21,34 +21,73 @@ const secondsOf = (iso: string | undefined): number | undefined => (iso === unde
  */
 export class ShipMetrics {
   readonly registry = new Registry();
-  private readonly lagSeconds = new Gauge({ name: 'snaplog_ship_lag_seconds', help: 'Age of the oldest commit not yet in the archive (0 when caught up)', registers: [this.registry] });
-  private readonly lagBytes = new Gauge({ name: 'snaplog_ship_lag_bytes', help: 'Bytes of log the archive is behind the database', registers: [this.registry] });
-  private readonly recoveryPoint = new Gauge({ name: 'snaplog_last_shipped_commit_timestamp_seconds', help: 'Commit time of the newest transaction in the archive: the live recovery point', registers: [this.registry] });
-  private readonly filesShipped = new Counter({ name: 'snaplog_shipped_files_total', help: 'Logs shipped to the archive by this process', registers: [this.registry] });
-  private readonly bytesShipped = new Counter({ name: 'snaplog_shipped_bytes_total', help: 'Bytes of log shipped to the archive by this process (before compression)', registers: [this.registry] });
-  private readonly errors = new Counter({ name: 'snaplog_errors_total', help: 'Failures and warnings by kind (ship-failed kinds, log-conflict, archive-slow, gap)', labelNames: ['kind'], registers: [this.registry] });
-  private readonly gaps = new Gauge({ name: 'snaplog_gaps', help: 'Gaps in the archived log chain (logs purged before they were shipped)', registers: [this.registry] });
+  private readonly lagSeconds = new Gauge({
+    name: 'snaplog_ship_lag_seconds',
+    help: 'Age of the oldest commit not yet in the archive (0 when caught up)',
+    registers: [this.registry],
+  });
+  private readonly lagBytes = new Gauge({
+    name: 'snaplog_ship_lag_bytes',
+    help: 'Bytes of log the archive is behind the database',
+    registers: [this.registry],
+  });
+  private readonly recoveryPoint = new Gauge({
+    name: 'snaplog_last_shipped_commit_timestamp_seconds',
+    help: 'Commit time of the newest transaction in the archive: the live recovery point',
+    registers: [this.registry],
+  });
+  private readonly filesShipped = new Counter({
+    name: 'snaplog_shipped_files_total',
+    help: 'Logs shipped to the archive by this process',
+    registers: [this.registry],
+  });
+  private readonly bytesShipped = new Counter({
+    name: 'snaplog_shipped_bytes_total',
+    help: 'Bytes of log shipped to the archive by this process (before compression)',
+    registers: [this.registry],
+  });
+  private readonly errors = new Counter({
+    name: 'snaplog_errors_total',
+    help: 'Failures and warnings by kind (ship-failed kinds, log-conflict, archive-slow, gap)',
+    labelNames: ['kind'],
+    registers: [this.registry],
+  });
+  private readonly gaps = new Gauge({
+    name: 'snaplog_gaps',
+    help: 'Gaps in the archived log chain (logs purged before they were shipped)',
+    registers: [this.registry],
+  });
   private readonly pendingLogs = new Gauge({ name: 'snaplog_pending_logs', help: 'Closed logs not yet shipped', registers: [this.registry] });
   private recoveryPointValue: number | undefined;
-  private readonly lastRound = new Gauge({ name: 'snaplog_last_successful_round_timestamp_seconds', help: 'When the ship service last completed a round', registers: [this.registry] });
+  private readonly lastRound = new Gauge({
+    name: 'snaplog_last_successful_round_timestamp_seconds',
+    help: 'When the ship service last completed a round',
+    registers: [this.registry],
+  });
 
   constructor(private readonly options: ShipMetricsOptions) {
     collectDefaultMetrics({ register: this.registry, prefix: 'snaplog_process_' });
     const { ipcFolder, archive } = options;
-    const freezeGauge = (name: string, help: string, valueOf: (state: FreezeState | undefined) => number | undefined): void => {
+    const freezeGauge = (name: string, help: string, read: (state: FreezeState | undefined) => number | undefined): void => {
       new Gauge({
         name,
         help,
         registers: [this.registry],
         async collect() {
-          const value = valueOf(await readFreezeState(ipcFolder).catch(() => undefined));
+          const value = read(await readFreezeState(ipcFolder).catch(() => undefined));
           if (value !== undefined) this.set(value);
         },
       });
     };
-    freezeGauge('snaplog_frozen', '1 while a snapshot freeze holds the database (freezing or frozen), else 0', (state) => (state?.state === 'frozen' || state?.state === 'freezing' ? 1 : 0));
-    freezeGauge('snaplog_last_frozen_duration_seconds', 'How long the last finished freeze held the database', (state) => (state?.frozenMs === undefined ? undefined : state.frozenMs / 1000));
-    freezeGauge('snaplog_last_freeze_failed', '1 when the last freeze failed or timed out (the snapshot is not application-consistent)', (state) => (state?.state === 'failed' || state?.state === 'timed-out' ? 1 : 0));
+    freezeGauge('snaplog_frozen', '1 while a snapshot freeze holds the database (freezing or frozen), else 0', (state) =>
+      state?.state === 'frozen' || state?.state === 'freezing' ? 1 : 0,
+    );
+    freezeGauge('snaplog_last_frozen_duration_seconds', 'How long the last finished freeze held the database', (state) =>
+      state?.frozenMs === undefined ? undefined : state.frozenMs / 1000,
+    );
+    freezeGauge('snaplog_last_freeze_failed', '1 when the last freeze failed or timed out (the snapshot is not application-consistent)', (state) =>
+      state?.state === 'failed' || state?.state === 'timed-out' ? 1 : 0,
+    );
     new Gauge({
       name: 'snaplog_archive_free_bytes',
       help: 'Free space of the archive file system (absent when the driver cannot tell)',

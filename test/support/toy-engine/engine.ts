@@ -45,7 +45,9 @@ export function toyObserver(): LogObserver {
         endPosition: text.length,
         lastCompleteTransactionEnd: Buffer.byteLength(complete),
         transactionCount: writes.length,
-        ...(first && last ? { firstCommitTime: iso(first.time), lastCommitTime: iso(last.time), firstEventTime: iso(first.time), lastEventTime: iso(last.time) } : {}),
+        ...(first && last
+          ? { firstCommitTime: iso(first.time), lastCommitTime: iso(last.time), firstEventTime: iso(first.time), lastEventTime: iso(last.time) }
+          : {}),
       };
     },
   };

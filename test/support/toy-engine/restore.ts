@@ -22,7 +22,10 @@ const folderOf = (request: RestoreRequest): string => {
 
 export const toyRestore: EngineRestore<RestoreTarget, ChainPlan> = {
   parseTarget: (options) =>
-    timeOrLatestTarget(options as TargetFlags, { message: 'the toy engine has no GTIDs or positions: use --to TIME or --latest', hint: '--to TIME or --latest' }),
+    timeOrLatestTarget(options as TargetFlags, {
+      message: 'the toy engine has no GTIDs or positions: use --to TIME or --latest',
+      hint: '--to TIME or --latest',
+    }),
 
   plan: async (target, { archive, systemId, options }) => {
     const logs = (await archive.listLogs(systemId)).flatMap((log) => (log.metadata ? [log.metadata] : []));
@@ -31,7 +34,10 @@ export const toyRestore: EngineRestore<RestoreTarget, ChainPlan> = {
   },
 
   describe: (plan) => ({
-    lines: [`snapshot ${plan.snapshot.id} at ${plan.snapshot.position!.file}:${plan.snapshot.position!.position}`, `logs     ${plan.logs.map((log) => log.name).join(' ')}`],
+    lines: [
+      `snapshot ${plan.snapshot.id} at ${plan.snapshot.position!.file}:${plan.snapshot.position!.position}`,
+      `logs     ${plan.logs.map((log) => log.name).join(' ')}`,
+    ],
     json: { snapshot: plan.snapshot.id, logs: plan.logs.map((log) => log.name), target: describeTarget(plan.target) },
   }),
 

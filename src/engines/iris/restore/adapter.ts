@@ -50,7 +50,10 @@ function describePlan(plan: ChainPlan, request: RestoreRequest): PlanDescription
     return { lines, json };
   }
   const { lines, script } = irisDryRun(plan, optionsOf(request).staging);
-  return { lines: [...irisPlanLines(plan), ...lines], json: { dryRun: true, snapshotId: plan.snapshot.id, journals: plan.logs.map((log) => log.name), script: script.lines } };
+  return {
+    lines: [...irisPlanLines(plan), ...lines],
+    json: { dryRun: true, snapshotId: plan.snapshot.id, journals: plan.logs.map((log) => log.name), script: script.lines },
+  };
 }
 
 async function stagePlan(plan: ChainPlan, request: RestoreRequest): Promise<FetchTarget> {

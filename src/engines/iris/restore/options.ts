@@ -4,7 +4,11 @@ import type { RestoreOptionSpec } from '../../types.js';
 /** IRIS/Caché's own `snaplog restore` options and help paragraph. */
 export const irisRestoreOptions: readonly RestoreOptionSpec[] = [
   { engine: 'IRIS/Caché', flags: '--iris-instance <name>', help: 'IRIS/Caché: run the journal restore on this instance (default: [workload] instance)' },
-  { engine: 'IRIS/Caché', flags: '--iris-script <file>', help: 'IRIS/Caché: fetch and verify the journals, write the ObjectScript to FILE and stop (run it by hand)' },
+  {
+    engine: 'IRIS/Caché',
+    flags: '--iris-script <file>',
+    help: 'IRIS/Caché: fetch and verify the journals, write the ObjectScript to FILE and stop (run it by hand)',
+  },
 ];
 
 export const irisRestoreHelp = `

@@ -45,9 +45,17 @@ export interface IrisRestoreResult {
  * so the generic planner walks a chain across midnight and still stops at a real gap; a journal archived
  * in both spellings counts once.
  */
-export function planIrisChain(input: { snapshots: Parameters<typeof planArchiveChain>[0]['snapshots']; logs: LogMetadata[]; target: RestoreTarget; snapshotId?: string }): ChainPlan {
+export function planIrisChain(input: {
+  snapshots: Parameters<typeof planArchiveChain>[0]['snapshots'];
+  logs: LogMetadata[];
+  target: RestoreTarget;
+  snapshotId?: string;
+}): ChainPlan {
   if (input.target.kind !== 'time' && input.target.kind !== 'latest') {
-    throw new UsageError(`IRIS journals have no GTIDs or replay positions snaplog can stop at: use --to TIME (or --latest)`, 'e.g. snaplog restore --to 2026-11-22T14:05:00 …');
+    throw new UsageError(
+      `IRIS journals have no GTIDs or replay positions snaplog can stop at: use --to TIME (or --latest)`,
+      'e.g. snaplog restore --to 2026-11-22T14:05:00 …',
+    );
   }
   const numbers = consecutiveNumbers(input.logs.map((log) => log.name));
   const logs = input.logs.filter((log) => numbers.has(log.name)).map((log) => ({ ...log, sequence: numbers.get(log.name)!, stream: undefined }));
@@ -56,7 +64,11 @@ export function planIrisChain(input: { snapshots: Parameters<typeof planArchiveC
   const archivedSpelling = new Map(logs.map((log) => [keyOf(log.name), log.name]));
   const snapshots = input.snapshots
     .filter((snapshot) => snapshot.engine === 'iris')
-    .map((snapshot) => (snapshot.position ? { ...snapshot, position: { ...snapshot.position, file: archivedSpelling.get(keyOf(snapshot.position.file)) ?? snapshot.position.file } } : snapshot));
+    .map((snapshot) =>
+      snapshot.position
+        ? { ...snapshot, position: { ...snapshot.position, file: archivedSpelling.get(keyOf(snapshot.position.file)) ?? snapshot.position.file } }
+        : snapshot,
+    );
   const plan = chainPlanOf(planArchiveChain({ snapshots, logs, target: input.target, snapshotId: input.snapshotId }));
   const originalSequence = new Map(input.logs.map((log) => [log.name, log.sequence]));
   return { ...plan, logs: plan.logs.map((log) => ({ ...log, sequence: originalSequence.get(log.name) ?? log.sequence, from: 0 })) };
@@ -90,7 +102,10 @@ function scriptFor(plan: ChainPlan, stagingDir: string): IrisRestoreScript {
 /** Pure: what --dry-run prints after the plan: the ObjectScript the restored instance would run. */
 export function irisDryRun(plan: ChainPlan, stagingDir: string | undefined): { lines: string[]; script: IrisRestoreScript } {
   const script = scriptFor(plan, stagingPlaceholder(stagingDir, 'iris-restore'));
-  const lines = ['--dry-run: nothing fetched, nothing applied. The restored instance would run (iris terminal <INSTANCE> -U%SYS):', ...script.lines.map((line) => `  ${line}`)];
+  const lines = [
+    '--dry-run: nothing fetched, nothing applied. The restored instance would run (iris terminal <INSTANCE> -U%SYS):',
+    ...script.lines.map((line) => `  ${line}`),
+  ];
   if (script.filterSource) lines.push('^ZJRNFILT as installed:', ...script.filterSource.map((line) => `  ${line}`));
   return { lines, script };
 }
@@ -104,12 +119,7 @@ export async function createIrisStaging(config: SnaplogConfig, requested: string
  * With the journals fetched and verified into the staging folder (each handed to the instance's owner as it was
  * written): journal.log, then the folder go to the owner; then the journal restore runs (or is written out).
  */
-export async function runJournalRestore(
-  plan: ChainPlan,
-  staging: Staging,
-  fetched: FetchedLog[],
-  options: JournalRestoreOptions,
-): Promise<IrisRestoreResult> {
+export async function runJournalRestore(plan: ChainPlan, staging: Staging, fetched: FetchedLog[], options: JournalRestoreOptions): Promise<IrisRestoreResult> {
   const { say } = options;
   const client = options.client ?? irisClient(options.config, options.instance);
   const script = scriptFor(plan, staging.path);
@@ -124,10 +134,15 @@ export async function runJournalRestore(
   }
 
   const answers = await client.runScript(script.lines, 'the journal restore');
-  if (answers.get('ERR')) throw new SnaplogError(`the journal restore did not start: ${answers.get('ERR')}`, { hint: 'nothing was applied; fix the cause and run the restore again' });
+  if (answers.get('ERR'))
+    throw new SnaplogError(`the journal restore did not start: ${answers.get('ERR')}`, {
+      hint: 'nothing was applied; fix the cause and run the restore again',
+    });
   const outcome = answers.get('RESTORE');
   if (outcome !== 'OK') {
-    throw new SnaplogError(`Journal.Restore failed: ${outcome ?? 'no answer from the instance'}`, { hint: 'see the instance messages.log; the databases may be partly rolled forward: restore the snapshot again before retrying' });
+    throw new SnaplogError(`Journal.Restore failed: ${outcome ?? 'no answer from the instance'}`, {
+      hint: 'see the instance messages.log; the databases may be partly rolled forward: restore the snapshot again before retrying',
+    });
   }
   if (answers.get('STOP_LOCAL')) say(`the instance stopped at ${answers.get('STOP_LOCAL')} (its local time)`);
   say(`applied ${fetched.length} journal file(s) from ${plan.logs[0]!.name} through ${plan.logs[plan.logs.length - 1]!.name}`);

@@ -1,4 +1,13 @@
-import { BINLOG_MAGIC, CHECKSUM_LENGTH, ChecksumAlg, EVENT_HEADER_LENGTH, EventFlag, EventType, MariadbGtidFlag, DEFAULT_POST_HEADER_LENGTH } from './constants.js';
+import {
+  BINLOG_MAGIC,
+  CHECKSUM_LENGTH,
+  ChecksumAlg,
+  EVENT_HEADER_LENGTH,
+  EventFlag,
+  EventType,
+  MariadbGtidFlag,
+  DEFAULT_POST_HEADER_LENGTH,
+} from './constants.js';
 import { crc32 } from './checksum.js';
 import { encodeEventHeader } from './event-header.js';
 import { encodeSigned, encodeText, encodeUnsigned } from './serialization.js';
@@ -95,7 +104,11 @@ export class BinlogBuilder {
     const size = EVENT_HEADER_LENGTH + body.length + (this.checksum ? CHECKSUM_LENGTH : 0);
     const event = Buffer.allocUnsafe(size);
     const flags = options.flags ?? 0;
-    encodeEventHeader({ timestamp: options.time ?? this.time, type, serverId: options.serverId ?? this.serverId, eventSize: size, logPos: start + size, flags }, event, 0);
+    encodeEventHeader(
+      { timestamp: options.time ?? this.time, type, serverId: options.serverId ?? this.serverId, eventSize: size, logPos: start + size, flags },
+      event,
+      0,
+    );
     body.copy(event, EVENT_HEADER_LENGTH);
     if (this.checksum) {
       let covered = event.subarray(0, size - CHECKSUM_LENGTH);
@@ -135,7 +148,10 @@ export class BinlogBuilder {
     return this.event(EventType.BINLOG_CHECKPOINT, body);
   }
 
-  mariadbGtid(sequence: number | bigint, options: { domainId?: number; standalone?: boolean; flags?: number; commitId?: bigint; serverId?: number } = {}): number {
+  mariadbGtid(
+    sequence: number | bigint,
+    options: { domainId?: number; standalone?: boolean; flags?: number; commitId?: bigint; serverId?: number } = {},
+  ): number {
     let flags = options.flags ?? MariadbGtidFlag.TRANSACTIONAL;
     if (options.standalone) flags |= MariadbGtidFlag.STANDALONE;
     if (options.commitId !== undefined) flags |= MariadbGtidFlag.GROUP_COMMIT_ID;
@@ -188,13 +204,20 @@ export class BinlogBuilder {
   ): number {
     const uuidBytes = Buffer.from(uuid.replace(/-/g, ''), 'hex');
     const fields: Buffer[] = [
-      encodeUnsigned(0), encodeUnsigned(0),
-      encodeUnsigned(1), Buffer.concat([...uuidBytes].map((byte) => encodeUnsigned(byte))),
-      encodeUnsigned(2), encodeSigned(gno),
-      encodeUnsigned(3), encodeText(tag),
-      encodeUnsigned(4), encodeSigned(options.lastCommitted ?? 0),
-      encodeUnsigned(5), encodeSigned(options.sequenceNumber ?? 1),
-      encodeUnsigned(6), encodeUnsigned(options.immediateMicros),
+      encodeUnsigned(0),
+      encodeUnsigned(0),
+      encodeUnsigned(1),
+      Buffer.concat([...uuidBytes].map((byte) => encodeUnsigned(byte))),
+      encodeUnsigned(2),
+      encodeSigned(gno),
+      encodeUnsigned(3),
+      encodeText(tag),
+      encodeUnsigned(4),
+      encodeSigned(options.lastCommitted ?? 0),
+      encodeUnsigned(5),
+      encodeSigned(options.sequenceNumber ?? 1),
+      encodeUnsigned(6),
+      encodeUnsigned(options.immediateMicros),
     ];
     if (options.originalMicros !== undefined && options.originalMicros !== options.immediateMicros) {
       fields.push(encodeUnsigned(7), encodeUnsigned(options.originalMicros));
@@ -288,7 +311,10 @@ export class BinlogBuilder {
     const dbName = Buffer.from(db);
     const tableName = Buffer.from(table);
     const columns = Buffer.from([1, 3, 0, 0]); // 1 column, type LONG, no metadata, null bitmap
-    return this.event(EventType.TABLE_MAP, Buffer.concat([head, Buffer.from([dbName.length]), dbName, Buffer.from([0, tableName.length]), tableName, Buffer.from([0]), columns]));
+    return this.event(
+      EventType.TABLE_MAP,
+      Buffer.concat([head, Buffer.from([dbName.length]), dbName, Buffer.from([0, tableName.length]), tableName, Buffer.from([0]), columns]),
+    );
   }
 
   /** A row event of `bodySize` bytes (the row image is filler: scans never look at it). */

@@ -78,9 +78,7 @@ export const EventType = {
 
 export type EventTypeName = keyof typeof EventType;
 
-const NAMES = new Map<number, EventTypeName>(
-  (Object.entries(EventType) as [EventTypeName, number][]).map(([name, code]) => [code, name]),
-);
+const NAMES = new Map<number, EventTypeName>((Object.entries(EventType) as [EventTypeName, number][]).map(([name, code]) => [code, name]));
 
 /** `QUERY`, `MARIADB_GTID`, …; `TYPE_<n>` for a number neither server defines. */
 export function eventTypeName(type: number): string {
@@ -89,10 +87,12 @@ export function eventTypeName(type: number): string {
 
 /** Row events of every generation (pre-GA, v1, v2, MySQL partial JSON, MariaDB compressed). */
 export function isRowsEvent(type: number): boolean {
-  return (type >= EventType.PRE_GA_WRITE_ROWS && type <= EventType.DELETE_ROWS_V1)
-    || (type >= EventType.WRITE_ROWS_V2 && type <= EventType.DELETE_ROWS_V2)
-    || type === EventType.PARTIAL_UPDATE_ROWS
-    || (type >= EventType.WRITE_ROWS_COMPRESSED_V1 && type <= EventType.DELETE_ROWS_COMPRESSED);
+  return (
+    (type >= EventType.PRE_GA_WRITE_ROWS && type <= EventType.DELETE_ROWS_V1) ||
+    (type >= EventType.WRITE_ROWS_V2 && type <= EventType.DELETE_ROWS_V2) ||
+    type === EventType.PARTIAL_UPDATE_ROWS ||
+    (type >= EventType.WRITE_ROWS_COMPRESSED_V1 && type <= EventType.DELETE_ROWS_COMPRESSED)
+  );
 }
 
 /** Row data inside a transaction: row events of every generation and MariaDB 12.3's fragments of oversized ones. */

@@ -41,7 +41,10 @@ export function binlogKeyFromKeyFile(text: string, mode: AesMode = 'cbc'): Binlo
     const line = raw.trim();
     if (!line || line.startsWith('#')) continue;
     const match = /^(\d+);([0-9a-fA-F]+)$/.exec(line);
-    if (!match) throw new BinlogDecodeError('the key file has a line that is not "id;hex-key" (an encrypted key file needs file_key_management_filekey: give snaplog the decrypted file)');
+    if (!match)
+      throw new BinlogDecodeError(
+        'the key file has a line that is not "id;hex-key" (an encrypted key file needs file_key_management_filekey: give snaplog the decrypted file)',
+      );
     if (Number(match[1]) !== BINLOG_KEY_ID) continue;
     const key = Buffer.from(match[2]!, 'hex');
     if (![16, 24, 32].includes(key.length)) throw new BinlogDecodeError(`key ${BINLOG_KEY_ID} is ${key.length} bytes: AES needs 16, 24 or 32`);

@@ -56,7 +56,7 @@ export function uncompressMariadb(data: Buffer): Buffer {
   needBytes(data, 1, 'compressed MariaDB event');
   const head = data[0]!;
   const lengthBytes = head & 0x07;
-  if ((head & 0x80) === 0 || ((head & 0x70) >> 4) !== 0 || lengthBytes < 1 || lengthBytes > 4) {
+  if ((head & 0x80) === 0 || (head & 0x70) >> 4 !== 0 || lengthBytes < 1 || lengthBytes > 4) {
     throw new BinlogDecodeError(`unknown MariaDB compression header 0x${head.toString(16)}`);
   }
   needBytes(data, 1 + lengthBytes, 'compressed MariaDB event');
@@ -148,9 +148,9 @@ export function readPackedInteger(buf: Buffer, at: number): { value: number; len
   needBytes(buf, at + 1, 'packed integer');
   const first = buf[at]!;
   if (first < 251) return { value: first, length: 1 };
-  if (first === 252) return needBytes(buf, at + 3, 'packed integer'), { value: buf.readUInt16LE(at + 1), length: 3 };
-  if (first === 253) return needBytes(buf, at + 4, 'packed integer'), { value: buf.readUIntLE(at + 1, 3), length: 4 };
-  if (first === 254) return needBytes(buf, at + 9, 'packed integer'), { value: Number(buf.readBigUInt64LE(at + 1)), length: 9 };
+  if (first === 252) return (needBytes(buf, at + 3, 'packed integer'), { value: buf.readUInt16LE(at + 1), length: 3 });
+  if (first === 253) return (needBytes(buf, at + 4, 'packed integer'), { value: buf.readUIntLE(at + 1, 3), length: 4 });
+  if (first === 254) return (needBytes(buf, at + 9, 'packed integer'), { value: Number(buf.readBigUInt64LE(at + 1)), length: 9 });
   throw new BinlogDecodeError(`invalid packed integer prefix 0x${first.toString(16)}`);
 }
 

@@ -1,5 +1,12 @@
 import {
-  BINLOG_MAGIC, CHECKSUM_LENGTH, EVENT_HEADER_LENGTH, EventFlag, EventType, MAGIC_LENGTH, MYSQL_ENCRYPTED_BINLOG_MAGIC, eventTypeName,
+  BINLOG_MAGIC,
+  CHECKSUM_LENGTH,
+  EVENT_HEADER_LENGTH,
+  EventFlag,
+  EventType,
+  MAGIC_LENGTH,
+  MYSQL_ENCRYPTED_BINLOG_MAGIC,
+  eventTypeName,
 } from './constants.js';
 import { crc32Of } from './checksum.js';
 import type { EventHeader } from './event-header.js';
@@ -203,7 +210,10 @@ export class EventFramer {
       return false;
     }
     if (this.format === undefined && header.type !== EventType.FORMAT_DESCRIPTION) {
-      const what = header.type === EventType.START_V3 ? 'a binlog format v3 start event (MySQL 4.x), which snaplog does not read' : `event type ${header.type} (${eventTypeName(header.type)})`;
+      const what =
+        header.type === EventType.START_V3
+          ? 'a binlog format v3 start event (MySQL 4.x), which snaplog does not read'
+          : `event type ${header.type} (${eventTypeName(header.type)})`;
       this.fail(position, `the first event at ${position} is ${what}, not a format description event`);
       return false;
     }

@@ -54,7 +54,7 @@ function decodingCapture(type: number, size: number): number {
 }
 
 /** What an event type means to the scan; a table lookup instead of a long switch in the per-event path. */
-const enum Action {
+enum Action {
   None,
   Context,
   PartialRowData,
@@ -77,8 +77,21 @@ const enum Action {
 
 const ACTIONS = (() => {
   const actions = new Uint8Array(256);
-  const set = (action: Action, ...types: number[]) => types.forEach((type) => (actions[type] = action));
-  set(Action.Context, EventType.TABLE_MAP, EventType.INTVAR, EventType.RAND, EventType.USER_VAR, EventType.ANNOTATE_ROWS, EventType.ROWS_QUERY, EventType.BEGIN_LOAD_QUERY, EventType.APPEND_BLOCK, EventType.CREATE_FILE);
+  const set = (action: Action, ...types: number[]): void => {
+    for (const type of types) actions[type] = action;
+  };
+  set(
+    Action.Context,
+    EventType.TABLE_MAP,
+    EventType.INTVAR,
+    EventType.RAND,
+    EventType.USER_VAR,
+    EventType.ANNOTATE_ROWS,
+    EventType.ROWS_QUERY,
+    EventType.BEGIN_LOAD_QUERY,
+    EventType.APPEND_BLOCK,
+    EventType.CREATE_FILE,
+  );
   for (let type = 0; type < 256; type++) if (isRowDataEvent(type)) actions[type] = Action.Context;
   set(Action.PartialRowData, EventType.PARTIAL_ROW_DATA);
   set(Action.Outside, EventType.BINLOG_CHECKPOINT, EventType.HEARTBEAT, EventType.HEARTBEAT_V2);
@@ -392,7 +405,10 @@ export class BinlogScanner {
       case Action.StartEncryption:
         scan.encrypted = true;
         if (this.decrypting) return void tracker.outside();
-        this.fail(position, `encrypted binlog (START_ENCRYPTION event at ${position}): the events after it can be read only with the server's key: set [mysql] binlog_key_file`);
+        this.fail(
+          position,
+          `encrypted binlog (START_ENCRYPTION event at ${position}): the events after it can be read only with the server's key: set [mysql] binlog_key_file`,
+        );
         return;
       case Action.Incident:
         scan.problems.push({ position, problem: `INCIDENT event at ${position}: the server recorded that changes may be missing from the binlog here` });

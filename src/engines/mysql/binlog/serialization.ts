@@ -90,7 +90,7 @@ export function encodeUnsigned(value: number | bigint): Buffer {
 
 export function encodeSigned(value: number | bigint): Buffer {
   const v = BigInt(value);
-  return encodeUnsigned(v >= 0n ? v << 1n : ((-(v + 1n)) << 1n) | 1n);
+  return encodeUnsigned(v >= 0n ? v << 1n : (-(v + 1n) << 1n) | 1n);
 }
 
 export function encodeText(value: string): Buffer {

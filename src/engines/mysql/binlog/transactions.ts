@@ -145,7 +145,10 @@ export class TransactionTracker {
 
   private begin(position: number, gtid: string | undefined, mode: GroupMode, micros: number): void {
     if (this.open) {
-      this.sink.anomaly(this.open.start, `the transaction starting at ${this.open.start}${this.open.gtid ? ` (GTID ${this.open.gtid})` : ''} has no commit event before the next one at ${position}`);
+      this.sink.anomaly(
+        this.open.start,
+        `the transaction starting at ${this.open.start}${this.open.gtid ? ` (GTID ${this.open.gtid})` : ''} has no commit event before the next one at ${position}`,
+      );
     }
     this.open = { start: position, gtid, mode, micros };
     this.contextStart = undefined;

@@ -66,12 +66,14 @@ async function planRestore(target: RestoreTarget, request: RestoreRequest): Prom
   const { config, archive, systemId, say } = request;
   const options = optionsOf(request);
   if (request.purpose === 'plan') return { plan: await loadPlan(archive, systemId, target, options.snapshot, await loadBinlogKey(config)) };
-  if (!!options.datadir === !!options.targetSocket) throw new UsageError('give exactly one of --datadir DIR or --target-socket PATH', 'restore onto a restored data directory, or into a running server');
+  if (!!options.datadir === !!options.targetSocket)
+    throw new UsageError('give exactly one of --datadir DIR or --target-socket PATH', 'restore onto a restored data directory, or into a running server');
   if (!!options.tables !== !!options.export) throw new UsageError('--tables and --export go together');
   if (options.tables && !options.datadir) throw new UsageError('a partial restore (--tables) needs --datadir: it replays on a scratch copy of it');
   const tables = options.tables ? parseTableList(options.tables) : undefined;
   const method: ReplayMethod = options.method ?? (options.datadir ? 'relay' : 'pipe');
-  if (method === 'relay' && options.targetSocket) throw new UsageError('--method relay needs --datadir (a private server); use --method pipe with --target-socket');
+  if (method === 'relay' && options.targetSocket)
+    throw new UsageError('--method relay needs --datadir (a private server); use --method pipe with --target-socket');
 
   const binlogKeys = await loadBinlogKeys(config);
   if (binlogKeys && method === 'pipe') {

@@ -14,7 +14,12 @@ export interface DatadirSnapshot {
  * The snapshot a restored data directory must be rolled forward from (restore, drill): the one it is.
  * A mismatch with --snapshot, or a directory nothing identifies without --snapshot, is refused.
  */
-export async function identifyDatadirSnapshot(archive: Archive, systemId: string, facts: DatadirFacts, requested: string | undefined): Promise<DatadirSnapshot> {
+export async function identifyDatadirSnapshot(
+  archive: Archive,
+  systemId: string,
+  facts: DatadirFacts,
+  requested: string | undefined,
+): Promise<DatadirSnapshot> {
   const records = await archive.listSnapshots(systemId);
   const identity = identifySnapshot(records, facts);
   const chosen = snapshotForDatadir(identity, requested, { records, innodb: facts.innodb });

@@ -27,7 +27,8 @@ async function drill(request: DrillRequest): Promise<DrillReport> {
     if (image) {
       mount = join(scratch, 'image-mnt');
       const datadirs = await image.attach(mount);
-      if (datadirs.length !== 1) throw new SnaplogError(`found ${datadirs.length} data directories on ${image.path}`, { hint: 'attach it yourself and pass --datadir' });
+      if (datadirs.length !== 1)
+        throw new SnaplogError(`found ${datadirs.length} data directories on ${image.path}`, { hint: 'attach it yourself and pass --datadir' });
       source = datadirs[0]!;
     }
     const facts = await preflightDatadir(source!, { write: false });
@@ -47,21 +48,40 @@ async function drill(request: DrillRequest): Promise<DrillReport> {
     const run = restoreEvents(events, { engine: 'mysql', systemId }, restoreEventFields(plan, 'relay', start));
     const failure: Record<string, unknown> = {};
     await run.started();
-    const replay = { archive, systemId, plan, events, datadir, method: 'relay' as const, stagingDir, binlogKeys: keys, say, signal: request.signal, start, failure };
+    const replay = {
+      archive,
+      systemId,
+      plan,
+      events,
+      datadir,
+      method: 'relay' as const,
+      stagingDir,
+      binlogKeys: keys,
+      say,
+      signal: request.signal,
+      start,
+      failure,
+    };
     const result = await runRestore(replay).catch(async (error: unknown) => {
       await run.failed(error, failure);
       throw error;
     });
     await run.ended({ fields: { stop: plan.stop, gtidSlavePos: result.gtidSlavePos ?? '' } });
     if (request.signal.aborted) throw new SnaplogError('drill interrupted', { hint: 'run the drill again' });
-    const server = await startPrivateServer({ runDir: join(scratch, 'check-run'), datadir, args: ['--skip-log-bin', '--skip-slave-start', '--server-id=4000000003'] });
+    const server = await startPrivateServer({
+      runDir: join(scratch, 'check-run'),
+      datadir,
+      args: ['--skip-log-bin', '--skip-slave-start', '--server-id=4000000003'],
+    });
     let check;
     try {
       check = await execa('mariadb-check', [`--socket=${server.socket}`, '--user=root', '--all-databases', '--check'], { reject: false });
     } finally {
       await server.stop();
     }
-    const failures = check.stdout.split('\n').filter((line) => line.trim() && !/\bOK$/.test(line.trim()) && !/^(note|status|warning)\s*:/i.test(line.trim()) && /\s(error|corrupt)/i.test(line));
+    const failures = check.stdout
+      .split('\n')
+      .filter((line) => line.trim() && !/\bOK$/.test(line.trim()) && !/^(note|status|warning)\s*:/i.test(line.trim()) && /\s(error|corrupt)/i.test(line));
     const ok = check.exitCode === 0 && failures.length === 0;
     const report = {
       ok,
@@ -107,7 +127,10 @@ async function openScratch(given: string | undefined): Promise<{ scratch: string
     return { scratch, createdScratch: true };
   }
   if (!existing.isDirectory() || (await readdir(scratch)).length > 0) {
-    throw new UsageError(`--scratch ${given} exists and is not an empty folder`, 'give a new folder (the drill creates it) or an empty one: it deletes only what it created');
+    throw new UsageError(
+      `--scratch ${given} exists and is not an empty folder`,
+      'give a new folder (the drill creates it) or an empty one: it deletes only what it created',
+    );
   }
   return { scratch, createdScratch: false };
 }

@@ -30,14 +30,19 @@ export async function findDatadirs(root: string): Promise<FoundDatadir[]> {
     }
     level = next;
   }
-  for (const datadir of datadirs) for (const entry of await readdir(datadir).catch(() => [] as string[])) if (entry.endsWith('-bin.index') || entry === 'mysql-bin.index') indexes.push(join(datadir, entry));
+  for (const datadir of datadirs)
+    for (const entry of await readdir(datadir).catch(() => [] as string[]))
+      if (entry.endsWith('-bin.index') || entry === 'mysql-bin.index') indexes.push(join(datadir, entry));
   return Promise.all(
     datadirs.map(async (datadir) => {
       const index = indexes.find((path) => dirname(path).startsWith(dirname(datadir))) ?? indexes[0];
       if (!index) return { datadir };
       // The disk may come from a compromised VM: the index is read without following a symlink, and
       // its entries are taken as names beside it, never as paths.
-      const text = await readFileNoFollow(index).then((bytes) => bytes.toString('utf8'), () => '');
+      const text = await readFileNoFollow(index).then(
+        (bytes) => bytes.toString('utf8'),
+        () => '',
+      );
       const names = text.split('\n').filter(Boolean);
       const newest = names[names.length - 1];
       if (!newest) return { datadir, binlogIndex: index };

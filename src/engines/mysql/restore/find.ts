@@ -47,7 +47,17 @@ export async function findStatements(request: FindRequest): Promise<FoundStateme
         found.push({ log: log.name, position: event.position, time, gtid: event.gtid, kind: 'query', db: event.db, text: event.query });
       } else if (event.table !== undefined) {
         const name = `${event.db}.${event.table}`;
-        if (name !== lastTable && request.pattern.test(name)) found.push({ log: log.name, position: event.position, time, gtid: event.gtid, kind: 'rows', db: event.db, table: event.table, text: `row changes to ${name}` });
+        if (name !== lastTable && request.pattern.test(name))
+          found.push({
+            log: log.name,
+            position: event.position,
+            time,
+            gtid: event.gtid,
+            kind: 'rows',
+            db: event.db,
+            table: event.table,
+            text: `row changes to ${name}`,
+          });
         lastTable = name;
       }
       if (event.query !== undefined) lastTable = '';

@@ -54,7 +54,10 @@ export class GtidSet {
   static parse(text: string | undefined): GtidSet {
     const set = GtidSet.empty();
     if (!text) return set;
-    for (const part of text.split(',').map((item) => item.replace(/\s+/g, '')).filter(Boolean)) {
+    for (const part of text
+      .split(',')
+      .map((item) => item.replace(/\s+/g, ''))
+      .filter(Boolean)) {
       const mariadb = MARIADB_GTID.exec(part);
       if (mariadb) {
         set.raise(mariadb[1]!, Number(mariadb[3]), Number(mariadb[2]));
@@ -156,7 +159,10 @@ export class GtidSet {
       else next = [Math.min(interval[0], next[0]), Math.max(interval[1], next[1])];
     }
     merged.push(next);
-    this.streams.set(stream, merged.sort((a, b) => a[0] - b[0]));
+    this.streams.set(
+      stream,
+      merged.sort((a, b) => a[0] - b[0]),
+    );
   }
 }
 

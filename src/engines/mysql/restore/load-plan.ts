@@ -46,7 +46,13 @@ export async function loadPlan(archive: Archive, systemId: string, target: Resto
  * log the planner names (once, whole), add its ranges to the metadata in memory, and plan again. Logs shipped
  * since carry the ranges and are never read here.
  */
-async function planWithRanges(archive: Archive, systemId: string, logs: LogMetadata[], key: BinlogKey | undefined, plan: (logs: LogMetadata[]) => ChainPlan): Promise<ChainPlan> {
+async function planWithRanges(
+  archive: Archive,
+  systemId: string,
+  logs: LogMetadata[],
+  key: BinlogKey | undefined,
+  plan: (logs: LogMetadata[]) => ChainPlan,
+): Promise<ChainPlan> {
   const known = new Map(logs.map((log) => [log.name, log]));
   for (;;) {
     try {

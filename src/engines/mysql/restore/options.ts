@@ -6,7 +6,12 @@ const engine = 'MySQL/MariaDB';
 export const mysqlRestoreOptions: readonly RestoreOptionSpec[] = [
   { engine, flags: '--datadir <dir>', help: 'the restored data directory (server stopped): a private server is started on it' },
   { engine, flags: '--target-socket <path>', help: "replay into a running server (the DBA's) with the [mysql] credentials" },
-  { engine, flags: '--method <method>', help: 'relay: through the SQL thread (fast, default with --datadir); pipe: mariadb-binlog | mariadb', choices: ['relay', 'pipe'] },
+  {
+    engine,
+    flags: '--method <method>',
+    help: 'relay: through the SQL thread (fast, default with --datadir); pipe: mariadb-binlog | mariadb',
+    choices: ['relay', 'pipe'],
+  },
   { engine, flags: '--resume', help: 'finish an interrupted or failed restore from where the data directory stands (@@gtid_slave_pos)' },
   { engine, flags: '--tables <list>', help: 'partial restore: only these DB.TABLE (with --datadir and --export); the data directory is not changed' },
   { engine, flags: '--export <file>', help: 'partial restore: write the tables as SQL here' },

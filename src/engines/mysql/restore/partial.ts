@@ -10,11 +10,15 @@ export interface TableName {
 }
 
 export function parseTableList(text: string): TableName[] {
-  const tables = text.split(',').map((item) => item.trim()).filter(Boolean).map((item) => {
-    const match = /^([A-Za-z0-9_$]+)\.([A-Za-z0-9_$]+)$/.exec(item);
-    if (!match) throw new UsageError(`--tables: ${JSON.stringify(item)} is not DB.TABLE`, 'e.g. --tables shop.orders,shop.customers');
-    return { database: match[1]!, table: match[2]! };
-  });
+  const tables = text
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean)
+    .map((item) => {
+      const match = /^([A-Za-z0-9_$]+)\.([A-Za-z0-9_$]+)$/.exec(item);
+      if (!match) throw new UsageError(`--tables: ${JSON.stringify(item)} is not DB.TABLE`, 'e.g. --tables shop.orders,shop.customers');
+      return { database: match[1]!, table: match[2]! };
+    });
   if (tables.length === 0) throw new UsageError('--tables needs at least one DB.TABLE');
   return tables;
 }
@@ -39,9 +43,19 @@ export async function exportTables(datadir: string, runDir: string, tables: Tabl
     const out = await open(exportFile, 'w', 0o600);
     try {
       for (const [database, names] of byDatabase) {
-        const dump = await execa('mariadb-dump', [`--socket=${server.socket}`, '--user=root', '--single-transaction', '--skip-dump-date', database, ...names], { reject: false, encoding: 'buffer' });
-        if (dump.exitCode !== 0) throw new SnaplogError(`mariadb-dump of ${database}.${names.join(',')} failed: ${Buffer.from(dump.stderr).toString().trim()}`, { hint: 'check the table names with SHOW TABLES on the restored data' });
-        await out.write(Buffer.from(`-- snaplog partial restore: ${database}.${names.join(`, ${database}.`)}\nCREATE DATABASE IF NOT EXISTS \`${database}\`;\nUSE \`${database}\`;\n`));
+        const dump = await execa('mariadb-dump', [`--socket=${server.socket}`, '--user=root', '--single-transaction', '--skip-dump-date', database, ...names], {
+          reject: false,
+          encoding: 'buffer',
+        });
+        if (dump.exitCode !== 0)
+          throw new SnaplogError(`mariadb-dump of ${database}.${names.join(',')} failed: ${Buffer.from(dump.stderr).toString().trim()}`, {
+            hint: 'check the table names with SHOW TABLES on the restored data',
+          });
+        await out.write(
+          Buffer.from(
+            `-- snaplog partial restore: ${database}.${names.join(`, ${database}.`)}\nCREATE DATABASE IF NOT EXISTS \`${database}\`;\nUSE \`${database}\`;\n`,
+          ),
+        );
         await out.write(Buffer.from(dump.stdout));
       }
       await out.sync();

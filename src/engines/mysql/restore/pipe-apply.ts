@@ -70,7 +70,9 @@ export async function applyThroughPipe(request: PipeApplyRequest): Promise<void>
   try {
     const tools = request.tools ?? { binlogTool: 'mariadb-binlog', clientTool: 'mariadb' };
     const dump = spawn(bin(tools.binlogTool), binlogDumpArgs(request), { stdio: ['ignore', 'pipe', 'pipe'] });
-    const client = spawn(bin(tools.clientTool), [`--defaults-extra-file=${options.path}`, '--binary-mode', '--batch'], { stdio: [dump.stdout!, 'ignore', 'pipe'] });
+    const client = spawn(bin(tools.clientTool), [`--defaults-extra-file=${options.path}`, '--binary-mode', '--batch'], {
+      stdio: [dump.stdout!, 'ignore', 'pipe'],
+    });
     // The client owns the pipe now; the parent's end would keep the dump from ever closing.
     dump.stdout!.destroy();
     const [dumped, applied] = await Promise.all([exitOf(dump), exitOf(client)]);

@@ -7,7 +7,7 @@ import { lineageBreak } from '../../../archive/lineage.js';
 import type { LogMetadata } from '../../../archive/metadata.js';
 import type { SnapshotRecord } from '../../../archive/snapshot-record.js';
 import { PlanError, planArchiveChain, restorableWindow as chainWindow, timeChainRules, windowText } from '../../chain-plan.js';
-import type { Boundary, ChainPlan as SharedChainPlan, ChainRules, PlannedLog, RestorableWindow } from '../../chain-plan.js';
+import type { Boundary, ChainPlan as SharedChainPlan, ChainRules, RestorableWindow } from '../../chain-plan.js';
 import type { RestoreTarget } from '../../restore-target.js';
 import { GtidSet, gtidIncluded, logMayHold, parseGtid } from './gtid.js';
 import type { ParsedGtid } from './gtid.js';
@@ -51,7 +51,7 @@ export interface StopPoint {
   /** Offset where replay stops: everything before it is applied, nothing from it on. */
   position: number;
   /** The last transaction applied, and the first one left out (when known). */
-  lastApplied?: { gtid?: string; commitTime?: string; endPosition: number; /** When it is in the log before `file`. */ file?: string };
+  lastApplied?: { gtid?: string; commitTime?: string; endPosition: number /** When it is in the log before `file`. */; file?: string };
   firstExcluded?: { gtid?: string; commitTime?: string; startPosition: number };
   /** Replay to the end of the chain (no transaction after the target exists in the archive). */
   endOfChain: boolean;
@@ -165,7 +165,11 @@ function boundaryFor(target: RestoreTarget, chain: LogMetadata[], snapshot: Snap
     case 'position': {
       const log = chain.find((candidate) => candidate.name === target.file);
       if (log) return { log: log.name };
-      throw new PlanError(`${target.file} is not in the archived chain after snapshot ${snapshot.id}`, `the chain is ${chain[0]?.name} .. ${chain[chain.length - 1]?.name}`, window);
+      throw new PlanError(
+        `${target.file} is not in the archived chain after snapshot ${snapshot.id}`,
+        `the chain is ${chain[0]?.name} .. ${chain[chain.length - 1]?.name}`,
+        window,
+      );
     }
   }
 }
@@ -235,7 +239,10 @@ export const mysqlChainRules: ChainRules = {
     if (target.kind === 'position' && !logs.some((log) => log.name === target.file)) {
       // Not "before the oldest snapshot": the position cannot be placed at all.
       const archived = logs.length ? `the archive holds ${logs[0]!.name} .. ${logs[logs.length - 1]!.name}` : 'the archive holds no log';
-      throw new PlanError(`${target.file} is not in the archive`, `${archived}; ship it first (snaplog ship --once on the server) or pick a position in an archived log`);
+      throw new PlanError(
+        `${target.file} is not in the archive`,
+        `${archived}; ship it first (snaplog ship --once on the server) or pick a position in an archived log`,
+      );
     }
   },
   precedes: snapshotPrecedes,
@@ -287,7 +294,8 @@ function xaRecordsOf(log: Pick<LogMetadata, 'details'> | undefined): XaRecord[] 
   if (!Array.isArray(listed)) return undefined;
   return listed.filter(
     (record): record is XaRecord =>
-      typeof record === 'object' && record !== null &&
+      typeof record === 'object' &&
+      record !== null &&
       ['prepare', 'commit', 'rollback'].includes((record as XaRecord).phase) &&
       typeof (record as XaRecord).xid === 'string' &&
       Number.isSafeInteger((record as XaRecord).endPosition) &&
@@ -386,7 +394,11 @@ export function locateStop(
       break;
     case 'time': {
       const i = transactions.findIndex((transaction) => transaction.commitTime > target.time);
-      if (i < 0) throw new PlanError(`no transaction after ${iso(target.time)} in ${lastLog.name}, although its metadata says so`, 'run snaplog verify: the metadata and the log disagree');
+      if (i < 0)
+        throw new PlanError(
+          `no transaction after ${iso(target.time)} in ${lastLog.name}, although its metadata says so`,
+          'run snaplog verify: the metadata and the log disagree',
+        );
       stop = stopBefore(i);
       break;
     }
@@ -402,8 +414,14 @@ export function locateStop(
     case 'position': {
       const i = transactions.findIndex((transaction) => transaction.endPosition === target.position);
       if (i < 0) {
-        const near = transactions.filter((transaction) => Math.abs(transaction.endPosition - target.position) < 1 << 20).slice(0, 3).map((transaction) => transaction.endPosition);
-        throw new PlanError(`${target.file}:${target.position} is not the end of a transaction`, `replay stops only between transactions; nearby boundaries: ${near.join(', ') || 'none'}`);
+        const near = transactions
+          .filter((transaction) => Math.abs(transaction.endPosition - target.position) < 1 << 20)
+          .slice(0, 3)
+          .map((transaction) => transaction.endPosition);
+        throw new PlanError(
+          `${target.file}:${target.position} is not the end of a transaction`,
+          `replay stops only between transactions; nearby boundaries: ${near.join(', ') || 'none'}`,
+        );
       }
       stop = stopAfter(i);
       break;
@@ -426,7 +444,11 @@ function preparedAtStop(chain: ChainPlan, index: TransactionBoundary[], stop: St
   const fromIndex = () =>
     index.flatMap((transaction) => (transaction.xa ? [{ ...transaction.xa, gtid: transaction.gtid, endPosition: transaction.endPosition }] : []));
   const steps = listed ?? fromIndex();
-  applyXa(state, stop.file, steps.filter((step) => step.endPosition <= stop.position));
+  applyXa(
+    state,
+    stop.file,
+    steps.filter((step) => step.endPosition <= stop.position),
+  );
   return [...state.values()];
 }
 
@@ -444,10 +466,12 @@ function transactionIndexOf(transactions: TransactionBoundary[], text: string, l
   const exact = transactions.findIndex((transaction) => transaction.gtid === text);
   if (exact >= 0) return exact;
   const wanted = parseGtid(text);
-  const same = wanted ? transactions.findIndex((transaction) => {
-    const gtid = transaction.gtid ? parseGtid(transaction.gtid) : undefined;
-    return gtid?.stream === wanted.stream && gtid.seq === wanted.seq;
-  }) : -1;
+  const same = wanted
+    ? transactions.findIndex((transaction) => {
+        const gtid = transaction.gtid ? parseGtid(transaction.gtid) : undefined;
+        return gtid?.stream === wanted.stream && gtid.seq === wanted.seq;
+      })
+    : -1;
   if (same >= 0 && wanted!.stream.includes('-')) return same;
   if (same >= 0) {
     const real = transactions[same]!.gtid;

@@ -21,7 +21,8 @@ export function parseVersion(text: string): { mariadb: boolean; major: number; m
 /** Pure: why a data directory last run by `datadirVersion` cannot be opened by the local `serverVersion`; undefined when it can. */
 export function versionProblem(facts: Pick<DatadirFacts, 'version' | 'mysql8Dictionary'>, serverVersion: string): string | undefined {
   const server = parseVersion(serverVersion);
-  if (facts.mysql8Dictionary && server?.mariadb) return `it is a MySQL 8 data directory (mysql.ibd); the local server is MariaDB ${server.major}.${server.minor}`;
+  if (facts.mysql8Dictionary && server?.mariadb)
+    return `it is a MySQL 8 data directory (mysql.ibd); the local server is MariaDB ${server.major}.${server.minor}`;
   const data = facts.version ? parseVersion(facts.version) : undefined;
   if (!data || !server) return undefined;
   if (data.mariadb === server.mariadb && (data.major > server.major || (data.major === server.major && data.minor > server.minor))) {
@@ -99,7 +100,10 @@ export async function preflightDatadir(given: string, options: { write: boolean;
     }
   }
   if (options.write) {
-    const denied = await access(datadir, constants.W_OK).then(() => undefined, (error: NodeJS.ErrnoException) => error.code);
+    const denied = await access(datadir, constants.W_OK).then(
+      () => undefined,
+      (error: NodeJS.ErrnoException) => error.code,
+    );
     if (denied) {
       const why = denied === 'EROFS' ? 'on a read-only file system' : 'not writable';
       throw new PreflightError(`${given} is ${why}: a restore replays onto it in place`, {

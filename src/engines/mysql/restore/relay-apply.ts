@@ -110,7 +110,10 @@ export async function removeReplayFiles(datadir: string): Promise<void> {
 
 async function replicaStatus(connection: Connection, control: ReplicaControl): Promise<ReplicaStatus> {
   const [row] = await queryRows(connection, control.status);
-  if (!row) throw new SnaplogError(`${control.status} returned nothing: the replay channel is not configured`, { hint: 'run the same snaplog restore command with --resume' });
+  if (!row)
+    throw new SnaplogError(`${control.status} returned nothing: the replay channel is not configured`, {
+      hint: 'run the same snaplog restore command with --resume',
+    });
   return readReplicaStatus(row, control);
 }
 
@@ -190,7 +193,7 @@ export async function applyThroughRelay(request: RelayApplyRequest): Promise<Rel
         throw new ReplayError(
           `the private server stopped during the replay (it had applied up to ${relayName(indexOf(at.relayFile))} offset ${at.relayPos} when last asked)`,
           { fileIndex: indexOf(at.relayFile), position: at.relayPos },
-          'look at the private server\'s error log (a crash or a kill); then run the same snaplog restore command with --resume, ' +
+          "look at the private server's error log (a crash or a kill); then run the same snaplog restore command with --resume, " +
             'adding --server-arg=--slave-parallel-threads=0 if it was a crash of a parallel worker',
         );
       });
@@ -235,7 +238,7 @@ export async function applyThroughRelay(request: RelayApplyRequest): Promise<Rel
           throw new ReplayError(
             `the replay stopped in ${relayName(indexOf(now.relayFile))} at offset ${now.relayPos} before the end of the last log`,
             { fileIndex: indexOf(now.relayFile), position: now.relayPos },
-            'the transactions before it are applied; look at the private server\'s error log, then run the same snaplog restore command with --resume',
+            "the transactions before it are applied; look at the private server's error log, then run the same snaplog restore command with --resume",
           );
         }
         previous = now;
@@ -264,7 +267,7 @@ export async function applyThroughRelay(request: RelayApplyRequest): Promise<Rel
         `the replay stopped in ${relayName(indexOf(final.relayFile))} at offset ${final.relayPos}, ` +
           `not at the planned stop ${lastFile}:${request.stopPosition ?? endPosition}`,
         { fileIndex: indexOf(final.relayFile), position: final.relayPos },
-        'the restored data is not at the target: restore the snapshot\'s disk again ' +
+        "the restored data is not at the target: restore the snapshot's disk again " +
           'and rerun with --server-arg=--slave-parallel-threads=0 (one applier thread)',
       );
     }

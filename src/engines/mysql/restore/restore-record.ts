@@ -87,7 +87,10 @@ export function decideRestoreStart(
     const order = comparePositions(plan.stop, record.stop);
     if (order === 0) return { kind: 'done', record };
     if (order > 0) return { kind: 'continue', record, from: record.stop };
-    return refuse(`the data directory is already restored to ${at(record.stop)}, past this target (${at(plan.stop)})`, `a restore cannot go back: ${freshCopy}`);
+    return refuse(
+      `the data directory is already restored to ${at(record.stop)}, past this target (${at(plan.stop)})`,
+      `a restore cannot go back: ${freshCopy}`,
+    );
   }
   if (!resume) {
     return refuse(

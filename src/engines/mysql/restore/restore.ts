@@ -122,7 +122,10 @@ export function describeRestoreCommands(plan: RestorePlan, method: ReplayMethod,
   const paths = plan.logs.map((log) => join(stagingDir, 'logs', log.name));
   const dialect = sourceDialect(plan);
   const stopPosition = plan.stop.endOfChain ? undefined : plan.stop.position;
-  if (method === 'pipe') return [`${dialect.binlogTool} ${binlogDumpArgs({ paths, startPosition: plan.logs[0]!.from, stopPosition }).join(' ')} | ${dialect.clientTool} --binary-mode`];
+  if (method === 'pipe')
+    return [
+      `${dialect.binlogTool} ${binlogDumpArgs({ paths, startPosition: plan.logs[0]!.from, stopPosition }).join(' ')} | ${dialect.clientTool} --binary-mode`,
+    ];
   const last = `relay-bin.${String(plan.logs.length).padStart(6, '0')}`;
   const control = dialect.replica;
   return [
@@ -193,8 +196,16 @@ async function restoreDatadir(request: RestoreRequest, datadir: string): Promise
   // Where this run's logs begin: a later target goes on from the last one, a resume from where the last replay began.
   const resumeFile = start.kind === 'resume' ? start.record.replayFrom?.file : undefined;
   const fetchFrom = start.kind === 'continue' ? start.from.file : (resumeFile ?? plan.logs[0]!.name);
-  const firstIndex = Math.max(0, plan.logs.findIndex((log) => log.name === fetchFrom));
-  await checkRoom(datadir, stagingDir, plan.logs.slice(firstIndex).reduce((sum, log) => sum + log.size, 0), plan.bytesToReplay);
+  const firstIndex = Math.max(
+    0,
+    plan.logs.findIndex((log) => log.name === fetchFrom),
+  );
+  await checkRoom(
+    datadir,
+    stagingDir,
+    plan.logs.slice(firstIndex).reduce((sum, log) => sum + log.size, 0),
+    plan.bytesToReplay,
+  );
   const created = await openStaging(stagingDir);
   const record: RestoreRecord = {
     formatVersion: 1,
@@ -275,7 +286,12 @@ async function restoreDatadir(request: RestoreRequest, datadir: string): Promise
       owner,
       signal,
       binlogKey: request.binlogKeys?.server,
-      args: [...(request.method === 'relay' ? relayArgs : [`--server-id=${serverId}`, '--skip-log-bin', '--innodb-flush-log-at-trx-commit=0', dialect.skipReplicaStart]), ...(request.serverArgs ?? [])],
+      args: [
+        ...(request.method === 'relay'
+          ? relayArgs
+          : [`--server-id=${serverId}`, '--skip-log-bin', '--innodb-flush-log-at-trx-commit=0', dialect.skipReplicaStart]),
+        ...(request.serverArgs ?? []),
+      ],
     });
     say(`private server on ${datadir} (socket ${server.socket}, networking off, as uid ${owner.uid})`);
     const currentGtid = await gtidSlavePos(server.socket);
@@ -291,7 +307,7 @@ async function restoreDatadir(request: RestoreRequest, datadir: string): Promise
     if (comparePositions(from, stop) >= 0) {
       if (comparePositions(from, stop) > 0) {
         throw new SnaplogError(`the data directory is already past this target (${from.file}:${from.position})`, {
-          hint: 'restore a fresh copy of the snapshot\'s disk for an earlier target',
+          hint: "restore a fresh copy of the snapshot's disk for an earlier target",
         });
       }
     } else {
@@ -376,7 +392,13 @@ async function replayFrom(
     return { bytes, ...(transactions !== undefined ? { transactions } : {}), applyMs, ...replayRates(bytes, transactions, applyMs) };
   };
   if (request.method === 'pipe') {
-    await applyThroughPipe({ endpoint: { socket: server.socket, port: 0, user: 'root', credentialSource: 'the private replay server' }, paths: logs.map((log) => log.path), startPosition: from.position, stopPosition, tools: sourceDialect(plan) });
+    await applyThroughPipe({
+      endpoint: { socket: server.socket, port: 0, user: 'root', credentialSource: 'the private replay server' },
+      paths: logs.map((log) => log.path),
+      startPosition: from.position,
+      stopPosition,
+      tools: sourceDialect(plan),
+    });
     // The client's transactions leave the private server's GTID position as it was: no count.
     return stats(undefined);
   }
@@ -426,25 +448,39 @@ async function restoreIntoTarget(request: RestoreRequest): Promise<RestoreResult
   const { plan, stagingDir } = request;
   const started = Date.now();
   if (request.method === 'relay') {
-    throw new SnaplogError('the relay-log path needs a private server on the restored data directory', { exitCode: 2, hint: 'use --datadir DIR, or --method pipe with --target-socket' });
+    throw new SnaplogError('the relay-log path needs a private server on the restored data directory', {
+      exitCode: 2,
+      hint: 'use --datadir DIR, or --method pipe with --target-socket',
+    });
   }
   await mkdir(dirname(stagingDir), { recursive: true, mode: 0o700 });
   await openStaging(stagingDir);
   const previous = await readTargetState(stagingDir);
   if (request.resume) {
-    throw new SnaplogError(`a replay into a running server cannot be resumed exactly${previous ? ` (the last one in ${stagingDir} is ${previous.status})` : ''}`, {
-      exitCode: 2,
-      hint: 'restore onto a data directory (--datadir) to be able to resume, or restore the target server again and run without --resume',
-    });
+    throw new SnaplogError(
+      `a replay into a running server cannot be resumed exactly${previous ? ` (the last one in ${stagingDir} is ${previous.status})` : ''}`,
+      {
+        exitCode: 2,
+        hint: 'restore onto a data directory (--datadir) to be able to resume, or restore the target server again and run without --resume',
+      },
+    );
   }
   const state: TargetState = { planStop: plan.stop, snapshotId: plan.snapshot.id, method: request.method, status: 'fetching' };
   const save = (): Promise<void> => writeOwnFile(join(stagingDir, 'restore-state.json'), `${JSON.stringify(state, null, 2)}\n`);
   await save();
-  const fetched = await fetchLogs(request.archive, request.systemId, plan.logs, join(stagingDir, 'logs'), (log) => request.say(`fetched and checked ${log.name} (sha256 ok)`));
+  const fetched = await fetchLogs(request.archive, request.systemId, plan.logs, join(stagingDir, 'logs'), (log) =>
+    request.say(`fetched and checked ${log.name} (sha256 ok)`),
+  );
   state.status = 'replaying';
   await save();
   try {
-    await applyThroughPipe({ endpoint: request.target!, paths: fetched.map((log) => log.path), startPosition: fetched[0]!.from, stopPosition: plan.stop.endOfChain ? undefined : plan.stop.position, tools: sourceDialect(plan) });
+    await applyThroughPipe({
+      endpoint: request.target!,
+      paths: fetched.map((log) => log.path),
+      startPosition: fetched[0]!.from,
+      stopPosition: plan.stop.endOfChain ? undefined : plan.stop.position,
+      tools: sourceDialect(plan),
+    });
   } catch (error) {
     state.status = 'failed';
     state.error = describeError(error);
@@ -454,7 +490,14 @@ async function restoreIntoTarget(request: RestoreRequest): Promise<RestoreResult
   state.status = 'done';
   await save();
   await rm(join(stagingDir, 'logs'), { recursive: true, force: true });
-  return { method: request.method, outcome: 'restored', appliedThrough: plan.stop, bytesReplayed: plan.bytesToReplay, elapsedMs: Date.now() - started, stagingDir };
+  return {
+    method: request.method,
+    outcome: 'restored',
+    appliedThrough: plan.stop,
+    bytesReplayed: plan.bytesToReplay,
+    elapsedMs: Date.now() - started,
+    stagingDir,
+  };
 }
 
 /** The archived logs crash recovery reads before the snapshot's: from its last binlog checkpoint on. */
@@ -465,10 +508,26 @@ async function fetchRecoveryLogs(request: RestoreRequest, first: FetchedLog, sta
   const archived = await request.archive.listLogMetadata(request.systemId);
   const from = archived.find((log) => log.name === checkpoint);
   if (!from) {
-    throw new SnaplogError(`crash recovery of the snapshot needs ${checkpoint} (named by the binlog checkpoint in ${first.name}), which is not in the archive`, {
-      hint: 'restore from an older snapshot, or copy that binlog from the restored disk into the archive',
-    });
+    throw new SnaplogError(
+      `crash recovery of the snapshot needs ${checkpoint} (named by the binlog checkpoint in ${first.name}), which is not in the archive`,
+      {
+        hint: 'restore from an older snapshot, or copy that binlog from the restored disk into the archive',
+      },
+    );
   }
   const needed = archived.filter((log) => log.sequence >= from.sequence && log.sequence < first.sequence).sort((a, b) => a.sequence - b.sequence);
-  return fetchLogs(request.archive, request.systemId, needed.map((log) => ({ name: log.name, sequence: log.sequence, size: log.size, sha256: log.sha256, storedName: log.storedName, compression: log.compression, from: 4 })), join(stagingDir, 'logs'));
+  return fetchLogs(
+    request.archive,
+    request.systemId,
+    needed.map((log) => ({
+      name: log.name,
+      sequence: log.sequence,
+      size: log.size,
+      sha256: log.sha256,
+      storedName: log.storedName,
+      compression: log.compression,
+      from: 4,
+    })),
+    join(stagingDir, 'logs'),
+  );
 }

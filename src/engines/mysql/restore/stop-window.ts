@@ -7,7 +7,10 @@ import type { RestoreTarget } from '../../restore-target.js';
  * stop is the first transaction committed after TIME; no transaction before a checkpoint whose
  * `maxCommitTimeBefore` ≤ TIME can be it. Undefined: read the whole log (no index, or a GTID target).
  */
-export function stopWindow(meta: Pick<LogMetadata, 'checkpoints' | 'size' | 'compression'>, target: RestoreTarget): { headEnd: number; start: number; end: number } | undefined {
+export function stopWindow(
+  meta: Pick<LogMetadata, 'checkpoints' | 'size' | 'compression'>,
+  target: RestoreTarget,
+): { headEnd: number; start: number; end: number } | undefined {
   const checkpoints = meta.checkpoints;
   if (!checkpoints?.length || meta.compression !== 'none') return undefined;
   let k: number;

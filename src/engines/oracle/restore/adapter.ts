@@ -42,7 +42,10 @@ const optionsOf = (request: RestoreRequest): OracleOptions => request.options as
 /** Which one target the options name: --to-scn, --to-sequence, or the shared --to / --latest. */
 export function oracleTarget(options: OracleOptions): OracleTarget {
   if (options.toGtid !== undefined || options.beforeGtid !== undefined || options.toPosition !== undefined) {
-    throw new UsageError('Oracle has no GTIDs or binlog positions: use --to TIME, --to-scn SCN, --to-sequence [THREAD:]SEQ or --latest', 'e.g. snaplog restore --to-scn 1234567');
+    throw new UsageError(
+      'Oracle has no GTIDs or binlog positions: use --to TIME, --to-scn SCN, --to-sequence [THREAD:]SEQ or --latest',
+      'e.g. snaplog restore --to-scn 1234567',
+    );
   }
   const scnText = options.toScn;
   const sequenceText = options.toSequence;
@@ -54,7 +57,11 @@ export function oracleTarget(options: OracleOptions): OracleTarget {
   }
   if (sequenceText !== undefined) {
     const target = parseSequenceTarget(sequenceText);
-    if (!target) throw new UsageError(`--to-sequence ${JSON.stringify(sequenceText)} is not [THREAD:]SEQUENCE`, 'e.g. --to-sequence 2:1234 (thread 2, sequence 1234) or --to-sequence 1234 (thread 1)');
+    if (!target)
+      throw new UsageError(
+        `--to-sequence ${JSON.stringify(sequenceText)} is not [THREAD:]SEQUENCE`,
+        'e.g. --to-sequence 2:1234 (thread 2, sequence 1234) or --to-sequence 1234 (thread 1)',
+      );
     return target;
   }
   const shared = timeOrLatestTarget(options, {
@@ -73,7 +80,11 @@ async function planRecovery(target: OracleTarget, request: RestoreRequest): Prom
     throw new UsageError('Oracle plans take --to TIME or --latest (snaplog restore also takes --to-scn)');
   }
   if (options.snapshotTime !== undefined && request.purpose !== 'plan') {
-    if (target.kind !== 'time') throw new UsageError('--snapshot-time recovers to a time: give --to TIME', 'e.g. snaplog restore --snapshot-time 2026-11-22T02:00:00Z --to 2026-11-22T14:05:00Z');
+    if (target.kind !== 'time')
+      throw new UsageError(
+        '--snapshot-time recovers to a time: give --to TIME',
+        'e.g. snaplog restore --snapshot-time 2026-11-22T02:00:00Z --to 2026-11-22T14:05:00Z',
+      );
     const snapshotTime = parseTargetTime(String(options.snapshotTime), '--snapshot-time');
     const plan = planStorageSnapshotRecovery({ logs, snapshotTime, targetTime: target.time });
     return {
@@ -107,13 +118,21 @@ function describeRecovery(recovery: OracleRecovery, request: RestoreRequest): Pl
       logs: plan.logs.map((log) => ({ name: log.name, size: log.size, sha256: log.sha256, details: log.details })),
       target: describeTarget(target),
     };
-    const lines = [`snapshot ${plan.snapshot.id} (${plan.snapshot.time}) at SCN ${plan.snapshotScn}`, `threads  ${plan.threads.join(', ')}`, `logs     ${plan.logs.map((log) => log.name).join(' ')}`];
+    const lines = [
+      `snapshot ${plan.snapshot.id} (${plan.snapshot.time}) at SCN ${plan.snapshotScn}`,
+      `threads  ${plan.threads.join(', ')}`,
+      `logs     ${plan.logs.map((log) => log.name).join(' ')}`,
+    ];
     return { lines, json };
   }
   const script = recovery.script(stagingPlaceholder(optionsOf(request).staging, 'oracle-restore'));
   const tool = recovery.tool === 'rman' ? 'rman target /' : "sqlplus '/ as sysdba'";
   return {
-    lines: [recovery.heading, `archived logs: ${recovery.logs.map((log) => log.name).join(' ')}`, `--dry-run: nothing fetched, nothing run. ${tool} would run:\n${script}`],
+    lines: [
+      recovery.heading,
+      `archived logs: ${recovery.logs.map((log) => log.name).join(' ')}`,
+      `--dry-run: nothing fetched, nothing run. ${tool} would run:\n${script}`,
+    ],
     json: { dryRun: true, tool: recovery.tool, logs: recovery.logs.map((log) => log.name), script },
   };
 }
@@ -122,7 +141,15 @@ async function stageRecovery(recovery: OracleRecovery, request: RestoreRequest):
   request.say(recovery.heading);
   request.say(`archived logs: ${recovery.logs.map((log) => log.name).join(' ')}`);
   const staging = await createOracleStaging(request.config, optionsOf(request).staging);
-  const logs = recovery.logs.map(({ name, sequence, size, sha256, storedName, compression }) => ({ name, sequence, size, sha256, storedName, compression, from: 0 }));
+  const logs = recovery.logs.map(({ name, sequence, size, sha256, storedName, compression }) => ({
+    name,
+    sequence,
+    size,
+    sha256,
+    storedName,
+    compression,
+    from: 0,
+  }));
   return { staging, logs };
 }
 

@@ -4,7 +4,11 @@ import type { RestoreOptionSpec } from '../../types.js';
 /** Oracle's own `snaplog restore` options and help paragraph (data: the command is built before the config is read). */
 export const oracleRestoreOptions: readonly RestoreOptionSpec[] = [
   { engine: 'Oracle', flags: '--to-scn <scn>', help: 'Oracle: recover through this SCN (inclusive)' },
-  { engine: 'Oracle', flags: '--to-sequence <[thread:]sequence>', help: 'Oracle: recover through this archived log of this redo thread (default thread 1), inclusive' },
+  {
+    engine: 'Oracle',
+    flags: '--to-sequence <[thread:]sequence>',
+    help: 'Oracle: recover through this archived log of this redo thread (default thread 1), inclusive',
+  },
   { engine: 'Oracle', flags: '--no-open', help: 'Oracle: leave the database mounted after recovery (no OPEN RESETLOGS)' },
   {
     engine: 'Oracle',

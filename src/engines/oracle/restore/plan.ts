@@ -8,7 +8,11 @@ import type { SnapshotRecord } from '../../../archive/snapshot-record.js';
 import { PlanError } from '../../chain-plan.js';
 
 /** A sequence target includes that log of that thread (and, on other threads, the redo up to its end). */
-export type OracleTarget = { kind: 'time'; time: number; text: string } | { kind: 'scn'; scn: bigint } | { kind: 'sequence'; thread: number; sequence: number } | { kind: 'latest' };
+export type OracleTarget =
+  | { kind: 'time'; time: number; text: string }
+  | { kind: 'scn'; scn: bigint }
+  | { kind: 'sequence'; thread: number; sequence: number }
+  | { kind: 'latest' };
 
 /** Pure: `--to-sequence [THREAD:]SEQUENCE` (thread 1 when not given). */
 export function parseSequenceTarget(text: string): { kind: 'sequence'; thread: number; sequence: number } | undefined {
@@ -53,7 +57,8 @@ function redo(meta: LogMetadata): RedoLog | undefined {
   };
 }
 
-const snapshotScn = (snapshot: SnapshotRecord): bigint | undefined => (snapshot.position?.gtid && /^\d+$/.test(snapshot.position.gtid) ? BigInt(snapshot.position.gtid) : undefined);
+const snapshotScn = (snapshot: SnapshotRecord): bigint | undefined =>
+  snapshot.position?.gtid && /^\d+$/.test(snapshot.position.gtid) ? BigInt(snapshot.position.gtid) : undefined;
 
 export function planOracleRecovery(input: { snapshots: SnapshotRecord[]; logs: LogMetadata[]; target: OracleTarget; snapshotId?: string }): OraclePlan {
   const usable = input.snapshots
@@ -61,18 +66,31 @@ export function planOracleRecovery(input: { snapshots: SnapshotRecord[]; logs: L
     .sort((a, b) => Date.parse(a.time) - Date.parse(b.time));
   const redoLogs = input.logs.flatMap((meta) => redo(meta) ?? []);
   const lastTime = Math.max(...redoLogs.map((log) => log.nextTime), 0);
+  // biome-ignore lint/complexity/useMathMinMax: SCNs are bigints, which Math.max does not take
   const lastScn = redoLogs.reduce((max, log) => (log.nextScn > max ? log.nextScn : max), 0n);
   const window = `${usable[0]?.time ?? 'no usable snapshot'} .. ${lastTime ? new Date(lastTime * 1000).toISOString() : 'no archived redo'}`;
   // A sequence target is the SCN target "through the last change of that log" for planning.
   const through = input.target.kind === 'sequence' ? sequenceEnd(redoLogs, input.target, window) : undefined;
-  const target: Exclude<OracleTarget, { kind: 'sequence' }> = through !== undefined ? { kind: 'scn', scn: through } : (input.target as Exclude<OracleTarget, { kind: 'sequence' }>);
+  const target: Exclude<OracleTarget, { kind: 'sequence' }> =
+    through !== undefined ? { kind: 'scn', scn: through } : (input.target as Exclude<OracleTarget, { kind: 'sequence' }>);
   const before = (snapshot: SnapshotRecord): boolean =>
     target.kind === 'time' ? Date.parse(snapshot.time) / 1000 <= target.time : target.kind === 'scn' ? snapshotScn(snapshot)! <= target.scn : true;
   const snapshot = input.snapshotId ? usable.find((candidate) => candidate.id === input.snapshotId) : usable.filter(before).pop();
-  if (!snapshot) throw new PlanError(input.snapshotId ? `snapshot ${input.snapshotId} is not a usable (thawed, backup-mode) Oracle snapshot` : `no snapshot before the target: restorable window ${window}`, 'snaplog list shows the snapshots');
+  if (!snapshot)
+    throw new PlanError(
+      input.snapshotId
+        ? `snapshot ${input.snapshotId} is not a usable (thawed, backup-mode) Oracle snapshot`
+        : `no snapshot before the target: restorable window ${window}`,
+      'snaplog list shows the snapshots',
+    );
   if (!before(snapshot)) throw new PlanError(`snapshot ${snapshot.id} was taken after the target`, `restorable window ${window}`);
-  if (target.kind === 'time' && target.time > lastTime) throw new PlanError(`the target is after the last archived redo (${new Date(lastTime * 1000).toISOString()})`, `restorable window ${window}; run snaplog ship --once first if the database is still up`);
-  if (target.kind === 'scn' && target.scn >= lastScn) throw new PlanError(`SCN ${target.scn} is not below the last archived NEXT_CHANGE# (${lastScn})`, `restorable window ${window}`);
+  if (target.kind === 'time' && target.time > lastTime)
+    throw new PlanError(
+      `the target is after the last archived redo (${new Date(lastTime * 1000).toISOString()})`,
+      `restorable window ${window}; run snaplog ship --once first if the database is still up`,
+    );
+  if (target.kind === 'scn' && target.scn >= lastScn)
+    throw new PlanError(`SCN ${target.scn} is not below the last archived NEXT_CHANGE# (${lastScn})`, `restorable window ${window}`);
   const startScn = snapshotScn(snapshot)!;
   const incarnationLogs = sameIncarnation(redoLogs, snapshot);
 
@@ -84,7 +102,13 @@ export function planOracleRecovery(input: { snapshots: SnapshotRecord[]; logs: L
     window,
   });
   if (chosen.length === 0) throw new PlanError('no archived redo after the snapshot', `restorable window ${window}`);
-  return { snapshot, snapshotScn: startScn, logs: chosen, threads, target: input.target.kind === 'latest' ? { kind: 'scn', scn: latestConsistentScn(chosen) } : input.target };
+  return {
+    snapshot,
+    snapshotScn: startScn,
+    logs: chosen,
+    threads,
+    target: input.target.kind === 'latest' ? { kind: 'scn', scn: latestConsistentScn(chosen) } : input.target,
+  };
 }
 
 /**
@@ -106,11 +130,17 @@ function threadChains(
     }
     const first = needed[0];
     if (first && !rule.reachesStart(first)) {
-      throw new PlanError(`thread ${thread} has no archived redo from ${rule.start}: its first log after it, ${first.meta.name}, starts at SCN ${first.firstScn} (${first.meta.firstCommitTime})`, `the log before ${first.meta.name} is missing from the archive; restorable window ${rule.window}`);
+      throw new PlanError(
+        `thread ${thread} has no archived redo from ${rule.start}: its first log after it, ${first.meta.name}, starts at SCN ${first.firstScn} (${first.meta.firstCommitTime})`,
+        `the log before ${first.meta.name} is missing from the archive; restorable window ${rule.window}`,
+      );
     }
     for (let index = 1; index < needed.length; index++) {
       if (needed[index]!.sequence !== needed[index - 1]!.sequence + 1) {
-        throw new PlanError(`thread ${thread} misses sequence ${needed[index - 1]!.sequence + 1}${needed[index]!.sequence - needed[index - 1]!.sequence > 2 ? `..${needed[index]!.sequence - 1}` : ''} between ${needed[index - 1]!.meta.name} and ${needed[index]!.meta.name}`, `recovery cannot pass the gap; restorable window ${rule.window}`);
+        throw new PlanError(
+          `thread ${thread} misses sequence ${needed[index - 1]!.sequence + 1}${needed[index]!.sequence - needed[index - 1]!.sequence > 2 ? `..${needed[index]!.sequence - 1}` : ''} between ${needed[index - 1]!.meta.name} and ${needed[index]!.meta.name}`,
+          `recovery cannot pass the gap; restorable window ${rule.window}`,
+        );
       }
     }
     chosen.push(...needed.map((log) => log.meta));
@@ -134,7 +164,8 @@ export function planStorageSnapshotRecovery(input: { logs: LogMetadata[]; snapsh
   const lastTime = Math.max(...redoLogs.map((log) => log.nextTime), 0);
   const window = `${new Date(input.snapshotTime * 1000).toISOString()} .. ${lastTime ? new Date(lastTime * 1000).toISOString() : 'no archived redo'}`;
   if (input.targetTime < input.snapshotTime) throw new PlanError('the target is before the snapshot time', `restorable window ${window}`);
-  if (input.targetTime > lastTime) throw new PlanError(`the target is after the last archived redo (${new Date(lastTime * 1000).toISOString()})`, `restorable window ${window}`);
+  if (input.targetTime > lastTime)
+    throw new PlanError(`the target is after the last archived redo (${new Date(lastTime * 1000).toISOString()})`, `restorable window ${window}`);
   const incarnationLogs = sameIncarnation(redoLogs, { time: new Date(input.snapshotTime * 1000).toISOString() } as SnapshotRecord);
   const { chosen, threads } = threadChains(incarnationLogs, {
     after: (log) => log.nextTime > input.snapshotTime,
@@ -154,7 +185,12 @@ export function planStorageSnapshotRecovery(input: { logs: LogMetadata[]; snapsh
 function sameIncarnation(logs: RedoLog[], snapshot: SnapshotRecord): RedoLog[] {
   // Records without a log name: the incarnation whose redo was being written at the snapshot's time.
   const time = Date.parse(snapshot.time) / 1000;
-  const named = logs.find((log) => log.meta.name === snapshot.position?.file) ?? logs.filter((log) => log.firstTime <= time && time <= log.nextTime).sort((a, b) => a.nextTime - b.nextTime).pop();
+  const named =
+    logs.find((log) => log.meta.name === snapshot.position?.file) ??
+    logs
+      .filter((log) => log.firstTime <= time && time <= log.nextTime)
+      .sort((a, b) => a.nextTime - b.nextTime)
+      .pop();
   const resetlogs = (named?.meta.details as { resetlogsId?: string } | undefined)?.resetlogsId;
   return resetlogs ? logs.filter((log) => (log.meta.details as { resetlogsId?: string }).resetlogsId === resetlogs) : logs;
 }
@@ -169,13 +205,21 @@ function latestConsistentScn(logs: LogMetadata[]): bigint {
   for (const log of logs.flatMap((meta) => redo(meta) ?? [])) {
     if (log.nextScn > (lastPerThread.get(log.thread) ?? 0n)) lastPerThread.set(log.thread, log.nextScn);
   }
+  // biome-ignore lint/complexity/useMathMinMax: SCNs are bigints, which Math.min does not take
   return [...lastPerThread.values()].reduce((min, scn) => (scn < min ? scn : min)) - 1n;
 }
 
 /** The last SCN in the archived log a sequence target names (its NEXT_CHANGE# - 1). */
 function sequenceEnd(logs: RedoLog[], target: { thread: number; sequence: number }, window: string): bigint {
   // The same thread and sequence exist in every incarnation: the newest one is meant.
-  const log = logs.filter((candidate) => candidate.thread === target.thread && candidate.sequence === target.sequence).sort((a, b) => a.nextTime - b.nextTime).pop();
-  if (!log) throw new PlanError(`thread ${target.thread} sequence ${target.sequence} is not in the archive`, `restorable window ${window}; snaplog list shows the archived logs`);
+  const log = logs
+    .filter((candidate) => candidate.thread === target.thread && candidate.sequence === target.sequence)
+    .sort((a, b) => a.nextTime - b.nextTime)
+    .pop();
+  if (!log)
+    throw new PlanError(
+      `thread ${target.thread} sequence ${target.sequence} is not in the archive`,
+      `restorable window ${window}; snaplog list shows the archived logs`,
+    );
   return log.nextScn - 1n;
 }

@@ -40,16 +40,24 @@ export async function runOracleRecovery(input: {
   const scriptPath = await writeStagingFile(staging, input.tool === 'rman' ? 'recover.rman' : 'recover.sql', input.script(staging.path));
   await sealStaging(staging);
   const { file, args: argv } = clientInvocation(oracle, input.tool, recoveryArguments(input.tool, scriptPath), currentUserName());
-  const result = await execa(file, argv, { reject: false, input: '', env: { ORACLE_SID: oracle.sid, ORACLE_HOME: oracle.oracleHome }, timeout: 24 * 3600 * 1000 });
+  const result = await execa(file, argv, {
+    reject: false,
+    input: '',
+    env: { ORACLE_SID: oracle.sid, ORACLE_HOME: oracle.oracleHome },
+    timeout: 24 * 3600 * 1000,
+  });
   const output = `${result.stdout ?? ''}\n${result.stderr ?? ''}`;
   const rmanError = /(RMAN-(?!00571)\d{5}): ?([^\n]*)/.exec(output);
   const ora = findOraError(output);
   const what = input.tool === 'rman' ? 'RMAN recovery' : 'SQL*Plus recovery';
   if (result.exitCode !== 0 || rmanError || ora) {
     if (ora) throw oracleError(what, ora.code, ora.message);
-    throw new SnaplogError(`${what} failed (exit ${result.exitCode ?? 'signal'}): ${rmanError ? `${rmanError[1]}: ${rmanError[2]}` : output.trim().split('\n').slice(-3).join(' / ')}`, {
-      hint: `the script is ${scriptPath}; the database must be mounted (STARTUP MOUNT) and the files restored from the snapshot`,
-    });
+    throw new SnaplogError(
+      `${what} failed (exit ${result.exitCode ?? 'signal'}): ${rmanError ? `${rmanError[1]}: ${rmanError[2]}` : output.trim().split('\n').slice(-3).join(' / ')}`,
+      {
+        hint: `the script is ${scriptPath}; the database must be mounted (STARTUP MOUNT) and the files restored from the snapshot`,
+      },
+    );
   }
   input.say(`recovered with ${fetched.length} archived log(s); ${input.tool} script ${scriptPath}`);
 }

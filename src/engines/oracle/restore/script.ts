@@ -3,7 +3,10 @@ import type { OracleTarget } from './plan.js';
 
 /** Pure: 'YYYY-MM-DD HH24:MI:SS' in UTC. */
 function utcLiteral(unixSeconds: number): string {
-  return new Date(unixSeconds * 1000).toISOString().replace('T', ' ').replace(/\.\d+Z$/, '');
+  return new Date(unixSeconds * 1000)
+    .toISOString()
+    .replace('T', ' ')
+    .replace(/\.\d+Z$/, '');
 }
 
 /**
