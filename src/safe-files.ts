@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
-import { lstat, mkdir, open, rename, unlink } from 'node:fs/promises';
+import { link, lstat, mkdir, open, rename, unlink } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { SnaplogError } from './errors.js';
@@ -68,6 +68,24 @@ export async function fsyncFolder(path: string): Promise<void> {
   }
 }
 
+/** A fresh temp file beside `target` (O_EXCL|O_NOFOLLOW) holding `content` with its mode and owner, synced. */
+async function writeTempBeside(target: string, content: string | Buffer, options: { mode: number; owner?: { uid: number; gid: number } }): Promise<string> {
+  const temp = join(dirname(target), `.${basename(target)}.snaplog-tmp-${process.pid}-${randomBytes(6).toString('hex')}`);
+  const handle = await createNewFile(temp, 0o600);
+  try {
+    await handle.writeFile(content);
+    await handle.chmod(options.mode);
+    if (options.owner) await handle.chown(options.owner.uid, options.owner.gid);
+    await handle.sync();
+  } catch (error) {
+    await handle.close();
+    await unlink(temp).catch(() => undefined);
+    throw error;
+  }
+  await handle.close();
+  return temp;
+}
+
 /**
  * A fresh temp file beside `target` (O_EXCL|O_NOFOLLOW) → content, mode, owner, fsync → rename over the
  * target → fsync the folder. A reader never sees half a file, and a symlink at `target` is replaced, not followed.
@@ -77,22 +95,27 @@ export async function writeFileAtomic(
   content: string | Buffer,
   options: { mode: number; owner?: { uid: number; gid: number } },
 ): Promise<void> {
-  const folder = dirname(target);
-  const temp = join(folder, `.${basename(target)}.snaplog-tmp-${process.pid}-${randomBytes(6).toString('hex')}`);
-  const handle = await createNewFile(temp, 0o600);
+  const temp = await writeTempBeside(target, content, options);
   try {
-    try {
-      await handle.writeFile(content);
-      await handle.chmod(options.mode);
-      if (options.owner) await handle.chown(options.owner.uid, options.owner.gid);
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
     await rename(temp, target);
   } catch (error) {
     await unlink(temp).catch(() => undefined);
     throw error;
   }
-  await fsyncFolder(folder);
+  await fsyncFolder(dirname(target));
+}
+
+/**
+ * Like writeNewFile (EEXIST when `target` exists, whatever it is), but the file appears whole: written to a
+ * temp file first, then hard-linked to `target`. Two processes racing to create it: one wins, and the other
+ * reads the winner's complete content, never an empty file.
+ */
+export async function publishNewFile(target: string, content: string | Buffer, mode = 0o600): Promise<void> {
+  const temp = await writeTempBeside(target, content, { mode });
+  try {
+    await link(temp, target);
+  } finally {
+    await unlink(temp).catch(() => undefined);
+  }
+  await fsyncFolder(dirname(target));
 }

@@ -47,36 +47,56 @@ export async function fetchLogs(
 ): Promise<FetchedLog[]> {
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const queue = new PQueue({ concurrency: 2 });
-  const fetched = await Promise.all(
+  let failure: { reason: unknown } | undefined;
+  // allSettled: a failed log must not return while the other copy is still writing into `dir` (the caller
+  // removes a staging folder it made; a write still in flight would race that). After a failure no new copy starts.
+  const settled = await Promise.allSettled(
     logs.map((log) =>
       queue.add(async () => {
-        // The name comes from the archive: a checked name is one path segment, so the copy stays in `dir`.
-        const path = join(dir, checkArchiveName(log.name, 'log name'));
-        const existing = await lstat(path).catch(() => undefined);
-        if (existing?.isFile() && existing.size === log.size && (await sha256OfFile(path)) === log.sha256) return { ...log, path };
-        const temp = `${path}.fetch`;
-        await unlink(temp).catch(() => undefined);
-        const handle = await open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
-        const hash = createHash('sha256');
+        if (failure) throw failure.reason;
         try {
-          for await (const chunk of archive.openLog(systemId, log)) {
-            hash.update(chunk as Buffer);
-            await handle.write(chunk as Buffer);
-          }
-          await handle.sync();
-        } finally {
-          await handle.close();
+          const result = await fetchOne(archive, systemId, log, dir);
+          onFetched?.(result);
+          return result;
+        } catch (error) {
+          failure ??= { reason: error };
+          throw error;
         }
-        const digest = hash.digest('hex');
-        if (digest !== log.sha256) throw new LogChecksumError(log.name, log.sha256, digest);
-        await rename(temp, path);
-        const result = { ...log, path };
-        onFetched?.(result);
-        return result;
       }),
     ),
   );
-  return fetched as FetchedLog[];
+  if (failure) throw failure.reason;
+  return settled.map((result) => (result as PromiseFulfilledResult<FetchedLog>).value);
+}
+
+/** One log into `dir`, whole and checked: a copy already there with the right sha256 is kept. */
+async function fetchOne(archive: Archive, systemId: string, log: PlannedLog, dir: string): Promise<FetchedLog> {
+  // The name comes from the archive: a checked name is one path segment, so the copy stays in `dir`.
+  const path = join(dir, checkArchiveName(log.name, 'log name'));
+  const existing = await lstat(path).catch(() => undefined);
+  if (existing?.isFile() && existing.size === log.size && (await sha256OfFile(path)) === log.sha256) return { ...log, path };
+  const temp = `${path}.fetch`;
+  await unlink(temp).catch(() => undefined);
+  const handle = await open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
+  const hash = createHash('sha256');
+  try {
+    try {
+      for await (const chunk of archive.openLog(systemId, log)) {
+        hash.update(chunk as Buffer);
+        await handle.write(chunk as Buffer);
+      }
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    const digest = hash.digest('hex');
+    if (digest !== log.sha256) throw new LogChecksumError(log.name, log.sha256, digest);
+  } catch (error) {
+    await unlink(temp).catch(() => undefined);
+    throw error;
+  }
+  await rename(temp, path);
+  return { ...log, path };
 }
 
 async function sha256OfFile(path: string): Promise<string> {

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { lstat, mkdir, readdir } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve, basename } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { execa } from 'execa';
 import { SnaplogError, UsageError } from '../errors.js';
 import { parseRecoveryTable } from './iscsi-table.js';
@@ -178,6 +179,16 @@ async function runRecoveryScript(script: string, content: Buffer, args: string[]
   return result.stdout;
 }
 
+/**
+ * `losetup -d` only marks a device still held open (udev probing the partitions of a just-unmounted image) for
+ * detaching when the last holder lets go: wait, bounded, until it is really gone, so that "detached" is true.
+ */
+async function detachLoopDevice(device: string): Promise<void> {
+  await run('losetup', ['-d', device]);
+  const backingFile = `/sys/block/${basename(device)}/loop/backing_file`;
+  for (let waited = 0; existsSync(backingFile) && waited < 5_000; waited += 50) await sleep(50);
+}
+
 /** Unmounts what attach mounted, detaches the loop device, or runs the recovery script's `clean`. */
 export async function detach(mountDir: string): Promise<AttachRecord> {
   const record = await readAttachRecord(mountDir);
@@ -192,7 +203,7 @@ export async function detach(mountDir: string): Promise<AttachRecord> {
     await runRecoveryScript(record.source.script, script, ['clean']);
   } else {
     for (const mount of [...record.mounts].reverse()) await run('umount', [mount]);
-    if (record.loopDevice) await run('losetup', ['-d', record.loopDevice]);
+    if (record.loopDevice) await detachLoopDevice(record.loopDevice);
     if (record.source.kind === 'iscsi-target') await logoutTarget(record.source.portal, record.source.target);
   }
   await removeAttachRecord(mountDir);

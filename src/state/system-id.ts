@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { SnaplogError } from '../errors.js';
-import { writeNewFile } from '../safe-files.js';
+import { publishNewFile } from '../safe-files.js';
 import { ensurePrivateFolder, readIpcJson } from './ipc-folder.js';
 import { SHIP_STATUS_FILE } from './ship-status.js';
 
@@ -56,7 +56,7 @@ export async function stableSystemId(ipcFolder: string): Promise<string> {
   };
   await ensurePrivateFolder(ipcFolder);
   try {
-    await writeNewFile(join(ipcFolder, SYSTEM_ID_FILE), `${JSON.stringify(record, null, 2)}\n`);
+    await publishNewFile(join(ipcFolder, SYSTEM_ID_FILE), `${JSON.stringify(record, null, 2)}\n`);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
     // Another snaplog process chose first: its choice stands.

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { binlogCloseMarker, IN_USE_FLAG_OFFSET } from '../../src/engines/mysql/binlog-close-flag.js';
 import { MarkerDigester } from '../../src/archive/close-marker-digest.js';
 import { parseBinlogIndex, resolveIndexEntry } from '../../src/engines/mysql/binlog-index.js';
-import { openSourceFile, SourceFileRefusedError } from '../../src/engines/source-file.js';
+import { openSourceFile, SourceFileRefusedError } from '../../src/source-file.js';
 import { planRound } from '../../src/ship/round-plan.js';
 import { ArchiveDuplicateError } from '../../src/archive/errors.js';
 
