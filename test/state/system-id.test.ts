@@ -36,7 +36,9 @@ describe('the system id is chosen once, whoever asks first', () => {
     for (let round = 0; round < 5; round++) {
       const ipc = join(dir, `ipc-${round}`);
       const outputs = await Promise.all(
-        Array.from({ length: 8 }, () => run(process.execPath, ['--input-type=module', '-e', script, ipc], { env: { ...process.env, SNAPLOG_MACHINE_ID_FILE: machineIdFile() } })),
+        Array.from({ length: 8 }, () =>
+          run(process.execPath, ['--input-type=module', '-e', script, ipc], { env: { ...process.env, SNAPLOG_MACHINE_ID_FILE: machineIdFile() } }),
+        ),
       );
       const ids = outputs.map((output) => output.stdout);
       expect(new Set(ids).size, ids.join(' ')).toBe(1);
