@@ -5,7 +5,8 @@ import { existsSync, realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { SnaplogError } from '../errors.js';
 import { writeFileAtomic } from '../safe-files.js';
-import { shipServiceUnit, startsDatabaseTools } from '../ship/unit.js';
+import { shipServiceUnit } from '../ship/unit.js';
+import { shipServiceNeedsOf } from '../engines/registry.js';
 import { withConfigOption, configPathOf } from './common.js';
 import { loadContext } from './context.js';
 
@@ -29,13 +30,14 @@ export function serviceCommand(): Command {
         const { config } = await loadContext(command);
         const configPath = configPathOf(command) ?? process.env.SNAPLOG_CONFIG;
         const bin = realpathSync(fileURLToPath(new URL('../../bin/snaplog', import.meta.url)));
+        const needs = shipServiceNeedsOf(config);
         const unit = shipServiceUnit({
           snaplogCommand: [process.execPath, bin],
           configPath: configPath ? resolve(configPath) : undefined,
           databaseUser: config.workload.linuxUser,
           writablePaths: [...(config.archive.path ? [config.archive.path] : []), config.workload.ipcFolder],
-          readablePaths: config.mysql?.binlogDir ? [config.mysql.binlogDir] : undefined,
-          startsDatabaseTools: startsDatabaseTools(config.workload.name, config.oracle),
+          readablePaths: needs.readablePaths.length ? needs.readablePaths : undefined,
+          startsDatabaseTools: needs.startsDatabaseTools,
         });
         const target = join(options.root ?? '/', UNIT_PATH);
         if (existsSync(target) && !options.force && !(await readFile(target, 'utf8')).startsWith('# snaplog-managed unit')) {

@@ -23,7 +23,7 @@ says it skipped that comparison.`,
       const systemId = await resolveSystemId(archive, config, options.system);
       // scanLogs, not listLogs: refused entries become PROBLEMs in the report below, not warnings.
       const logs = (await archive.scanLogs(systemId)).found;
-      const engine = logs.find((log) => log.metadata)?.metadata?.engine ?? 'mysql';
+      const engine = logs.find((log) => log.metadata)?.metadata?.engine;
       const source = await serverLogs(config, systemId);
       const report = await verifyArchive(archive, systemId, await formatCheckerFor(engine, config), source);
       await events.emit('verify', report.ok ? 'info' : 'alert', { systemId, ok: report.ok, checked: report.checked, problems: report.problems.length });

@@ -20,6 +20,17 @@ import { MYSQL_SECTION } from './mysql/config.js';
 import { ORACLE_SECTION } from './oracle/config.js';
 import { IRIS_SECTION } from './iris/config.js';
 
+/** What `snaplog service install` writes into the ship service's systemd unit for an engine. */
+export interface ShipServiceNeeds {
+  /**
+   * The service starts the database's own programs (IRIS/Caché; Oracle with OS authentication): the unit then has
+   * no file-system sandbox and no NoNewPrivileges, since those programs write the database's files and may be setuid.
+   */
+  startsDatabaseTools: boolean;
+  /** Folders the service reads beside the archive (MySQL: the binlog folder). */
+  readablePaths: string[];
+}
+
 /** The commands and behaviours an engine has beside shipping, freezing and restoring. */
 export interface EngineCapabilities {
   /** `snaplog find`: its logs hold statements that can be searched. */
@@ -63,6 +74,8 @@ export interface EngineEntry {
    * absent: the catalog's windows (engines with several log streams).
    */
   chainRules?(): Promise<ChainRules>;
+  /** What the ship service's unit must allow it; absent: nothing beyond the archive and the ipc folder. */
+  shipServiceNeeds?(config: SnaplogConfig): ShipServiceNeeds;
   /** Finds its data directories on an attached volume and tells their snapshot (`snaplog attach`, `drill --image`). */
   volumeReader?(): Promise<VolumeReader>;
 }
@@ -118,8 +131,13 @@ export function createEngine(config: SnaplogConfig): Promise<Engine> {
 }
 
 /** The format check for logs archived by the engine named `archiveName` (metadata `engine`). */
-export async function formatCheckerFor(archiveName: string, config: SnaplogConfig): Promise<FormatChecker | undefined> {
-  return entries.find((entry) => entry.archiveName === archiveName)?.formatChecker?.(config);
+export async function formatCheckerFor(archiveName: string | undefined, config: SnaplogConfig): Promise<FormatChecker | undefined> {
+  return engineOfArchive(archiveName)?.formatChecker?.(config);
+}
+
+/** What the ship service's systemd unit must allow the configured engine (`snaplog service install`). */
+export function shipServiceNeedsOf(config: SnaplogConfig): ShipServiceNeeds {
+  return engineOf(config).shipServiceNeeds?.(config) ?? { startsDatabaseTools: false, readablePaths: [] };
 }
 
 /** The engine whose logs and snapshots carry `archiveName` (metadata `engine`); archives written before the name was recorded are MySQL's. */
@@ -181,6 +199,7 @@ registerEngine({
   restoreIntoExample: ['--datadir', '/mnt/restored/var/lib/mysql'],
   chainRules: async () => (await import('./mysql/restore/plan.js')).mysqlChainRules,
   volumeReader: async () => (await import('./mysql/restore/volume.js')).mysqlVolumeReader,
+  shipServiceNeeds: (config) => ({ startsDatabaseTools: false, readablePaths: config.mysql?.binlogDir ? [config.mysql.binlogDir] : [] }),
 });
 
 registerEngine({
@@ -195,6 +214,11 @@ registerEngine({
   restore: async () => (await import('./oracle/restore/adapter.js')).oracleRestore,
   formatChecker: async () => (await import('./oracle/redo-header.js')).oracleFormatChecker,
   positionLabel: 'SCN',
+  // Without a password file, sqlplus and rman log in with OS authentication, as [workload] linux_user.
+  shipServiceNeeds: (config) => ({
+    startsDatabaseTools: !Object.keys(config.oracle ?? {}).some((key) => key.toLowerCase() === 'password_file'),
+    readablePaths: [],
+  }),
 });
 
 registerEngine({
@@ -208,4 +232,5 @@ registerEngine({
   createEngine: async (config) => (await import('./iris/index.js')).createIrisEngine(config),
   restore: async () => (await import('./iris/restore/adapter.js')).irisRestore,
   positionLabel: 'journal offset',
+  shipServiceNeeds: () => ({ startsDatabaseTools: true, readablePaths: [] }),
 });

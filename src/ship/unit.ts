@@ -15,12 +15,6 @@ export interface UnitOptions {
   startsDatabaseTools?: boolean;
 }
 
-/** Pure: whether `ship` starts the database's own programs (see UnitOptions.startsDatabaseTools). */
-export function startsDatabaseTools(workload: string, oracleSection: Record<string, string> | undefined): boolean {
-  if (workload === 'iris' || workload === 'cache') return true;
-  return workload === 'oracle' && !Object.keys(oracleSection ?? {}).some((key) => key.toLowerCase() === 'password_file');
-}
-
 const quote = (value: string): string => (/^[A-Za-z0-9_./:@=-]+$/.test(value) ? value : `"${value.replace(/(["\\])/g, '\\$1')}"`);
 
 export function shipServiceUnit(options: UnitOptions): string {

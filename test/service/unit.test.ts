@@ -5,7 +5,9 @@ import { join, resolve } from 'node:path';
 import { makeTempDir, removeDirs, writeSnaplogConfig } from '../support/mariadb.js';
 import type { SnaplogTestSetup } from '../support/mariadb.js';
 import { snaplog } from '../support/cli.js';
-import { shipServiceUnit, startsDatabaseTools } from '../../src/ship/unit.js';
+import { shipServiceUnit } from '../../src/ship/unit.js';
+import { parseConfigText } from '../../src/config/index.js';
+import { ENGINE_CONFIG, shipServiceNeedsOf } from '../../src/engines/registry.js';
 
 describe('snaplog service install', () => {
   let root: string;
@@ -38,11 +40,17 @@ describe('snaplog service install', () => {
   });
 
   it("the sandbox is kept unless the service starts the database's own programs (IRIS/Caché, Oracle with OS authentication)", () => {
-    expect(startsDatabaseTools('mariadb', undefined)).toBe(false);
-    expect(startsDatabaseTools('iris', undefined)).toBe(true);
-    expect(startsDatabaseTools('cache', undefined)).toBe(true);
-    expect(startsDatabaseTools('oracle', { sid: 'ORCL' })).toBe(true);
-    expect(startsDatabaseTools('oracle', { PASSWORD_FILE: '/etc/snaplog/oracle.pw', connect_string: 'db:1521/ORCL' })).toBe(false);
+    const needs = (text: string) => shipServiceNeedsOf(parseConfigText(`[archive]\npath = /mnt/nfs/snaplog\n${text}`, 'snaplog.conf', ENGINE_CONFIG).config);
+    expect(needs('[workload]\nworkload_name = mariadb\n[mysql]\nbinlog_dir = /var/log/mysql\n')).toEqual({
+      startsDatabaseTools: false,
+      readablePaths: ['/var/log/mysql'],
+    });
+    expect(needs('[workload]\nworkload_name = iris\n').startsDatabaseTools).toBe(true);
+    expect(needs('[workload]\nworkload_name = cache\n').startsDatabaseTools).toBe(true);
+    expect(needs('[workload]\nworkload_name = oracle\n[oracle]\nsid = ORCL\n').startsDatabaseTools).toBe(true);
+    expect(
+      needs('[workload]\nworkload_name = oracle\n[oracle]\nPASSWORD_FILE = /etc/snaplog/oracle.pw\nconnect_string = db:1521/ORCL\n').startsDatabaseTools,
+    ).toBe(false);
     const options = {
       snaplogCommand: ['/usr/bin/node', '/opt/snaplog/bin/snaplog'],
       databaseUser: 'oracle',
