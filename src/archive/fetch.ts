@@ -22,6 +22,11 @@ export interface PlannedLog {
   to?: number;
 }
 
+/** The stretch of an archived log a restore replays, from `from` to its end. */
+export function plannedLog(log: LogMetadata, from: number): PlannedLog {
+  return { name: log.name, sequence: log.sequence, size: log.size, sha256: log.sha256, storedName: log.storedName, compression: log.compression, from };
+}
+
 export class LogChecksumError extends SnaplogError {
   constructor(name: string, expected: string, found: string) {
     super(`archived ${name} does not match its recorded checksum (sha256 ${found.slice(0, 16)}…, expected ${expected.slice(0, 16)}…): nothing was applied`, {

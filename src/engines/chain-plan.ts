@@ -7,6 +7,7 @@
 import { lineageBreak } from '../archive/lineage.js';
 import type { LogMetadata } from '../archive/metadata.js';
 import type { SnapshotRecord } from '../archive/snapshot-record.js';
+import { plannedLog } from '../archive/fetch.js';
 import type { PlannedLog } from '../archive/fetch.js';
 import { SnaplogError } from '../errors.js';
 import type { RestoreTarget } from './restore-target.js';
@@ -298,15 +299,7 @@ export function planArchiveChain(
   }
   const boundaryLog = boundary.log;
   const last = boundaryLog ? chain.findIndex((log) => log.name === boundaryLog) : chain.length - 1;
-  const planned = chain.slice(0, last + 1).map((log, i) => ({
-    name: log.name,
-    sequence: log.sequence,
-    size: log.size,
-    sha256: log.sha256,
-    storedName: log.storedName,
-    compression: log.compression,
-    from: i === 0 ? snapshot.position!.position : (log.startPosition ?? 4),
-  }));
+  const planned = chain.slice(0, last + 1).map((log, i) => plannedLog(log, i === 0 ? snapshot.position!.position : (log.startPosition ?? 4)));
   return {
     snapshot,
     target: input.target,

@@ -19,7 +19,7 @@ import { readOwnFile, removeOwnFile, writeOwnFile } from '../own-files.js';
 import type { Owner } from '../own-files.js';
 import { comparePositions } from '../snapshot-identity.js';
 import mysql from 'mysql2/promise';
-import { fetchLogs } from '../../../archive/fetch.js';
+import { fetchLogs, plannedLog } from '../../../archive/fetch.js';
 import type { FetchedLog } from '../../../archive/fetch.js';
 import type { RestorePlan } from './plan.js';
 import { describeTarget } from '../../restore-target.js';
@@ -519,15 +519,7 @@ async function fetchRecoveryLogs(request: RestoreRequest, first: FetchedLog, sta
   return fetchLogs(
     request.archive,
     request.systemId,
-    needed.map((log) => ({
-      name: log.name,
-      sequence: log.sequence,
-      size: log.size,
-      sha256: log.sha256,
-      storedName: log.storedName,
-      compression: log.compression,
-      from: 4,
-    })),
+    needed.map((log) => plannedLog(log, 4)),
     join(stagingDir, 'logs'),
   );
 }
