@@ -67,30 +67,69 @@ export function uncompressMariadb(data: Buffer): Buffer {
 
 export type StatementKind = 'begin' | 'commit' | 'rollback' | 'xa-end' | 'xa-finish' | 'other';
 
-const UPPER_A = 0x41;
-const LOWER_A = 0x61;
+/** The statement's first bytes are all classifyStatement reads. */
+const HEAD_BYTES = 24;
+
+/** Whitespace as String.prototype.trim sees it, among single bytes read as Latin-1. */
+function isSpace(byte: number): boolean {
+  return (byte >= 0x09 && byte <= 0x0d) || byte === 0x20 || byte === 0xa0;
+}
+
+/** A byte as an upper-case ASCII letter when it is a lower-case one. */
+function upper(byte: number): number {
+  return byte >= 0x61 && byte <= 0x7a ? byte - 0x20 : byte;
+}
+
+function isWordByte(byte: number): boolean {
+  const c = upper(byte);
+  return (c >= 0x41 && c <= 0x5a) || (c >= 0x30 && c <= 0x39) || c === 0x5f;
+}
+
+const ascii = (text: string): Uint8Array => Uint8Array.from(text, (char) => char.charCodeAt(0));
+const BEGIN = ascii('BEGIN');
+const COMMIT = ascii('COMMIT');
+const ROLLBACK = ascii('ROLLBACK');
+const XA_START = ascii('XA START');
+const XA_BEGIN = ascii('XA BEGIN');
+const XA_END = ascii('XA END');
+const XA_COMMIT = ascii('XA COMMIT');
+const XA_ROLLBACK = ascii('XA ROLLBACK');
+
+/** Whether `body[from, to)` starts with `word` (case-insensitively), followed by `to` or a non-word byte. */
+function startsWithWord(body: Buffer, from: number, to: number, word: Uint8Array): boolean {
+  if (to - from < word.length) return false;
+  for (let i = 0; i < word.length; i++) if (upper(body[from + i]!) !== word[i]) return false;
+  return from + word.length === to || !isWordByte(body[from + word.length]!);
+}
+
+/** Whether `body[from, to)` is exactly `word`, case-insensitively. */
+function isExactly(body: Buffer, from: number, to: number, word: Uint8Array): boolean {
+  return to - from === word.length && startsWithWord(body, from, to, word);
+}
 
 /**
  * What a statement means for transaction boundaries, from its first bytes only: `BEGIN` / `XA START` open a
  * transaction, `COMMIT` / `ROLLBACK` end one (not `ROLLBACK TO savepoint`), `XA COMMIT|ROLLBACK` end an
- * XA transaction, `XA END` is inside one. Anything else is a statement.
+ * XA transaction, `XA END` is inside one. Anything else is a statement. Reads the bytes in place: it runs
+ * once per transaction on the scan's hot path.
  */
 export function classifyStatement(body: Buffer, textAt: number): StatementKind {
-  const length = Math.min(body.length - textAt, 24);
+  const length = Math.min(body.length - textAt, HEAD_BYTES);
   if (length < 5) return 'other';
-  let head = '';
-  for (let i = 0; i < length; i++) {
-    const c = body[textAt + i]!;
-    head += String.fromCharCode(c >= LOWER_A && c <= LOWER_A + 25 ? c - (LOWER_A - UPPER_A) : c);
+  const headEnd = textAt + length;
+  let from = textAt;
+  while (from < headEnd && isSpace(body[from]!)) from++;
+  if (body.length - textAt <= HEAD_BYTES) {
+    // The whole statement is in view: BEGIN, COMMIT and ROLLBACK count only alone (trimmed).
+    let to = headEnd;
+    while (to > from && isSpace(body[to - 1]!)) to--;
+    if (isExactly(body, from, to, BEGIN)) return 'begin';
+    if (isExactly(body, from, to, COMMIT)) return 'commit';
+    if (isExactly(body, from, to, ROLLBACK)) return 'rollback';
   }
-  head = head.trimStart();
-  const word = (text: string) => head.startsWith(text) && (head.length === text.length || !/[A-Z0-9_]/.test(head[text.length]!));
-  const whole = body.length - textAt <= 24 ? head.trimEnd() : undefined;
-  if (whole === 'BEGIN' || word('XA START') || word('XA BEGIN')) return 'begin';
-  if (whole === 'COMMIT') return 'commit';
-  if (whole === 'ROLLBACK') return 'rollback';
-  if (word('XA END')) return 'xa-end';
-  if (word('XA COMMIT') || word('XA ROLLBACK')) return 'xa-finish';
+  if (startsWithWord(body, from, headEnd, XA_START) || startsWithWord(body, from, headEnd, XA_BEGIN)) return 'begin';
+  if (startsWithWord(body, from, headEnd, XA_END)) return 'xa-end';
+  if (startsWithWord(body, from, headEnd, XA_COMMIT) || startsWithWord(body, from, headEnd, XA_ROLLBACK)) return 'xa-finish';
   return 'other';
 }
 
