@@ -28,6 +28,14 @@ export async function openArchive(config: SnaplogConfig): Promise<Archive> {
   return archive;
 }
 
+/** Opens the archive and picks the system (--system, [archive] system_id, or the only one) when asked to: the conductor opens it after the target is checked. */
+export function archiveOpener(config: SnaplogConfig, requested: string | undefined): () => Promise<{ archive: Archive; systemId: string }> {
+  return async () => {
+    const archive = await openArchive(config);
+    return { archive, systemId: await resolveSystemId(archive, config, requested) };
+  };
+}
+
 /** Which system's logs a read command looks at: --system, the config, or the archive's only system. */
 export async function resolveSystemId(archive: Archive, config: SnaplogConfig, requested?: string): Promise<string> {
   if (requested) {

@@ -2,7 +2,7 @@ import { Command } from 'commander';
 import { engineOf } from '../engines/registry.js';
 import { conductRestore } from '../restore/conduct.js';
 import { withConfigOption, withJsonOption, printJson } from './common.js';
-import { loadContext, openArchive, resolveSystemId } from './context.js';
+import { archiveOpener, loadContext } from './context.js';
 import { checkTargetTime, withTargetOptions } from './target-options.js';
 
 export function planCommand(): Command {
@@ -12,10 +12,7 @@ export function planCommand(): Command {
       checkTargetTime(options);
       const { config, events } = await loadContext(command);
       const restore = await engineOf(config).restore();
-      const open = async () => {
-        const archive = await openArchive(config);
-        return { archive, systemId: await resolveSystemId(archive, config, options['system'] as string | undefined) };
-      };
+      const open = archiveOpener(config, options['system'] as string | undefined);
       const say = (line: string): void => void process.stdout.write(`${line}\n`);
       const description = await conductRestore(restore, { config, events, purpose: 'plan', options, say, printJson }, open);
       if (!description) return;

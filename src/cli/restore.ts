@@ -2,7 +2,7 @@ import { Command, Option } from 'commander';
 import { registeredEngines, engineOf } from '../engines/registry.js';
 import { conductRestore } from '../restore/conduct.js';
 import { withConfigOption, withJsonOption, printJson } from './common.js';
-import { loadContext, openArchive, resolveSystemId } from './context.js';
+import { archiveOpener, loadContext } from './context.js';
 import { checkTargetTime, withTargetOptions } from './target-options.js';
 
 /** Adds every engine's own restore options (their help names the engine) and help paragraphs. */
@@ -35,10 +35,7 @@ export function restoreCommand(): Command {
       const showProgress = process.stderr.isTTY || process.env['SNAPLOG_PROGRESS'];
       const progress = showProgress ? (line: string) => process.stderr.write(process.stderr.isTTY ? `\r${line.padEnd(79)}` : `${line}\n`) : undefined;
       const purpose = options['dryRun'] ? 'dry-run' : 'restore';
-      const open = async () => {
-        const archive = await openArchive(config);
-        return { archive, systemId: await resolveSystemId(archive, config, options['system'] as string | undefined) };
-      };
+      const open = archiveOpener(config, options['system'] as string | undefined);
       const description = await conductRestore(restore, { config, events, purpose, options, say, printJson, progress }, open);
       if (!description) return;
       if (quiet) printJson(description.json);

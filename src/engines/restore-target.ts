@@ -52,10 +52,12 @@ export function describeTarget(target: RestoreTarget, timeZone = localTimeZone()
 
 /**
  * The shared `--to TIME` / `--latest` flags for an engine that takes only those of the shared targets:
- * exactly one of them (`others` counts the engine's own target flags given), and none of MySQL's.
+ * exactly one of them, and none of MySQL's (refused with `refusal`).
  */
 export function timeOrLatestTarget(flags: TargetFlags, refusal: { message: string; hint: string }, timeZone = localTimeZone()): RestoreTarget {
   if (flags.toGtid !== undefined || flags.beforeGtid !== undefined || flags.toPosition !== undefined) throw new UsageError(refusal.message, refusal.hint);
-  if ((flags.to !== undefined) === Boolean(flags.latest)) throw new UsageError(`give exactly one target: ${refusal.hint}`);
+  if ((flags.to !== undefined) === Boolean(flags.latest)) {
+    throw new UsageError('give exactly one target: --to TIME or --latest', refusal.hint);
+  }
   return flags.to !== undefined ? timeTarget(flags.to, timeZone) : { kind: 'latest' };
 }

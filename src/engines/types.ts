@@ -199,6 +199,8 @@ export interface AppliedRestore {
   fields?: Record<string, unknown>;
   /** Present: restore-summary follows with these fields, also when the run changed nothing (MySQL: method, elapsedMs, bytes). */
   summary?: Record<string, unknown>;
+  /** What `restore --json` prints, for an engine that does not print it itself. */
+  json?: Record<string, unknown>;
 }
 
 /** What the conductor hands apply beside the plan and the request. */

@@ -16,7 +16,8 @@ export {
 export { planVmware, planNakivo, VMWARE_PRE_FREEZE_SCRIPT, VMWARE_POST_THAW_SCRIPT, VMWARE_BACKUP_SCRIPTS_DIR } from './vmware.js';
 export { planVeeam, VEEAM_PRE_SCRIPT, VEEAM_POST_SCRIPT } from './veeam.js';
 export { planGcp, GCP_SNAPSHOTS_DIR, GCP_PRE_SCRIPT, GCP_POST_SCRIPT, GCP_INSTANCE_CONFIGS, GCP_TIMEOUT_EXIT_CODE } from './gcp.js';
-export { installHooks, uninstallHooks, inspectHookFile, formatMode, BACKUP_INFIX } from './install.js';
+export { installHooks, uninstallHooks, BACKUP_INFIX } from './install.js';
+export { inspectHookFile, formatMode } from './hook-files.js';
 export type {
   HookFsOptions,
   InstallOptions,

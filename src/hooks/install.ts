@@ -7,7 +7,7 @@
  *   --force moved aside to `<name>.snaplog-backup-<timestamp>` first;
  * - re-installing is idempotent; uninstall removes only snaplog's files and puts a backup back.
  */
-import { chmod, chown, lstat, mkdir, readFile, readdir, rename, rmdir, stat, unlink } from 'node:fs/promises';
+import { chmod, chown, mkdir, readdir, rename, rmdir, stat, unlink } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { SnaplogError } from '../errors.js';
@@ -16,9 +16,9 @@ import { AZURE_WORKLOAD_CONF } from './azure.js';
 import { AZURE_DIVERTING_WORKLOADS, azureWorkloadName } from './checks.js';
 import { readGcpSnapshotSettings } from './gcp-agent.js';
 import { agentMarginSeconds } from '../freeze/deadline.js';
-import { recogniseManaged } from './script.js';
+import { inspectHookFile, isMissing, lstatOrUndefined, onDiskPath } from './hook-files.js';
 import { coexistenceWarnings, installedHookProducts } from './status.js';
-import type { HookMeta, HookPlan, HookProduct, PlannedFile, PlannedFileKind } from './types.js';
+import type { HookPlan, HookProduct, PlannedFileKind } from './types.js';
 
 export interface HookFsOptions {
   /** Folder that stands for `/` (default `/`). */
@@ -96,24 +96,6 @@ function effectiveUid(options: HookFsOptions): number {
   return options.uid ?? process.getuid?.() ?? 0;
 }
 
-function isMissing(error: unknown): boolean {
-  return typeof error === 'object' && error !== null && 'code' in error && (error as { code?: unknown }).code === 'ENOENT';
-}
-
-async function lstatOrUndefined(path: string): Promise<Stats | undefined> {
-  try {
-    return await lstat(path);
-  } catch (error) {
-    if (isMissing(error)) return undefined;
-    throw error;
-  }
-}
-
-/** 0o700 → '0700'. */
-export function formatMode(mode: number): string {
-  return `0${(mode & 0o7777).toString(8).padStart(3, '0')}`;
-}
-
 /** Resolves --root and refuses what cannot work: a missing root, or the real / without being root. */
 async function checkRoot(options: HookFsOptions, verb: 'install' | 'uninstall', product: HookProduct): Promise<string> {
   const root = resolve(options.root ?? '/');
@@ -134,10 +116,6 @@ async function checkRoot(options: HookFsOptions, verb: 'install' | 'uninstall', 
   if (!rootStat.isDirectory())
     throw new SnaplogError(`hooks ${verb}: --root ${root} is not a folder`, { exitCode: 2, hint: 'give --root a folder that stands for /' });
   return root;
-}
-
-export function onDiskPath(root: string, path: string): string {
-  return root === '/' ? path : join(root, path);
 }
 
 function backupStamp(date: Date): string {
@@ -175,23 +153,6 @@ async function newestBackup(target: string): Promise<string | undefined> {
     });
   const newest = backups.at(-1);
   return newest === undefined ? undefined : join(dirname(target), newest);
-}
-
-export type ExistingHookFile =
-  | { kind: 'absent' }
-  | { kind: 'managed'; stats: Stats; content: string; meta?: HookMeta }
-  | { kind: 'foreign'; stats: Stats; why: string };
-
-/** What is at a hook's path now: nothing, snaplog's file, or someone else's. Never follows a symlink. */
-export async function inspectHookFile(onDisk: string, file: Pick<PlannedFile, 'format'>): Promise<ExistingHookFile> {
-  const stats = await lstatOrUndefined(onDisk);
-  if (stats === undefined) return { kind: 'absent' };
-  if (stats.isSymbolicLink()) return { kind: 'foreign', stats, why: 'is a symbolic link' };
-  if (!stats.isFile()) return { kind: 'foreign', stats, why: 'is not a regular file' };
-  const content = await readFile(onDisk, 'utf8');
-  const info = recogniseManaged(content, file.format);
-  if (!info.managed) return { kind: 'foreign', stats, why: 'was not written by snaplog (no snaplog-managed marker)' };
-  return { kind: 'managed', stats, content, ...(info.meta ? { meta: info.meta } : {}) };
 }
 
 async function ensureDirs(plan: HookPlan, root: string, chownRoot: boolean): Promise<InstalledDir[]> {

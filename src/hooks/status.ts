@@ -11,7 +11,7 @@ import { AZURE_WORKLOAD_CONF } from './azure.js';
 import { azureWorkloadName } from './checks.js';
 import { GCP_SNAPSHOTS_DIR } from './gcp.js';
 import { GCP_INSTANCE_CONFIGS, readGcpSnapshotSettings } from './gcp-agent.js';
-import { formatMode, inspectHookFile, onDiskPath } from './install.js';
+import { formatMode, inspectHookFile, onDiskPath } from './hook-files.js';
 import { hookLayout } from './plan.js';
 import { HOOK_PRODUCTS } from './types.js';
 import type { HookMeta, HookProduct, PlannedFileKind } from './types.js';

@@ -37,6 +37,7 @@ export async function conductRestore<Target, Plan>(
     throw error;
   }
   await events.ended(applied);
+  if (full.options['json'] === true && applied.json) full.printJson(applied.json);
   return undefined;
 }
 

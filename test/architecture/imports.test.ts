@@ -106,6 +106,26 @@ describe('imports between the folders of src/ (ARCHITECTURE.md)', () => {
     expect(Object.keys(MAY_IMPORT).filter((folder) => reaches(folder, folder))).toEqual([]);
   });
 
+  it('no import cycle between files (value imports; `import type` is erased and cannot form one at run time)', () => {
+    const valueImports = files.flatMap(({ file, text }) => importsIn(file, text.replace(/^(import|export) type [^;]*;$/gm, '')));
+    const edges = new Map<string, string[]>();
+    for (const { file, target } of valueImports) edges.set(file, [...(edges.get(file) ?? []), target]);
+    const cycles: string[] = [];
+    const state = new Map<string, 'open' | 'done'>();
+    const visit = (file: string, path: string[]): void => {
+      if (state.get(file) === 'done') return;
+      if (state.get(file) === 'open') {
+        cycles.push([...path.slice(path.indexOf(file)), file].join(' -> '));
+        return;
+      }
+      state.set(file, 'open');
+      for (const next of edges.get(file) ?? []) visit(next, [...path, file]);
+      state.set(file, 'done');
+    };
+    for (const { file } of files) visit(file, []);
+    expect(cycles).toEqual([]);
+  });
+
   it("the archive owns its layout: no file outside src/archive/ imports its internals or reaches an Archive's storage", () => {
     const offences = [
       ...imports

@@ -22,7 +22,43 @@ function classifyByString(body: Buffer, textAt: number): StatementKind {
   return 'other';
 }
 
-const PIECES = ['XA END', 'xa end ', 'XA START', 'XA COMMIT', 'xa rollback', 'BEGIN', 'begin', 'Commit', 'COMMIT', 'ROLLBACK', 'rollback to sp1', 'XA', 'xa', ' ', '  ', '\t', '\n', '\r\n', '\u00a0', 'START', 'start', 'BEGIN', 'END', 'end', 'COMMIT', 'ROLLBACK', "'x1'", 'x', '_', '1', ';', 'INSERT INTO t VALUES (1)', 'UPDATE', '\u00e9', 'ONE PHASE'];
+const PIECES = [
+  'XA END',
+  'xa end ',
+  'XA START',
+  'XA COMMIT',
+  'xa rollback',
+  'BEGIN',
+  'begin',
+  'Commit',
+  'COMMIT',
+  'ROLLBACK',
+  'rollback to sp1',
+  'XA',
+  'xa',
+  ' ',
+  '  ',
+  '\t',
+  '\n',
+  '\r\n',
+  '\u00a0',
+  'START',
+  'start',
+  'BEGIN',
+  'END',
+  'end',
+  'COMMIT',
+  'ROLLBACK',
+  "'x1'",
+  'x',
+  '_',
+  '1',
+  ';',
+  'INSERT INTO t VALUES (1)',
+  'UPDATE',
+  '\u00e9',
+  'ONE PHASE',
+];
 
 /** A deterministic pseudo-random sequence (no flaky inputs). */
 function* numbers(seed: number): Generator<number> {

@@ -535,8 +535,10 @@ describe('IRIS with a fake `iris` terminal (scripted instance: no IRIS can run h
     expect((await state()).restored).toBeUndefined();
 
     const scriptFile = join(dir, 'restore.os');
-    const written = await cli(['restore', '--to', iso(base + 50), '--staging', staging('script'), '--iris-script', scriptFile]);
+    const written = await cli(['restore', '--to', iso(base + 50), '--staging', staging('script'), '--iris-script', scriptFile, '--json']);
     expect(written.code, written.stderr).toBe(0);
+    // --json: one JSON document on stdout, saying the script was written and not run.
+    expect(JSON.parse(written.stdout)).toMatchObject({ applied: false, script: scriptFile, staging: staging('script') });
     expect(await readFile(scriptFile, 'utf8')).toContain('set sc=r.Run()');
     expect(await readFile(join(staging('script'), snapshotFile))).toEqual(await readFile(join(journalDir, snapshotFile)));
     expect((await state()).restored).toBeUndefined();

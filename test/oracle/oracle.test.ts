@@ -651,8 +651,15 @@ describe('Oracle end to end against a scripted Oracle model (fake sqlplus and rm
     expect(dry.stdout).toContain("TIMESTAMP '2026-11-22 12:30:01'");
     expect(dry.stdout).toContain("TIMESTAMP '2026-11-22 11:15:00'");
 
-    const run = await cli(['restore', ...target]);
+    const run = await cli(['restore', ...target, '--json']);
     expect(run.code, run.stderr).toBe(0);
+    // --json: one JSON document on stdout naming the recovery the restore ran.
+    expect(JSON.parse(run.stdout)).toMatchObject({
+      restored: true,
+      tool: 'sqlplus',
+      staging,
+      logs: ['1_2_1093456789.arc', '1_3_1093456789.arc', '2_1_1093456789.arc', '2_2_1093456789.arc'],
+    });
     const last = (await calls()).pop()!;
     expect(last.argv).toEqual(['-S', '-L', '/ as sysdba', `@${join(staging, 'recover.sql')}`]);
     expect(last.statements).toContain(`RECOVER AUTOMATIC FROM '${staging}' DATABASE UNTIL TIME '&until_time' SNAPSHOT TIME '&snapshot_time';`);

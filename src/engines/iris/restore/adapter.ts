@@ -72,7 +72,17 @@ async function applyPlan(plan: ChainPlan, request: RestoreRequest, { fetched }: 
   const scriptOut = irisScript === undefined ? undefined : resolve(irisScript);
   const options = { config: request.config, client: irisClientFor(request), scriptOut, say: request.say };
   const result = await runJournalRestore(plan, fetched.staging, fetched.logs, options);
-  return { event: result.applied ? 'restore-done' : 'restore-script-written', fields: { journals: result.files.length } };
+  return {
+    event: result.applied ? 'restore-done' : 'restore-script-written',
+    fields: { journals: result.files.length },
+    json: {
+      applied: result.applied,
+      snapshot: plan.snapshot.id,
+      staging: fetched.staging.path,
+      journals: result.files,
+      ...(scriptOut ? { script: scriptOut } : {}),
+    },
+  };
 }
 
 export const irisRestore: EngineRestore<RestoreTarget, ChainPlan> = {

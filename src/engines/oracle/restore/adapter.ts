@@ -4,6 +4,7 @@
  * (OS auth); with --snapshot-time, a storage snapshot taken without backup mode, recovered by SQL*Plus.
  */
 import type { LogMetadata } from '../../../archive/metadata.js';
+import { plannedLog } from '../../../archive/fetch.js';
 import { UsageError } from '../../../errors.js';
 import { describeTarget, parseTargetTime, timeOrLatestTarget } from '../../restore-target.js';
 import type { TargetFlags } from '../../restore-target.js';
@@ -141,23 +142,14 @@ async function stageRecovery(recovery: OracleRecovery, request: RestoreRequest):
   request.say(recovery.heading);
   request.say(`archived logs: ${recovery.logs.map((log) => log.name).join(' ')}`);
   const staging = await createOracleStaging(request.config, optionsOf(request).staging);
-  const logs = recovery.logs.map(({ name, sequence, size, sha256, storedName, compression }) => ({
-    name,
-    sequence,
-    size,
-    sha256,
-    storedName,
-    compression,
-    from: 0,
-  }));
-  return { staging, logs };
+  return { staging, logs: recovery.logs.map((log) => plannedLog(log, 0)) };
 }
 
 async function applyRecovery(recovery: OracleRecovery, request: RestoreRequest, { fetched }: ApplyContext): Promise<AppliedRestore> {
   if (!fetched) throw new Error('an Oracle recovery runs on the logs the conductor fetched');
   const { script, tool } = recovery;
   await runOracleRecovery({ config: request.config, staging: fetched.staging, fetched: fetched.logs, script, tool, say: request.say });
-  return {};
+  return { json: { restored: true, snapshot: recovery.label, tool, staging: fetched.staging.path, logs: fetched.logs.map((log) => log.name) } };
 }
 
 export const oracleRestore: EngineRestore<OracleTarget, OracleRecovery> = {
