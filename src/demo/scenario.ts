@@ -1,4 +1,4 @@
-import { copyFile, mkdir, rm, writeFile, chmod } from 'node:fs/promises';
+import { copyFile, mkdir, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import mysql from 'mysql2/promise';
 import type { Connection } from 'mysql2/promise';
@@ -8,6 +8,7 @@ import { createMountedImage, snapshotImage } from './disk-image.js';
 import { Archive } from '../archive/archive.js';
 import { findStatements } from '../engines/mysql/restore/find.js';
 import { SnaplogError } from '../errors.js';
+import { writeFileAtomic } from '../safe-files.js';
 import type { MountedImage } from './disk-image.js';
 
 export interface DemoOptions {
@@ -29,8 +30,7 @@ export function demoSystemId(now = new Date()): string {
 
 async function writeDemoConfig(workDir: string, socket: string, archivePath: string, systemId: string): Promise<string> {
   const configPath = join(workDir, 'snaplog.conf');
-  await writeFile(
-    // trusted: the demo's own throwaway folder
+  await writeFileAtomic(
     configPath,
     [
       '[workload]',
@@ -50,8 +50,8 @@ async function writeDemoConfig(workDir: string, socket: string, archivePath: str
       'rescan_interval = 1s',
       '',
     ].join('\n'),
+    { mode: 0o600 },
   );
-  await chmod(configPath, 0o600); // trusted: the demo's own throwaway folder
   return configPath;
 }
 

@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import { tmpdir, userInfo } from 'node:os';
 import { makeTempDir, removeDirs } from '../support/mariadb.js';
 import { snaplog } from '../support/cli.js';
-import { readEvents, waitFor } from '../support/observe.js';
+import { freezeDeadlines, readEvents, waitFor } from '../support/observe.js';
 import { parseOratab } from '../../src/engines/oracle/oratab.js';
 import { parseSequenceTarget, planOracleRecovery, planStorageSnapshotRecovery } from '../../src/engines/oracle/restore/plan.js';
 import { rmanRecoveryScript, sqlplusSnapshotRecoveryScript } from '../../src/engines/oracle/restore/script.js';
@@ -450,13 +450,9 @@ describe('Oracle end to end against a scripted Oracle model (fake sqlplus and rm
     expect((await readFile(`/proc/${during.watchdogPid}/cmdline`, 'utf8')).split('\0')).toContain('__freeze-watchdog');
     expect((await model()).backupActive).toBe(true);
     // The holder's freeze call and the watchdog run to the pre-step's own deadline: its start + timeout (90 s).
-    const record = JSON.parse(await readFile(join(ipcFolder, 'freeze.json'), 'utf8')) as { startedAt: string; holderPid: number; watchdogPid: number };
-    const deadlineOf = async (pid: number): Promise<number> => {
-      const argv = (await readFile(`/proc/${pid}/cmdline`, 'utf8')).split('\0');
-      return Number(argv[argv.indexOf('--deadline') + 1]);
-    };
-    expect(await deadlineOf(record.holderPid)).toBe(Date.parse(record.startedAt) + 90_000);
-    expect(await deadlineOf(record.watchdogPid)).toBe(Date.parse(record.startedAt) + 90_000);
+    const deadlines = await freezeDeadlines(ipcFolder);
+    expect(deadlines.holder).toBe(deadlines.startedAt + 90_000);
+    expect(deadlines.watchdog).toBe(deadlines.startedAt + 90_000);
 
     const freeze = await freezing;
     expect(freeze.code).toBe(1);

@@ -26,3 +26,16 @@ export async function readEvents(ipcFolder: string): Promise<RecordedEvent[]> {
     .filter(Boolean)
     .map((line) => JSON.parse(line) as RecordedEvent);
 }
+
+/**
+ * The deadlines the freeze's holder and watchdog were started with (their `--deadline` argument, unix ms), and
+ * when the pre-step started, from the ipc folder's freeze.json and /proc.
+ */
+export async function freezeDeadlines(ipcFolder: string): Promise<{ startedAt: number; holder: number; watchdog: number }> {
+  const record = JSON.parse(await readFile(join(ipcFolder, 'freeze.json'), 'utf8')) as { startedAt: string; holderPid: number; watchdogPid: number };
+  const deadlineOf = async (pid: number): Promise<number> => {
+    const argv = (await readFile(`/proc/${pid}/cmdline`, 'utf8')).split('\0');
+    return Number(argv[argv.indexOf('--deadline') + 1]);
+  };
+  return { startedAt: Date.parse(record.startedAt), holder: await deadlineOf(record.holderPid), watchdog: await deadlineOf(record.watchdogPid) };
+}
