@@ -1,18 +1,14 @@
-import type { EngineFind } from '../../types.js';
+import type { EngineFind, FoundStatement as Found } from '../../types.js';
 import { loadBinlogKey } from '../binlog-key.js';
 import type { BinlogKey } from '../binlog/decrypt.js';
 import type { Archive } from '../../../archive/archive.js';
 import { readBinlogEvents } from '../binlog/index.js';
 
-export interface FoundStatement {
-  log: string;
-  position: number;
-  time: string;
-  gtid?: string;
+/** What `snaplog find` shows of a MySQL statement: the shared fields, and where the statement or rows event belongs. */
+export interface FoundStatement extends Found {
   kind: 'query' | 'rows';
   db?: string;
   table?: string;
-  text: string;
 }
 
 export interface FindRequest {

@@ -32,7 +32,7 @@ import { checkRoom } from './preflight.js';
 
 export type ReplayMethod = 'relay' | 'pipe';
 
-export interface RestoreRequest {
+export interface ReplayRequest {
   archive: Archive;
   systemId: string;
   plan: RestorePlan;
@@ -145,7 +145,7 @@ function interrupted(signal: AbortSignal | undefined, where: string): void {
  * Fetches and checks the planned logs, then replays them onto the restored data directory (through a
  * private server) or into the DBA's server, stopping exactly at the planned position.
  */
-export async function runRestore(request: RestoreRequest): Promise<RestoreResult> {
+export async function runRestore(request: ReplayRequest): Promise<RestoreResult> {
   return request.datadir ? restoreDatadir(request, request.datadir) : restoreIntoTarget(request);
 }
 
@@ -169,7 +169,7 @@ export function restoreEventFields(plan: RestorePlan, method: ReplayMethod, star
   };
 }
 
-async function restoreDatadir(request: RestoreRequest, datadir: string): Promise<RestoreResult> {
+async function restoreDatadir(request: ReplayRequest, datadir: string): Promise<RestoreResult> {
   const { plan, events, say, signal } = request;
   const started = Date.now();
   const stop = pointOf(plan);
@@ -367,7 +367,7 @@ async function gtidSlavePos(socket: string): Promise<string> {
  * before `from` (to count transactions). Returns the apply time and rates.
  */
 async function replayFrom(
-  request: RestoreRequest,
+  request: ReplayRequest,
   server: PrivateServer,
   fetched: FetchedLog[],
   from: BinlogPoint,
@@ -444,7 +444,7 @@ async function readTargetState(stagingDir: string): Promise<TargetState | undefi
 }
 
 /** Into the DBA's running server, through mariadb-binlog | mariadb. A failed pipe cannot be resumed exactly. */
-async function restoreIntoTarget(request: RestoreRequest): Promise<RestoreResult> {
+async function restoreIntoTarget(request: ReplayRequest): Promise<RestoreResult> {
   const { plan, stagingDir } = request;
   const started = Date.now();
   if (request.method === 'relay') {
@@ -501,7 +501,7 @@ async function restoreIntoTarget(request: RestoreRequest): Promise<RestoreResult
 }
 
 /** The archived logs crash recovery reads before the snapshot's: from its last binlog checkpoint on. */
-async function fetchRecoveryLogs(request: RestoreRequest, first: FetchedLog, stagingDir: string): Promise<FetchedLog[]> {
+async function fetchRecoveryLogs(request: ReplayRequest, first: FetchedLog, stagingDir: string): Promise<FetchedLog[]> {
   const head = (await readFile(first.path)).subarray(0, first.from);
   const checkpoint = lastCheckpointLog(head, request.binlogKeys?.reader);
   if (!checkpoint || checkpoint === first.name) return [];
