@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { makeTempDir, removeDirs, startMariadb, stopAllMariadb, writeSnaplogConfig, writable } from '../support/mariadb.js';
 import type { MariadbServer, SnaplogTestSetup } from '../support/mariadb.js';
 import { snaplog, SNAPLOG_BIN } from '../support/cli.js';
+import { eventually } from '../support/observe.js';
 import { installHooks, planHooks } from '../../src/hooks/index.js';
 import { isHolderProcess } from '../../src/state/freeze-state.js';
 import type { FreezeState } from '../../src/state/freeze-state.js';
@@ -44,15 +45,6 @@ function runScript(argv: string[]): Promise<HookRun> {
       resolve({ code, killed, stdout, stderr });
     });
   });
-}
-
-async function eventually(check: () => Promise<boolean>, timeoutMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await check()) return true;
-    if (Date.now() > deadline) return false;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
 }
 
 describe('the post hook releases the lock through the holder FIFO before snaplog thaw starts (real MariaDB)', () => {

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { makeTempDir, removeDirs, startMariadb, stopAllMariadb, writeSnaplogConfig, writable } from '../support/mariadb.js';
 import type { MariadbServer, SnaplogTestSetup } from '../support/mariadb.js';
 import { snaplog } from '../support/cli.js';
+import { eventually } from '../support/observe.js';
 import { createMountedImage } from '../support/disk-image.js';
 import type { MountedImage } from '../support/disk-image.js';
 import { isHolderProcess } from '../../src/state/freeze-state.js';
@@ -50,16 +51,6 @@ async function install(root: string, setup: SnaplogTestSetup, product: string): 
 function expectQuietSuccess(run: AgentRun): void {
   expect(run.stderr).toBe('');
   expect(run.code).toBe(0);
-}
-
-/** Waits (bounded) until `check` holds; returns whether it did. */
-async function eventually(check: () => Promise<boolean>, timeoutMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await check()) return true;
-    if (Date.now() > deadline) return false;
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
 }
 
 describe('installed hooks, run the way each backup agent runs them, against a real MariaDB', () => {

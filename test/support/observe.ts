@@ -39,3 +39,13 @@ export async function freezeDeadlines(ipcFolder: string): Promise<{ startedAt: n
   };
   return { startedAt: Date.parse(record.startedAt), holder: await deadlineOf(record.holderPid), watchdog: await deadlineOf(record.watchdogPid) };
 }
+
+/** Waits (bounded) until `check` holds; returns whether it did (for asserting that something does NOT happen, too). */
+export async function eventually(check: () => Promise<boolean>, timeoutMs: number, intervalMs = 100): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await check()) return true;
+    if (Date.now() > deadline) return false;
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+}
